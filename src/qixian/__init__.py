@@ -1,0 +1,1 @@
+"""Qixian (期限): legal-procedure deadline engine."""

@@ -1,0 +1,48 @@
+"""The `qixian` command: a thin adapter over the engine. One module per command group."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from qixian.cli import deadline, demo
+from qixian.cli._output import USAGE, InputError, errors
+
+app = typer.Typer(
+    name="qixian",
+    help="期限 Qixian：公安执法办案法定期限引擎。计算期满时间并逐步说明依据。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("deadline")(deadline.deadline)
+app.command("demo")(demo.demo)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; usage errors and bad values print one line and exit 2."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=argv, prog_name="qixian", standalone_mode=False)
+    except InputError as exc:
+        errors.print(f"[red]错误：[/red]{exc}", soft_wrap=True)
+        return USAGE
+    except click.UsageError as exc:
+        hint = f"（{exc.ctx.command_path} --help 查看用法）" if exc.ctx else ""
+        errors.print(f"[red]错误：[/red]{exc.format_message()}{hint}", soft_wrap=True)
+        return exc.exit_code
+    except click.ClickException as exc:
+        errors.print(f"[red]错误：[/red]{exc.format_message()}", soft_wrap=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        errors.print("已中止")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""One way to print: rich consoles for results and errors, and the one error exit."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+USAGE = 2  # bad input: the command line or a value in it
+
+
+class InputError(Exception):
+    """A value the user typed that we cannot use; printed as one line, exit status 2."""
+
+
+def fail(message: str, code: int = USAGE) -> None:
+    """Print one line to stderr in red and exit with `code`."""
+    errors.print(f"[red]错误：[/red]{message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def print_json(data) -> None:
+    """JSON on stdout, UTF-8, not escaped, so officers can read it and tools can parse it."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def rules_dir(option: Path | None) -> Path:
+    """The rule pack folder: --rules, else $QIXIAN_RULES, else ./rules, else the project's own rules/."""
+    for candidate in (option, os.environ.get("QIXIAN_RULES"), "rules",
+                      Path(__file__).resolve().parents[3] / "rules"):
+        if candidate and Path(candidate, "calendar").is_dir():
+            return Path(candidate)
+    if option:
+        raise InputError(f"{option} 下没有 calendar/ 目录，不是规则包目录")
+    raise InputError("找不到规则包目录 rules/：请用 --rules DIR 或环境变量 QIXIAN_RULES 指定")

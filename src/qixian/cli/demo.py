@@ -1,0 +1,64 @@
+"""`qixian demo`: a short tour of the product on the embedded default (grows with the product)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from qixian.calendar import LegalCalendar
+from qixian.cli._output import console, rules_dir
+from qixian.deadlines import Extension, Pause, compute_deadline
+from qixian.localtime import parse_local
+from qixian.periods import parse_duration
+
+# (情形, 法律依据, 起算, 期限, 在押, 延长, 暂停)
+TOUR = [
+    ("拘留后通知家属", "刑诉法第八十五条", "2025-09-30 22:10", "24小时", True, [], []),
+    ("拘留后提请批准逮捕（在押）", "刑诉法第九十一条", "2025-09-29 15:40", "3日", True, [], []),
+    ("同一起算、不在押的3日期限", "刑诉法第一百零五条", "2025-09-29 15:40", "3日", False, [], []),
+    ("治安案件办案期限，延长一次并扣除鉴定期间", "治安管理处罚法(2025)第一百一十八条", "2026-01-05 09:00", "30日", False,
+     [("30日", "2026-02-01 10:00")], [("2026-01-10 09:00", "2026-01-20 17:00")]),
+    ("逮捕后侦查羁押（月末起算）", "刑诉法第一百五十六条", "2026-01-31 16:00", "2个月", True, [], []),
+    ("行政复议答复（工作日）", "行政复议法第四十八条、第八十八条", "2026-09-28 10:00", "10个工作日", False, [], []),
+    ("取保候审最长期限（跨入未收录的2027年）", "刑诉法第七十九条", "2026-02-28 11:00", "12个月", False, [], []),
+]
+
+
+def demo(
+    rules: Annotated[Optional[Path], typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules")] = None,
+) -> None:
+    """演示：按法律规定计算几个典型期限并说明依据。
+
+    Example:
+
+        qixian demo
+    """
+    calendar = LegalCalendar.load(rules_dir(rules) / "calendar")
+    console.print(Panel.fit(
+        f"期限 Qixian：法定期限计算演示（日历已收录 {calendar.years[0]}–{calendar.years[-1]} 年）",
+        style="bold cyan"))
+    table = Table(title="典型期限", show_lines=False)
+    table.add_column("情形", overflow="fold")
+    for column in ("起算", "期限", "在押", "期满"):
+        table.add_column(column, no_wrap=True)
+    results = []
+    for name, basis, start, limit, custody, extensions, pauses in TOUR:
+        result = compute_deadline(
+            parse_local(start), parse_duration(limit), calendar, custody=custody,
+            extensions=[Extension(parse_duration(a), at=parse_local(t)) for a, t in extensions],
+            pauses=[Pause(parse_local(a), parse_local(b)) for a, b in pauses],
+        )
+        results.append((f"{name}（{basis}）", result))
+        due = f"[yellow]{result.due_display} 临时[/yellow]" if result.provisional else f"[green]{result.due_display}[/green]"
+        extra = "".join(f"\n+延长{a}" for a, _ in extensions) + ("\n+暂停" if pauses else "")
+        table.add_row(name, start, limit + extra, "是" if custody else "否", due)
+    console.print(table)
+    for name, result in results[1:4:2] + results[-1:]:
+        console.rule(f"[bold]为什么是 {result.due_display}[/bold]：{name}", align="left")
+        for n, step in enumerate(result.explanation, 1):
+            console.print(f"{n}. {step}", soft_wrap=True)
+    console.print("自己试一试：[bold]qixian deadline --from \"2025-09-29 15:40\" --limit \"3日\" --custody[/bold]")

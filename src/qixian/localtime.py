@@ -1,0 +1,68 @@
+"""Local legal time: the zone, parsing officers' time strings, and the `D 24:00` display.
+
+A period that ends "at 24:00 of D" is stored as the instant 00:00 of D+1 and always shown as `D 24:00`
+(期满日二十四时), never as `D+1 00:00`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+
+_LOCAL = re.compile(
+    r"^\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    r"(?:[ T]+(\d{1,2})[:时](\d{2})?(?:[:分](\d{2}))?(?:秒|分)?)?\s*$"
+)
+
+
+class TimeFormatError(ValueError):
+    """A time string that is not a date or date-time we accept."""
+
+
+def parse_local(text: str, zone: ZoneInfo = SHANGHAI) -> datetime:
+    """Parse `2025-09-29 15:40`, `2025-09-29`, `2025/9/29 15:40`, `2025年9月29日 15时40分`
+    or ISO 8601 with an offset. Times without an offset are in `zone`. Raises TimeFormatError."""
+    raw = text.strip()
+    if raw.endswith("24:00") and len(raw) > 5:
+        return end_of_day(parse_local(raw[:-5], zone).date(), zone)
+    match = _LOCAL.match(raw)
+    try:
+        if match:
+            y, mo, d, h, mi, s = (int(g) if g else 0 for g in match.groups())
+            return datetime(y, mo, d, h, mi, s, tzinfo=zone)
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise TimeFormatError(f"无法识别的时间 {text!r}：{exc}。请写成 2025-09-29 15:40") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed
+
+
+def as_local(instant: datetime, zone: ZoneInfo = SHANGHAI) -> datetime:
+    """The instant in `zone`; a naive datetime is taken to be local already."""
+    if instant.tzinfo is None:
+        return instant.replace(tzinfo=zone)
+    return instant.astimezone(zone)
+
+
+def end_of_day(day: date, zone: ZoneInfo = SHANGHAI) -> datetime:
+    """The instant 24:00 of `day`, i.e. 00:00 of the next day."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+
+
+def display(instant: datetime, zone: ZoneInfo = SHANGHAI) -> str:
+    """`YYYY-MM-DD HH:MM` in `zone`; midnight is shown as the previous day's `24:00`."""
+    local = as_local(instant, zone)
+    if local.hour == 0 and local.minute == 0 and local.second == 0:
+        return f"{(local.date() - timedelta(days=1)).isoformat()} 24:00"
+    return local.strftime("%Y-%m-%d %H:%M")
+
+
+def describe_day(day: date) -> str:
+    """`2025-10-02（星期四）`."""
+    return f"{day.isoformat()}（{WEEKDAYS[day.weekday()]}）"
