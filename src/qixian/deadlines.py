@@ -22,7 +22,7 @@ from typing import Iterable, Literal
 from zoneinfo import ZoneInfo
 
 from qixian.calendar import LegalCalendar
-from qixian.localtime import SHANGHAI, as_local, describe_day, display, end_of_day
+from qixian.localtime import SHANGHAI, as_local, describe_day, display, end_of_day, moment
 from qixian.periods import Duration, Unit, add_months, last_day_of_month
 
 ROLL_BASIS = "期间的最后一日为节假日的，以节假日后的第一日为期满日期（刑诉法第一百零五条第四款；行政案件程序规定第三十五条）"
@@ -111,10 +111,6 @@ def compute_deadline(
     return _Reckoning(limit, calendar, custody, zone).run(start, tuple(extensions), tuple(pauses), tuple(restarts))
 
 
-def _moment(instant: datetime) -> str:
-    return instant.strftime("%Y-%m-%d %H:%M")
-
-
 def _span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
@@ -145,11 +141,13 @@ class _Reckoning:
                     f"延长期限 {ext.amount} 与原期限 {self.limit} 的计算单位不一致（小时与日、工作日与日不能互相延长）")
         start = as_local(start, self.zone)
         undated = [e for e in extensions if e.at is None]
-        restarts = sorted((Restart(as_local(r.at, self.zone), r.note) for r in restarts), key=lambda r: r.at)
-        timeline = [(r.at, 0, i, r) for i, r in enumerate(restarts)]
-        timeline += [(as_local(e.at, self.zone), 1, i, e) for i, e in enumerate(extensions) if e.at is not None]
-        timeline += [(p.start, 2, i, p) for i, p in enumerate(_merge(pauses, start, [r.at for r in restarts], self.zone))]
-        timeline.sort(key=lambda item: item[:3])
+        timeline = []
+        if restarts or pauses or len(undated) < len(extensions):
+            restarts = sorted((Restart(as_local(r.at, self.zone), r.note) for r in restarts), key=lambda r: r.at)
+            timeline = [(r.at, 0, i, r) for i, r in enumerate(restarts)]
+            timeline += [(as_local(e.at, self.zone), 1, i, e) for i, e in enumerate(extensions) if e.at is not None]
+            timeline += [(p.start, 2, i, p) for i, p in enumerate(_merge(pauses, start, [r.at for r in restarts], self.zone))]
+            timeline.sort(key=lambda item: item[:3])
 
         self._begin(start, undated)
         for _, _, _, item in timeline:
@@ -172,17 +170,17 @@ class _Reckoning:
 
     def _restart(self, restart: Restart, undated: list[Extension]) -> None:
         if restart.at <= self.anchor:
-            self._anomaly("restart_before_start", f"重新计算时间 {_moment(restart.at)} 不晚于起算时间 {_moment(self.anchor)}，不予采用")
+            self._anomaly("restart_before_start", f"重新计算时间 {moment(restart.at)} 不晚于起算时间 {moment(self.anchor)}，不予采用")
             return
         due = self._effective_due()
         if self.paused_at is None and restart.at >= due:
-            self._anomaly("late_restart", f"重新计算（{_moment(restart.at)}）晚于原期满时间 {display(due, self.zone)}，原期限已届满，请核查")
+            self._anomaly("late_restart", f"重新计算（{moment(restart.at)}）晚于原期满时间 {display(due, self.zone)}，原期限已届满，请核查")
         note = f"（{restart.note}）" if restart.note else ""
-        self.steps.append(f"{_moment(restart.at)} 重新计算期限{note}：原起算时间 {_moment(self.anchor)} 及其后的延长、暂停不再适用，自此重新起算。")
+        self.steps.append(f"{moment(restart.at)} 重新计算期限{note}：原起算时间 {moment(self.anchor)} 及其后的延长、暂停不再适用，自此重新起算。")
         self._begin(restart.at, undated)
 
     def _extend(self, ext: Extension) -> None:
-        approved = f"（批准于 {_moment(as_local(ext.at, self.zone))}）" if ext.at else ""
+        approved = f"（批准于 {moment(as_local(ext.at, self.zone))}）" if ext.at else ""
         if ext.at is not None and self.paused_at is None:
             due = self._effective_due()
             if as_local(ext.at, self.zone) >= due:
@@ -202,27 +200,27 @@ class _Reckoning:
     def _pause(self, pause: Pause) -> None:
         due = self._effective_due()
         if pause.start >= due:
-            self._anomaly("pause_after_due", f"暂停（{_moment(pause.start)} 起）在期满时间 {display(due, self.zone)} 之后，不计入")
+            self._anomaly("pause_after_due", f"暂停（{moment(pause.start)} 起）在期满时间 {display(due, self.zone)} 之后，不计入")
             return
         note = f"（{pause.note}）" if pause.note else ""
         if pause.end is None:
             self.paused_at = pause.start
             left = due - pause.start if self.family == "exact" else None
             remain = f"，暂停时尚余 {_span(left)}" if left is not None else ""
-            self.steps.append(f"自 {_moment(pause.start)} 起暂停计时{note}，尚未恢复{remain}：暂停期间没有期满时间，恢复后顺延计算。")
+            self.steps.append(f"自 {moment(pause.start)} 起暂停计时{note}，尚未恢复{remain}：暂停期间没有期满时间，恢复后顺延计算。")
             return
         first, last = pause.start.date(), pause.end.date()
         if self.family == "exact":
             self.shift += pause.end - pause.start
-            self.steps.append(f"暂停 {_moment(pause.start)} 至 {_moment(pause.end)}{note}，共 {_span(pause.end - pause.start)}，期满时间相应顺延。")
+            self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}，共 {_span(pause.end - pause.start)}，期满时间相应顺延。")
         elif self.family == "calendar":
             days = (last - first).days
             self.shift += days
-            self.steps.append(f"暂停 {_moment(pause.start)} 至 {_moment(pause.end)}{note}：暂停之日 {first} 至恢复之日 {last} 相隔 {days} 日，期满日顺延 {days} 日。")
+            self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}：暂停之日 {first} 至恢复之日 {last} 相隔 {days} 日，期满日顺延 {days} 日。")
         else:
             days = self._working_days_between(first, last)
             self.shift += days
-            self.steps.append(f"暂停 {_moment(pause.start)} 至 {_moment(pause.end)}{note}：{first} 之后至 {last} 有 {days} 个工作日，期满日顺延 {days} 个工作日。")
+            self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}：{first} 之后至 {last} 有 {days} 个工作日，期满日顺延 {days} 个工作日。")
 
     def _finish(self) -> Deadline:
         due: datetime | None = None
@@ -350,11 +348,11 @@ class _Reckoning:
         anchor, limit = self.anchor, self.limit
         if self.family == "exact":
             self.steps.append(
-                f"起算：{_moment(anchor)}。按{limit.unit.label}计算，自该时刻起连续计算 {limit}，精确到分钟"
-                f"（从严：不推至下一整点）：{_moment(anchor)} + {limit} = {display(self.unrolled, self.zone)}。")
+                f"起算：{moment(anchor)}。按{limit.unit.label}计算，自该时刻起连续计算 {limit}，精确到分钟"
+                f"（从严：不推至下一整点）：{moment(anchor)} + {limit} = {display(self.unrolled, self.zone)}。")
             return
         first = anchor.date()
-        self.steps.append(f"起算：{_moment(anchor)}。{START_BASIS}：{first} 不计入，自 {first + timedelta(days=1)} 起算。")
+        self.steps.append(f"起算：{moment(anchor)}。{START_BASIS}：{first} 不计入，自 {first + timedelta(days=1)} 起算。")
         if limit.unit is Unit.DAYS:
             self.steps.append(f"期限 {limit}：{first} + {limit.amount}日 = {describe_day(self.unrolled)}。")
         elif limit.unit is Unit.MONTHS:
@@ -397,7 +395,7 @@ def _merge(pauses: Iterable[Pause], start: datetime, restarts: list[datetime], z
     for pause in pauses:
         begin, end = as_local(pause.start, zone), (None if pause.end is None else as_local(pause.end, zone))
         if end is not None and end < begin:
-            raise DeadlineError(f"暂停的恢复时间 {_moment(end)} 早于暂停时间 {_moment(begin)}")
+            raise DeadlineError(f"暂停的恢复时间 {moment(end)} 早于暂停时间 {moment(begin)}")
         begin = max(begin, start)
         if end is not None and end <= begin:
             continue

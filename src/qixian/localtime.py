@@ -60,7 +60,12 @@ def display(instant: datetime, zone: ZoneInfo = SHANGHAI) -> str:
     local = as_local(instant, zone)
     if local.hour == 0 and local.minute == 0 and local.second == 0:
         return f"{(local.date() - timedelta(days=1)).isoformat()} 24:00"
-    return local.strftime("%Y-%m-%d %H:%M")
+    return moment(local)
+
+
+def moment(instant: datetime) -> str:
+    """`YYYY-MM-DD HH:MM` of the instant as it is (a start or an act; no 24:00 form)."""
+    return instant.isoformat(" ", "minutes")[:16]
 
 
 def describe_day(day: date) -> str:

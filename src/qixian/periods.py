@@ -22,30 +22,16 @@ class Unit(Enum):
     WORKDAYS = "workdays"
     MONTHS = "months"
 
-    @property
-    def exact(self) -> bool:
-        """Counted to the minute from the start instant, never rolled for holidays."""
-        return self in (Unit.MINUTES, Unit.HOURS)
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-    @property
-    def family(self) -> str:
-        """Units of one family can extend each other: an instant, a calendar date, or working days."""
-        if self.exact:
-            return "exact"
-        return "workdays" if self is Unit.WORKDAYS else "calendar"
+    # Set for each member below:
+    exact: bool  # counted to the minute from the start instant, never rolled for holidays
+    family: str  # units of one family extend each other: "exact" instants, "calendar" dates, "workdays"
+    label: str  # the Chinese unit word
 
 
-_LABELS = {
-    Unit.MINUTES: "分钟",
-    Unit.HOURS: "小时",
-    Unit.DAYS: "日",
-    Unit.WORKDAYS: "个工作日",
-    Unit.MONTHS: "个月",
-}
+for _unit, _family, _label in ((Unit.MINUTES, "exact", "分钟"), (Unit.HOURS, "exact", "小时"),
+                               (Unit.DAYS, "calendar", "日"), (Unit.MONTHS, "calendar", "个月"),
+                               (Unit.WORKDAYS, "workdays", "个工作日")):
+    _unit.exact, _unit.family, _unit.label = _family == "exact", _family, _label
 
 _UNIT_WORDS = {
     "minute": Unit.MINUTES, "minutes": Unit.MINUTES, "min": Unit.MINUTES, "分钟": Unit.MINUTES,

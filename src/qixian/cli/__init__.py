@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+from typer._click.exceptions import NoArgsIsHelpError
 
 from qixian.cli import deadline, demo
 from qixian.cli._output import USAGE, InputError, errors
@@ -29,18 +29,19 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         errors.print(f"[red]错误：[/red]{exc}", soft_wrap=True)
         return USAGE
-    except click.UsageError as exc:
-        hint = f"（{exc.ctx.command_path} --help 查看用法）" if exc.ctx else ""
-        errors.print(f"[red]错误：[/red]{exc.format_message()}{hint}", soft_wrap=True)
+    except typer.Exit as exc:
         return exc.exit_code
-    except click.ClickException as exc:
-        errors.print(f"[red]错误：[/red]{exc.format_message()}", soft_wrap=True)
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.Abort:
+    except typer.Abort:
         errors.print("已中止")
         return 1
+    except NoArgsIsHelpError as exc:
+        errors.print(exc.format_message())
+        return USAGE
+    except typer.TyperException as exc:  # usage errors: unknown option, missing value, bad choice
+        ctx = getattr(exc, "ctx", None)
+        hint = f"（{ctx.command_path} --help 查看用法）" if ctx else ""
+        errors.print(f"[red]错误：[/red]{exc.format_message()}{hint}", soft_wrap=True)
+        return getattr(exc, "exit_code", USAGE)
     return result if isinstance(result, int) else 0
 
 

@@ -32,10 +32,12 @@ def print_json(data) -> None:
 
 def rules_dir(option: Path | None) -> Path:
     """The rule pack folder: --rules, else $QIXIAN_RULES, else ./rules, else the project's own rules/."""
-    for candidate in (option, os.environ.get("QIXIAN_RULES"), "rules",
-                      Path(__file__).resolve().parents[3] / "rules"):
-        if candidate and Path(candidate, "calendar").is_dir():
-            return Path(candidate)
-    if option:
-        raise InputError(f"{option} 下没有 calendar/ 目录，不是规则包目录")
+    chosen = option or os.environ.get("QIXIAN_RULES")
+    if chosen:  # asked for by name: use it or say why not, never fall back silently
+        if not Path(chosen, "calendar").is_dir():
+            raise InputError(f"规则包目录 {chosen} 不存在或其中没有 calendar/ 子目录")
+        return Path(chosen)
+    for candidate in (Path("rules"), Path(__file__).resolve().parents[3] / "rules"):
+        if Path(candidate, "calendar").is_dir():
+            return candidate
     raise InputError("找不到规则包目录 rules/：请用 --rules DIR 或环境变量 QIXIAN_RULES 指定")

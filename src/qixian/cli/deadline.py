@@ -21,14 +21,14 @@ _BY = re.compile(r"^\s*(?:by|\+|延长)\s*", re.IGNORECASE)
 
 def deadline(
     start: Annotated[str, typer.Option("--from", help="起算时间，如 \"2025-09-29 15:40\"（无时区即北京时间）")],
-    limit: Annotated[str, typer.Option("--limit", help="期限，如 \"3 days\"、\"3日\"、\"24小时\"、\"2个月\"、\"5个工作日\"、\"半个月\"")],
+    limit: Annotated[str, typer.Option("--limit", help="期限：3日、24小时、2个月、5个工作日、半个月、\"3 days\"")],
     custody: Annotated[bool, typer.Option("--custody", help="在押 / 被限制人身自由：期满日遇节假日不顺延")] = False,
     extend: Annotated[Optional[list[str]], typer.Option(
-        "--extend", help="延长，可多次：\"4 days\"（延长4日）、\"to 30 days\"（延长至30日），可加批准时间 \"4 days @ 2025-10-01 09:00\"")] = None,
+        "--extend", help="延长，可多次：\"4日\" 延长4日，\"至30日\" 延长至30日；批准时间写在 @ 后：\"4日 @ 2025-10-01 09:00\"")] = None,
     pause: Annotated[Optional[list[str]], typer.Option(
         "--pause", help="暂停（不计入的期间），可多次：\"2025-10-03 10:00..2025-10-05 09:00\"；未恢复写 \"2025-10-03 10:00..\"")] = None,
     restart: Annotated[Optional[list[str]], typer.Option("--restart", help="重新计算期限的时间，可多次")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON（due、due_display、provisional、explanation 等）")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
     rules: Annotated[Optional[Path], typer.Option("--rules", help="规则包目录（读取其中的 calendar/）；默认 $QIXIAN_RULES 或 ./rules")] = None,
 ) -> None:
     """计算一个期限的期满时间，并逐步说明计算依据。

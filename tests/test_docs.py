@@ -1,0 +1,41 @@
+"""The documentation is part of the product: commands have help with examples and are named in the README."""
+
+import re
+from pathlib import Path
+
+import typer
+
+from qixian.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_quick_start_is_exactly_the_two_make_commands():
+    quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
+    assert re.search(r"```\nmake demo\nmake test\n```", quick)
+
+
+def test_readme_has_a_section_for_each_user():
+    for section in ("## 办案民警", "## 法制部门", "## 运维"):
+        assert section in README
+
+
+def test_every_command_has_help_with_an_example_and_is_in_the_readme():
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert command.help and "Example" in command.help, name
+        assert f"qixian {name}" in README, name
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^demo:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+
+
+def test_top_level_folders_say_what_they_are_for():
+    for folder in ("flows", "rules", "notify", "deployments", "tests", "bench"):
+        assert (ROOT / folder).is_dir(), folder
+    for folder in ("flows", "notify", "deployments", "rules"):
+        assert (ROOT / folder / "README.md").is_file(), folder
