@@ -240,7 +240,9 @@ class _Reckoning:
         if self.missing:
             years = "、".join(str(y) for y in sorted(self.missing))
             files = "、".join(f"{self.calendar.directory}/{y}.yaml" for y in sorted(self.missing))
-            self.steps.append(f"⚠ 临时结果：{years} 年的法定节假日安排未收录（请添加 {files}），上述日期按最早可能的期满日计算，日历补齐后须重新计算。")
+            how = ("该年只把周六、周日作为休息日计算工作日" if self.family == "workdays"
+                   else "不因节假日顺延，取最早可能的期满日")
+            self.steps.append(f"⚠ 临时结果：{years} 年的法定节假日安排未收录（请添加 {files}），{how}；日历补齐后须重新计算。")
         return Deadline(
             start=self.anchor, limit=self.limit, custody=self.custody, due=due,
             provisional=bool(self.missing), paused=self.paused_at is not None,
