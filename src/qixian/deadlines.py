@@ -16,7 +16,7 @@ The rules (rule-language.md §4; 刑诉法第一百零五条, 行政案件程序
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Iterable, Literal
 from zoneinfo import ZoneInfo
@@ -58,7 +58,8 @@ class Restart:
 
 @dataclass(frozen=True, slots=True)
 class Anomaly:
-    kind: Literal["late_extension", "pause_after_due", "late_restart", "restart_before_start"]
+    kind: Literal["late_extension", "pause_after_due", "late_restart", "restart_before_start",
+                  "extension_beyond_times", "extension_over_limit"]
     message: str
 
 
@@ -109,6 +110,25 @@ def compute_deadline(
     """The due time of one clock. Raises DeadlineError for inconsistent inputs; never CalendarGap
     (a missing year makes the answer provisional instead)."""
     return _Reckoning(limit, calendar, custody, zone).run(start, tuple(extensions), tuple(pauses), tuple(restarts))
+
+
+def count_back(target: Deadline, before: Duration) -> Deadline:
+    """A lead deadline: `before` ahead of `target`'s due (提前量, e.g. 届满七日前), counted back without a roll.
+    Day-based: the same number of calendar days before the last day; hour-based: exactly `before` earlier."""
+    if target.due is None:
+        return replace(target, explanation=target.explanation + ("提前量：被引用的期限暂停中，暂无期满时间。",))
+    if before.unit.exact or target.limit.unit.exact:
+        due = target.due - (_exact(before) if before.unit.exact else timedelta(days=before.amount))
+    else:
+        last_day = as_local(target.due, target.zone).date() - timedelta(days=1)
+        if before.unit is Unit.MONTHS:
+            last_day = add_months(last_day, -before.amount)
+        else:  # working days are counted back as calendar days: earlier, never later
+            last_day -= timedelta(days=before.amount)
+        due = end_of_day(last_day, target.zone)
+    step = (f"提前量：须在上述期满时间 {display(target.due, target.zone)} 之前 {before} 完成，"
+            f"向前推算为 {display(due, target.zone)}（向前推算，不因节假日顺延）。")
+    return replace(target, due=due, explanation=target.explanation + (step,))
 
 
 def _span(delta: timedelta) -> str:

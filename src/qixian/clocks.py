@@ -1,0 +1,232 @@
+"""Clocks: a pure function of a case's events, the rule pack and the calendar (architecture decision 1).
+
+`replay` walks the events in time order. For each rule, a start event (of the version in force that day, whose
+`applies` conditions hold) opens a clock, per person or per case; stop events meet it, cancel events end it,
+extension, pause and restart events shape its due. The due itself is computed by `deadlines.compute_deadline`,
+so every clock carries the explanation of its date. Nothing here reads a clock off the wall: `now` is passed in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+from qixian.deadlines import Anomaly, Deadline, Extension, Pause, Restart, compute_deadline, count_back
+from qixian.periods import Duration, Unit
+from qixian.rulebook.model import Rule, RulePack
+
+# Which field of an extension event's data carries the approved amount, by unit of the rule's `by`.
+AMOUNT_FIELD = {Unit.MINUTES: "minutes", Unit.HOURS: "hours", Unit.DAYS: "days", Unit.WORKDAYS: "days", Unit.MONTHS: "months"}
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    type: str
+    at: datetime
+    person: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class Clock:
+    rule: Rule  # the version bound at the start
+    case: str
+    person: str | None
+    number: int  # 1 for the first clock of this rule and person in the case, 2 after it ended and started again
+    started: datetime
+    deadline: Deadline
+    outcome: str | None = None  # met | met_late | cancelled; None while open
+    ended_at: datetime | None = None
+    ended_by: str | None = None  # the event type that ended it
+    anomalies: tuple[Anomaly, ...] = ()
+    lead_of: str | None = None
+
+    @property
+    def due(self) -> datetime | None:
+        return self.deadline.due
+
+    def state(self, now: datetime) -> str:
+        """running / paused / met / met_late / overdue / cancelled / provisional, as of `now`."""
+        if self.outcome:
+            return self.outcome
+        if self.deadline.paused:
+            return "paused"
+        if now >= self.deadline.due:
+            return "overdue"
+        return "provisional" if self.deadline.provisional else "running"
+
+
+def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Mapping[str, Any] | None = None,
+           persons: Mapping[str, Mapping[str, Any]] | None = None, rule_ids: Iterable[str] | None = None) -> list[Clock]:
+    """Every clock the events of one case give under `pack` (for `rule_ids`, default all rules)."""
+    ordered = sorted(events, key=lambda e: e.at)
+    context = _Context(pack, case, facts or {}, persons or {}, ZoneInfo(pack.settings.zone))
+    wanted = list(rule_ids) if rule_ids is not None else list(pack.ids)
+    clocks: list[Clock] = []
+    replayed: dict[str, list[Clock]] = {}
+    for rule_id in wanted:
+        if _is_lead(pack, rule_id):
+            continue
+        replayed[rule_id] = _replay_rule(context, rule_id, ordered)
+        clocks += replayed[rule_id]
+    for rule_id in wanted:
+        if _is_lead(pack, rule_id):
+            target = next(r.lead.of for r in pack.versions(rule_id))
+            if target not in replayed:
+                replayed[target] = _replay_rule(context, target, ordered)
+            clocks += _lead_clocks(context, rule_id, replayed[target], ordered)
+    return clocks
+
+
+def _is_lead(pack: RulePack, rule_id: str) -> bool:
+    return any(r.lead is not None for r in pack.versions(rule_id))
+
+
+@dataclass
+class _Context:
+    pack: RulePack
+    case: str
+    facts: Mapping[str, Any]
+    persons: Mapping[str, Mapping[str, Any]]
+    zone: ZoneInfo
+
+
+class _Open:
+    """A clock being built from the events so far."""
+
+    def __init__(self, context: _Context, rule: Rule, person: str | None, number: int, start: Event):
+        self.context, self.rule, self.person, self.number, self.start = context, rule, person, number, start
+        self.extensions: list[tuple[int, Event]] = []
+        self.open_pauses: dict[int, datetime] = {}
+        self.pauses: list[Pause] = []
+        self.restarts: list[Restart] = []
+        self.outcome: str | None = None
+        self.ended: Event | None = None
+
+    def concerns(self, event: Event) -> bool:
+        return event.person is None or self.person is None or event.person == self.person
+
+    def feed(self, event: Event) -> bool:
+        """Take one event; True when it ended the clock."""
+        rule, label = self.rule, self.context.pack.event_label(event.type)
+        if event.type in rule.stop or event.type in rule.cancel:
+            deadline = self.deadline()
+            if event.type in rule.cancel:
+                self.outcome = "cancelled"
+            else:
+                late = deadline.due is not None and event.at > deadline.due
+                self.outcome = "met_late" if late else "met"
+            self.ended = event
+            return True
+        for index, step in enumerate(rule.extend):
+            if event.type == step.on:
+                self.extensions.append((index, event))
+        for index, step in enumerate(rule.pause):
+            if event.type == step.start and index not in self.open_pauses:
+                self.open_pauses[index] = event.at
+            elif event.type == step.until and index in self.open_pauses:
+                self.pauses.append(Pause(self.open_pauses.pop(index), event.at, label))
+        if event.type in rule.restart:
+            self.restarts.append(Restart(event.at, label))
+        return False
+
+    def deadline(self) -> Deadline:
+        extensions, anomalies = self._approved_extensions()
+        pauses = self.pauses + [Pause(start, None, "") for start in self.open_pauses.values()]
+        result = compute_deadline(self.start.at, self.rule.limit, self.context.pack.calendar, custody=self.rule.custody,
+                                  extensions=extensions, pauses=pauses, restarts=self.restarts, zone=self.context.zone)
+        if anomalies:
+            notes = tuple(f"异常：{a.message}。" for a in anomalies)
+            result = replace(result, explanation=result.explanation[:-1] + notes + result.explanation[-1:],
+                             anomalies=result.anomalies + tuple(anomalies))
+        return result
+
+    def _approved_extensions(self) -> tuple[list[Extension], list[Anomaly]]:
+        """Extensions as approved: capped at the rule's `by`, at most `times` per step since the last restart."""
+        since = max((r.at for r in self.restarts), default=None)
+        used: Counter = Counter()
+        approved, anomalies = [], []
+        for index, event in self.extensions:
+            step = self.rule.extend[index]
+            label = self.context.pack.event_label(event.type)
+            if since is not None and event.at < since:
+                approved.append(Extension(step.amount, step.mode, event.at, label))  # dropped by the restart
+                continue
+            used[index] += 1
+            if used[index] > step.times:
+                anomalies.append(Anomaly("extension_beyond_times",
+                                         f"{label}：第 {used[index]} 次延长超过规则允许的 {step.times} 次，不予计入"))
+                continue
+            amount = step.amount
+            given = event.data.get(AMOUNT_FIELD[amount.unit]) if step.mode == "by" else None
+            if isinstance(given, int) and not isinstance(given, bool):
+                if given > amount.amount:
+                    anomalies.append(Anomaly("extension_over_limit",
+                                             f"{label}：批准延长 {given}{amount.unit.label} 超过规定的 {amount}，按 {amount} 计算"))
+                else:
+                    amount = Duration(given, amount.unit)
+            approved.append(Extension(amount, step.mode, event.at, label))
+        return approved, anomalies
+
+    def finish(self) -> Clock:
+        deadline = self.deadline()
+        return Clock(rule=self.rule, case=self.context.case, person=self.person, number=self.number,
+                     started=self.start.at, deadline=deadline, outcome=self.outcome,
+                     ended_at=self.ended.at if self.ended else None, ended_by=self.ended.type if self.ended else None,
+                     anomalies=deadline.anomalies)
+
+
+def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[Clock]:
+    running: dict[str | None, _Open] = {}
+    finished: list[_Open] = []
+    started: Counter = Counter()
+    for event in events:
+        for key, clock in list(running.items()):
+            if clock.concerns(event) and clock.feed(event):
+                finished.append(running.pop(key))
+        rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone))
+        if rule is None or event.type not in rule.start:
+            continue
+        key = event.person if rule.per == "person" else None
+        if (rule.per == "person" and not event.person) or key in running:
+            continue  # a start without its person, or a clock already running: nothing new starts
+        facts = {"case": context.facts, "person": context.persons.get(key or "", {}),
+                 "event": {"type": event.type, "person": event.person, "data": dict(event.data)}}
+        if not rule.applies_to(facts):
+            continue
+        started[key] += 1
+        running[key] = _Open(context, rule, key, started[key], event)
+    return [clock.finish() for clock in finished + list(running.values())]
+
+
+def _lead_clocks(context: _Context, rule_id: str, targets: list[Clock], events: list[Event]) -> list[Clock]:
+    """A lead rule's clocks: one per target clock, due `before` ahead of the target's due."""
+    clocks = []
+    for target in targets:
+        rule = context.pack.rule_at(rule_id, target.started.astimezone(context.zone)) or \
+            next((r for r in context.pack.versions(rule_id) if r.enabled), None)
+        if rule is None:
+            continue
+        deadline = count_back(target.deadline, rule.lead.before)
+        outcome, ended = None, None
+        for event in events:
+            if event.at < target.started or (event.person and target.person and event.person != target.person):
+                continue
+            if event.type in rule.stop:
+                outcome = "met" if deadline.due is None or event.at <= deadline.due else "met_late"
+            elif event.type in rule.cancel:
+                outcome = "cancelled"
+            if outcome:
+                ended = event
+                break
+        if outcome is None and target.outcome is not None:  # the target ended first: nothing left to do ahead of it
+            outcome, ended = "cancelled", Event(target.ended_by or "", target.ended_at)
+        clocks.append(Clock(rule=rule, case=context.case, person=target.person, number=target.number,
+                            started=target.started, deadline=deadline, outcome=outcome,
+                            ended_at=ended.at if ended else None, ended_by=ended.type if ended else None,
+                            anomalies=deadline.anomalies, lead_of=target.rule.id))
+    return clocks

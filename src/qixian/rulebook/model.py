@@ -1,0 +1,266 @@
+"""A loaded rule pack: immutable rules, the event vocabulary and the settings they were checked against."""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from qixian.calendar import LegalCalendar
+from qixian.localtime import parse_local
+from qixian.periods import Duration
+
+# -- applies: a small, safe matcher (no eval) -----------------------------------------------------
+
+OPERATORS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+             "gt": operator.gt, "ge": operator.ge}
+MATCH_WORDS = set(OPERATORS) | {"in", "not_in", "exists"}
+FACT_ROOTS = ("case", "person", "event")
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    path: tuple[str, ...]  # ("case", "kind")
+    op: str  # eq ne lt le gt ge in not_in exists
+    value: Any
+
+    def holds(self, facts: Mapping[str, Any]) -> bool:
+        found, actual = _lookup(facts, self.path)
+        if self.op == "exists":
+            return found == bool(self.value)
+        if not found:
+            return False
+        if self.op == "in":
+            return actual in self.value
+        if self.op == "not_in":
+            return actual not in self.value
+        try:
+            return bool(OPERATORS[self.op](actual, self.value))
+        except TypeError:  # comparing a number with text: the fact does not match
+            return False
+
+    def __str__(self) -> str:
+        words = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥", "in": "属于", "not_in": "不属于"}
+        path = ".".join(self.path)
+        if self.op == "exists":
+            return f"{path} {'有值' if self.value else '无值'}"
+        return f"{path} {words[self.op]} {self.value}"
+
+
+def _lookup(facts: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
+    value: Any = facts
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return False, None
+        value = value[part]
+    return value is not None, value
+
+
+# -- rules ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    cite: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendStep:
+    on: str
+    mode: str  # "by" | "to"
+    amount: Duration
+    times: int
+
+
+@dataclass(frozen=True, slots=True)
+class PauseStep:
+    start: str
+    until: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """Before the due: `offset` ahead of it, or when `share` of the period has passed (50% → 0.5)."""
+
+    offset: Duration | None = None
+    share: float | None = None
+
+    def __str__(self) -> str:
+        return f"期限过半" if self.share == 0.5 else (f"期限过 {self.share:.0%}" if self.share else f"期满前 {self.offset}")
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    every: Duration | None
+    escalate: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    of: str
+    before: Duration
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    name: str
+    case: Mapping[str, Any]
+    events: tuple[Mapping[str, Any], ...]
+    now: str | None
+    person: str | None
+    due: str | None
+    state: str | None
+    provisional: bool | None
+    source: str  # file:line
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    name: str
+    group: str | None
+    reminder_type: str | None
+    basis: tuple[Basis, ...]
+    applies: tuple[Condition, ...]
+    per: str
+    start: tuple[str, ...]
+    stop: tuple[str, ...]
+    cancel: tuple[str, ...]
+    limit: Duration | None
+    lead: Lead | None
+    custody: bool
+    extend: tuple[ExtendStep, ...]
+    pause: tuple[PauseStep, ...]
+    restart: tuple[str, ...]
+    remind: tuple[Reminder, ...]
+    overdue: Overdue
+    notify: tuple[str, ...]
+    effective_from: date | None
+    effective_until: date | None
+    enabled: bool
+    party_window: bool
+    note: str | None
+    examples: tuple[Example, ...]
+    source: str  # file:line of the rule
+
+    def in_force(self, day: date) -> bool:
+        return (self.effective_from is None or self.effective_from <= day) and \
+               (self.effective_until is None or day <= self.effective_until)
+
+    def applies_to(self, facts: Mapping[str, Any]) -> bool:
+        return all(condition.holds(facts) for condition in self.applies)
+
+    @property
+    def version(self) -> str:
+        """The version label: its effective range, as legal staff write it."""
+        if self.effective_from is None and self.effective_until is None:
+            return "长期有效"
+        start = self.effective_from.isoformat() if self.effective_from else "…"
+        until = self.effective_until.isoformat() if self.effective_until else "…"
+        return f"{start} 至 {until}"
+
+
+# -- events ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    type: str
+    min: float | None = None
+    max: float | None = None
+    values: tuple[str, ...] | None = None
+    required: bool = False
+
+    def problem(self, name: str, value: Any) -> str | None:
+        """Why `value` is not acceptable for this field, or None."""
+        kinds = {"int": int, "float": (int, float), "str": str, "bool": bool}
+        if self.type in ("date", "datetime"):
+            try:
+                date.fromisoformat(value) if self.type == "date" else parse_local(str(value))
+            except (TypeError, ValueError):
+                return f"data.{name} 应为{'日期' if self.type == 'date' else '时间'}，收到 {value!r}"
+            return None
+        if isinstance(value, bool) and self.type != "bool" or not isinstance(value, kinds[self.type]):
+            return f"data.{name} 应为 {self.type}，收到 {value!r}"
+        if self.min is not None and value < self.min or self.max is not None and value > self.max:
+            return f"data.{name} = {value} 超出范围 [{self.min}, {self.max}]"
+        if self.values is not None and value not in self.values:
+            return f"data.{name} 应为 {'、'.join(self.values)} 之一，收到 {value!r}"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    name: str
+    label: str
+    person: str  # required | optional | none
+    data: Mapping[str, FieldSpec] = field(default_factory=dict)
+
+    def problems(self, person: str | None, data: Mapping[str, Any]) -> list[str]:
+        """What is wrong with one occurrence of this event (empty when it is fine)."""
+        found = []
+        if self.person == "required" and not person:
+            found.append(f"事件 {self.name}（{self.label}）必须写明人员 person")
+        if self.person == "none" and person:
+            found.append(f"事件 {self.name}（{self.label}）是案件层面的事件，不应写 person")
+        for name, value in data.items():
+            spec = self.data.get(name)
+            if spec is None:
+                known = "、".join(self.data) or "无"
+                found.append(f"事件 {self.name} 没有字段 data.{name}（可用：{known}）")
+            elif (problem := spec.problem(name, value)) is not None:
+                found.append(problem)
+        found += [f"事件 {self.name} 缺少必填字段 data.{name}" for name, spec in self.data.items()
+                  if spec.required and name not in data]
+        return found
+
+
+# -- the pack -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    zone: str
+    day_reminder_time: str
+    quiet_hours: Mapping[str, Any] | None
+    default_remind: Mapping[str, tuple[Reminder, ...]]
+    default_overdue: Overdue
+    default_notify: tuple[str, ...]
+    levels: Mapping[str, Mapping[str, str]]
+    groups: tuple[str, ...]
+    roles: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class RulePack:
+    rules: tuple[Rule, ...]  # every version of every rule, in file order
+    events: Mapping[str, EventType]
+    settings: Settings
+    calendar: LegalCalendar
+    files: Mapping[str, str]  # path -> sha256 of its content
+    directory: str
+
+    def __post_init__(self):
+        versions: dict[str, list[Rule]] = {}
+        for rule in self.rules:
+            versions.setdefault(rule.id, []).append(rule)
+        object.__setattr__(self, "_versions", MappingProxyType({k: tuple(v) for k, v in versions.items()}))
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(self._versions)
+
+    def versions(self, rule_id: str) -> tuple[Rule, ...]:
+        return self._versions.get(rule_id, ())
+
+    def rule_at(self, rule_id: str, moment: datetime | date) -> Rule | None:
+        """The enabled version of `rule_id` in force on the day of `moment`."""
+        day = moment.date() if isinstance(moment, datetime) else moment
+        return next((r for r in self.versions(rule_id) if r.enabled and r.in_force(day)), None)
+
+    def event_label(self, name: str) -> str:
+        event = self.events.get(name)
+        return f"{event.label}（{name}）" if event else name

@@ -1,0 +1,249 @@
+"""The shape of the files legal-affairs staff write: rule files, events.yaml and settings.yaml.
+
+These models check one file at a time (unknown keys, types, durations, dates) and are the source of the
+JSON Schema that editors use. Checks that need several files (event types exist, versions do not overlap,
+lead rules point somewhere) live in `rulebook.load`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+
+from qixian.localtime import parse_local
+from qixian.periods import ACCEPTED_FORMS, parse_duration
+
+DURATION_PATTERN = (r"^\s*(\d+|[零一二两三四五六七八九十]+)\s*(minutes?|min|hours?|h|days?|d|workdays?|months?|"
+                    r"分钟|小时|个小时|日|天|工作日|个工作日|月|个月)\s*$|^半个月$")
+OFFSET_PATTERN = DURATION_PATTERN[:-1] + r"|^\s*\d{1,3}\s*%\s*$"
+RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
+EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _duration(text: str) -> str:
+    parse_duration(text)  # raises DurationError (a ValueError) with the accepted forms
+    return text
+
+
+def _offset(text: str) -> str:
+    if text.strip().endswith("%"):
+        share = int(text.strip()[:-1].strip() or -1)
+        if not 0 < share < 100:
+            raise ValueError(f"提醒比例 {text!r} 应在 1% 到 99% 之间（表示期限已过去的比例）")
+        return text
+    return _duration(text)
+
+
+def _rule_id(text: str) -> str:
+    if not RULE_ID.match(text):
+        raise ValueError(f"规则编号 {text!r} 应为小写英文、数字、下划线，以点分段，如 crim.detention.arrest_request")
+    return text
+
+
+def _event_name(text: str) -> str:
+    if not EVENT_NAME.match(text):
+        raise ValueError(f"事件类型 {text!r} 应为小写英文、数字和下划线，如 detained")
+    return text
+
+
+def _date(text: str) -> str:
+    from datetime import date
+
+    if not _DATE.match(text):
+        raise ValueError(f"日期 {text!r} 应写成 2026-01-01")
+    date.fromisoformat(text)
+    return text
+
+
+def _moment(text: str) -> str:
+    parse_local(text)  # raises TimeFormatError (a ValueError)
+    return text
+
+
+def _clock_time(text: str) -> str:
+    if not _CLOCK.match(text):
+        raise ValueError(f"时刻 {text!r} 应写成 \"08:30\"（加引号）")
+    return text
+
+
+def _listify(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+def _text(pattern: str | None, description: str, check) -> Any:
+    schema: dict = {"type": "string", "description": description}
+    if pattern:
+        schema["pattern"] = pattern
+    return Annotated[str, AfterValidator(check), WithJsonSchema(schema)]
+
+
+Duration = _text(DURATION_PATTERN, "期限：" + "、".join(ACCEPTED_FORMS), _duration)
+Offset = _text(OFFSET_PATTERN, "期满前多久提醒：如 1 day、6小时、0 days（期满当日早上）或 50%（期限过半）", _offset)
+RuleId = _text(RULE_ID.pattern, "规则编号，如 crim.detention.arrest_request", _rule_id)
+EventName = _text(EVENT_NAME.pattern, "事件类型（见 events.yaml）", _event_name)
+DateText = _text(_DATE.pattern, "日期，如 2026-01-01", _date)
+Moment = _text(None, "时间，如 \"2025-09-29 15:40\"（北京时间）", _moment)
+ClockTime = _text(_CLOCK.pattern, "时刻，如 \"08:30\"", _clock_time)
+Events = Annotated[list[EventName], BeforeValidator(_listify),
+                   WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+                                   "description": "一个事件类型，或事件类型列表"})]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+
+# -- rule files ----------------------------------------------------------------------------------
+
+
+class Basis(Strict):
+    cite: str = Field(description="法律依据出处，如《中华人民共和国刑事诉讼法》第九十一条第一款")
+    text: str = Field(description="条文原文（逐字）")
+
+
+class ExtendStep(Strict):
+    on: EventName
+    by: Optional[Duration] = Field(None, description="延长多少（在当前期限上累加；事件 data 可给出实际批准的较少数额）")
+    to: Optional[Duration] = Field(None, description="延长至（自起算重新计算的总期限）")
+    times: int = Field(1, ge=1, description="最多可延长几次（默认 1 次）")
+
+    @model_validator(mode="after")
+    def _one_amount(self):
+        if (self.by is None) == (self.to is None):
+            raise ValueError("延长应写 by（延长多少）或 to（延长至），二者只能写一个")
+        return self
+
+
+class PauseStep(Strict):
+    start: EventName = Field(alias="from", description="暂停开始的事件（如 appraisal_started）")
+    until: EventName = Field(description="恢复计时的事件（如 appraisal_done）")
+
+
+class Overdue(Strict):
+    every: Optional[Duration] = Field(None, description="超期后每隔多久再次提醒")
+    escalate: list[str] = Field(default_factory=list, description="超期后同时提醒的角色（见 settings.yaml 的 roles）")
+
+
+class Lead(Strict):
+    of: RuleId = Field(description="以哪条规则的期满时间为准")
+    before: Duration = Field(description="在该期满时间之前多久必须完成")
+
+
+class Effective(Strict):
+    start: Optional[DateText] = Field(None, alias="from", description="施行日期（含当日）")
+    until: Optional[DateText] = Field(None, description="停止适用的最后一日（含当日）")
+
+
+class ExampleEvent(Strict):
+    type: EventName
+    at: Moment
+    person: Optional[str] = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Example(Strict):
+    name: str
+    case: dict[str, Any] = Field(default_factory=dict, description="案件情况，如 {kind: criminal}")
+    events: list[ExampleEvent]
+    now: Optional[Moment] = Field(None, description="判断状态的时间（默认最后一个事件的时间）")
+    person: Optional[str] = Field(None, description="检查哪个人的计时（按人计时且有多人时）")
+    due: Optional[Moment] = Field(description="应得的期满时间，如 \"2025-10-02 24:00\"；计时暂停中或未启动写 null")
+    state: Optional[Literal["running", "paused", "met", "met_late", "overdue", "cancelled", "provisional"]] = None
+    provisional: Optional[bool] = None
+
+
+class RuleSpec(Strict):
+    id: RuleId
+    name: str = Field(description="规则名称（中文）")
+    group: Optional[str] = Field(None, description="风险点分组（见 settings.yaml 的 groups）")
+    reminder_type: Optional[str] = Field(None, description="提醒类型，统计报表按此计数，如 提捕提醒")
+    basis: list[Basis] = Field(min_length=1, description="法律依据，至少一条")
+    applies: dict[str, Any] = Field(default_factory=dict, description="适用条件，如 case.kind: criminal")
+    per: Literal["person", "case"] = Field("case", description="按人计时（每名嫌疑人一个）或按案计时")
+    start: Optional[Events] = Field(None, description="开始计时的事件")
+    stop: Events = Field(description="完成（期限义务已履行）的事件")
+    cancel: Events = Field(default_factory=list, description="不再适用的事件（释放、撤案……）")
+    limit: Optional[Duration] = None
+    lead: Optional[Lead] = Field(None, description="提前量规则：在另一规则期满前多久必须完成（不写 start 和 limit）")
+    custody: bool = Field(False, description="在押或被限制人身自由：期满日遇节假日不顺延")
+    extend: list[ExtendStep] = Field(default_factory=list)
+    pause: list[PauseStep] = Field(default_factory=list, description="不计入期限的期间")
+    restart: Events = Field(default_factory=list, description="重新计算期限的事件")
+    remind: Optional[list[Offset]] = Field(None, description="期满前何时提醒；不写则用 settings.yaml 的默认值")
+    overdue: Optional[Overdue] = None
+    notify: Optional[list[str]] = Field(None, description="提醒谁（角色），默认 settings.yaml 的 defaults.notify")
+    effective: Optional[Effective] = None
+    enabled: bool = True
+    party_window: bool = Field(False, description="当事人的期间（公安只需关注，不算公安超期）")
+    note: Optional[str] = Field(None, description="给法制部门的说明，如启用前需确认的事项")
+    examples: list[Example] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _limit_or_lead(self):
+        if self.lead is None and self.limit is None:
+            raise ValueError("缺少 limit（期限），或写 lead（在另一规则期满前多久）")
+        if self.lead is not None and (self.limit is not None or self.start is not None):
+            raise ValueError("提前量规则（lead）的起算和期限来自被引用的规则，不要再写 start 或 limit")
+        if self.lead is None and self.start is None:
+            raise ValueError("缺少 start（开始计时的事件）")
+        return self
+
+
+class RuleFile(Strict):
+    rules: list[RuleSpec] = Field(description="本文件中的规则")
+
+
+# -- events.yaml ---------------------------------------------------------------------------------
+
+
+class FieldSpec(Strict):
+    type: Literal["int", "float", "str", "bool", "date", "datetime"]
+    min: Optional[Union[int, float]] = None
+    max: Optional[Union[int, float]] = None
+    values: Optional[list[str]] = None
+    required: bool = False
+
+
+class EventSpec(Strict):
+    label: str = Field(description="中文名称")
+    person: Literal["required", "optional", "none"] = "none"
+    data: dict[str, FieldSpec] = Field(default_factory=dict)
+
+
+class EventsFile(Strict):
+    events: dict[EventName, EventSpec]
+
+
+# -- settings.yaml -------------------------------------------------------------------------------
+
+
+class QuietHours(Strict):
+    start: ClockTime = Field(alias="from")
+    until: ClockTime = Field(alias="to")
+    applies_to: list[Literal["minutes", "hours", "days", "workdays", "months"]] = Field(
+        default_factory=lambda: ["days", "workdays", "months"])
+
+
+class Defaults(Strict):
+    remind: dict[Literal["minutes", "hours", "days", "workdays", "months"], list[Offset]]
+    overdue: Overdue
+    notify: list[str]
+
+
+class Level(Strict):
+    label: str
+    colour: str
+
+
+class Settings(Strict):
+    zone: str = "Asia/Shanghai"
+    day_reminder_time: ClockTime = "08:30"
+    quiet_hours: Optional[QuietHours] = None
+    defaults: Defaults
+    levels: dict[Literal["notice", "warning", "overdue"], Level]
+    groups: list[str] = Field(min_length=1, description="风险点分组")
+    roles: dict[str, str] = Field(description="可提醒的角色及其中文名称")
