@@ -7,7 +7,7 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import deadline, demo
+from qixian.cli import deadline, demo, rules
 from qixian.cli._output import USAGE, InputError, errors
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.command("deadline")(deadline.deadline)
 app.command("demo")(demo.demo)
+app.add_typer(rules.app, name="rules")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,7 @@ def example_events(example: Example) -> list[Event]:
 
 def run_example(pack: RulePack, rule: Rule, example: Example) -> ExampleResult:
     events = example_events(example)
-    clocks = [c for c in replay(pack, events, case="example", facts=example.case, rule_ids=[rule.id])
+    clocks = [c for c in replay(pack, events, case="example", facts=example.case, persons=example.persons, rule_ids=[rule.id])
               if c.rule.id == rule.id and (example.person is None or c.person == example.person)]
     now = parse_local(example.now) if example.now else max(e.at for e in events)
     expected = {"due": example.due}

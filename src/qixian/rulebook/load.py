@@ -297,7 +297,7 @@ class _RuleChecker:
                     for message in known.problems(event.person, event.data):
                         self.problem(where, f"例子「{example.name}」：{message}")
             built.append(m.Example(
-                name=example.name, case=dict(example.case),
+                name=example.name, case=dict(example.case), persons={k: dict(v) for k, v in example.persons.items()},
                 events=tuple(e.model_dump() for e in example.events), now=example.now, person=example.person,
                 due=example.due, state=example.state, provisional=example.provisional,
                 source=f"{self.source}:{raw.line}"))

@@ -108,6 +108,7 @@ class Lead:
 class Example:
     name: str
     case: Mapping[str, Any]
+    persons: Mapping[str, Mapping[str, Any]]
     events: tuple[Mapping[str, Any], ...]
     now: str | None
     person: str | None

@@ -148,6 +148,7 @@ class ExampleEvent(Strict):
 class Example(Strict):
     name: str
     case: dict[str, Any] = Field(default_factory=dict, description="案件情况，如 {kind: criminal}")
+    persons: dict[str, dict[str, Any]] = Field(default_factory=dict, description="人员情况，如 {P1: {foreign: true}}")
     events: list[ExampleEvent]
     now: Optional[Moment] = Field(None, description="判断状态的时间（默认最后一个事件的时间）")
     person: Optional[str] = Field(None, description="检查哪个人的计时（按人计时且有多人时）")

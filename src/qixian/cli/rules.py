@@ -1,0 +1,279 @@
+"""`qixian rules ...`: for legal-affairs staff to check, list, explain, try out and compare rule packs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+from xml.etree import ElementTree
+
+import typer
+from rich.table import Table
+
+from qixian.cli._output import InputError, console, errors, print_json, rules_dir
+from qixian.clocks import Event, replay
+from qixian.localtime import TimeFormatError, display, parse_local
+from qixian.rulebook import RulePack, load_pack
+from qixian.rulebook.describe import explain as describe
+from qixian.rulebook.diff import diff_packs
+from qixian.rulebook.examples import run_examples
+from qixian.rulebook.schema import EventsFile, RuleFile, Settings
+from qixian.yamlsource import ProblemsFound, load_yaml
+
+app = typer.Typer(help="规则包：检查、列出、解释、试算、比较规则文件。", no_args_is_help=True)
+
+FAILED = 1
+STATES = {"running": "计时中", "paused": "暂停", "met": "按期完成", "met_late": "超期完成", "overdue": "已超期",
+          "cancelled": "不再适用", "provisional": "计时中（临时）"}
+
+RulesOption = Annotated[Optional[Path], typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules")]
+
+
+def load(directory: Path) -> RulePack:
+    """The pack, or every problem in it on stderr and exit status 1 (nothing of it is used)."""
+    try:
+        return load_pack(directory)
+    except ProblemsFound as found:
+        for problem in found.problems:
+            errors.print(str(problem), soft_wrap=True, markup=False)
+        errors.print(f"[red]共 {len(found.problems)} 处问题，规则包 {directory} 未被采用。[/red]")
+        raise typer.Exit(FAILED) from None
+
+
+def _pack(option: Path | None) -> RulePack:
+    return load(rules_dir(option))
+
+
+@app.command("check")
+def check(
+    directory: Annotated[Optional[Path], typer.Argument(help="规则包目录，默认 ./rules")] = None,
+    run: Annotated[Optional[str], typer.Option("--run", help="只运行规则编号或例子名称匹配此正则的例子")] = None,
+    junit: Annotated[Optional[Path], typer.Option("--junit", help="另写一份 JUnit XML 结果，供 CI 使用")] = None,
+) -> None:
+    """检查规则包并运行每条规则的例子；全部通过才返回 0。
+
+    Example:
+
+        qixian rules check rules
+    """
+    pack = load(directory or rules_dir(None))
+    results = run_examples(pack, only=run)
+    failed = [r for r in results if not r.passed]
+    for result in failed:
+        errors.print(result.report(), soft_wrap=True, markup=False)
+    enabled = sum(r.enabled for r in pack.rules)
+    table = Table(title=f"规则包 {pack.directory}")
+    for column in ("文件", "规则", "版本", "启用", "例子", "通过", "失败"):
+        table.add_column(column, justify="right")
+    table.add_row(str(len(pack.files)), str(len(pack.ids)), str(len(pack.rules)), str(enabled),
+                  str(len(results)), f"[green]{len(results) - len(failed)}[/green]", f"[red]{len(failed)}[/red]" if failed else "0")
+    console.print(table)
+    if junit:
+        _write_junit(junit, results)
+    if failed:
+        console.print(f"[red]{len(failed)} 个例子未通过。[/red]")
+        raise typer.Exit(FAILED)
+    console.print(f"[green]检查通过：{len(pack.ids)} 条规则（{len(pack.rules)} 个版本），{len(results)} 个例子全部通过。[/green]")
+
+
+@app.command("list")
+def list_rules(
+    group: Annotated[Optional[str], typer.Option("--group", help="只列出此风险点分组，如 强制措施")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 列表")] = False,
+    rules: RulesOption = None,
+) -> None:
+    """列出规则：编号、名称、期限、是否在押、分组、提醒类型、版本。
+
+    Example:
+
+        qixian rules list --group 强制措施
+    """
+    pack = _pack(rules)
+    if group is not None and group not in pack.settings.groups:
+        raise InputError(f"没有分组 {group!r}；可用：{'、'.join(pack.settings.groups)}")
+    chosen = [r for r in pack.rules if group is None or r.group == group]
+    if as_json:
+        print_json([_summary(r) for r in chosen])
+        return
+    table = Table(title=f"规则（{len(chosen)} 个版本）")
+    for column in ("编号", "名称", "期限", "在押", "分组", "提醒类型", "版本"):
+        table.add_column(column, overflow="fold")
+    for r in chosen:
+        limit = str(r.limit) if r.limit else f"{r.lead.of} 前 {r.lead.before}"
+        name = r.name if r.enabled else f"[dim]{r.name}（未启用）[/dim]"
+        table.add_row(r.id, name, limit, "是" if r.custody else "", r.group or "", r.reminder_type or "", r.version)
+    console.print(table)
+
+
+def _summary(rule) -> dict:
+    return {
+        "id": rule.id, "name": rule.name, "limit": str(rule.limit) if rule.limit else None,
+        "lead": {"of": rule.lead.of, "before": str(rule.lead.before)} if rule.lead else None,
+        "custody": rule.custody, "group": rule.group, "reminder_type": rule.reminder_type, "per": rule.per,
+        "start": list(rule.start), "stop": list(rule.stop), "enabled": rule.enabled,
+        "effective": {"from": rule.effective_from and rule.effective_from.isoformat(),
+                      "until": rule.effective_until and rule.effective_until.isoformat()},
+        "basis": [{"cite": b.cite, "text": b.text} for b in rule.basis], "source": rule.source,
+    }
+
+
+@app.command("explain")
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="规则编号，如 crim.detention.arrest_request")],
+    rules: RulesOption = None,
+) -> None:
+    """用中文说明一条规则：何时起算、何时完成、多长、延长、不计入的期间、提醒谁、法律依据。
+
+    Example:
+
+        qixian rules explain crim.detention.arrest_request
+    """
+    pack = _pack(rules)
+    versions = pack.versions(rule_id)
+    if not versions:
+        from qixian.yamlsource import suggest
+
+        raise InputError(f"没有规则 {rule_id!r}。{suggest(rule_id, pack.ids)}")
+    for number, rule in enumerate(versions):
+        if number:
+            console.rule()
+        for heading, text in describe(pack, rule):
+            console.print(f"[bold]{heading}[/bold]  {text}", soft_wrap=True)
+
+
+@app.command("test")
+def test(
+    rule_id: Annotated[str, typer.Argument(help="规则编号")],
+    events: Annotated[Optional[Path], typer.Option("--events", help="事件文件（YAML 或 JSON Lines）：每项 {type, at, person, data}")] = None,
+    event: Annotated[Optional[list[str]], typer.Option("--event", help="直接写一个事件：\"类型 时间 [人员] [字段=值...]\"，可多次")] = None,
+    case: Annotated[Optional[list[str]], typer.Option("--case", help="案件情况 字段=值，如 kind=criminal，可多次")] = None,
+    now: Annotated[Optional[str], typer.Option("--now", help="按此时间判断状态（默认最后一个事件的时间）")] = None,
+    rules: RulesOption = None,
+) -> None:
+    """试算：给定事件，这条规则会产生什么计时、期满时间和状态，并说明依据。
+
+    Example:
+
+        qixian rules test crim.detention.arrest_request --case kind=criminal --event "detained 2025-09-29 15:40 P1"
+    """
+    pack = _pack(rules)
+    if not pack.versions(rule_id):
+        raise InputError(f"没有规则 {rule_id!r}")
+    try:
+        happened = _read_events(events) + [_inline_event(text) for text in event or ()]
+        facts = dict(_assignment(text) for text in case or ())
+        moment = parse_local(now) if now else None
+    except (TimeFormatError, ValueError) as exc:
+        raise InputError(str(exc)) from None
+    if not happened:
+        raise InputError("没有事件：用 --events FILE 或 --event \"类型 时间 [人员]\" 给出")
+    for item in happened:
+        if item.type not in pack.events:
+            from qixian.yamlsource import suggest
+
+            raise InputError(f"未知的事件类型 {item.type!r}。{suggest(item.type, pack.events)}")
+    moment = moment or max(e.at for e in happened)
+    clocks = [c for c in replay(pack, happened, case="试算", facts=facts, rule_ids=[rule_id]) if c.rule.id == rule_id]
+    if not clocks:
+        console.print("[yellow]这些事件没有启动该规则的计时（检查起算事件、适用条件 applies 与适用期间）。[/yellow]")
+        return
+    for clock in clocks:
+        who = f"人员 {clock.person}，" if clock.person else ""
+        state = STATES[clock.state(moment)]
+        due = clock.deadline.due_display or "暂无（暂停中）"
+        console.print(f"[bold]{who}期满：{due}，状态：{state}[/bold]（按 {display(moment)} 判断）")
+        for number, step in enumerate(clock.deadline.explanation, 1):
+            console.print(f"  {number}. {step}", soft_wrap=True, markup=False)
+
+
+def _read_events(path: Path | None) -> list[Event]:
+    if path is None:
+        return []
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".jsonl", ".json"):
+        items = [json.loads(line) for line in text.splitlines() if line.strip()]
+    else:
+        try:
+            items = load_yaml(text, str(path))
+        except ProblemsFound as found:
+            raise ValueError(str(found.problems[0])) from None
+        items = items.get("events", []) if isinstance(items, dict) else items
+    return [Event(i["type"], parse_local(str(i["at"])), i.get("person"), i.get("data") or {}) for i in items]
+
+
+def _inline_event(text: str) -> Event:
+    parts = text.split()
+    if len(parts) < 3:
+        raise ValueError(f"事件 {text!r} 应写成 \"类型 日期 时间 [人员] [字段=值...]\"")
+    kind, at, rest = parts[0], parse_local(" ".join(parts[1:3])), parts[3:]
+    person = rest.pop(0) if rest and "=" not in rest[0] else None
+    return Event(kind, at, person, dict(_assignment(item) for item in rest))
+
+
+def _assignment(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise ValueError(f"{text!r} 应写成 字段=值")
+    return key, int(value) if value.isdigit() else value
+
+
+@app.command("diff")
+def diff(
+    old: Annotated[Path, typer.Argument(help="原规则包目录")],
+    new: Annotated[Path, typer.Argument(help="新规则包目录")],
+) -> None:
+    """比较两个规则包：新增、删除、修改了哪些规则和哪些内容。
+
+    Example:
+
+        qixian rules diff rules /tmp/rules-new
+    """
+    changes = diff_packs(load(old), load(new))
+    if not changes:
+        console.print("两个规则包的规则没有差别。")
+        return
+    words = {"added": "[green]新增[/green]", "removed": "[red]删除[/red]", "changed": "[yellow]修改[/yellow]"}
+    table = Table(title=f"{old} → {new}：{len(changes)} 处变化")
+    for column in ("规则", "版本", "变化", "内容", "原", "新"):
+        table.add_column(column, overflow="fold")
+    for change in changes:
+        if not change.fields:
+            table.add_row(change.rule_id, change.version, words[change.kind], "", "", "")
+        for number, (label, before, after) in enumerate(change.fields):
+            first = number == 0
+            table.add_row(change.rule_id if first else "", change.version if first else "", words[change.kind] if first else "",
+                          label, before, after)
+    console.print(table)
+
+
+@app.command("schema")
+def schema(
+    kind: Annotated[str, typer.Option("--kind", help="rules（规则文件）、events 或 settings")] = "rules",
+) -> None:
+    """输出规则文件的 JSON Schema，供编辑器自动补全和即时检查。
+
+    Example:
+
+        qixian rules schema > rules/schema/rules.schema.json
+    """
+    models = {"rules": RuleFile, "events": EventsFile, "settings": Settings}
+    if kind not in models:
+        raise InputError(f"--kind 应为 rules、events 或 settings，收到 {kind!r}")
+    print_json(schema_of(kind))
+
+
+def schema_of(kind: str) -> dict:
+    model = {"rules": RuleFile, "events": EventsFile, "settings": Settings}[kind]
+    document = model.model_json_schema(by_alias=True)
+    titles = {"rules": "Qixian 规则文件", "events": "Qixian 事件词表 events.yaml", "settings": "Qixian 提醒设置 settings.yaml"}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": titles[kind], **document}
+
+
+def _write_junit(path: Path, results) -> None:
+    suite = ElementTree.Element("testsuite", name="qixian rules", tests=str(len(results)),
+                                failures=str(sum(not r.passed for r in results)))
+    for result in results:
+        case = ElementTree.SubElement(suite, "testcase", classname=result.rule.id, name=result.example.name)
+        if not result.passed:
+            ElementTree.SubElement(case, "failure", message="期满时间或状态不符").text = result.report()
+    ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

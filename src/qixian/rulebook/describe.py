@@ -1,0 +1,59 @@
+"""A rule in plain Chinese: what starts it, what ends it, how long, extensions, pauses, who is reminded, the law."""
+
+from __future__ import annotations
+
+from qixian.rulebook.model import Rule, RulePack
+
+
+def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
+    """(heading, text) pairs describing one version of a rule."""
+    events = pack.event_label
+    roles = pack.settings.roles
+    lines: list[tuple[str, str]] = []
+    lines.append(("规则", f"{rule.name}（{rule.id}）"))
+    tags = "，".join(t for t in (rule.group, rule.reminder_type, "按人计时" if rule.per == "person" else "按案计时") if t)
+    lines.append(("分类", tags))
+    if rule.lead:
+        target = pack.versions(rule.lead.of)
+        name = target[0].name if target else rule.lead.of
+        lines.append(("期限", f"须在「{name}」（{rule.lead.of}）期满前 {rule.lead.before} 完成，即自其期满时间向前推算 {rule.lead.before}"))
+    else:
+        lines.append(("起算", "、".join(events(e) for e in rule.start) + "之时起算；开始的时、日不计入"))
+        lines.append(("期限", _limit(rule)))
+    lines.append(("完成", "、".join(events(e) for e in rule.stop)))
+    if rule.cancel:
+        lines.append(("不再适用", "、".join(events(e) for e in rule.cancel)))
+    for step in rule.extend:
+        amount = f"延长{step.amount}（按批准数计，至多{step.amount}）" if step.mode == "by" else f"延长至自起算{step.amount}"
+        lines.append(("延长", f"{events(step.on)}：{amount}，限{step.times}次；延长须在期满前批准，逾期批准的不计入并标为异常"))
+    for step in rule.pause:
+        lines.append(("不计入", f"自{events(step.start)}至{events(step.until)}的期间不计入期限"))
+    if rule.restart:
+        lines.append(("重新计算", "、".join(events(e) for e in rule.restart) + "时重新计算期限，此前的延长与暂停不再适用"))
+    if rule.applies:
+        lines.append(("适用条件", "；".join(str(c) for c in rule.applies)))
+    who = "、".join(roles.get(r, r) for r in rule.notify)
+    when = "、".join(str(r) for r in rule.remind) or "不提前提醒"
+    lines.append(("提醒", f"{when}提醒{who}" + ("（当事人的期间，仅供关注，不计公安超期）" if rule.party_window else "")))
+    if rule.overdue.every or rule.overdue.escalate:
+        every = f"每{rule.overdue.every}" if rule.overdue.every else ""
+        escalate = "、".join(roles.get(r, r) for r in rule.overdue.escalate)
+        lines.append(("超期", f"超期后{every}再次提醒" + (f"，并告知{escalate}" if escalate else "")))
+    lines.append(("版本", rule.version + ("" if rule.enabled else "（未启用）")))
+    if rule.note:
+        lines.append(("说明", rule.note))
+    for basis in rule.basis:
+        lines.append(("依据", f"{basis.cite}：{basis.text}"))
+    lines.append(("出处", rule.source))
+    return lines
+
+
+def _limit(rule: Rule) -> str:
+    text = str(rule.limit)
+    if rule.limit.unit.exact:
+        return f"{text}，自起算时刻精确计算，不因节假日顺延"
+    if rule.limit.unit.value == "workdays":
+        return f"{text}，只计工作日"
+    if rule.custody:
+        return f"{text}，至期满日二十四时；在押（被限制人身自由），期满日遇节假日不顺延"
+    return f"{text}，至期满日二十四时；期满日为节假日的，顺延至节后第一个工作日"
