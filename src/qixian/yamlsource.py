@@ -122,6 +122,10 @@ def load_yaml(text: str, source: str) -> object:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = f"YAML 格式错误：{exc.problem or exc.context}"
         raise ProblemsFound([Problem(source, line, column, message, "请检查缩进、冒号和引号")]) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a NUL byte
+        before = text[:exc.position]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        raise ProblemsFound([Problem(source, line, column, f"文件中有 YAML 不允许的字符 U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X}", "请删除该字符")]) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise ProblemsFound([Problem(source, 1, 1, f"YAML 无法读取：{exc}", "请检查文件内容")]) from None
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from qixian.yamlsource import LineDict, LineList, Problem, suggest
 
 QUOTE_HINT = "YAML 会把 22:00 读成数字、把 no/yes 读成 false/true、把 3 读成整数：请给这个值加引号并写明单位，如 \"3日\""
-_KINDS = {"string_type": "文字", "bool_type": "true 或 false", "int_type": "整数", "float_type": "数字",
+_KINDS = {"string_type": "文字", "bool_type": " true 或 false", "int_type": "整数", "float_type": "数字",
           "list_type": "列表（每项以 - 开头）", "dict_type": "键值对", "model_type": "键值对", "model_attributes_type": "键值对"}
 
 
@@ -59,11 +59,13 @@ def _rule_prefix(raw: Any, loc: tuple) -> str:
 def _words(item: dict, loc: tuple, model: type[BaseModel]) -> tuple[str, str]:
     kind, value = item["type"], item.get("input")
     key = next((part for part in reversed(loc) if isinstance(part, str)), "")
-    inside = loc[2:] if loc[:1] == ("rules",) else loc  # the rule is named already: say only where in it
+    # inside a rule the rule is named already: say only where in it
+    inside = loc[2:] if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int) else loc
     where = ".".join(str(p) for p in inside) or "文件"
     if kind == "missing":
         parent = ".".join(str(p) for p in inside[:-1])
-        return f"缺少必填项 {key}", f"在{' ' + parent + ' ' if parent else '规则'}下写 {key}: …"
+        place = f"在 {parent} 下" if parent else ("在规则中" if inside is not loc else "在文件顶层")
+        return f"缺少必填项 {key}", f"{place}写 {key}: …"
     if kind == "extra_forbidden":
         allowed = _allowed_keys(model, loc[:-1])
         return f"未知的键 {key!r}", suggest(key, allowed) if allowed else "请检查缩进"

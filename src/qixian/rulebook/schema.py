@@ -53,9 +53,12 @@ def _event_name(text: str) -> str:
 def _date(text: str) -> str:
     from datetime import date
 
-    if not _DATE.match(text):
-        raise ValueError(f"日期 {text!r} 应写成 2026-01-01")
-    date.fromisoformat(text)
+    try:
+        if not _DATE.match(text):
+            raise ValueError
+        date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"日期 {text!r} 无效，应写成 2026-01-01 这样的日期") from None
     return text
 
 

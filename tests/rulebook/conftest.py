@@ -1,0 +1,28 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import RULES
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "rules"
+
+
+@pytest.fixture
+def make_pack(tmp_path):
+    """A pack folder with the shipped settings, events and calendar, plus the given rule files."""
+
+    def make(*files: Path | tuple[str, str], name: str = "pack") -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        shutil.copy(RULES / "settings.yaml", folder)
+        shutil.copy(RULES / "events.yaml", folder)
+        shutil.copytree(RULES / "calendar", folder / "calendar")
+        for item in files:
+            if isinstance(item, tuple):
+                (folder / item[0]).write_text(item[1], encoding="utf-8")
+            else:
+                shutil.copy(item, folder / item.name)
+        return folder
+
+    return make

@@ -1,0 +1,60 @@
+"""Each mistake a legal officer can make is a fixture named by its outcome, paired with where and what is said
+(tests/data/rules/<mistake>.bad.yaml). A bad file loads nothing; a good file loads cleanly."""
+
+import pytest
+
+from qixian.rulebook import load_pack
+from qixian.yamlsource import ProblemsFound
+from tests.rulebook.conftest import DATA
+
+EXPECTED = {  # fixture -> (line, words every reader needs to see)
+    "unknown_key": (12, "未知的键 'custdy'。是否应为 custody？"),
+    "unknown_event": (9, "未知的事件类型 'detaind'。是否应为 detained？"),
+    "bad_duration": (11, "单位 'hrs' 无法识别"),
+    "unquoted_number": (11, "请给这个值加引号"),
+    "yes_is_not_a_boolean": (12, "custody 应为 true 或 false，收到 'yes'"),
+    "missing_limit": (2, "缺少 limit"),
+    "missing_basis": (2, "缺少必填项 basis"),
+    "bad_group": (4, "未知的分组 '强制措失'"),
+    "bad_role": (13, "未知的角色 'handlr'。是否应为 handler？"),
+    "reminder_before_start": (13, "提醒时间 期满前2日 早于起算"),
+    "extend_by_and_to": (13, "二者只能写一个"),
+    "applies_without_root": (8, "应以 case.、person. 或 event. 开头"),
+    "applies_unknown_operator": (8, "应写一个比较"),
+    "lead_points_nowhere": (10, "提前量规则指向不存在的规则 'crim.detention.no_such_rule'"),
+    "lead_with_limit": (2, "不要再写 start 或 limit"),
+    "overlapping_versions": (17, "适用期间重叠"),
+    "effective_backwards": (13, "早于 from"),
+    "bad_effective_date": (13, "日期 '2026-02-30' 无效"),
+    "bad_id": (2, "规则编号 'Family-Notice' 应为小写英文"),
+    "example_without_person": (15, "必须写明人员 person"),
+    "example_bad_time": (15, "无法识别的时间 '2026-13-02 10:00'"),
+    "example_unknown_event": (15, "'detaned' 未在 events.yaml 中声明。是否应为 detained？"),
+    "example_bad_data": (15, "没有字段 data.days"),
+    "duplicate_key": (13, "重复的键 'limit'（第 11 行已出现）"),
+    "broken_indentation": (10, "YAML 格式错误"),
+    "rules_not_a_list": (1, "rules 应为列表"),
+    "no_rules_key": (1, "缺少必填项 rules。在文件顶层写 rules"),
+    "tabs": (12, "YAML 格式错误"),
+}
+
+
+def test_every_fixture_has_an_expectation():
+    assert {p.name.removesuffix(".bad.yaml") for p in DATA.glob("*.bad.yaml")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("mistake", sorted(EXPECTED))
+def test_a_bad_file_names_file_line_and_fix_and_loads_nothing(make_pack, mistake):
+    line, words = EXPECTED[mistake]
+    folder = make_pack((f"{mistake}.yaml", (DATA / f"{mistake}.bad.yaml").read_text(encoding="utf-8")))
+    with pytest.raises(ProblemsFound) as found:
+        load_pack(folder)
+    lines = [str(p) for p in found.value.problems]
+    assert any(f"{mistake}.yaml:{line}:" in text and words in text for text in lines), lines
+    assert all(p.source.endswith(f"{mistake}.yaml") for p in found.value.problems), lines
+
+
+@pytest.mark.parametrize("good", sorted(p.name for p in DATA.glob("*.good.yaml")))
+def test_good_files_load_cleanly(make_pack, good):
+    pack = load_pack(make_pack(DATA / good))
+    assert pack.rules and all(rule.basis for rule in pack.rules)
