@@ -68,12 +68,26 @@ def check(
     table.add_row(str(len(pack.files)), str(len(pack.ids)), str(len(pack.rules)), str(enabled),
                   str(len(results)), f"[green]{len(results) - len(failed)}[/green]", f"[red]{len(failed)}[/red]" if failed else "0")
     console.print(table)
+    console.print(_by_group(pack, results))
     if junit:
         _write_junit(junit, results)
     if failed:
         console.print(f"[red]{len(failed)} 个例子未通过。[/red]")
         raise typer.Exit(FAILED)
     console.print(f"[green]检查通过：{len(pack.ids)} 条规则（{len(pack.rules)} 个版本），{len(results)} 个例子全部通过。[/green]")
+
+
+def _by_group(pack: RulePack, results) -> Table:
+    table = Table(title="按风险点分组")
+    for column, justify in (("分组", "left"), ("规则", "right"), ("启用", "right"), ("例子", "right")):
+        table.add_column(column, justify=justify)
+    for group in (*pack.settings.groups, None):
+        rules = [r for r in pack.rules if r.group == group]
+        if rules:
+            ids = {r.id for r in rules}
+            table.add_row(group or "（未分组）", str(len(ids)), str(sum(r.enabled for r in rules)),
+                          str(sum(1 for res in results if res.rule.id in ids)))
+    return table
 
 
 @app.command("list")
