@@ -44,6 +44,7 @@ class Clock:
     ended_by: str | None = None  # the event type that ended it
     anomalies: tuple[Anomaly, ...] = ()
     lead_of: str | None = None
+    start_event: Event | None = None
 
     @property
     def due(self) -> datetime | None:
@@ -61,10 +62,12 @@ class Clock:
 
 
 def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Mapping[str, Any] | None = None,
-           persons: Mapping[str, Mapping[str, Any]] | None = None, rule_ids: Iterable[str] | None = None) -> list[Clock]:
-    """Every clock the events of one case give under `pack` (for `rule_ids`, default all rules)."""
+           persons: Mapping[str, Mapping[str, Any]] | None = None, rule_ids: Iterable[str] | None = None,
+           disabled: bool = False) -> list[Clock]:
+    """Every clock the events of one case give under `pack` (for `rule_ids`, default all rules; rules that
+    are not enabled only when `disabled`, as for their examples)."""
     ordered = sorted(events, key=lambda e: e.at)
-    context = _Context(pack, case, facts or {}, persons or {}, ZoneInfo(pack.settings.zone))
+    context = _Context(pack, case, facts or {}, persons or {}, ZoneInfo(pack.settings.zone), disabled)
     wanted = list(rule_ids) if rule_ids is not None else list(pack.ids)
     clocks: list[Clock] = []
     replayed: dict[str, list[Clock]] = {}
@@ -93,6 +96,7 @@ class _Context:
     facts: Mapping[str, Any]
     persons: Mapping[str, Mapping[str, Any]]
     zone: ZoneInfo
+    disabled: bool = False
 
 
 class _Open:
@@ -138,7 +142,8 @@ class _Open:
         extensions, anomalies = self._approved_extensions()
         pauses = self.pauses + [Pause(start, None, "") for start in self.open_pauses.values()]
         result = compute_deadline(self.start.at, self.rule.limit, self.context.pack.calendar, custody=self.rule.custody,
-                                  extensions=extensions, pauses=pauses, restarts=self.restarts, zone=self.context.zone)
+                                  extensions=extensions, pauses=pauses, restarts=self.restarts, zone=self.context.zone,
+                                  roll=self.rule.holiday_roll)
         if anomalies:
             notes = tuple(f"异常：{a.message}。" for a in anomalies)
             result = replace(result, explanation=result.explanation[:-1] + notes + result.explanation[-1:],
@@ -177,7 +182,7 @@ class _Open:
         return Clock(rule=self.rule, case=self.context.case, person=self.person, number=self.number,
                      started=self.start.at, deadline=deadline, outcome=self.outcome,
                      ended_at=self.ended.at if self.ended else None, ended_by=self.ended.type if self.ended else None,
-                     anomalies=deadline.anomalies)
+                     anomalies=deadline.anomalies, start_event=self.start)
 
 
 def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[Clock]:
@@ -188,15 +193,13 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
         for key, clock in list(running.items()):
             if clock.concerns(event) and clock.feed(event):
                 finished.append(running.pop(key))
-        rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone))
+        rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone), disabled=context.disabled)
         if rule is None or event.type not in rule.start:
             continue
         key = event.person if rule.per == "person" else None
         if (rule.per == "person" and not event.person) or key in running:
             continue  # a start without its person, or a clock already running: nothing new starts
-        facts = {"case": context.facts, "person": context.persons.get(key or "", {}),
-                 "event": {"type": event.type, "person": event.person, "data": dict(event.data)}}
-        if not rule.applies_to(facts):
+        if not rule.applies_to(_facts(context, event)):
             continue
         started[key] += 1
         running[key] = _Open(context, rule, key, started[key], event)
@@ -204,29 +207,64 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
 
 
 def _lead_clocks(context: _Context, rule_id: str, targets: list[Clock], events: list[Event]) -> list[Clock]:
-    """A lead rule's clocks: one per target clock, due `before` ahead of the target's due."""
+    """A lead rule's clocks: due `before` ahead of the target's due, one round per target clock and another
+    after each extension of the target (a further extension must again be requested in time)."""
     clocks = []
     for target in targets:
-        rule = context.pack.rule_at(rule_id, target.started.astimezone(context.zone)) or \
-            next((r for r in context.pack.versions(rule_id) if r.enabled), None)
-        if rule is None:
+        rule = context.pack.rule_at(rule_id, target.started.astimezone(context.zone), disabled=context.disabled)
+        if rule is None or not rule.applies_to(_facts(context, target.start_event)):
             continue
-        deadline = count_back(target.deadline, rule.lead.before)
-        outcome, ended = None, None
-        for event in events:
-            if event.at < target.started or (event.person and target.person and event.person != target.person):
-                continue
-            if event.type in rule.stop:
-                outcome = "met" if deadline.due is None or event.at <= deadline.due else "met_late"
-            elif event.type in rule.cancel:
-                outcome = "cancelled"
-            if outcome:
-                ended = event
+        mine = [e for e in events if e.at >= target.started and (not e.person or not target.person or e.person == target.person)]
+        extensions = {step.on for step in target.rule.extend}
+        round_start, number = target.started, 1
+        while True:
+            clock = _lead_round(context, rule, target, mine, round_start, number)
+            clocks.append(clock)
+            if clock.outcome not in ("met", "met_late"):
                 break
-        if outcome is None and target.outcome is not None:  # the target ended first: nothing left to do ahead of it
-            outcome, ended = "cancelled", Event(target.ended_by or "", target.ended_at)
-        clocks.append(Clock(rule=rule, case=context.case, person=target.person, number=target.number,
-                            started=target.started, deadline=deadline, outcome=outcome,
-                            ended_at=ended.at if ended else None, ended_by=ended.type if ended else None,
-                            anomalies=deadline.anomalies, lead_of=target.rule.id))
+            granted = next((e for e in mine if e.at > clock.ended_at and e.type in extensions), None)
+            if granted is None or (target.ended_at is not None and granted.at >= target.ended_at):
+                break
+            round_start, number = granted.at, number + 1
     return clocks
+
+
+def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event], round_start: datetime, number: int) -> Clock:
+    """One round of a lead clock. Its due follows the target's due as it stands, until the round ends or the due
+    passes: an extension granted after a late request does not make the request timely."""
+    moving = {s.on for s in target.rule.extend} | {p.start for p in target.rule.pause} | \
+        {p.until for p in target.rule.pause} | set(target.rule.restart)
+    breaks = [round_start] + sorted(e.at for e in events if e.type in moving and e.at > round_start)
+    ending = next((e for e in events if e.at >= round_start and (e.type in rule.stop or e.type in rule.cancel)), None)
+    for index, moment in enumerate(breaks):
+        until = breaks[index + 1] if index + 1 < len(breaks) else None
+        deadline = count_back(_target_as_of(context, target, events, moment), rule.lead.before)
+        ends_here = ending is not None and (until is None or ending.at < until)
+        passes_here = deadline.due is not None and (until is None or deadline.due < until)
+        if ends_here or passes_here:
+            break
+    outcome, ended = None, ending
+    if ending is not None:
+        late = deadline.due is not None and ending.at > deadline.due
+        outcome = "cancelled" if ending.type in rule.cancel else ("met_late" if late else "met")
+    elif target.outcome is not None:  # the target ended first: nothing is left to do ahead of it
+        outcome, ended = "cancelled", Event(target.ended_by or "", target.ended_at)
+    return Clock(rule=rule, case=context.case, person=target.person, number=number, started=round_start,
+                 deadline=deadline, outcome=outcome, ended_at=ended.at if ended else None,
+                 ended_by=ended.type if ended else None, anomalies=deadline.anomalies, lead_of=target.rule.id,
+                 start_event=target.start_event)
+
+
+def _target_as_of(context: _Context, target: Clock, events: list[Event], moment: datetime) -> Deadline:
+    """The target clock's deadline from the events up to `moment`."""
+    earlier = [e for e in events if e.at <= moment]
+    for clock in _replay_rule(context, target.rule.id, earlier):
+        if clock.started == target.started and clock.person == target.person:
+            return clock.deadline
+    return target.deadline
+
+
+def _facts(context: _Context, event: Event | None) -> dict:
+    person = event.person if event else None
+    return {"case": context.facts, "person": context.persons.get(person or "", {}),
+            "event": {"type": event.type, "person": person, "data": dict(event.data)} if event else {}}

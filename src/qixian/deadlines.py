@@ -106,10 +106,12 @@ def compute_deadline(
     pauses: Iterable[Pause] = (),
     restarts: Iterable[Restart] = (),
     zone: ZoneInfo = SHANGHAI,
+    roll: bool = True,
 ) -> Deadline:
-    """The due time of one clock. Raises DeadlineError for inconsistent inputs; never CalendarGap
-    (a missing year makes the answer provisional instead)."""
-    return _Reckoning(limit, calendar, custody, zone).run(start, tuple(extensions), tuple(pauses), tuple(restarts))
+    """The due time of one clock. `custody` (or `roll=False`, for periods that by their own rule never roll,
+    such as a freeze) keeps a last day that is a rest day. Raises DeadlineError for inconsistent inputs; never
+    CalendarGap (a missing year makes the answer provisional instead)."""
+    return _Reckoning(limit, calendar, custody, zone, roll).run(start, tuple(extensions), tuple(pauses), tuple(restarts))
 
 
 def count_back(target: Deadline, before: Duration) -> Deadline:
@@ -142,11 +144,12 @@ def _span(delta: timedelta) -> str:
 class _Reckoning:
     """One computation: walks the clock's history in time order and writes down each step."""
 
-    def __init__(self, limit: Duration, calendar: LegalCalendar, custody: bool, zone: ZoneInfo):
+    def __init__(self, limit: Duration, calendar: LegalCalendar, custody: bool, zone: ZoneInfo, roll: bool = True):
         self.limit = limit
         self.family = limit.unit.family
         self.calendar = calendar
         self.custody = custody
+        self.rolls = roll and not custody
         self.zone = zone
         self.steps: list[str] = []
         self.anomalies: list[Anomaly] = []
@@ -298,7 +301,7 @@ class _Reckoning:
         unrolled = self._effective_unrolled()
         if self.family == "exact":
             return unrolled
-        if self.family == "calendar" and not self.custody:
+        if self.family == "calendar" and self.rolls:
             unrolled = self._roll(unrolled)[0]
         return end_of_day(unrolled, self.zone)
 
@@ -339,10 +342,11 @@ class _Reckoning:
 
     def _settle_last_day(self, day: date) -> date:
         """Apply (or, in custody, refuse) the holiday roll to the final date, and explain it."""
-        if self.custody:
+        if not self.rolls:
             if self.calendar.covers(day.year) and self.calendar.is_rest_day(day):
                 status = self.calendar.status(day)
-                self.steps.append(f"{describe_day(day)}为休息日（{status.reason}），{CUSTODY_BASIS}：不顺延。")
+                why = CUSTODY_BASIS if self.custody else "本期限依规定期满即止，不因节假日顺延"
+                self.steps.append(f"{describe_day(day)}为休息日（{status.reason}），{why}：不顺延。")
             return day
         rolled, missing = self._roll(day)
         if missing is not None:

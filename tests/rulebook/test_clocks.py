@@ -131,3 +131,27 @@ def test_version_is_bound_at_the_start(pack):
     new = clocks_of(pack, "admin.questioning", [ev("summoned", "2026-01-05 19:10"), ev("questioning_extended", "2026-01-05 23:00")])[0]
     assert old.rule.effective_until is not None and old.deadline.due_display == "2026-01-01 04:00"   # 2012 law: no 12 h step
     assert new.rule.effective_from is not None and new.deadline.due_display == "2026-01-06 07:10"
+
+
+def test_a_late_lead_stays_late_when_the_target_is_extended_afterwards(pack):
+    events = [ev("arrested", "2026-01-31 10:00"), ev("custody_extension_requested", "2026-03-27 10:00"),
+              ev("custody_extended", "2026-03-30 10:00", months=1)]
+    first = clocks_of(pack, "crim.custody.extension_request", events)[0]
+    assert (first.deadline.due_display, first.outcome) == ("2026-03-24 24:00", "met_late")
+
+
+def test_each_granted_extension_opens_a_new_lead_round(pack):
+    events = [ev("arrested", "2026-01-31 10:00"), ev("custody_extension_requested", "2026-03-20 10:00"),
+              ev("custody_extended", "2026-03-30 10:00", months=1)]
+    rounds = clocks_of(pack, "crim.custody.extension_request", events)
+    assert [(c.number, c.outcome, c.deadline.due_display) for c in rounds] == [
+        (1, "met", "2026-03-24 24:00"), (2, None, "2026-04-23 24:00")]
+
+
+def test_not_equal_holds_when_the_fact_is_absent():
+    from qixian.rulebook.model import Condition
+
+    assert Condition(("case", "economic"), "ne", True).holds({"case": {}})
+    assert Condition(("case", "kind"), "not_in", ("x",)).holds({"case": {}})
+    assert not Condition(("case", "kind"), "eq", "x").holds({"case": {}})
+    assert not Condition(("case", "age"), "lt", 18).holds({"case": {"age": "unknown"}})

@@ -161,6 +161,7 @@ def test(
     events: Annotated[Optional[Path], typer.Option("--events", help="事件文件（YAML 或 JSON Lines）：每项 {type, at, person, data}")] = None,
     event: Annotated[Optional[list[str]], typer.Option("--event", help="直接写一个事件：\"类型 时间 [人员] [字段=值...]\"，可多次")] = None,
     case: Annotated[Optional[list[str]], typer.Option("--case", help="案件情况 字段=值，如 kind=criminal，可多次")] = None,
+    person: Annotated[Optional[list[str]], typer.Option("--person", help="人员情况 人员:字段=值，如 P1:foreign=true，可多次")] = None,
     now: Annotated[Optional[str], typer.Option("--now", help="按此时间判断状态（默认最后一个事件的时间）")] = None,
     rules: RulesOption = None,
 ) -> None:
@@ -176,6 +177,13 @@ def test(
     try:
         happened = _read_events(events) + [_inline_event(text) for text in event or ()]
         facts = dict(_assignment(text) for text in case or ())
+        persons: dict[str, dict] = {}
+        for text in person or ():
+            who, sep, assignment = text.partition(":")
+            if not sep:
+                raise ValueError(f"{text!r} 应写成 人员:字段=值，如 P1:foreign=true")
+            key, value = _assignment(assignment)
+            persons.setdefault(who, {})[key] = value
         moment = parse_local(now) if now else None
     except (TimeFormatError, ValueError) as exc:
         raise InputError(str(exc)) from None
@@ -187,7 +195,7 @@ def test(
 
             raise InputError(f"未知的事件类型 {item.type!r}。{suggest(item.type, pack.events)}")
     moment = moment or max(e.at for e in happened)
-    clocks = [c for c in replay(pack, happened, case="试算", facts=facts, rule_ids=[rule_id]) if c.rule.id == rule_id]
+    clocks = [c for c in replay(pack, happened, case="试算", facts=facts, persons=persons, rule_ids=[rule_id], disabled=True) if c.rule.id == rule_id]
     if not clocks:
         console.print("[yellow]这些事件没有启动该规则的计时（检查起算事件、适用条件 applies 与适用期间）。[/yellow]")
         return
@@ -228,7 +236,8 @@ def _assignment(text: str) -> tuple[str, object]:
     key, sep, value = text.partition("=")
     if not sep:
         raise ValueError(f"{text!r} 应写成 字段=值")
-    return key, int(value) if value.isdigit() else value
+    words = {"true": True, "false": False}
+    return key, int(value) if value.isdigit() else words.get(value, value)
 
 
 @app.command("diff")

@@ -18,7 +18,8 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
         name = target[0].name if target else rule.lead.of
         lines.append(("期限", f"须在「{name}」（{rule.lead.of}）期满前 {rule.lead.before} 完成，即自其期满时间向前推算 {rule.lead.before}"))
     else:
-        lines.append(("起算", "、".join(events(e) for e in rule.start) + "之时起算；开始的时、日不计入"))
+        counted = "；开始的时、日不计入" if rule.limit.amount else "，应当场（立即）完成"
+        lines.append(("起算", "、".join(events(e) for e in rule.start) + "之时起算" + counted))
         lines.append(("期限", _limit(rule)))
     lines.append(("完成", "、".join(events(e) for e in rule.stop)))
     if rule.cancel:
@@ -33,8 +34,9 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
     if rule.applies:
         lines.append(("适用条件", "；".join(str(c) for c in rule.applies)))
     who = "、".join(roles.get(r, r) for r in rule.notify)
-    when = "、".join(str(r) for r in rule.remind) or "不提前提醒"
-    lines.append(("提醒", f"{when}提醒{who}" + ("（当事人的期间，仅供关注，不计公安超期）" if rule.party_window else "")))
+    when = "、".join(str(r) for r in rule.remind)
+    reminded = f"{when}提醒{who}" if when else f"不提前提醒；期满时提醒{who}"
+    lines.append(("提醒", reminded + ("（当事人的期间，仅供关注，不计公安超期）" if rule.party_window else "")))
     if rule.overdue.every or rule.overdue.escalate:
         every = f"每{rule.overdue.every}" if rule.overdue.every else ""
         escalate = "、".join(roles.get(r, r) for r in rule.overdue.escalate)
@@ -56,4 +58,6 @@ def _limit(rule: Rule) -> str:
         return f"{text}，只计工作日"
     if rule.custody:
         return f"{text}，至期满日二十四时；在押（被限制人身自由），期满日遇节假日不顺延"
+    if not rule.holiday_roll:
+        return f"{text}，至期满日二十四时；依规定期满即止，期满日遇节假日不顺延"
     return f"{text}，至期满日二十四时；期满日为节假日的，顺延至节后第一个工作日"

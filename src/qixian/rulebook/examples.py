@@ -46,7 +46,7 @@ def example_events(example: Example) -> list[Event]:
 
 def run_example(pack: RulePack, rule: Rule, example: Example) -> ExampleResult:
     events = example_events(example)
-    clocks = [c for c in replay(pack, events, case="example", facts=example.case, persons=example.persons, rule_ids=[rule.id])
+    clocks = [c for c in replay(pack, events, case="example", facts=example.case, persons=example.persons, rule_ids=[rule.id], disabled=True)
               if c.rule.id == rule.id and (example.person is None or c.person == example.person)]
     now = parse_local(example.now) if example.now else max(e.at for e in events)
     expected = {"due": example.due}
@@ -56,7 +56,9 @@ def run_example(pack: RulePack, rule: Rule, example: Example) -> ExampleResult:
         expected["provisional"] = example.provisional
     if not clocks:
         return ExampleResult(rule, example, False, expected, {"clock": "未启动（检查 start 事件、applies 条件与适用期间）"}, ())
-    clock = clocks[0]
+    if len(clocks) < example.clock:
+        return ExampleResult(rule, example, False, expected, {"clock": f"只有 {len(clocks)} 个计时，没有第 {example.clock} 个"}, ())
+    clock = clocks[example.clock - 1]
     got = _observed(clock, now, expected)
     if clock.rule is not rule:
         got["version"] = f"起算日期适用的是 {clock.rule.version} 版本，不是本例所在的 {rule.version} 版本"

@@ -160,7 +160,10 @@ def _reminder(text: str) -> m.Reminder:
 def _overdue(spec: s.Overdue | None, fallback: m.Overdue | None) -> m.Overdue:
     if spec is None:
         return fallback or m.Overdue(None, ())
-    every = parse_duration(spec.every) if spec.every else (fallback.every if fallback else None)
+    if spec.every is not None:
+        every = parse_duration(spec.every)
+    else:  # `every: null` written out means no repeats; left out means the default
+        every = None if "every" in spec.model_fields_set else (fallback.every if fallback else None)
     return m.Overdue(every, tuple(spec.escalate))
 
 
@@ -196,6 +199,12 @@ class _RuleChecker:
         applies = self._conditions()
         limit = parse_duration(spec.limit) if spec.limit else None
         remind = self._reminders(limit)
+        for index, step in enumerate(spec.extend):
+            key = "by" if step.by else "to"
+            amount = parse_duration(step.by or step.to)
+            if limit and amount.unit.family != limit.unit.family:
+                self.problem(("extend", index, key), f"延长 {amount} 与期限 {limit} 的计算单位不一致",
+                             "小时与日、工作日与日不能互相延长：请改用与期限相同的单位（如 72 hours 而不是 3 days）")
         effective_from = date.fromisoformat(spec.effective.start) if spec.effective and spec.effective.start else None
         effective_until = date.fromisoformat(spec.effective.until) if spec.effective and spec.effective.until else None
         if effective_from and effective_until and effective_until < effective_from:
@@ -206,11 +215,12 @@ class _RuleChecker:
             basis=tuple(m.Basis(b.cite, b.text) for b in spec.basis), applies=applies, per=spec.per,
             start=tuple(spec.start or ()), stop=tuple(spec.stop), cancel=tuple(spec.cancel), limit=limit,
             lead=m.Lead(spec.lead.of, parse_duration(spec.lead.before)) if spec.lead else None,
-            custody=spec.custody,
+            custody=spec.custody, holiday_roll=spec.holiday_roll,
             extend=tuple(m.ExtendStep(e.on, "by" if e.by else "to", parse_duration(e.by or e.to), e.times) for e in spec.extend),
             pause=tuple(m.PauseStep(p.start, p.until) for p in spec.pause), restart=tuple(spec.restart),
             remind=remind,
-            overdue=_overdue(spec.overdue, defaults.default_overdue if defaults else None),
+            # a party's own period is only watched: no repeats or escalation unless the rule asks for them
+            overdue=_overdue(spec.overdue, None if spec.party_window else defaults.default_overdue if defaults else None),
             notify=tuple(spec.notify) if spec.notify is not None else (defaults.default_notify if defaults else ()),
             effective_from=effective_from, effective_until=effective_until, enabled=spec.enabled,
             party_window=spec.party_window, note=spec.note, examples=self._examples(),
@@ -298,7 +308,7 @@ class _RuleChecker:
                         self.problem(where, f"例子「{example.name}」：{message}")
             built.append(m.Example(
                 name=example.name, case=dict(example.case), persons={k: dict(v) for k, v in example.persons.items()},
-                events=tuple(e.model_dump() for e in example.events), now=example.now, person=example.person,
+                events=tuple(e.model_dump() for e in example.events), now=example.now, person=example.person, clock=example.clock,
                 due=example.due, state=example.state, provisional=example.provisional,
                 source=f"{self.source}:{raw.line}"))
         return tuple(built)

@@ -30,8 +30,8 @@ class Condition:
         found, actual = _lookup(facts, self.path)
         if self.op == "exists":
             return found == bool(self.value)
-        if not found:
-            return False
+        if not found:  # an absent fact is not equal to anything and in no list
+            return self.op in ("ne", "not_in")
         if self.op == "in":
             return actual in self.value
         if self.op == "not_in":
@@ -89,7 +89,9 @@ class Reminder:
     share: float | None = None
 
     def __str__(self) -> str:
-        return f"期限过半" if self.share == 0.5 else (f"期限过 {self.share:.0%}" if self.share else f"期满前 {self.offset}")
+        if self.share:
+            return "期限过半时" if self.share == 0.5 else f"期限过 {self.share:.0%} 时"
+        return "期满当日" if self.offset.amount == 0 else f"期满前 {self.offset}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,7 @@ class Example:
     events: tuple[Mapping[str, Any], ...]
     now: str | None
     person: str | None
+    clock: int
     due: str | None
     state: str | None
     provisional: bool | None
@@ -133,6 +136,7 @@ class Rule:
     limit: Duration | None
     lead: Lead | None
     custody: bool
+    holiday_roll: bool
     extend: tuple[ExtendStep, ...]
     pause: tuple[PauseStep, ...]
     restart: tuple[str, ...]
@@ -257,10 +261,11 @@ class RulePack:
     def versions(self, rule_id: str) -> tuple[Rule, ...]:
         return self._versions.get(rule_id, ())
 
-    def rule_at(self, rule_id: str, moment: datetime | date) -> Rule | None:
-        """The enabled version of `rule_id` in force on the day of `moment`."""
+    def rule_at(self, rule_id: str, moment: datetime | date, *, disabled: bool = False) -> Rule | None:
+        """The version of `rule_id` in force on the day of `moment`: enabled ones only, unless `disabled`
+        (examples of a rule that is not switched on yet still run)."""
         day = moment.date() if isinstance(moment, datetime) else moment
-        return next((r for r in self.versions(rule_id) if r.enabled and r.in_force(day)), None)
+        return next((r for r in self.versions(rule_id) if (r.enabled or disabled) and r.in_force(day)), None)
 
     def event_label(self, name: str) -> str:
         event = self.events.get(name)

@@ -155,6 +155,7 @@ class Example(Strict):
     events: list[ExampleEvent]
     now: Optional[Moment] = Field(None, description="判断状态的时间（默认最后一个事件的时间）")
     person: Optional[str] = Field(None, description="检查哪个人的计时（按人计时且有多人时）")
+    clock: int = Field(1, ge=1, description="检查该人（或本案）的第几个计时（结束后再次起算的为第 2 个）")
     due: Optional[Moment] = Field(description="应得的期满时间，如 \"2025-10-02 24:00\"；计时暂停中或未启动写 null")
     state: Optional[Literal["running", "paused", "met", "met_late", "overdue", "cancelled", "provisional"]] = None
     provisional: Optional[bool] = None
@@ -174,6 +175,7 @@ class RuleSpec(Strict):
     limit: Optional[Duration] = None
     lead: Optional[Lead] = Field(None, description="提前量规则：在另一规则期满前多久必须完成（不写 start 和 limit）")
     custody: bool = Field(False, description="在押或被限制人身自由：期满日遇节假日不顺延")
+    holiday_roll: bool = Field(True, description="期满日遇节假日是否顺延；不在押但依规定期满即止的（如冻结）写 false")
     extend: list[ExtendStep] = Field(default_factory=list)
     pause: list[PauseStep] = Field(default_factory=list, description="不计入期限的期间")
     restart: Events = Field(default_factory=list, description="重新计算期限的事件")
