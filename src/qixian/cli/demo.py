@@ -11,9 +11,11 @@ from rich.table import Table
 
 from qixian.calendar import LegalCalendar
 from qixian.cli._output import console, rules_dir
+from qixian.clocks import Event, replay
 from qixian.deadlines import Extension, Pause, compute_deadline
-from qixian.localtime import parse_local
+from qixian.localtime import display, parse_local
 from qixian.periods import parse_duration
+from qixian.rulebook import load_pack
 
 # (情形, 法律依据, 起算, 期限, 在押, 延长, 暂停)
 TOUR = [
@@ -61,4 +63,51 @@ def demo(
         console.rule(f"[bold]为什么是 {result.due_display}[/bold]：{name}", align="left")
         for n, step in enumerate(result.explanation, 1):
             console.print(f"{n}. {step}", soft_wrap=True)
+    _case_tour(rules_dir(rules))
     console.print("自己试一试：[bold]qixian deadline --from \"2025-09-29 15:40\" --limit \"3日\" --custody[/bold]")
+
+
+# A theft case across National Day 2025: two suspects detained; one arrested, the other bailed.
+CASE = [
+    ("case_registered_online", "2025-09-28 20:05", None, {"channel": "上门报案"}),
+    ("receipt_issued", "2025-09-28 20:05", None, {}),
+    ("case_accepted", "2025-09-28 21:00", None, {}),
+    ("case_filed", "2025-09-29 10:00", None, {}),
+    ("detained", "2025-09-29 15:40", "张某", {}),
+    ("detained", "2025-09-29 16:10", "李某", {}),
+    ("sent_to_custody", "2025-09-29 19:00", "张某", {}),
+    ("sent_to_custody", "2025-09-29 19:30", "李某", {}),
+    ("family_notified", "2025-09-30 09:00", "张某", {}),
+    ("family_notified", "2025-09-30 17:00", "李某", {}),
+    ("first_interrogated", "2025-09-29 21:00", "张某", {}),
+    ("first_interrogated", "2025-09-29 22:00", "李某", {}),
+    ("arrest_requested", "2025-10-02 11:00", "张某", {}),
+    ("bail_granted", "2025-10-02 16:00", "李某", {}),
+    ("arrest_approved", "2025-10-08 15:00", "张某", {}),
+    ("arrested", "2025-10-08 17:30", "张某", {}),
+]
+STATE_STYLE = {"running": ("计时中", "green"), "provisional": ("计时中（临时）", "yellow"), "paused": ("暂停", "yellow"),
+               "met": ("按期完成", "dim"), "met_late": ("超期完成", "red"), "overdue": ("已超期", "bold red"),
+               "cancelled": ("不再适用", "dim")}
+
+
+def _case_tour(folder: Path) -> None:
+    pack = load_pack(folder)
+    now = parse_local("2025-10-09 09:00")
+    events = [Event(kind, parse_local(at), person, data) for kind, at, person, data in CASE]
+    clocks = sorted(replay(pack, events, case="（2025）城关刑字第0001号", facts={"kind": "criminal"}),
+                    key=lambda c: (c.due is None, c.due or now))
+    console.rule(f"[bold]一起案件的全部期限[/bold]：盗窃案，两名嫌疑人国庆前被刑拘（按 {display(now)} 的情况）", align="left")
+    console.print(f"默认规则包：{len(pack.ids)} 条规则；本案 {len(events)} 个办案事件产生 {len(clocks)} 个计时。")
+    table = Table()
+    for column in ("规则", "人员", "期满", "状态"):
+        table.add_column(column, overflow="fold")
+    for clock in clocks:
+        label, style = STATE_STYLE[clock.state(now)]
+        due = clock.deadline.due_display or "—"
+        table.add_row(clock.rule.name, clock.person or "（本案）", due, f"[{style}]{label}[/{style}]")
+    console.print(table)
+    arrest = next(c for c in clocks if c.rule.id == "crim.custody.investigation")
+    console.print(f"逮捕后侦查羁押期满 {arrest.deadline.due_display}；为什么：")
+    for n, step in enumerate(arrest.deadline.explanation, 1):
+        console.print(f"{n}. {step}", soft_wrap=True)

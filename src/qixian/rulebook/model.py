@@ -46,7 +46,8 @@ class Condition:
         path = ".".join(self.path)
         if self.op == "exists":
             return f"{path} {'有值' if self.value else '无值'}"
-        return f"{path} {words[self.op]} {self.value}"
+        value = {True: "是", False: "否"}.get(self.value, self.value) if isinstance(self.value, bool) else self.value
+        return f"{path} {words[self.op]} {value}"
 
 
 def _lookup(facts: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
