@@ -96,11 +96,11 @@ class LegalCalendar:
     def covers(self, year: int) -> bool:
         return year in self._covered
 
-    def status(self, day: date, *, assume_weekends: bool = False) -> DayStatus:
-        """What kind of day `day` is. Raises CalendarGap for an uncovered year unless `assume_weekends`,
-        which treats only Saturdays and Sundays as rest days there (for provisional answers)."""
-        if day.year not in self._covered and not assume_weekends:
-            raise CalendarGap(day.year, self.directory, self.years)
+    def status(self, day: date, *, assumed: set[int] | None = None) -> DayStatus:
+        """What kind of day `day` is. Raises CalendarGap for an uncovered year, unless a set `assumed` is given:
+        then only Saturdays and Sundays are rest days there and the year is added to `assumed` (for
+        provisional answers that must say which years they guessed)."""
+        self._check(day, assumed)
         if day in self._holidays:
             return DayStatus(day, True, self._holidays[day])
         if day in self._workdays:
@@ -109,14 +109,19 @@ class LegalCalendar:
             return DayStatus(day, True, WEEKDAYS[day.weekday()])
         return DayStatus(day, False, "工作日")
 
-    def is_rest_day(self, day: date, *, assume_weekends: bool = False) -> bool:
-        if day.year not in self._covered and not assume_weekends:
-            raise CalendarGap(day.year, self.directory, self.years)
+    def is_rest_day(self, day: date, *, assumed: set[int] | None = None) -> bool:
+        self._check(day, assumed)
         if day in self._holidays:
             return True
         if day in self._workdays:
             return False
         return day.weekday() >= 5
+
+    def _check(self, day: date, assumed: set[int] | None) -> None:
+        if day.year not in self._covered:
+            if assumed is None:
+                raise CalendarGap(day.year, self.directory, self.years)
+            assumed.add(day.year)
 
     def next_working_day(self, day: date) -> date:
         """The first working day after `day`. Raises CalendarGap when the search leaves the data."""
@@ -125,20 +130,20 @@ class LegalCalendar:
             day += timedelta(days=1)
         return day
 
-    def add_working_days(self, day: date, count: int, *, assume_weekends: bool = False) -> date:
+    def add_working_days(self, day: date, count: int, *, assumed: set[int] | None = None) -> date:
         """The `count`-th working day after `day` (`day` itself not counted)."""
         while count > 0:
             day += timedelta(days=1)
-            if not self.is_rest_day(day, assume_weekends=assume_weekends):
+            if not self.is_rest_day(day, assumed=assumed):
                 count -= 1
         return day
 
-    def working_days_between(self, start: date, end: date, *, assume_weekends: bool = False) -> int:
+    def working_days_between(self, start: date, end: date, *, assumed: set[int] | None = None) -> int:
         """How many working days lie in (start, end]."""
         count, day = 0, start
         while day < end:
             day += timedelta(days=1)
-            if not self.is_rest_day(day, assume_weekends=assume_weekends):
+            if not self.is_rest_day(day, assumed=assumed):
                 count += 1
         return count
 
@@ -148,7 +153,7 @@ class LegalCalendar:
         while day < end:
             day += timedelta(days=1)
             if day in self._holidays or day in self._workdays:
-                result.append(self.status(day, assume_weekends=True))
+                result.append(self.status(day))
         return result
 
 

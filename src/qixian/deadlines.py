@@ -241,7 +241,7 @@ class _Reckoning:
             self.shift += days
             self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}：暂停之日 {first} 至恢复之日 {last} 相隔 {days} 日，期满日顺延 {days} 日。")
         else:
-            days = self._working_days_between(first, last)
+            days = self.calendar.working_days_between(first, last, assumed=self.missing)
             self.shift += days
             self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}：{first} 之后至 {last} 有 {days} 个工作日，期满日顺延 {days} 个工作日。")
 
@@ -287,14 +287,14 @@ class _Reckoning:
             return base + timedelta(days=amount.amount)
         if amount.unit is Unit.MONTHS:
             return add_months(base, amount.amount)
-        return self._add_working_days(base, amount.amount)
+        return self.calendar.add_working_days(base, amount.amount, assumed=self.missing)
 
     def _effective_unrolled(self):
         if self.family == "exact":
             return self.unrolled + self.shift
         if self.family == "calendar":
             return self.unrolled + timedelta(days=self.shift)
-        return self._add_working_days(self.unrolled, self.shift)
+        return self.calendar.add_working_days(self.unrolled, self.shift, assumed=self.missing)
 
     def _effective_due(self) -> datetime:
         """The due as things stand, roll included (for checking whether an act came too late)."""
@@ -304,26 +304,6 @@ class _Reckoning:
         if self.family == "calendar" and self.rolls:
             unrolled = self._roll(unrolled)[0]
         return end_of_day(unrolled, self.zone)
-
-    def _is_rest(self, day: date) -> bool:
-        if self.calendar.covers(day.year):
-            return self.calendar.is_rest_day(day)
-        self.missing.add(day.year)
-        return day.weekday() >= 5
-
-    def _add_working_days(self, day: date, count: int) -> date:
-        while count > 0:
-            day += timedelta(days=1)
-            if not self._is_rest(day):
-                count -= 1
-        return day
-
-    def _working_days_between(self, first: date, last: date) -> int:
-        count, day = 0, first
-        while day < last:
-            day += timedelta(days=1)
-            count += not self._is_rest(day)
-        return count
 
     def _roll(self, day: date) -> tuple[date, int | None]:
         """(the last day after the holiday roll, a year whose data was missing or None).

@@ -61,6 +61,22 @@ class LineList(list):
         return self.item_lines[index] if index < len(self.item_lines) else (self.line, self.column)
 
 
+def position_of(raw: object, path: tuple) -> tuple[int, int, int]:
+    """The line and column of the deepest node along `path` (keys and list indexes) that exists in `raw`, and
+    how many steps of `path` that was; a key's own line is used for the value under it."""
+    node = raw
+    line, column, depth = getattr(raw, "line", 1) or 1, getattr(raw, "column", 1) or 1, 0
+    for part in path:
+        if isinstance(node, LineDict) and part in node:
+            line, column = node.line_of(part)
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line, column = node.line_of(part)
+        else:
+            break
+        node, depth = node[part], depth + 1
+    return line, column, depth
+
+
 class _Loader(_Base):
     """YAML 1.2 scalars: only true/false are booleans (`on:`, `no`, `yes` stay text) and `22:00` is not a
     base-60 number, so what legal staff write means what it says."""

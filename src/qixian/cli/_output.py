@@ -1,4 +1,4 @@
-"""One way to print: rich consoles for results and errors, and the one error exit."""
+"""One way to print: rich consoles for results and errors, JSON, and where the rule pack is."""
 
 from __future__ import annotations
 
@@ -17,12 +17,6 @@ USAGE = 2  # bad input: the command line or a value in it
 
 class InputError(Exception):
     """A value the user typed that we cannot use; printed as one line, exit status 2."""
-
-
-def fail(message: str, code: int = USAGE) -> None:
-    """Print one line to stderr in red and exit with `code`."""
-    errors.print(f"[red]错误：[/red]{message}", soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def print_json(data) -> None:

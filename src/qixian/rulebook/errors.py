@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from qixian.yamlsource import LineDict, LineList, Problem, suggest
+from qixian.yamlsource import LineDict, Problem, position_of, suggest
 
 QUOTE_HINT = "YAML 会把 22:00 读成数字、把 no/yes 读成 false/true、把 3 读成整数：请给这个值加引号并写明单位，如 \"3日\""
 _KINDS = {"string_type": "文字", "bool_type": " true 或 false", "int_type": "整数", "float_type": "数字",
@@ -21,29 +21,13 @@ def problems_from(error: ValidationError, raw: Any, source: str, model: type[Bas
     found: dict[tuple, Problem] = {}
     for item in error.errors(include_url=False):
         loc = prefix + tuple(item["loc"])
-        line, column, depth = _position(raw, loc)
+        line, column, depth = position_of(raw, loc)
         if item["type"] != "missing":  # union branches add type names to loc ('min', 'int'): keep what is in the file
             loc = loc[:depth]
         message, hint = _words(item, loc, model)
         problem = Problem(source, line, column, _rule_prefix(raw, loc) + message, hint)
         found.setdefault((line, column, message), problem)
     return list(found.values())
-
-
-def _position(raw: Any, loc: tuple) -> tuple[int, int, int]:
-    """The line and column of the deepest node of `loc` that exists, and how deep that was."""
-    node, line, column, depth = raw, getattr(raw, "line", 1) or 1, getattr(raw, "column", 1) or 1, 0
-    for part in loc:
-        if isinstance(node, LineDict) and part in node:
-            line, column = node.line_of(part)
-            node = node[part]
-        elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
-            line, column = node.line_of(part)
-            node = node[part]
-        else:
-            break
-        depth += 1
-    return line, column, depth
 
 
 def _rule_prefix(raw: Any, loc: tuple) -> str:

@@ -20,7 +20,7 @@ from qixian.periods import Duration, Unit, parse_duration
 from qixian.rulebook import model as m
 from qixian.rulebook import schema as s
 from qixian.rulebook.errors import problems_from
-from qixian.yamlsource import LineDict, LineList, Problem, ProblemsFound, load_yaml, suggest
+from qixian.yamlsource import LineDict, LineList, Problem, ProblemsFound, load_yaml, position_of, suggest
 
 SPECIAL_FILES = ("settings.yaml", "events.yaml")
 _MINUTES = {Unit.MINUTES: 1, Unit.HOURS: 60, Unit.DAYS: 1440, Unit.WORKDAYS: 1440, Unit.MONTHS: 28 * 1440}
@@ -180,16 +180,7 @@ class _RuleChecker:
         self.settings, self.events, self.problems = settings, events, problems
 
     def problem(self, key_path: tuple, message: str, hint: str = "") -> None:
-        node, line, column = self.raw, self.raw.line, self.raw.column
-        for part in key_path:
-            if isinstance(node, LineDict) and part in node:
-                line, column = node.line_of(part)
-                node = node[part]
-            elif isinstance(node, LineList) and isinstance(part, int) and part < len(node):
-                line, column = node.line_of(part)
-                node = node[part]
-            else:
-                break
+        line, column, _ = position_of(self.raw, key_path)
         self.problems.append(Problem(self.source, line, column, f"规则 {self.spec.id}: {message}", hint))
 
     def build(self) -> m.Rule:
