@@ -66,7 +66,7 @@ def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Ma
            disabled: bool = False) -> list[Clock]:
     """Every clock the events of one case give under `pack` (for `rule_ids`, default all rules; rules that
     are not enabled only when `disabled`, as for their examples)."""
-    ordered = sorted(events, key=lambda e: e.at)
+    ordered = sorted(events, key=lambda e: (e.at, e.id or "", e.type))
     context = _Context(pack, case, facts or {}, persons or {}, ZoneInfo(pack.settings.zone), disabled)
     wanted = list(rule_ids) if rule_ids is not None else list(pack.ids)
     clocks: list[Clock] = []
@@ -189,7 +189,9 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
     running: dict[str | None, _Open] = {}
     finished: list[_Open] = []
     started: Counter = Counter()
-    for event in events:
+    starters = {t for r in context.pack.versions(rule_id) for t in r.start}
+    # The same minute: this rule's start events first, then the others by id, so arrival order never matters.
+    for event in sorted(events, key=lambda e: (e.at, e.type not in starters, e.id or "", e.type)):
         for key, clock in list(running.items()):
             if clock.concerns(event) and clock.feed(event):
                 finished.append(running.pop(key))

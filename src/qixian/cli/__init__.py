@@ -7,7 +7,7 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import deadline, demo, rules
+from qixian.cli import casework, db, deadline, demo, rules
 from qixian.cli._output import USAGE, InputError, errors
 
 app = typer.Typer(
@@ -20,6 +20,12 @@ app = typer.Typer(
 app.command("deadline")(deadline.deadline)
 app.command("demo")(demo.demo)
 app.add_typer(rules.app, name="rules")
+app.add_typer(db.app, name="db")
+app.command("ingest")(casework.ingest)
+app.add_typer(casework.quarantine_app, name="quarantine")
+app.command("clocks")(casework.clocks)
+app.add_typer(casework.case_app, name="case")
+app.command("recompute")(casework.recompute)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,3 +35,27 @@ def rules_dir(option: Path | None) -> Path:
         if Path(candidate, "calendar").is_dir():
             return candidate
     raise InputError("找不到规则包目录 rules/：请用 --rules DIR 或环境变量 QIXIAN_RULES 指定")
+
+
+def now_from(option: str | None):
+    """--now T, or the real now, in Beijing time: every answer that depends on the time takes it."""
+    from datetime import datetime
+
+    from qixian.localtime import SHANGHAI, TimeFormatError, parse_local
+
+    if option is None:
+        return datetime.now(SHANGHAI)
+    try:
+        return parse_local(option)
+    except TimeFormatError as exc:
+        raise InputError(f"--now：{exc}") from None
+
+
+def open_store(db: str | None):
+    """The case store at --db / $QIXIAN_DB, or a one-line error saying to run `qixian db upgrade`."""
+    from qixian.store.repository import Store, StoreError
+
+    try:
+        return Store.open(db)
+    except StoreError as exc:
+        raise InputError(str(exc)) from None

@@ -251,9 +251,22 @@ class RulePack:
 
     def __post_init__(self):
         versions: dict[str, list[Rule]] = {}
+        starters: dict[str, set[str]] = {}
         for rule in self.rules:
             versions.setdefault(rule.id, []).append(rule)
+            for event_type in rule.start:
+                starters.setdefault(event_type, set()).add(rule.id)
+        leads = {r.id: r.lead.of for r in self.rules if r.lead is not None}
         object.__setattr__(self, "_versions", MappingProxyType({k: tuple(v) for k, v in versions.items()}))
+        object.__setattr__(self, "_starters", MappingProxyType({k: frozenset(v) for k, v in starters.items()}))
+        object.__setattr__(self, "_leads", MappingProxyType(leads))
+
+    def rules_started_by(self, event_types) -> list[str]:
+        """The ids of the rules a case with these event types can have clocks for (lead rules included), in
+        pack order: replaying only these gives the same clocks as replaying every rule."""
+        wanted = set().union(*(self._starters.get(t, ()) for t in event_types)) if event_types else set()
+        wanted |= {lead for lead, target in self._leads.items() if target in wanted}
+        return [rule_id for rule_id in self._versions if rule_id in wanted]
 
     @property
     def ids(self) -> tuple[str, ...]:

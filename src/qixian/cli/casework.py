@@ -1,0 +1,240 @@
+"""`qixian ingest`, `quarantine`, `clocks`, `case show`, `recompute`: events in, clocks out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
+from qixian.cli.options import Db, Json, Now, Rules
+from qixian.cli.rules import STATES, load
+from qixian.feeds import FeedReport, files_in, ingest_path, ingest_sql, ingest_items
+from qixian.ingest import check, read_lines
+from qixian.localtime import SHANGHAI, display
+from qixian.recompute import recompute as run_recompute
+from qixian.store.tables import ClockRow
+
+COLOURS = {"running": "green", "provisional": "yellow", "paused": "yellow", "overdue": "bold red",
+           "met": "dim", "met_late": "red", "cancelled": "dim"}
+
+quarantine_app = typer.Typer(help="隔离区：无法采用的事件及原因。", no_args_is_help=True)
+case_app = typer.Typer(help="案件：时间线与计时。", no_args_is_help=True)
+
+
+def state_of(row: ClockRow, now) -> str:
+    if not row.open:
+        return row.outcome
+    if row.paused:
+        return "paused"
+    if row.due_at is not None and now >= row.due_at:
+        return "overdue"
+    return "provisional" if row.provisional else "running"
+
+
+def left(row: ClockRow, now) -> str:
+    """Time left (or overdue by) in words: 2天3小时 / 已超期5小时."""
+    if not row.open or row.due_at is None:
+        return ""
+    seconds = int((row.due_at - now).total_seconds())
+    late, seconds = seconds < 0, abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    words = f"{days}天{hours}小时" if days else f"{hours}小时{rest // 60}分" if hours else f"{rest // 60}分钟"
+    return f"已超期{words}" if late else words
+
+
+def ingest(
+    path: Annotated[Optional[Path], typer.Argument(help="事件文件（JSON Lines 或 CSV）或文件夹")] = None,
+    sql: Annotated[Optional[str], typer.Option("--sql", help="办案系统数据库地址（轮询视图）")] = None,
+    query: Annotated[Optional[str], typer.Option("--query", help="与 --sql 同用：查询事件的 SQL，可用 :watermark")] = None,
+    watermark_column: Annotated[str, typer.Option("--watermark-column", help="水位列：每次记下读到的最大值")] = "at",
+    source: Annotated[str, typer.Option("--source", help="事件来源系统名：同一来源、同一事件编号只采用一次")] = "case-system",
+    fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl 或 csv（默认按扩展名）")] = None,
+    db: Db = None, rules: Rules = None, now: Now = None,
+) -> None:
+    """导入办案系统的事件并重新计算相关案件的计时；无法采用的事件进入隔离区，说明原因。
+
+    Example:
+
+        qixian ingest examples/events.jsonl
+    """
+    if (path is None) == (sql is None):
+        raise InputError("请给出事件文件/文件夹，或 --sql 数据库地址与 --query 查询，二者选一")
+    if sql and not query:
+        raise InputError("--sql 需要同时给出 --query")
+    if path is not None and not path.exists():
+        raise InputError(f"找不到 {path}")
+    if fmt not in (None, "jsonl", "csv"):
+        raise InputError("--format 应为 jsonl 或 csv")
+    pack, store, moment = load(rules_dir(rules)), open_store(db), now_from(now)
+    if sql:
+        report = ingest_sql(store, pack, sql, query, source=source, now=moment, watermark_column=watermark_column)
+    else:
+        total = sum(_count_lines(f) for f in files_in(path))
+        with Progress(TextColumn("导入事件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True, disable=total < 20000) as bar:
+            task = bar.add_task("ingest", total=total)
+            report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt,
+                                 progress=lambda n: bar.advance(task, n))
+    _print_report(report)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def _print_report(report: FeedReport) -> None:
+    table = Table(title="导入结果")
+    for column in ("读入", "采用", "重复（未改变）", "隔离", "涉及案件", "计时变化"):
+        table.add_column(column, justify="right")
+    table.add_row(str(report.lines), f"[green]{report.accepted}[/green]", str(report.duplicate),
+                  f"[red]{report.quarantined}[/red]" if report.quarantined else "0", str(report.cases),
+                  str(report.clocks_changed))
+    console.print(table)
+    if report.quarantined:
+        console.print("[yellow]有事件进入隔离区：qixian quarantine list 查看原因，改正后 qixian quarantine retry 重新导入。[/yellow]")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    all_: Annotated[bool, typer.Option("--all", help="包括已重新导入的")] = False,
+    as_json: Json = False, db: Db = None,
+) -> None:
+    """列出隔离区中的事件：编号、原始内容、原因。
+
+    Example:
+
+        qixian quarantine list
+    """
+    rows = open_store(db).quarantined(include_resolved=all_)
+    if as_json:
+        print_json([{"quarantine_id": r.id, "id": r.source_id, "origin": r.source, "line": r.line, "raw": r.raw,
+                     "reason": r.reason, "resolved": r.resolved_at is not None} for r in rows])
+        return
+    table = Table(title=f"隔离区（{len(rows)} 条）")
+    for column in ("序号", "事件编号", "来源", "原始内容", "原因"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(str(r.id), r.source_id or "", f"{r.source}:{r.line}", r.raw[:300], r.reason)
+    console.print(table)
+
+
+@quarantine_app.command("retry")
+def quarantine_retry(
+    ids: Annotated[Optional[list[int]], typer.Argument(help="隔离序号；不写则重试全部")] = None,
+    source: Annotated[str, typer.Option("--source", help="事件来源系统名")] = "case-system",
+    db: Db = None, rules: Rules = None, now: Now = None,
+) -> None:
+    """按当前规则包重新检查隔离区中的事件（例如补充了事件类型之后）；通过的导入，仍不通过的留在隔离区并更新原因。
+
+    Example:
+
+        qixian quarantine retry 3 4
+    """
+    pack, store, moment = load(rules_dir(rules)), open_store(db), now_from(now)
+    rows = [r for r in store.quarantined() if not ids or r.id in ids]
+    items = []
+    for row in rows:
+        for _, raw, item in read_lines(row.source, row.raw + "\n", "jsonl"):
+            items.append(check(row.source, row.line, raw, item, pack.events))
+    store.resolve_quarantined([r.id for r in rows], moment)
+    report = ingest_items(store, pack, items, source=source, now=moment)
+    _print_report(report)
+
+
+def clocks(
+    case: Annotated[Optional[str], typer.Option("--case", help="只看此案件")] = None,
+    state: Annotated[Optional[str], typer.Option("--state", help="running paused met met_late overdue cancelled provisional")] = None,
+    due_before: Annotated[Optional[str], typer.Option("--due-before", help="只看此时间之前期满的未完成计时")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="最多列出多少条")] = 200,
+    as_json: Json = False, db: Db = None, now: Now = None,
+) -> None:
+    """列出计时：期满时间、剩余时间和状态（颜色：绿 计时中，黄 暂停/临时，红 超期）。
+
+    Example:
+
+        qixian clocks --state overdue --now "2025-10-09 09:00"
+    """
+    if state is not None and state not in STATES:
+        raise InputError(f"--state 应为 {'、'.join(STATES)} 之一")
+    store, moment = open_store(db), now_from(now)
+    before = now_from(due_before) if due_before else None
+    rows = [r for r in store.clocks(case=case, due_before=before, open_only=state in ("running", "paused", "overdue", "provisional"))
+            if state is None or state_of(r, moment) == state][:limit]
+    if as_json:
+        print_json([{"case": r.case_id, "person": r.person or None, "rule": r.rule_id, "version": r.rule_version or None,
+                     "state": state_of(r, moment), "due": r.due_at.astimezone(SHANGHAI).isoformat() if r.due_at else None,
+                     "due_display": r.due_display, "provisional": r.provisional, "left": left(r, moment),
+                     "next_reminder": r.next_reminder_at.astimezone(SHANGHAI).isoformat() if r.next_reminder_at else None}
+                    for r in rows])
+        return
+    table = Table(title=f"计时（{len(rows)} 条，按 {display(moment)}）")
+    for column in ("案件", "人员", "规则", "期满", "剩余", "状态"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        current = state_of(r, moment)
+        colour = COLOURS[current]
+        table.add_row(r.case_id, r.person, r.rule_id, r.due_display or "—", left(r, moment), f"[{colour}]{STATES[current]}[/{colour}]")
+    console.print(table)
+
+
+@case_app.command("show")
+def case_show(
+    case_id: Annotated[str, typer.Argument(help="案件编号")],
+    db: Db = None, rules: Rules = None, now: Now = None,
+) -> None:
+    """一个案件的时间线（事件）和全部计时，附每个期满时间的计算说明。
+
+    Example:
+
+        qixian case show "（2025）城关刑字第0001号"
+    """
+    store, moment = open_store(db), now_from(now)
+    pack = load(rules_dir(rules))
+    info = store.case(case_id)
+    events = store.events_of(case_id)
+    if info is None and not events:
+        raise InputError(f"没有案件 {case_id!r}")
+    if info is not None:
+        console.print(f"[bold]{case_id}[/bold] {info.title or ''}  类别：{info.kind or '—'}  单位：{info.unit or '—'}  主办：{info.handler or '—'}")
+    console.rule("时间线")
+    for e in events:
+        who = f" {e.person}" if e.person else ""
+        data = f"  {e.data}" if e.data else ""
+        console.print(f"{display(e.at)}  {pack.event_label(e.type)}{who}{data}", soft_wrap=True)
+    console.rule("计时")
+    for r in store.clocks(case=case_id):
+        current = state_of(r, moment)
+        colour = COLOURS[current]
+        name = pack.versions(r.rule_id)[0].name if pack.versions(r.rule_id) else r.rule_id
+        who = f"（{r.person}）" if r.person else ""
+        console.print(f"[bold]{name}{who}[/bold] 期满 {r.due_display or '—'}  [{colour}]{STATES[current]}[/{colour}] {left(r, moment)}")
+        for n, step in enumerate(r.explanation, 1):
+            console.print(f"    {n}. {step}", soft_wrap=True, markup=False)
+
+
+def recompute(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只报告哪些期满时间会变化，不写入")] = False,
+    db: Db = None, rules: Rules = None, now: Now = None,
+) -> None:
+    """按规则包（或新日历）重新计算全部案件的计时，并报告哪些期满时间变化、变化多少。
+
+    Example:
+
+        qixian recompute --rules /path/to/new-rules --dry-run
+    """
+    pack, store, moment = load(rules_dir(rules)), open_store(db), now_from(now)
+    result = run_recompute(store, pack, store.case_ids(), moment, apply=not dry_run)
+    table = Table(title=f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""))
+    for column in ("案件", "人员", "规则", "原期满", "新期满", "变化"):
+        table.add_column(column, overflow="fold")
+    for moved in result.moved[:500]:
+        shift = f"{moved.shift.total_seconds() / 86400:+.1f} 天" if moved.shift else "—"
+        table.add_row(moved.case, moved.person, moved.rule, moved.before or "—", moved.after or "—", shift)
+    console.print(table)
+    console.print(f"{result.cases} 个案件，{result.clocks} 个计时" + ("" if dry_run else f"，{result.changed} 个已更新"))

@@ -1,0 +1,13 @@
+"""Options shared by the commands that use the case store: one spelling, one help text."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+Db = Annotated[Optional[str], typer.Option("--db", help="数据库地址；默认 $QIXIAN_DB 或 ./.qixian/qixian.db（SQLite）",
+                                            show_default=False)]
+Rules = Annotated[Optional[Path], typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules", show_default=False)]
+Now = Annotated[Optional[str], typer.Option("--now", help="按此时间计算（默认当前时间），如 \"2025-10-09 09:00\"",
+                                             show_default=False)]
+Json = Annotated[bool, typer.Option("--json", help="输出 JSON")]

@@ -1,0 +1,128 @@
+"""Reading events from the case system: JSON Lines or CSV, one event per line, each checked against the event
+vocabulary. A line that cannot be accepted is returned with its reason (for quarantine), never dropped.
+
+Line format: {"id", "case", "type", "at", "person"?, "data"?, "case_info"?}; CSV has the same columns, with
+`data` and `case_info` as JSON text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Iterator, Mapping
+
+from qixian.localtime import TimeFormatError, parse_local
+from qixian.rulebook.model import EventType
+
+FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")
+CASE_INFO = ("kind", "title", "unit", "handler", "co_handlers", "persons")
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One accepted line: an event of a case, and what it says about the case. `origin` is the file (or
+    query) it was read from; the event's identity is (the source system, `id`)."""
+
+    origin: str
+    line: int
+    raw: str
+    id: str
+    case: str
+    type: str
+    at: datetime
+    person: str | None = None
+    data: Mapping[str, Any] = field(default_factory=dict)
+    case_info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """One line that cannot be accepted, kept whole with the reason."""
+
+    origin: str
+    line: int
+    raw: str
+    reason: str
+    id: str | None = None
+
+
+def read_lines(origin: str, text: str, fmt: str | None = None) -> Iterator[tuple[int, str, Any]]:
+    """(line number, raw text, parsed object or an Exception) for each non-blank line of a JSONL or CSV text."""
+    fmt = fmt or ("csv" if origin.lower().endswith(".csv") else "jsonl")
+    if fmt == "csv":
+        lines = text.splitlines()
+        if not lines:
+            return
+        header = next(csv.reader([lines[0]]))
+        unknown = [h for h in header if h not in FIELDS]
+        for number, raw in enumerate(lines[1:], start=2):
+            if not raw.strip():
+                continue
+            if unknown:
+                yield number, raw, ValueError(f"CSV 表头有未知的列 {unknown}；可用列：{', '.join(FIELDS)}")
+                continue
+            try:
+                values = next(csv.reader([raw]))
+                if len(values) != len(header):
+                    raise ValueError(f"该行有 {len(values)} 列，表头有 {len(header)} 列")
+                row = {k: v for k, v in zip(header, values) if v != ""}
+                for key in ("data", "case_info"):
+                    if key in row:
+                        row[key] = json.loads(row[key])
+                yield number, raw, row
+            except (ValueError, csv.Error) as exc:
+                yield number, raw, exc
+        return
+    for number, raw in enumerate(io.StringIO(text), start=1):
+        raw = raw.rstrip("\r\n")
+        if not raw.strip():
+            continue
+        try:
+            yield number, raw, json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield number, raw, exc
+
+
+def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, EventType]) -> Incoming | Rejected:
+    """Accept one parsed line, or say why not."""
+    if isinstance(item, Exception):
+        return Rejected(origin, number, raw, f"无法解析：{item}")
+    if not isinstance(item, dict):
+        return Rejected(origin, number, raw, "每行应为一个 JSON 对象 {\"id\", \"case\", \"type\", \"at\", ...}")
+    ident = item.get("id")
+    ident = str(ident) if ident is not None and ident != "" else None
+    problems = [f"未知的字段 {k!r}" for k in item if k not in FIELDS]
+    problems += [f"缺少 {k}" for k in ("id", "case", "type", "at") if item.get(k) in (None, "")]
+    kind = item.get("type")
+    spec = events.get(kind) if isinstance(kind, str) else None
+    if kind and spec is None:
+        problems.append(f"未知的事件类型 {kind!r}（事件类型见 rules/events.yaml）")
+    at = None
+    if item.get("at") not in (None, ""):
+        try:
+            at = parse_local(str(item["at"]))
+        except TimeFormatError as exc:
+            problems.append(str(exc))
+    person = item.get("person")
+    person = str(person) if person not in (None, "") else None
+    data = item.get("data") or {}
+    info = item.get("case_info") or {}
+    if not isinstance(data, dict):
+        problems.append("data 应为 JSON 对象")
+    if not isinstance(info, dict):
+        problems.append("case_info 应为 JSON 对象")
+    elif "persons" in info and not isinstance(info["persons"], dict):
+        problems.append("case_info.persons 应为 {人员: {字段: 值}}")
+    if spec is not None and isinstance(data, dict):
+        problems += spec.problems(person, data)
+    if problems:
+        return Rejected(origin, number, raw, "；".join(problems), ident)
+    return Incoming(origin, number, raw, ident, str(item["case"]), kind, at, person, data, info)
+
+
+def parse(origin: str, text: str, events: Mapping[str, EventType], fmt: str | None = None) -> Iterable[Incoming | Rejected]:
+    for number, raw, item in read_lines(origin, text, fmt):
+        yield check(origin, number, raw, item, events)

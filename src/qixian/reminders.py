@@ -1,0 +1,101 @@
+"""When a clock reminds, and at what level: a pure function of the clock, its rule and the settings.
+
+Hour and minute limits remind by the hour, at the rule's offsets before the due (按小时提醒). Day, month and
+working-day limits remind by the day: on the day that many days before the last day, at `day_reminder_time`
+(按日提醒). Quiet hours hold day-based reminders back to the morning; hour limits and custody limits are never
+held back. Then the due moment itself (超期), then repeats every `overdue.every`, escalated to the rule's roles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from qixian.clocks import Clock
+from qixian.periods import Unit, add_months
+from qixian.rulebook.model import Reminder, Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    at: datetime
+    level: str  # notice | warning | overdue
+    label: str  # 期满前1日 / 期限过半时 / 期满 / 超期第2次
+    escalate: tuple[str, ...] = ()
+    number: int = 0  # the step's place in the plan: the same step always has the same number
+
+
+def plan(clock: Clock, settings: Settings, *, repeats: int = 0) -> list[Step]:
+    """The steps of an open clock's reminders in time order (with `repeats` overdue repeats after the due)."""
+    if clock.outcome is not None or clock.due is None:
+        return []
+    zone = ZoneInfo(settings.zone)
+    rule, due, start = clock.rule, clock.due.astimezone(zone), clock.started.astimezone(zone)
+    unit = clock.deadline.limit.unit  # a lead clock counts in its target's unit
+    by_hour = unit.exact
+    morning = time.fromisoformat(settings.day_reminder_time)
+    held = _quiet(settings, unit) if not (by_hour or rule.custody) else None
+    times = []
+    for reminder in rule.remind:
+        at = _when(reminder, start, due, by_hour, morning)
+        if at is not None and start < at < due:
+            times.append((held(at) if held else at, str(reminder)))
+    times.sort()
+    steps = [Step(at, "warning" if i == len(times) - 1 else "notice", label, (), i)
+             for i, (at, label) in enumerate(times)]
+    steps.append(Step(due, "overdue", "期满", rule.overdue.escalate, len(steps)))
+    every = rule.overdue.every
+    if every is not None:
+        for n in range(1, repeats + 1):
+            at = _after(due, every, n)
+            steps.append(Step(held(at) if held else at, "overdue", f"超期第{n + 1}次提醒", rule.overdue.escalate, len(steps)))
+    return steps
+
+
+def next_step(clock: Clock, settings: Settings, after: datetime | None = None) -> Step | None:
+    """The first step strictly after `after` (default: the first step of the plan)."""
+    for step in plan(clock, settings, repeats=0):
+        if after is None or step.at > after:
+            return step
+    return None
+
+
+def _when(reminder: Reminder, start: datetime, due: datetime, by_hour: bool, morning: time) -> datetime | None:
+    if reminder.share is not None:
+        return start + (due - start) * reminder.share
+    offset = reminder.offset
+    if offset.unit.exact or by_hour:
+        hours = offset.amount if offset.unit is Unit.HOURS else offset.amount / 60 if offset.unit is Unit.MINUTES \
+            else offset.amount * 24
+        return due - timedelta(hours=hours)
+    last_day = (due - timedelta(minutes=1)).date()  # the day whose 24:00 is the due
+    if offset.unit is Unit.MONTHS:
+        day = add_months(last_day, -offset.amount)
+    else:
+        day = last_day - timedelta(days=offset.amount)
+    return datetime.combine(day, morning, tzinfo=due.tzinfo)
+
+
+def _after(due: datetime, every, n: int) -> datetime:
+    if every.unit.exact:
+        return due + (timedelta(hours=every.amount) if every.unit is Unit.HOURS else timedelta(minutes=every.amount)) * n
+    return due + timedelta(days=every.amount * n)
+
+
+def _quiet(settings: Settings, unit: Unit):
+    """A function moving a moment inside quiet hours to their end, if quiet hours apply to this limit's unit."""
+    quiet = settings.quiet_hours
+    if not quiet or unit.value not in quiet.get("applies_to", ()):
+        return None
+    begin, end = time.fromisoformat(quiet["from"]), time.fromisoformat(quiet["to"])
+
+    def hold(moment: datetime) -> datetime:
+        now = moment.time()
+        inside = (begin <= now or now < end) if begin > end else (begin <= now < end)
+        if not inside:
+            return moment
+        day = moment.date() + timedelta(days=1) if now >= begin and begin > end else moment.date()
+        return datetime.combine(day, end, tzinfo=moment.tzinfo)
+
+    return hold

@@ -1,0 +1,1 @@
+"""The case store: cases, persons, the append-only event log, quarantine, derived clocks, the directory."""

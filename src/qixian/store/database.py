@@ -1,0 +1,58 @@
+"""Opening the case store: one URL (QIXIAN_DB / --db), SQLite in WAL mode by default, PostgreSQL for
+production, the schema brought up to date by Alembic migrations."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+
+DEFAULT_URL = "sqlite:///.qixian/qixian.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def database_url(option: str | None = None) -> str:
+    """--db, else $QIXIAN_DB, else a SQLite file under ./.qixian/. Plain postgresql:// URLs use psycopg 3."""
+    url = option or os.environ.get("QIXIAN_DB") or DEFAULT_URL
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def connect(url: str) -> Engine:
+    """An engine for `url`; for SQLite the folder is created and WAL, foreign keys and a busy timeout are set."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # noqa: ANN001 - SQLAlchemy's hook signature
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema at `url` to `revision` with the project's Alembic migrations."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if url.startswith("sqlite"):
+        connect(url).dispose()  # creates the folder
+    command.upgrade(config, revision)
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the schema exists (`qixian db upgrade` has been run)."""
+    return inspect(engine).has_table("clocks")

@@ -1,0 +1,283 @@
+"""Reading and writing the case store. Events are appended once per (source, id); clocks are replaced by what a
+replay derives, matched by their identity (case, rule, person, number) so a row keeps its id while it lives."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from qixian.clocks import Clock, Event
+from qixian.ingest import Incoming, Rejected
+from qixian.localtime import SHANGHAI
+from qixian.store.database import connect, database_url, is_current
+from qixian.store.tables import CaseRow, ClockRow, EventRow, PersonRow, QuarantineRow, WatermarkRow
+
+CASE_COLUMNS = ("kind", "title", "unit", "handler")
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used as asked (e.g. its schema is missing); the message says what to run."""
+
+
+@dataclass
+class Recorded:
+    accepted: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    cases: set[str] = field(default_factory=set)  # cases with new events: their clocks must be replayed
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+class Store:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """The store at `url` (--db / $QIXIAN_DB / ./.qixian/qixian.db). Raises StoreError if not migrated."""
+        url = database_url(url)
+        engine = connect(url)
+        if not is_current(engine):
+            raise StoreError(f"数据库 {engine.url.render_as_string(hide_password=True)} 尚未建表：请先运行 qixian db upgrade")
+        return cls(engine)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    # -- events in ------------------------------------------------------------------------------
+
+    def record(self, accepted: list[Incoming], rejected: list[Rejected], source: str, now: datetime) -> Recorded:
+        """Append new events (duplicates of (source, id) change nothing; a duplicate id with other content is
+        quarantined), quarantine rejected lines, and merge case information. One transaction."""
+        result = Recorded()
+        received = utc(now)
+        with self.session() as session:
+            rows = [{"source": source, "source_id": e.id, "case_id": e.case, "type": e.type, "at": utc(e.at),
+                     "person": e.person, "data": dict(e.data), "received_at": received} for e in accepted]
+            fresh = self._insert_new_events(session, rows)
+            conflicts = self._conflicting(session, source, [e for e in accepted if e.id not in fresh])
+            for e in accepted:
+                if e.id in fresh:
+                    result.accepted += 1
+                    result.cases.add(e.case)
+                elif e.id in conflicts:
+                    rejected.append(Rejected(e.origin, e.line, e.raw, conflicts[e.id], e.id))
+                else:
+                    result.duplicate += 1
+            held = set()  # the same bad line read again is already in quarantine: keep one row for it
+            if rejected:
+                held = set(session.execute(select(QuarantineRow.raw, QuarantineRow.reason).where(
+                    QuarantineRow.resolved_at.is_(None), QuarantineRow.raw.in_({r.raw for r in rejected}))).tuples())
+            for r in rejected:
+                if (r.raw, r.reason) not in held:
+                    held.add((r.raw, r.reason))
+                    session.add(QuarantineRow(source=r.origin, line=r.line, source_id=r.id, raw=r.raw, reason=r.reason,
+                                              received_at=received))
+            result.quarantined = len(rejected)
+            self._merge_case_info(session, [e for e in accepted if e.id in fresh and e.case_info], received)
+            session.commit()
+        return result
+
+    def _insert_new_events(self, session: Session, rows: list[dict]) -> set[str]:
+        """Insert rows whose (source, source_id) is new; returns the ids inserted."""
+        fresh: set[str] = set()
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        seen: set[str] = set()
+        unique = [r for r in rows if not (r["source_id"] in seen or seen.add(r["source_id"]))]
+        for start in range(0, len(unique), 1000):
+            chunk = unique[start:start + 1000]
+            statement = dialect.insert(EventRow).on_conflict_do_nothing(index_elements=["source", "source_id"])
+            fresh.update(session.execute(statement.returning(EventRow.source_id), chunk).scalars())
+        return fresh
+
+    def _conflicting(self, session: Session, source: str, repeats: list[Incoming]) -> dict[str, str]:
+        """Repeated ids whose content differs from what was recorded first."""
+        if not repeats:
+            return {}
+        stored = {row.source_id: row for row in session.exec(
+            select(EventRow).where(EventRow.source == source, EventRow.source_id.in_({e.id for e in repeats}))).scalars()}
+        first_in_batch: dict[str, Incoming] = {}
+        found = {}
+        for e in repeats:
+            old = stored.get(e.id)
+            if old is None:  # repeated inside this batch: compare with its first occurrence
+                first = first_in_batch.setdefault(e.id, e)
+                same = first is e or (first.case, first.type, first.at, first.person, dict(first.data)) == \
+                    (e.case, e.type, e.at, e.person, dict(e.data))
+            else:
+                same = (old.case_id, old.type, old.at, old.person, old.data) == (e.case, e.type, utc(e.at), e.person, dict(e.data))
+            if not same:
+                found[e.id] = f"事件编号 {e.id} 已记录过，但内容不同（原记录为准，本行未采用）：请核对办案系统是否改写了事件"
+        return found
+
+    def _merge_case_info(self, session: Session, events: list[Incoming], now: datetime) -> None:
+        info_by_case: dict[str, dict] = defaultdict(dict)
+        for e in sorted(events, key=lambda e: e.at):
+            info_by_case[e.case].update(e.case_info)
+        for case_id, info in info_by_case.items():
+            row = session.get(CaseRow, case_id) or CaseRow(id=case_id, updated_at=now)
+            for column in CASE_COLUMNS:
+                if column in info:
+                    setattr(row, column, None if info[column] is None else str(info[column]))
+            if "co_handlers" in info:
+                row.co_handlers = [str(h) for h in info["co_handlers"] or []]
+            row.facts = {**row.facts, **{k: v for k, v in info.items() if k not in ("persons", "co_handlers")}}
+            row.updated_at = now
+            session.add(row)
+            for person, facts in (info.get("persons") or {}).items():
+                prow = session.get(PersonRow, (case_id, str(person))) or PersonRow(case_id=case_id, person=str(person))
+                prow.facts = {**prow.facts, **(facts or {})}
+                session.add(prow)
+
+    # -- reading cases back ---------------------------------------------------------------------
+
+    def case_events(self, case_ids: Iterable[str]) -> dict[str, list[Event]]:
+        ids = list(case_ids)
+        found: dict[str, list[Event]] = defaultdict(list)
+        with self.session() as session:
+            for start in range(0, len(ids), 900):
+                rows = session.execute(select(EventRow.case_id, EventRow.type, EventRow.at, EventRow.person,
+                                              EventRow.data, EventRow.source_id)
+                                       .where(EventRow.case_id.in_(ids[start:start + 900])).order_by(EventRow.at, EventRow.seq))
+                for case_id, kind, at, person, data, ident in rows:
+                    found[case_id].append(Event(kind, at.astimezone(SHANGHAI), person, data or {}, ident))
+        return found
+
+    def case_facts(self, case_ids: Iterable[str]) -> tuple[dict[str, dict], dict[str, dict[str, dict]]]:
+        """({case: facts}, {case: {person: facts}}) for replay's `applies` conditions."""
+        ids = list(case_ids)
+        facts: dict[str, dict] = {}
+        persons: dict[str, dict[str, dict]] = defaultdict(dict)
+        with self.session() as session:
+            for start in range(0, len(ids), 900):
+                chunk = ids[start:start + 900]
+                for row in session.exec(select(CaseRow).where(CaseRow.id.in_(chunk))).scalars():
+                    facts[row.id] = {**row.facts, **{c: getattr(row, c) for c in CASE_COLUMNS if getattr(row, c) is not None}}
+                for row in session.exec(select(PersonRow).where(PersonRow.case_id.in_(chunk))).scalars():
+                    persons[row.case_id][row.person] = row.facts
+        return facts, persons
+
+    def case_ids(self) -> list[str]:
+        with self.session() as session:
+            return list(session.execute(select(EventRow.case_id).distinct()).scalars())
+
+    # -- clocks ---------------------------------------------------------------------------------
+
+    def write_clocks(self, clocks_by_case: dict[str, list[Clock]], now: datetime, next_reminders: dict | None = None) -> int:
+        """Make the stored clocks of these cases equal to the replayed ones. Returns how many rows changed."""
+        next_reminders = next_reminders or {}
+        changed = 0
+        stamp = utc(now)
+        with self.session() as session:
+            existing: dict[tuple, ClockRow] = {}
+            ids = list(clocks_by_case)
+            for start in range(0, len(ids), 900):
+                for row in session.exec(select(ClockRow).where(ClockRow.case_id.in_(ids[start:start + 900]))).scalars():
+                    existing[(row.case_id, row.rule_id, row.person, row.number)] = row
+            for case_id, clocks in clocks_by_case.items():
+                for clock in clocks:
+                    key = (case_id, clock.rule.id, clock.person or "", clock.number)
+                    values = _clock_values(clock, next_reminders.get(key))
+                    row = existing.pop(key, None)
+                    if row is None:
+                        session.add(ClockRow(case_id=case_id, rule_id=clock.rule.id, person=clock.person or "",
+                                             number=clock.number, updated_at=stamp, **values))
+                        changed += 1
+                    elif any(getattr(row, k) != v for k, v in values.items()):
+                        for k, v in values.items():
+                            setattr(row, k, v)
+                        row.updated_at = stamp
+                        session.add(row)
+                        changed += 1
+            for row in existing.values():  # a clock the events no longer give (e.g. a start event re-dated)
+                session.delete(row)
+                changed += 1
+            session.commit()
+        return changed
+
+    def clocks_of_cases(self, case_ids: list[str]) -> list[ClockRow]:
+        rows: list[ClockRow] = []
+        with self.session() as session:
+            for start in range(0, len(case_ids), 900):
+                rows += session.exec(select(ClockRow).where(ClockRow.case_id.in_(case_ids[start:start + 900]))).scalars()
+        return rows
+
+    def clocks(self, *, case: str | None = None, open_only: bool = False, due_before: datetime | None = None,
+               limit: int | None = None) -> list[ClockRow]:
+        query = select(ClockRow)
+        if case is not None:
+            query = query.where(ClockRow.case_id == case)
+        if open_only or due_before is not None:
+            query = query.where(ClockRow.open.is_(True))
+        if due_before is not None:
+            query = query.where(ClockRow.due_at.is_not(None), ClockRow.due_at < utc(due_before))
+        query = query.order_by(ClockRow.due_at.is_(None), ClockRow.due_at, ClockRow.case_id, ClockRow.rule_id)
+        if limit:
+            query = query.limit(limit)
+        with self.session() as session:
+            return list(session.exec(query).scalars())
+
+    def case(self, case_id: str) -> CaseRow | None:
+        with self.session() as session:
+            return session.get(CaseRow, case_id)
+
+    def events_of(self, case_id: str) -> list[EventRow]:
+        with self.session() as session:
+            return list(session.exec(select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.at, EventRow.seq)).scalars())
+
+    # -- quarantine -----------------------------------------------------------------------------
+
+    def quarantined(self, include_resolved: bool = False) -> list[QuarantineRow]:
+        query = select(QuarantineRow).order_by(QuarantineRow.id)
+        if not include_resolved:
+            query = query.where(QuarantineRow.resolved_at.is_(None))
+        with self.session() as session:
+            return list(session.exec(query).scalars())
+
+    def resolve_quarantined(self, ids: Iterable[int], now: datetime) -> None:
+        with self.session() as session:
+            for row in session.exec(select(QuarantineRow).where(QuarantineRow.id.in_(list(ids)))).scalars():
+                row.resolved_at = utc(now)
+                session.add(row)
+            session.commit()
+
+    # -- watermarks -----------------------------------------------------------------------------
+
+    def watermark(self, source: str) -> str | None:
+        with self.session() as session:
+            row = session.get(WatermarkRow, source)
+            return row.value if row else None
+
+    def set_watermark(self, source: str, value: str, now: datetime) -> None:
+        with self.session() as session:
+            row = session.get(WatermarkRow, source) or WatermarkRow(source=source, value=value, updated_at=utc(now))
+            row.value, row.updated_at = value, utc(now)
+            session.add(row)
+            session.commit()
+
+    def count(self, table) -> int:
+        with self.session() as session:
+            return session.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _clock_values(clock: Clock, next_reminder: datetime | None) -> dict:
+    deadline = clock.deadline
+    return {
+        "rule_version": clock.rule.effective_from.isoformat() if clock.rule.effective_from else "",
+        "lead_of": clock.lead_of, "open": clock.outcome is None, "outcome": clock.outcome,
+        "paused": deadline.paused, "provisional": deadline.provisional, "started_at": utc(clock.started),
+        "due_at": utc(deadline.due) if deadline.due else None, "due_display": deadline.due_display,
+        "ended_at": utc(clock.ended_at) if clock.ended_at else None, "ended_by": clock.ended_by,
+        "explanation": list(deadline.explanation),
+        "anomalies": [{"kind": a.kind, "message": a.message} for a in clock.anomalies],
+        "next_reminder_at": utc(next_reminder) if next_reminder else None,
+    }

@@ -1,0 +1,127 @@
+"""The case store's tables. Clocks are derived (replayed from events), stored only to be scanned fast."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: str = Field(primary_key=True, max_length=200)
+    kind: Optional[str] = Field(default=None, max_length=40)
+    title: Optional[str] = None
+    unit: Optional[str] = Field(default=None, index=True, max_length=100)
+    handler: Optional[str] = Field(default=None, index=True, max_length=100)
+    co_handlers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime
+
+
+class PersonRow(SQLModel, table=True):
+    __tablename__ = "persons"
+
+    case_id: str = Field(primary_key=True, max_length=200)
+    person: str = Field(primary_key=True, max_length=200)
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class EventRow(SQLModel, table=True):
+    """The append-only event log. (source, source_id) is unique: the same event twice changes nothing."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_events_source"),)
+
+    seq: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=200)
+    source_id: str = Field(max_length=200)
+    case_id: str = Field(index=True, max_length=200)
+    type: str = Field(max_length=100)
+    at: datetime
+    person: Optional[str] = Field(default=None, max_length=200)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    received_at: datetime
+
+
+class QuarantineRow(SQLModel, table=True):
+    """Input that could not be accepted, kept whole with the reason; nothing is dropped."""
+
+    __tablename__ = "quarantine"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(max_length=200)
+    line: int = 0
+    source_id: Optional[str] = Field(default=None, max_length=200)
+    raw: str
+    reason: str
+    received_at: datetime
+    resolved_at: Optional[datetime] = Field(default=None, index=True)
+
+
+class ClockRow(SQLModel, table=True):
+    """One clock as last replayed. `open` rows are what the scan reads, by due and by next reminder."""
+
+    __tablename__ = "clocks"
+    __table_args__ = (
+        UniqueConstraint("case_id", "rule_id", "person", "number", name="uq_clocks_identity"),
+        Index("ix_clocks_open_due", "open", "due_at"),
+        Index("ix_clocks_open_next_reminder", "open", "next_reminder_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True, max_length=200)
+    person: str = Field(default="", max_length=200)  # "" for a clock per case
+    rule_id: str = Field(index=True, max_length=200)
+    number: int = 1
+    rule_version: str = Field(default="", max_length=40)  # the effective-from date of the bound version
+    lead_of: Optional[str] = Field(default=None, max_length=200)
+    open: bool = True
+    outcome: Optional[str] = Field(default=None, max_length=20)  # met | met_late | cancelled
+    paused: bool = False
+    provisional: bool = False
+    started_at: datetime
+    due_at: Optional[datetime] = None
+    due_display: Optional[str] = Field(default=None, max_length=20)
+    ended_at: Optional[datetime] = None
+    ended_by: Optional[str] = Field(default=None, max_length=100)
+    explanation: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    anomalies: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    next_reminder_at: Optional[datetime] = None
+    updated_at: datetime
+
+
+class UnitRow(SQLModel, table=True):
+    __tablename__ = "units"
+
+    id: str = Field(primary_key=True, max_length=100)
+    name: str
+    leader: Optional[str] = Field(default=None, max_length=100)
+    legal_officer: Optional[str] = Field(default=None, max_length=100)
+    duty_phone: Optional[str] = Field(default=None, max_length=40)
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class OfficerRow(SQLModel, table=True):
+    __tablename__ = "officers"
+
+    id: str = Field(primary_key=True, max_length=100)
+    name: str
+    unit: Optional[str] = Field(default=None, index=True, max_length=100)
+    phone: Optional[str] = Field(default=None, max_length=40)
+    urls: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WatermarkRow(SQLModel, table=True):
+    """How far a polled source (a view in the case system's database) has been read."""
+
+    __tablename__ = "watermarks"
+
+    source: str = Field(primary_key=True, max_length=200)
+    value: str
+    updated_at: datetime

@@ -1,0 +1,183 @@
+"""The case store and ingestion, identical on SQLite and PostgreSQL."""
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from qixian.feeds import ingest_path, ingest_sql
+from qixian.localtime import parse_local
+from qixian.recompute import recompute
+from qixian.rulebook import load_pack
+from qixian.store.database import connect, upgrade
+from qixian.store.repository import Store, StoreError
+from qixian.store.tables import EventRow, QuarantineRow
+from tests.conftest import ROOT
+
+SAMPLE = ROOT / "examples" / "events.jsonl"
+NOW = parse_local("2025-10-06 09:00")
+CASE = "（2025）城关刑字第0001号"
+
+
+def clock_map(store, case=CASE):
+    return {(r.rule_id, r.person, r.number): (r.due_display, r.outcome, r.open) for r in store.clocks(case=case)}
+
+
+def test_migrations_are_repeatable_and_create_every_table(db_url):
+    upgrade(db_url)
+    names = set(inspect(connect(db_url)).get_table_names())
+    assert {"cases", "persons", "events", "quarantine", "clocks", "units", "officers", "watermarks"} <= names
+
+
+def test_an_unmigrated_database_says_what_to_run(tmp_path):
+    with pytest.raises(StoreError, match="qixian db upgrade"):
+        Store.open(f"sqlite:///{tmp_path}/empty.db")
+
+
+def test_sample_file_counts_and_idempotence(store, pack):
+    first = ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    assert (first.lines, first.accepted, first.duplicate, first.quarantined) == (14, 12, 0, 2)
+    before = clock_map(store)
+    again = ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    assert (again.accepted, again.duplicate, again.quarantined, again.clocks_changed) == (0, 12, 2, 0)
+    assert clock_map(store) == before
+    assert store.count(EventRow) == 12 and store.count(QuarantineRow) == 2
+
+
+def test_quarantine_keeps_the_line_and_the_reason(store, pack):
+    ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    rows = {r.source_id: r for r in store.quarantined()}
+    assert "25:00" in rows["e-0011"].raw and "无法识别的时间" in rows["e-0011"].reason
+    assert "未知的事件类型 'arrest_requestd'" in rows["e-0012"].reason
+    assert rows["e-0012"].source.endswith("events.jsonl") and rows["e-0012"].line == 12
+
+
+def test_clocks_follow_the_rules(store, pack):
+    ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    clocks = clock_map(store)
+    assert clocks[("crim.detention.arrest_request", "张某", 1)] == ("2025-10-06 24:00", None, True)   # 3 + 4 days, custody
+    assert clocks[("crim.detention.arrest_request", "李某", 1)][1] == "cancelled"                     # bailed
+    assert clocks[("crim.bail.max_period", "李某", 1)][0] == "2026-10-08 24:00"
+    public_order = clock_map(store, "（2025）城关治字第0002号")
+    assert public_order[("admin.summons.questioning", "赵某", 1)][0] == "2026-01-06 07:10"             # 2025 law: 12 h
+
+
+def test_a_reused_id_with_other_content_is_quarantined(store, pack, tmp_path):
+    ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    changed = tmp_path / "changed.jsonl"
+    changed.write_text('{"id": "e-0005", "case": "%s", "type": "detained", "at": "2025-09-29 18:00", "person": "张某"}\n' % CASE,
+                       encoding="utf-8")
+    report = ingest_path(store, pack, changed, source="case-system", now=NOW)
+    assert (report.accepted, report.quarantined) == (0, 1)
+    assert any("内容不同" in r.reason for r in store.quarantined())
+    assert clock_map(store)[("crim.detention.arrest_request", "张某", 1)][0] == "2025-10-06 24:00"
+
+
+def test_the_same_id_from_another_source_is_another_event(store, pack):
+    ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    other = ingest_path(store, pack, SAMPLE, source="other-system", now=NOW)
+    assert other.accepted == 12
+
+
+def test_order_of_arrival_does_not_matter(store, pack, tmp_path, db_url):
+    lines = [line for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line]
+    ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    expected = clock_map(store)
+    shuffled = lines[:]
+    random.Random(7).shuffle(shuffled)
+    second = Store.open(db_url)
+    with second.engine.begin() as connection:
+        for table in ("events", "clocks", "cases", "persons", "quarantine"):
+            connection.execute(text(f"DELETE FROM {table}"))
+    for number, chunk in enumerate((shuffled[:5], shuffled[5:9], shuffled[9:])):
+        part = tmp_path / f"part{number}.jsonl"
+        part.write_text("\n".join(chunk) + "\n", encoding="utf-8")
+        ingest_path(second, pack, part, source="case-system", now=NOW)
+    assert clock_map(second) == expected
+
+
+def test_csv_and_jsonl_give_the_same_clocks(store, pack, tmp_path):
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line]
+    import csv
+
+    path = tmp_path / "events.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "case", "type", "at", "person", "data", "case_info"])
+        for r in rows:
+            writer.writerow([r["id"], r["case"], r["type"], r["at"], r.get("person", ""),
+                             json.dumps(r["data"], ensure_ascii=False) if "data" in r else "",
+                             json.dumps(r["case_info"], ensure_ascii=False) if "case_info" in r else ""])
+    report = ingest_path(store, pack, path, source="csv", now=NOW)
+    assert (report.accepted, report.quarantined) == (12, 2)
+    assert clock_map(store)[("crim.detention.arrest_request", "张某", 1)][0] == "2025-10-06 24:00"
+
+
+def test_a_file_in_another_encoding_is_quarantined_whole(store, pack, tmp_path):
+    path = tmp_path / "gbk.jsonl"
+    path.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("gbk"))
+    report = ingest_path(store, pack, path, source="case-system", now=NOW)
+    assert (report.accepted, report.quarantined) == (0, 1)
+    assert "UTF-8" in store.quarantined()[0].reason
+
+
+def test_recompute_reports_moved_dues_before_applying(store, pack, tmp_path, make_pack):
+    ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    import shutil
+
+    from tests.conftest import RULES
+
+    folder = tmp_path / "new-rules"
+    shutil.copytree(RULES, folder)
+    coercive = folder / "criminal-coercive.yaml"
+    text_ = coercive.read_text(encoding="utf-8")
+    coercive.write_text(text_.replace("    limit: 12 months\n", "    limit: 6 months\n", 1), encoding="utf-8")
+    new_pack = load_pack(folder)
+    dry = recompute(store, new_pack, store.case_ids(), NOW, apply=False)
+    moved = {(m.rule, m.person): (m.before, m.after) for m in dry.moved}
+    assert moved.get(("crim.bail.max_period", "李某")) == ("2026-10-08 24:00", "2026-04-02 24:00")   # 2025-10-02 + 6 months
+    assert clock_map(store)[("crim.bail.max_period", "李某", 1)][0] == "2026-10-08 24:00"     # not applied
+    recompute(store, new_pack, store.case_ids(), NOW)
+    assert clock_map(store)[("crim.bail.max_period", "李某", 1)][0] == "2026-04-02 24:00"
+
+
+def test_polling_a_view_with_a_watermark(store, pack, tmp_path):
+    source_url = f"sqlite:///{tmp_path}/case_system.db"
+    engine = connect(source_url)
+    rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line]
+    with engine.begin() as connection:
+        connection.execute(text('CREATE TABLE v_events (seq INTEGER, id TEXT, "case" TEXT, type TEXT, at TEXT, '
+                                'person TEXT, data TEXT, case_info TEXT)'))
+        for seq, r in enumerate(rows[:6], start=1):
+            connection.execute(text('INSERT INTO v_events VALUES (:seq, :id, :case, :type, :at, :person, :data, :info)'),
+                               {"seq": seq, "id": r["id"], "case": r["case"], "type": r["type"], "at": r["at"],
+                                "person": r.get("person"), "data": json.dumps(r.get("data", {}), ensure_ascii=False),
+                                "info": json.dumps(r.get("case_info", {}), ensure_ascii=False)})
+    query = 'SELECT seq, id, "case", type, at, person, data, case_info FROM v_events WHERE seq >= :watermark ORDER BY seq'
+    first = ingest_sql(store, pack, source_url, query.replace(">= :watermark", ">= COALESCE(NULLIF(:watermark, ''), 0)"),
+                       source="case-system", now=NOW, watermark_column="seq")
+    assert first.accepted == 6 and store.watermark("sql:case-system") == "6"
+    with engine.begin() as connection:
+        for seq, r in enumerate(rows[6:10], start=7):
+            connection.execute(text('INSERT INTO v_events VALUES (:seq, :id, :case, :type, :at, :person, :data, :info)'),
+                               {"seq": seq, "id": r["id"], "case": r["case"], "type": r["type"], "at": r["at"],
+                                "person": r.get("person"), "data": json.dumps(r.get("data", {}), ensure_ascii=False),
+                                "info": "{}"})
+    second = ingest_sql(store, pack, source_url, query.replace(">= :watermark", ">= COALESCE(NULLIF(:watermark, ''), 0)"),
+                        source="case-system", now=NOW, watermark_column="seq")
+    assert (second.accepted, second.duplicate) == (4, 1)      # the row at the watermark is read again, changes nothing
+    assert store.watermark("sql:case-system") == "10"
+    engine.dispose()
+
+
+def test_due_queries_use_the_scan_index(store, pack):
+    ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    indexes = {i["name"] for i in inspect(store.engine).get_indexes("clocks")}
+    assert {"ix_clocks_open_due", "ix_clocks_open_next_reminder"} <= indexes
+    if store.engine.dialect.name == "sqlite":
+        with store.engine.connect() as connection:
+            plan = " ".join(str(row) for row in connection.execute(text(
+                "EXPLAIN QUERY PLAN SELECT * FROM clocks WHERE open = 1 AND due_at < '2025-10-07' ORDER BY due_at")))
+        assert "ix_clocks_open_due" in plan
