@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
@@ -25,16 +24,13 @@ def print_json(data) -> None:
 
 
 def rules_dir(option: Path | None) -> Path:
-    """The rule pack folder: --rules, else $QIXIAN_RULES, else ./rules, else the project's own rules/."""
-    chosen = option or os.environ.get("QIXIAN_RULES")
-    if chosen:  # asked for by name: use it or say why not, never fall back silently
-        if not Path(chosen, "calendar").is_dir():
-            raise InputError(f"规则包目录 {chosen} 不存在或其中没有 calendar/ 子目录")
-        return Path(chosen)
-    for candidate in (Path("rules"), Path(__file__).resolve().parents[3] / "rules"):
-        if Path(candidate, "calendar").is_dir():
-            return candidate
-    raise InputError("找不到规则包目录 rules/：请用 --rules DIR 或环境变量 QIXIAN_RULES 指定")
+    """The rule pack folder (see qixian.config.rules_dir), or a one-line error."""
+    from qixian.config import ConfigError, rules_dir as resolve
+
+    try:
+        return resolve(option)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
 
 
 def now_from(option: str | None):

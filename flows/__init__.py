@@ -1,0 +1,1 @@
+"""Prefect flows: the entry points that deployments/prefect.yaml names."""
