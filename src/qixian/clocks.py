@@ -110,6 +110,7 @@ class _Open:
         self.restarts: list[Restart] = []
         self.outcome: str | None = None
         self.ended: Event | None = None
+        self.final: Deadline | None = None
 
     def concerns(self, event: Event) -> bool:
         return event.person is None or self.person is None or event.person == self.person
@@ -118,11 +119,11 @@ class _Open:
         """Take one event; True when it ended the clock."""
         rule, label = self.rule, self.context.pack.event_label(event.type)
         if event.type in rule.stop or event.type in rule.cancel:
-            deadline = self.deadline()
+            self.final = self.deadline()  # nothing after the end can change it
             if event.type in rule.cancel:
                 self.outcome = "cancelled"
             else:
-                late = deadline.due is not None and event.at > deadline.due
+                late = self.final.due is not None and event.at > self.final.due
                 self.outcome = "met_late" if late else "met"
             self.ended = event
             return True
@@ -178,7 +179,7 @@ class _Open:
         return approved, anomalies
 
     def finish(self) -> Clock:
-        deadline = self.deadline()
+        deadline = self.final or self.deadline()
         return Clock(rule=self.rule, case=self.context.case, person=self.person, number=self.number,
                      started=self.start.at, deadline=deadline, outcome=self.outcome,
                      ended_at=self.ended.at if self.ended else None, ended_by=self.ended.type if self.ended else None,
@@ -189,12 +190,17 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
     running: dict[str | None, _Open] = {}
     finished: list[_Open] = []
     started: Counter = Counter()
-    starters = {t for r in context.pack.versions(rule_id) for t in r.start}
+    versions = context.pack.versions(rule_id)
+    starters = {t for r in versions for t in r.start}
+    used = starters | {t for r in versions for t in (*r.stop, *r.cancel, *r.restart, *(s.on for s in r.extend),
+                                                      *(p.start for p in r.pause), *(p.until for p in r.pause))}
     # The same minute: this rule's start events first, then the others by id, so arrival order never matters.
-    for event in sorted(events, key=lambda e: (e.at, e.type not in starters, e.id or "", e.type)):
+    for event in sorted((e for e in events if e.type in used), key=lambda e: (e.at, e.type not in starters, e.id or "", e.type)):
         for key, clock in list(running.items()):
             if clock.concerns(event) and clock.feed(event):
                 finished.append(running.pop(key))
+        if event.type not in starters:
+            continue
         rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone), disabled=context.disabled)
         if rule is None or event.type not in rule.start:
             continue

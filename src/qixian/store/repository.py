@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -93,10 +93,12 @@ class Store:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         seen: set[str] = set()
         unique = [r for r in rows if not (r["source_id"] in seen or seen.add(r["source_id"]))]
+        table = EventRow.__table__
+        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["source", "source_id"])
+        connection = session.connection()
         for start in range(0, len(unique), 1000):
             chunk = unique[start:start + 1000]
-            statement = dialect.insert(EventRow).on_conflict_do_nothing(index_elements=["source", "source_id"])
-            fresh.update(session.execute(statement.returning(EventRow.source_id), chunk).scalars())
+            fresh.update(connection.execute(statement.returning(table.c.source_id), chunk).scalars())
         return fresh
 
     def _conflicting(self, session: Session, source: str, repeats: list[Incoming]) -> dict[str, str]:
@@ -120,11 +122,19 @@ class Store:
         return found
 
     def _merge_case_info(self, session: Session, events: list[Incoming], now: datetime) -> None:
+        """Fold each case's newest case_info into its row (and persons' facts into theirs), in bulk."""
         info_by_case: dict[str, dict] = defaultdict(dict)
         for e in sorted(events, key=lambda e: e.at):
             info_by_case[e.case].update(e.case_info)
+        if not info_by_case:
+            return
+        ids = list(info_by_case)
+        cases = {row.id: row for start in range(0, len(ids), 900)
+                 for row in session.exec(select(CaseRow).where(CaseRow.id.in_(ids[start:start + 900]))).scalars()}
+        persons = {(row.case_id, row.person): row for start in range(0, len(ids), 900)
+                   for row in session.exec(select(PersonRow).where(PersonRow.case_id.in_(ids[start:start + 900]))).scalars()}
         for case_id, info in info_by_case.items():
-            row = session.get(CaseRow, case_id) or CaseRow(id=case_id, updated_at=now)
+            row = cases.get(case_id) or CaseRow(id=case_id, updated_at=now)
             for column in CASE_COLUMNS:
                 if column in info:
                     setattr(row, column, None if info[column] is None else str(info[column]))
@@ -134,7 +144,7 @@ class Store:
             row.updated_at = now
             session.add(row)
             for person, facts in (info.get("persons") or {}).items():
-                prow = session.get(PersonRow, (case_id, str(person))) or PersonRow(case_id=case_id, person=str(person))
+                prow = persons.get((case_id, str(person))) or PersonRow(case_id=case_id, person=str(person))
                 prow.facts = {**prow.facts, **(facts or {})}
                 session.add(prow)
 
@@ -173,36 +183,39 @@ class Store:
     # -- clocks ---------------------------------------------------------------------------------
 
     def write_clocks(self, clocks_by_case: dict[str, list[Clock]], now: datetime, next_reminders: dict | None = None) -> int:
-        """Make the stored clocks of these cases equal to the replayed ones. Returns how many rows changed."""
+        """Make the stored clocks of these cases equal to the replayed ones (bulk statements, one transaction).
+        Returns how many rows changed."""
         next_reminders = next_reminders or {}
-        changed = 0
         stamp = utc(now)
+        table = ClockRow.__table__
+        inserts, updates, deletes = [], [], []
         with self.session() as session:
-            existing: dict[tuple, ClockRow] = {}
+            connection = session.connection()
+            existing: dict[tuple, dict] = {}
             ids = list(clocks_by_case)
             for start in range(0, len(ids), 900):
-                for row in session.exec(select(ClockRow).where(ClockRow.case_id.in_(ids[start:start + 900]))).scalars():
-                    existing[(row.case_id, row.rule_id, row.person, row.number)] = row
+                for row in connection.execute(select(table).where(table.c.case_id.in_(ids[start:start + 900]))).mappings():
+                    existing[(row["case_id"], row["rule_id"], row["person"], row["number"])] = row
             for case_id, clocks in clocks_by_case.items():
                 for clock in clocks:
                     key = (case_id, clock.rule.id, clock.person or "", clock.number)
                     values = _clock_values(clock, next_reminders.get(key))
                     row = existing.pop(key, None)
                     if row is None:
-                        session.add(ClockRow(case_id=case_id, rule_id=clock.rule.id, person=clock.person or "",
-                                             number=clock.number, updated_at=stamp, **values))
-                        changed += 1
-                    elif any(getattr(row, k) != v for k, v in values.items()):
-                        for k, v in values.items():
-                            setattr(row, k, v)
-                        row.updated_at = stamp
-                        session.add(row)
-                        changed += 1
-            for row in existing.values():  # a clock the events no longer give (e.g. a start event re-dated)
-                session.delete(row)
-                changed += 1
+                        inserts.append({"case_id": case_id, "rule_id": clock.rule.id, "person": clock.person or "",
+                                        "number": clock.number, "updated_at": stamp, **values})
+                    elif any(row[k] != v for k, v in values.items()):
+                        updates.append({"row_id": row["id"], "updated_at": stamp, **values})
+            deletes = [row["id"] for row in existing.values()]  # clocks the events no longer give
+            if inserts:
+                connection.execute(table.insert(), inserts)
+            if updates:
+                connection.execute(table.update().where(table.c.id == bindparam("row_id")),
+                                   [{**u} for u in updates])
+            for start in range(0, len(deletes), 900):
+                connection.execute(table.delete().where(table.c.id.in_(deletes[start:start + 900])))
             session.commit()
-        return changed
+        return len(inserts) + len(updates) + len(deletes)
 
     def clocks_of_cases(self, case_ids: list[str]) -> list[ClockRow]:
         rows: list[ClockRow] = []
