@@ -50,6 +50,9 @@ def test_clocks_json_fields_and_filters(capsys, db):
     assert "crim.detention.arrest_request" in {r["rule"] for r in soon}
     assert all(datetime.fromisoformat(r["due"]) < cut for r in soon)
     assert "crim.bail.max_period" not in {r["rule"] for r in soon}
+    window = json.loads(run(capsys, "clocks", "--db", db, "--now", NOW, "--due-after", "2025-10-06 09:00",
+                            "--due-before", "2025-10-07 09:00", "--json")[1])
+    assert [r["rule"] for r in window] == ["crim.detention.arrest_request"]
     arrest = next(r for r in rows if r["rule"] == "crim.detention.arrest_request" and r["person"] == "张某")
     assert arrest["due"] == "2025-10-07T00:00:00+08:00" and arrest["due_display"] == "2025-10-06 24:00"
     assert arrest["state"] == "running" and arrest["left"] == "15小时0分"

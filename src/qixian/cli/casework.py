@@ -151,6 +151,7 @@ def clocks(
     case: Annotated[Optional[str], typer.Option("--case", help="只看此案件")] = None,
     state: Annotated[Optional[str], typer.Option("--state", help="running paused met met_late overdue cancelled provisional")] = None,
     due_before: Annotated[Optional[str], typer.Option("--due-before", help="只看此时间之前期满的未完成计时")] = None,
+    due_after: Annotated[Optional[str], typer.Option("--due-after", help="只看此时间及以后期满的未完成计时")] = None,
     limit: Annotated[int, typer.Option("--limit", help="最多列出多少条")] = 200,
     as_json: Json = False, db: Db = None, now: Now = None,
 ) -> None:
@@ -159,12 +160,16 @@ def clocks(
     Example:
 
         qixian clocks --state overdue --now "2025-10-09 09:00"
+
+        qixian clocks --due-after "2025-10-09 09:00" --due-before "2025-10-09 10:00"
     """
     if state is not None and state not in STATES:
         raise InputError(f"--state 应为 {'、'.join(STATES)} 之一")
     store, moment = open_store(db), now_from(now)
     before = now_from(due_before) if due_before else None
-    rows = [r for r in store.clocks(case=case, due_before=before, open_only=state in ("running", "paused", "overdue", "provisional"))
+    after = now_from(due_after) if due_after else None
+    rows = [r for r in store.clocks(case=case, due_before=before, due_after=after,
+                                    open_only=state in ("running", "paused", "overdue", "provisional"))
             if state is None or state_of(r, moment) == state][:limit]
     if as_json:
         print_json([{"case": r.case_id, "person": r.person or None, "rule": r.rule_id, "version": r.rule_version or None,

@@ -225,15 +225,22 @@ class Store:
         return rows
 
     def clocks(self, *, case: str | None = None, open_only: bool = False, due_before: datetime | None = None,
-               limit: int | None = None) -> list[ClockRow]:
+               due_after: datetime | None = None, limit: int | None = None) -> list[ClockRow]:
+        """Clock rows; with a due window only open clocks, read through the (open, due_at) index."""
         query = select(ClockRow)
         if case is not None:
             query = query.where(ClockRow.case_id == case)
-        if open_only or due_before is not None:
+        windowed = due_before is not None or due_after is not None
+        if open_only or windowed:
             query = query.where(ClockRow.open.is_(True))
         if due_before is not None:
-            query = query.where(ClockRow.due_at.is_not(None), ClockRow.due_at < utc(due_before))
-        query = query.order_by(ClockRow.due_at.is_(None), ClockRow.due_at, ClockRow.case_id, ClockRow.rule_id)
+            query = query.where(ClockRow.due_at < utc(due_before))
+        if due_after is not None:
+            query = query.where(ClockRow.due_at >= utc(due_after))
+        if windowed:
+            query = query.where(ClockRow.due_at.is_not(None)).order_by(ClockRow.due_at)
+        else:
+            query = query.order_by(ClockRow.due_at.is_(None), ClockRow.due_at, ClockRow.case_id, ClockRow.rule_id)
         if limit:
             query = query.limit(limit)
         with self.session() as session:

@@ -1,0 +1,117 @@
+"""Case-store figures (goals from the issue): ingest >= 20,000 events/s into SQLite including clock recompute;
+replay 1,000,000 open clocks in <= 60 s; list the clocks due in the next hour among 1,000,000 in <= 50 ms.
+
+Run: .venv/bin/python bench/store.py [--cases N] [--clocks N]   (defaults: 5,000 cases; 1,000,000 clocks)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from datetime import timedelta, timezone
+
+from sqlalchemy import text
+
+from qixian.clocks import Event, replay
+from qixian.feeds import ingest_items
+from qixian.ingest import check, read_lines
+from qixian.localtime import parse_local
+from qixian.rulebook import load_pack
+from qixian.samplefeed import Feed
+from qixian.store.database import upgrade
+from qixian.store.repository import Store
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite via sqlite3 {__import__('sqlite3').sqlite_version}"
+
+
+def ingest_figure(pack, cases: int) -> None:
+    folder = tempfile.mkdtemp()
+    url = f"sqlite:///{folder}/bench.db"
+    upgrade(url)
+    store = Store.open(url)
+    lines = list(Feed(seed=1).lines(cases))
+    text_ = "\n".join(lines) + "\n"
+    begin = time.perf_counter()
+    items = [check("feed", n, raw, item, pack.events) for n, raw, item in read_lines("feed.jsonl", text_)]
+    report = ingest_items(store, pack, items, source="bench", now=parse_local("2025-11-15 09:00"))
+    elapsed = time.perf_counter() - begin
+    rate = len(lines) / elapsed
+    print(f"ingest: {len(lines):,} events of {cases:,} cases into SQLite (WAL) with clock recompute: {elapsed:.1f} s, "
+          f"{rate:,.0f} events/s ({report.clocks_changed:,} clocks written) — goal 20,000/s: {'met' if rate >= 20000 else 'NOT met'}")
+
+
+def replay_figure(pack, clocks_wanted: int) -> None:
+    feed = Feed(seed=2, days=300)
+    produced = open_clocks = cases = 0
+    busy = 0.0
+    while produced < clocks_wanted:
+        batch = []
+        for case in feed.cases(2000):
+            events = [Event(e["type"], parse_local(e["at"]), e.get("person"), e.get("data") or {}, e["id"]) for e in case]
+            batch.append((events, case[0].get("case_info", {})))
+        begin = time.perf_counter()
+        for events, info in batch:
+            clocks = replay(pack, events, facts=info, rule_ids=pack.rules_started_by({e.type for e in events}))
+            produced += len(clocks)
+            open_clocks += sum(c.outcome is None for c in clocks)
+        busy += time.perf_counter() - begin
+        cases += len(batch)
+    rate = produced / busy
+    projected = 1_000_000 / rate
+    print(f"replay: {produced:,} clocks ({open_clocks:,} open) from {cases:,} cases in {busy:.1f} s of replay: "
+          f"{rate:,.0f} clocks/s, 1,000,000 clocks in {projected:.0f} s — goal 60 s: {'met' if projected <= 60 else 'NOT met'}")
+
+
+def query_figure(rows: int) -> None:
+    folder = tempfile.mkdtemp()
+    url = f"sqlite:///{folder}/clocks.db"
+    upgrade(url)
+    store = Store.open(url)
+    now = parse_local("2026-03-01 09:00")
+    base = now.astimezone(timezone.utc).replace(tzinfo=None)
+    begin = time.perf_counter()
+    with store.engine.begin() as connection:  # 1M clock rows, due spread over two years, most of them open
+        raw = connection.connection.driver_connection
+        raw.executemany(
+            "INSERT INTO clocks (case_id, person, rule_id, number, rule_version, open, paused, provisional, started_at, "
+            "due_at, due_display, explanation, anomalies, next_reminder_at, updated_at) VALUES "
+            "(?, '', 'crim.detention.arrest_request', 1, '', ?, 0, 0, ?, ?, '', '[]', '[]', ?, ?)",
+            ((f"case-{i}", i % 10 != 0, (base - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+              (base + timedelta(minutes=(i * 7919) % (60 * 24 * 730) - 60 * 24 * 365)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+              (base + timedelta(minutes=(i * 7919) % (60 * 24 * 730) - 60 * 24 * 365 - 600)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+              base.strftime("%Y-%m-%d %H:%M:%S.%f")) for i in range(rows)))
+    loaded = time.perf_counter() - begin
+    with store.engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+    timings = []
+    for _ in range(5):
+        start = time.perf_counter()
+        due = store.clocks(due_after=now, due_before=now + timedelta(hours=1))
+        timings.append(time.perf_counter() - start)
+    best = min(timings) * 1000
+    print(f"query: clocks due in the next hour among {rows:,} ({len(due)} found): best of 5 {best:.1f} ms "
+          f"(median {sorted(timings)[2] * 1000:.1f} ms; table loaded in {loaded:.0f} s) — goal 50 ms: {'met' if best <= 50 else 'NOT met'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=5000)
+    parser.add_argument("--clocks", type=int, default=1_000_000)
+    args = parser.parse_args()
+    pack = load_pack(os.path.join(ROOT, "rules"))
+    print(f"machine: {machine()}")
+    ingest_figure(pack, args.cases)
+    replay_figure(pack, args.clocks)
+    query_figure(args.clocks)
+
+
+if __name__ == "__main__":
+    main()
