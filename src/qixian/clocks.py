@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-from qixian.deadlines import Anomaly, Deadline, Extension, Pause, Restart, compute_deadline, count_back
+from qixian.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back
+from qixian.localtime import moment
 from qixian.periods import Duration, Unit
 from qixian.rulebook.model import Rule, RulePack
 
@@ -39,7 +40,7 @@ class Clock:
     number: int  # 1 for the first clock of this rule and person in the case, 2 after it ended and started again
     started: datetime
     deadline: Deadline
-    outcome: str | None = None  # met | met_late | cancelled; None while open
+    outcome: str | None = None  # met | met_late | cancelled | restarted (superseded, kept for audit); None while open
     ended_at: datetime | None = None
     ended_by: str | None = None  # the event type that ended it
     anomalies: tuple[Anomaly, ...] = ()
@@ -51,7 +52,7 @@ class Clock:
         return self.deadline.due
 
     def state(self, now: datetime) -> str:
-        """running / paused / met / met_late / overdue / cancelled / provisional, as of `now`."""
+        """running / paused / met / met_late / overdue / cancelled / restarted / provisional, as of `now`."""
         if self.outcome:
             return self.outcome
         if self.deadline.paused:
@@ -102,12 +103,13 @@ class _Context:
 class _Open:
     """A clock being built from the events so far."""
 
-    def __init__(self, context: _Context, rule: Rule, person: str | None, number: int, start: Event):
+    def __init__(self, context: _Context, rule: Rule, person: str | None, number: int, start: Event,
+                 restarted_from: Clock | None = None):
         self.context, self.rule, self.person, self.number, self.start = context, rule, person, number, start
+        self.restarted_from = restarted_from  # the clock this one re-counts (另有重要罪行、移送管辖……)
         self.extensions: list[tuple[int, Event]] = []
         self.open_pauses: dict[int, datetime] = {}
         self.pauses: list[Pause] = []
-        self.restarts: list[Restart] = []
         self.outcome: str | None = None
         self.ended: Event | None = None
         self.final: Deadline | None = None
@@ -118,13 +120,13 @@ class _Open:
     def feed(self, event: Event) -> bool:
         """Take one event; True when it ended the clock."""
         rule, label = self.rule, self.context.pack.event_label(event.type)
-        if event.type in rule.stop or event.type in rule.cancel:
+        if event.type in rule.stop or event.type in rule.cancel or event.type in rule.restart:
             self.final = self.deadline()  # nothing after the end can change it
-            if event.type in rule.cancel:
-                self.outcome = "cancelled"
-            else:
+            if event.type in rule.stop:
                 late = self.final.due is not None and event.at > self.final.due
                 self.outcome = "met_late" if late else "met"
+            else:
+                self.outcome = "cancelled" if event.type in rule.cancel else "restarted"
             self.ended = event
             return True
         for index, step in enumerate(rule.extend):
@@ -135,16 +137,18 @@ class _Open:
                 self.open_pauses[index] = event.at
             elif event.type == step.until and index in self.open_pauses:
                 self.pauses.append(Pause(self.open_pauses.pop(index), event.at, label))
-        if event.type in rule.restart:
-            self.restarts.append(Restart(event.at, label))
         return False
 
     def deadline(self) -> Deadline:
         extensions, anomalies = self._approved_extensions()
         pauses = self.pauses + [Pause(start, None, "") for start in self.open_pauses.values()]
         result = compute_deadline(self.start.at, self.rule.limit, self.context.pack.calendar, custody=self.rule.custody,
-                                  extensions=extensions, pauses=pauses, restarts=self.restarts, zone=self.context.zone,
-                                  roll=self.rule.holiday_roll)
+                                  extensions=extensions, pauses=pauses, zone=self.context.zone, roll=self.rule.holiday_roll)
+        if self.restarted_from is not None:
+            old = self.restarted_from
+            step = (f"{moment(self.start.at)} 重新计算期限（{self.context.pack.event_label(self.start.type)}）："
+                    f"原计时自 {moment(old.started)} 起算、期满 {old.deadline.due_display or '—'}，保留备查；此前的延长、暂停不再适用。")
+            result = replace(result, explanation=(step,) + result.explanation)
         if anomalies:
             notes = tuple(f"异常：{a.message}。" for a in anomalies)
             result = replace(result, explanation=result.explanation[:-1] + notes + result.explanation[-1:],
@@ -152,16 +156,12 @@ class _Open:
         return result
 
     def _approved_extensions(self) -> tuple[list[Extension], list[Anomaly]]:
-        """Extensions as approved: capped at the rule's `by`, at most `times` per step since the last restart."""
-        since = max((r.at for r in self.restarts), default=None)
+        """Extensions as approved: capped at the rule's `by`, at most `times` per step."""
         used: Counter = Counter()
         approved, anomalies = [], []
         for index, event in self.extensions:
             step = self.rule.extend[index]
             label = self.context.pack.event_label(event.type)
-            if since is not None and event.at < since:
-                approved.append(Extension(step.amount, step.mode, event.at, label))  # dropped by the restart
-                continue
             used[index] += 1
             if used[index] > step.times:
                 anomalies.append(Anomaly("extension_beyond_times",
@@ -199,6 +199,9 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
         for key, clock in list(running.items()):
             if clock.concerns(event) and clock.feed(event):
                 finished.append(running.pop(key))
+                if clock.outcome == "restarted":  # the old clock is kept; the law counts again from here
+                    started[key] += 1
+                    running[key] = _Open(context, clock.rule, key, started[key], event, clock.finish())
         if event.type not in starters:
             continue
         rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone), disabled=context.disabled)

@@ -103,10 +103,12 @@ def test_pauses_open_and_close(pack):
 
 
 def test_restart_reanchors_and_a_new_start_after_the_end_is_a_second_clock(pack):
-    restarted = clocks_of(pack, "crim.custody.investigation",
-                          [ev("arrested", "2026-01-31 10:00"), ev("custody_extended", "2026-03-20 10:00", months=1),
-                           ev("other_major_crime_found", "2026-03-25 09:00")])[0]
-    assert restarted.deadline.due_display == "2026-05-25 24:00" and restarted.started.day == 31
+    old, new = clocks_of(pack, "crim.custody.investigation",
+                         [ev("arrested", "2026-01-31 10:00"), ev("custody_extended", "2026-03-20 10:00", months=1),
+                          ev("other_major_crime_found", "2026-03-25 09:00")])
+    assert (old.number, old.outcome, old.deadline.due_display) == (1, "restarted", "2026-04-30 24:00")   # kept for audit
+    assert (new.number, new.outcome, new.deadline.due_display) == (2, None, "2026-05-25 24:00")          # counted again
+    assert new.started.day == 25 and "原计时自 2026-01-31 10:00 起算、期满 2026-04-30 24:00，保留备查" in new.deadline.explanation[0]
     again = clocks_of(pack, "crim.custody.investigation",
                       [ev("arrested", "2026-01-05 10:00"), ev("released", "2026-01-20 10:00"), ev("arrested", "2026-02-10 10:00")])
     assert [(c.number, c.outcome) for c in again] == [(1, "cancelled"), (2, None)]

@@ -19,7 +19,7 @@ from qixian.recompute import recompute as run_recompute
 from qixian.store.tables import ClockRow
 
 COLOURS = {"running": "green", "provisional": "yellow", "paused": "yellow", "overdue": "bold red",
-           "met": "dim", "met_late": "red", "cancelled": "dim"}
+           "met": "dim", "met_late": "red", "cancelled": "dim", "restarted": "dim"}
 
 quarantine_app = typer.Typer(help="隔离区：无法采用的事件及原因。", no_args_is_help=True)
 case_app = typer.Typer(help="案件：时间线与计时。", no_args_is_help=True)

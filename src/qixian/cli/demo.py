@@ -88,7 +88,7 @@ CASE = [
 ]
 STATE_STYLE = {"running": ("计时中", "green"), "provisional": ("计时中（临时）", "yellow"), "paused": ("暂停", "yellow"),
                "met": ("按期完成", "dim"), "met_late": ("超期完成", "red"), "overdue": ("已超期", "bold red"),
-               "cancelled": ("不再适用", "dim")}
+               "cancelled": ("不再适用", "dim"), "restarted": ("已重新计算", "dim")}
 
 
 def _case_tour(folder: Path) -> None:

@@ -24,7 +24,7 @@ app = typer.Typer(help="规则包：检查、列出、解释、试算、比较�
 
 FAILED = 1
 STATES = {"running": "计时中", "paused": "暂停", "met": "按期完成", "met_late": "超期完成", "overdue": "已超期",
-          "cancelled": "不再适用", "provisional": "计时中（临时）"}
+          "cancelled": "不再适用", "restarted": "已重新计算", "provisional": "计时中（临时）"}
 
 RulesOption = Annotated[Optional[Path], typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules")]
 
