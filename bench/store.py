@@ -41,10 +41,11 @@ def ingest_figure(pack, cases: int) -> None:
     text_ = "\n".join(lines) + "\n"
     begin = time.perf_counter()
     items = [check("feed", n, raw, item, pack.events) for n, raw, item in read_lines("feed.jsonl", text_)]
-    report = ingest_items(store, pack, items, source="bench", now=parse_local("2025-11-15 09:00"))
+    report = ingest_items(store, pack, items, source="bench", now=parse_local("2025-11-15 09:00"), parallel=True)
     elapsed = time.perf_counter() - begin
     rate = len(lines) / elapsed
-    print(f"ingest: {len(lines):,} events of {cases:,} cases into SQLite (WAL) with clock recompute: {elapsed:.1f} s, "
+    print(f"ingest: {len(lines):,} events of {cases:,} cases into SQLite (WAL) with clock recompute "
+          f"(replay on the second core): {elapsed:.1f} s, "
           f"{rate:,.0f} events/s ({report.clocks_changed:,} clocks written) — goal 20,000/s: {'met' if rate >= 20000 else 'NOT met'}")
 
 

@@ -1,15 +1,34 @@
-"""Replaying cases from the store into clock rows: after ingest, and when the rule pack or calendar changes."""
+"""Replaying cases into clock rows: after ingest, and when the rule pack or calendar changes.
+
+`derive` is the pure step (case histories in, clock rows out). It runs in this process, or, for large ingests,
+in a second process on the other core while this one reads and writes the database (`Replayer`).
+"""
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping
 
-from qixian.clocks import Clock, replay
+from qixian.clocks import Clock, Event, replay
 from qixian.reminders import next_step
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
+
+
+@dataclass(frozen=True)
+class History:
+    """Everything replay needs about one case."""
+
+    case: str
+    events: list[Event]
+    facts: Mapping[str, Any]
+    persons: Mapping[str, Mapping[str, Any]]
+
+
+ClockRows = dict[str, list[tuple[str, str, int, dict]]]  # case -> [(rule, person, number, column values)]
 
 
 @dataclass
@@ -32,18 +51,74 @@ class Recomputed:
     moved: list[Moved] = field(default_factory=list)
 
 
-def replay_cases(store: Store, pack: RulePack, case_ids: Iterable[str]) -> dict[str, list[Clock]]:
-    """The clocks the stored events of these cases give under `pack`."""
-    ids = list(case_ids)
-    events = store.case_events(ids)
-    facts, persons = store.case_facts(ids)
-    result = {}
-    for case_id in ids:
-        case_events = events.get(case_id, [])
-        relevant = pack.rules_started_by({e.type for e in case_events})
-        result[case_id] = replay(pack, case_events, case=case_id, facts=facts.get(case_id, {}),
-                                 persons=persons.get(case_id, {}), rule_ids=relevant)
-    return result
+def derive(pack: RulePack, histories: Iterable[History]) -> ClockRows:
+    """The clock rows the histories give under `pack` (pure)."""
+    rows: ClockRows = {}
+    for history in histories:
+        relevant = pack.rules_started_by({e.type for e in history.events})
+        clocks = replay(pack, history.events, case=history.case, facts=history.facts, persons=history.persons,
+                        rule_ids=relevant)
+        rows[history.case] = [(c.rule.id, c.person or "", c.number, clock_values(c, pack)) for c in clocks]
+    return rows
+
+
+def clock_values(clock: Clock, pack: RulePack) -> dict:
+    """The stored columns of one clock (times in UTC), its next reminder included."""
+    deadline = clock.deadline
+    step = next_step(clock, pack.settings)
+    utc = timezone.utc
+    return {
+        "rule_version": clock.rule.effective_from.isoformat() if clock.rule.effective_from else "",
+        "lead_of": clock.lead_of, "open": clock.outcome is None, "outcome": clock.outcome,
+        "paused": deadline.paused, "provisional": deadline.provisional, "started_at": clock.started.astimezone(utc),
+        "due_at": deadline.due.astimezone(utc) if deadline.due else None, "due_display": deadline.due_display,
+        "ended_at": clock.ended_at.astimezone(utc) if clock.ended_at else None, "ended_by": clock.ended_by,
+        "explanation": list(deadline.explanation),
+        "anomalies": [{"kind": a.kind, "message": a.message} for a in clock.anomalies],
+        "next_reminder_at": step.at.astimezone(utc) if step else None,
+    }
+
+
+def histories(store: Store, case_ids: list[str], known: Mapping[str, History] | None = None) -> list[History]:
+    """Histories of these cases: from `known` where given (cases whose every event is in hand), else from the store."""
+    known = known or {}
+    missing = [c for c in case_ids if c not in known]
+    events = store.case_events(missing) if missing else {}
+    facts, persons = store.case_facts(missing) if missing else ({}, {})
+    return [known.get(c) or History(c, events.get(c, []), facts.get(c, {}), persons.get(c, {})) for c in case_ids]
+
+
+_PACK: RulePack | None = None  # the pack a forked replay worker uses (inherited, never pickled)
+
+
+def _derive_in_worker(batch: list[History]) -> ClockRows:
+    return derive(_PACK, batch)
+
+
+class Replayer:
+    """Runs `derive` here, or in one forked worker process when `parallel` (the machine's second core)."""
+
+    def __init__(self, pack: RulePack, parallel: bool = False):
+        self.pack = pack
+        self.pool = None
+        if parallel and "fork" in multiprocessing.get_all_start_methods():
+            global _PACK
+            _PACK = pack
+            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+
+    def submit(self, batch: list[History]) -> Future:
+        if self.pool is not None:
+            return self.pool.submit(_derive_in_worker, batch)
+        done: Future = Future()
+        done.set_result(derive(self.pack, batch))
+        return done
+
+    def __enter__(self) -> Replayer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: datetime, *, apply: bool = True,
@@ -53,19 +128,16 @@ def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: dateti
     report = Recomputed(cases=len(ids))
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
-        replayed = replay_cases(store, pack, chunk)
+        rows = derive(pack, histories(store, chunk))
         before = {(r.case_id, r.rule_id, r.person, r.number): r for r in store.clocks_of_cases(chunk)}
-        for case_id, clocks in replayed.items():
+        for case_id, clocks in rows.items():
             report.clocks += len(clocks)
-            for clock in clocks:
-                old = before.get((case_id, clock.rule.id, clock.person or "", clock.number))
-                if old is not None and old.due_at != clock.due:  # aware datetimes compare as instants
-                    shift = clock.due - old.due_at if clock.due and old.due_at else None
-                    report.moved.append(Moved(case_id, clock.rule.id, clock.person or "", old.due_display,
-                                              clock.deadline.due_display, shift))
+            for rule_id, person, number, values in clocks:
+                old = before.get((case_id, rule_id, person, number))
+                if old is not None and old.due_at != values["due_at"]:  # aware datetimes compare as instants
+                    new_due = values["due_at"]
+                    shift = new_due - old.due_at if new_due and old.due_at else None
+                    report.moved.append(Moved(case_id, rule_id, person, old.due_display, values["due_display"], shift))
         if apply:
-            reminders = {(case_id, c.rule.id, c.person or "", c.number): step.at
-                         for case_id, clocks in replayed.items() for c in clocks
-                         if (step := next_step(c, pack.settings)) is not None}
-            report.changed += store.write_clocks(replayed, now, reminders)
+            report.changed += store.write_clocks(rows, now)
     return report

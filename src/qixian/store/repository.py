@@ -12,7 +12,7 @@ from sqlalchemy import Engine, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from qixian.clocks import Clock, Event
+from qixian.clocks import Event
 from qixian.ingest import Incoming, Rejected
 from qixian.localtime import SHANGHAI
 from qixian.store.database import connect, database_url, is_current
@@ -31,6 +31,7 @@ class Recorded:
     duplicate: int = 0
     quarantined: int = 0
     cases: set[str] = field(default_factory=set)  # cases with new events: their clocks must be replayed
+    new_cases: set[str] = field(default_factory=set)  # of those, cases with no events before this batch
 
 
 def utc(moment: datetime) -> datetime:
@@ -61,6 +62,7 @@ class Store:
         result = Recorded()
         received = utc(now)
         with self.session() as session:
+            seen_before = self._cases_with_events(session, {e.case for e in accepted})
             rows = [{"source": source, "source_id": e.id, "case_id": e.case, "type": e.type, "at": utc(e.at),
                      "person": e.person, "data": dict(e.data), "received_at": received} for e in accepted]
             fresh = self._insert_new_events(session, rows)
@@ -83,9 +85,17 @@ class Store:
                     session.add(QuarantineRow(source=r.origin, line=r.line, source_id=r.id, raw=r.raw, reason=r.reason,
                                               received_at=received))
             result.quarantined = len(rejected)
+            result.new_cases = result.cases - seen_before
             self._merge_case_info(session, [e for e in accepted if e.id in fresh and e.case_info], received)
             session.commit()
         return result
+
+    def _cases_with_events(self, session: Session, case_ids: set[str]) -> set[str]:
+        ids, found = list(case_ids), set()
+        for start in range(0, len(ids), 900):
+            found.update(session.execute(select(EventRow.case_id).where(EventRow.case_id.in_(ids[start:start + 900]))
+                                         .distinct()).scalars())
+        return found
 
     def _insert_new_events(self, session: Session, rows: list[dict]) -> set[str]:
         """Insert rows whose (source, source_id) is new; returns the ids inserted."""
@@ -122,31 +132,48 @@ class Store:
         return found
 
     def _merge_case_info(self, session: Session, events: list[Incoming], now: datetime) -> None:
-        """Fold each case's newest case_info into its row (and persons' facts into theirs), in bulk."""
+        """Fold each case's newest case_info into its row (and persons' facts into theirs), with bulk statements."""
         info_by_case: dict[str, dict] = defaultdict(dict)
         for e in sorted(events, key=lambda e: e.at):
             info_by_case[e.case].update(e.case_info)
         if not info_by_case:
             return
+        connection = session.connection()
+        cases, persons = CaseRow.__table__, PersonRow.__table__
         ids = list(info_by_case)
-        cases = {row.id: row for start in range(0, len(ids), 900)
-                 for row in session.exec(select(CaseRow).where(CaseRow.id.in_(ids[start:start + 900]))).scalars()}
-        persons = {(row.case_id, row.person): row for start in range(0, len(ids), 900)
-                   for row in session.exec(select(PersonRow).where(PersonRow.case_id.in_(ids[start:start + 900]))).scalars()}
+        stored = {r["id"]: r for start in range(0, len(ids), 900) for r in connection.execute(
+            select(cases).where(cases.c.id.in_(ids[start:start + 900]))).mappings()}
+        known_persons = {(r["case_id"], r["person"]): r["facts"] for start in range(0, len(ids), 900) for r in connection.execute(
+            select(persons).where(persons.c.case_id.in_(ids[start:start + 900]))).mappings()}
+        new_cases, changed_cases, new_persons, changed_persons = [], [], [], []
         for case_id, info in info_by_case.items():
-            row = cases.get(case_id) or CaseRow(id=case_id, updated_at=now)
+            old = stored.get(case_id)
+            row = {"id": case_id, **{c: (old[c] if old else None) for c in CASE_COLUMNS},
+                   "co_handlers": old["co_handlers"] if old else [], "facts": dict(old["facts"]) if old else {}}
             for column in CASE_COLUMNS:
                 if column in info:
-                    setattr(row, column, None if info[column] is None else str(info[column]))
+                    row[column] = None if info[column] is None else str(info[column])
             if "co_handlers" in info:
-                row.co_handlers = [str(h) for h in info["co_handlers"] or []]
-            row.facts = {**row.facts, **{k: v for k, v in info.items() if k not in ("persons", "co_handlers")}}
-            row.updated_at = now
-            session.add(row)
+                row["co_handlers"] = [str(h) for h in info["co_handlers"] or []]
+            row["facts"].update({k: v for k, v in info.items() if k not in ("persons", "co_handlers")})
+            row["updated_at"] = now
+            (changed_cases if old else new_cases).append(row)
             for person, facts in (info.get("persons") or {}).items():
-                prow = persons.get((case_id, str(person))) or PersonRow(case_id=case_id, person=str(person))
-                prow.facts = {**prow.facts, **(facts or {})}
-                session.add(prow)
+                key = (case_id, str(person))
+                merged = {**known_persons.get(key, {}), **(facts or {})}
+                (changed_persons if key in known_persons else new_persons).append(
+                    {"case_id": case_id, "person": str(person), "facts": merged})
+                known_persons[key] = merged
+        if new_cases:
+            connection.execute(cases.insert(), new_cases)
+        if changed_cases:
+            connection.execute(cases.update().where(cases.c.id == bindparam("case_key")),
+                               [{**r, "case_key": r.pop("id")} for r in changed_cases])
+        if new_persons:
+            connection.execute(persons.insert(), new_persons)
+        for row in changed_persons:
+            connection.execute(persons.update().where(persons.c.case_id == row["case_id"], persons.c.person == row["person"])
+                               .values(facts=row["facts"]))
 
     # -- reading cases back ---------------------------------------------------------------------
 
@@ -182,36 +209,32 @@ class Store:
 
     # -- clocks ---------------------------------------------------------------------------------
 
-    def write_clocks(self, clocks_by_case: dict[str, list[Clock]], now: datetime, next_reminders: dict | None = None) -> int:
-        """Make the stored clocks of these cases equal to the replayed ones (bulk statements, one transaction).
-        Returns how many rows changed."""
-        next_reminders = next_reminders or {}
+    def write_clocks(self, rows_by_case: dict[str, list[tuple[str, str, int, dict]]], now: datetime) -> int:
+        """Make the stored clocks of these cases equal to the derived rows [(rule, person, number, values)],
+        matched by identity so a row keeps its id while it lives. Returns how many rows changed."""
         stamp = utc(now)
         table = ClockRow.__table__
-        inserts, updates, deletes = [], [], []
+        inserts, updates = [], []
         with self.session() as session:
             connection = session.connection()
             existing: dict[tuple, dict] = {}
-            ids = list(clocks_by_case)
+            ids = list(rows_by_case)
             for start in range(0, len(ids), 900):
                 for row in connection.execute(select(table).where(table.c.case_id.in_(ids[start:start + 900]))).mappings():
                     existing[(row["case_id"], row["rule_id"], row["person"], row["number"])] = row
-            for case_id, clocks in clocks_by_case.items():
-                for clock in clocks:
-                    key = (case_id, clock.rule.id, clock.person or "", clock.number)
-                    values = _clock_values(clock, next_reminders.get(key))
-                    row = existing.pop(key, None)
+            for case_id, rows in rows_by_case.items():
+                for rule_id, person, number, values in rows:
+                    row = existing.pop((case_id, rule_id, person, number), None)
                     if row is None:
-                        inserts.append({"case_id": case_id, "rule_id": clock.rule.id, "person": clock.person or "",
-                                        "number": clock.number, "updated_at": stamp, **values})
+                        inserts.append({"case_id": case_id, "rule_id": rule_id, "person": person, "number": number,
+                                        "updated_at": stamp, **values})
                     elif any(row[k] != v for k, v in values.items()):
                         updates.append({"row_id": row["id"], "updated_at": stamp, **values})
             deletes = [row["id"] for row in existing.values()]  # clocks the events no longer give
             if inserts:
                 connection.execute(table.insert(), inserts)
             if updates:
-                connection.execute(table.update().where(table.c.id == bindparam("row_id")),
-                                   [{**u} for u in updates])
+                connection.execute(table.update().where(table.c.id == bindparam("row_id")), updates)
             for start in range(0, len(deletes), 900):
                 connection.execute(table.delete().where(table.c.id.in_(deletes[start:start + 900])))
             session.commit()
@@ -287,17 +310,3 @@ class Store:
     def count(self, table) -> int:
         with self.session() as session:
             return session.execute(select(func.count()).select_from(table)).scalar_one()
-
-
-def _clock_values(clock: Clock, next_reminder: datetime | None) -> dict:
-    deadline = clock.deadline
-    return {
-        "rule_version": clock.rule.effective_from.isoformat() if clock.rule.effective_from else "",
-        "lead_of": clock.lead_of, "open": clock.outcome is None, "outcome": clock.outcome,
-        "paused": deadline.paused, "provisional": deadline.provisional, "started_at": utc(clock.started),
-        "due_at": utc(deadline.due) if deadline.due else None, "due_display": deadline.due_display,
-        "ended_at": utc(clock.ended_at) if clock.ended_at else None, "ended_by": clock.ended_by,
-        "explanation": list(deadline.explanation),
-        "anomalies": [{"kind": a.kind, "message": a.message} for a in clock.anomalies],
-        "next_reminder_at": utc(next_reminder) if next_reminder else None,
-    }
