@@ -12,7 +12,7 @@ from rich.table import Table
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.rules import STATES, load
-from qixian.feeds import FeedReport, files_in, ingest_path, ingest_sql, ingest_items
+from qixian.feeds import BATCH, FeedReport, files_in, ingest_items, ingest_path, ingest_sql
 from qixian.ingest import check, read_lines
 from qixian.localtime import SHANGHAI, display
 from qixian.recompute import recompute as run_recompute
@@ -78,7 +78,7 @@ def ingest(
         with Progress(TextColumn("导入事件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=total < 20000) as bar:
             task = bar.add_task("ingest", total=total)
-            report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt,
+            report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt, parallel=total > BATCH,
                                  progress=lambda n: bar.advance(task, n))
     _print_report(report)
 
