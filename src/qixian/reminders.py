@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from qixian.clocks import Clock
 from qixian.periods import Unit, add_months
-from qixian.rulebook.model import Reminder, Settings
+from qixian.rulebook.model import Reminder, Rule, Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +30,13 @@ def plan(clock: Clock, settings: Settings, *, repeats: int = 0) -> list[Step]:
     """The steps of an open clock's reminders in time order (with `repeats` overdue repeats after the due)."""
     if clock.outcome is not None or clock.due is None:
         return []
+    return steps(clock.rule, clock.deadline.limit.unit, clock.started, clock.due, settings, repeats=repeats)
+
+
+def steps(rule: Rule, unit: Unit, started: datetime, due: datetime, settings: Settings, *, repeats: int = 0) -> list[Step]:
+    """The reminder steps of a clock of `rule` counted in `unit` (a lead clock counts in its target's unit)."""
     zone = ZoneInfo(settings.zone)
-    rule, due, start = clock.rule, clock.due.astimezone(zone), clock.started.astimezone(zone)
-    unit = clock.deadline.limit.unit  # a lead clock counts in its target's unit
+    due, start = due.astimezone(zone), started.astimezone(zone)
     by_hour = unit.exact
     morning = time.fromisoformat(settings.day_reminder_time)
     held = _quiet(settings, unit) if not (by_hour or rule.custody) else None
@@ -42,15 +46,28 @@ def plan(clock: Clock, settings: Settings, *, repeats: int = 0) -> list[Step]:
         if at is not None and start < at < due:
             times.append((held(at) if held else at, str(reminder)))
     times.sort()
-    steps = [Step(at, "warning" if i == len(times) - 1 else "notice", label, (), i)
-             for i, (at, label) in enumerate(times)]
-    steps.append(Step(due, "overdue", "期满", rule.overdue.escalate, len(steps)))
+    result = [Step(at, "warning" if i == len(times) - 1 else "notice", label, (), i)
+              for i, (at, label) in enumerate(times)]
+    result.append(Step(due, "overdue", "期满", rule.overdue.escalate, len(result)))
     every = rule.overdue.every
     if every is not None:
         for n in range(1, repeats + 1):
             at = _after(due, every, n)
-            steps.append(Step(held(at) if held else at, "overdue", f"超期第{n + 1}次提醒", rule.overdue.escalate, len(steps)))
-    return steps
+            result.append(Step(held(at) if held else at, "overdue", f"超期第{n + 1}次提醒", rule.overdue.escalate, len(result)))
+    return result
+
+
+def reached(rule: Rule, unit: Unit, started: datetime, due: datetime, settings: Settings, now: datetime) -> tuple[list[Step], Step | None]:
+    """(the steps whose time has come by `now`, the next step after `now`), overdue repeats included."""
+    repeats = 0
+    every = rule.overdue.every
+    if every is not None and now > due:
+        span = _after(due, every, 1) - due
+        repeats = int((now - due) / span) + 1
+    planned = steps(rule, unit, started, due, settings, repeats=repeats)
+    done = [s for s in planned if s.at <= now]
+    later = next((s for s in planned if s.at > now), None)
+    return done, later
 
 
 def next_step(clock: Clock, settings: Settings, after: datetime | None = None) -> Step | None:

@@ -13,7 +13,7 @@ from qixian.store.repository import Store
 from tests.conftest import RULES
 
 PG_SERVER = os.environ.get("QIXIAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-TABLES = ("cases", "persons", "events", "quarantine", "clocks", "units", "officers", "watermarks")
+TABLES = ("cases", "persons", "events", "quarantine", "clocks", "units", "officers", "watermarks", "outbox", "deliveries")
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import Engine, bindparam, func, select
+from sqlalchemy import Engine, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -16,7 +16,7 @@ from qixian.clocks import Event
 from qixian.ingest import Incoming, Rejected
 from qixian.localtime import SHANGHAI
 from qixian.store.database import connect, database_url, is_current
-from qixian.store.tables import CaseRow, ClockRow, EventRow, PersonRow, QuarantineRow, WatermarkRow
+from qixian.store.tables import CaseRow, ClockRow, EventRow, OfficerRow, PersonRow, QuarantineRow, UnitRow, WatermarkRow
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
 
@@ -292,6 +292,31 @@ class Store:
                 row.resolved_at = utc(now)
                 session.add(row)
             session.commit()
+
+    # -- directory ------------------------------------------------------------------------------
+
+    def replace_directory(self, directory) -> None:
+        """The directory becomes exactly this one (units and officers not in it are removed)."""
+        with self.session() as session:
+            session.execute(delete(OfficerRow))
+            session.execute(delete(UnitRow))
+            for unit in directory.units.values():
+                session.add(UnitRow(id=unit.id, name=unit.name, leader=unit.leader, legal_officer=unit.legal_officer,
+                                    duty_phone=unit.duty_phone, extra=unit.extra))
+            for officer in directory.officers.values():
+                session.add(OfficerRow(id=officer.id, name=officer.name, unit=officer.unit, phone=officer.phone,
+                                       urls=list(officer.urls), roles=list(officer.roles), extra=officer.extra))
+            session.commit()
+
+    def directory(self):
+        from qixian.directory import Directory, Officer, Unit
+
+        with self.session() as session:
+            units = {u.id: Unit(u.id, u.name, u.leader, u.legal_officer, u.duty_phone, u.extra)
+                     for u in session.exec(select(UnitRow)).scalars()}
+            officers = {o.id: Officer(o.id, o.name, o.unit, o.phone, tuple(o.urls), tuple(o.roles), o.extra)
+                        for o in session.exec(select(OfficerRow)).scalars()}
+        return Directory(units, officers)
 
     # -- watermarks -----------------------------------------------------------------------------
 

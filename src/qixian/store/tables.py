@@ -125,3 +125,51 @@ class WatermarkRow(SQLModel, table=True):
     source: str = Field(primary_key=True, max_length=200)
     value: str
     updated_at: datetime
+
+
+class OutboxRow(SQLModel, table=True):
+    """One reminder owed to one recipient: written in the transaction that advances the clock's next reminder, so
+    a scan that runs twice, late or concurrently cannot owe it twice (the key is unique)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_pending", "status", "next_attempt_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(max_length=400)  # clock : due : step : recipient — the idempotency key the sink sees
+    clock_id: int = Field(index=True)
+    case_id: str = Field(max_length=200)
+    person: str = Field(default="", max_length=200)
+    rule_id: str = Field(max_length=200)
+    step: int
+    level: str = Field(max_length=20)  # notice | warning | overdue
+    label: str = Field(max_length=100)
+    due_at: datetime
+    step_at: datetime
+    recipient: str = Field(max_length=200)  # an officer id, or duty:<unit>
+    late: bool = False  # the step's time had passed while nothing scanned (one message at the most severe step)
+    status: str = Field(default="pending", max_length=20)  # pending | sent | undeliverable
+    attempts: int = 0
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: Optional[datetime] = None
+    channel: Optional[str] = Field(default=None, max_length=40)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """Every attempt to send, kept as evidence: when, to whom, through which channel (URL with secrets masked),
+    what the provider answered, and whether it counted as delivered."""
+
+    __tablename__ = "deliveries"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    recipient: str = Field(max_length=200)
+    keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    attempt: int
+    channel: str = Field(max_length=40)
+    url: str  # masked
+    ok: bool
+    answer: str = ""

@@ -1,0 +1,123 @@
+"""What a reminder says: the notify/ folder's channel settings and Chinese Jinja2 templates, one message per
+recipient per scan (a digest, most urgent first), SMS short and without suspect names, chat in markdown."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import yaml
+
+from qixian.periods import parse_duration
+
+LEVELS = {"notice": "提醒", "warning": "预警", "overdue": "超期"}
+SEVERITY = {"notice": 0, "warning": 1, "overdue": 2}
+_ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
+
+
+class NotifyConfigError(ValueError):
+    """The notify/ folder is missing something; the message says what."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One clock in a message."""
+
+    key: str
+    level: str
+    case: str
+    title: str
+    rule_name: str
+    person: str
+    due: str
+    left: str
+    state: str  # running | overdue
+    late: bool
+
+    @property
+    def level_label(self) -> str:
+        return LEVELS[self.level]
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    folder: Path
+    sms_url: str | None
+    levels: dict[str, tuple[str, ...]]
+    tries: int
+    backoff_minutes: tuple[int, ...]
+    sms_max_segments: int
+
+    @classmethod
+    def load(cls, folder: Path | str | None = None) -> NotifyConfig:
+        folder = notify_dir(folder)
+        data = yaml.safe_load((folder / "channels.yaml").read_text(encoding="utf-8")) or {}
+        levels = {level: tuple(data.get("levels", {}).get(level, ("chat", "sms"))) for level in LEVELS}
+        for level, kinds in levels.items():
+            unknown = [k for k in kinds if k not in ("chat", "sms", "duty")]
+            if unknown:
+                raise NotifyConfigError(f"notify/channels.yaml: levels.{level} 中的渠道 {unknown} 未知，应为 chat、sms、duty")
+        retry = data.get("retry") or {}
+        backoff = tuple(_minutes(text) for text in retry.get("backoff", ["1 minute", "5 minutes", "30 minutes"]))
+        return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)))
+
+    def templates(self) -> jinja2.Environment:
+        return jinja2.Environment(loader=jinja2.FileSystemLoader(self.folder / "templates"), autoescape=False,
+                                  trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+
+    def sms(self, items: list[Item]) -> str:
+        return self.templates().get_template("sms.txt.j2").render(items=items).strip()
+
+    def chat(self, items: list[Item], recipient: str) -> str:
+        return self.templates().get_template("chat.md.j2").render(items=items, recipient=recipient).strip()
+
+    def sms_batches(self, items: list[Item]) -> list[list[Item]]:
+        """The items split so that no SMS is longer than `sms_max_segments` segments."""
+        batches: list[list[Item]] = []
+        for item in items:
+            if batches and sms_segments(self.sms(batches[-1] + [item])) <= self.sms_max_segments:
+                batches[-1].append(item)
+            else:
+                batches.append([item])
+        return batches
+
+
+def notify_dir(option: Path | str | None = None) -> Path:
+    """The notify folder: the option, else $QIXIAN_NOTIFY, else ./notify, else the project's own notify/."""
+    chosen = option or os.environ.get("QIXIAN_NOTIFY")
+    candidates = [Path(chosen)] if chosen else [Path("notify"), Path(__file__).resolve().parents[2] / "notify"]
+    for candidate in candidates:
+        if (candidate / "channels.yaml").is_file():
+            return candidate
+    raise NotifyConfigError(f"找不到提醒渠道配置 {candidates[0]}/channels.yaml：用 --notify DIR 或环境变量 QIXIAN_NOTIFY 指定")
+
+
+def expand(url: str, **values: str) -> str:
+    """A channel URL with {phone} and the like filled in, and ${VAR} taken from the environment."""
+    for name, value in values.items():
+        url = url.replace("{" + name + "}", value)
+
+    def env(match: re.Match) -> str:
+        if match.group(1) not in os.environ:
+            raise NotifyConfigError(f"渠道地址需要环境变量 {match.group(1)}，但它没有设置")
+        return os.environ[match.group(1)]
+
+    return _ENV.sub(env, url)
+
+
+def sms_segments(text: str) -> int:
+    """How many SMS segments a text takes: Chinese text is UCS-2, 70 characters, or 67 each when split."""
+    if all(ord(c) < 128 for c in text):
+        return 1 if len(text) <= 160 else -(-len(text) // 153)
+    return 1 if len(text) <= 70 else -(-len(text) // 67)
+
+
+def _minutes(text: str) -> int:
+    duration = parse_duration(str(text))
+    factor = {"minutes": 1, "hours": 60, "days": 1440}.get(duration.unit.value)
+    if factor is None:
+        raise NotifyConfigError(f"notify/channels.yaml: 重试间隔 {text!r} 应以分钟、小时或日计")
+    return duration.amount * factor

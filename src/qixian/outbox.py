@@ -1,0 +1,132 @@
+"""The scan: which reminders are owed now, written to the outbox in the same transaction that advances each clock's
+next reminder time. The outbox key (clock, due, step, recipient) is unique, so a scan that runs twice, late or
+concurrently owes nothing twice. After downtime, a clock that crossed several steps owes one message, at the most
+severe step reached, marked late."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from qixian.directory import Directory
+from qixian.periods import Unit
+from qixian.reminders import reached
+from qixian.rulebook.model import Rule, RulePack
+from qixian.store.repository import Store
+from qixian.store.tables import CaseRow, ClockRow, OutboxRow
+
+LATE_AFTER = timedelta(minutes=10)  # a step found more than this after its time is reported as late
+
+
+@dataclass(frozen=True)
+class Owed:
+    key: str
+    clock_id: int
+    case_id: str
+    person: str
+    rule_id: str
+    step: int
+    level: str
+    label: str
+    due_at: datetime
+    step_at: datetime
+    recipient: str
+    late: bool
+
+
+@dataclass
+class Scanned:
+    clocks: int = 0
+    owed: list[Owed] = field(default_factory=list)
+    caught_up: int = 0  # clocks that crossed more than one step since they were last scanned
+    problems: list[str] = field(default_factory=list)
+
+
+def rule_of(pack: RulePack, row: ClockRow) -> Rule | None:
+    """The version a stored clock is bound to."""
+    for rule in pack.versions(row.rule_id):
+        if (rule.effective_from.isoformat() if rule.effective_from else "") == row.rule_version:
+            return rule
+    return None
+
+
+def counting_unit(pack: RulePack, rule: Rule) -> Unit:
+    if rule.limit is not None:
+        return rule.limit.unit
+    target = pack.versions(rule.lead.of)
+    return target[0].limit.unit if target and target[0].limit else Unit.DAYS
+
+
+def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = False, limit: int = 5000) -> Scanned:
+    """Owe the reminders whose time has come by `now` (one transaction; nothing written when `dry_run`)."""
+    result = Scanned()
+    directory = store.directory()
+    utc_now = now.astimezone(timezone.utc)
+    clocks, outbox = ClockRow.__table__, OutboxRow.__table__
+    with store.session() as session:
+        connection = session.connection()
+        query = (select(clocks).where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= utc_now)
+                 .order_by(clocks.c.next_reminder_at).limit(limit))
+        if store.engine.dialect.name == "postgresql":  # several scanners split the work: each row to one of them
+            query = query.with_for_update(skip_locked=True)
+        rows = list(connection.execute(query).mappings())
+        cases = _cases(session, {r["case_id"] for r in rows})
+        advances = []
+        for row in rows:
+            result.clocks += 1
+            upcoming = _owe(pack, directory, row, cases.get(row["case_id"]), now, result)
+            advances.append({"row_id": row["id"], "next_reminder_at": upcoming})
+        if not dry_run:
+            if result.owed:
+                dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
+                statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["key"])
+                connection.execute(statement, [_outbox_values(o, utc_now) for o in result.owed])
+            if advances:
+                from sqlalchemy import bindparam
+
+                connection.execute(clocks.update().where(clocks.c.id == bindparam("row_id"))
+                                   .values(next_reminder_at=bindparam("next_reminder_at")), advances)
+            session.commit()
+    return result
+
+
+def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned) -> datetime | None:
+    """Add what one clock owes to `result`; return its next reminder time."""
+    rule = rule_of(pack, row)
+    if rule is None or row["due_at"] is None or row["paused"]:
+        if rule is None:
+            result.problems.append(f"计时 {row['id']} 的规则 {row['rule_id']}（{row['rule_version'] or '长期'}）不在当前规则包中")
+        return None
+    done, later = reached(rule, counting_unit(pack, rule), row["started_at"], row["due_at"], pack.settings, now)
+    crossed = [s for s in done if s.at >= row["next_reminder_at"]]
+    if crossed:
+        step = crossed[-1]  # the most severe step reached: one message, not a burst of stale ones
+        late = len(crossed) > 1 or now - step.at > LATE_AFTER
+        result.caught_up += len(crossed) > 1
+        roles = rule.notify + (step.escalate if step.level == "overdue" else ())
+        recipients, problems = directory.recipients(
+            tuple(dict.fromkeys(roles)), unit=case.unit if case else None, handler=case.handler if case else None,
+            co_handlers=list(case.co_handlers) if case else [])
+        result.problems += [f"{row['case_id']} {row['rule_id']}：{p}" for p in problems]
+        due_stamp = int(row["due_at"].timestamp())
+        for recipient in recipients:
+            result.owed.append(Owed(f"{row['id']}:{due_stamp}:{step.number}:{recipient}", row["id"], row["case_id"],
+                                    row["person"], row["rule_id"], step.number, step.level, step.label, row["due_at"],
+                                    step.at, recipient, late))
+    return later.at.astimezone(timezone.utc) if later else None
+
+
+def _cases(session, ids: set[str]) -> dict[str, CaseRow]:
+    ids = list(ids)
+    return {c.id: c for start in range(0, len(ids), 900)
+            for c in session.exec(select(CaseRow).where(CaseRow.id.in_(ids[start:start + 900]))).scalars()}
+
+
+def _outbox_values(owed: Owed, now: datetime) -> dict:
+    return {"key": owed.key, "clock_id": owed.clock_id, "case_id": owed.case_id, "person": owed.person,
+            "rule_id": owed.rule_id, "step": owed.step, "level": owed.level, "label": owed.label,
+            "due_at": owed.due_at, "step_at": owed.step_at.astimezone(timezone.utc), "recipient": owed.recipient,
+            "late": owed.late, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}

@@ -1,0 +1,78 @@
+"""The main job end to end: events in, scans at several times, messages at a real local HTTP endpoint."""
+
+from qixian.directory import read_directory
+from qixian.feeds import ingest_path
+from qixian.localtime import parse_local
+from qixian.messages import NotifyConfig
+from qixian.scan import scan
+from sqlalchemy import select
+
+from qixian.store.tables import DeliveryRow, OutboxRow
+from tests.conftest import ROOT
+
+SAMPLE = ROOT / "examples" / "events.jsonl"
+CASE = "（2025）城关刑字第0001号"
+
+
+def setup(store, pack, notify_folder):
+    store.replace_directory(read_directory(notify_folder / "directory.yaml"))
+    ingest_path(store, pack, SAMPLE, source="case-system", now=parse_local("2025-09-29 16:00"))
+    return NotifyConfig.load(notify_folder)
+
+
+def test_reminders_arrive_once_and_escalate_after_the_due(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    # 张某's arrest request is due 2025-10-06 24:00 (3 days + 4 days extension, custody): reminders the day before.
+    first = scan(store, pack, config, parse_local("2025-10-05 09:00"))
+    assert first.delivered.sent >= 1
+    chat = sink.to("/chat/officer-1")
+    assert chat and any("拘留后提请批准逮捕" in r["body"]["message"] for r in chat)
+    seen = list(sink.keys())
+    requests_before = len(sink.requests)
+    assert len(seen) == len(set(seen))
+    again = scan(store, pack, config, parse_local("2025-10-05 09:00"))      # the same moment: nothing owed twice
+    assert again.scanned.owed == [] and sink.keys() == seen
+    after = scan(store, pack, config, parse_local("2025-10-07 00:30"))       # past the due: escalation
+    assert after.delivered.sent >= 1
+    overdue = [r for r in sink.requests[requests_before:] if "超期" in r["body"].get("title", "")]
+    reached = {r["path"] for r in overdue}
+    assert "/chat/officer-1" in reached                                     # the handler, on chat
+    assert {"/sms/13900000009", "/sms/13900000008"} <= reached             # unit leader and legal officer, by SMS
+    keys = sink.keys()
+    assert len(keys) == len(set(keys))                                      # no reminder twice
+    assert store.count(OutboxRow) == len(set(keys))
+
+
+def test_a_failing_chat_robot_falls_back_to_sms_and_is_recorded(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    sink.failing["/chat/"] = (500, {"errcode": 1})
+    report = scan(store, pack, config, parse_local("2025-10-05 09:00"))
+    assert report.delivered.sent >= 1
+    assert len(sink.to("/chat/officer-1")) == 2                             # tried twice (tries: 2)
+    assert sink.to("/sms/13900000001")                                      # then the handler's phone
+    with store.session() as session:
+        log = list(session.exec(select(DeliveryRow).order_by(DeliveryRow.id)).scalars())
+    assert [(d.channel, d.ok) for d in log if d.recipient == "officer-1"][:3] == [("chat", False), ("chat", False), ("sms", True)]
+    sent = [o for o in store.session().exec(select(OutboxRow)).scalars() if o.recipient == "officer-1"]
+    assert sent and all(o.status == "sent" and o.channel == "sms" for o in sent)
+
+
+def test_nothing_is_marked_sent_when_every_channel_fails(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    sink.failing["/"] = (503, {"code": 503})
+    report = scan(store, pack, config, parse_local("2025-10-05 09:00"))
+    assert report.delivered.sent == 0 and report.delivered.failed >= 1
+    rows = list(store.session().exec(select(OutboxRow)).scalars())
+    assert rows and all(o.status == "pending" and o.attempts == 1 for o in rows)
+    sink.failing.clear()
+    later = scan(store, pack, config, parse_local("2025-10-05 09:02"))        # after the 1-minute backoff
+    assert later.delivered.sent >= 1
+    assert all(o.status == "sent" for o in store.session().exec(select(OutboxRow)).scalars())
+
+
+def test_dry_run_writes_and_sends_nothing(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    preview = scan(store, pack, config, parse_local("2025-10-05 09:00"), dry_run=True)
+    assert preview.messages and sink.requests == [] and store.count(OutboxRow) == 0
+    real = scan(store, pack, config, parse_local("2025-10-05 09:00"))
+    assert {m.recipient for m in real.messages} == {m.recipient for m in preview.messages}
