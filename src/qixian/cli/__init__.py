@@ -7,7 +7,7 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import casework, db, deadline, demo, rules
+from qixian.cli import alerting, casework, db, deadline, demo, rules
 from qixian.cli._output import USAGE, InputError, errors
 
 app = typer.Typer(
@@ -26,6 +26,8 @@ app.add_typer(casework.quarantine_app, name="quarantine")
 app.command("clocks")(casework.clocks)
 app.add_typer(casework.case_app, name="case")
 app.command("recompute")(casework.recompute)
+app.command("scan")(alerting.scan)
+app.add_typer(alerting.directory_app, name="directory")
 
 
 def main(argv: list[str] | None = None) -> int:

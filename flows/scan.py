@@ -1,0 +1,47 @@
+"""The scan flow (every minute in production): owe the reminders whose time has come, then deliver them.
+Thin on purpose: the work is qixian.outbox and qixian.delivery. Safe to run twice, late or concurrently."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow, get_run_logger, task
+
+from qixian.config import database_url, rules_dir
+from qixian.delivery import deliver
+from qixian.localtime import SHANGHAI, parse_local
+from qixian.messages import NotifyConfig
+from qixian.outbox import enqueue
+from qixian.rulebook import load_pack
+from qixian.store.repository import Store
+
+
+@task
+def owe(db: str, rules: str | None, now: datetime) -> dict:
+    """Write the reminders owed as of `now` to the outbox, advancing each clock (one transaction)."""
+    scanned = enqueue(Store.open(db), load_pack(rules_dir(rules)), now)
+    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "caught_up": scanned.caught_up,
+            "problems": scanned.problems[:50]}
+
+
+@task(retries=2, retry_delay_seconds=20)
+def send(db: str, rules: str | None, notify: str | None, now: datetime) -> dict:
+    """Send what the outbox owes (each attempt recorded; nothing marked sent that was not)."""
+    delivered = deliver(Store.open(db), load_pack(rules_dir(rules)), NotifyConfig.load(notify), now)
+    return {"messages": len(delivered.messages), "sent": delivered.sent, "failed": delivered.failed,
+            "undeliverable": delivered.undeliverable, "attempts": delivered.attempts}
+
+
+@flow(name="qixian-scan", flow_run_name="scan {as_of}")
+def scan(db: str | None = None, rules: str | None = None, notify: str | None = None, as_of: str | None = None) -> dict:
+    """One scan as of `as_of` (default: now): owe, then deliver."""
+    now = parse_local(as_of) if as_of else datetime.now(SHANGHAI)
+    url = database_url(db)
+    owed = owe(url, rules, now)
+    sent = send(url, rules, notify, now)
+    logger = get_run_logger()
+    logger.info("扫描 %s：%d 个计时到点，%d 条提醒；发送 %d 条消息，稍后重试 %d，无法送达 %d",
+                now.strftime("%Y-%m-%d %H:%M"), owed["clocks"], owed["owed"], sent["sent"], sent["failed"], sent["undeliverable"])
+    for problem in owed["problems"]:
+        logger.warning("名录问题：%s", problem)
+    return {**owed, **sent}

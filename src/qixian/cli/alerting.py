@@ -1,0 +1,85 @@
+"""`qixian scan` and `qixian directory load`: reminders out, and who they go to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, rules_dir
+from qixian.cli.options import Db, Json, Now, Rules
+from qixian.cli.rules import load
+from qixian.directory import read_directory
+from qixian.localtime import display
+from qixian.messages import LEVELS, NotifyConfig, NotifyConfigError, sms_segments
+from qixian.scan import scan as run_scan
+from qixian.yamlsource import ProblemsFound
+
+directory_app = typer.Typer(help="单位与民警名录（提醒发给谁）。", no_args_is_help=True)
+Notify = Annotated[Optional[Path], typer.Option("--notify", help="提醒渠道配置目录；默认 $QIXIAN_NOTIFY 或 ./notify",
+                                                show_default=False)]
+
+
+@directory_app.command("load")
+def directory_load(
+    file: Annotated[Path, typer.Argument(help="名录文件（units、officers），如 notify/directory.yaml")],
+    db: Db = None,
+) -> None:
+    """载入单位与民警名录（替换原名录）：手机号、工作群地址、单位负责人、法制员、值班电话。
+
+    Example:
+
+        qixian directory load notify/directory.yaml
+    """
+    if not file.is_file():
+        raise InputError(f"找不到名录文件 {file}")
+    try:
+        directory = read_directory(file)
+    except ProblemsFound as found:
+        for problem in found.problems:
+            errors.print(str(problem), soft_wrap=True, markup=False)
+        raise typer.Exit(1) from None
+    open_store(db).replace_directory(directory)
+    console.print(f"[green]名录已载入：{len(directory.units)} 个单位，{len(directory.officers)} 名民警。[/green]")
+
+
+def scan(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只显示将要发送的提醒，不发送、不记录")] = False,
+    as_json: Json = False, db: Db = None, rules: Rules = None, notify: Notify = None, now: Now = None,
+) -> None:
+    """扫描一次：到点的提醒写入待发队列并发送（短信、工作群），超期的同时告知单位负责人、法制员。同一时刻重复运行不会重复发送。
+
+    Example:
+
+        qixian scan --now "2025-10-05 09:00" --dry-run
+    """
+    pack, store, moment = load(rules_dir(rules)), open_store(db), now_from(now)
+    try:
+        config = NotifyConfig.load(notify)
+        report = run_scan(store, pack, config, moment, dry_run=dry_run)
+    except NotifyConfigError as exc:
+        raise InputError(str(exc)) from None
+    if as_json:
+        print_json([{"recipient": m.recipient, "name": m.name, "level": m.level, "keys": m.keys,
+                     "items": [{"case": i.case, "rule": i.rule_name, "person": i.person or None, "due": i.due,
+                                "left": i.left, "level": i.level, "late": i.late} for i in m.items],
+                     "sms": m.text, "chat": m.chat} for m in report.messages])
+        return
+    title = f"扫描 {display(moment)}：{report.scanned.clocks} 个计时到点，{len(report.scanned.owed)} 条提醒" + \
+        ("（演练，未发送）" if dry_run else "")
+    table = Table(title=title)
+    for column in ("收件人", "级别", "提醒", "短信"):
+        table.add_column(column, overflow="fold")
+    for message in report.messages:
+        table.add_row(message.name, LEVELS[message.level], str(len(message.keys)),
+                      f"{message.text}（{sms_segments(message.text)}段）")
+    console.print(table)
+    delivered = report.delivered
+    if not dry_run:
+        console.print(f"已发送 {delivered.sent} 条消息（{delivered.attempts} 次尝试）；稍后重试 {delivered.failed}；无法送达 {delivered.undeliverable}")
+    if report.scanned.caught_up:
+        console.print(f"[yellow]{report.scanned.caught_up} 个计时在上次扫描后跨过了多个提醒节点（停机补发）：只发最严重的一条，标为补发。[/yellow]")
+    for problem in report.scanned.problems[:20]:
+        console.print(f"[yellow]名录问题：{problem}[/yellow]", soft_wrap=True)
