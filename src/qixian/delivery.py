@@ -51,6 +51,8 @@ def apprise_sender(plugins: Path) -> Sender:
 
     def send(url: str, title: str, body: str) -> tuple[bool, str]:
         client = apprise.Apprise(asset=apprise.AppriseAsset(plugin_paths=[str(plugins)]))
+        quiet = logging.getLogger("apprise")
+        quiet.propagate = False  # the answer goes to the delivery log, not to whatever console the host process has
         with apprise.LogCapture(level=logging.INFO) as logs:
             if not client.add(url):
                 return False, "渠道地址无法识别（检查格式与插件）"
@@ -164,11 +166,10 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, recipient: s
     items = message.items
     title = f"执法办案期限{items[0].level_label}"
     for kind, url in chain:
-        texts = [message.chat] if kind == "chat" else [config.sms(batch) for batch in config.sms_batches(items)]
+        text = message.chat if kind == "chat" else message.text
         for _ in range(config.tries):
-            outcomes = [send(with_keys(url, message.keys), title, text) for text in texts]
-            ok = all(o for o, _ in outcomes)
-            log.append((kind, masked(url), ok, "\n".join(a for _, a in outcomes)[-2000:]))
+            ok, answer = send(with_keys(url, message.keys), title, text)
+            log.append((kind, masked(url), ok, answer[-2000:]))
             if ok:
                 return kind, log
     return None, log

@@ -69,20 +69,16 @@ class NotifyConfig:
                                   trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
     def sms(self, items: list[Item]) -> str:
-        return self.templates().get_template("sms.txt.j2").render(items=items).strip()
+        """One SMS: as many of the items (most urgent first) as fit in `sms_max_segments`, then how many more."""
+        template = self.templates().get_template("sms.txt.j2")
+        for count in range(len(items), 0, -1):
+            text = template.render(items=items, shown=items[:count]).strip()
+            if sms_segments(text) <= self.sms_max_segments or count == 1:
+                return text
+        return template.render(items=items, shown=[]).strip()
 
     def chat(self, items: list[Item], recipient: str) -> str:
         return self.templates().get_template("chat.md.j2").render(items=items, recipient=recipient).strip()
-
-    def sms_batches(self, items: list[Item]) -> list[list[Item]]:
-        """The items split so that no SMS is longer than `sms_max_segments` segments."""
-        batches: list[list[Item]] = []
-        for item in items:
-            if batches and sms_segments(self.sms(batches[-1] + [item])) <= self.sms_max_segments:
-                batches[-1].append(item)
-            else:
-                batches.append([item])
-        return batches
 
 
 def notify_dir(option: Path | str | None = None) -> Path:

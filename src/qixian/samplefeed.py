@@ -95,8 +95,13 @@ class Feed:
                 requested = self._later(detained, 600, 4000)
                 events.append(self._event(case, "arrest_requested", requested, person))
                 approved = self._later(requested, 1440, 8640)
+                arrested = self._later(approved, 10, 240)
                 events += [self._event(case, "arrest_approved", approved, person),
-                           self._event(case, "arrested", self._later(approved, 10, 240), person)]
+                           self._event(case, "arrested", arrested, person),
+                           self._event(case, "first_interrogated", self._later(arrested, 30, 1300), person, {"after": "逮捕"}),
+                           self._event(case, "family_notified", self._later(arrested, 60, 1500), person, {"notice": "逮捕"})]
+                if self.random.random() < 0.8:
+                    events.append(self._event(case, "arrest_receipt_sent", self._later(approved, 600, 3600), person))
             elif outcome < 0.9:
                 events.append(self._event(case, "bail_granted", self._later(detained, 600, 4000), person))
             # else: still detained, the arrest request pending

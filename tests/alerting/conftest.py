@@ -1,66 +1,21 @@
 """A real local HTTP server standing in for the SMS gateway and the chat robots: it records every request and
 answers as each test tells it to."""
 
-import json
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
+from qixian.localsink import LocalSink
 
 from tests.conftest import ROOT
 from tests.store.conftest import db_url, pack, pg_url, store  # noqa: F401 - the same SQLite/PostgreSQL fixtures
 
 
-class Sink:
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.failing: dict[str, tuple[int, dict]] = {}  # path prefix -> (status, json answer)
-        self.lock = threading.Lock()
-        handler = self._handler()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def _handler(self):
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                try:
-                    payload = json.loads(body or b"{}")
-                except ValueError:
-                    payload = {"raw": body.decode("utf-8", "replace")}
-                keys = self.headers.get("X-Qixian-Idempotency-Key", "")
-                with sink.lock:
-                    sink.requests.append({"path": self.path, "keys": [k for k in keys.split(",") if k], "body": payload})
-                status, answer = next(((s, a) for prefix, (s, a) in sink.failing.items() if self.path.startswith(prefix)),
-                                      (200, {"code": 0}))
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    def to(self, prefix: str) -> list[dict]:
-        return [r for r in self.requests if r["path"].startswith(prefix)]
-
-    def keys(self) -> list[str]:
-        return [k for r in self.requests for k in r["keys"]]
-
-
 @pytest.fixture
 def sink():
-    server = Sink()
+    server = LocalSink()
     yield server
-    server.server.shutdown()
+    server.close()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -64,6 +65,7 @@ def demo(
         for n, step in enumerate(result.explanation, 1):
             console.print(f"{n}. {step}", soft_wrap=True)
     _case_tour(rules_dir(rules))
+    _main_job(rules_dir(rules))
     console.print("自己试一试：[bold]qixian deadline --from \"2025-09-29 15:40\" --limit \"3日\" --custody[/bold]")
 
 
@@ -111,3 +113,83 @@ def _case_tour(folder: Path) -> None:
     console.print(f"逮捕后侦查羁押期满 {arrest.deadline.due_display}；为什么：")
     for n, step in enumerate(arrest.deadline.explanation, 1):
         console.print(f"{n}. {step}", soft_wrap=True)
+
+
+def _main_job(rules: Path) -> None:
+    """The product's main job on the embedded default: a generated feed into a fresh SQLite store, one scan through a
+    real Prefect flow run, reminders delivered to a local HTTP server standing in for the SMS gateway and chat robots."""
+    import os
+    import shutil
+    import time as clock
+
+    from qixian.directory import Directory, Officer, Unit
+    from qixian.feeds import ingest_items
+    from qixian.ingest import check, read_lines
+    from qixian.localsink import LocalSink
+    from qixian.samplefeed import UNITS, Feed, officers
+    from qixian.store.database import upgrade
+    from qixian.store.repository import Store
+
+    began = clock.perf_counter()
+    now = parse_local("2025-10-09 09:00")
+    work = Path(".qixian/demo")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    url = f"sqlite:///{work}/demo.db"
+    upgrade(url)
+    store, pack, sink = Store.open(url), load_pack(rules), LocalSink()
+    console.rule("[bold]提醒的全过程[/bold]：300 起案件的事件 → 计时 → 到点提醒（Prefect 流程）→ 短信与工作群", align="left")
+    people = officers()
+    units = {unit: Unit(unit, name, *[p["id"] for p in people if p["unit"] == unit][:2], f"1380000{index:04d}")
+             for index, (unit, name) in enumerate(UNITS)}
+    staff = {p["id"]: Officer(p["id"], p["name"], p["unit"], p["phone"],
+                              (f"json://127.0.0.1:{sink.port}/chat/{p['id']}",) if n % 2 == 0 else ())
+             for n, p in enumerate(people)}
+    store.replace_directory(Directory(units, staff))
+    notify = work / "notify"
+    shutil.copytree(Path(__file__).resolve().parents[3] / "notify" / "templates", notify / "templates")
+    (notify / "channels.yaml").write_text(
+        f'sms: "json://127.0.0.1:{sink.port}/sms/{{phone}}"\n'
+        "levels: {notice: [chat, sms], warning: [chat, sms, duty], overdue: [chat, sms, duty]}\n", encoding="utf-8")
+    lines = "\n".join(Feed(seed=7, start=now - timedelta(days=20), days=20).lines(300)) + "\n"
+    items = [check("feed", n, raw, item, pack.events) for n, raw, item in read_lines("feed.jsonl", lines)]
+    report = ingest_items(store, pack, items, source="demo", now=now)
+    console.print(f"导入 {report.accepted} 个事件（{report.cases} 起案件），产生 {report.clocks_changed} 个计时；"
+                  f"按 {display(now)} 扫描一次（Prefect 流程运行，首次启动本地 Prefect 约需十余秒）……")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+    os.environ.setdefault("PREFECT_HOME", str(Path(".qixian/prefect").resolve()))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    import flows.scan as scan_flow  # noqa: E402 - Prefect is imported only for this part of the demo
+
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        state = scan_flow.scan(db=url, rules=str(rules), notify=str(notify), as_of=display(now), return_state=True)
+    result = state.result()
+    console.print(f"Prefect 流程运行 {state.name}：{result['clocks']} 个计时到点，{result['owed']} 条提醒，"
+                  f"发送 {result['sent']} 条消息（{result['caught_up']} 个计时为补发）。")
+    table = Table(title="发给谁：本地 HTTP 服务（代替短信网关和工作群机器人）收到的消息")
+    for column in ("收件人", "单位", "渠道", "提醒数", "内容（节选）"):
+        table.add_column(column, overflow="fold")
+    phones = {o.phone: o for o in staff.values()} | {u.duty_phone: u for u in units.values()}
+    for request in sink.requests[:12]:
+        who = request["path"].rsplit("/", 1)[-1]
+        person = staff.get(who) or phones.get(who)
+        name = person.name + ("值班室" if isinstance(person, Unit) else "") if person else who
+        unit = units[person.unit].name if isinstance(person, Officer) else (person.name if person else "")
+        text = request["body"].get("message", "").replace("\n", " ")
+        table.add_row(name, unit, "工作群" if request["path"].startswith("/chat/") else "短信", str(len(request["keys"])),
+                      text[:70] + "…")
+    console.print(table)
+    keys = sink.keys()
+    console.print(f"共 {len(sink.requests)} 条消息，含 {len(keys)} 条提醒，每条提醒的幂等键只出现一次：{len(keys) == len(set(keys))}；"
+                  f"工作群 {len(sink.to('/chat/'))} 条，短信 {len(sink.to('/sms/'))} 条。")
+    soon = store.clocks(due_after=now, due_before=now + timedelta(days=3))
+    late = store.clocks(due_before=now)
+    console.print(f"[bold red]已超期 {len([c for c in late if not c.paused])}[/bold red]   "
+                  f"[bold yellow]三天内到期 {len(soon)}[/bold yellow]   "
+                  f"（详见 qixian clocks --db {url} --now \"{display(now)}\"）")
+    sink.close()
+    console.print(f"演示用时 {clock.perf_counter() - began:.0f} 秒；数据在 {work}/。")
