@@ -32,7 +32,14 @@ def send(db: str, rules: str | None, notify: str | None, now: datetime) -> dict:
             "undeliverable": delivered.undeliverable, "attempts": delivered.attempts}
 
 
-@flow(name="qixian-scan", flow_run_name="scan {as_of}")
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    as_of = flow_run.parameters.get("as_of")
+    return f"scan {as_of or datetime.now(SHANGHAI).strftime('%Y-%m-%d %H:%M')}"
+
+
+@flow(name="qixian-scan", flow_run_name=_run_name)
 def scan(db: str | None = None, rules: str | None = None, notify: str | None = None, as_of: str | None = None) -> dict:
     """One scan as of `as_of` (default: now): owe, then deliver."""
     now = parse_local(as_of) if as_of else datetime.now(SHANGHAI)

@@ -7,7 +7,7 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import alerting, casework, db, deadline, demo, rules
+from qixian.cli import alerting, casework, db, deadline, demo, rules, serve
 from qixian.cli._output import USAGE, InputError, errors
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ app.add_typer(casework.case_app, name="case")
 app.command("recompute")(casework.recompute)
 app.command("scan")(alerting.scan)
 app.add_typer(alerting.directory_app, name="directory")
+app.command("serve")(serve.serve)
 
 
 def main(argv: list[str] | None = None) -> int:
