@@ -1,0 +1,174 @@
+"""Generic HTTP SMS gateway, checked delivery (qxsms://).
+
+URL syntax:
+    qxsms://HOST[:PORT]/PATH?phones=13800000000,13900000000[&scheme=http|https][&token=TOKEN]
+        [&endpoint=http://127.0.0.1:8080][&idem=KEY][&timeout=10]
+
+Most bureaus run an internal SMS platform. This plugin POSTs
+    {"phones": ["13800000000", ...], "text": <body>}
+as UTF-8 JSON to scheme://HOST[:PORT]/PATH (scheme defaults to https), with
+"Authorization: Bearer TOKEN" when token= is given. ?endpoint= replaces
+scheme://HOST[:PORT] and keeps PATH. The title is not sent; an SMS is its body.
+
+Success means HTTP 2xx and, when the JSON answer has a "code", that code is one of
+0, "0", 200 or "OK". A 2xx answer without a code (or without JSON) counts as accepted.
+
+Credentials: TOKEN is issued by the bureau's SMS platform. It reaches this URL from an
+environment variable named in the channel configuration, never from a file in the repo.
+The token is never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from apprise.decorators import notify
+
+log = logging.getLogger("qixian.notify")
+
+SERVICE = "qxsms"
+DEFAULT_TIMEOUT = 10.0
+LOG_BODY_CHARS = 2000
+IDEM_HEADER = "X-Qixian-Idempotency-Key"
+OK_CODES = (0, "0", 200, "OK")
+
+# There is no public documentation: every bureau's platform has its own interface
+# document. These are the HTTP-style codes such platforms conventionally put in "code";
+# add the local platform's codes here when it documents others.
+DOCS_URL = "（各单位短信平台接口文档）"
+ERROR_CODES: dict[int, str] = {
+    400: "请求参数错误（号码或短信内容不合法）",
+    401: "未认证：令牌缺失、错误或已过期",
+    403: "无权限：令牌无权调用该接口，或来源 IP 不在白名单",
+    404: "接口路径不存在，请核对 URL 中的 PATH",
+    409: "重复请求：该幂等键已处理过，请核对是否已送达",
+    413: "短信内容过长",
+    429: "发送频率超限，请稍后重试",
+    500: "短信平台内部错误",
+    502: "短信平台的上游（运营商通道）出错",
+    503: "短信平台暂不可用",
+}
+
+_PHONE = re.compile(r"^\+?\d{5,20}$")
+# Printable ASCII except "%": anything else in an idempotency key is percent-encoded (UTF-8).
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def meaning(code: Any) -> str:
+    """The Chinese meaning of a gateway code (500 or "500"), or a pointer to the docs for unknown ones."""
+    try:
+        return ERROR_CODES[int(code)]
+    except (KeyError, TypeError, ValueError):
+        return f"未收录的错误码，见 {DOCS_URL}"
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "****")
+    return text
+
+
+def _common(meta: dict) -> tuple[float, str | None, dict[str, str]]:
+    """(timeout, endpoint override, extra headers) from the URL query; ValueError if invalid."""
+    qsd = meta.get("qsd") or {}
+    try:
+        timeout = float(qsd.get("timeout") or DEFAULT_TIMEOUT)
+    except ValueError:
+        raise ValueError("timeout 必须是秒数，例如 timeout=10") from None
+    if not timeout > 0:
+        raise ValueError("timeout 必须大于 0")
+    endpoint = qsd.get("endpoint") or None
+    if endpoint and not re.match(r"^https?://[^/?#]+", endpoint):
+        raise ValueError("endpoint 必须以 http:// 或 https:// 开头，例如 endpoint=http://10.0.0.8:8080")
+    headers = {}
+    idem = (qsd.get("idem") or "").strip()
+    if idem:
+        headers[IDEM_HEADER] = quote(idem, safe=_HEADER_SAFE)
+    return timeout, endpoint.rstrip("/") if endpoint else None, headers
+
+
+def _post(url: str, *, timeout: float, secrets: list[str], **kwargs) -> requests.Response | None:
+    """POST once and log the answer; None after a network error (logged, never raised)."""
+    try:
+        answer = requests.post(url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.RequestException as exc:
+        log.warning("%s failed: %s %s", SERVICE, type(exc).__name__, _redact(str(exc), secrets)[:500])
+        return None
+    log.info("%s answer: HTTP %s %s", SERVICE, answer.status_code,
+             _redact(answer.text, secrets)[:LOG_BODY_CHARS])
+    return answer
+
+
+def _json(answer: requests.Response) -> Any:
+    try:
+        return answer.json()
+    except ValueError:
+        return None
+
+
+def _send(body: str, meta: dict) -> bool:
+    timeout, endpoint, headers = _common(meta)
+    qsd = meta.get("qsd") or {}
+    token = qsd.get("token") or ""
+    phones = [p for p in re.split(r"[\s,;]+", qsd.get("phones") or "") if p]
+    if not phones:
+        raise ValueError("缺少接收号码：phones=13800000000,13900000000")
+    bad = [p for p in phones if not _PHONE.match(p)]
+    if bad:
+        raise ValueError(f"号码格式不对：{', '.join(bad)}")
+    path = meta.get("fullpath") or "/"
+    if endpoint:
+        url = endpoint + path
+    else:
+        scheme = (qsd.get("scheme") or "https").lower()
+        if scheme not in ("http", "https"):
+            raise ValueError("scheme 只能是 http 或 https")
+        if not meta.get("host"):
+            raise ValueError("缺少短信平台主机名：qxsms://HOST[:PORT]/PATH")
+        port = f":{meta['port']}" if meta.get("port") else ""
+        url = f"{scheme}://{meta['host']}{port}{path}"
+    headers["Content-Type"] = "application/json; charset=utf-8"
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    payload = json.dumps({"phones": phones, "text": body}, ensure_ascii=False).encode("utf-8")
+
+    answer = _post(url, timeout=timeout, secrets=[token], data=payload, headers=headers)
+    if answer is None:
+        return False
+    data = _json(answer)
+    code = data.get("code") if isinstance(data, dict) else None
+    message = ""
+    if isinstance(data, dict):
+        message = str(data.get("msg") or data.get("message") or data.get("errmsg") or "")
+    if not 200 <= answer.status_code < 300:
+        shown = code if code is not None else answer.status_code
+        detail = f", code={code}" if code is not None else ""
+        detail += f"（{meaning(shown)}）"
+        log.warning("%s failed: HTTP %s%s %s", SERVICE, answer.status_code, detail,
+                    _redact(message, [token])[:LOG_BODY_CHARS])
+        return False
+    if isinstance(data, dict) and "code" in data and code not in OK_CODES:
+        log.warning("%s failed: HTTP %s, code=%s（%s）%s", SERVICE, answer.status_code, code,
+                    meaning(code), _redact(message, [token])[:LOG_BODY_CHARS])
+        return False
+    return True
+
+
+@notify(on=SERVICE, name="Qixian SMS gateway (checked)")
+def send(body, title, notify_type, meta, *args, **kwargs):
+    """Send one SMS through the bureau gateway; True only when the gateway confirms it."""
+    token = (meta.get("qsd") or {}).get("token") or ""
+    try:
+        return _send(body, meta)
+    except ValueError as exc:
+        log.warning("%s failed: 配置错误：%s", SERVICE, _redact(str(exc), [token]))
+    except Exception as exc:  # never raise into apprise
+        log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
+                    _redact(str(exc), [token])[:500])
+    return False
