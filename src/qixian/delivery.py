@@ -89,7 +89,7 @@ def with_keys(url: str, keys: list[str]) -> str:
 
 def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, send: Sender | None = None) -> Delivered:
     """Send the pending outbox rows whose time has come."""
-    send = send or apprise_sender(config.folder / "plugins")
+    send = send or apprise_sender(config.plugins)
     result = Delivered()
     utc_now = now.astimezone(timezone.utc)
     with store.session() as session:
@@ -143,7 +143,7 @@ def _channels(config: NotifyConfig, directory: Directory, recipient: str, level:
     unit = directory.units.get(recipient[len(DUTY):] if recipient.startswith(DUTY) else (officer.unit if officer else ""))
     for kind in config.levels[level]:
         if kind == "chat" and officer:
-            chain += [("chat", url) for url in officer.urls]
+            chain += [("chat", expand(url)) for url in officer.urls]
         elif kind == "sms" and officer and officer.phone and config.sms_url:
             chain.append(("sms", expand(config.sms_url, phone=officer.phone)))
         elif kind == "duty" and unit and unit.duty_phone and config.sms_url:

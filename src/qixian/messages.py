@@ -51,6 +51,12 @@ class NotifyConfig:
     backoff_minutes: tuple[int, ...]
     sms_max_segments: int
 
+    @property
+    def plugins(self) -> Path:
+        """The channel plugins: the notify folder's own plugins/, else the project's."""
+        own = self.folder / "plugins"
+        return own if own.is_dir() else Path(__file__).resolve().parents[2] / "notify" / "plugins"
+
     @classmethod
     def load(cls, folder: Path | str | None = None) -> NotifyConfig:
         folder = notify_dir(folder)

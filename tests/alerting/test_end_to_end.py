@@ -76,3 +76,27 @@ def test_dry_run_writes_and_sends_nothing(store, pack, notify_folder, sink):
     assert preview.messages and sink.requests == [] and store.count(OutboxRow) == 0
     real = scan(store, pack, config, parse_local("2025-10-05 09:00"))
     assert {m.recipient for m in real.messages} == {m.recipient for m in preview.messages}
+
+
+def test_a_dingtalk_refusal_inside_http_200_is_retried_falls_back_and_is_logged(store, pack, notify_folder, sink,
+                                                                                 monkeypatch):
+    from qixian.directory import Directory, Officer
+
+    monkeypatch.setenv("QX_TEST_DING_SECRET", "SEC-very-secret-1")
+    monkeypatch.setenv("QX_TEST_DING_TOKEN", "tok-very-secret-2")
+    config = setup(store, pack, notify_folder)
+    directory = store.directory()
+    handler = directory.officers["officer-1"]
+    robot = f"qxdingtalk://${{QX_TEST_DING_SECRET}}@${{QX_TEST_DING_TOKEN}}?endpoint=http://127.0.0.1:{sink.port}"
+    store.replace_directory(Directory(directory.units, {**directory.officers,
+                                                         "officer-1": Officer(handler.id, handler.name, handler.unit, handler.phone, (robot,))}))
+    sink.failing["/robot/send"] = (200, {"errcode": 310000, "errmsg": "sign not match"})
+    report = scan(store, pack, config, parse_local("2025-10-05 09:00"))
+    assert report.delivered.sent >= 1
+    assert len(sink.to("/robot/send")) == 2 and sink.to("/sms/13900000001")
+    with store.session() as session:
+        log = [d for d in session.execute(select(DeliveryRow).order_by(DeliveryRow.id)).scalars() if d.recipient == "officer-1"]
+    assert [(d.channel, d.ok) for d in log] == [("chat", False), ("chat", False), ("sms", True)]
+    assert "310000" in log[0].answer
+    stored = " ".join(d.url + d.answer for d in log)
+    assert "very-secret" not in stored
