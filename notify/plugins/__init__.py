@@ -15,7 +15,8 @@ does not scan the folder; the imports below are what registers the six schemas. 
 @notify decorator registers a schema once per process: a second import of the same file
 under another module name is refused by apprise with a warning and changes nothing.
 
-The plugins need only apprise and requests. Nothing here imports qixian.
+The plugins need only apprise and requests (their shared HTTP and logging habits are in _http.py).
+Nothing here imports qixian.
 """
 
 from . import aliyun_sms, dingtalk_checked, feishu_checked, sms_gateway, tencent_sms, wecom_checked

@@ -28,22 +28,17 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import logging
 import re
 import uuid
 from typing import Any
 from urllib.parse import quote, unquote
 
-import requests
 from apprise.decorators import notify
 
-log = logging.getLogger("qixian.notify")
+from ._http import LOG_BODY_CHARS, log, options, post, redact
 
 SERVICE = "aliyunsms"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
-DEFAULT_TIMEOUT = 10.0
-LOG_BODY_CHARS = 2000
-IDEM_HEADER = "X-Qixian-Idempotency-Key"
 
 # https://help.aliyun.com/zh/sms/developer-reference/api-error-codes  (短信服务 API 错误码)
 # https://help.aliyun.com/zh/sms/developer-reference/api-dysmsapi-2017-05-25-sendsms
@@ -81,8 +76,6 @@ ERROR_CODES: dict[str, str] = {
 }
 
 _PHONE = re.compile(r"^\+?\d{5,20}$")
-# Printable ASCII except "%": anything else in an idempotency key is percent-encoded (UTF-8).
-_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 def percent_encode(value: str) -> str:
@@ -108,46 +101,8 @@ def meaning(code: Any) -> str:
     return ERROR_CODES.get(str(code), f"未收录的错误码，见 {DOCS_URL}")
 
 
-def _redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "****")
-    return text
-
-
-def _common(meta: dict) -> tuple[float, str | None, dict[str, str]]:
-    """(timeout, endpoint override, extra headers) from the URL query; ValueError if invalid."""
-    qsd = meta.get("qsd") or {}
-    try:
-        timeout = float(qsd.get("timeout") or DEFAULT_TIMEOUT)
-    except ValueError:
-        raise ValueError("timeout 必须是秒数，例如 timeout=10") from None
-    if not timeout > 0:
-        raise ValueError("timeout 必须大于 0")
-    endpoint = qsd.get("endpoint") or None
-    if endpoint and not re.match(r"^https?://[^/?#]+", endpoint):
-        raise ValueError("endpoint 必须以 http:// 或 https:// 开头，例如 endpoint=http://10.0.0.8:8080")
-    headers = {}
-    idem = (qsd.get("idem") or "").strip()
-    if idem:
-        headers[IDEM_HEADER] = quote(idem, safe=_HEADER_SAFE)
-    return timeout, endpoint.rstrip("/") if endpoint else None, headers
-
-
-def _post(url: str, *, timeout: float, secrets: list[str], **kwargs) -> requests.Response | None:
-    """POST once and log the answer; None after a network error (logged, never raised)."""
-    try:
-        answer = requests.post(url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        log.warning("%s failed: %s %s", SERVICE, type(exc).__name__, _redact(str(exc), secrets)[:500])
-        return None
-    log.info("%s answer: HTTP %s %s", SERVICE, answer.status_code,
-             _redact(answer.text, secrets)[:LOG_BODY_CHARS])
-    return answer
-
-
 def _send(body: str, meta: dict, secret: str) -> bool:
-    timeout, endpoint, headers = _common(meta)
+    timeout, endpoint, headers = options(meta)
     qsd = meta.get("qsd") or {}
     key_id = unquote(meta.get("user") or "")
     region = meta.get("host") or ""
@@ -182,7 +137,7 @@ def _send(body: str, meta: dict, secret: str) -> bool:
     headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
 
     url = (endpoint + "/") if endpoint else DEFAULT_ENDPOINT
-    answer = _post(url, timeout=timeout, secrets=[secret], data=form.encode("ascii"), headers=headers)
+    answer = post(SERVICE, url, timeout=timeout, secrets=[secret], data=form.encode("ascii"), headers=headers)
     if answer is None:
         return False
     try:
@@ -198,7 +153,7 @@ def _send(body: str, meta: dict, secret: str) -> bool:
         log.warning("%s failed: HTTP %s, no Code in the answer", SERVICE, answer.status_code)
     else:
         log.warning("%s failed: HTTP %s, Code=%s（%s）%s RequestId=%s", SERVICE, answer.status_code,
-                    code, meaning(code), _redact(message, [secret])[:LOG_BODY_CHARS], request_id)
+                    code, meaning(code), redact(message, [secret])[:LOG_BODY_CHARS], request_id)
     return False
 
 
@@ -209,8 +164,8 @@ def send(body, title, notify_type, meta, *args, **kwargs):
     try:
         return _send(body, meta, secret)
     except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, _redact(str(exc), [secret]))
+        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), [secret]))
     except Exception as exc:  # never raise into apprise
         log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    _redact(str(exc), [secret])[:500])
+                    redact(str(exc), [secret])[:500])
     return False

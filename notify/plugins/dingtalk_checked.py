@@ -30,22 +30,17 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
 import re
 import time
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
-import requests
 from apprise.decorators import notify
 
-log = logging.getLogger("qixian.notify")
+from ._http import LOG_BODY_CHARS, log, options, post, redact
 
 SERVICE = "qxdingtalk"
 DEFAULT_ENDPOINT = "https://oapi.dingtalk.com"
-DEFAULT_TIMEOUT = 10.0
-LOG_BODY_CHARS = 2000
-IDEM_HEADER = "X-Qixian-Idempotency-Key"
 
 # https://open.dingtalk.com/document/orgapp/custom-robots-send-group-messages  (错误码)
 # https://open.dingtalk.com/document/orgapp/customize-robot-security-settings  (加签)
@@ -70,8 +65,6 @@ ERROR_CODES: dict[int, str] = {
 }
 
 _PHONE = re.compile(r"^\+?\d{5,20}$")
-# Printable ASCII except "%": anything else in an idempotency key is percent-encoded (UTF-8).
-_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 def sign(secret: str, timestamp: str) -> str:
@@ -88,46 +81,8 @@ def meaning(code: Any) -> str:
         return f"未收录的错误码，见 {DOCS_URL}"
 
 
-def _redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "****")
-    return text
-
-
-def _common(meta: dict) -> tuple[float, str | None, dict[str, str]]:
-    """(timeout, endpoint override, extra headers) from the URL query; ValueError if invalid."""
-    qsd = meta.get("qsd") or {}
-    try:
-        timeout = float(qsd.get("timeout") or DEFAULT_TIMEOUT)
-    except ValueError:
-        raise ValueError("timeout 必须是秒数，例如 timeout=10") from None
-    if not timeout > 0:
-        raise ValueError("timeout 必须大于 0")
-    endpoint = qsd.get("endpoint") or None
-    if endpoint and not re.match(r"^https?://[^/?#]+", endpoint):
-        raise ValueError("endpoint 必须以 http:// 或 https:// 开头，例如 endpoint=http://10.0.0.8:8080")
-    headers = {}
-    idem = (qsd.get("idem") or "").strip()
-    if idem:
-        headers[IDEM_HEADER] = quote(idem, safe=_HEADER_SAFE)
-    return timeout, endpoint.rstrip("/") if endpoint else None, headers
-
-
-def _post(url: str, *, timeout: float, secrets: list[str], **kwargs) -> requests.Response | None:
-    """POST once and log the answer; None after a network error (logged, never raised)."""
-    try:
-        answer = requests.post(url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        log.warning("%s failed: %s %s", SERVICE, type(exc).__name__, _redact(str(exc), secrets)[:500])
-        return None
-    log.info("%s answer: HTTP %s %s", SERVICE, answer.status_code,
-             _redact(answer.text, secrets)[:LOG_BODY_CHARS])
-    return answer
-
-
 def _send(body: str, title: str, meta: dict, secrets: list[str]) -> bool:
-    timeout, endpoint, headers = _common(meta)
+    timeout, endpoint, headers = options(meta)
     secret, token = secrets
     if not token:
         raise ValueError("缺少 access_token：qxdingtalk://[SECRET@]TOKEN[/PHONE...]")
@@ -148,7 +103,7 @@ def _send(body: str, title: str, meta: dict, secrets: list[str]) -> bool:
         "at": {"atMobiles": phones, "isAtAll": False},
     }
     headers["Content-Type"] = "application/json; charset=utf-8"
-    answer = _post((endpoint or DEFAULT_ENDPOINT) + "/robot/send", timeout=timeout, secrets=secrets,
+    answer = post(SERVICE, (endpoint or DEFAULT_ENDPOINT) + "/robot/send", timeout=timeout, secrets=secrets,
                    params=params, headers=headers,
                    data=json.dumps(message, ensure_ascii=False).encode("utf-8"))
     if answer is None:
@@ -160,7 +115,7 @@ def _send(body: str, title: str, meta: dict, secrets: list[str]) -> bool:
     code = data.get("errcode") if isinstance(data, dict) else None
     if answer.status_code == 200 and code == 0:
         return True
-    errmsg = _redact(str(data.get("errmsg") or ""), secrets) if isinstance(data, dict) else ""
+    errmsg = redact(str(data.get("errmsg") or ""), secrets) if isinstance(data, dict) else ""
     if code is None:
         log.warning("%s failed: HTTP %s, no errcode in the answer", SERVICE, answer.status_code)
     else:
@@ -176,8 +131,8 @@ def send(body, title, notify_type, meta, *args, **kwargs):
     try:
         return _send(body, title, meta, secrets)
     except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, _redact(str(exc), secrets))
+        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), secrets))
     except Exception as exc:  # never raise into apprise
         log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    _redact(str(exc), secrets)[:500])
+                    redact(str(exc), secrets)[:500])
     return False

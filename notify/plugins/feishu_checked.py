@@ -31,22 +31,15 @@ import base64
 import hashlib
 import hmac
 import json
-import logging
-import re
 import time
 from typing import Any
-from urllib.parse import quote
 
-import requests
 from apprise.decorators import notify
 
-log = logging.getLogger("qixian.notify")
+from ._http import LOG_BODY_CHARS, log, options, post, redact
 
 SERVICE = "qxfeishu"
 DEFAULT_ENDPOINT = "https://open.feishu.cn"
-DEFAULT_TIMEOUT = 10.0
-LOG_BODY_CHARS = 2000
-IDEM_HEADER = "X-Qixian-Idempotency-Key"
 
 # https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot  (自定义机器人使用指南，含常见错误码)
 DOCS_URL = "https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot"
@@ -59,8 +52,6 @@ ERROR_CODES: dict[int, str] = {
     19024: "关键词校验失败：消息中不含机器人设置的关键词",
 }
 
-# Printable ASCII except "%": anything else in an idempotency key is percent-encoded (UTF-8).
-_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 def sign(secret: str, timestamp: str) -> str:
@@ -77,46 +68,8 @@ def meaning(code: Any) -> str:
         return f"未收录的错误码，见 {DOCS_URL}"
 
 
-def _redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "****")
-    return text
-
-
-def _common(meta: dict) -> tuple[float, str | None, dict[str, str]]:
-    """(timeout, endpoint override, extra headers) from the URL query; ValueError if invalid."""
-    qsd = meta.get("qsd") or {}
-    try:
-        timeout = float(qsd.get("timeout") or DEFAULT_TIMEOUT)
-    except ValueError:
-        raise ValueError("timeout 必须是秒数，例如 timeout=10") from None
-    if not timeout > 0:
-        raise ValueError("timeout 必须大于 0")
-    endpoint = qsd.get("endpoint") or None
-    if endpoint and not re.match(r"^https?://[^/?#]+", endpoint):
-        raise ValueError("endpoint 必须以 http:// 或 https:// 开头，例如 endpoint=http://10.0.0.8:8080")
-    headers = {}
-    idem = (qsd.get("idem") or "").strip()
-    if idem:
-        headers[IDEM_HEADER] = quote(idem, safe=_HEADER_SAFE)
-    return timeout, endpoint.rstrip("/") if endpoint else None, headers
-
-
-def _post(url: str, *, timeout: float, secrets: list[str], **kwargs) -> requests.Response | None:
-    """POST once and log the answer; None after a network error (logged, never raised)."""
-    try:
-        answer = requests.post(url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        log.warning("%s failed: %s %s", SERVICE, type(exc).__name__, _redact(str(exc), secrets)[:500])
-        return None
-    log.info("%s answer: HTTP %s %s", SERVICE, answer.status_code,
-             _redact(answer.text, secrets)[:LOG_BODY_CHARS])
-    return answer
-
-
 def _send(body: str, meta: dict, secrets: list[str]) -> bool:
-    timeout, endpoint, headers = _common(meta)
+    timeout, endpoint, headers = options(meta)
     token, secret = secrets
     if not token:
         raise ValueError("缺少机器人 token：qxfeishu://TOKEN[?secret=SECRET]")
@@ -125,7 +78,7 @@ def _send(body: str, meta: dict, secrets: list[str]) -> bool:
         timestamp = str(int(time.time()))
         message = {"timestamp": timestamp, "sign": sign(secret, timestamp), **message}
     headers["Content-Type"] = "application/json; charset=utf-8"
-    answer = _post(f"{endpoint or DEFAULT_ENDPOINT}/open-apis/bot/v2/hook/{token}", timeout=timeout,
+    answer = post(SERVICE, f"{endpoint or DEFAULT_ENDPOINT}/open-apis/bot/v2/hook/{token}", timeout=timeout,
                    secrets=secrets, headers=headers,
                    data=json.dumps(message, ensure_ascii=False).encode("utf-8"))
     if answer is None:
@@ -141,7 +94,7 @@ def _send(body: str, meta: dict, secrets: list[str]) -> bool:
         return True
     msg = ""
     if isinstance(data, dict):
-        msg = _redact(str(data.get("msg") or data.get("StatusMessage") or ""), secrets)
+        msg = redact(str(data.get("msg") or data.get("StatusMessage") or ""), secrets)
     if code is None:
         log.warning("%s failed: HTTP %s, no code in the answer", SERVICE, answer.status_code)
     else:
@@ -157,8 +110,8 @@ def send(body, title, notify_type, meta, *args, **kwargs):
     try:
         return _send(body, meta, secrets)
     except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, _redact(str(exc), secrets))
+        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), secrets))
     except Exception as exc:  # never raise into apprise
         log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    _redact(str(exc), secrets)[:500])
+                    redact(str(exc), secrets)[:500])
     return False

@@ -21,20 +21,15 @@ The token is never logged.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from typing import Any
-from urllib.parse import quote
 
 import requests
 from apprise.decorators import notify
 
-log = logging.getLogger("qixian.notify")
+from ._http import LOG_BODY_CHARS, log, options, post, redact
 
 SERVICE = "qxsms"
-DEFAULT_TIMEOUT = 10.0
-LOG_BODY_CHARS = 2000
-IDEM_HEADER = "X-Qixian-Idempotency-Key"
 OK_CODES = (0, "0", 200, "OK")
 
 # There is no public documentation: every bureau's platform has its own interface
@@ -55,8 +50,6 @@ ERROR_CODES: dict[int, str] = {
 }
 
 _PHONE = re.compile(r"^\+?\d{5,20}$")
-# Printable ASCII except "%": anything else in an idempotency key is percent-encoded (UTF-8).
-_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 def meaning(code: Any) -> str:
@@ -67,44 +60,6 @@ def meaning(code: Any) -> str:
         return f"未收录的错误码，见 {DOCS_URL}"
 
 
-def _redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "****")
-    return text
-
-
-def _common(meta: dict) -> tuple[float, str | None, dict[str, str]]:
-    """(timeout, endpoint override, extra headers) from the URL query; ValueError if invalid."""
-    qsd = meta.get("qsd") or {}
-    try:
-        timeout = float(qsd.get("timeout") or DEFAULT_TIMEOUT)
-    except ValueError:
-        raise ValueError("timeout 必须是秒数，例如 timeout=10") from None
-    if not timeout > 0:
-        raise ValueError("timeout 必须大于 0")
-    endpoint = qsd.get("endpoint") or None
-    if endpoint and not re.match(r"^https?://[^/?#]+", endpoint):
-        raise ValueError("endpoint 必须以 http:// 或 https:// 开头，例如 endpoint=http://10.0.0.8:8080")
-    headers = {}
-    idem = (qsd.get("idem") or "").strip()
-    if idem:
-        headers[IDEM_HEADER] = quote(idem, safe=_HEADER_SAFE)
-    return timeout, endpoint.rstrip("/") if endpoint else None, headers
-
-
-def _post(url: str, *, timeout: float, secrets: list[str], **kwargs) -> requests.Response | None:
-    """POST once and log the answer; None after a network error (logged, never raised)."""
-    try:
-        answer = requests.post(url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        log.warning("%s failed: %s %s", SERVICE, type(exc).__name__, _redact(str(exc), secrets)[:500])
-        return None
-    log.info("%s answer: HTTP %s %s", SERVICE, answer.status_code,
-             _redact(answer.text, secrets)[:LOG_BODY_CHARS])
-    return answer
-
-
 def _json(answer: requests.Response) -> Any:
     try:
         return answer.json()
@@ -113,7 +68,7 @@ def _json(answer: requests.Response) -> Any:
 
 
 def _send(body: str, meta: dict) -> bool:
-    timeout, endpoint, headers = _common(meta)
+    timeout, endpoint, headers = options(meta)
     qsd = meta.get("qsd") or {}
     token = qsd.get("token") or ""
     phones = [p for p in re.split(r"[\s,;]+", qsd.get("phones") or "") if p]
@@ -138,7 +93,7 @@ def _send(body: str, meta: dict) -> bool:
         headers["Authorization"] = f"Bearer {token}"
     payload = json.dumps({"phones": phones, "text": body}, ensure_ascii=False).encode("utf-8")
 
-    answer = _post(url, timeout=timeout, secrets=[token], data=payload, headers=headers)
+    answer = post(SERVICE, url, timeout=timeout, secrets=[token], data=payload, headers=headers)
     if answer is None:
         return False
     data = _json(answer)
@@ -151,11 +106,11 @@ def _send(body: str, meta: dict) -> bool:
         detail = f", code={code}" if code is not None else ""
         detail += f"（{meaning(shown)}）"
         log.warning("%s failed: HTTP %s%s %s", SERVICE, answer.status_code, detail,
-                    _redact(message, [token])[:LOG_BODY_CHARS])
+                    redact(message, [token])[:LOG_BODY_CHARS])
         return False
     if isinstance(data, dict) and "code" in data and code not in OK_CODES:
         log.warning("%s failed: HTTP %s, code=%s（%s）%s", SERVICE, answer.status_code, code,
-                    meaning(code), _redact(message, [token])[:LOG_BODY_CHARS])
+                    meaning(code), redact(message, [token])[:LOG_BODY_CHARS])
         return False
     return True
 
@@ -167,8 +122,8 @@ def send(body, title, notify_type, meta, *args, **kwargs):
     try:
         return _send(body, meta)
     except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, _redact(str(exc), [token]))
+        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), [token]))
     except Exception as exc:  # never raise into apprise
         log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    _redact(str(exc), [token])[:500])
+                    redact(str(exc), [token])[:500])
     return False

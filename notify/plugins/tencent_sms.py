@@ -28,16 +28,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import re
 import time
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 import requests
 from apprise.decorators import notify
 
-log = logging.getLogger("qixian.notify")
+from ._http import LOG_BODY_CHARS, log, options, post, redact
 
 SERVICE = "tencentsms"
 API_HOST = "sms.tencentcloudapi.com"
@@ -45,9 +44,6 @@ API_SERVICE = "sms"
 API_ACTION = "SendSms"
 API_VERSION = "2021-01-11"
 DEFAULT_ENDPOINT = f"https://{API_HOST}"
-DEFAULT_TIMEOUT = 10.0
-LOG_BODY_CHARS = 2000
-IDEM_HEADER = "X-Qixian-Idempotency-Key"
 
 # https://cloud.tencent.com/document/api/382/55981  (SendSms 发送短信，含错误码)
 # https://cloud.tencent.com/document/api/382/52075  (API 3.0 公共错误码)
@@ -84,8 +80,6 @@ ERROR_CODES: dict[str, str] = {
 }
 
 _PHONE = re.compile(r"^\+\d{6,20}$")
-# Printable ASCII except "%": anything else in an idempotency key is percent-encoded (UTF-8).
-_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 def tc3_authorization(secret_id: str, secret_key: str, *, service: str, timestamp: int,
@@ -129,44 +123,6 @@ def meaning(code: Any) -> str:
     return ERROR_CODES.get(str(code), f"未收录的错误码，见 {DOCS_URL}")
 
 
-def _redact(text: str, secrets: list[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "****")
-    return text
-
-
-def _common(meta: dict) -> tuple[float, str | None, dict[str, str]]:
-    """(timeout, endpoint override, extra headers) from the URL query; ValueError if invalid."""
-    qsd = meta.get("qsd") or {}
-    try:
-        timeout = float(qsd.get("timeout") or DEFAULT_TIMEOUT)
-    except ValueError:
-        raise ValueError("timeout 必须是秒数，例如 timeout=10") from None
-    if not timeout > 0:
-        raise ValueError("timeout 必须大于 0")
-    endpoint = qsd.get("endpoint") or None
-    if endpoint and not re.match(r"^https?://[^/?#]+", endpoint):
-        raise ValueError("endpoint 必须以 http:// 或 https:// 开头，例如 endpoint=http://10.0.0.8:8080")
-    headers = {}
-    idem = (qsd.get("idem") or "").strip()
-    if idem:
-        headers[IDEM_HEADER] = quote(idem, safe=_HEADER_SAFE)
-    return timeout, endpoint.rstrip("/") if endpoint else None, headers
-
-
-def _post(url: str, *, timeout: float, secrets: list[str], **kwargs) -> requests.Response | None:
-    """POST once and log the answer; None after a network error (logged, never raised)."""
-    try:
-        answer = requests.post(url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        log.warning("%s failed: %s %s", SERVICE, type(exc).__name__, _redact(str(exc), secrets)[:500])
-        return None
-    log.info("%s answer: HTTP %s %s", SERVICE, answer.status_code,
-             _redact(answer.text, secrets)[:LOG_BODY_CHARS])
-    return answer
-
-
 def _check(answer: requests.Response, phones: list[str], secret: str) -> bool:
     """True only if the answer confirms every number; logs each refusal with its meaning."""
     try:
@@ -183,7 +139,7 @@ def _check(answer: requests.Response, phones: list[str], secret: str) -> bool:
         code = error.get("Code")
         log.warning("%s failed: HTTP %s, Error.Code=%s（%s）%s RequestId=%s", SERVICE,
                     answer.status_code, code, meaning(code),
-                    _redact(str(error.get("Message") or ""), [secret])[:LOG_BODY_CHARS], request_id)
+                    redact(str(error.get("Message") or ""), [secret])[:LOG_BODY_CHARS], request_id)
         return False
     if answer.status_code != 200:
         log.warning("%s failed: HTTP %s RequestId=%s", SERVICE, answer.status_code, request_id)
@@ -206,7 +162,7 @@ def _check(answer: requests.Response, phones: list[str], secret: str) -> bool:
 
 
 def _send(body: str, meta: dict, secret_key: str) -> bool:
-    timeout, endpoint, headers = _common(meta)
+    timeout, endpoint, headers = options(meta)
     qsd = meta.get("qsd") or {}
     secret_id = unquote(meta.get("user") or "")
     region = meta.get("host") or ""
@@ -244,7 +200,7 @@ def _send(body: str, meta: dict, secret_key: str) -> bool:
     })
 
     url = (endpoint or DEFAULT_ENDPOINT) + "/"
-    answer = _post(url, timeout=timeout, secrets=[secret_key], data=payload, headers=headers)
+    answer = post(SERVICE, url, timeout=timeout, secrets=[secret_key], data=payload, headers=headers)
     if answer is None:
         return False
     return _check(answer, phones, secret_key)
@@ -257,8 +213,8 @@ def send(body, title, notify_type, meta, *args, **kwargs):
     try:
         return _send(body, meta, secret_key)
     except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, _redact(str(exc), [secret_key]))
+        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), [secret_key]))
     except Exception as exc:  # never raise into apprise
         log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    _redact(str(exc), [secret_key])[:500])
+                    redact(str(exc), [secret_key])[:500])
     return False

@@ -1,0 +1,56 @@
+"""What every Qixian channel plugin does the same way: read the common URL options (timeout, endpoint, idem),
+POST once and log the provider's answer with secrets hidden, never raise on a network error."""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import quote
+
+import requests
+
+log = logging.getLogger("qixian.notify")
+
+DEFAULT_TIMEOUT = 10.0
+LOG_BODY_CHARS = 2000
+IDEM_HEADER = "X-Qixian-Idempotency-Key"
+# Printable ASCII except "%": anything else in an idempotency key is percent-encoded (UTF-8).
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "****")
+    return text
+
+
+def options(meta: dict) -> tuple[float, str | None, dict[str, str]]:
+    """(timeout, endpoint override, extra headers) from the URL query; ValueError if invalid."""
+    qsd = meta.get("qsd") or {}
+    try:
+        timeout = float(qsd.get("timeout") or DEFAULT_TIMEOUT)
+    except ValueError:
+        raise ValueError("timeout 必须是秒数，例如 timeout=10") from None
+    if not timeout > 0:
+        raise ValueError("timeout 必须大于 0")
+    endpoint = qsd.get("endpoint") or None
+    if endpoint and not re.match(r"^https?://[^/?#]+", endpoint):
+        raise ValueError("endpoint 必须以 http:// 或 https:// 开头，例如 endpoint=http://10.0.0.8:8080")
+    headers = {}
+    idem = (qsd.get("idem") or "").strip()
+    if idem:
+        headers[IDEM_HEADER] = quote(idem, safe=_HEADER_SAFE)
+    return timeout, endpoint.rstrip("/") if endpoint else None, headers
+
+
+def post(service: str, url: str, *, timeout: float, secrets: list[str], **kwargs) -> requests.Response | None:
+    """POST once and log the answer; None after a network error (logged, never raised)."""
+    try:
+        answer = requests.post(url, timeout=timeout, allow_redirects=False, **kwargs)
+    except requests.RequestException as exc:
+        log.warning("%s failed: %s %s", service, type(exc).__name__, redact(str(exc), secrets)[:500])
+        return None
+    log.info("%s answer: HTTP %s %s", service, answer.status_code,
+             redact(answer.text, secrets)[:LOG_BODY_CHARS])
+    return answer
