@@ -43,8 +43,9 @@ def steps(rule: Rule, unit: Unit, started: datetime, due: datetime, settings: Se
     times = []
     for reminder in rule.remind:
         at = _when(reminder, start, due, by_hour, morning)
-        if at is not None and start < at < due:
-            times.append((held(at) if held else at, str(reminder)))
+        at = held(at) if held and at is not None else at
+        if at is not None and start < at < due:  # a reminder held past the due is covered by the due step
+            times.append((at, str(reminder)))
     times.sort()
     result = [Step(at, "warning" if i == len(times) - 1 else "notice", label, (), i)
               for i, (at, label) in enumerate(times)]
