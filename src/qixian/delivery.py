@@ -35,6 +35,7 @@ class Message:
     text: str  # the SMS text (what --dry-run and --json show)
     chat: str
     items: list[Item] = field(default_factory=list)
+    channel: str | None = None  # the kind of channel that accepted it (chat / sms / duty); None if none did or not sent
 
 
 @dataclass
@@ -100,6 +101,7 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
     for rows, message in compose(store, pack, config, directory, pending, now):
         result.messages.append(message)
         channel, log = _send(send, config, directory, message.recipient, message.level, rows, message)
+        message.channel = channel
         result.attempts += len(log)
         _record(store, rows, log, channel, config, utc_now, result)
     return result
@@ -133,7 +135,7 @@ def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow 
     left = f"{days}天{hours}小时" if days else f"{hours}小时{rest // 60}分" if hours else f"{rest // 60}分钟"
     return Item(row.key, row.level, row.case_id, case.title if case and case.title else "",
                 versions[0].name if versions else row.rule_id, row.person, due, left,
-                "overdue" if seconds <= 0 else "running", row.late)
+                "overdue" if seconds <= 0 else "running", row.late, row.label)
 
 
 def _channels(config: NotifyConfig, directory: Directory, recipient: str, level: str) -> list[tuple[str, str]]:

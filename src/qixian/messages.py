@@ -36,6 +36,7 @@ class Item:
     left: str
     state: str  # running | overdue
     late: bool
+    step: str = ""  # the reminder step: 期满前1日 / 期满 / 超期第2次提醒
 
     @property
     def level_label(self) -> str:

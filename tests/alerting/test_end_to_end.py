@@ -100,3 +100,33 @@ def test_a_dingtalk_refusal_inside_http_200_is_retried_falls_back_and_is_logged(
     assert "310000" in log[0].answer
     stored = " ".join(d.url + d.answer for d in log)
     assert "very-secret" not in stored
+
+
+def test_after_downtime_each_clock_owes_one_late_message_at_its_most_severe_step(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    report = scan(store, pack, config, parse_local("2025-10-08 09:00"))      # nothing scanned since the events
+    by_clock = {}
+    for owed in report.scanned.owed:
+        by_clock.setdefault((owed.clock_id, owed.recipient), []).append(owed)
+    assert by_clock and all(len(v) == 1 for v in by_clock.values())         # one step per clock and recipient
+    assert all(o.late and o.level == "overdue" for v in by_clock.values() for o in v)
+    assert report.scanned.caught_up >= 1
+
+
+def test_a_refused_connection_falls_back_to_the_duty_phone(store, pack, notify_folder, sink):
+    import socket
+
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()                                                            # nothing listens there now
+    channels = (notify_folder / "channels.yaml").read_text(encoding="utf-8")
+    (notify_folder / "channels.yaml").write_text(channels.replace(f'json://127.0.0.1:{sink.port}/sms/{{phone}}',
+                                                                  f'json://127.0.0.1:{port}/sms/{{phone}}'), encoding="utf-8")
+    config = setup(store, pack, notify_folder)
+    sink.failing["/chat/"] = (500, {})
+    report = scan(store, pack, config, parse_local("2025-10-05 09:00"))
+    assert report.delivered.sent == 0 and report.delivered.failed >= 1      # SMS and duty phone both unreachable
+    with store.session() as session:
+        log = list(session.execute(select(DeliveryRow)).scalars())
+    assert {d.channel for d in log} >= {"chat", "sms", "duty"} and not any(d.ok for d in log)
