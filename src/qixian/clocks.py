@@ -247,9 +247,9 @@ def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event
         {p.until for p in target.rule.pause} | set(target.rule.restart)
     breaks = [round_start] + sorted(e.at for e in events if e.type in moving and e.at > round_start)
     ending = next((e for e in events if e.at >= round_start and (e.type in rule.stop or e.type in rule.cancel)), None)
-    for index, moment in enumerate(breaks):
+    for index, instant in enumerate(breaks):
         until = breaks[index + 1] if index + 1 < len(breaks) else None
-        deadline = count_back(_target_as_of(context, target, events, moment), rule.lead.before)
+        deadline = count_back(_target_as_of(context, target, events, instant), rule.lead.before)
         ends_here = ending is not None and (until is None or ending.at < until)
         passes_here = deadline.due is not None and (until is None or deadline.due < until)
         if ends_here or passes_here:

@@ -16,7 +16,7 @@ import apprise
 from sqlalchemy import select
 
 from qixian.directory import DUTY, Directory
-from qixian.localtime import SHANGHAI, display
+from qixian.localtime import display
 from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, expand
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store

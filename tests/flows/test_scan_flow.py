@@ -10,7 +10,7 @@ from tests.alerting.conftest import notify_folder, sink  # noqa: F401 - the loca
 from tests.conftest import ROOT
 
 
-def test_scan_flow_delivers_once(prefect_server, tmp_path, sink, notify_folder):
+def test_scan_flow_delivers_once(prefect_server, tmp_path, sink, notify_folder):  # noqa: F811 - fixtures
     from flows.scan import scan
 
     db = f"sqlite:///{tmp_path}/q.db"
