@@ -73,21 +73,17 @@ def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Ma
     clocks: list[Clock] = []
     replayed: dict[str, list[Clock]] = {}
     for rule_id in wanted:
-        if _is_lead(pack, rule_id):
+        if pack.is_lead(rule_id):
             continue
         replayed[rule_id] = _replay_rule(context, rule_id, ordered)
         clocks += replayed[rule_id]
     for rule_id in wanted:
-        if _is_lead(pack, rule_id):
+        if pack.is_lead(rule_id):
             target = next(r.lead.of for r in pack.versions(rule_id))
             if target not in replayed:
                 replayed[target] = _replay_rule(context, target, ordered)
             clocks += _lead_clocks(context, rule_id, replayed[target], ordered)
     return clocks
-
-
-def _is_lead(pack: RulePack, rule_id: str) -> bool:
-    return any(r.lead is not None for r in pack.versions(rule_id))
 
 
 @dataclass
@@ -190,10 +186,7 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
     running: dict[str | None, _Open] = {}
     finished: list[_Open] = []
     started: Counter = Counter()
-    versions = context.pack.versions(rule_id)
-    starters = {t for r in versions for t in r.start}
-    used = starters | {t for r in versions for t in (*r.stop, *r.cancel, *r.restart, *(s.on for s in r.extend),
-                                                      *(p.start for p in r.pause), *(p.until for p in r.pause))}
+    starters, used = context.pack.events_of(rule_id)
     # The same minute: this rule's start events first, then the others by id, so arrival order never matters.
     for event in sorted((e for e in events if e.type in used), key=lambda e: (e.at, e.type not in starters, e.id or "", e.type)):
         for key, clock in list(running.items()):

@@ -257,9 +257,24 @@ class RulePack:
             for event_type in rule.start:
                 starters.setdefault(event_type, set()).add(rule.id)
         leads = {r.id: r.lead.of for r in self.rules if r.lead is not None}
+        uses = {}
+        for rule_id, rules in versions.items():
+            starts = frozenset(t for r in rules for t in r.start)
+            uses[rule_id] = (starts, starts | {t for r in rules for t in (*r.stop, *r.cancel, *r.restart,
+                                                                         *(s.on for s in r.extend),
+                                                                         *(p.start for p in r.pause),
+                                                                         *(p.until for p in r.pause))})
+        object.__setattr__(self, "_uses", MappingProxyType(uses))
         object.__setattr__(self, "_versions", MappingProxyType({k: tuple(v) for k, v in versions.items()}))
         object.__setattr__(self, "_starters", MappingProxyType({k: frozenset(v) for k, v in starters.items()}))
         object.__setattr__(self, "_leads", MappingProxyType(leads))
+
+    def events_of(self, rule_id: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(the event types that start `rule_id`, every event type any of its versions reacts to)."""
+        return self._uses.get(rule_id, (frozenset(), frozenset()))
+
+    def is_lead(self, rule_id: str) -> bool:
+        return rule_id in self._leads
 
     def rules_started_by(self, event_types) -> list[str]:
         """The ids of the rules a case with these event types can have clocks for (lead rules included), in
