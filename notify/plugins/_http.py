@@ -54,3 +54,25 @@ def post(service: str, url: str, *, timeout: float, secrets: list[str], **kwargs
     log.info("%s answer: HTTP %s %s", service, answer.status_code,
              redact(answer.text, secrets)[:LOG_BODY_CHARS])
     return answer
+
+
+def json_of(answer: requests.Response) -> dict | None:
+    """The provider's JSON answer as a dict, or None when it is not one."""
+    try:
+        data = answer.json()
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def checked(service: str, answer: requests.Response, field: str, code, meaning: str, detail: str = "") -> bool:
+    """True when the provider accepted (HTTP 200 and code 0); otherwise log its refusal — the code under its own
+    field name and the code's Chinese meaning — and return False."""
+    if answer.status_code == 200 and code == 0:
+        return True
+    if code is None:
+        log.warning("%s failed: HTTP %s, no %s in the answer", service, answer.status_code, field)
+    else:
+        log.warning("%s failed: HTTP %s, %s=%s（%s）%s", service, answer.status_code, field, code, meaning,
+                    detail[:LOG_BODY_CHARS])
+    return False

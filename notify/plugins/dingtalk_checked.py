@@ -37,7 +37,7 @@ from urllib.parse import unquote
 
 from apprise.decorators import notify
 
-from ._http import LOG_BODY_CHARS, log, options, post, redact
+from ._http import checked, json_of, log, options, post, redact
 
 SERVICE = "qxdingtalk"
 DEFAULT_ENDPOINT = "https://oapi.dingtalk.com"
@@ -108,20 +108,9 @@ def _send(body: str, title: str, meta: dict, secrets: list[str]) -> bool:
                    data=json.dumps(message, ensure_ascii=False).encode("utf-8"))
     if answer is None:
         return False
-    try:
-        data = answer.json()
-    except ValueError:
-        data = None
-    code = data.get("errcode") if isinstance(data, dict) else None
-    if answer.status_code == 200 and code == 0:
-        return True
-    errmsg = redact(str(data.get("errmsg") or ""), secrets) if isinstance(data, dict) else ""
-    if code is None:
-        log.warning("%s failed: HTTP %s, no errcode in the answer", SERVICE, answer.status_code)
-    else:
-        log.warning("%s failed: HTTP %s, errcode=%s（%s）%s", SERVICE, answer.status_code, code,
-                    meaning(code), errmsg[:LOG_BODY_CHARS])
-    return False
+    data = json_of(answer) or {}
+    code = data.get("errcode")
+    return checked(SERVICE, answer, "errcode", code, meaning(code), redact(str(data.get("errmsg") or ""), secrets))
 
 
 @notify(on=SERVICE, name="DingTalk robot (Qixian, checked)")

@@ -36,7 +36,7 @@ from typing import Any
 
 from apprise.decorators import notify
 
-from ._http import LOG_BODY_CHARS, log, options, post, redact
+from ._http import checked, json_of, log, options, post, redact
 
 SERVICE = "qxfeishu"
 DEFAULT_ENDPOINT = "https://open.feishu.cn"
@@ -83,24 +83,10 @@ def _send(body: str, meta: dict, secrets: list[str]) -> bool:
                    data=json.dumps(message, ensure_ascii=False).encode("utf-8"))
     if answer is None:
         return False
-    try:
-        data = answer.json()
-    except ValueError:
-        data = None
-    code = None
-    if isinstance(data, dict):
-        code = data["code"] if "code" in data else data.get("StatusCode")
-    if answer.status_code == 200 and code == 0:
-        return True
-    msg = ""
-    if isinstance(data, dict):
-        msg = redact(str(data.get("msg") or data.get("StatusMessage") or ""), secrets)
-    if code is None:
-        log.warning("%s failed: HTTP %s, no code in the answer", SERVICE, answer.status_code)
-    else:
-        log.warning("%s failed: HTTP %s, code=%s（%s）%s", SERVICE, answer.status_code, code,
-                    meaning(code), msg[:LOG_BODY_CHARS])
-    return False
+    data = json_of(answer) or {}
+    code = data["code"] if "code" in data else data.get("StatusCode")  # both present: code decides
+    detail = redact(str(data.get("msg") or data.get("StatusMessage") or ""), secrets)
+    return checked(SERVICE, answer, "code", code, meaning(code), detail)
 
 
 @notify(on=SERVICE, name="Feishu robot (Qixian, checked)")

@@ -28,7 +28,7 @@ from typing import Any
 
 from apprise.decorators import notify
 
-from ._http import LOG_BODY_CHARS, log, options, post, redact
+from ._http import checked, json_of, log, options, post, redact
 
 SERVICE = "qxwecom"
 DEFAULT_ENDPOINT = "https://qyapi.weixin.qq.com"
@@ -67,20 +67,9 @@ def _send(body: str, meta: dict, key: str) -> bool:
                    data=json.dumps(message, ensure_ascii=False).encode("utf-8"))
     if answer is None:
         return False
-    try:
-        data = answer.json()
-    except ValueError:
-        data = None
-    code = data.get("errcode") if isinstance(data, dict) else None
-    if answer.status_code == 200 and code == 0:
-        return True
-    errmsg = redact(str(data.get("errmsg") or ""), [key]) if isinstance(data, dict) else ""
-    if code is None:
-        log.warning("%s failed: HTTP %s, no errcode in the answer", SERVICE, answer.status_code)
-    else:
-        log.warning("%s failed: HTTP %s, errcode=%s（%s）%s", SERVICE, answer.status_code, code,
-                    meaning(code), errmsg[:LOG_BODY_CHARS])
-    return False
+    data = json_of(answer) or {}
+    code = data.get("errcode")
+    return checked(SERVICE, answer, "errcode", code, meaning(code), redact(str(data.get("errmsg") or ""), [key]))
 
 
 @notify(on=SERVICE, name="WeCom robot (Qixian, checked)")
