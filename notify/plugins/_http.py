@@ -76,3 +76,15 @@ def checked(service: str, answer: requests.Response, field: str, code, meaning: 
         log.warning("%s failed: HTTP %s, %s=%s（%s）%s", service, answer.status_code, field, code, meaning,
                     detail[:LOG_BODY_CHARS])
     return False
+
+
+def guarded(service: str, secrets: list[str], send) -> bool:
+    """Run a plugin's send(): a configuration mistake (ValueError) or anything unexpected is logged with the
+    secrets hidden and counts as not sent — a plugin never raises into apprise."""
+    try:
+        return bool(send())
+    except ValueError as exc:
+        log.warning("%s failed: 配置错误：%s", service, redact(str(exc), secrets))
+    except Exception as exc:  # noqa: BLE001 - never raise into apprise
+        log.warning("%s failed: unexpected %s %s", service, type(exc).__name__, redact(str(exc), secrets)[:500])
+    return False

@@ -35,7 +35,7 @@ from urllib.parse import quote, unquote
 
 from apprise.decorators import notify
 
-from ._http import LOG_BODY_CHARS, log, options, post, redact
+from ._http import LOG_BODY_CHARS, guarded, log, options, post, redact
 
 SERVICE = "aliyunsms"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
@@ -161,11 +161,4 @@ def _send(body: str, meta: dict, secret: str) -> bool:
 def send(body, title, notify_type, meta, *args, **kwargs):
     """Send the body through an approved SMS template; True only on Code == "OK"."""
     secret = unquote(meta.get("password") or "")
-    try:
-        return _send(body, meta, secret)
-    except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), [secret]))
-    except Exception as exc:  # never raise into apprise
-        log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    redact(str(exc), [secret])[:500])
-    return False
+    return guarded(SERVICE, [secret], lambda: _send(body, meta, secret))

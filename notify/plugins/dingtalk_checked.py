@@ -37,7 +37,7 @@ from urllib.parse import unquote
 
 from apprise.decorators import notify
 
-from ._http import checked, json_of, log, options, post, redact
+from ._http import checked, guarded, json_of, options, post, redact
 
 SERVICE = "qxdingtalk"
 DEFAULT_ENDPOINT = "https://oapi.dingtalk.com"
@@ -117,11 +117,4 @@ def _send(body: str, title: str, meta: dict, secrets: list[str]) -> bool:
 def send(body, title, notify_type, meta, *args, **kwargs):
     """Post a markdown message to the group; True only on errcode 0."""
     secrets = [unquote(meta.get("user") or ""), meta.get("host") or ""]
-    try:
-        return _send(body, title, meta, secrets)
-    except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), secrets))
-    except Exception as exc:  # never raise into apprise
-        log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    redact(str(exc), secrets)[:500])
-    return False
+    return guarded(SERVICE, secrets, lambda: _send(body, title, meta, secrets))

@@ -36,7 +36,7 @@ from typing import Any
 
 from apprise.decorators import notify
 
-from ._http import checked, json_of, log, options, post, redact
+from ._http import checked, guarded, json_of, options, post, redact
 
 SERVICE = "qxfeishu"
 DEFAULT_ENDPOINT = "https://open.feishu.cn"
@@ -93,11 +93,4 @@ def _send(body: str, meta: dict, secrets: list[str]) -> bool:
 def send(body, title, notify_type, meta, *args, **kwargs):
     """Post a text message to the group; True only on code 0."""
     secrets = [meta.get("host") or "", (meta.get("qsd") or {}).get("secret") or ""]
-    try:
-        return _send(body, meta, secrets)
-    except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), secrets))
-    except Exception as exc:  # never raise into apprise
-        log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    redact(str(exc), secrets)[:500])
-    return False
+    return guarded(SERVICE, secrets, lambda: _send(body, meta, secrets))

@@ -27,7 +27,7 @@ from typing import Any
 import requests
 from apprise.decorators import notify
 
-from ._http import LOG_BODY_CHARS, log, options, post, redact
+from ._http import LOG_BODY_CHARS, guarded, log, options, post, redact
 
 SERVICE = "qxsms"
 OK_CODES = (0, "0", 200, "OK")
@@ -119,11 +119,4 @@ def _send(body: str, meta: dict) -> bool:
 def send(body, title, notify_type, meta, *args, **kwargs):
     """Send one SMS through the bureau gateway; True only when the gateway confirms it."""
     token = (meta.get("qsd") or {}).get("token") or ""
-    try:
-        return _send(body, meta)
-    except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), [token]))
-    except Exception as exc:  # never raise into apprise
-        log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    redact(str(exc), [token])[:500])
-    return False
+    return guarded(SERVICE, [token], lambda: _send(body, meta))

@@ -36,7 +36,7 @@ from urllib.parse import unquote
 import requests
 from apprise.decorators import notify
 
-from ._http import LOG_BODY_CHARS, log, options, post, redact
+from ._http import LOG_BODY_CHARS, guarded, log, options, post, redact
 
 SERVICE = "tencentsms"
 API_HOST = "sms.tencentcloudapi.com"
@@ -210,11 +210,4 @@ def _send(body: str, meta: dict, secret_key: str) -> bool:
 def send(body, title, notify_type, meta, *args, **kwargs):
     """Send the body through an approved SMS template; True only if every number is "Ok"."""
     secret_key = unquote(meta.get("password") or "")
-    try:
-        return _send(body, meta, secret_key)
-    except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), [secret_key]))
-    except Exception as exc:  # never raise into apprise
-        log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    redact(str(exc), [secret_key])[:500])
-    return False
+    return guarded(SERVICE, [secret_key], lambda: _send(body, meta, secret_key))

@@ -28,7 +28,7 @@ from typing import Any
 
 from apprise.decorators import notify
 
-from ._http import checked, json_of, log, options, post, redact
+from ._http import checked, guarded, json_of, options, post, redact
 
 SERVICE = "qxwecom"
 DEFAULT_ENDPOINT = "https://qyapi.weixin.qq.com"
@@ -76,11 +76,4 @@ def _send(body: str, meta: dict, key: str) -> bool:
 def send(body, title, notify_type, meta, *args, **kwargs):
     """Post a markdown message to the group; True only on errcode 0."""
     key = meta.get("host") or ""
-    try:
-        return _send(body, meta, key)
-    except ValueError as exc:
-        log.warning("%s failed: 配置错误：%s", SERVICE, redact(str(exc), [key]))
-    except Exception as exc:  # never raise into apprise
-        log.warning("%s failed: unexpected %s %s", SERVICE, type(exc).__name__,
-                    redact(str(exc), [key])[:500])
-    return False
+    return guarded(SERVICE, [key], lambda: _send(body, meta, key))
