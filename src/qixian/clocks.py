@@ -53,13 +53,18 @@ class Clock:
 
     def state(self, now: datetime) -> str:
         """running / paused / met / met_late / overdue / cancelled / restarted / provisional, as of `now`."""
-        if self.outcome:
-            return self.outcome
-        if self.deadline.paused:
-            return "paused"
-        if now >= self.deadline.due:
-            return "overdue"
-        return "provisional" if self.deadline.provisional else "running"
+        return state_at(self.outcome, self.deadline.paused, self.deadline.due, self.deadline.provisional, now)
+
+
+def state_at(outcome: str | None, paused: bool, due: datetime | None, provisional: bool, now: datetime) -> str:
+    """A clock's state as of `now`, from what is stored of it (so replayed clocks and stored rows agree)."""
+    if outcome:
+        return outcome
+    if paused or due is None:
+        return "paused"
+    if now >= due:
+        return "overdue"
+    return "provisional" if provisional else "running"
 
 
 def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Mapping[str, Any] | None = None,

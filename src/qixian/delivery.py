@@ -16,7 +16,7 @@ import apprise
 from sqlalchemy import select
 
 from qixian.directory import DUTY, Directory
-from qixian.localtime import display
+from qixian.localtime import display, span
 from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, expand
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
@@ -129,13 +129,9 @@ def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Direc
 def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow | None, now: datetime) -> Item:
     versions = pack.versions(row.rule_id)
     due = clock.due_display if clock and clock.due_display else display(row.due_at)
-    seconds = int((row.due_at - now).total_seconds())
-    hours, rest = divmod(abs(seconds), 3600)
-    days, hours = divmod(hours, 24)
-    left = f"{days}天{hours}小时" if days else f"{hours}小时{rest // 60}分" if hours else f"{rest // 60}分钟"
     return Item(row.key, row.level, row.case_id, case.title if case and case.title else "",
-                versions[0].name if versions else row.rule_id, row.person, due, left,
-                "overdue" if seconds <= 0 else "running", row.late, row.label)
+                versions[0].name if versions else row.rule_id, row.person, due, span(row.due_at - now),
+                "overdue" if int((row.due_at - now).total_seconds()) <= 0 else "running", row.late, row.label)
 
 
 def _channels(config: NotifyConfig, directory: Directory, recipient: str, level: str) -> list[tuple[str, str]]:
@@ -180,6 +176,7 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, recipient: s
 def _record(store: Store, rows: list[OutboxRow], log, channel: str | None, config: NotifyConfig, now: datetime,
             result: Delivered) -> None:
     """Write the attempts and the rows' new status in one transaction, after the sending is over."""
+    status = "sent" if channel is not None else "pending"
     with store.session() as session:
         for number, (kind, url, ok, answer) in enumerate(log, start=1):
             session.add(DeliveryRow(at=now, recipient=rows[0].recipient, keys=[r.key for r in rows], attempt=number,
@@ -191,14 +188,14 @@ def _record(store: Store, rows: list[OutboxRow], log, channel: str | None, confi
             else:
                 row.attempts += 1
                 if row.attempts > len(config.backoff_minutes):
-                    row.status = "undeliverable"
+                    row.status = status = "undeliverable"
                 else:
                     row.next_attempt_at = now + timedelta(minutes=config.backoff_minutes[row.attempts - 1])
             session.add(row)
         session.commit()
-    if channel is not None:
+    if status == "sent":
         result.sent += 1
-    elif rows and rows[0].attempts + 1 > len(config.backoff_minutes):
+    elif status == "undeliverable":
         result.undeliverable += 1
     else:
         result.failed += 1

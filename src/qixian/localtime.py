@@ -68,6 +68,14 @@ def moment(instant: datetime) -> str:
     return instant.isoformat(" ", "minutes")[:16]
 
 
+def span(delta: timedelta) -> str:
+    """A length of time as officers read it on a reminder: 2天3小时 / 5小时12分 / 40分钟 (sign ignored)."""
+    seconds = abs(int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    return f"{days}天{hours}小时" if days else f"{hours}小时{rest // 60}分" if hours else f"{rest // 60}分钟"
+
+
 def describe_day(day: date) -> str:
     """`2025-10-02（星期四）`."""
     return f"{day.isoformat()}（{WEEKDAYS[day.weekday()]}）"

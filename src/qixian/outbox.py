@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qixian.directory import Directory
@@ -85,8 +85,6 @@ def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = Fals
                 statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["key"])
                 connection.execute(statement, [_outbox_values(o, utc_now) for o in result.owed])
             if advances:
-                from sqlalchemy import bindparam
-
                 connection.execute(clocks.update().where(clocks.c.id == bindparam("row_id"))
                                    .values(next_reminder_at=bindparam("next_reminder_at")), advances)
             session.commit()

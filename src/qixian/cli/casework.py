@@ -12,9 +12,10 @@ from rich.table import Table
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.rules import STATES, load
+from qixian.clocks import state_at
 from qixian.feeds import BATCH, FeedReport, files_in, ingest_items, ingest_path, ingest_sql
 from qixian.ingest import check, read_lines
-from qixian.localtime import SHANGHAI, display
+from qixian.localtime import SHANGHAI, display, span
 from qixian.recompute import recompute as run_recompute
 from qixian.store.tables import ClockRow
 
@@ -26,25 +27,15 @@ case_app = typer.Typer(help="案件：时间线与计时。", no_args_is_help=Tr
 
 
 def state_of(row: ClockRow, now) -> str:
-    if not row.open:
-        return row.outcome
-    if row.paused:
-        return "paused"
-    if row.due_at is not None and now >= row.due_at:
-        return "overdue"
-    return "provisional" if row.provisional else "running"
+    return state_at(None if row.open else row.outcome, row.paused, row.due_at, row.provisional, now)
 
 
 def left(row: ClockRow, now) -> str:
     """Time left (or overdue by) in words: 2天3小时 / 已超期5小时."""
     if not row.open or row.due_at is None:
         return ""
-    seconds = int((row.due_at - now).total_seconds())
-    late, seconds = seconds < 0, abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    words = f"{days}天{hours}小时" if days else f"{hours}小时{rest // 60}分" if hours else f"{rest // 60}分钟"
-    return f"已超期{words}" if late else words
+    words = span(row.due_at - now)
+    return f"已超期{words}" if now > row.due_at else words
 
 
 def ingest(
