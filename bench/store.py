@@ -45,7 +45,7 @@ def ingest_figure(pack, cases: int) -> None:
     elapsed = time.perf_counter() - begin
     rate = len(lines) / elapsed
     print(f"ingest: {len(lines):,} events of {cases:,} cases into SQLite (WAL) with clock recompute "
-          f"(replay on the second core): {elapsed:.1f} s, "
+          f"(replay in worker processes): {elapsed:.1f} s, "
           f"{rate:,.0f} events/s ({report.clocks_changed:,} clocks written) — goal 20,000/s: {'met' if rate >= 20000 else 'NOT met'}")
 
 

@@ -41,19 +41,20 @@ Progress = Callable[[int], None]
 
 def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Rejected], *, source: str, now: datetime,
                  progress: Progress | None = None, parallel: bool = False) -> FeedReport:
-    """Record checked lines batch by batch and replay the cases with new events. With `parallel`, replay runs on
-    the second core while the next batch is recorded; the clocks written are the same either way."""
+    """Record checked lines batch by batch and replay the cases with new events. With `parallel`, replay runs in
+    worker processes while the next batches are recorded; the clocks written are the same either way (batches are
+    written in the order they were recorded, and a case's later batch replays its whole history)."""
     report = FeedReport()
     accepted: list[Incoming] = []
     rejected: list[Rejected] = []
-    pending: list = []  # (future rows, number of lines) of the batch being replayed
+    pending: list = []  # (future rows, new cases, number of lines) of the batch being replayed
 
-    def write_pending() -> None:
-        while pending:
-            future, lines = pending.pop(0)
+    def write_pending(keep: int = 0) -> None:
+        while len(pending) > keep:
+            future, new_cases, lines = pending.pop(0)
             rows = future.result()
             report.cases += len(rows)
-            report.clocks_changed += store.write_clocks(rows, now)
+            report.clocks_changed += store.write_clocks(rows, now, new_cases=new_cases)
             if progress:
                 progress(lines)
 
@@ -65,9 +66,8 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
         report.quarantined += recorded.quarantined
         known = _new_case_histories(accepted, recorded.new_cases)
         batch = histories(store, sorted(recorded.cases), known) if recorded.cases else []
-        future = replayer.submit(batch)
-        write_pending()  # the previous batch, replayed meanwhile
-        pending.append((future, len(accepted) + len(rejected)))
+        pending.append((replayer.submit(batch), recorded.new_cases, len(accepted) + len(rejected)))
+        write_pending(keep=replayer.workers)  # earlier batches, replayed meanwhile, in the order they were recorded
         accepted.clear()
         rejected.clear()
 
@@ -114,7 +114,7 @@ def files_in(path: Path) -> list[Path]:
 
 def ingest_path(store: Store, pack: RulePack, path: Path, *, source: str, now: datetime, fmt: str | None = None,
                 progress: Progress | None = None, parallel: bool = False) -> FeedReport:
-    """Ingest a file, or every event file in a folder (replaying on the second core when `parallel`)."""
+    """Ingest a file, or every event file in a folder (replaying in worker processes when `parallel`)."""
     report = FeedReport()
     for file in files_in(path):
         data = file.read_bytes()

@@ -65,7 +65,7 @@ def display(instant: datetime, zone: ZoneInfo = SHANGHAI) -> str:
 
 def moment(instant: datetime) -> str:
     """`YYYY-MM-DD HH:MM` of the instant as it is (a start or an act; no 24:00 form)."""
-    return instant.isoformat(" ", "minutes")[:16]
+    return "%04d-%02d-%02d %02d:%02d" % (instant.year, instant.month, instant.day, instant.hour, instant.minute)
 
 
 def span(delta: timedelta) -> str:

@@ -1,12 +1,13 @@
 """Replaying cases into clock rows: after ingest, and when the rule pack or calendar changes.
 
-`derive` is the pure step (case histories in, clock rows out). It runs in this process, or, for large ingests,
-in a second process on the other core while this one reads and writes the database (`Replayer`).
+`derive` is the pure step (case histories in, clock rows encoded for the store). It runs in this process, or, for
+large ingests, in worker processes on the other cores while this one reads and writes the database (`Replayer`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -15,7 +16,8 @@ from typing import Any, Iterable, Mapping
 from qixian.clocks import Clock, Event, replay
 from qixian.reminders import next_step
 from qixian.rulebook.model import RulePack
-from qixian.store.repository import Store
+from qixian.store.repository import CLOCK_VALUES, Store
+from qixian.store.rows import decode_time
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,9 @@ class History:
     persons: Mapping[str, Mapping[str, Any]]
 
 
-ClockRows = dict[str, list[tuple[str, str, int, dict]]]  # case -> [(rule, person, number, column values)]
+ClockRows = dict[str, list[tuple[str, str, int, tuple]]]  # case -> [(rule, person, number, CLOCK_VALUES-encoded)]
+_DUE = CLOCK_VALUES.columns.index("due_at")
+_DUE_DISPLAY = CLOCK_VALUES.columns.index("due_display")
 
 
 @dataclass
@@ -62,12 +66,12 @@ def derive(pack: RulePack, histories: Iterable[History]) -> ClockRows:
     return rows
 
 
-def clock_values(clock: Clock, pack: RulePack) -> dict:
-    """The stored columns of one clock (times in UTC), its next reminder included."""
+def clock_values(clock: Clock, pack: RulePack) -> tuple:
+    """The stored columns of one clock, its next reminder included, encoded as the store binds them."""
     deadline = clock.deadline
     step = next_step(clock, pack.settings)
     utc = timezone.utc
-    return {
+    return CLOCK_VALUES.encode({
         "rule_version": clock.rule.effective_from.isoformat() if clock.rule.effective_from else "",
         "lead_of": clock.lead_of, "open": clock.outcome is None, "outcome": clock.outcome,
         "paused": deadline.paused, "provisional": deadline.provisional, "started_at": clock.started.astimezone(utc),
@@ -76,7 +80,7 @@ def clock_values(clock: Clock, pack: RulePack) -> dict:
         "explanation": list(deadline.explanation),
         "anomalies": [{"kind": a.kind, "message": a.message} for a in clock.anomalies],
         "next_reminder_at": step.at.astimezone(utc) if step else None,
-    }
+    })
 
 
 def histories(store: Store, case_ids: list[str], known: Mapping[str, History] | None = None) -> list[History]:
@@ -96,15 +100,17 @@ def _derive_in_worker(batch: list[History]) -> ClockRows:
 
 
 class Replayer:
-    """Runs `derive` here, or in one forked worker process when `parallel` (the machine's second core)."""
+    """Runs `derive` here, or in forked worker processes, one per core, when `parallel`."""
 
     def __init__(self, pack: RulePack, parallel: bool = False):
         self.pack = pack
         self.pool = None
+        self.workers = 0  # batches replayed elsewhere while this process records the next one
         if parallel and "fork" in multiprocessing.get_all_start_methods():
             global _PACK
             _PACK = pack
-            self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+            self.workers = os.cpu_count() or 1
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
 
     def submit(self, batch: list[History]) -> Future:
         if self.pool is not None:
@@ -134,10 +140,10 @@ def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: dateti
             report.clocks += len(clocks)
             for rule_id, person, number, values in clocks:
                 old = before.get((case_id, rule_id, person, number))
-                if old is not None and old.due_at != values["due_at"]:  # aware datetimes compare as instants
-                    new_due = values["due_at"]
+                new_due = decode_time(values[_DUE])
+                if old is not None and old.due_at != new_due:
                     shift = new_due - old.due_at if new_due and old.due_at else None
-                    report.moved.append(Moved(case_id, rule_id, person, old.due_display, values["due_display"], shift))
+                    report.moved.append(Moved(case_id, rule_id, person, old.due_display, values[_DUE_DISPLAY], shift))
         if apply:
             report.changed += store.write_clocks(rows, now)
     return report

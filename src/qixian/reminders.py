@@ -9,6 +9,8 @@ held back. Then the due moment itself (超期), then repeats every `overdue.ever
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -35,17 +37,16 @@ def plan(clock: Clock, settings: Settings, *, repeats: int = 0) -> list[Step]:
 
 def steps(rule: Rule, unit: Unit, started: datetime, due: datetime, settings: Settings, *, repeats: int = 0) -> list[Step]:
     """The reminder steps of a clock of `rule` counted in `unit` (a lead clock counts in its target's unit)."""
-    zone = ZoneInfo(settings.zone)
+    zone, morning, quiet = _reading(settings, unit)
     due, start = due.astimezone(zone), started.astimezone(zone)
     by_hour = unit.exact
-    morning = time.fromisoformat(settings.day_reminder_time)
-    held = _quiet(settings, unit) if not (by_hour or rule.custody) else None
+    held = quiet if not (by_hour or rule.custody) else None
     times = []
     for reminder in rule.remind:
         at = _when(reminder, start, due, by_hour, morning)
         at = held(at) if held and at is not None else at
         if at is not None and start < at < due:  # a reminder held past the due is covered by the due step
-            times.append((at, str(reminder)))
+            times.append((at, _label(reminder)))
     times.sort()
     result = [Step(at, "warning" if i == len(times) - 1 else "notice", label, (), i)
               for i, (at, label) in enumerate(times)]
@@ -99,6 +100,17 @@ def _after(due: datetime, every, n: int) -> datetime:
     if every.unit.exact:
         return due + (timedelta(hours=every.amount) if every.unit is Unit.HOURS else timedelta(minutes=every.amount)) * n
     return due + timedelta(days=every.amount * n)
+
+
+@lru_cache(maxsize=64)
+def _reading(settings: Settings, unit: Unit) -> tuple[ZoneInfo, time, Callable | None]:
+    """(zone, the day-reminder time, the quiet-hours hold) read from the settings once, not per clock."""
+    return ZoneInfo(settings.zone), time.fromisoformat(settings.day_reminder_time), _quiet(settings, unit)
+
+
+@lru_cache(maxsize=1024)
+def _label(reminder: Reminder) -> str:
+    return str(reminder)
 
 
 def _quiet(settings: Settings, unit: Unit):

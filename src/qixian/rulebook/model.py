@@ -53,7 +53,7 @@ class Condition:
 def _lookup(facts: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
     value: Any = facts
     for part in path:
-        if not isinstance(value, Mapping) or part not in value:
+        if not (type(value) is dict or isinstance(value, Mapping)) or part not in value:  # dict first: the hot path
             return False, None
         value = value[part]
     return value is not None, value
@@ -227,7 +227,7 @@ class EventType:
 # -- the pack -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: a pack's settings key the per-settings caches of reminder planning
 class Settings:
     zone: str
     day_reminder_time: str
@@ -294,7 +294,10 @@ class RulePack:
         """The version of `rule_id` in force on the day of `moment`: enabled ones only, unless `disabled`
         (examples of a rule that is not switched on yet still run)."""
         day = moment.date() if isinstance(moment, datetime) else moment
-        return next((r for r in self.versions(rule_id) if (r.enabled or disabled) and r.in_force(day)), None)
+        for rule in self._versions.get(rule_id, ()):  # a plain loop: this runs for every start event replayed
+            if (rule.enabled or disabled) and rule.in_force(day):
+                return rule
+        return None
 
     def event_label(self, name: str) -> str:
         event = self.events.get(name)

@@ -27,7 +27,7 @@ def connect(url: str) -> Engine:
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_json)
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=dump_json)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):  # noqa: ANN001 - SQLAlchemy's hook signature
@@ -38,10 +38,10 @@ def connect(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=_json)
+    return create_engine(url, pool_pre_ping=True, json_serializer=dump_json)
 
 
-def _json(value) -> str:
+def dump_json(value) -> str:
     # Chinese explanations stored as UTF-8, not \uXXXX escapes: a third of the bytes to write and read
     return json.dumps(value, ensure_ascii=False)
 

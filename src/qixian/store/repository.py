@@ -6,19 +6,27 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable
+from typing import Collection, Iterable
 
 from sqlalchemy import Engine, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from qixian.clocks import Event
 from qixian.ingest import Incoming, Rejected
 from qixian.localtime import SHANGHAI
-from qixian.store.database import connect, database_url, is_current
+from qixian.store.database import connect, database_url, dump_json, is_current
+from qixian.store.rows import Codec, encode_time
 from qixian.store.tables import CaseRow, ClockRow, EventRow, OfficerRow, PersonRow, QuarantineRow, UnitRow, WatermarkRow
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
+
+EVENT_ROWS = Codec(EventRow.__table__, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
+# The stored values of a replayed clock, besides its identity (case, rule, person, number) and update time.
+CLOCK_VALUES = Codec(ClockRow.__table__, (
+    "rule_version", "lead_of", "open", "outcome", "paused", "provisional", "started_at", "due_at", "due_display",
+    "ended_at", "ended_by", "explanation", "anomalies", "next_reminder_at"))
+_CLOCK_INSERT = Codec(ClockRow.__table__, ("case_id", "rule_id", "person", "number", *CLOCK_VALUES.columns, "updated_at"))
+_CLOCK_UPDATE = Codec(ClockRow.__table__, (*CLOCK_VALUES.columns, "updated_at"))
 
 
 class StoreError(RuntimeError):
@@ -63,8 +71,9 @@ class Store:
         received = utc(now)
         with self.session() as session:
             seen_before = self._cases_with_events(session, {e.case for e in accepted})
-            rows = [{"source": source, "source_id": e.id, "case_id": e.case, "type": e.type, "at": utc(e.at),
-                     "person": e.person, "data": dict(e.data), "received_at": received} for e in accepted]
+            stamp = encode_time(received)
+            rows = [(source, e.id, e.case, e.type, encode_time(e.at), e.person, dump_json(dict(e.data)), stamp)
+                    for e in accepted]
             fresh = self._insert_new_events(session, rows)
             conflicts = self._conflicting(session, source, [e for e in accepted if e.id not in fresh])
             for e in accepted:
@@ -97,19 +106,11 @@ class Store:
                                          .distinct()).scalars())
         return found
 
-    def _insert_new_events(self, session: Session, rows: list[dict]) -> set[str]:
-        """Insert rows whose (source, source_id) is new; returns the ids inserted."""
-        fresh: set[str] = set()
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+    def _insert_new_events(self, session: Session, rows: list[tuple]) -> set[str]:
+        """Insert encoded event rows whose (source, source_id) is new; returns the ids inserted."""
         seen: set[str] = set()
-        unique = [r for r in rows if not (r["source_id"] in seen or seen.add(r["source_id"]))]
-        table = EventRow.__table__
-        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["source", "source_id"])
-        connection = session.connection()
-        for start in range(0, len(unique), 1000):
-            chunk = unique[start:start + 1000]
-            fresh.update(connection.execute(statement.returning(table.c.source_id), chunk).scalars())
-        return fresh
+        unique = [r for r in rows if not (r[1] in seen or seen.add(r[1]))]
+        return set(EVENT_ROWS.insert(session.connection(), unique, unique=("source", "source_id"), returning="source_id"))
 
     def _conflicting(self, session: Session, source: str, repeats: list[Incoming]) -> dict[str, str]:
         """Repeated ids whose content differs from what was recorded first."""
@@ -209,32 +210,34 @@ class Store:
 
     # -- clocks ---------------------------------------------------------------------------------
 
-    def write_clocks(self, rows_by_case: dict[str, list[tuple[str, str, int, dict]]], now: datetime) -> int:
-        """Make the stored clocks of these cases equal to the derived rows [(rule, person, number, values)],
-        matched by identity so a row keeps its id while it lives. Returns how many rows changed."""
-        stamp = utc(now)
+    def write_clocks(self, rows_by_case: dict[str, list[tuple[str, str, int, tuple]]], now: datetime, *,
+                     new_cases: Collection[str] = ()) -> int:
+        """Make the stored clocks of these cases equal to the derived rows [(rule, person, number, values encoded
+        by CLOCK_VALUES)], matched by identity so a row keeps its id while it lives. `new_cases` had no events
+        before, hence no clocks: nothing to read back for them. Returns how many rows changed."""
+        stamp = encode_time(now)
         table = ClockRow.__table__
         inserts, updates = [], []
         with self.session() as session:
             connection = session.connection()
-            existing: dict[tuple, dict] = {}
-            ids = list(rows_by_case)
+            existing: dict[tuple, tuple[int, tuple]] = {}
+            ids = [case_id for case_id in rows_by_case if case_id not in new_cases]
             for start in range(0, len(ids), 900):
                 for row in connection.execute(select(table).where(table.c.case_id.in_(ids[start:start + 900]))).mappings():
-                    existing[(row["case_id"], row["rule_id"], row["person"], row["number"])] = row
+                    identity = (row["case_id"], row["rule_id"], row["person"], row["number"])
+                    existing[identity] = (row["id"], CLOCK_VALUES.encode(row))
             for case_id, rows in rows_by_case.items():
                 for rule_id, person, number, values in rows:
-                    row = existing.pop((case_id, rule_id, person, number), None)
-                    if row is None:
-                        inserts.append({"case_id": case_id, "rule_id": rule_id, "person": person, "number": number,
-                                        "updated_at": stamp, **values})
-                    elif any(row[k] != v for k, v in values.items()):
-                        updates.append({"row_id": row["id"], "updated_at": stamp, **values})
-            deletes = [row["id"] for row in existing.values()]  # clocks the events no longer give
+                    old = existing.pop((case_id, rule_id, person, number), None)
+                    if old is None:
+                        inserts.append((case_id, rule_id, person, number, *values, stamp))
+                    elif old[1] != values:
+                        updates.append((*values, stamp, old[0]))
+            deletes = [row_id for row_id, _ in existing.values()]  # clocks the events no longer give
             if inserts:
-                connection.execute(table.insert(), inserts)
+                _CLOCK_INSERT.insert(connection, inserts)
             if updates:
-                connection.execute(table.update().where(table.c.id == bindparam("row_id")), updates)
+                _CLOCK_UPDATE.update(connection, updates, key="id")
             for start in range(0, len(deletes), 900):
                 connection.execute(table.delete().where(table.c.id.in_(deletes[start:start + 900])))
             session.commit()

@@ -1,0 +1,95 @@
+"""Rows in the form the database drivers take them, for the two bulk paths (recording events, writing replayed
+clocks). SQLAlchemy's per-value type processing costs more than the insert itself at ingest rates, so these
+paths encode values once (times as naive UTC text, JSON as UTF-8 text: exactly what SQLAlchemy stores on
+SQLite) and bind them with the driver's executemany. Everything else reads and writes through SQLAlchemy,
+which sees the same rows.
+
+The encoding does not depend on the database, so a replay worker can encode the clocks it derives before
+sending them back (plain strings cross the process boundary far cheaper than datetimes)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from sqlalchemy import JSON, Connection, DateTime, Table, TypeDecorator
+
+from qixian.store.database import dump_json
+
+_UTC = timezone.utc
+
+
+def encode_time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None and value.tzinfo is not _UTC:
+        value = value.astimezone(_UTC)
+    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # SQLAlchemy's SQLite format; twice as fast as strftime
+        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
+
+
+def decode_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).replace(tzinfo=_UTC)
+
+
+class Codec:
+    """Encodes rows of `table` for `columns` (in that order) and binds them with the driver."""
+
+    def __init__(self, table: Table, columns: Sequence[str]):
+        self.table, self.columns = table, tuple(columns)
+        self.kinds = tuple(_kind(table.c[name].type) for name in self.columns)
+        self._encoders: tuple[Callable | None, ...] = tuple(
+            {"time": encode_time, "json": dump_json}.get(kind) for kind in self.kinds)
+
+    def encode(self, values: Mapping[str, Any]) -> tuple:
+        """Python values (aware or naive-UTC times, JSON-able data) as the driver takes them. Rows read back
+        through SQLAlchemy encode to the same tuple, so stored and derived rows compare as tuples."""
+        return tuple(values[name] if encode is None else encode(values[name])
+                     for name, encode in zip(self.columns, self._encoders))
+
+    def insert(self, connection: Connection, rows: Iterable[tuple], *, unique: Sequence[str] = (),
+               returning: str | None = None, chunk: int = 500) -> list:
+        """INSERT the encoded rows; with `unique`, rows clashing on those columns are skipped (ON CONFLICT DO
+        NOTHING); with `returning`, that column of the rows actually inserted is returned."""
+        rows = list(rows)
+        marks = self._marks(connection)
+        head = f"INSERT INTO {self.table.name} ({', '.join(self.columns)}) VALUES "
+        tail = f" ON CONFLICT ({', '.join(unique)}) DO NOTHING" if unique else ""
+        if returning is None:
+            connection.exec_driver_sql(head + f"({', '.join(marks)})" + tail, rows)
+            return []
+        found: list = []
+        for start in range(0, len(rows), chunk):  # multi-row VALUES: RETURNING needs one statement, not executemany
+            part = rows[start:start + chunk]
+            sql = head + ", ".join([f"({', '.join(marks)})"] * len(part)) + tail + f" RETURNING {returning}"
+            found += [r[0] for r in connection.exec_driver_sql(sql, tuple(v for row in part for v in row))]
+        return found
+
+    def update(self, connection: Connection, rows: Iterable[tuple], key: str) -> None:
+        """UPDATE by `key` (each row: the encoded values, then the key's value)."""
+        marks = self._marks(connection)
+        sets = ", ".join(f"{name} = {mark}" for name, mark in zip(self.columns, marks))
+        connection.exec_driver_sql(f"UPDATE {self.table.name} SET {sets} WHERE {key} = {_placeholder(connection)}",
+                                   list(rows))
+
+    def _marks(self, connection: Connection) -> list[str]:
+        # SQLite stores the text as SQLAlchemy would; PostgreSQL is told the types, and that the times are UTC
+        mark = _placeholder(connection)
+        if connection.dialect.name != "postgresql":
+            return [mark] * len(self.columns)
+        typed = {"time": f"timezone('UTC', {mark}::timestamp)", "json": f"{mark}::json"}
+        return [typed.get(kind, mark) for kind in self.kinds]
+
+
+def _placeholder(connection: Connection) -> str:
+    return "?" if connection.dialect.paramstyle == "qmark" else "%s"
+
+
+def _kind(column_type) -> str | None:
+    if isinstance(column_type, TypeDecorator):  # sqlmodel's UTCDateTime: a DateTime(timezone=True) underneath
+        column_type = column_type.impl
+    if isinstance(column_type, DateTime):
+        return "time"
+    if isinstance(column_type, JSON):
+        return "json"
+    return None

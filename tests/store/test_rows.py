@@ -1,0 +1,70 @@
+"""The bulk paths bind encoded values with the driver; what they store must be exactly what SQLAlchemy stores,
+so every other reader (scan, reports, case show) sees the same rows."""
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import text
+
+from qixian.localtime import SHANGHAI
+from qixian.store.repository import _CLOCK_INSERT, CLOCK_VALUES, Store
+from qixian.store.rows import decode_time, encode_time
+from qixian.store.tables import ClockRow
+
+STAMP = datetime(2026, 1, 5, 9, 30, 15, 123456, tzinfo=timezone.utc)
+VALUES = {
+    "rule_version": "2026-01-01", "lead_of": None, "open": True, "outcome": None, "paused": False, "provisional": True,
+    "started_at": datetime(2026, 1, 5, 19, 10, tzinfo=SHANGHAI),  # not UTC: both paths must store the instant in UTC
+    "due_at": datetime(2026, 1, 6, 3, 10, tzinfo=SHANGHAI), "due_display": "2026-01-06 03:10",
+    "ended_at": None, "ended_by": None, "explanation": ["起算：2026-01-05 19:10。", "期满：2026-01-06 03:10（不顺延）。"],
+    "anomalies": [{"kind": "late_extension", "message": "延长晚于期满"}],
+    "next_reminder_at": datetime(2026, 1, 6, 1, 10, tzinfo=SHANGHAI),
+}
+
+
+def raw_rows(store):
+    with store.engine.connect() as connection:
+        columns = ", ".join(CLOCK_VALUES.columns + ("updated_at",))
+        return {case: tuple(rest) for case, *rest in connection.exec_driver_sql(
+            f"SELECT case_id, {columns} FROM clocks ORDER BY case_id")}
+
+
+def test_encoded_insert_stores_what_sqlalchemy_stores(store: Store):
+    with store.session() as session:  # one row the ordinary way
+        session.add(ClockRow(case_id="orm", rule_id="r", person="", number=1, updated_at=STAMP, **VALUES))
+        session.commit()
+    with store.engine.begin() as connection:  # and one through the codec
+        _CLOCK_INSERT.insert(connection, [("codec", "r", "", 1, *CLOCK_VALUES.encode(VALUES), encode_time(STAMP))])
+    raw = raw_rows(store)
+    assert raw["codec"] == raw["orm"]  # byte for byte as the driver returns them
+    codec, orm = sorted(store.clocks(), key=lambda r: r.case_id)
+    assert (codec.due_at, codec.explanation, codec.anomalies, codec.open) == (orm.due_at, orm.explanation, orm.anomalies, orm.open)
+    assert codec.due_at == VALUES["due_at"]  # the same instant, read back aware
+
+
+def test_stored_rows_encode_back_to_the_derived_values(store: Store):
+    with store.engine.begin() as connection:
+        _CLOCK_INSERT.insert(connection, [("c", "r", "", 1, *CLOCK_VALUES.encode(VALUES), encode_time(STAMP))])
+    (row,) = store.clocks()
+    assert CLOCK_VALUES.encode(row.model_dump()) == CLOCK_VALUES.encode(VALUES)  # so unchanged clocks are not rewritten
+
+
+def test_times_encode_as_utc_and_decode_to_the_same_instant():
+    local = datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+    assert encode_time(local) == "2024-02-29 15:59:59.999999"
+    assert decode_time(encode_time(local)) == local
+    assert encode_time(local.astimezone(timezone.utc).replace(tzinfo=None)) == encode_time(local)  # naive is UTC
+    assert encode_time(None) is None and decode_time(None) is None
+    assert decode_time(encode_time(local + timedelta(microseconds=1))) - local == timedelta(microseconds=1)
+
+
+def test_conflicting_rows_are_skipped_and_only_new_ones_returned(store: Store):
+    from qixian.store.repository import EVENT_ROWS
+
+    row = ("src", "e1", "case", "detained", encode_time(STAMP), None, "{}", encode_time(STAMP))
+    with store.engine.begin() as connection:
+        first = EVENT_ROWS.insert(connection, [row], unique=("source", "source_id"), returning="source_id")
+        again = EVENT_ROWS.insert(connection, [row, (*row[:1], "e2", *row[2:])], unique=("source", "source_id"),
+                                  returning="source_id")
+    assert (first, again) == (["e1"], ["e2"])
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM events")).scalar_one() == 2
