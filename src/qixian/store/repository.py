@@ -16,13 +16,19 @@ from qixian.clocks import Event
 from qixian.ingest import Incoming, Rejected
 from qixian.localtime import SHANGHAI
 from qixian.store.database import connect, database_url, is_current
-from qixian.store.tables import CaseRow, ClockRow, EventRow, OfficerRow, PersonRow, QuarantineRow, UnitRow, WatermarkRow
+from qixian.store.tables import (AcknowledgementRow, CaseRow, ClockRow, EventRow, OfficerRow, OutboxRow, PersonRow,
+                                 QuarantineRow, UnitRow, WatermarkRow)
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
+ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
 
 
 class StoreError(RuntimeError):
     """The store cannot be used as asked (e.g. its schema is missing); the message says what to run."""
+
+
+class AcknowledgeError(ValueError):
+    """An acknowledgement that cannot be recorded (no such reminder, not the officer's); the message says why."""
 
 
 @dataclass
@@ -317,6 +323,30 @@ class Store:
             officers = {o.id: Officer(o.id, o.name, o.unit, o.phone, tuple(o.urls), tuple(o.roles), o.extra)
                         for o in session.exec(select(OfficerRow)).scalars()}
         return Directory(units, officers)
+
+    # -- acknowledgements -----------------------------------------------------------------------
+
+    def acknowledge(self, outbox_id: int, officer: str, channel: str, now: datetime) -> tuple[AcknowledgementRow, bool]:
+        """Record that `officer` acknowledged reminder `outbox_id` via `channel`; (the record, whether it is new).
+        The first acknowledgement of a row stands: repeating it (a double click, a link opened twice) changes
+        nothing. Raises AcknowledgeError for an unknown row, a row sent to someone else, or an unknown channel."""
+        if channel not in ACK_CHANNELS:
+            raise AcknowledgeError(f"确认渠道 {channel!r} 未知，应为 {'、'.join(ACK_CHANNELS)} 之一")
+        with self.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            if row is None:
+                raise AcknowledgeError(f"没有编号为 {outbox_id} 的提醒：请核对提醒编号（qixian scan --json 或消息中的链接）")
+            if row.recipient != officer:
+                raise AcknowledgeError(f"提醒 {outbox_id} 是发给 {row.recipient} 的，不是 {officer}：只能确认发给自己的提醒")
+            dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+            table = AcknowledgementRow.__table__
+            inserted = session.connection().execute(dialect.insert(table).on_conflict_do_nothing(index_elements=["outbox_id"])
+                                                    .returning(table.c.id), {
+                "outbox_id": row.id, "clock_id": row.clock_id, "due_at": row.due_at, "step": row.step, "level": row.level,
+                "officer": officer, "at": utc(now), "channel": channel}).scalars().all()
+            session.commit()
+            found = session.exec(select(AcknowledgementRow).where(AcknowledgementRow.outbox_id == outbox_id)).scalars().one()
+        return found, bool(inserted)
 
     # -- watermarks -----------------------------------------------------------------------------
 
