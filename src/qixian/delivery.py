@@ -36,6 +36,7 @@ class Message:
     chat: str
     items: list[Item] = field(default_factory=list)
     channel: str | None = None  # the kind of channel that accepted it (chat / sms / duty); None if none did or not sent
+    ids: list[int | None] = field(default_factory=list)  # the outbox rows, as the items (None in a dry run)
 
 
 @dataclass
@@ -122,7 +123,7 @@ def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Direc
         items = [_item(pack, row, clocks.get(row.clock_id), cases.get(row.case_id), now) for row in mine]
         name = directory.name_of(recipient)
         composed.append((mine, Message(recipient, name, [r.key for r in mine], mine[0].level,
-                                       config.sms(items), config.chat(items, name), items)))
+                                       config.sms(items), config.chat(items, name), items, ids=[r.id for r in mine])))
     return composed
 
 
