@@ -67,3 +67,17 @@ def test_a_reminder_before_the_due_does_not_silence_the_due(store, pack, notify_
     store.acknowledge(early.id, "officer-1", "dashboard", parse_local("2025-10-05 09:30"))
     scan(store, pack, config, parse_local("2025-10-07 00:05"))
     assert "officer-9" in {r.recipient for r in rows_of(store, clock.id) if r.level == "overdue"}
+
+
+def test_qixian_ack_records_through_the_same_store_method(store, db_url, pack, notify_folder, sink, capsys):
+    from qixian.cli import main
+
+    config = setup(store, pack, notify_folder)
+    scan(store, pack, config, parse_local("2025-10-05 09:00"))
+    row = next(r for r in rows_of(store, arrest_request_clock(store).id) if r.recipient == "officer-1")
+    assert main(["ack", str(row.id), "--officer", "officer-1", "--db", db_url, "--now", "2025-10-05 09:30"]) == 0
+    assert f"已确认提醒 {row.id}" in capsys.readouterr().out
+    assert main(["ack", str(row.id), "--officer", "officer-1", "--db", db_url]) == 0
+    assert "已于 2025-10-05 09:30 由 officer-1 确认过" in capsys.readouterr().out
+    with store.session() as session:
+        assert [(a.officer, a.channel) for a in session.exec(select(AcknowledgementRow)).scalars()] == [("officer-1", "cli")]
