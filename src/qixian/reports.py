@@ -17,8 +17,8 @@ The measures of a group of clocks (`Tally`):
   period; 超期提醒 of those, the overdue ones;
 - 提醒至完成 time from first reminder to completion: for met and met_late clocks, from the first reminder a channel
   accepted to the completion (clocks finished before any reminder reached anyone are left out); the median;
-- 确认 acknowledged / 确认用时 acknowledgement latency: of the reminders counted, how many the recipient
-  acknowledged, and the median time from delivery (or from owing it, if no channel accepted it) to acknowledgement.
+- 确认 acknowledged / 确认用时 acknowledgement latency: of the reminders counted, how many some recipient
+  acknowledged, and the median time from delivery to each acknowledgement (from owing it, if no channel accepted it).
 Groups: reminder type (the rule's `reminder_type`, as the reference system reports them: 警情分流提醒, 刑事立案提醒,
 受案回执提醒, 立案告知提醒, ...), rule, unit and officer (the case's unit and handler), and week (Monday to Sunday,
 Beijing time, by the due).
@@ -249,18 +249,20 @@ def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, sc
              .join(AcknowledgementRow, AcknowledgementRow.outbox_id == OutboxRow.id, isouter=True)
              .where(OutboxRow.step_at >= _utc(start), OutboxRow.step_at < _utc(end)).order_by(OutboxRow.id))
     seen: set[tuple] = set()
+    acknowledged: set[tuple] = set()
     with store.session() as session:
         rows = list(session.execute(_scoped(query, scope)))
     for row, acknowledged_at, unit, handler in rows:
         step = (row.clock_id, row.due_at, row.step)
-        first = step not in seen
+        first, first_ack = step not in seen, acknowledged_at is not None and step not in acknowledged
         seen.add(step)
+        if acknowledged_at is not None:
+            acknowledged.add(step)
         for tally in groups.each(row.rule_id, unit, handler, row.step_at):
-            if first:
-                tally.reminders += 1
-                tally.overdue_reminders += row.level == "overdue"
-            if acknowledged_at is not None:
-                tally.acknowledged += 1
+            tally.reminders += first
+            tally.overdue_reminders += first and row.level == "overdue"
+            tally.acknowledged += first_ack
+            if acknowledged_at is not None:  # every recipient's acknowledgement has its own latency
                 tally.ack_latency.append(max(0.0, (acknowledged_at - (row.sent_at or row.created_at)).total_seconds() / 60))
 
 
