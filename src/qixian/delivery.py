@@ -36,6 +36,7 @@ class Message:
     chat: str
     items: list[Item] = field(default_factory=list)
     channel: str | None = None  # the kind of channel that accepted it (chat / sms / duty); None if none did or not sent
+    ids: list[int | None] = field(default_factory=list)  # the outbox rows, as the items (None in a dry run)
 
 
 @dataclass
@@ -100,7 +101,8 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
     directory = store.directory()
     for rows, message in compose(store, pack, config, directory, pending, now):
         result.messages.append(message)
-        channel, log = _send(send, config, directory, message.recipient, message.level, rows, message)
+        channel, log = _send(send, config, directory, message.recipient, message.level,
+                             f"执法办案期限{message.items[0].level_label}", message.chat, message.text, message.keys)
         message.channel = channel
         result.attempts += len(log)
         _record(store, rows, log, channel, config, utc_now, result)
@@ -122,7 +124,7 @@ def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Direc
         items = [_item(pack, row, clocks.get(row.clock_id), cases.get(row.case_id), now) for row in mine]
         name = directory.name_of(recipient)
         composed.append((mine, Message(recipient, name, [r.key for r in mine], mine[0].level,
-                                       config.sms(items), config.chat(items, name), items)))
+                                       config.sms(items), config.chat(items, name), items, ids=[r.id for r in mine])))
     return composed
 
 
@@ -151,8 +153,8 @@ def _channels(config: NotifyConfig, directory: Directory, recipient: str, level:
     return chain
 
 
-def _send(send: Sender, config: NotifyConfig, directory: Directory, recipient: str, level: str, rows: list[OutboxRow],
-          message: Message) -> tuple[str | None, list[tuple[str, str, bool, str]]]:
+def _send(send: Sender, config: NotifyConfig, directory: Directory, recipient: str, level: str, title: str, chat: str,
+          sms: str, keys: list[str]) -> tuple[str | None, list[tuple[str, str, bool, str]]]:
     """Try the channels in order; returns (the kind that accepted or None, [(kind, masked url, ok, answer)])."""
     log: list[tuple[str, str, bool, str]] = []
     try:
@@ -160,17 +162,41 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, recipient: s
     except NotifyConfigError as exc:
         return None, [("config", "", False, str(exc))]
     if not chain:
-        return None, [("none", "", False, f"{message.name} 没有可用的提醒渠道（名录中无 urls、手机号，单位无值班电话）")]
-    items = message.items
-    title = f"执法办案期限{items[0].level_label}"
+        return None, [("none", "", False, f"{directory.name_of(recipient)} 没有可用的提醒渠道（名录中无 urls、手机号，单位无值班电话）")]
     for kind, url in chain:
-        text = message.chat if kind == "chat" else message.text
+        text = chat if kind == "chat" else sms
         for _ in range(config.tries):
-            ok, answer = send(with_keys(url, message.keys), title, text)
+            ok, answer = send(with_keys(url, keys), title, text)
             log.append((kind, masked(url), ok, answer[-2000:]))
             if ok:
                 return kind, log
     return None, log
+
+
+def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, text: str, key: str, now: datetime, *,
+              send: Sender | None = None) -> str | None:
+    """Send one message that is not a clock's reminder (a report summary) to `recipient` through the same channels,
+    fallbacks and delivery log as reminders. `key` makes it idempotent: a note already delivered under that key is
+    not sent again. Returns the kind of channel that accepted it (or had), None if none did."""
+    utc_now = now.astimezone(timezone.utc)
+    with store.session() as session:
+        earlier = session.exec(select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True),
+                                                         DeliveryRow.at >= utc_now - timedelta(days=62))).scalars()
+        done = next((row.channel for row in earlier if key in row.keys), None)
+    if done is not None:
+        return done
+    channel, log = _send(send or apprise_sender(config.plugins), config, store.directory(), recipient, "notice", title,
+                         text, text, [key])
+    with store.session() as session:
+        _log_attempts(session, recipient, [key], log, utc_now)
+        session.commit()
+    return channel
+
+
+def _log_attempts(session, recipient: str, keys: list[str], log, now: datetime) -> None:
+    for number, (kind, url, ok, answer) in enumerate(log, start=1):
+        session.add(DeliveryRow(at=now, recipient=recipient, keys=keys, attempt=number, channel=kind, url=url, ok=ok,
+                                answer=answer))
 
 
 def _record(store: Store, rows: list[OutboxRow], log, channel: str | None, config: NotifyConfig, now: datetime,
@@ -178,9 +204,7 @@ def _record(store: Store, rows: list[OutboxRow], log, channel: str | None, confi
     """Write the attempts and the rows' new status in one transaction, after the sending is over."""
     status = "sent" if channel is not None else "pending"
     with store.session() as session:
-        for number, (kind, url, ok, answer) in enumerate(log, start=1):
-            session.add(DeliveryRow(at=now, recipient=rows[0].recipient, keys=[r.key for r in rows], attempt=number,
-                                    channel=kind, url=url, ok=ok, answer=answer))
+        _log_attempts(session, rows[0].recipient, [r.key for r in rows], log, now)
         for row in rows:
             row = session.get(OutboxRow, row.id)
             if channel is not None:

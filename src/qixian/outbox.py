@@ -1,7 +1,8 @@
 """The scan: which reminders are owed now, written to the outbox in the same transaction that advances each clock's
 next reminder time. The outbox key (clock, due, step, recipient) is unique, so a scan that runs twice, late or
 concurrently owes nothing twice. After downtime, a clock that crossed several steps owes one message, at the most
-severe step reached, marked late."""
+severe step reached, marked late. Once an overdue reminder of a clock is acknowledged, its later repeats at that due go
+to the rule's own recipients only, no longer escalated to leaders; the clock itself runs on."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from qixian.periods import Unit
 from qixian.reminders import reached
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
-from qixian.store.tables import CaseRow, ClockRow, OutboxRow
+from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
 
 LATE_AFTER = timedelta(minutes=10)  # a step found more than this after its time is reported as late
 
@@ -74,10 +75,12 @@ def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = Fals
             query = query.with_for_update(skip_locked=True)
         rows = list(connection.execute(query).mappings())
         cases = _cases(session, {r["case_id"] for r in rows})
+        acknowledged = _acknowledged_overdue(session, {r["id"] for r in rows})
         advances = []
         for row in rows:
             result.clocks += 1
-            upcoming = _owe(pack, directory, row, cases.get(row["case_id"]), now, result)
+            quiet = (row["id"], _stamp(row["due_at"])) in acknowledged
+            upcoming = _owe(pack, directory, row, cases.get(row["case_id"]), now, result, escalate=not quiet)
             advances.append({"row_id": row["id"], "next_reminder_at": upcoming})
         if not dry_run:
             if result.owed:
@@ -91,8 +94,10 @@ def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = Fals
     return result
 
 
-def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned) -> datetime | None:
-    """Add what one clock owes to `result`; return its next reminder time."""
+def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned, *,
+         escalate: bool = True) -> datetime | None:
+    """Add what one clock owes to `result` (overdue steps to the escalation roles too, if `escalate`); return its
+    next reminder time."""
     rule = rule_of(pack, row)
     if rule is None or row["due_at"] is None or row["paused"]:
         if rule is None:
@@ -104,17 +109,31 @@ def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: d
         step = crossed[-1]  # the most severe step reached: one message, not a burst of stale ones
         late = len(crossed) > 1 or now - step.at > LATE_AFTER
         result.caught_up += len(crossed) > 1
-        roles = rule.notify + (step.escalate if step.level == "overdue" else ())
+        roles = rule.notify + (step.escalate if step.level == "overdue" and escalate else ())
         recipients, problems = directory.recipients(
             tuple(dict.fromkeys(roles)), unit=case.unit if case else None, handler=case.handler if case else None,
             co_handlers=list(case.co_handlers) if case else [])
         result.problems += [f"{row['case_id']} {row['rule_id']}：{p}" for p in problems]
-        due_stamp = int(row["due_at"].timestamp())
+        due_stamp = _stamp(row["due_at"])
         for recipient in recipients:
             result.owed.append(Owed(f"{row['id']}:{due_stamp}:{step.number}:{recipient}", row["id"], row["case_id"],
                                     row["person"], row["rule_id"], step.number, step.level, step.label, row["due_at"],
                                     step.at, recipient, late))
     return later.at.astimezone(timezone.utc) if later else None
+
+
+def _stamp(due: datetime) -> int:
+    return int(due.timestamp())
+
+
+def _acknowledged_overdue(session, clock_ids: set[int]) -> set[tuple[int, int]]:
+    """(clock, due) pairs among these clocks with an acknowledged overdue reminder."""
+    ids, found = list(clock_ids), set()
+    acks = AcknowledgementRow.__table__
+    for start in range(0, len(ids), 900):
+        found.update((clock, _stamp(due)) for clock, due in session.execute(
+            select(acks.c.clock_id, acks.c.due_at).where(acks.c.clock_id.in_(ids[start:start + 900]), acks.c.level == "overdue")))
+    return found
 
 
 def _cases(session, ids: set[str]) -> dict[str, CaseRow]:

@@ -10,6 +10,8 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qixian-prefect-")
 
 import pytest  # noqa: E402
 
+from tests.alerting.conftest import notify_folder, sink  # noqa: E402,F401 - the local sink and its notify folder
+
 
 @pytest.fixture(scope="session")
 def prefect_server():
@@ -19,3 +21,24 @@ def prefect_server():
     with prefect_test_harness(server_startup_timeout=90):
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield
+
+
+@pytest.fixture
+def sample_db(tmp_path, notify_folder):
+    """A SQLite store holding the notify folder's directory and examples/events.jsonl; its URL."""
+    from qixian.directory import read_directory
+    from qixian.feeds import ingest_path
+    from qixian.localtime import parse_local
+    from qixian.rulebook import load_pack
+    from qixian.store.database import upgrade
+    from qixian.store.repository import Store
+    from tests.conftest import ROOT
+
+    db = f"sqlite:///{tmp_path}/q.db"
+    upgrade(db)
+    store = Store.open(db)
+    store.replace_directory(read_directory(notify_folder / "directory.yaml"))
+    ingest_path(store, load_pack(ROOT / "rules"), ROOT / "examples" / "events.jsonl", source="case-system",
+                now=parse_local("2025-09-29 16:00"))
+    store.engine.dispose()
+    return db

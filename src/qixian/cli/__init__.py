@@ -7,7 +7,7 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import alerting, casework, db, deadline, demo, rules, serve
+from qixian.cli import alerting, casework, db, deadline, demo, report, rules, serve
 from qixian.cli._output import USAGE, InputError, errors
 
 app = typer.Typer(
@@ -29,6 +29,8 @@ app.command("recompute")(casework.recompute)
 app.command("scan")(alerting.scan)
 app.add_typer(alerting.directory_app, name="directory")
 app.command("serve")(serve.serve)
+app.command("report")(report.report)
+app.command("ack")(report.ack)
 
 
 def main(argv: list[str] | None = None) -> int:

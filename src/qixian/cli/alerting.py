@@ -63,8 +63,8 @@ def scan(
         raise InputError(str(exc)) from None
     if as_json:
         print_json([{"recipient": m.recipient, "name": m.name, "level": m.level, "channel": m.channel, "keys": m.keys,
-                     "items": [{"case": i.case, "rule": i.rule_name, "step": i.step, "person": i.person or None,
-                                "due": i.due, "left": i.left, "level": i.level, "late": i.late} for i in m.items],
+                     "items": [{"id": ident, "case": i.case, "rule": i.rule_name, "step": i.step, "person": i.person or None,
+                                "due": i.due, "left": i.left, "level": i.level, "late": i.late} for ident, i in zip(m.ids, m.items)],
                      "sms": m.text, "chat": m.chat} for m in report.messages])
         return
     title = f"扫描 {display(moment)}：{report.scanned.clocks} 个计时到点，{len(report.scanned.owed)} 条提醒" + \

@@ -16,9 +16,11 @@ from qixian.ingest import Incoming, Rejected
 from qixian.localtime import SHANGHAI
 from qixian.store.database import connect, database_url, dump_json, is_current
 from qixian.store.rows import Codec, encode_time
-from qixian.store.tables import CaseRow, ClockRow, EventRow, OfficerRow, PersonRow, QuarantineRow, UnitRow, WatermarkRow
+from qixian.store.tables import (AcknowledgementRow, CaseRow, ClockRow, EventRow, OfficerRow, OutboxRow, PersonRow,
+                                 QuarantineRow, UnitRow, WatermarkRow)
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
+ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
 
 EVENT_ROWS = Codec(EventRow.__table__, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
 # The stored values of a replayed clock, besides its identity (case, rule, person, number) and update time.
@@ -27,10 +29,15 @@ CLOCK_VALUES = Codec(ClockRow.__table__, (
     "ended_at", "ended_by", "explanation", "anomalies", "next_reminder_at"))
 _CLOCK_INSERT = Codec(ClockRow.__table__, ("case_id", "rule_id", "person", "number", *CLOCK_VALUES.columns, "updated_at"))
 _CLOCK_UPDATE = Codec(ClockRow.__table__, (*CLOCK_VALUES.columns, "updated_at"))
+_ACK_ROWS = Codec(AcknowledgementRow.__table__, ("outbox_id", "clock_id", "due_at", "step", "level", "officer", "at", "channel"))
 
 
 class StoreError(RuntimeError):
     """The store cannot be used as asked (e.g. its schema is missing); the message says what to run."""
+
+
+class AcknowledgeError(ValueError):
+    """An acknowledgement that cannot be recorded (no such reminder, not the officer's); the message says why."""
 
 
 @dataclass
@@ -320,6 +327,27 @@ class Store:
             officers = {o.id: Officer(o.id, o.name, o.unit, o.phone, tuple(o.urls), tuple(o.roles), o.extra)
                         for o in session.exec(select(OfficerRow)).scalars()}
         return Directory(units, officers)
+
+    # -- acknowledgements -----------------------------------------------------------------------
+
+    def acknowledge(self, outbox_id: int, officer: str, channel: str, now: datetime) -> tuple[AcknowledgementRow, bool]:
+        """Record that `officer` acknowledged reminder `outbox_id` via `channel`; (the record, whether it is new).
+        The first acknowledgement of a row stands: repeating it (a double click, a link opened twice) changes
+        nothing. Raises AcknowledgeError for an unknown row, a row sent to someone else, or an unknown channel."""
+        if channel not in ACK_CHANNELS:
+            raise AcknowledgeError(f"确认渠道 {channel!r} 未知，应为 {'、'.join(ACK_CHANNELS)} 之一")
+        with self.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            if row is None:
+                raise AcknowledgeError(f"没有编号为 {outbox_id} 的提醒：请核对提醒编号（qixian scan --json 或消息中的链接）")
+            if row.recipient != officer:
+                raise AcknowledgeError(f"提醒 {outbox_id} 是发给 {row.recipient} 的，不是 {officer}：只能确认发给自己的提醒")
+            inserted = _ACK_ROWS.insert(session.connection(), [_ACK_ROWS.encode({
+                "outbox_id": row.id, "clock_id": row.clock_id, "due_at": row.due_at, "step": row.step, "level": row.level,
+                "officer": officer, "at": utc(now), "channel": channel})], unique=("outbox_id",), returning="id")
+            session.commit()
+            found = session.exec(select(AcknowledgementRow).where(AcknowledgementRow.outbox_id == outbox_id)).scalars().one()
+        return found, bool(inserted)
 
     # -- watermarks -----------------------------------------------------------------------------
 

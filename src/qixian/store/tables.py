@@ -173,3 +173,22 @@ class DeliveryRow(SQLModel, table=True):
     url: str  # masked
     ok: bool
     answer: str = ""
+
+
+class AcknowledgementRow(SQLModel, table=True):
+    """An officer saying "received, I am on it" to one reminder (one outbox row), from the dashboard or the signed
+    link in a chat message. Recorded once per row; an acknowledged overdue reminder stops the escalation copies of
+    the clock's later repeats at that due (the clock itself runs on)."""
+
+    __tablename__ = "acknowledgements"
+    __table_args__ = (UniqueConstraint("outbox_id", name="uq_acknowledgements_outbox"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    outbox_id: int
+    clock_id: int = Field(index=True)
+    due_at: datetime  # the due the reminder was about: a later extension gives a new due, escalated afresh
+    step: int
+    level: str = Field(max_length=20)
+    officer: str = Field(max_length=100)
+    at: datetime
+    channel: str = Field(max_length=20)  # dashboard | link | cli

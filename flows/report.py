@@ -1,0 +1,102 @@
+"""Scheduled assessment reports (daily, weekly, monthly): the bureau's report as Prefect table and markdown
+artifacts, and each unit leader a short summary of the unit through the reminders' channels and delivery log.
+Thin on purpose: the figures are qixian.reports, the words qixian.reportviews, the sending qixian.delivery.
+Safe to run twice: a summary already delivered for the same period is not sent again."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from qixian.config import database_url, rules_dir
+from qixian.delivery import send_note
+from qixian.localtime import SHANGHAI, parse_local
+from qixian.messages import NotifyConfig
+from qixian.reports import Scope, day_start, report
+from qixian.reportviews import MEASURES, as_markdown, period_label, summary_text
+from qixian.rulebook import load_pack
+from qixian.store.repository import Store
+
+TITLES = {"daily": "日报", "weekly": "周报", "monthly": "月报"}
+
+
+def period(kind: str, today: date) -> tuple[date, date]:
+    """The last whole day, week (Monday to Sunday) or calendar month before `today`: [first day, day after last)."""
+    if kind == "daily":
+        return today - timedelta(days=1), today
+    if kind == "weekly":
+        monday = today - timedelta(days=today.weekday())
+        return monday - timedelta(days=7), monday
+    first = today.replace(day=1)
+    return (first - timedelta(days=1)).replace(day=1), first
+
+
+@task
+def bureau_report(db: str, rules: str | None, kind: str, first: date, until: date, now: datetime) -> dict:
+    """The whole bureau's report, kept as a table artifact (units ranked) and a markdown artifact."""
+    result = report(Store.open(db), load_pack(rules_dir(rules)), day_start(first), day_start(until), now)
+    rows = [{"单位": row.label, **{label: values[name] for name, label in MEASURES}}
+            for row in result.by_unit for values in [row.tally.as_dict()]]
+    key = f"qixian-report-{kind}"
+    create_table_artifact(rows, key=key + "-units", description=f"各单位期限考核（{period_label(result)}，超期率排名）")
+    create_markdown_artifact(as_markdown(result), key=key, description=f"期限考核{TITLES[kind]} {period_label(result)}")
+    return result.total.as_dict()
+
+
+@task(retries=2, retry_delay_seconds=30)
+def tell_leaders(db: str, rules: str | None, notify: str | None, kind: str, first: date, until: date, now: datetime) -> dict:
+    """Each unit leader: the unit's summary, once per period (the key names kind, period and leader)."""
+    store, pack, config = Store.open(db), load_pack(rules_dir(rules)), NotifyConfig.load(notify)
+    sent, failed = 0, []
+    for unit in store.directory().units.values():
+        if not unit.leader:
+            continue
+        result = report(store, pack, day_start(first), day_start(until), now, Scope(unit=unit.id))
+        key = f"report:{kind}:{first.isoformat()}:{unit.id}:{unit.leader}"
+        channel = send_note(store, config, unit.leader, f"期限考核{TITLES[kind]}", summary_text(result), key, now)
+        if channel is None:
+            failed.append(unit.id)
+        else:
+            sent += 1
+    return {"sent": sent, "failed": failed}
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    return f"{flow_run.flow_name} {flow_run.parameters.get('as_of') or datetime.now(SHANGHAI).strftime('%Y-%m-%d')}"
+
+
+def _assess(kind: str, db: str | None, rules: str | None, notify: str | None, as_of: str | None) -> dict:
+    now = parse_local(as_of) if as_of else datetime.now(SHANGHAI)
+    first, until = period(kind, now.date())
+    url = database_url(db)
+    total = bureau_report(url, rules, kind, first, until, now)
+    told = tell_leaders(url, rules, notify, kind, first, until, now)
+    logger = get_run_logger()
+    logger.info("期限考核%s %s 至 %s：应办结 %d，超期完成 %d，当前超期 %d；已告知 %d 位单位负责人", TITLES[kind], first,
+                until - timedelta(days=1), total["assessed"], total["met_late"], total["overdue"], told["sent"])
+    for unit in told["failed"]:
+        logger.warning("单位 %s 的负责人没有收到考核摘要（渠道均失败，见发送记录）", unit)
+    return {"from": first.isoformat(), "to": until.isoformat(), **total, "leaders_told": told["sent"],
+            "leaders_failed": told["failed"]}
+
+
+@flow(name="qixian-report-daily", flow_run_name=_run_name)
+def daily_report(db: str | None = None, rules: str | None = None, notify: str | None = None, as_of: str | None = None) -> dict:
+    """Yesterday's assessment (as of `as_of`, default now)."""
+    return _assess("daily", db, rules, notify, as_of)
+
+
+@flow(name="qixian-report-weekly", flow_run_name=_run_name)
+def weekly_report(db: str | None = None, rules: str | None = None, notify: str | None = None, as_of: str | None = None) -> dict:
+    """Last week's assessment, Monday to Sunday."""
+    return _assess("weekly", db, rules, notify, as_of)
+
+
+@flow(name="qixian-report-monthly", flow_run_name=_run_name)
+def monthly_report(db: str | None = None, rules: str | None = None, notify: str | None = None, as_of: str | None = None) -> dict:
+    """Last calendar month's assessment."""
+    return _assess("monthly", db, rules, notify, as_of)

@@ -1,0 +1,90 @@
+"""Report measures on small histories worked out by hand, on SQLite and PostgreSQL: reminders, acknowledgement
+latency, time from first reminder to completion, scope, paused time, extensions and anomalies."""
+
+import json
+
+from qixian.directory import read_directory
+from qixian.feeds import ingest_path
+from qixian.localtime import parse_local
+from qixian.messages import NotifyConfig
+from qixian.reports import Scope, report
+from qixian.scan import scan
+from qixian.store.tables import OutboxRow
+from sqlalchemy import select
+
+RULE = "incident.emergency_registration"  # 24 hours; reminders 12 h, 4 h, 1 h before; overdue every 4 h, escalated
+
+
+def feed(store, pack, tmp_path, events, name="feed.jsonl"):
+    path = tmp_path / name
+    path.write_text("\n".join(json.dumps(e, ensure_ascii=False) for e in events) + "\n", encoding="utf-8")
+    ingest_path(store, pack, path, source="test", now=parse_local("2025-10-10 10:00"))
+
+
+def incident(case, unit, handler, at):
+    return {"id": f"{case}-1", "case": case, "type": "emergency_handled", "at": at,
+            "case_info": {"kind": "incident", "unit": unit, "handler": handler}}
+
+
+def test_reminders_acknowledgement_and_time_to_completion(store, pack, notify_folder, sink, tmp_path):
+    store.replace_directory(read_directory(notify_folder / "directory.yaml"))
+    config = NotifyConfig.load(notify_folder)
+    # handled 10-10 10:00 → due 10-11 10:00; steps 10-10 22:00, 10-11 06:00, 09:00, then the due 10:00
+    feed(store, pack, tmp_path, [incident("A", "chengguan", "officer-1", "2025-10-10 10:00"),
+                                 incident("B", "jiaodong", "officer-3", "2025-10-10 10:00")])
+    for moment in ("2025-10-10 22:05", "2025-10-11 06:05", "2025-10-11 09:05", "2025-10-11 10:05"):
+        scan(store, pack, config, parse_local(moment))
+    with store.session() as session:
+        due_row = session.exec(select(OutboxRow).where(OutboxRow.case_id == "A", OutboxRow.level == "overdue",
+                                                       OutboxRow.recipient == "officer-1")).scalars().one()
+    store.acknowledge(due_row.id, "officer-1", "link", parse_local("2025-10-11 10:35"))   # 30 minutes after delivery
+    feed(store, pack, tmp_path, [{"id": "A-2", "case": "A", "type": "case_registered_online", "at": "2025-10-11 11:00",
+                                  "data": {"channel": "110警情"}}], name="later.jsonl")
+
+    start, end, now = parse_local("2025-10-10 00:00"), parse_local("2025-10-12 00:00"), parse_local("2025-10-11 12:00")
+    result = report(store, pack, start, end, now, Scope(unit="chengguan"))
+    row = next(r for r in result.by_rule if r.key == RULE)
+    tally = row.tally
+    assert (tally.assessed, tally.met, tally.met_late, tally.overdue) == (1, 0, 1, 0)
+    assert (tally.reminders, tally.overdue_reminders, tally.acknowledged) == (4, 1, 1)
+    assert tally.ack_latency == [30.0]
+    assert round(tally.to_completion[0], 4) == round(12 + 55 / 60, 4)   # first delivered 10-10 22:05, done 10-11 11:00
+    assert [r.label for r in result.by_unit] == ["城关派出所"] and result.scope_label == "城关派出所"
+
+    bureau = report(store, pack, start, end, now)
+    assert (bureau.total.met_late, bureau.total.overdue) == (1, 1)      # B is still open past its due
+    assert {r.key: r.tally.overdue_rate for r in bureau.by_unit} == {"jiaodong": 1.0, "chengguan": 1.0}
+    officer = report(store, pack, start, end, now, Scope(officer="officer-3"))
+    assert (officer.total.assessed, officer.total.overdue, officer.total.reminders) == (1, 1, 4)
+    before = report(store, pack, start, end, parse_local("2025-10-11 09:59"))
+    assert (before.total.assessed, before.total.pending) == (1, 1)     # B not due yet at 09:59: not assessable
+    elsewhere = report(store, pack, parse_local("2025-10-12 00:00"), parse_local("2025-10-19 00:00"), now)
+    assert elsewhere.total.assessed == 0 and elsewhere.total.reminders == 0
+
+
+def test_paused_time_extensions_and_anomalies(store, pack, tmp_path):
+    # Questioning (8 hours, exact, custody): summoned 08:00, due 16:00. Restrained for drunkenness 15:00–17:00 (due
+    # then 16:00, one hour away) and 17:30–18:30 (due then 18:00, half an hour away): 3 hours paused, due 19:00.
+    # The extension approved 19:30 is after the due: an anomaly, not applied. Questioning ends 20:00: met late.
+    case = "（2025）城关行字第0009号"
+    events = [("summoned", "2025-10-10 08:00"), ("drunk_restraint_started", "2025-10-10 15:00"),
+              ("drunk_restraint_ended", "2025-10-10 17:00"), ("drunk_restraint_started", "2025-10-10 17:30"),
+              ("drunk_restraint_ended", "2025-10-10 18:30"), ("questioning_extended_major", "2025-10-10 19:30"),
+              ("questioning_ended", "2025-10-10 20:00")]
+    lines = [{"id": f"q{n}", "case": case, "type": kind, "at": at, "person": "王某"} for n, (kind, at) in enumerate(events)]
+    lines[0]["case_info"] = {"kind": "administrative", "unit": "chengguan", "handler": "officer-1"}
+    feed(store, pack, tmp_path, lines)
+    result = report(store, pack, parse_local("2025-10-10 00:00"), parse_local("2025-10-11 00:00"),
+                    parse_local("2025-10-12 09:00"))
+    questioning = next(r for r in result.by_rule if r.key == "admin.summons.questioning").tally
+    assert (questioning.assessed, questioning.met_late) == (1, 1)
+    label = pack.events["drunk_restraint_started"].label
+    assert result.paused == [(label, 3.0, 1)]
+    assert result.extensions == [(pack.events["questioning_extended_major"].label, 1)]
+    kinds = sorted(f.kind for f in result.anomalies)
+    assert kinds == ["late_extension", "pause_before_due"]
+    repeated = next(f for f in result.anomalies if f.kind == "pause_before_due")
+    assert "2 次" in repeated.message and "1.0 小时" in repeated.message and "0.5 小时" in repeated.message
+    # the part of a pause inside a shorter period: 15:00–16:00 only
+    early = report(store, pack, parse_local("2025-10-10 00:00"), parse_local("2025-10-10 16:00"), parse_local("2025-10-12 09:00"))
+    assert early.paused == [(label, 1.0, 1)]
