@@ -67,17 +67,22 @@ def as_csv(report: Report) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def as_html(report: Report) -> str:
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+def html_context(report: Report) -> dict:
+    """What report_body.html.j2 (the figures, charts and tables) needs: the standalone page and the dashboard's
+    report page render the same body from it."""
     weeks = [(row.label, row.tally.met, row.tally.met_late, row.tally.overdue) for row in report.by_week]
     units = [(row.label, row.tally.overdue_rate or 0.0, row.tally.assessed) for row in report.by_unit]
     rules = sorted(((row.label, row.tally.met_late + row.tally.overdue) for row in report.by_rule
                     if row.tally.met_late + row.tally.overdue), key=lambda item: -item[1])[:12]
-    return environment.get_template("report.html.j2").render(
-        report=report, period=period_label(report), measures=[label for _, label in MEASURES], cells=cells,
-        sections=sections(report), weeks=weeks, week_max=max([sum(w[1:]) for w in weeks] + [1]),
-        units=units, rules=rules, rule_max=max([n for _, n in rules] + [1]))
+    return dict(report=report, period=period_label(report), measures=[label for _, label in MEASURES], cells=cells,
+                sections=sections(report), weeks=weeks, week_max=max([sum(w[1:]) for w in weeks] + [1]),
+                units=units, rules=rules, rule_max=max([n for _, n in rules] + [1]))
+
+
+def as_html(report: Report) -> str:
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return environment.get_template("report.html.j2").render(**html_context(report))
 
 
 def as_markdown(report: Report) -> str:

@@ -11,7 +11,7 @@ import yaml
 
 from qixian.feeds import ingest_path
 from qixian.localtime import parse_local
-from qixian.cli.casework import state_of
+from qixian.clockview import state_of
 
 SCENARIOS = sorted((Path(__file__).parents[1] / "data" / "scenarios").glob("*.yaml"))
 

@@ -11,31 +11,18 @@ from rich.table import Table
 
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
 from qixian.cli.options import Db, Json, Now, Rules
-from qixian.cli.rules import STATES, load
-from qixian.clocks import state_at
+from qixian.cli.rules import load
+from qixian.clockview import STATES, left, state_of
 from qixian.feeds import BATCH, FeedReport, files_in, ingest_items, ingest_path, ingest_sql
 from qixian.ingest import check, read_lines
-from qixian.localtime import SHANGHAI, display, span
+from qixian.localtime import SHANGHAI, display
 from qixian.recompute import recompute as run_recompute
-from qixian.store.tables import ClockRow
 
 COLOURS = {"running": "green", "provisional": "yellow", "paused": "yellow", "overdue": "bold red",
            "met": "dim", "met_late": "red", "cancelled": "dim", "restarted": "dim"}
 
 quarantine_app = typer.Typer(help="隔离区：无法采用的事件及原因。", no_args_is_help=True)
 case_app = typer.Typer(help="案件：时间线与计时。", no_args_is_help=True)
-
-
-def state_of(row: ClockRow, now) -> str:
-    return state_at(None if row.open else row.outcome, row.paused, row.due_at, row.provisional, now)
-
-
-def left(row: ClockRow, now) -> str:
-    """Time left (or overdue by) in words: 2天3小时 / 已超期5小时."""
-    if not row.open or row.due_at is None:
-        return ""
-    words = span(row.due_at - now)
-    return f"已超期{words}" if now > row.due_at else words
 
 
 def ingest(

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from qixian.cli._output import InputError, console, errors, print_json, rules_dir
 from qixian.clocks import Event, replay
+from qixian.clockview import STATES
 from qixian.localtime import TimeFormatError, display, parse_local
 from qixian.rulebook import RulePack, load_pack
 from qixian.rulebook.describe import explain as describe
@@ -23,8 +24,6 @@ from qixian.yamlsource import ProblemsFound, load_yaml
 app = typer.Typer(help="规则包：检查、列出、解释、试算、比较规则文件。", no_args_is_help=True)
 
 FAILED = 1
-STATES = {"running": "计时中", "paused": "暂停", "met": "按期完成", "met_late": "超期完成", "overdue": "已超期",
-          "cancelled": "不再适用", "restarted": "已重新计算", "provisional": "计时中（临时）"}
 
 RulesOption = Annotated[Optional[Path], typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules")]
 
