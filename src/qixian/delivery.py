@@ -121,19 +121,22 @@ def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Direc
     composed = []
     for recipient, mine in by_recipient.items():
         mine.sort(key=lambda r: (-SEVERITY[r.level], r.due_at))
-        items = [_item(pack, row, clocks.get(row.clock_id), cases.get(row.case_id), now) for row in mine]
+        link = not recipient.startswith(DUTY)  # a duty room has no dashboard login: no link for it
+        items = [_item(pack, row, clocks.get(row.clock_id), cases.get(row.case_id), now,
+                       config.ack_url(row.id, recipient, now) if link else "") for row in mine]
         name = directory.name_of(recipient)
         composed.append((mine, Message(recipient, name, [r.key for r in mine], mine[0].level,
                                        config.sms(items), config.chat(items, name), items, ids=[r.id for r in mine])))
     return composed
 
 
-def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow | None, now: datetime) -> Item:
+def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow | None, now: datetime,
+          ack_url: str = "") -> Item:
     versions = pack.versions(row.rule_id)
     due = clock.due_display if clock and clock.due_display else display(row.due_at)
     return Item(row.key, row.level, row.case_id, case.title if case and case.title else "",
                 versions[0].name if versions else row.rule_id, row.person, due, span(row.due_at - now),
-                "overdue" if int((row.due_at - now).total_seconds()) <= 0 else "running", row.late, row.label)
+                "overdue" if int((row.due_at - now).total_seconds()) <= 0 else "running", row.late, row.label, ack_url)
 
 
 def _channels(config: NotifyConfig, directory: Directory, recipient: str, level: str) -> list[tuple[str, str]]:

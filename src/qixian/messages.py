@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import jinja2
 import yaml
 
 from qixian.periods import parse_duration
+from qixian.signing import LINK_LIFETIME, SigningError, ack_token, web_secret
 
 LEVELS = {"notice": "提醒", "warning": "预警", "overdue": "超期"}
 SEVERITY = {"notice": 0, "warning": 1, "overdue": 2}
+WEB_URL_ENV = "QIXIAN_WEB_URL"
 _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
 
@@ -37,6 +40,7 @@ class Item:
     state: str  # running | overdue
     late: bool
     step: str = ""  # the reminder step: 期满前1日 / 期满 / 超期第2次提醒
+    ack_url: str = ""  # the signed link that acknowledges this reminder (chat only, when the dashboard has an address)
 
     @property
     def level_label(self) -> str:
@@ -51,6 +55,8 @@ class NotifyConfig:
     tries: int
     backoff_minutes: tuple[int, ...]
     sms_max_segments: int
+    web_url: str | None = None  # the dashboard's public address: chat messages then carry acknowledgement links
+    link_secret: bytes | None = field(default=None, repr=False)
 
     @property
     def plugins(self) -> Path:
@@ -69,7 +75,22 @@ class NotifyConfig:
                 raise NotifyConfigError(f"notify/channels.yaml: levels.{level} 中的渠道 {unknown} 未知，应为 chat、sms、duty")
         retry = data.get("retry") or {}
         backoff = tuple(_minutes(text) for text in retry.get("backoff", ["1 minute", "5 minutes", "30 minutes"]))
-        return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)))
+        web_url = os.environ.get(WEB_URL_ENV) or (data.get("web") or {}).get("base_url") or None
+        secret = None
+        if web_url:
+            try:
+                secret = web_secret()
+            except SigningError as exc:
+                raise NotifyConfigError(f"已配置期限看板地址 {web_url}（确认链接），但{exc}；或删去 web.base_url 与 "
+                                        f"{WEB_URL_ENV}，消息中就不带确认链接") from None
+        return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)),
+                   web_url.rstrip("/") if web_url else None, secret)
+
+    def ack_url(self, outbox_id: int | None, recipient: str, now: datetime) -> str:
+        """The acknowledgement link of one reminder to an officer, or "" (no dashboard address, a dry run's row)."""
+        if not self.web_url or outbox_id is None:
+            return ""
+        return f"{self.web_url}/ack/{ack_token(self.link_secret, outbox_id, recipient, now + LINK_LIFETIME)}"
 
     def templates(self) -> jinja2.Environment:
         return jinja2.Environment(loader=jinja2.FileSystemLoader(self.folder / "templates"), autoescape=False,

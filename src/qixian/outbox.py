@@ -75,7 +75,7 @@ def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = Fals
             query = query.with_for_update(skip_locked=True)
         rows = list(connection.execute(query).mappings())
         cases = _cases(session, {r["case_id"] for r in rows})
-        acknowledged = _acknowledged_overdue(session, {r["id"] for r in rows})
+        acknowledged = acknowledged_overdue(session, {r["id"] for r in rows})
         advances = []
         for row in rows:
             result.clocks += 1
@@ -126,7 +126,7 @@ def _stamp(due: datetime) -> int:
     return int(due.timestamp())
 
 
-def _acknowledged_overdue(session, clock_ids: set[int]) -> set[tuple[int, int]]:
+def acknowledged_overdue(session, clock_ids: set[int]) -> set[tuple[int, int]]:
     """(clock, due) pairs among these clocks with an acknowledged overdue reminder."""
     ids, found = list(clock_ids), set()
     acks = AcknowledgementRow.__table__
