@@ -14,7 +14,7 @@ from tests.conftest import RULES
 
 PG_SERVER = os.environ.get("QIXIAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TABLES = ("cases", "persons", "events", "quarantine", "clocks", "units", "officers", "watermarks", "outbox", "deliveries",
-          "acknowledgements")
+          "acknowledgements", "web_users")
 
 
 @pytest.fixture(scope="session")

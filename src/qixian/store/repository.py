@@ -17,7 +17,7 @@ from qixian.localtime import SHANGHAI
 from qixian.store.database import connect, database_url, dump_json, is_current
 from qixian.store.rows import Codec, encode_time
 from qixian.store.tables import (AcknowledgementRow, CaseRow, ClockRow, EventRow, OfficerRow, OutboxRow, PersonRow,
-                                 QuarantineRow, UnitRow, WatermarkRow)
+                                 QuarantineRow, UnitRow, WatermarkRow, WebUserRow)
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
 ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
@@ -348,6 +348,31 @@ class Store:
             session.commit()
             found = session.exec(select(AcknowledgementRow).where(AcknowledgementRow.outbox_id == outbox_id)).scalars().one()
         return found, bool(inserted)
+
+    # -- dashboard sign-in ----------------------------------------------------------------------
+
+    def set_password_hash(self, officer: str, password_hash: str, now: datetime) -> None:
+        with self.session() as session:
+            row = session.get(WebUserRow, officer) or WebUserRow(officer=officer, password_hash=password_hash, updated_at=utc(now))
+            row.password_hash, row.updated_at = password_hash, utc(now)
+            session.add(row)
+            session.commit()
+
+    def password_hash(self, officer: str) -> str | None:
+        with self.session() as session:
+            row = session.get(WebUserRow, officer)
+            return row.password_hash if row else None
+
+    def remove_web_user(self, officer: str) -> bool:
+        """Whether the officer had a password (now removed: signing in and open sessions stop working)."""
+        with self.session() as session:
+            removed = session.execute(delete(WebUserRow).where(WebUserRow.officer == officer)).rowcount
+            session.commit()
+        return bool(removed)
+
+    def web_users(self) -> list[WebUserRow]:
+        with self.session() as session:
+            return list(session.exec(select(WebUserRow).order_by(WebUserRow.officer)).scalars())
 
     # -- watermarks -----------------------------------------------------------------------------
 

@@ -192,3 +192,14 @@ class AcknowledgementRow(SQLModel, table=True):
     officer: str = Field(max_length=100)
     at: datetime
     channel: str = Field(max_length=20)  # dashboard | link | cli
+
+
+class WebUserRow(SQLModel, table=True):
+    """An officer of the directory who may sign in to the dashboard: the salted password hash only. What the officer
+    may see (own cases, the unit, everything) follows from the directory, so it changes with it."""
+
+    __tablename__ = "web_users"
+
+    officer: str = Field(primary_key=True, max_length=100)
+    password_hash: str = Field(max_length=300)  # scrypt$n$r$p$salt$hash (qixian.web.passwords)
+    updated_at: datetime
