@@ -7,7 +7,7 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import alerting, casework, db, deadline, demo, report, rules, serve
+from qixian.cli import alerting, casework, db, deadline, demo, report, rules, serve, web
 from qixian.cli._output import USAGE, InputError, errors
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(alerting.directory_app, name="directory")
 app.command("serve")(serve.serve)
 app.command("report")(report.report)
 app.command("ack")(report.ack)
+app.add_typer(web.app, name="web")
 
 
 def main(argv: list[str] | None = None) -> int:

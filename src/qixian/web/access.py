@@ -1,0 +1,64 @@
+"""Who sees which cases, from the directory (so it follows the directory as it is reloaded):
+- 法制部门 legal-affairs staff (an officer with the role `legal_affairs` in the directory): every case;
+- 单位负责人 / 法制员 (the `leader` or `legal_officer` of a unit in the directory): the cases of that unit;
+- 办案民警 any other officer: the cases the officer handles or co-handles.
+An officer who is both sees the union (legal-affairs staff see everything anyway)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import String, cast, or_
+
+from qixian.directory import Directory
+from qixian.store.tables import CaseRow
+
+LEGAL_ROLE = "legal_affairs"
+ROLE_LABELS = {"legal": "法制部门", "leader": "单位负责人", "officer": "办案民警"}
+
+
+@dataclass(frozen=True)
+class Viewer:
+    officer: str
+    name: str
+    role: str  # legal | leader | officer
+    units: tuple[str, ...] = ()  # the units a leader (or unit legal officer) oversees
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+    def sees(self, case: CaseRow | None) -> bool:
+        """Whether this viewer may see the case (None: a case known only by its clocks, legal staff only)."""
+        if self.role == "legal":
+            return True
+        if case is None:
+            return False
+        return case.unit in self.units or case.handler == self.officer or self.officer in (case.co_handlers or [])
+
+    def scoped(self, query):
+        """`query` (which selects or joins CaseRow) narrowed to the cases this viewer may see. Co-handlers are found
+        by a text match on the JSON list, then confirmed with `sees` by the caller."""
+        if self.role == "legal":
+            return query
+        listed = cast(CaseRow.co_handlers, String)
+        if '"' in self.officer or "\\" in self.officer:  # JSON escapes these: read every case, `sees` decides
+            co_handled = listed.is_not(None)
+        else:
+            escaped = self.officer.replace("%", "\\%").replace("_", "\\_")
+            co_handled = listed.like(f'%"{escaped}"%', escape="\\")
+        conditions = [CaseRow.handler == self.officer, co_handled]
+        if self.units:
+            conditions.append(CaseRow.unit.in_(self.units))
+        return query.where(or_(*conditions))
+
+
+def viewer_of(directory: Directory, officer_id: str) -> Viewer | None:
+    """The viewer an officer of the directory is, or None if the directory does not know the officer."""
+    officer = directory.officers.get(officer_id)
+    if officer is None:
+        return None
+    if LEGAL_ROLE in officer.roles:
+        return Viewer(officer.id, officer.name, "legal", tuple(directory.units))
+    led = tuple(u.id for u in directory.units.values() if officer.id in (u.leader, u.legal_officer))
+    return Viewer(officer.id, officer.name, "leader" if led else "officer", led)

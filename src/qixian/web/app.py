@@ -1,0 +1,301 @@
+"""The dashboard (期限看板, 事中监督): FastAPI with server-rendered Chinese pages, no script. Every page needs a
+signed-in officer and shows only the cases the officer may see (qixian.web.access); every form carries a CSRF
+token; the acknowledgement link from a chat message is the one page opened without signing in, its signed token
+standing in for the sign-in."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Callable
+from urllib.parse import parse_qs, quote
+
+import jinja2
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from qixian.localtime import SHANGHAI, display
+from qixian.reports import Scope, day_start, report as build_report
+from qixian.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
+from qixian.rulebook.describe import explain
+from qixian.rulebook.model import RulePack
+from qixian.signing import BadToken, read_ack_token
+from qixian.store.repository import AcknowledgeError, Store
+from qixian.store.tables import OutboxRow
+from qixian.clockview import LIGHTS
+from qixian.web.access import Viewer, viewer_of
+from qixian.web.auth import (NONCE_COOKIE, SESSION_COOKIE, SESSION_HOURS, check_password, csrf_ok, csrf_token,
+                             fingerprint, new_session, read_session)
+from qixian.web.board import Board
+
+HERE = Path(__file__).parent
+MAX_FORM = 16 * 1024
+MAX_REPORT_DAYS = 400
+HEADERS = {  # no framing, no scripts, nothing loaded from elsewhere, no link token leaked in a Referer
+    "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
+                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+class LoginRequired(Exception):
+    """No valid session: the browser is sent to the sign-in page."""
+
+
+class Refused(Exception):
+    """A request that cannot be served as asked; shown as a page with the status and the Chinese message."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class Signed:
+    """The signed-in officer of a request: who (as a viewer) and the session nonce the forms are keyed on."""
+
+    def __init__(self, viewer: Viewer, nonce: str):
+        self.viewer, self.nonce = viewer, nonce
+
+
+def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[], datetime] | None = None) -> FastAPI:
+    """The dashboard over `store` and `pack`; sessions and links are signed with `secret`; `clock` gives "now"
+    (default: the real time in Beijing)."""
+    now = clock or (lambda: datetime.now(SHANGHAI))
+    pages = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
+                                                           jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
+                               autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    pages.globals.update(display=display, lights=LIGHTS, quote=lambda text: quote(str(text), safe=""))
+    app = FastAPI(title="期限看板", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def render(name: str, request: Request, signed: Signed | None, status: int = 200, *, nonce: str = "",
+               **context) -> HTMLResponse:
+        nonce = signed.nonce if signed else nonce or request.cookies.get(NONCE_COOKIE) or ""
+        html = pages.get_template(name).render(viewer=signed.viewer if signed else None, csrf=csrf_token(secret, nonce),
+                                               base=_base(request), path=_path(request), now=now(), **context)
+        return HTMLResponse(html, status_code=status)
+
+    def signed_in(request: Request) -> Signed:
+        session = read_session(secret, request.cookies.get(SESSION_COOKIE), now())
+        if session is None:
+            raise LoginRequired()
+        stored = store.password_hash(session.officer)
+        viewer = viewer_of(store.directory(), session.officer)
+        if stored is None or fingerprint(stored) != session.password or viewer is None:
+            raise LoginRequired()  # password changed or removed, or the officer left the directory
+        return Signed(viewer, session.nonce)
+
+    async def posted(request: Request) -> dict[str, str]:
+        """The form's fields, once its CSRF token matches the session (or, before sign-in, the nonce cookie)."""
+        body = await request.body()
+        if len(body) > MAX_FORM:
+            raise Refused(413, "提交的内容过长")
+        fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        session = read_session(secret, request.cookies.get(SESSION_COOKIE), now())
+        nonces = [n for n in (session.nonce if session else None, request.cookies.get(NONCE_COOKIE)) if n]
+        if not any(csrf_ok(secret, n, fields.get("csrf")) for n in nonces):
+            raise Refused(403, "表单已失效（缺少或不符的校验码）：请返回、刷新页面后重新提交")
+        return fields
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, _exc: LoginRequired):
+        target = _path(request) + (f"?{request.url.query}" if request.url.query else "")
+        response = RedirectResponse(f"{_base(request)}/login?next={quote(target, safe='')}", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused):
+        return render("message.html.j2", request, None, exc.status, title="无法完成", message=exc.message)
+
+    # -- signing in -------------------------------------------------------------------------------
+
+    @app.get("/login")
+    def login_page(request: Request, next: str = "/"):
+        nonce = request.cookies.get(NONCE_COOKIE) or secrets.token_urlsafe(16)  # the login form's CSRF key
+        response = render("login.html.j2", request, None, nonce=nonce, title="登录", next=_local(next), error="", officer="")
+        if nonce != request.cookies.get(NONCE_COOKIE):
+            _set_cookie(request, response, NONCE_COOKIE, nonce, None)
+        return response
+
+    @app.post("/login")
+    def login(request: Request, fields: dict = Depends(posted)):
+        officer, password = fields.get("officer", "").strip(), fields.get("password", "")
+        stored = store.password_hash(officer)
+        if not check_password(password, stored) or viewer_of(store.directory(), officer) is None:
+            return render("login.html.j2", request, None, 401, title="登录", next=_local(fields.get("next", "/")),
+                          error="民警编号或密码不正确", officer=officer)
+        response = RedirectResponse(_base(request) + _local(fields.get("next", "/")), status_code=303)
+        _set_cookie(request, response, SESSION_COOKIE, new_session(secret, officer, stored, now()), SESSION_HOURS * 3600)
+        return response
+
+    @app.post("/logout")
+    def logout(request: Request, fields: dict = Depends(posted)):
+        response = RedirectResponse(f"{_base(request)}/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @app.get("/static/style.css")
+    def style():
+        return Response((HERE / "static" / "style.css").read_text(encoding="utf-8"), media_type="text/css",
+                        headers={"Cache-Control": "max-age=3600"})
+
+    # -- pages ------------------------------------------------------------------------------------
+
+    @app.get("/")
+    def upcoming(request: Request, unit: str = "", officer: str = "", group: str = "", light: str = "",
+                 signed: Signed = Depends(signed_in)):
+        if light and light not in LIGHTS:
+            raise Refused(400, f"颜色筛选应为 {'、'.join(LIGHTS)} 之一")
+        if group and group not in pack.settings.groups:
+            raise Refused(400, f"没有分组 {group}：可用的分组为 {'、'.join(pack.settings.groups)}")
+        listing = Board(store, pack).clocks(signed.viewer, now(), unit=unit or None, officer=officer or None,
+                                            group=group or None, lights=(light,) if light else ())
+        return render("clocks.html.j2", request, signed, title="期限一览", listing=listing, filters=True,
+                      chosen={"unit": unit, "officer": officer, "group": group, "light": light},
+                      options=_options(store, signed.viewer), groups=pack.settings.groups)
+
+    @app.get("/overdue")
+    def overdue(request: Request, signed: Signed = Depends(signed_in)):
+        listing = Board(store, pack).clocks(signed.viewer, now(), lights=("red",))
+        return render("clocks.html.j2", request, signed, title="超期", listing=listing, filters=False,
+                      chosen={}, options={}, groups=())
+
+    @app.get("/anomalies")
+    def anomalies(request: Request, signed: Signed = Depends(signed_in)):
+        return render("anomalies.html.j2", request, signed, title="异常",
+                      found=Board(store, pack).anomalies(signed.viewer, now()))
+
+    @app.get("/reminders")
+    def reminders(request: Request, signed: Signed = Depends(signed_in)):
+        return render("reminders.html.j2", request, signed, title="我的提醒", lines=Board(store, pack).reminders(signed.viewer))
+
+    @app.post("/reminders/{outbox_id}/ack")
+    def acknowledge(request: Request, outbox_id: int, fields: dict = Depends(posted), signed: Signed = Depends(signed_in)):
+        try:
+            store.acknowledge(outbox_id, signed.viewer.officer, "dashboard", now())
+        except AcknowledgeError as exc:
+            raise Refused(400, str(exc)) from None
+        return RedirectResponse(_base(request) + _local(fields.get("next", "/reminders")), status_code=303)
+
+    @app.get("/case")
+    def case(request: Request, id: str = "", signed: Signed = Depends(signed_in)):
+        page = Board(store, pack).case(signed.viewer, id, now()) if id else None
+        if page is None:
+            raise Refused(404, f"没有案件 {id}，或不在您可查看的范围内")
+        return render("case.html.j2", request, signed, title=f"案件 {id}", page=page)
+
+    @app.get("/rules")
+    def rules(request: Request, signed: Signed = Depends(signed_in)):
+        grouped = [(g, [r for r in pack.rules if (r.group or "") == g]) for g in (*pack.settings.groups, "")]
+        return render("rules.html.j2", request, signed, title="规则", grouped=[(g, rs) for g, rs in grouped if rs])
+
+    @app.get("/rules/{rule_id}")
+    def rule(request: Request, rule_id: str, signed: Signed = Depends(signed_in)):
+        versions = pack.versions(rule_id)
+        if not versions:
+            raise Refused(404, f"规则包中没有规则 {rule_id}")
+        return render("rule.html.j2", request, signed, title=versions[-1].name,
+                      versions=[(r, explain(pack, r)) for r in versions])
+
+    @app.get("/reports")
+    def reports(request: Request, unit: str = "", signed: Signed = Depends(signed_in)):
+        viewer, today = signed.viewer, now().date()
+        first = _day(request.query_params.get("from"), today.replace(day=1), "起始日期")
+        last = _day(request.query_params.get("to"), today, "截止日期")
+        if last < first or (last - first).days > MAX_REPORT_DAYS:
+            raise Refused(400, f"期间应为起始日期至截止日期，截止不早于起始，且不超过 {MAX_REPORT_DAYS} 天")
+        units = _options(store, viewer)["units"]
+        if viewer.role == "officer":
+            scope = Scope(officer=viewer.officer)
+        elif viewer.role == "leader":
+            scope = Scope(unit=unit if unit in viewer.units else viewer.units[0])
+        else:
+            scope = Scope(unit=unit or None)
+        if scope.unit is not None and scope.unit not in dict(units):
+            raise Refused(400, f"没有单位 {scope.unit}")
+        result = build_report(store, pack, day_start(first), day_start(last + timedelta(days=1)), now(), scope)
+        return render("reports.html.j2", request, signed, title="考核报表", first=first, last=last, units=units,
+                      unit=scope.unit or "", **html_context(result))
+
+    # -- the link in a chat message ---------------------------------------------------------------
+
+    def linked(token: str) -> tuple[int, str, OutboxRow]:
+        try:
+            outbox_id, officer = read_ack_token(secret, token, now())
+        except BadToken as exc:
+            raise Refused(400, str(exc)) from None
+        with store.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+        if row is None or row.recipient != officer:
+            raise Refused(404, "这条提醒已不存在")
+        return outbox_id, officer, row
+
+    @app.get("/ack/{token}")
+    def ack_link(request: Request, token: str):
+        outbox_id, officer, row = linked(token)
+        line = Board(store, pack).reminder(row)
+        return render("ack_link.html.j2", request, None, title="确认收到提醒", line=line, token=token, done=False)
+
+    @app.post("/ack/{token}")
+    def ack_by_link(request: Request, token: str):
+        # the signed token is the credential (it is only in the officer's own message), so no session or CSRF cookie
+        outbox_id, officer, row = linked(token)
+        try:
+            store.acknowledge(outbox_id, officer, "link", now())
+        except AcknowledgeError as exc:
+            raise Refused(400, str(exc)) from None
+        line = Board(store, pack).reminder(row)
+        return render("ack_link.html.j2", request, None, title="已确认", line=line, token=token, done=True)
+
+    return app
+
+
+def _options(store: Store, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
+    """The units and officers the viewer may filter by: (id, name)."""
+    directory = store.directory()
+    if viewer.role == "officer":
+        return {"units": [], "officers": []}
+    units = [(u.id, u.name) for u in directory.units.values() if viewer.role == "legal" or u.id in viewer.units]
+    chosen = {u for u, _ in units}
+    officers = [(o.id, o.name) for o in directory.officers.values() if viewer.role == "legal" or o.unit in chosen]
+    return {"units": units, "officers": officers}
+
+
+def _day(text: str | None, default: date, what: str) -> date:
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise Refused(400, f"{what}应为日期，如 2025-10-01，收到 {text!r}") from None
+
+
+def _local(target: str) -> str:
+    """A path on this site to go to after a form (never another site)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
+
+
+def _set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", path="/",
+                        secure=request.url.scheme == "https")
+
+
+def _base(request: Request) -> str:
+    """The path prefix the site is served under behind a reverse proxy (uvicorn's --root-path), "" at the root."""
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+def _path(request: Request) -> str:
+    """The request's path inside the site (without the proxy's prefix): what `next` and the menu compare with."""
+    path = request.url.path
+    base = _base(request)
+    return path[len(base):] or "/" if base and path.startswith(base) else path

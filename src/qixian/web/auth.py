@@ -1,0 +1,95 @@
+"""Signing in to the dashboard: salted scrypt password hashes, a signed session cookie, CSRF tokens for forms.
+
+A session is the officer, when it was issued, a random nonce and a fingerprint of the password hash, signed with
+the secret key: it lasts SESSION_HOURS, and changing or removing the password ends it. Every form carries a token
+keyed on the session's nonce (before sign-in, on a nonce cookie), so a page from elsewhere cannot post for the
+officer."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from qixian.signing import BadToken, keyed, sign, unsign
+
+SESSION_COOKIE = "qixian_session"
+NONCE_COOKIE = "qixian_nonce"  # before sign-in: what the login form's CSRF token is keyed on
+SESSION_HOURS = 12
+MIN_PASSWORD = 10
+_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}  # about 50 ms per check here; 16 MiB of memory
+
+
+def hash_password(password: str) -> str:
+    """`scrypt$n$r$p$salt$hash` (base64) of the password with a fresh 16-byte salt."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return "$".join(["scrypt", str(_SCRYPT["n"]), str(_SCRYPT["r"]), str(_SCRYPT["p"]),
+                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+
+
+def check_password(password: str, stored: str | None) -> bool:
+    """Whether `password` matches the stored hash; a missing hash costs the same time and is False."""
+    if not stored:
+        hash_password(password)  # no user: spend the same time, so timing does not say which ids exist
+        return False
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest)
+        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), dklen=len(expected), n=int(n), r=int(r),
+                             p=int(p))
+    except (ValueError, TypeError):
+        return False
+    return kind == "scrypt" and hmac.compare_digest(got, expected)
+
+
+def password_problem(password: str, again: str | None = None) -> str | None:
+    """What is wrong with a new password, in Chinese, or None."""
+    if again is not None and password != again:
+        return "两次输入的密码不一致"
+    if len(password) < MIN_PASSWORD:
+        return f"密码至少 {MIN_PASSWORD} 个字符"
+    if password.isdigit() or password.isalpha():
+        return "密码不能只有数字或只有字母"
+    return None
+
+
+def fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Session:
+    officer: str
+    issued: int
+    nonce: str
+    password: str  # fingerprint of the password hash it was issued under
+
+
+def new_session(secret: bytes, officer: str, password_hash: str, now: datetime) -> str:
+    """The cookie value of a fresh session."""
+    return sign(secret, "session", [officer, int(now.timestamp()), secrets.token_urlsafe(16), fingerprint(password_hash)])
+
+
+def read_session(secret: bytes, cookie: str | None, now: datetime) -> Session | None:
+    """The session in a cookie if it is genuine and not expired, else None."""
+    if not cookie:
+        return None
+    try:
+        value = unsign(secret, "session", cookie)
+        session = Session(*value)
+    except (BadToken, TypeError, ValueError):
+        return None
+    age = now.timestamp() - session.issued
+    return session if 0 <= age <= timedelta(hours=SESSION_HOURS).total_seconds() + 300 else None
+
+
+def csrf_token(secret: bytes, nonce: str) -> str:
+    return keyed(secret, "csrf", nonce)
+
+
+def csrf_ok(secret: bytes, nonce: str | None, token: str | None) -> bool:
+    return bool(nonce and token) and hmac.compare_digest(csrf_token(secret, nonce), token)

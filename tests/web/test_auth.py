@@ -1,0 +1,126 @@
+"""Signing in, against the real server: no data without a session, forms refused without their token, wrong
+passwords refused, sessions that cannot be forged and end when the password changes, and each role seeing exactly
+its cases (worked out by hand from the directory in conftest)."""
+
+import pytest
+from sqlalchemy import select
+
+from qixian.localtime import parse_local
+from qixian.store.tables import AcknowledgementRow, OutboxRow
+from qixian.web.auth import SESSION_COOKIE, hash_password
+from tests.web.conftest import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
+
+PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports",
+         f"/case?id={THEFT}", "/?light=red"]
+
+
+def test_no_page_gives_data_without_signing_in(dashboard):
+    with dashboard.client() as client:
+        for page in PAGES:
+            response = client.get(page)
+            assert response.status_code == 303, page
+            assert response.headers["location"].startswith("/login?next="), page
+            assert "城关" not in response.text and "拘留" not in response.text, page
+        refused = client.post("/reminders/1/ack", data={"csrf": "0" * 32})
+        assert refused.status_code == 403 and "校验码" in refused.text
+        login = client.get("/login")
+        assert login.status_code == 200 and "民警编号" in login.text and THEFT not in login.text
+        assert client.get("/static/style.css").status_code == 200
+    assert dashboard.store.count(AcknowledgementRow) == 0
+
+
+def test_wrong_password_and_unknown_officer_are_refused_alike(dashboard):
+    with dashboard.client() as client:
+        token = csrf_of(client.get("/login").text)
+        for officer, password in (("officer-1", "wrong password 1"), ("officer-404", PASSWORD), ("officer-1", "")):
+            response = client.post("/login", data={"officer": officer, "password": password, "csrf": token})
+            assert response.status_code == 401 and "民警编号或密码不正确" in response.text
+            assert SESSION_COOKIE not in response.cookies
+        assert client.get("/").status_code == 303
+
+
+def test_the_login_form_needs_its_token(dashboard):
+    with dashboard.client() as client:
+        client.get("/login")
+        for token in (None, "0" * 32):
+            data = {"officer": "officer-1", "password": PASSWORD} | ({"csrf": token} if token else {})
+            response = client.post("/login", data=data)
+            assert response.status_code == 403 and SESSION_COOKIE not in response.cookies
+    with dashboard.client() as other:  # a token from another browser's login page does not fit this one's cookie
+        token = csrf_of(other.get("/login").text)
+    with dashboard.client() as client:
+        client.get("/login")
+        assert client.post("/login", data={"officer": "officer-1", "password": PASSWORD, "csrf": token}).status_code == 403
+
+
+def test_acknowledging_needs_the_session_token(dashboard):
+    from qixian.messages import NotifyConfig
+    from qixian.scan import scan
+
+    scan(dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world), parse_local("2025-10-07 00:05"))
+    with dashboard.store.session() as session:
+        mine = session.exec(select(OutboxRow).where(OutboxRow.recipient == "officer-1")).scalars().first()
+    client = dashboard.login("officer-1")
+    page = client.get("/reminders")
+    assert f'/reminders/{mine.id}/ack' in page.text
+    assert client.post(f"/reminders/{mine.id}/ack", data={}).status_code == 403
+    assert client.post(f"/reminders/{mine.id}/ack", data={"csrf": "f" * 32}).status_code == 403
+    with dashboard.client() as other:  # another officer's session token does not fit officer-1's session
+        foreign = csrf_of(dashboard.login("officer-3").get("/reminders").text)
+    assert client.post(f"/reminders/{mine.id}/ack", data={"csrf": foreign}).status_code == 403
+    assert dashboard.store.count(AcknowledgementRow) == 0
+    done = client.post(f"/reminders/{mine.id}/ack", data={"csrf": csrf_of(page.text), "next": "/reminders"})
+    assert done.status_code == 303 and done.headers["location"] == "/reminders"
+    with dashboard.store.session() as session:
+        ack = session.exec(select(AcknowledgementRow)).scalars().one()
+    assert (ack.outbox_id, ack.officer, ack.channel) == (mine.id, "officer-1", "dashboard")
+
+
+def test_someone_elses_reminder_cannot_be_acknowledged(dashboard):
+    from qixian.messages import NotifyConfig
+    from qixian.scan import scan
+
+    scan(dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world), parse_local("2025-10-07 00:05"))
+    with dashboard.store.session() as session:
+        leaders = session.exec(select(OutboxRow).where(OutboxRow.recipient == "officer-9")).scalars().first()
+    client = dashboard.login("officer-1")
+    token = csrf_of(client.get("/reminders").text)
+    refused = client.post(f"/reminders/{leaders.id}/ack", data={"csrf": token})
+    assert refused.status_code == 400 and "只能确认发给自己的提醒" in refused.text
+    assert dashboard.store.count(AcknowledgementRow) == 0
+
+
+@pytest.mark.parametrize("officer", sorted(SEES))
+def test_each_role_sees_exactly_its_cases(dashboard, officer):
+    client = dashboard.login(officer)
+    listed = cases_on(client.get("/").text)
+    assert listed == SEES[officer]
+    for case in (THEFT, FIGHT, HARBOUR):
+        page = client.get("/case", params={"id": case})
+        if case in SEES[officer]:
+            assert page.status_code == 200 and "时间线" in page.text and "计算依据" in page.text
+        else:
+            assert page.status_code == 404 and "时间线" not in page.text
+
+
+def test_a_forged_or_stale_session_is_refused(dashboard):
+    client = dashboard.login("officer-1")
+    assert client.get("/").status_code == 200
+    genuine = client.cookies[SESSION_COOKIE]
+    payload, mac = genuine.split(".")
+    import base64
+    import json
+
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims[0] = "officer-7"  # claim to be legal-affairs staff with the same signature
+    forged = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    with dashboard.client() as attacker:
+        attacker.cookies.set(SESSION_COOKIE, f"{forged}.{mac}")
+        assert attacker.get("/").status_code == 303
+    dashboard.store.set_password_hash("officer-1", hash_password("a new password 8"), parse_local("2025-10-07 02:00"))
+    assert client.get("/").status_code == 303  # the password changed: the old session ends
+    dashboard.clock.at = parse_local("2025-10-07 15:00")
+    fresh = dashboard.login("officer-1", "a new password 8")
+    assert fresh.get("/").status_code == 200
+    dashboard.clock.at = parse_local("2025-10-08 04:00")  # 13 hours later: past the session's 12
+    assert fresh.get("/").status_code == 303
