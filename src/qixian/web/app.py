@@ -223,7 +223,7 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
         if scope.unit is not None and scope.unit not in dict(units):
             raise Refused(400, f"没有单位 {scope.unit}")
         result = build_report(store, pack, day_start(first), day_start(last + timedelta(days=1)), now(), scope)
-        return render("reports.html.j2", request, signed, title="考核报表", first=first, last=last, units=units,
+        return render("reports.html.j2", request, signed, title="考核报表", first=first, last=last, unit_choices=units,
                       unit=scope.unit or "", **html_context(result))
 
     # -- the link in a chat message ---------------------------------------------------------------
@@ -243,18 +243,18 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
     def ack_link(request: Request, token: str):
         outbox_id, officer, row = linked(token)
         line = Board(store, pack).reminder(row)
-        return render("ack_link.html.j2", request, None, title="确认收到提醒", line=line, token=token, done=False)
+        return render("ack_link.html.j2", request, None, title="确认收到提醒", line=line, token=token, done="")
 
     @app.post("/ack/{token}")
     def ack_by_link(request: Request, token: str):
         # the signed token is the credential (it is only in the officer's own message), so no session or CSRF cookie
         outbox_id, officer, row = linked(token)
         try:
-            store.acknowledge(outbox_id, officer, "link", now())
+            _, new = store.acknowledge(outbox_id, officer, "link", now())
         except AcknowledgeError as exc:
             raise Refused(400, str(exc)) from None
         line = Board(store, pack).reminder(row)
-        return render("ack_link.html.j2", request, None, title="已确认", line=line, token=token, done=True)
+        return render("ack_link.html.j2", request, None, title="已确认", line=line, token=token, done="new" if new else "again")
 
     return app
 
