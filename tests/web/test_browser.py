@@ -1,0 +1,107 @@
+"""The dashboard in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright): each role signs in
+through the form and sees its cases, an officer acknowledges an overdue reminder with the button, the leader sees on
+the case page that escalation stopped. Pages must fit a 390 px phone screen without sideways scrolling.
+Screenshots (phone and desktop) are kept in test-artifacts/screenshots/ (or $QIXIAN_TEST_ARTIFACTS)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from qixian.localtime import parse_local
+from qixian.messages import NotifyConfig
+from qixian.scan import scan
+from tests.conftest import ROOT
+from tests.web.conftest import PASSWORD, SEES, THEFT, cases_on
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 860}
+SHOTS = Path(os.environ.get("QIXIAN_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make test installs the test extras)")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it as "
+                                                    "root: apt-get install chromium); no browser is downloaded"),
+    pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),  # the server tests cover PostgreSQL
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def signed_in(browser, dashboard, officer, viewport=PHONE):
+    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=dashboard.url)
+    page = context.new_page()
+    page.goto("/")
+    assert "/login" in page.url                                   # no data before signing in
+    page.get_by_label("民警编号").fill(officer)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{dashboard.url}/")
+    return page
+
+
+def fits_the_screen(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("officer", ["officer-1", "officer-9", "officer-7"])
+def test_each_role_signs_in_and_sees_its_cases(browser, dashboard, officer):
+    phone = signed_in(browser, dashboard, officer)
+    assert cases_on(phone.content()) == SEES[officer]
+    assert phone.locator(".who").inner_text().startswith(dashboard.store.directory().officers[officer].name)
+    assert fits_the_screen(phone)
+    shot(phone, f"upcoming-{officer}-phone")
+    desktop = signed_in(browser, dashboard, officer, DESKTOP)
+    shot(desktop, f"upcoming-{officer}-desktop")
+    desktop.get_by_role("link", name="规则").click()
+    assert desktop.get_by_role("heading", name="规则").is_visible()
+    phone.get_by_role("link", name="考核报表").click()
+    assert phone.locator("svg").first.is_visible() and fits_the_screen(phone)
+    shot(phone, f"reports-{officer}-phone")
+    phone.get_by_role("button", name="退出").click()
+    phone.goto("/overdue")
+    assert "/login" in phone.url
+
+
+def test_acknowledging_in_the_browser_stops_escalation(browser, dashboard):
+    store, pack, config = dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world)
+    scan(store, pack, config, parse_local("2025-10-07 00:05"))
+    scan(store, pack, config, parse_local("2025-10-07 02:05"))
+    officer = signed_in(browser, dashboard, "officer-1")
+    officer.get_by_role("link", name="我的提醒").click()
+    item = officer.locator("li.item", has_text="拘留后提请批准逮捕").filter(has_text="张某").filter(has_text="超期第2次提醒")
+    shot(officer, "reminders-before-ack-phone")
+    item.get_by_role("button", name="确认收到").click()
+    officer.wait_for_url(f"{dashboard.url}/reminders")
+    assert "已确认 2025-10-07 02:30" in item.inner_text()
+    assert fits_the_screen(officer)
+    shot(officer, "reminders-after-ack-phone")
+
+    dashboard.clock.at = parse_local("2025-10-07 04:10")
+    scan(store, pack, config, parse_local("2025-10-07 04:05"))
+    leader = signed_in(browser, dashboard, "officer-9")
+    leader.locator("li.item", has_text="拘留后提请批准逮捕").filter(has_text="张某").get_by_role("link", name=THEFT).click()
+    section = leader.locator("section.clock", has_text="拘留后提请批准逮捕（张某）")
+    assert "已停止升级" in section.inner_text()
+    third = section.locator("li", has_text="超期第3次提醒")
+    assert sorted(third.all_inner_texts()) and not any("周国平" in text for text in third.all_inner_texts())
+    assert any("刘明" in text for text in third.all_inner_texts())
+    assert fits_the_screen(leader)
+    shot(leader, "case-escalation-stopped-phone")
+    desktop = signed_in(browser, dashboard, "officer-9", DESKTOP)
+    desktop.goto(f"/case?id={THEFT}")
+    shot(desktop, "case-escalation-stopped-desktop")
+
