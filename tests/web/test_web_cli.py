@@ -1,0 +1,31 @@
+"""`qixian web user ...` and `qixian web` as ops run them."""
+
+import io
+
+from qixian.cli import main
+from qixian.web.auth import check_password
+from tests.conftest import ROOT
+
+
+def test_set_password_list_and_remove(store, monkeypatch, capsys):
+    url = store.engine.url.render_as_string(hide_password=False)
+    assert main(["directory", "load", str(ROOT / "notify" / "directory.yaml"), "--db", url]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("a good password 1\n"))
+    assert main(["web", "user", "set-password", "officer-7", "--password-stdin", "--db", url]) == 0
+    assert check_password("a good password 1", store.password_hash("officer-7"))
+    assert not check_password("a good password 2", store.password_hash("officer-7"))
+    assert main(["web", "user", "list", "--db", url]) == 0
+    assert "法制部门" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("1234567890123\n"))
+    assert main(["web", "user", "set-password", "officer-1", "--password-stdin", "--db", url]) == 2
+    assert "只有数字" in capsys.readouterr().err and store.password_hash("officer-1") is None
+    assert main(["web", "user", "set-password", "officer-404", "--password-stdin", "--db", url]) == 2
+    assert "名录中没有民警 officer-404" in capsys.readouterr().err
+    assert main(["web", "user", "remove", "officer-7", "--db", url]) == 0 and store.password_hash("officer-7") is None
+
+
+def test_the_dashboard_does_not_start_without_a_secret_key(store, monkeypatch, capsys):
+    monkeypatch.delenv("QIXIAN_WEB_SECRET", raising=False)
+    url = store.engine.url.render_as_string(hide_password=False)
+    assert main(["web", "--db", url, "--port", "1"]) == 2
+    assert "QIXIAN_WEB_SECRET" in capsys.readouterr().err
