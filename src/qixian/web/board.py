@@ -15,7 +15,7 @@ from qixian.outbox import acknowledged_overdue
 from qixian.reports import ANOMALY_LABELS
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
-from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, EventRow, OutboxRow
+from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
 from qixian.web.access import Viewer
 
 SHOWN = 500  # rows a list shows at most; filters narrow it
@@ -83,10 +83,11 @@ class CasePage:
 
 
 class Board:
-    """The pages' data for one store and rule pack."""
+    """The pages' data for one request: the store, the rule pack and the directory as it is now."""
 
     def __init__(self, store: Store, pack: RulePack):
         self.store, self.pack = store, pack
+        self.directory = store.directory()
         groups: dict[str, str] = {}
         for rule in pack.rules:
             groups.setdefault(rule.id, rule.group or "")
@@ -147,7 +148,7 @@ class Board:
         events = self.store.events_of(case_id)
         if (case is None and not events) or not viewer.sees(case):
             return None
-        directory = self.store.directory()
+        directory = self.directory
         timeline = [(display(e.at), self.pack.event_label(e.type), e.person or "",
                      "，".join(f"{k}：{v}" for k, v in (e.data or {}).items())) for e in events]
         with self.store.session() as session:
@@ -174,17 +175,11 @@ class Board:
     # -- helpers ----------------------------------------------------------------------------------
 
     def _line(self, clock: ClockRow, case: CaseRow | None, now: datetime) -> ClockLine:
-        directory = self._directory()
+        directory = self.directory
         return ClockLine(clock, case, self.rule_name(clock.rule_id), self.group_of.get(clock.rule_id, ""),
                          light(self.pack, clock, now), STATES[state_of(clock, now)], left(clock, now),
                          _unit_name(directory, case.unit if case else None),
                          directory.name_of(case.handler) if case and case.handler else "—")
-
-    def _directory(self):
-        # one read per page, not per row: the board lives for one request
-        if not hasattr(self, "_dir"):
-            self._dir = self.store.directory()
-        return self._dir
 
     def _mark_acknowledged(self, lines: list[ClockLine]) -> None:
         with self.store.session() as session:
@@ -203,7 +198,7 @@ class Board:
                 ClockRow.id.in_({r.clock_id for r in rows}), ClockRow.open.is_(True))).scalars())
             titles = {case_id: title for case_id, title in session.execute(select(CaseRow.id, CaseRow.title).where(
                 CaseRow.id.in_({r.case_id for r in rows})))}
-        directory = self._directory()
+        directory = self.directory
         lines = []
         for row in rows:
             ack = acks.get(row.id)
