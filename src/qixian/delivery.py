@@ -15,12 +15,13 @@ from typing import Callable
 import apprise
 from sqlalchemy import select
 
+from qixian import audit
 from qixian.directory import DUTY, Directory
 from qixian.localtime import display, span
 from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, expand
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
-from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow
+from qixian.store.tables import CaseRow, ClockRow, OutboxRow
 
 IDEMPOTENCY_HEADER = "X-Qixian-Idempotency-Key"
 Sender = Callable[[str, str, str], tuple[bool, str]]  # (url, title, body) -> (accepted, provider answer)
@@ -178,9 +179,9 @@ def _record(store: Store, rows: list[OutboxRow], log, channel: str | None, confi
     """Write the attempts and the rows' new status in one transaction, after the sending is over."""
     status = "sent" if channel is not None else "pending"
     with store.session() as session:
-        for number, (kind, url, ok, answer) in enumerate(log, start=1):
-            session.add(DeliveryRow(at=now, recipient=rows[0].recipient, keys=[r.key for r in rows], attempt=number,
-                                    channel=kind, url=url, ok=ok, answer=answer))
+        audit.append(session, [{"at": now, "recipient": rows[0].recipient, "keys": [r.key for r in rows], "attempt": number,
+                                "channel": kind, "url": url, "ok": ok, "answer": answer}
+                               for number, (kind, url, ok, answer) in enumerate(log, start=1)])
         for row in rows:
             row = session.get(OutboxRow, row.id)
             if channel is not None:

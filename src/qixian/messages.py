@@ -51,6 +51,7 @@ class NotifyConfig:
     tries: int
     backoff_minutes: tuple[int, ...]
     sms_max_segments: int
+    ops: tuple[str, ...] = ()  # where `qixian health --alert` tells ops (channel URLs, ${VAR} for secrets)
 
     @property
     def plugins(self) -> Path:
@@ -69,7 +70,11 @@ class NotifyConfig:
                 raise NotifyConfigError(f"notify/channels.yaml: levels.{level} 中的渠道 {unknown} 未知，应为 chat、sms、duty")
         retry = data.get("retry") or {}
         backoff = tuple(_minutes(text) for text in retry.get("backoff", ["1 minute", "5 minutes", "30 minutes"]))
-        return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)))
+        ops = data.get("ops") or []
+        if not isinstance(ops, list) or not all(isinstance(url, str) for url in ops):
+            raise NotifyConfigError("notify/channels.yaml: ops 应为渠道地址的列表，如 ops: [\"qxdingtalk://${OPS_DING_SECRET}@${OPS_DING_TOKEN}\"]")
+        return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)),
+                   tuple(ops))
 
     def templates(self) -> jinja2.Environment:
         return jinja2.Environment(loader=jinja2.FileSystemLoader(self.folder / "templates"), autoescape=False,

@@ -13,7 +13,8 @@ from qixian.store.repository import Store
 from tests.conftest import RULES
 
 PG_SERVER = os.environ.get("QIXIAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-TABLES = ("cases", "persons", "events", "quarantine", "clocks", "units", "officers", "watermarks", "outbox", "deliveries")
+TABLES = ("cases", "persons", "events", "quarantine", "clocks", "units", "officers", "watermarks", "outbox", "deliveries",
+          "scan_runs", "rollouts")
 
 
 @pytest.fixture(scope="session")
