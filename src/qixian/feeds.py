@@ -58,8 +58,9 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
                 progress(lines)
 
     def flush(replayer: Replayer) -> None:
+        lines = len(accepted) + len(rejected)  # before recording, which moves conflicting repeats to `rejected`
         recorded = store.record(accepted, rejected, source, now)
-        report.lines += len(accepted) + len(rejected)
+        report.lines += lines
         report.accepted += recorded.accepted
         report.duplicate += recorded.duplicate
         report.quarantined += recorded.quarantined
@@ -67,7 +68,7 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
         batch = histories(store, sorted(recorded.cases), known) if recorded.cases else []
         future = replayer.submit(batch)
         write_pending()  # the previous batch, replayed meanwhile
-        pending.append((future, len(accepted) + len(rejected)))
+        pending.append((future, lines))
         accepted.clear()
         rejected.clear()
 
