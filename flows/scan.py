@@ -3,6 +3,7 @@ Thin on purpose: the work is qixian.outbox and qixian.delivery. Safe to run twic
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from prefect import flow, get_run_logger, task
@@ -13,6 +14,7 @@ from qixian.localtime import SHANGHAI, parse_local
 from qixian.messages import NotifyConfig
 from qixian.outbox import enqueue
 from qixian.rulebook import load_pack
+from qixian.scan import listed, record_run
 from qixian.store.repository import Store
 
 
@@ -21,7 +23,7 @@ def owe(db: str, rules: str | None, now: datetime) -> dict:
     """Write the reminders owed as of `now` to the outbox, advancing each clock (one transaction)."""
     scanned = enqueue(Store.open(db), load_pack(rules_dir(rules)), now)
     return {"clocks": scanned.clocks, "owed": len(scanned.owed), "caught_up": scanned.caught_up,
-            "problems": scanned.problems[:50]}
+            "late": listed(scanned.late), "problems": scanned.problems[:50]}
 
 
 @task(retries=2, retry_delay_seconds=20)
@@ -30,6 +32,13 @@ def send(db: str, rules: str | None, notify: str | None, now: datetime) -> dict:
     delivered = deliver(Store.open(db), load_pack(rules_dir(rules)), NotifyConfig.load(notify), now)
     return {"messages": len(delivered.messages), "sent": delivered.sent, "failed": delivered.failed,
             "undeliverable": delivered.undeliverable, "attempts": delivered.attempts}
+
+
+@task
+def finish(db: str, now: datetime, took_seconds: float, owed: dict, sent: dict) -> None:
+    """Record the completed scan for `qixian health` (and the dead-man's switch that watches for it)."""
+    record_run(Store.open(db), now, took_seconds, clocks=owed["clocks"], owed=owed["owed"], sent=sent["sent"],
+               failed=sent["failed"], undeliverable=sent["undeliverable"], caught_up=owed["caught_up"], late=owed["late"])
 
 
 def _run_name() -> str:
@@ -42,13 +51,17 @@ def _run_name() -> str:
 @flow(name="qixian-scan", flow_run_name=_run_name)
 def scan(db: str | None = None, rules: str | None = None, notify: str | None = None, as_of: str | None = None) -> dict:
     """One scan as of `as_of` (default: now): owe, then deliver."""
+    started = time.time()
     now = parse_local(as_of) if as_of else datetime.now(SHANGHAI)
     url = database_url(db)
     owed = owe(url, rules, now)
     sent = send(url, rules, notify, now)
+    finish(url, now, time.time() - started, owed, sent)
     logger = get_run_logger()
     logger.info("扫描 %s：%d 个计时到点，%d 条提醒；发送 %d 条消息，稍后重试 %d，无法送达 %d",
                 now.strftime("%Y-%m-%d %H:%M"), owed["clocks"], owed["owed"], sent["sent"], sent["failed"], sent["undeliverable"])
+    if owed["caught_up"]:
+        logger.warning("停机补发：%d 个计时在无人扫描时跨过了提醒节点（qixian health 列出）", owed["caught_up"])
     for problem in owed["problems"]:
         logger.warning("名录问题：%s", problem)
     return {**owed, **sent}

@@ -10,6 +10,9 @@ from urllib.parse import quote
 import requests
 
 log = logging.getLogger("qixian.notify")
+# urllib3 logs each request line at DEBUG, query string included: DingTalk's access_token and WeCom's key are in
+# it (Feishu's token in the path). Keep that logger above DEBUG whatever level the host process runs at.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 DEFAULT_TIMEOUT = 10.0
 LOG_BODY_CHARS = 2000

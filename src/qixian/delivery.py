@@ -15,6 +15,7 @@ from typing import Callable
 import apprise
 from sqlalchemy import select
 
+from qixian import audit
 from qixian.directory import DUTY, Directory
 from qixian.localtime import display, span
 from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, expand
@@ -197,9 +198,10 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
 
 
 def _log_attempts(session, recipient: str, keys: list[str], log, now: datetime) -> None:
-    for number, (kind, url, ok, answer) in enumerate(log, start=1):
-        session.add(DeliveryRow(at=now, recipient=recipient, keys=keys, attempt=number, channel=kind, url=url, ok=ok,
-                                answer=answer))
+    """Append the attempts to the hash-chained delivery log (qixian.audit)."""
+    audit.append(session, [{"at": now, "recipient": recipient, "keys": keys, "attempt": number, "channel": kind,
+                            "url": url, "ok": ok, "answer": answer}
+                           for number, (kind, url, ok, answer) in enumerate(log, start=1)])
 
 
 def _record(store: Store, rows: list[OutboxRow], log, channel: str | None, config: NotifyConfig, now: datetime,

@@ -59,14 +59,15 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
                 progress(lines)
 
     def flush(replayer: Replayer) -> None:
+        lines = len(accepted) + len(rejected)  # before recording, which moves conflicting repeats to `rejected`
         recorded = store.record(accepted, rejected, source, now)
-        report.lines += len(accepted) + len(rejected)
+        report.lines += lines
         report.accepted += recorded.accepted
         report.duplicate += recorded.duplicate
         report.quarantined += recorded.quarantined
         known = _new_case_histories(accepted, recorded.new_cases)
         batch = histories(store, sorted(recorded.cases), known) if recorded.cases else []
-        pending.append((replayer.submit(batch), recorded.new_cases, len(accepted) + len(rejected)))
+        pending.append((replayer.submit(batch), recorded.new_cases, lines))
         write_pending(keep=replayer.workers)  # earlier batches, replayed meanwhile, in the order they were recorded
         accepted.clear()
         rejected.clear()

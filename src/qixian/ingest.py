@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping
@@ -19,6 +20,8 @@ from qixian.rulebook.model import EventType
 
 FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")
 CASE_INFO = ("kind", "title", "unit", "handler", "co_handlers", "persons")
+LENGTHS = {"id": 200, "case": 200, "type": 100, "person": 200}  # the store's column sizes
+YEARS = (1980, 2100)  # event times outside these years are typing slips (and overflow the legal-time arithmetic)
 
 
 @dataclass(frozen=True)
@@ -84,17 +87,32 @@ def read_lines(origin: str, text: str, fmt: str | None = None) -> Iterator[tuple
             yield number, raw, json.loads(raw)
         except json.JSONDecodeError as exc:
             yield number, raw, exc
+        except RecursionError:
+            yield number, raw, ValueError("JSON 嵌套层数过多")
 
 
 def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, EventType]) -> Incoming | Rejected:
     """Accept one parsed line, or say why not."""
+    kept = raw.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+    if kept != raw:  # neither database can keep a NUL or a lone surrogate: the line is kept with them written out
+        return Rejected(origin, number, kept, "含有空字符或无效的 Unicode 字符：请检查办案系统的导出程序")
     if isinstance(item, Exception):
         return Rejected(origin, number, raw, f"无法解析：{item}")
     if not isinstance(item, dict):
         return Rejected(origin, number, raw, "每行应为一个 JSON 对象 {\"id\", \"case\", \"type\", \"at\", ...}")
+    unstorable = _unstorable(item)
+    if unstorable:
+        return Rejected(origin, number, raw, unstorable)
     ident = item.get("id")
-    ident = str(ident) if ident is not None and ident != "" else None
+    ident = str(ident) if isinstance(ident, (str, int)) and not isinstance(ident, bool) and ident != "" else None
+    ident = ident if ident is None or len(ident) <= LENGTHS["id"] else None
     problems = [f"未知的字段 {k!r}" for k in item if k not in FIELDS]
+    for key, longest in LENGTHS.items():
+        value = item.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+            problems.append(f"{key} 应为文本，收到 {type(value).__name__}")
+        elif value is not None and len(str(value)) > longest:
+            problems.append(f"{key} 超过 {longest} 个字符（{len(str(value))} 个）")
     problems += [f"缺少 {k}" for k in ("id", "case", "type", "at") if item.get(k) in (None, "")]
     kind = item.get("type")
     spec = events.get(kind) if isinstance(kind, str) else None
@@ -104,8 +122,13 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
     if item.get("at") not in (None, ""):
         try:
             at = parse_local(str(item["at"]))
+            if not YEARS[0] <= at.year <= YEARS[1]:
+                problems.append(f"时间 {item['at']} 不在 {YEARS[0]}–{YEARS[1]} 年之间")
+                at = None
         except TimeFormatError as exc:
             problems.append(str(exc))
+        except (OverflowError, ValueError):
+            problems.append(f"时间 {item['at']!r} 超出可处理的范围")
     person = item.get("person")
     person = str(person) if person not in (None, "") else None
     data = item.get("data") or {}
@@ -121,6 +144,24 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
     if problems:
         return Rejected(origin, number, raw, "；".join(problems), ident)
     return Incoming(origin, number, raw, ident, str(item["case"]), kind, at, person, data, info)
+
+
+def _unstorable(value: Any) -> str | None:
+    """What in a parsed line no database can keep: NUL characters, lone surrogates, non-finite numbers."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "含有空字符 \\u0000：请检查办案系统的导出程序"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "含有无效的 Unicode 字符（孤立的代理项 \\ud800–\\udfff）：请检查办案系统的导出程序"
+    elif isinstance(value, float) and not math.isfinite(value):
+        return f"数值 {value} 不是有限数"
+    elif isinstance(value, dict):
+        return next((p for k, v in value.items() for p in (_unstorable(k), _unstorable(v)) if p), None)
+    elif isinstance(value, list):
+        return next((p for v in value if (p := _unstorable(v))), None)
+    return None
 
 
 def parse(origin: str, text: str, events: Mapping[str, EventType], fmt: str | None = None) -> Iterable[Incoming | Rejected]:

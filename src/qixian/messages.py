@@ -57,6 +57,7 @@ class NotifyConfig:
     sms_max_segments: int
     web_url: str | None = None  # the dashboard's public address: chat messages then carry acknowledgement links
     link_secret: bytes | None = field(default=None, repr=False)
+    ops: tuple[str, ...] = ()  # where `qixian health --alert` tells ops (channel URLs, ${VAR} for secrets)
 
     @property
     def plugins(self) -> Path:
@@ -83,8 +84,11 @@ class NotifyConfig:
             except SigningError as exc:
                 raise NotifyConfigError(f"已配置期限看板地址 {web_url}（确认链接），但{exc}；或删去 web.base_url 与 "
                                         f"{WEB_URL_ENV}，消息中就不带确认链接") from None
+        ops = data.get("ops") or []
+        if not isinstance(ops, list) or not all(isinstance(url, str) for url in ops):
+            raise NotifyConfigError("notify/channels.yaml: ops 应为渠道地址的列表，如 ops: [\"qxdingtalk://${OPS_DING_SECRET}@${OPS_DING_TOKEN}\"]")
         return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)),
-                   web_url.rstrip("/") if web_url else None, secret)
+                   web_url.rstrip("/") if web_url else None, secret, tuple(ops))
 
     def ack_url(self, outbox_id: int | None, recipient: str, now: datetime) -> str:
         """The acknowledgement link of one reminder to an officer, or "" (no dashboard address, a dry run's row)."""

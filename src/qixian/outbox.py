@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qixian.directory import Directory
+from qixian.localtime import SHANGHAI
 from qixian.periods import Unit
 from qixian.reminders import reached
 from qixian.rulebook.model import Rule, RulePack
@@ -38,12 +39,36 @@ class Owed:
     late: bool
 
 
+@dataclass(frozen=True)
+class Late:
+    """A clock that crossed a reminder step while nothing scanned (its message goes out marked 补发)."""
+
+    clock_id: int
+    case_id: str
+    person: str
+    rule_id: str
+    level: str
+    label: str  # the most severe step crossed
+    step_at: datetime
+    crossed: int  # how many steps it crossed
+
+    def as_dict(self) -> dict:
+        return {"clock": self.clock_id, "case": self.case_id, "person": self.person or None, "rule": self.rule_id,
+                "level": self.level, "step": self.label, "step_at": self.step_at.astimezone(SHANGHAI).isoformat(),
+                "crossed": self.crossed}
+
+
 @dataclass
 class Scanned:
     clocks: int = 0
     owed: list[Owed] = field(default_factory=list)
-    caught_up: int = 0  # clocks that crossed more than one step since they were last scanned
+    late: list[Late] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def caught_up(self) -> int:
+        """Clocks caught up after downtime: their step's time passed while nothing scanned."""
+        return len(self.late)
 
 
 def rule_of(pack: RulePack, row: ClockRow) -> Rule | None:
@@ -108,7 +133,9 @@ def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: d
     if crossed:
         step = crossed[-1]  # the most severe step reached: one message, not a burst of stale ones
         late = len(crossed) > 1 or now - step.at > LATE_AFTER
-        result.caught_up += len(crossed) > 1
+        if late:
+            result.late.append(Late(row["id"], row["case_id"], row["person"], row["rule_id"], step.level, step.label,
+                                    step.at, len(crossed)))
         roles = rule.notify + (step.escalate if step.level == "overdue" and escalate else ())
         recipients, problems = directory.recipients(
             tuple(dict.fromkeys(roles)), unit=case.unit if case else None, handler=case.handler if case else None,

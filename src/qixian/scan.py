@@ -3,15 +3,19 @@ concurrently: the outbox key makes owing idempotent, and a row is marked sent on
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
+from qixian import audit
 from qixian.delivery import Delivered, Message, Sender, compose, deliver
 from qixian.messages import NotifyConfig
-from qixian.outbox import Scanned, _outbox_values, enqueue
+from qixian.outbox import Late, Scanned, _outbox_values, enqueue
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
-from qixian.store.tables import OutboxRow
+from qixian.store.tables import OutboxRow, ScanRunRow
+
+LATE_KEPT = 1000  # clocks listed per scan run (all are counted)
 
 
 @dataclass
@@ -28,10 +32,32 @@ class ScanReport:
 def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, dry_run: bool = False,
          send: Sender | None = None) -> ScanReport:
     """Enqueue and deliver as of `now`; with `dry_run`, compose the messages that would go, writing and sending nothing."""
+    started = time.time()
     scanned = enqueue(store, pack, now, dry_run=dry_run)
     if not dry_run:
-        return ScanReport(scanned, deliver(store, pack, config, now, send=send), False)
+        delivered = deliver(store, pack, config, now, send=send)
+        record_run(store, now, time.time() - started, clocks=scanned.clocks, owed=len(scanned.owed),
+                   sent=delivered.sent, failed=delivered.failed, undeliverable=delivered.undeliverable,
+                   caught_up=scanned.caught_up, late=listed(scanned.late))
+        return ScanReport(scanned, delivered, False)
     utc_now = now.astimezone(timezone.utc)
     rows = [OutboxRow(id=None, **_outbox_values(owed, utc_now)) for owed in scanned.owed]
     preview = Delivered(messages=[message for _, message in compose(store, pack, config, store.directory(), rows, now)])
     return ScanReport(scanned, preview, True)
+
+
+def record_run(store: Store, as_of: datetime, took_seconds: float, *, clocks: int, owed: int, sent: int, failed: int,
+               undeliverable: int, caught_up: int, late: list[dict]) -> None:
+    """Record a completed scan (for `qixian health` and the dead-man's switch), with the clocks it caught up and
+    the delivery log's last row as it ended."""
+    audit_id, audit_hash = audit.head(store)
+    with store.session() as session:
+        session.add(ScanRunRow(as_of=as_of, finished_at=as_of + timedelta(seconds=took_seconds), clocks=clocks,
+                               owed=owed, sent=sent, failed=failed, undeliverable=undeliverable, caught_up=caught_up,
+                               late=late[:LATE_KEPT], audit_id=audit_id, audit_hash=audit_hash))
+        session.commit()
+
+
+def listed(late: list[Late]) -> list[dict]:
+    """The caught-up clocks as stored and shown (the first LATE_KEPT of them)."""
+    return [item.as_dict() for item in late[:LATE_KEPT]]

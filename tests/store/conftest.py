@@ -14,7 +14,7 @@ from tests.conftest import RULES
 
 PG_SERVER = os.environ.get("QIXIAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TABLES = ("cases", "persons", "events", "quarantine", "clocks", "units", "officers", "watermarks", "outbox", "deliveries",
-          "acknowledgements", "web_users")
+          "acknowledgements", "web_users", "scan_runs", "rollouts")
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +49,9 @@ def db_url(request, tmp_path):
     url = request.getfixturevalue("pg_url")
     engine = connect(url)
     with engine.begin() as connection:
+        # a session an earlier test left open would make TRUNCATE wait for ever
+        connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
         connection.execute(text("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY"))
     engine.dispose()
     return url

@@ -7,7 +7,7 @@ import sys
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import alerting, casework, db, deadline, demo, report, rules, serve, web
+from qixian.cli import alerting, casework, db, deadline, demo, health, report, rules, serve, web
 from qixian.cli._output import USAGE, InputError, errors
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.command("deadline")(deadline.deadline)
 app.command("demo")(demo.demo)
+rules.app.command("rollout")(casework.rollout)
 app.add_typer(rules.app, name="rules")
 app.add_typer(db.app, name="db")
 app.command("ingest")(casework.ingest)
@@ -32,6 +33,8 @@ app.command("serve")(serve.serve)
 app.command("report")(report.report)
 app.command("ack")(report.ack)
 app.add_typer(web.app, name="web")
+app.command("health")(health.health)
+app.add_typer(health.audit_app, name="audit")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,6 +80,15 @@ def scan(
     if not dry_run:
         console.print(f"已发送 {delivered.sent} 条消息（{delivered.attempts} 次尝试）；稍后重试 {delivered.failed}；无法送达 {delivered.undeliverable}")
     if report.scanned.caught_up:
-        console.print(f"[yellow]{report.scanned.caught_up} 个计时在上次扫描后跨过了多个提醒节点（停机补发）：只发最严重的一条，标为补发。[/yellow]")
+        late = Table(title=f"停机补发：{report.scanned.caught_up} 个计时在无人扫描时跨过了提醒节点，每个只发最严重的一条，标为补发",
+                     title_style="yellow")
+        for column in ("案件", "人员", "规则", "跨过的节点", "节点时间"):
+            late.add_column(column, overflow="fold")
+        for clock in report.scanned.late[:20]:
+            crossed = f"{clock.label}（共 {clock.crossed} 个）" if clock.crossed > 1 else clock.label
+            late.add_row(clock.case_id, clock.person, clock.rule_id, crossed, display(clock.step_at))
+        console.print(late)
+        if report.scanned.caught_up > 20:
+            console.print(f"其余 {report.scanned.caught_up - 20} 个见 qixian health --json（catch_up）。")
     for problem in report.scanned.problems[:20]:
         console.print(f"[yellow]名录问题：{problem}[/yellow]", soft_wrap=True)

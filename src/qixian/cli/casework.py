@@ -201,17 +201,52 @@ def case_show(
             console.print(f"    {n}. {step}", soft_wrap=True, markup=False)
 
 
+By = Annotated[Optional[str], typer.Option("--by", help="上线人（记入上线记录）；默认 $USER", show_default=False)]
+
+
 def recompute(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只报告哪些期满时间会变化，不写入")] = False,
-    db: Db = None, rules: Rules = None, now: Now = None,
+    by: By = None, db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:
-    """按规则包（或新日历）重新计算全部案件的计时，并报告哪些期满时间变化、变化多少。
+    """按规则包（或新日历）重新计算全部案件的计时，并报告哪些期满时间变化、变化多少；写入时记为一次规则包上线。
 
     Example:
 
         qixian recompute --rules /path/to/new-rules --dry-run
     """
-    pack, store, moment = load(rules_dir(rules)), open_store(db), now_from(now)
+    folder = rules_dir(rules)
+    _recompute(folder, load(folder), by, db, now, dry_run=dry_run)
+
+
+def rollout(by: By = None, db: Db = None, rules: Rules = None, now: Now = None) -> None:
+    """上线规则包：检查规则并运行全部例子（有未通过的不上线），按新规则包重新计算全部计时，记录上线人、时间、
+    每个文件的哈希和哪些期满时间变化（qixian health 显示在用的规则包）。
+
+    Example:
+
+        qixian rules rollout --rules /srv/qixian/rules --by 王法制
+    """
+    from qixian.rulebook.examples import run_examples
+
+    folder = rules_dir(rules)
+    pack = load(folder)
+    failed = [r for r in run_examples(pack) if not r.passed]
+    if failed:
+        for result in failed:
+            console.print(result.report(), soft_wrap=True, markup=False)
+        console.print(f"[red]{len(failed)} 个例子未通过，规则包未上线（qixian rules check 查看）。[/red]")
+        raise typer.Exit(1)
+    _recompute(folder, pack, by, db, now, dry_run=False)
+
+
+def _recompute(folder: Path, pack, by: str | None, db: str | None, now: str | None, *, dry_run: bool) -> None:
+    """Recompute every case under `pack`; unless `dry_run`, store the clocks and record the roll-out."""
+    import os
+
+    from qixian import rollout as rollouts
+
+    store, moment = open_store(db), now_from(now)
+    files = rollouts.pack_files(folder)  # hashed before the recompute: the files the clocks were computed from
     result = run_recompute(store, pack, store.case_ids(), moment, apply=not dry_run)
     table = Table(title=f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""))
     for column in ("案件", "人员", "规则", "原期满", "新期满", "变化"):
@@ -221,3 +256,7 @@ def recompute(
         table.add_row(moved.case, moved.person, moved.rule, moved.before or "—", moved.after or "—", shift)
     console.print(table)
     console.print(f"{result.cases} 个案件，{result.clocks} 个计时" + ("" if dry_run else f"，{result.changed} 个已更新"))
+    if not dry_run:
+        who = by or os.environ.get("USER") or os.environ.get("USERNAME") or "未署名"
+        row = rollouts.record(store, folder, files, who, moment, result)
+        console.print(f"[green]已记录上线：规则包 {rollouts.shown(row)}，{len(files)} 个文件。[/green]")

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 
 DEFAULT_URL = "sqlite:///.qixian/qixian.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -60,5 +61,15 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def is_current(engine: Engine) -> bool:
-    """Whether the schema exists (`qixian db upgrade` has been run)."""
-    return inspect(engine).has_table("clocks")
+    """Whether the schema is at the newest migration (`qixian db upgrade` has been run since the last update)."""
+    from alembic.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() == _head_revision()
+
+
+@lru_cache(maxsize=1)
+def _head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()

@@ -63,7 +63,7 @@ class Store:
         url = database_url(url)
         engine = connect(url)
         if not is_current(engine):
-            raise StoreError(f"数据库 {engine.url.render_as_string(hide_password=True)} 尚未建表：请先运行 qixian db upgrade")
+            raise StoreError(f"数据库 {engine.url.render_as_string(hide_password=True)} 尚未建表或表结构不是最新：请先运行 qixian db upgrade")
         return cls(engine)
 
     def session(self) -> Session:
@@ -82,13 +82,19 @@ class Store:
             rows = [(source, e.id, e.case, e.type, encode_time(e.at), e.person, dump_json(dict(e.data)), stamp)
                     for e in accepted]
             fresh = self._insert_new_events(session, rows)
-            conflicts = self._conflicting(session, source, [e for e in accepted if e.id not in fresh])
+            taken: dict[str, Incoming] = {}  # the occurrence of each new id that was inserted (the first)
+            repeats = []
             for e in accepted:
-                if e.id in fresh:
+                if e.id in fresh and e.id not in taken:
+                    taken[e.id] = e
                     result.accepted += 1
                     result.cases.add(e.case)
-                elif e.id in conflicts:
-                    rejected.append(Rejected(e.origin, e.line, e.raw, conflicts[e.id], e.id))
+                else:
+                    repeats.append(e)
+            conflicts = self._conflicting(session, source, repeats)
+            for number, e in enumerate(repeats):
+                if number in conflicts:
+                    rejected.append(Rejected(e.origin, e.line, e.raw, conflicts[number], e.id))
                 else:
                     result.duplicate += 1
             held = set()  # the same bad line read again is already in quarantine: keep one row for it
@@ -102,7 +108,7 @@ class Store:
                                               received_at=received))
             result.quarantined = len(rejected)
             result.new_cases = result.cases - seen_before
-            self._merge_case_info(session, [e for e in accepted if e.id in fresh and e.case_info], received)
+            self._merge_case_info(session, [e for e in taken.values() if e.case_info], received)
             session.commit()
         return result
 
@@ -119,15 +125,15 @@ class Store:
         unique = [r for r in rows if not (r[1] in seen or seen.add(r[1]))]
         return set(EVENT_ROWS.insert(session.connection(), unique, unique=("source", "source_id"), returning="source_id"))
 
-    def _conflicting(self, session: Session, source: str, repeats: list[Incoming]) -> dict[str, str]:
-        """Repeated ids whose content differs from what was recorded first."""
+    def _conflicting(self, session: Session, source: str, repeats: list[Incoming]) -> dict[int, str]:
+        """{position in `repeats`: reason} for the repeats whose content differs from what was recorded first."""
         if not repeats:
             return {}
         stored = {row.source_id: row for row in session.exec(
             select(EventRow).where(EventRow.source == source, EventRow.source_id.in_({e.id for e in repeats}))).scalars()}
         first_in_batch: dict[str, Incoming] = {}
         found = {}
-        for e in repeats:
+        for number, e in enumerate(repeats):
             old = stored.get(e.id)
             if old is None:  # repeated inside this batch: compare with its first occurrence
                 first = first_in_batch.setdefault(e.id, e)
@@ -136,7 +142,7 @@ class Store:
             else:
                 same = (old.case_id, old.type, old.at, old.person, old.data) == (e.case, e.type, utc(e.at), e.person, dict(e.data))
             if not same:
-                found[e.id] = f"事件编号 {e.id} 已记录过，但内容不同（原记录为准，本行未采用）：请核对办案系统是否改写了事件"
+                found[number] = f"事件编号 {e.id} 已记录过，但内容不同（原记录为准，本行未采用）：请核对办案系统是否改写了事件"
         return found
 
     def _merge_case_info(self, session: Session, events: list[Incoming], now: datetime) -> None:

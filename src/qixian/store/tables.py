@@ -160,7 +160,8 @@ class OutboxRow(SQLModel, table=True):
 
 class DeliveryRow(SQLModel, table=True):
     """Every attempt to send, kept as evidence: when, to whom, through which channel (URL with secrets masked),
-    what the provider answered, and whether it counted as delivered."""
+    what the provider answered, and whether it counted as delivered. Append-only (the database refuses UPDATE and
+    DELETE) and chained: `hash` covers the row's content and the previous row's hash (see qixian.audit)."""
 
     __tablename__ = "deliveries"
 
@@ -173,6 +174,46 @@ class DeliveryRow(SQLModel, table=True):
     url: str  # masked
     ok: bool
     answer: str = ""
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
+
+
+class ScanRunRow(SQLModel, table=True):
+    """One completed scan, for `qixian health`: when, what it owed and sent, and the clocks it caught up after
+    downtime (steps crossed while nothing scanned). `finished_at` is on the scan's clock: its `as_of` plus the
+    time the scan took, so a scan run for a given moment reads the same in tests as in production."""
+
+    __tablename__ = "scan_runs"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    as_of: datetime
+    finished_at: datetime = Field(index=True)
+    clocks: int = 0
+    owed: int = 0
+    sent: int = 0
+    failed: int = 0
+    undeliverable: int = 0
+    caught_up: int = 0  # clocks whose reminder went out late (补发)
+    late: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    audit_id: Optional[int] = None  # the delivery log's last row when the scan finished: a truncated log shows
+    audit_hash: str = Field(default="", max_length=64)
+
+
+class RolloutRow(SQLModel, table=True):
+    """A rule pack put in force: who, when, which files (content hashes), and which dues the recompute moved."""
+
+    __tablename__ = "rollouts"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    by: str = Field(max_length=100)
+    directory: str
+    pack_hash: str = Field(max_length=64)
+    files: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    cases: int = 0
+    clocks: int = 0
+    changed: int = 0
+    moved: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class AcknowledgementRow(SQLModel, table=True):

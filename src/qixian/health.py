@@ -1,0 +1,215 @@
+"""Is Qixian healthy? Read from the case store and the rule pack folder only, never from Prefect, so the check
+(and the dead-man's switch built on it) works when the scheduler itself is what stopped.
+
+Each check has a stable English key (for --json and probes), a Chinese label and a status: ok, warning (ops
+should look) or unhealthy (reminders are not going out, or dues are not certain)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from qixian import rollout
+from qixian.calendar import LegalCalendar
+from qixian.localtime import SHANGHAI, display, span
+from qixian.store.repository import Store, StoreError
+from qixian.store.tables import OutboxRow, QuarantineRow, ScanRunRow
+from qixian.yamlsource import ProblemsFound
+
+OK, WARNING, UNHEALTHY = "ok", "warning", "unhealthy"
+RANK = {OK: 0, WARNING: 1, UNHEALTHY: 2}
+MISSED_SCANS = 3  # the dead-man's switch: this many scan intervals without a completed scan
+RECENT = timedelta(hours=24)  # undeliverable reminders and catch-ups within this window are reported
+
+
+@dataclass(frozen=True)
+class Check:
+    key: str
+    label: str
+    status: str
+    summary: str
+    data: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Health:
+    now: datetime
+    checks: tuple[Check, ...]
+
+    @property
+    def status(self) -> str:
+        return max((c.status for c in self.checks), key=RANK.__getitem__, default=OK)
+
+    def as_json(self) -> dict:
+        return {"status": self.status, "now": self.now.astimezone(SHANGHAI).isoformat(),
+                "checks": {c.key: {"status": c.status, "summary": c.summary, **c.data} for c in self.checks}}
+
+
+def check(db: str | None, rules: Path, now: datetime, interval: timedelta) -> Health:
+    """Every check as of `now`; `interval` is how often the scan is scheduled."""
+    checks: list[Check] = []
+    try:
+        store = Store.open(db)
+        checks += [_scan(store, now, interval), _catch_up(store, now), _outbox(store, now, interval),
+                   _undeliverable(store, now), _quarantine(store)]
+    except (StoreError, SQLAlchemyError) as exc:
+        store = None
+        checks.append(Check("database", "案件库", UNHEALTHY, f"无法读取案件库：{_first_line(exc)}"))
+    checks.append(_calendar(rules, now))
+    checks.append(_rules(store, rules))
+    return Health(now, tuple(checks))
+
+
+def _scan(store: Store, now: datetime, interval: timedelta) -> Check:
+    with store.session() as session:
+        last = session.exec(select(ScanRunRow).order_by(ScanRunRow.finished_at.desc()).limit(1)).scalars().first()
+    limit = interval * MISSED_SCANS
+    if last is None:
+        return Check("scan", "最近一次扫描", UNHEALTHY, "从未完成过扫描：检查 qixian serve 或 Prefect 工作进程",
+                     {"last_finished": None, "lag_seconds": None, "limit_seconds": int(limit.total_seconds())})
+    lag = now - last.finished_at
+    data = {"last_finished": last.finished_at.astimezone(SHANGHAI).isoformat(), "lag_seconds": int(lag.total_seconds()),
+            "limit_seconds": int(limit.total_seconds()), "sent": last.sent, "failed": last.failed,
+            "undeliverable": last.undeliverable}
+    summary = f"{display(last.finished_at)} 完成，距今 {span(lag)}；发送 {last.sent}，稍后重试 {last.failed}"
+    if lag > limit:
+        return Check("scan", "最近一次扫描", UNHEALTHY,
+                     f"已 {span(lag)} 没有完成扫描（超过 {MISSED_SCANS} 个扫描间隔）：提醒没有发出，检查 qixian serve 或 Prefect 工作进程",
+                     data)
+    return Check("scan", "最近一次扫描", OK, summary, data)
+
+
+def _catch_up(store: Store, now: datetime) -> Check:
+    with store.session() as session:
+        last = session.exec(select(ScanRunRow).where(ScanRunRow.caught_up > 0)
+                            .order_by(ScanRunRow.finished_at.desc()).limit(1)).scalars().first()
+    if last is None or now - last.finished_at > RECENT:
+        return Check("catch_up", "停机补发", OK, "最近 24 小时没有停机补发", {"count": 0, "clocks": []})
+    clocks = [f"{c['case']} {c['rule']}{'（' + c['person'] + '）' if c.get('person') else ''} {c['step']}"
+              for c in last.late[:5]]
+    more = f" 等 {last.caught_up} 个" if last.caught_up > len(clocks) else ""
+    return Check("catch_up", "停机补发", WARNING,
+                 f"{display(last.as_of)} 的扫描补发了 {last.caught_up} 个计时（停机期间跨过提醒节点）：{'；'.join(clocks)}{more}",
+                 {"at": last.as_of.astimezone(SHANGHAI).isoformat(), "count": last.caught_up, "clocks": last.late})
+
+
+def _outbox(store: Store, now: datetime, interval: timedelta) -> Check:
+    utc_now = now.astimezone(timezone.utc)
+    stuck_before = utc_now - interval * MISSED_SCANS
+    with store.session() as session:
+        pending, oldest = session.execute(select(func.count(), func.min(OutboxRow.created_at))
+                                          .where(OutboxRow.status == "pending")).one()
+        stuck = session.execute(select(func.count()).where(OutboxRow.status == "pending",
+                                                           OutboxRow.next_attempt_at < stuck_before)).scalar_one()
+    oldest = _aware(oldest)
+    data = {"pending": pending, "oldest_pending": oldest.astimezone(SHANGHAI).isoformat() if oldest else None,
+            "oldest_age_seconds": int((now - oldest).total_seconds()) if oldest else None, "stuck": stuck}
+    if stuck:
+        return Check("outbox", "待发队列", UNHEALTHY,
+                     f"{stuck} 条提醒已到重试时间 {MISSED_SCANS} 个扫描间隔仍未尝试发送（共待发 {pending} 条）：发送没有在运行", data)
+    if not pending:
+        return Check("outbox", "待发队列", OK, "没有待发的提醒", data)
+    return Check("outbox", "待发队列", OK, f"待发 {pending} 条（等待重试），最早的写入于 {display(oldest)}", data)
+
+
+def _undeliverable(store: Store, now: datetime) -> Check:
+    since = (now - RECENT).astimezone(timezone.utc)
+    with store.session() as session:
+        total = session.execute(select(func.count()).where(OutboxRow.status == "undeliverable")).scalar_one()
+        recent = session.execute(select(func.count()).where(OutboxRow.status == "undeliverable",
+                                                            OutboxRow.next_attempt_at >= since)).scalar_one()
+    data = {"total": total, "last_24h": recent}
+    if recent:
+        return Check("undeliverable", "无法送达", WARNING,
+                     f"最近 24 小时 {recent} 条提醒所有渠道都未送达（累计 {total}）：核对名录中的手机号、工作群地址和渠道配置", data)
+    return Check("undeliverable", "无法送达", OK, f"最近 24 小时没有（累计 {total}）", data)
+
+
+def _quarantine(store: Store) -> Check:
+    with store.session() as session:
+        held = session.execute(select(func.count()).where(QuarantineRow.resolved_at.is_(None))).scalar_one()
+    if held:
+        return Check("quarantine", "隔离区", WARNING,
+                     f"{held} 个事件无法采用：qixian quarantine list 查看原因，改正后 qixian quarantine retry", {"size": held})
+    return Check("quarantine", "隔离区", OK, "没有待处理的事件", {"size": 0})
+
+
+def _calendar(rules: Path, now: datetime) -> Check:
+    """The current year must be covered; from 1 December, next year's file should be there too."""
+    local = now.astimezone(SHANGHAI)
+    try:
+        calendar = LegalCalendar.load(Path(rules) / "calendar")
+    except ProblemsFound as found:
+        return Check("calendar", "节假日日历", UNHEALTHY, f"日历文件有误：{found.problems[0]}", {"years": []})
+    data = {"years": list(calendar.years), "this_year": calendar.covers(local.year),
+            "next_year": calendar.covers(local.year + 1)}
+    if not calendar.covers(local.year):
+        return Check("calendar", "节假日日历", UNHEALTHY,
+                     f"缺少 {local.year} 年的日历 rules/calendar/{local.year}.yaml：期满时间只是临时结果", data)
+    if local.month == 12 and not calendar.covers(local.year + 1):
+        return Check("calendar", "节假日日历", WARNING,
+                     f"缺少 {local.year + 1} 年的日历：国务院办公厅公布安排后新建 rules/calendar/{local.year + 1}.yaml", data)
+    return Check("calendar", "节假日日历", OK, f"已收录 {calendar.years[0]}–{calendar.years[-1]} 年", data)
+
+
+def _rules(store: Store | None, rules: Path) -> Check:
+    current = rollout.pack_hash(rollout.pack_files(rules))
+    data = {"directory": str(rules), "pack_hash": current, "rolled_out": None}
+    try:
+        last = rollout.last(store) if store is not None else None
+    except SQLAlchemyError:
+        last = None
+    if last is not None:
+        data["rolled_out"] = {"pack_hash": last.pack_hash, "by": last.by,
+                              "at": last.at.astimezone(SHANGHAI).isoformat(), "moved": len(last.moved)}
+    if last is None:
+        return Check("rules", "规则包", WARNING,
+                     f"规则包 {current[:12]} 没有上线记录：用 qixian rules rollout --by 姓名 上线并记录", data)
+    if last.pack_hash != current:
+        return Check("rules", "规则包", WARNING,
+                     f"{rules} 中的文件（{current[:12]}）与上线记录 {rollout.shown(last)} 不同：改动未经 qixian rules rollout", data)
+    return Check("rules", "规则包", OK, f"{rollout.shown(last)}", data)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class Alerted:
+    url: str  # masked
+    ok: bool
+    answer: str
+
+
+def alert(health: Health, config, send=None) -> list[Alerted]:
+    """Tell ops, on every channel in notify/channels.yaml `ops:`, what is unhealthy (nothing is sent when healthy).
+    Uses the same channel plugins as the reminders, but neither the scan nor the outbox."""
+    from qixian.delivery import apprise_sender, masked
+    from qixian.messages import NotifyConfigError, expand
+
+    failing = [c for c in health.checks if c.status == UNHEALTHY]
+    if not failing:
+        return []
+    send = send or apprise_sender(config.plugins)
+    title = "期限系统异常：提醒可能没有发出"
+    body = f"{display(health.now)} 检查发现：\n" + "\n".join(f"- {c.label}：{c.summary}" for c in failing) + \
+        "\n请运行 qixian health 查看详情。"
+    sent = []
+    for url in config.ops:
+        try:
+            target = expand(url)
+        except NotifyConfigError as exc:
+            sent.append(Alerted(masked(url), False, str(exc)))
+            continue
+        ok, answer = send(target, title, body)
+        sent.append(Alerted(masked(target), ok, answer))
+    return sent
