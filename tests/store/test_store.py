@@ -194,3 +194,15 @@ def test_batched_parallel_ingest_equals_a_full_replay_from_the_store(store, pack
     assert report.accepted == len(lines) and report.quarantined == 0
     again = recompute(store, pack, store.case_ids(), NOW)
     assert again.changed == 0 and again.moved == [] and again.clocks > 1000
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_declares(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import qixian.store.tables  # noqa: F401 - registers the tables
+
+    with connect(db_url).connect() as connection:
+        drift = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert drift == []

@@ -73,7 +73,7 @@ class ClockRow(SQLModel, table=True):
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
-    case_id: str = Field(index=True, max_length=200)
+    case_id: str = Field(max_length=200)  # looked up through uq_clocks_identity, which starts with it
     person: str = Field(default="", max_length=200)  # "" for a clock per case
     rule_id: str = Field(index=True, max_length=200)
     number: int = 1
