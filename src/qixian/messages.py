@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import jinja2
@@ -71,13 +72,15 @@ class NotifyConfig:
         backoff = tuple(_minutes(text) for text in retry.get("backoff", ["1 minute", "5 minutes", "30 minutes"]))
         return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)))
 
+    @cached_property
     def templates(self) -> jinja2.Environment:
+        """Loaded once per configuration: compiling the templates for every message cost more than sending it."""
         return jinja2.Environment(loader=jinja2.FileSystemLoader(self.folder / "templates"), autoescape=False,
                                   trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
     def sms(self, items: list[Item]) -> str:
         """One SMS: as many of the items (most urgent first) as fit in `sms_max_segments`, then how many more."""
-        template = self.templates().get_template("sms.txt.j2")
+        template = self.templates.get_template("sms.txt.j2")
         for count in range(len(items), 0, -1):
             text = template.render(items=items, shown=items[:count]).strip()
             if sms_segments(text) <= self.sms_max_segments or count == 1:
@@ -85,7 +88,7 @@ class NotifyConfig:
         return template.render(items=items, shown=[]).strip()
 
     def chat(self, items: list[Item], recipient: str) -> str:
-        return self.templates().get_template("chat.md.j2").render(items=items, recipient=recipient).strip()
+        return self.templates.get_template("chat.md.j2").render(items=items, recipient=recipient).strip()
 
 
 def notify_dir(option: Path | str | None = None) -> Path:
