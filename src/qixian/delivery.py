@@ -20,6 +20,7 @@ from qixian.localtime import display, span
 from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, expand
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
+from qixian.store.scanlock import single_scanner
 from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow
 
 IDEMPOTENCY_HEADER = "X-Qixian-Idempotency-Key"
@@ -89,22 +90,44 @@ def with_keys(url: str, keys: list[str]) -> str:
 
 
 def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, send: Sender | None = None) -> Delivered:
-    """Send the pending outbox rows whose time has come."""
+    """Send the pending outbox rows whose time has come, one recipient at a time: claim the rows, send, record,
+    in one transaction. On PostgreSQL the claim is a row lock taken with SKIP LOCKED, so scanners running at once
+    never send the same row (a crashed scanner's locks go with its connection: its rows stay pending); on SQLite
+    one scanner runs at a time (qixian.store.scanlock)."""
     send = send or apprise_sender(config.plugins)
     result = Delivered()
     utc_now = now.astimezone(timezone.utc)
-    with store.session() as session:
-        pending = list(session.exec(select(OutboxRow).where(OutboxRow.status == "pending",
-                                                            OutboxRow.next_attempt_at <= utc_now)
-                                    .order_by(OutboxRow.recipient, OutboxRow.id)).scalars())
-    directory = store.directory()
-    for rows, message in compose(store, pack, config, directory, pending, now):
-        result.messages.append(message)
-        channel, log = _send(send, config, directory, message.recipient, message.level, rows, message)
-        message.channel = channel
-        result.attempts += len(log)
-        _record(store, rows, log, channel, config, utc_now, result)
+    with single_scanner(store.engine):
+        directory = store.directory()
+        for recipient in _waiting(store, utc_now):
+            with store.session() as session:
+                rows = _claim(session, recipient, utc_now)
+                if not rows:
+                    continue  # another scanner has them
+                [(rows, message)] = compose(store, pack, config, directory, rows, now)
+                result.messages.append(message)
+                channel, log = _send(send, config, directory, message.recipient, message.level, rows, message)
+                message.channel = channel
+                result.attempts += len(log)
+                _record(session, rows, log, channel, config, utc_now, result)
+                session.commit()
     return result
+
+
+def _waiting(store: Store, now: datetime) -> list[str]:
+    """The recipients with pending rows due by `now`."""
+    with store.session() as session:
+        return list(session.execute(select(OutboxRow.recipient).where(OutboxRow.status == "pending",
+                                                                      OutboxRow.next_attempt_at <= now)
+                                    .distinct().order_by(OutboxRow.recipient)).scalars())
+
+
+def _claim(session, recipient: str, now: datetime) -> list[OutboxRow]:
+    """This recipient's pending rows due by `now`, locked until the session ends; rows another scanner holds
+    are skipped (PostgreSQL; SQLite ignores the lock clause and relies on the single-scanner lock)."""
+    return list(session.exec(select(OutboxRow).where(OutboxRow.recipient == recipient, OutboxRow.status == "pending",
+                                                     OutboxRow.next_attempt_at <= now)
+                             .order_by(OutboxRow.id).with_for_update(skip_locked=True)).scalars())
 
 
 def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Directory, rows: list[OutboxRow],
@@ -173,26 +196,23 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, recipient: s
     return None, log
 
 
-def _record(store: Store, rows: list[OutboxRow], log, channel: str | None, config: NotifyConfig, now: datetime,
+def _record(session, rows: list[OutboxRow], log, channel: str | None, config: NotifyConfig, now: datetime,
             result: Delivered) -> None:
-    """Write the attempts and the rows' new status in one transaction, after the sending is over."""
+    """Add the attempts and the claimed rows' new status to the claiming transaction, after the sending is over."""
     status = "sent" if channel is not None else "pending"
-    with store.session() as session:
-        for number, (kind, url, ok, answer) in enumerate(log, start=1):
-            session.add(DeliveryRow(at=now, recipient=rows[0].recipient, keys=[r.key for r in rows], attempt=number,
-                                    channel=kind, url=url, ok=ok, answer=answer))
-        for row in rows:
-            row = session.get(OutboxRow, row.id)
-            if channel is not None:
-                row.status, row.sent_at, row.channel = "sent", now, channel
+    for number, (kind, url, ok, answer) in enumerate(log, start=1):
+        session.add(DeliveryRow(at=now, recipient=rows[0].recipient, keys=[r.key for r in rows], attempt=number,
+                                channel=kind, url=url, ok=ok, answer=answer))
+    for row in rows:
+        if channel is not None:
+            row.status, row.sent_at, row.channel = "sent", now, channel
+        else:
+            row.attempts += 1
+            if row.attempts > len(config.backoff_minutes):
+                row.status = status = "undeliverable"
             else:
-                row.attempts += 1
-                if row.attempts > len(config.backoff_minutes):
-                    row.status = status = "undeliverable"
-                else:
-                    row.next_attempt_at = now + timedelta(minutes=config.backoff_minutes[row.attempts - 1])
-            session.add(row)
-        session.commit()
+                row.next_attempt_at = now + timedelta(minutes=config.backoff_minutes[row.attempts - 1])
+        session.add(row)
     if status == "sent":
         result.sent += 1
     elif status == "undeliverable":

@@ -11,6 +11,7 @@ from qixian.messages import NotifyConfig
 from qixian.outbox import Scanned, _outbox_values, enqueue
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
+from qixian.store.scanlock import single_scanner
 from qixian.store.tables import OutboxRow
 
 
@@ -28,9 +29,11 @@ class ScanReport:
 def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, dry_run: bool = False,
          send: Sender | None = None) -> ScanReport:
     """Enqueue and deliver as of `now`; with `dry_run`, compose the messages that would go, writing and sending nothing."""
-    scanned = enqueue(store, pack, now, dry_run=dry_run)
     if not dry_run:
-        return ScanReport(scanned, deliver(store, pack, config, now, send=send), False)
+        with single_scanner(store.engine):  # held across owing and sending: another SQLite scanner stops at once
+            scanned = enqueue(store, pack, now)
+            return ScanReport(scanned, deliver(store, pack, config, now, send=send), False)
+    scanned = enqueue(store, pack, now, dry_run=True)
     utc_now = now.astimezone(timezone.utc)
     rows = [OutboxRow(id=None, **_outbox_values(owed, utc_now)) for owed in scanned.owed]
     preview = Delivered(messages=[message for _, message in compose(store, pack, config, store.directory(), rows, now)])
