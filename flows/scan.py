@@ -29,7 +29,7 @@ def send(db: str, rules: str | None, notify: str | None, now: datetime) -> dict:
     """Send what the outbox owes (each attempt recorded; nothing marked sent that was not)."""
     delivered = deliver(Store.open(db), load_pack(rules_dir(rules)), NotifyConfig.load(notify), now)
     return {"messages": len(delivered.messages), "sent": delivered.sent, "failed": delivered.failed,
-            "undeliverable": delivered.undeliverable, "attempts": delivered.attempts}
+            "undeliverable": delivered.undeliverable, "deferred": delivered.deferred, "attempts": delivered.attempts}
 
 
 def _run_name() -> str:
@@ -47,8 +47,9 @@ def scan(db: str | None = None, rules: str | None = None, notify: str | None = N
     owed = owe(url, rules, now)
     sent = send(url, rules, notify, now)
     logger = get_run_logger()
-    logger.info("扫描 %s：%d 个计时到点，%d 条提醒；发送 %d 条消息，稍后重试 %d，无法送达 %d",
-                now.strftime("%Y-%m-%d %H:%M"), owed["clocks"], owed["owed"], sent["sent"], sent["failed"], sent["undeliverable"])
+    logger.info("扫描 %s：%d 个计时到点，%d 条提醒；发送 %d 条消息，稍后重试 %d，达到发送上限顺延 %d，无法送达 %d",
+                now.strftime("%Y-%m-%d %H:%M"), owed["clocks"], owed["owed"], sent["sent"], sent["failed"], sent["deferred"],
+                sent["undeliverable"])
     for problem in owed["problems"]:
         logger.warning("名录问题：%s", problem)
     return {**owed, **sent}

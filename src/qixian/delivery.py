@@ -1,12 +1,14 @@
 """Sending what the outbox owes: one message per recipient (a digest, most urgent first), through apprise, each
 channel tried `tries` times, then the next channel (chat → SMS → the unit's duty phone). Every attempt is recorded
 (URL with secrets masked, the provider's answer); a row is marked sent only after a channel accepted it. What no
-channel accepts is tried again later with backoff, and after the last try marked undeliverable for ops.
+channel accepts is tried again later with backoff, and after the last try marked undeliverable for ops. A channel
+at its sending limit (qixian.ratelimits) holds the message back until it has room: queued, not dropped.
 Every request carries the idempotency keys (clock:due:step:recipient) of the reminders in it."""
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,6 +20,7 @@ from sqlalchemy import select
 from qixian.directory import DUTY, Directory
 from qixian.localtime import display, span
 from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, expand
+from qixian.ratelimits import bucket, hold, room_at, tag
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
@@ -45,6 +48,7 @@ class Delivered:
     sent: int = 0
     failed: int = 0  # messages no channel accepted this time (tried again later)
     undeliverable: int = 0
+    deferred: int = 0  # messages held back by a channel's sending limit (sent when it has room; never dropped)
     attempts: int = 0
 
 
@@ -97,6 +101,11 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
     send = send or apprise_sender(config.plugins)
     result = Delivered()
     utc_now = now.astimezone(timezone.utc)
+    began = time.monotonic()
+
+    def moment() -> datetime:  # when an attempt is made: sending limits count real seconds, not the scan's start
+        return utc_now + timedelta(seconds=time.monotonic() - began)
+
     with single_scanner(store.engine):
         directory = store.directory()
         for recipient in _waiting(store, utc_now):
@@ -106,10 +115,10 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
                     continue  # another scanner has them
                 [(rows, message)] = compose(store, pack, config, directory, rows, now)
                 result.messages.append(message)
-                channel, log = _send(send, config, directory, message.recipient, message.level, rows, message)
+                channel, attempts, wait = _send(send, config, directory, session, rows, message, moment)
                 message.channel = channel
-                result.attempts += len(log)
-                _record(session, rows, log, channel, config, utc_now, result)
+                result.attempts += attempts
+                _settle(rows, channel, wait, config, utc_now, result)
                 session.commit()
     return result
 
@@ -174,48 +183,63 @@ def _channels(config: NotifyConfig, directory: Directory, recipient: str, level:
     return chain
 
 
-def _send(send: Sender, config: NotifyConfig, directory: Directory, recipient: str, level: str, rows: list[OutboxRow],
-          message: Message) -> tuple[str | None, list[tuple[str, str, bool, str]]]:
-    """Try the channels in order; returns (the kind that accepted or None, [(kind, masked url, ok, answer)])."""
-    log: list[tuple[str, str, bool, str]] = []
+def _send(send: Sender, config: NotifyConfig, directory: Directory, session, rows: list[OutboxRow], message: Message,
+          moment: Callable[[], datetime]) -> tuple[str | None, int, datetime | None]:
+    """Try the channels in order, adding each attempt to the session's delivery log as it is made (URL masked, with
+    its fingerprint). Returns (the kind that accepted or None, attempts made, when to try again if a channel's
+    sending limit stopped it)."""
+    attempts = 0
+
+    def log(kind: str, url: str, ok: bool, answer: str) -> None:
+        nonlocal attempts
+        attempts += 1
+        session.add(DeliveryRow(at=moment(), recipient=message.recipient, keys=[r.key for r in rows], attempt=attempts,
+                                channel=kind, url=url, ok=ok, answer=answer[-2000:]))
+
     try:
-        chain = _channels(config, directory, recipient, level)
+        chain = _channels(config, directory, message.recipient, message.level)
     except NotifyConfigError as exc:
-        return None, [("config", "", False, str(exc))]
+        log("config", "", False, str(exc))
+        return None, attempts, None
     if not chain:
-        return None, [("none", "", False, f"{message.name} 没有可用的提醒渠道（名录中无 urls、手机号，单位无值班电话）")]
-    items = message.items
-    title = f"执法办案期限{items[0].level_label}"
+        log("none", "", False, f"{message.name} 没有可用的提醒渠道（名录中无 urls、手机号，单位无值班电话）")
+        return None, attempts, None
+    title = f"执法办案期限{message.items[0].level_label}"
     for kind, url in chain:
+        limited = bucket(config.limits, kind, url)
+        if limited:
+            hold(session, limited[0])
         text = message.chat if kind == "chat" else message.text
         for _ in range(config.tries):
+            wait = room_at(session, *limited, moment()) if limited else None
+            if wait:  # the channel is full: the message waits for it rather than moving to a costlier one
+                return None, attempts, wait
             ok, answer = send(with_keys(url, message.keys), title, text)
-            log.append((kind, masked(url), ok, answer[-2000:]))
+            log(kind, f"{masked(url)}#{tag(url)}", ok, answer)
             if ok:
-                return kind, log
-    return None, log
+                return kind, attempts, None
+    return None, attempts, None
 
 
-def _record(session, rows: list[OutboxRow], log, channel: str | None, config: NotifyConfig, now: datetime,
+def _settle(rows: list[OutboxRow], channel: str | None, wait: datetime | None, config: NotifyConfig, now: datetime,
             result: Delivered) -> None:
-    """Add the attempts and the claimed rows' new status to the claiming transaction, after the sending is over."""
-    status = "sent" if channel is not None else "pending"
-    for number, (kind, url, ok, answer) in enumerate(log, start=1):
-        session.add(DeliveryRow(at=now, recipient=rows[0].recipient, keys=[r.key for r in rows], attempt=number,
-                                channel=kind, url=url, ok=ok, answer=answer))
+    """The claimed rows' new status, in the claiming transaction, after the sending is over."""
     for row in rows:
         if channel is not None:
             row.status, row.sent_at, row.channel = "sent", now, channel
+        elif wait is not None:
+            row.next_attempt_at = wait  # not an attempt: no backoff, nothing counted against the row
         else:
             row.attempts += 1
             if row.attempts > len(config.backoff_minutes):
-                row.status = status = "undeliverable"
+                row.status = "undeliverable"
             else:
                 row.next_attempt_at = now + timedelta(minutes=config.backoff_minutes[row.attempts - 1])
-        session.add(row)
-    if status == "sent":
+    if channel is not None:
         result.sent += 1
-    elif status == "undeliverable":
+    elif wait is not None:
+        result.deferred += 1
+    elif rows[0].status == "undeliverable":
         result.undeliverable += 1
     else:
         result.failed += 1

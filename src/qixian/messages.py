@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import jinja2
 import yaml
 
 from qixian.periods import parse_duration
+from qixian.ratelimits import Limit, LimitsError, read_limits
 
 LEVELS = {"notice": "提醒", "warning": "预警", "overdue": "超期"}
 SEVERITY = {"notice": 0, "warning": 1, "overdue": 2}
@@ -52,6 +53,7 @@ class NotifyConfig:
     tries: int
     backoff_minutes: tuple[int, ...]
     sms_max_segments: int
+    limits: dict[str, Limit] = field(default_factory=dict)  # sending limits per channel (qixian.ratelimits)
 
     @property
     def plugins(self) -> Path:
@@ -70,7 +72,12 @@ class NotifyConfig:
                 raise NotifyConfigError(f"notify/channels.yaml: levels.{level} 中的渠道 {unknown} 未知，应为 chat、sms、duty")
         retry = data.get("retry") or {}
         backoff = tuple(_minutes(text) for text in retry.get("backoff", ["1 minute", "5 minutes", "30 minutes"]))
-        return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)))
+        try:
+            limits = read_limits(data.get("limits"))
+        except LimitsError as exc:
+            raise NotifyConfigError(str(exc)) from None
+        return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)),
+                   limits)
 
     @cached_property
     def templates(self) -> jinja2.Environment:

@@ -82,7 +82,8 @@ def scan(
     console.print(table)
     delivered = report.delivered
     if not dry_run:
-        console.print(f"已发送 {delivered.sent} 条消息（{delivered.attempts} 次尝试）；稍后重试 {delivered.failed}；无法送达 {delivered.undeliverable}")
+        console.print(f"已发送 {delivered.sent} 条消息（{delivered.attempts} 次尝试）；稍后重试 {delivered.failed}；"
+                      f"达到渠道发送上限、顺延发送 {delivered.deferred}；无法送达 {delivered.undeliverable}")
     if report.scanned.caught_up:
         console.print(f"[yellow]{report.scanned.caught_up} 个计时在上次扫描后跨过了多个提醒节点（停机补发）：只发最严重的一条，标为补发。[/yellow]")
     for problem in report.scanned.problems[:20]:
