@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install lock clean
+.PHONY: demo test check-production bench install lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The README's production commands, run for real: PostgreSQL at 127.0.0.1:5432, a Prefect server on it, two workers
+# (about a minute; CI runs it after `make test`).
+check-production: $(STAMP)
+	deployments/check-production.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/deadlines.py
