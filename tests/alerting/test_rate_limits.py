@@ -15,6 +15,7 @@ from qixian.localtime import parse_local
 from qixian.messages import NotifyConfig, NotifyConfigError
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow, OutboxRow
+from tests.alerting.conftest import outbox_rows
 from tests.conftest import ROOT
 
 NOW = parse_local("2026-03-10 08:30")
@@ -39,24 +40,19 @@ def setup(store, tmp_path, sink, limits: str, robot: bool) -> NotifyConfig:
     return NotifyConfig.load(folder)
 
 
-def rows(store) -> list[OutboxRow]:
-    with store.session() as session:
-        return list(session.exec(select(OutboxRow).order_by(OutboxRow.id)).scalars())
-
-
 def test_a_robot_over_its_minute_limit_sends_the_rest_in_the_next_minutes(store, pack, tmp_path, sink):
     config = setup(store, tmp_path, sink, "limits: {json: {per_minute: 2}}\n", robot=True)
     first = deliver(store, pack, config, NOW)
     assert (first.sent, first.deferred, len(sink.requests)) == (2, 3, 2)    # 5 messages, 2 a minute: 2 now
-    waiting = [r for r in rows(store) if r.status == "pending"]
+    waiting = [r for r in outbox_rows(store) if r.status == "pending"]
     assert len(waiting) == 3 and all(r.attempts == 0 for r in waiting)      # queued, not failed
     assert all(NOW + timedelta(seconds=60) <= r.next_attempt_at <= NOW + timedelta(seconds=61) for r in waiting)
     assert deliver(store, pack, config, NOW + timedelta(seconds=30)).sent == 0  # still the same minute
     assert deliver(store, pack, config, NOW + timedelta(seconds=62)).sent == 2
     assert deliver(store, pack, config, NOW + timedelta(seconds=124)).sent == 1
-    assert all(r.status == "sent" and r.channel == "chat" for r in rows(store))  # none fell back to SMS, none dropped
+    assert all(r.status == "sent" and r.channel == "chat" for r in outbox_rows(store))  # none fell back to SMS, none dropped
     keys = sink.keys()
-    assert sorted(keys) == sorted(r.key for r in rows(store))                # each exactly once
+    assert sorted(keys) == sorted(r.key for r in outbox_rows(store))                # each exactly once
     with store.session() as session:
         moments = sorted(d.at for d in session.exec(select(DeliveryRow)).scalars())
     assert all(later - earlier >= timedelta(seconds=60) for earlier, later in zip(moments, moments[2:]))  # never 3 in a minute
@@ -65,7 +61,7 @@ def test_a_robot_over_its_minute_limit_sends_the_rest_in_the_next_minutes(store,
 def test_an_sms_quota_for_the_day_holds_the_rest_until_the_next_day(store, pack, tmp_path, sink):
     config = setup(store, tmp_path, sink, "limits: {sms: {per_minute: 100, per_day: 3}}\n", robot=False)
     assert deliver(store, pack, config, NOW).sent == 3
-    waiting = [r for r in rows(store) if r.status == "pending"]
+    waiting = [r for r in outbox_rows(store) if r.status == "pending"]
     midnight = datetime(2026, 3, 11, tzinfo=timezone(timedelta(hours=8)))     # Beijing midnight
     assert len(waiting) == 2 and all(r.next_attempt_at == midnight for r in waiting)
     assert deliver(store, pack, config, parse_local("2026-03-10 23:59")).sent == 0
@@ -104,4 +100,4 @@ def test_scanners_sending_at_once_share_the_robot_limit(db_url, store, pack, tmp
         scanner.join(timeout=60)
     assert [s.exitcode for s in scanners] == [0, 0, 0]
     assert len(sink.requests) == 2                                           # three scanners, still 2 in the minute
-    assert sum(r.status == "pending" for r in rows(store)) == 3
+    assert sum(r.status == "pending" for r in outbox_rows(store)) == 3

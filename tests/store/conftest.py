@@ -47,7 +47,8 @@ def db_url(request, tmp_path):
         return url
     url = request.getfixturevalue("pg_url")
     engine = connect(url)
-    with engine.begin() as connection:
+    with engine.begin() as connection:  # a session a test left open fails this at once instead of hanging the run
+        connection.execute(text("SET LOCAL lock_timeout = '20s'"))
         connection.execute(text("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY"))
     engine.dispose()
     return url
