@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install lock clean browser
+.PHONY: demo test check-production bench install lock clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ browser:
 	      || echo "chromium 安装失败：浏览器测试将跳过"; \
 	  else echo "没有 chromium 且无权安装：浏览器测试将跳过"; fi; \
 	fi
+
+# The README's production commands, run for real: PostgreSQL at 127.0.0.1:5432, a Prefect server on it, two workers
+# (about a minute; CI runs it after `make test`).
+check-production: $(STAMP)
+	deployments/check-production.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/deadlines.py

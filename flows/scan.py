@@ -31,7 +31,7 @@ def send(db: str, rules: str | None, notify: str | None, now: datetime) -> dict:
     """Send what the outbox owes (each attempt recorded; nothing marked sent that was not)."""
     delivered = deliver(Store.open(db), load_pack(rules_dir(rules)), NotifyConfig.load(notify), now)
     return {"messages": len(delivered.messages), "sent": delivered.sent, "failed": delivered.failed,
-            "undeliverable": delivered.undeliverable, "attempts": delivered.attempts}
+            "undeliverable": delivered.undeliverable, "deferred": delivered.deferred, "attempts": delivered.attempts}
 
 
 @task
@@ -58,8 +58,9 @@ def scan(db: str | None = None, rules: str | None = None, notify: str | None = N
     sent = send(url, rules, notify, now)
     finish(url, now, time.time() - started, owed, sent)
     logger = get_run_logger()
-    logger.info("扫描 %s：%d 个计时到点，%d 条提醒；发送 %d 条消息，稍后重试 %d，无法送达 %d",
-                now.strftime("%Y-%m-%d %H:%M"), owed["clocks"], owed["owed"], sent["sent"], sent["failed"], sent["undeliverable"])
+    logger.info("扫描 %s：%d 个计时到点，%d 条提醒；发送 %d 条消息，稍后重试 %d，达到发送上限顺延 %d，无法送达 %d",
+                now.strftime("%Y-%m-%d %H:%M"), owed["clocks"], owed["owed"], sent["sent"], sent["failed"], sent["deferred"],
+                sent["undeliverable"])
     if owed["caught_up"]:
         logger.warning("停机补发：%d 个计时在无人扫描时跨过了提醒节点（qixian health 列出）", owed["caught_up"])
     for problem in owed["problems"]:

@@ -50,3 +50,23 @@ def test_top_level_folders_say_what_they_are_for():
         assert (ROOT / folder).is_dir(), folder
     for folder in ("flows", "notify", "deployments", "rules"):
         assert (ROOT / folder / "README.md").is_file(), folder
+
+
+def test_every_production_command_in_the_readme_is_run_by_the_production_check():
+    """deployments/check-production.sh runs the README's production commands (with its own database names, host and
+    port): each command's program and subcommands, and each variable exported, appear in it."""
+    ops = README.split("**生产环境**", 1)[1].split("```", 2)[1]
+    script = (ROOT / "deployments" / "check-production.sh").read_text(encoding="utf-8")
+    commands = [line for line in ops.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(commands) >= 12
+    for line in commands:
+        if line.startswith("export "):
+            assert f"export {line.split()[1].split('=')[0]}=" in script, line
+            continue
+        words = [w for w in line.split() if "=" not in w]  # VAR=value prefixes set the environment
+        path = []
+        for word in words:
+            if path and not re.fullmatch(r"[a-z][a-z-]*", word):
+                break
+            path.append(word)
+        assert " ".join(path) in script, line

@@ -1,12 +1,14 @@
 """Sending what the outbox owes: one message per recipient (a digest, most urgent first), through apprise, each
 channel tried `tries` times, then the next channel (chat → SMS → the unit's duty phone). Every attempt is recorded
 (URL with secrets masked, the provider's answer); a row is marked sent only after a channel accepted it. What no
-channel accepts is tried again later with backoff, and after the last try marked undeliverable for ops.
+channel accepts is tried again later with backoff, and after the last try marked undeliverable for ops. A channel
+at its sending limit (qixian.ratelimits) holds the message back until it has room: queued, not dropped.
 Every request carries the idempotency keys (clock:due:step:recipient) of the reminders in it."""
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,8 +21,10 @@ from qixian import audit
 from qixian.directory import DUTY, Directory
 from qixian.localtime import display, span
 from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, expand
+from qixian.ratelimits import bucket, hold, in_bucket, room_at, tag
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
+from qixian.store.scanlock import single_scanner
 from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow
 
 IDEMPOTENCY_HEADER = "X-Qixian-Idempotency-Key"
@@ -46,6 +50,7 @@ class Delivered:
     sent: int = 0
     failed: int = 0  # messages no channel accepted this time (tried again later)
     undeliverable: int = 0
+    deferred: int = 0  # messages held back by a channel's sending limit (sent when it has room; never dropped)
     attempts: int = 0
 
 
@@ -91,23 +96,50 @@ def with_keys(url: str, keys: list[str]) -> str:
 
 
 def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, send: Sender | None = None) -> Delivered:
-    """Send the pending outbox rows whose time has come."""
+    """Send the pending outbox rows whose time has come, one recipient at a time: claim the rows, send, record,
+    in one transaction. On PostgreSQL the claim is a row lock taken with SKIP LOCKED, so scanners running at once
+    never send the same row (a crashed scanner's locks go with its connection: its rows stay pending); on SQLite
+    one scanner runs at a time (qixian.store.scanlock)."""
     send = send or apprise_sender(config.plugins)
     result = Delivered()
     utc_now = now.astimezone(timezone.utc)
-    with store.session() as session:
-        pending = list(session.exec(select(OutboxRow).where(OutboxRow.status == "pending",
-                                                            OutboxRow.next_attempt_at <= utc_now)
-                                    .order_by(OutboxRow.recipient, OutboxRow.id)).scalars())
-    directory = store.directory()
-    for rows, message in compose(store, pack, config, directory, pending, now):
-        result.messages.append(message)
-        channel, log = _send(send, config, directory, message.recipient, message.level,
-                             f"执法办案期限{message.items[0].level_label}", message.chat, message.text, message.keys)
-        message.channel = channel
-        result.attempts += len(log)
-        _record(store, rows, log, channel, config, utc_now, result)
+    began = time.monotonic()
+
+    def moment() -> datetime:  # when an attempt is made: sending limits count real seconds, not the scan's start
+        return utc_now + timedelta(seconds=time.monotonic() - began)
+
+    with single_scanner(store.engine):
+        directory = store.directory()
+        for recipient in _waiting(store, utc_now):
+            with store.session() as session:
+                rows = _claim(session, recipient, utc_now)
+                if not rows:
+                    continue  # another scanner has them
+                [(rows, message)] = compose(store, pack, config, directory, rows, now)
+                result.messages.append(message)
+                channel, log, wait = _send(send, config, directory, session, Letter.of(message), moment)
+                message.channel = channel
+                result.attempts += len(log)
+                _settle(rows, channel, wait, config, utc_now, result)
+                audit.append(session, log)  # last: the chain's lock is held only from here to the commit
+                session.commit()
     return result
+
+
+def _waiting(store: Store, now: datetime) -> list[str]:
+    """The recipients with pending rows due by `now`."""
+    with store.session() as session:
+        return list(session.execute(select(OutboxRow.recipient).where(OutboxRow.status == "pending",
+                                                                      OutboxRow.next_attempt_at <= now)
+                                    .distinct().order_by(OutboxRow.recipient)).scalars())
+
+
+def _claim(session, recipient: str, now: datetime) -> list[OutboxRow]:
+    """This recipient's pending rows due by `now`, locked until the session ends; rows another scanner holds
+    are skipped (PostgreSQL; SQLite ignores the lock clause and relies on the single-scanner lock)."""
+    return list(session.exec(select(OutboxRow).where(OutboxRow.recipient == recipient, OutboxRow.status == "pending",
+                                                     OutboxRow.next_attempt_at <= now)
+                             .order_by(OutboxRow.id).with_for_update(skip_locked=True)).scalars())
 
 
 def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Directory, rows: list[OutboxRow],
@@ -157,74 +189,102 @@ def _channels(config: NotifyConfig, directory: Directory, recipient: str, level:
     return chain
 
 
-def _send(send: Sender, config: NotifyConfig, directory: Directory, recipient: str, level: str, title: str, chat: str,
-          sms: str, keys: list[str]) -> tuple[str | None, list[tuple[str, str, bool, str]]]:
-    """Try the channels in order; returns (the kind that accepted or None, [(kind, masked url, ok, answer)])."""
-    log: list[tuple[str, str, bool, str]] = []
+@dataclass(frozen=True)
+class Letter:
+    """What one send carries, whether a digest of reminders or a note (a report summary)."""
+
+    recipient: str
+    name: str
+    level: str
+    title: str
+    chat: str
+    sms: str
+    keys: list[str]
+
+    @classmethod
+    def of(cls, message: Message) -> Letter:
+        return cls(message.recipient, message.name, message.level, f"执法办案期限{message.items[0].level_label}",
+                   message.chat, message.text, message.keys)
+
+
+def _send(send: Sender, config: NotifyConfig, directory: Directory, session, letter: Letter,
+          moment: Callable[[], datetime]) -> tuple[str | None, list[dict], datetime | None]:
+    """Try the channels in order. Returns (the kind that accepted or None, the attempts as delivery-log rows (URL
+    masked, with its fingerprint), when to try again if a channel's sending limit stopped it). The caller appends
+    the attempts to the log in its transaction."""
+    log: list[dict] = []
+
+    def attempt(kind: str, url: str, ok: bool, answer: str) -> None:
+        log.append({"at": moment(), "recipient": letter.recipient, "keys": list(letter.keys), "attempt": len(log) + 1,
+                    "channel": kind, "url": url, "ok": ok, "answer": answer[-2000:]})
+
     try:
-        chain = _channels(config, directory, recipient, level)
+        chain = _channels(config, directory, letter.recipient, letter.level)
     except NotifyConfigError as exc:
-        return None, [("config", "", False, str(exc))]
+        attempt("config", "", False, str(exc))
+        return None, log, None
     if not chain:
-        return None, [("none", "", False, f"{directory.name_of(recipient)} 没有可用的提醒渠道（名录中无 urls、手机号，单位无值班电话）")]
+        attempt("none", "", False, f"{letter.name} 没有可用的提醒渠道（名录中无 urls、手机号，单位无值班电话）")
+        return None, log, None
     for kind, url in chain:
-        text = chat if kind == "chat" else sms
+        limited = bucket(config.limits, kind, url)
+        if limited:
+            hold(session, limited[0])
+        text = letter.chat if kind == "chat" else letter.sms
         for _ in range(config.tries):
-            ok, answer = send(with_keys(url, keys), title, text)
-            log.append((kind, masked(url), ok, answer[-2000:]))
+            # this send's own attempts are not in the log yet: they count against the limit too
+            wait = room_at(session, *limited, moment(), [a["at"] for a in log if in_bucket(limited[0], a)]) \
+                if limited else None
+            if wait:  # the channel is full: the message waits for it rather than moving to a costlier one
+                return None, log, wait
+            ok, answer = send(with_keys(url, letter.keys), letter.title, text)
+            attempt(kind, f"{masked(url)}#{tag(url)}", ok, answer)
             if ok:
-                return kind, log
-    return None, log
+                return kind, log, None
+    return None, log, None
 
 
 def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, text: str, key: str, now: datetime, *,
               send: Sender | None = None) -> str | None:
     """Send one message that is not a clock's reminder (a report summary) to `recipient` through the same channels,
-    fallbacks and delivery log as reminders. `key` makes it idempotent: a note already delivered under that key is
-    not sent again. Returns the kind of channel that accepted it (or had), None if none did."""
+    fallbacks, sending limits and delivery log as reminders. `key` makes it idempotent: a note already delivered
+    under that key is not sent again. Returns the kind of channel that accepted it (or had), None if none did
+    (or a sending limit held it back: the next run sends it)."""
     utc_now = now.astimezone(timezone.utc)
     with store.session() as session:
         earlier = session.exec(select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True),
                                                          DeliveryRow.at >= utc_now - timedelta(days=62))).scalars()
         done = next((row.channel for row in earlier if key in row.keys), None)
-    if done is not None:
-        return done
-    channel, log = _send(send or apprise_sender(config.plugins), config, store.directory(), recipient, "notice", title,
-                         text, text, [key])
-    with store.session() as session:
-        _log_attempts(session, recipient, [key], log, utc_now)
+        if done is not None:
+            return done
+        directory = store.directory()
+        letter = Letter(recipient, directory.name_of(recipient), "notice", title, text, text, [key])
+        channel, log, _ = _send(send or apprise_sender(config.plugins), config, directory, session, letter,
+                                lambda: utc_now)
+        audit.append(session, log)
         session.commit()
     return channel
 
 
-def _log_attempts(session, recipient: str, keys: list[str], log, now: datetime) -> None:
-    """Append the attempts to the hash-chained delivery log (qixian.audit)."""
-    audit.append(session, [{"at": now, "recipient": recipient, "keys": keys, "attempt": number, "channel": kind,
-                            "url": url, "ok": ok, "answer": answer}
-                           for number, (kind, url, ok, answer) in enumerate(log, start=1)])
-
-
-def _record(store: Store, rows: list[OutboxRow], log, channel: str | None, config: NotifyConfig, now: datetime,
+def _settle(rows: list[OutboxRow], channel: str | None, wait: datetime | None, config: NotifyConfig, now: datetime,
             result: Delivered) -> None:
-    """Write the attempts and the rows' new status in one transaction, after the sending is over."""
-    status = "sent" if channel is not None else "pending"
-    with store.session() as session:
-        _log_attempts(session, rows[0].recipient, [r.key for r in rows], log, now)
-        for row in rows:
-            row = session.get(OutboxRow, row.id)
-            if channel is not None:
-                row.status, row.sent_at, row.channel = "sent", now, channel
+    """The claimed rows' new status, in the claiming transaction, after the sending is over."""
+    for row in rows:
+        if channel is not None:
+            row.status, row.sent_at, row.channel = "sent", now, channel
+        elif wait is not None:
+            row.next_attempt_at = wait  # not an attempt: no backoff, nothing counted against the row
+        else:
+            row.attempts += 1
+            if row.attempts > len(config.backoff_minutes):
+                row.status = "undeliverable"
             else:
-                row.attempts += 1
-                if row.attempts > len(config.backoff_minutes):
-                    row.status = status = "undeliverable"
-                else:
-                    row.next_attempt_at = now + timedelta(minutes=config.backoff_minutes[row.attempts - 1])
-            session.add(row)
-        session.commit()
-    if status == "sent":
+                row.next_attempt_at = now + timedelta(minutes=config.backoff_minutes[row.attempts - 1])
+    if channel is not None:
         result.sent += 1
-    elif status == "undeliverable":
+    elif wait is not None:
+        result.deferred += 1
+    elif rows[0].status == "undeliverable":
         result.undeliverable += 1
     else:
         result.failed += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -12,6 +13,7 @@ class LocalSink:
     def __init__(self, host: str = "127.0.0.1"):
         self.requests: list[dict] = []
         self.failing: dict[str, tuple[int, dict]] = {}  # path prefix -> (status, JSON answer)
+        self.delay = 0.0  # seconds to wait before answering (a slow provider)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer((host, 0), self._handler())
         self.port = self.server.server_address[1]
@@ -30,6 +32,7 @@ class LocalSink:
                 keys = self.headers.get("X-Qixian-Idempotency-Key", "")
                 with sink.lock:
                     sink.requests.append({"path": self.path, "keys": [k for k in keys.split(",") if k], "body": payload})
+                time.sleep(sink.delay)
                 status, answer = next(((s, a) for prefix, (s, a) in sink.failing.items() if self.path.startswith(prefix)),
                                       (200, {"code": 0}))
                 data = json.dumps(answer).encode()

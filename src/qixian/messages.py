@@ -7,6 +7,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 import jinja2
@@ -14,6 +15,7 @@ import yaml
 
 from qixian.periods import parse_duration
 from qixian.signing import LINK_LIFETIME, SigningError, ack_token, web_secret
+from qixian.ratelimits import Limit, LimitsError, read_limits
 
 LEVELS = {"notice": "提醒", "warning": "预警", "overdue": "超期"}
 SEVERITY = {"notice": 0, "warning": 1, "overdue": 2}
@@ -58,6 +60,7 @@ class NotifyConfig:
     web_url: str | None = None  # the dashboard's public address: chat messages then carry acknowledgement links
     link_secret: bytes | None = field(default=None, repr=False)
     ops: tuple[str, ...] = ()  # where `qixian health --alert` tells ops (channel URLs, ${VAR} for secrets)
+    limits: dict[str, Limit] = field(default_factory=dict)  # sending limits per channel (qixian.ratelimits)
 
     @property
     def plugins(self) -> Path:
@@ -87,8 +90,12 @@ class NotifyConfig:
         ops = data.get("ops") or []
         if not isinstance(ops, list) or not all(isinstance(url, str) for url in ops):
             raise NotifyConfigError("notify/channels.yaml: ops 应为渠道地址的列表，如 ops: [\"qxdingtalk://${OPS_DING_SECRET}@${OPS_DING_TOKEN}\"]")
+        try:
+            limits = read_limits(data.get("limits"))
+        except LimitsError as exc:
+            raise NotifyConfigError(str(exc)) from None
         return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)),
-                   web_url.rstrip("/") if web_url else None, secret, tuple(ops))
+                   web_url.rstrip("/") if web_url else None, secret, tuple(ops), limits)
 
     def ack_url(self, outbox_id: int | None, recipient: str, now: datetime) -> str:
         """The acknowledgement link of one reminder to an officer, or "" (no dashboard address, a dry run's row)."""
@@ -96,13 +103,15 @@ class NotifyConfig:
             return ""
         return f"{self.web_url}/ack/{ack_token(self.link_secret, outbox_id, recipient, now + LINK_LIFETIME)}"
 
+    @cached_property
     def templates(self) -> jinja2.Environment:
+        """Loaded once per configuration: compiling the templates for every message cost more than sending it."""
         return jinja2.Environment(loader=jinja2.FileSystemLoader(self.folder / "templates"), autoescape=False,
                                   trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
 
     def sms(self, items: list[Item]) -> str:
         """One SMS: as many of the items (most urgent first) as fit in `sms_max_segments`, then how many more."""
-        template = self.templates().get_template("sms.txt.j2")
+        template = self.templates.get_template("sms.txt.j2")
         for count in range(len(items), 0, -1):
             text = template.render(items=items, shown=items[:count]).strip()
             if sms_segments(text) <= self.sms_max_segments or count == 1:
@@ -110,7 +119,7 @@ class NotifyConfig:
         return template.render(items=items, shown=[]).strip()
 
     def chat(self, items: list[Item], recipient: str) -> str:
-        return self.templates().get_template("chat.md.j2").render(items=items, recipient=recipient).strip()
+        return self.templates.get_template("chat.md.j2").render(items=items, recipient=recipient).strip()
 
 
 def notify_dir(option: Path | str | None = None) -> Path:

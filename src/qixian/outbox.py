@@ -6,6 +6,7 @@ to the rule's own recipients only, no longer escalated to leaders; the clock its
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -18,6 +19,7 @@ from qixian.periods import Unit
 from qixian.reminders import reached
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
+from qixian.store.scanlock import single_scanner
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
 
 LATE_AFTER = timedelta(minutes=10)  # a step found more than this after its time is reported as late
@@ -92,7 +94,7 @@ def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = Fals
     directory = store.directory()
     utc_now = now.astimezone(timezone.utc)
     clocks, outbox = ClockRow.__table__, OutboxRow.__table__
-    with store.session() as session:
+    with (nullcontext() if dry_run else single_scanner(store.engine)), store.session() as session:
         connection = session.connection()
         query = (select(clocks).where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= utc_now)
                  .order_by(clocks.c.next_reminder_at).limit(limit))

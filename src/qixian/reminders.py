@@ -63,7 +63,7 @@ def reached(rule: Rule, unit: Unit, started: datetime, due: datetime, settings: 
     """(the steps whose time has come by `now`, the next step after `now`), overdue repeats included."""
     repeats = 0
     every = rule.overdue.every
-    if every is not None and now > due:
+    if every is not None and now >= due:  # a scan exactly at the due must still schedule the first repeat
         span = _after(due, every, 1) - due
         repeats = int((now - due) / span) + 1
     planned = steps(rule, unit, started, due, settings, repeats=repeats)

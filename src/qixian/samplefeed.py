@@ -29,6 +29,20 @@ def officers() -> list[dict]:
     return people
 
 
+def directory(chat: str | None = None):
+    """The sample units and officers as a Directory; with `chat` (a URL prefix), every other officer has a chat
+    robot at `<chat>/<officer id>` and the rest are reached by SMS."""
+    from qixian.directory import Directory, Officer, Unit
+
+    people = officers()
+    units = {unit: Unit(unit, name, *[p["id"] for p in people if p["unit"] == unit][:2], f"1380000{index:04d}")
+             for index, (unit, name) in enumerate(UNITS)}
+    staff = {p["id"]: Officer(p["id"], p["name"], p["unit"], p["phone"],
+                              (f"{chat}/{p['id']}",) if chat and n % 2 == 0 else ())
+             for n, p in enumerate(people)}
+    return Directory(units, staff)
+
+
 class Feed:
     """Generates cases; each case is a list of event dicts in the ingest format."""
 

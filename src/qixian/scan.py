@@ -13,6 +13,7 @@ from qixian.messages import NotifyConfig
 from qixian.outbox import Late, Scanned, _outbox_values, enqueue
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
+from qixian.store.scanlock import single_scanner
 from qixian.store.tables import OutboxRow, ScanRunRow
 
 LATE_KEPT = 1000  # clocks listed per scan run (all are counted)
@@ -33,13 +34,15 @@ def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, d
          send: Sender | None = None) -> ScanReport:
     """Enqueue and deliver as of `now`; with `dry_run`, compose the messages that would go, writing and sending nothing."""
     started = time.time()
-    scanned = enqueue(store, pack, now, dry_run=dry_run)
     if not dry_run:
-        delivered = deliver(store, pack, config, now, send=send)
+        with single_scanner(store.engine):  # held across owing and sending: another SQLite scanner stops at once
+            scanned = enqueue(store, pack, now)
+            delivered = deliver(store, pack, config, now, send=send)
         record_run(store, now, time.time() - started, clocks=scanned.clocks, owed=len(scanned.owed),
                    sent=delivered.sent, failed=delivered.failed, undeliverable=delivered.undeliverable,
                    caught_up=scanned.caught_up, late=listed(scanned.late))
         return ScanReport(scanned, delivered, False)
+    scanned = enqueue(store, pack, now, dry_run=True)
     utc_now = now.astimezone(timezone.utc)
     rows = [OutboxRow(id=None, **_outbox_values(owed, utc_now)) for owed in scanned.owed]
     preview = Delivered(messages=[message for _, message in compose(store, pack, config, store.directory(), rows, now)])

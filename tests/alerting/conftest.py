@@ -5,7 +5,10 @@ import shutil
 
 import pytest
 
+from sqlalchemy import select
+
 from qixian.localsink import LocalSink
+from qixian.store.tables import OutboxRow
 
 from tests.conftest import ROOT
 from tests.store.conftest import db_url, pack, pg_url, store  # noqa: F401 - the same SQLite/PostgreSQL fixtures
@@ -36,3 +39,9 @@ def notify_folder(tmp_path, sink):
         '  - {id: officer-8, name: 孙静, unit: chengguan, phone: "13900000008"}\n'
         '  - {id: officer-9, name: 周国平, unit: chengguan, phone: "13900000009"}\n', encoding="utf-8")
     return folder
+
+
+def outbox_rows(store) -> list[OutboxRow]:
+    """The outbox as stored, read in a session that is closed again (an open one would hold PostgreSQL locks)."""
+    with store.session() as session:
+        return list(session.exec(select(OutboxRow).order_by(OutboxRow.id)).scalars())

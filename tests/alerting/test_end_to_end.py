@@ -8,6 +8,7 @@ from qixian.scan import scan
 from sqlalchemy import select
 
 from qixian.store.tables import DeliveryRow, OutboxRow
+from tests.alerting.conftest import outbox_rows
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
@@ -58,7 +59,7 @@ def test_a_failing_chat_robot_falls_back_to_sms_and_is_recorded(store, pack, not
     with store.session() as session:
         log = list(session.exec(select(DeliveryRow).order_by(DeliveryRow.id)).scalars())
     assert [(d.channel, d.ok) for d in log if d.recipient == "officer-1"][:3] == [("chat", False), ("chat", False), ("sms", True)]
-    sent = [o for o in outbox(store) if o.recipient == "officer-1"]
+    sent = [o for o in outbox_rows(store) if o.recipient == "officer-1"]
     assert sent and all(o.status == "sent" and o.channel == "sms" for o in sent)
 
 
@@ -67,12 +68,12 @@ def test_nothing_is_marked_sent_when_every_channel_fails(store, pack, notify_fol
     sink.failing["/"] = (503, {"code": 503})
     report = scan(store, pack, config, parse_local("2025-10-05 09:00"))
     assert report.delivered.sent == 0 and report.delivered.failed >= 1
-    rows = outbox(store)
+    rows = outbox_rows(store)
     assert rows and all(o.status == "pending" and o.attempts == 1 for o in rows)
     sink.failing.clear()
     later = scan(store, pack, config, parse_local("2025-10-05 09:02"))        # after the 1-minute backoff
     assert later.delivered.sent >= 1
-    assert all(o.status == "sent" for o in outbox(store))
+    assert all(o.status == "sent" for o in outbox_rows(store))
 
 
 def test_dry_run_writes_and_sends_nothing(store, pack, notify_folder, sink):

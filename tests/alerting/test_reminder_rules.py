@@ -57,6 +57,14 @@ def test_overdue_repeats_escalate_and_downtime_reaches_the_latest_step(pack):
     assert later.at > due + timedelta(hours=5)
 
 
+def test_a_scan_exactly_at_the_due_still_schedules_the_first_overdue_repeat(pack):
+    arrest = rule(pack, "crim.detention.arrest_request")                # overdue: every 2 hours
+    start, due = parse_local("2026-03-02 10:00"), parse_local("2026-03-05 24:00")
+    done, later = reached(arrest, PeriodUnit.DAYS, start, due, pack.settings, due)
+    assert done[-1].at == due and done[-1].level == "overdue"
+    assert later is not None and later.at == due + timedelta(hours=2)   # without it the clock would fall silent
+
+
 def test_sms_names_no_suspect_and_fits_its_segments():
     config = NotifyConfig.load(ROOT / "notify")
     items = [Item(f"k{i}", "overdue" if i < 3 else "warning", f"（2025）城关刑字第{i:04d}号", "某超市盗窃案", "拘留后提请批准逮捕",

@@ -49,7 +49,8 @@ def db_url(request, tmp_path):
     url = request.getfixturevalue("pg_url")
     engine = connect(url)
     with engine.begin() as connection:
-        # a session an earlier test left open would make TRUNCATE wait for ever
+        # a session an earlier test left open would make TRUNCATE wait for ever: end it, and never wait long
+        connection.execute(text("SET LOCAL lock_timeout = '20s'"))
         connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
         connection.execute(text("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY"))

@@ -15,6 +15,7 @@ from qixian.directory import read_directory
 from qixian.localtime import display
 from qixian.messages import LEVELS, NotifyConfig, NotifyConfigError, sms_segments
 from qixian.scan import scan as run_scan
+from qixian.store.scanlock import ScanBusy
 from qixian.yamlsource import ProblemsFound
 
 directory_app = typer.Typer(help="单位与民警名录（提醒发给谁）。", no_args_is_help=True)
@@ -61,6 +62,9 @@ def scan(
         report = run_scan(store, pack, config, moment, dry_run=dry_run)
     except NotifyConfigError as exc:
         raise InputError(str(exc)) from None
+    except ScanBusy as exc:
+        errors.print(f"[red]错误：[/red]{exc}", soft_wrap=True)
+        raise typer.Exit(1) from None
     if as_json:
         print_json([{"recipient": m.recipient, "name": m.name, "level": m.level, "channel": m.channel, "keys": m.keys,
                      "items": [{"id": ident, "case": i.case, "rule": i.rule_name, "step": i.step, "person": i.person or None,
@@ -78,7 +82,8 @@ def scan(
     console.print(table)
     delivered = report.delivered
     if not dry_run:
-        console.print(f"已发送 {delivered.sent} 条消息（{delivered.attempts} 次尝试）；稍后重试 {delivered.failed}；无法送达 {delivered.undeliverable}")
+        console.print(f"已发送 {delivered.sent} 条消息（{delivered.attempts} 次尝试）；稍后重试 {delivered.failed}；"
+                      f"达到渠道发送上限、顺延发送 {delivered.deferred}；无法送达 {delivered.undeliverable}")
     if report.scanned.caught_up:
         late = Table(title=f"停机补发：{report.scanned.caught_up} 个计时在无人扫描时跨过了提醒节点，每个只发最严重的一条，标为补发",
                      title_style="yellow")

@@ -122,11 +122,11 @@ def _main_job(rules: Path) -> None:
     import shutil
     import time as clock
 
-    from qixian.directory import Directory, Officer, Unit
+    from qixian.directory import Officer, Unit
     from qixian.feeds import ingest_items
     from qixian.ingest import check, read_lines
     from qixian.localsink import LocalSink
-    from qixian.samplefeed import UNITS, Feed, officers
+    from qixian.samplefeed import Feed, directory
     from qixian.store.database import upgrade
     from qixian.store.repository import Store
 
@@ -139,13 +139,9 @@ def _main_job(rules: Path) -> None:
     upgrade(url)
     store, pack, sink = Store.open(url), load_pack(rules), LocalSink()
     console.rule("[bold]提醒的全过程[/bold]：300 起案件的事件 → 计时 → 到点提醒（Prefect 流程）→ 短信与工作群", align="left")
-    people = officers()
-    units = {unit: Unit(unit, name, *[p["id"] for p in people if p["unit"] == unit][:2], f"1380000{index:04d}")
-             for index, (unit, name) in enumerate(UNITS)}
-    staff = {p["id"]: Officer(p["id"], p["name"], p["unit"], p["phone"],
-                              (f"json://127.0.0.1:{sink.port}/chat/{p['id']}",) if n % 2 == 0 else ())
-             for n, p in enumerate(people)}
-    store.replace_directory(Directory(units, staff))
+    sample = directory(f"json://127.0.0.1:{sink.port}/chat")
+    units, staff = sample.units, sample.officers
+    store.replace_directory(sample)
     notify = work / "notify"
     shutil.copytree(Path(__file__).resolve().parents[3] / "notify" / "templates", notify / "templates")
     (notify / "channels.yaml").write_text(
