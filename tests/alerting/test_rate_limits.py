@@ -101,3 +101,14 @@ def test_scanners_sending_at_once_share_the_robot_limit(db_url, store, pack, tmp
     assert [s.exitcode for s in scanners] == [0, 0, 0]
     assert len(sink.requests) == 2                                           # three scanners, still 2 in the minute
     assert sum(r.status == "pending" for r in outbox_rows(store)) == 3
+
+
+def test_a_messages_own_retries_count_against_the_limit(store, pack, tmp_path, sink):
+    """A robot that refuses is tried `tries` times; each try is a request it counts, so the tries of one message
+    stop at the limit too (they are logged only when the message's transaction ends)."""
+    config = setup(store, tmp_path, sink, "retry: {tries: 3}\nlimits: {json: {per_minute: 2}}\n", robot=True)
+    sink.failing["/chat/"] = (500, {"errmsg": "busy"})
+    first = deliver(store, pack, config, NOW)
+    assert len(sink.to("/chat/")) == 2                     # two tries of the first message, then the robot is full
+    assert (first.sent, first.deferred) == (0, 5)          # all five wait for the robot; none moved to SMS or failed
+    assert all(r.status == "pending" and r.attempts == 0 for r in outbox_rows(store))
