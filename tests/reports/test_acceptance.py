@@ -122,3 +122,13 @@ def test_bad_input_is_refused_in_chinese(db_url, store, capsys):
     assert main(["report", "--from", "2025-10-01", "--to", "2025-10-31", "--format", "pdf", "--db", db_url]) == 2
     assert main(["ack", "7", "--officer", "officer-1", "--db", db_url]) == 2
     assert "没有编号为 7 的提醒" in capsys.readouterr().err
+
+
+def test_the_terminal_table_keeps_every_name_and_column_at_80_columns(demo, db_url, capsys, monkeypatch):
+    data = run_report(capsys, db_url)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["report", "--from", PERIOD[0], "--to", PERIOD[1], "--now", "2025-10-09 09:00", "--db", db_url]) == 0
+    shown = capsys.readouterr().out
+    for row in data["by_type"]:
+        assert row["label"] in shown, row["label"]                # no name squeezed away
+    assert "时m" in shown                                          # nor the last column (确认用时m, folded)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
@@ -88,10 +89,10 @@ def _print_tables(result) -> None:
     for title, rows in sections(result):
         if not rows:
             continue
-        table = Table(title=title, title_justify="left")
-        table.add_column("名称", overflow="fold", min_width=10)
-        for name in SHORT.values():
-            table.add_column(name, justify="right", no_wrap=True)
+        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0))  # ten columns in 80
+        table.add_column("名称", overflow="fold", min_width=12)
+        for name in SHORT.values():  # headers fold on a narrow terminal; the names must stay readable
+            table.add_column(name, justify="right", overflow="fold", width=6)
         for row in rows[:30]:
             shown = [value for (name, _), value in zip(MEASURES, cells(row.tally)) if name in SHORT]
             if row.tally.overdue:
