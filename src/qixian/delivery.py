@@ -165,10 +165,9 @@ def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Direc
 
 def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow | None, now: datetime,
           ack_url: str = "") -> Item:
-    versions = pack.versions(row.rule_id)
     due = clock.due_display if clock and clock.due_display else display(row.due_at)
     return Item(row.key, row.level, row.case_id, case.title if case and case.title else "",
-                versions[0].name if versions else row.rule_id, row.person, due, span(row.due_at - now),
+                pack.name_of(row.rule_id), row.person, due, span(row.due_at - now),
                 "overdue" if int((row.due_at - now).total_seconds()) <= 0 else "running", row.late, row.label, ack_url)
 
 

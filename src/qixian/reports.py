@@ -163,7 +163,7 @@ def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: da
     _reminders(store, groups, start, end, scope)
     _completion_times(store, groups, clocks)
     paused, extensions, pause_findings = _pauses_and_extensions(store, pack, start, end, now, scope)
-    findings = [Finding(a["kind"], c.case_id, _rule_name(pack, c.rule_id), c.person, a["message"])
+    findings = [Finding(a["kind"], c.case_id, pack.name_of(c.rule_id), c.person, a["message"])
                 for c, _, _ in clocks for a in c.anomalies] + pause_findings
     findings.sort(key=lambda f: (f.kind, f.case, f.rule, f.person))
     return Report(start, end, now, scope, _scope_label(scope, directory), groups.total,
@@ -189,7 +189,7 @@ class _Groups:
         monday = moment.astimezone(SHANGHAI).date() - timedelta(days=moment.astimezone(SHANGHAI).weekday())
         unit_name = self.directory.units[unit].name if unit in self.directory.units else (unit or NO_UNIT)
         officer_name = self.directory.officers[handler].name if handler in self.directory.officers else (handler or NO_OFFICER)
-        return {"type": (kind, kind), "rule": (rule_id, rule.name if rule else rule_id),
+        return {"type": (kind, kind), "rule": (rule_id, self.pack.name_of(rule_id)),
                 "unit": (unit or "", unit_name), "officer": (handler or "", officer_name),
                 "week": (monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}")}
 
@@ -380,11 +380,6 @@ def _paused_before_due(store: Store, pack: RulePack, suspects, start: datetime, 
 def _latest_version(pack: RulePack, rule_id: str) -> Rule | None:
     versions = pack.versions(rule_id)
     return versions[-1] if versions else None
-
-
-def _rule_name(pack: RulePack, rule_id: str) -> str:
-    rule = _latest_version(pack, rule_id)
-    return rule.name if rule else rule_id
 
 
 def _event_name(pack: RulePack, event_type: str) -> str:

@@ -17,6 +17,7 @@ from qixian.localtime import parse_local
 from qixian.messages import NotifyConfig
 from qixian.outbox import counting_unit, rule_of
 from qixian.reminders import reached
+from qixian.rulebook import load_pack
 from qixian.samplefeed import Feed, directory
 from qixian.scan import scan
 from qixian.store.repository import Store
@@ -51,12 +52,14 @@ def ticks(days: int = 30, hours: int = 1) -> list:
 
 
 def run_scanners(url: str, pack, notify: Path, ticks: list, count: int = 4) -> list[int]:
-    """`count` forked scanner processes; at each tick all of them scan at once (a barrier), as workers on
-    several machines would. Returns how many messages each one sent; raises if any of them failed."""
-    context = multiprocessing.get_context("fork")
+    """`count` scanner processes, each started afresh (spawned, as on separate machines: nothing inherited from
+    this process); at each tick all of them scan at once (a barrier). Returns how many messages each one sent;
+    raises if any of them failed."""
+    context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(count)
     sent = context.Array("i", count)
-    processes = [context.Process(target=_scanner, args=(url, pack, notify, ticks, barrier, sent, n)) for n in range(count)]
+    processes = [context.Process(target=_scanner, args=(url, str(pack.directory), notify, ticks, barrier, sent, n))
+                 for n in range(count)]
     for process in processes:
         process.start()
     for process in processes:
@@ -66,9 +69,10 @@ def run_scanners(url: str, pack, notify: Path, ticks: list, count: int = 4) -> l
     return list(sent)
 
 
-def _scanner(url: str, pack, notify: Path, ticks: list, barrier, sent, number: int) -> None:
+def _scanner(url: str, rules: str, notify: Path, ticks: list, barrier, sent, number: int) -> None:
     try:
-        store, config = Store.open(url), NotifyConfig.load(notify)
+        store, pack, config = Store.open(url), load_pack(rules), NotifyConfig.load(notify)
+        barrier.wait(timeout=120)  # all loaded before the first tick
         for now in ticks:
             barrier.wait(timeout=120)
             sent[number] += scan(store, pack, config, now).delivered.sent

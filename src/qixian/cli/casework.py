@@ -131,7 +131,7 @@ def clocks(
     due_before: Annotated[Optional[str], typer.Option("--due-before", help="只看此时间之前期满的未完成计时")] = None,
     due_after: Annotated[Optional[str], typer.Option("--due-after", help="只看此时间及以后期满的未完成计时")] = None,
     limit: Annotated[int, typer.Option("--limit", help="最多列出多少条")] = 200,
-    as_json: Json = False, db: Db = None, now: Now = None,
+    as_json: Json = False, db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:
     """列出计时：期满时间、剩余时间和状态（颜色：绿 计时中，黄 暂停/临时，红 超期）。
 
@@ -144,13 +144,15 @@ def clocks(
     if state is not None and state not in STATES:
         raise InputError(f"--state 应为 {'、'.join(STATES)} 之一")
     store, moment = open_store(db), now_from(now)
+    pack = load(rules_dir(rules))
     before = now_from(due_before) if due_before else None
     after = now_from(due_after) if due_after else None
     rows = [r for r in store.clocks(case=case, due_before=before, due_after=after,
                                     open_only=state in ("running", "paused", "overdue", "provisional"))
             if state is None or state_of(r, moment) == state][:limit]
     if as_json:
-        print_json([{"case": r.case_id, "person": r.person or None, "rule": r.rule_id, "version": r.rule_version or None,
+        print_json([{"case": r.case_id, "person": r.person or None, "rule": r.rule_id, "rule_name": pack.name_of(r.rule_id),
+                     "version": r.rule_version or None,
                      "state": state_of(r, moment), "due": r.due_at.astimezone(SHANGHAI).isoformat() if r.due_at else None,
                      "due_display": r.due_display, "provisional": r.provisional, "left": left(r, moment),
                      "next_reminder": r.next_reminder_at.astimezone(SHANGHAI).isoformat() if r.next_reminder_at else None}
@@ -162,7 +164,7 @@ def clocks(
     for r in rows:
         current = state_of(r, moment)
         colour = COLOURS[current]
-        table.add_row(r.case_id, r.person, r.rule_id, r.due_display or "—", left(r, moment), f"[{colour}]{STATES[current]}[/{colour}]")
+        table.add_row(r.case_id, r.person, pack.name_of(r.rule_id), r.due_display or "—", left(r, moment), f"[{colour}]{STATES[current]}[/{colour}]")
     console.print(table)
 
 
@@ -194,7 +196,7 @@ def case_show(
     for r in store.clocks(case=case_id):
         current = state_of(r, moment)
         colour = COLOURS[current]
-        name = pack.versions(r.rule_id)[0].name if pack.versions(r.rule_id) else r.rule_id
+        name = pack.name_of(r.rule_id)
         who = f"（{r.person}）" if r.person else ""
         console.print(f"[bold]{name}{who}[/bold] 期满 {r.due_display or '—'}  [{colour}]{STATES[current]}[/{colour}] {left(r, moment)}")
         for n, step in enumerate(r.explanation, 1):

@@ -299,6 +299,11 @@ class RulePack:
                 return rule
         return None
 
+    def name_of(self, rule_id: str) -> str:
+        """The rule's Chinese name (its newest version's), or the id of a rule the pack no longer has."""
+        versions = self.versions(rule_id)
+        return versions[-1].name if versions else rule_id
+
     def event_label(self, name: str) -> str:
         event = self.events.get(name)
         return f"{event.label}（{name}）" if event else name

@@ -93,10 +93,6 @@ class Board:
             groups.setdefault(rule.id, rule.group or "")
         self.group_of = groups
 
-    def rule_name(self, rule_id: str) -> str:
-        versions = self.pack.versions(rule_id)
-        return versions[-1].name if versions else rule_id
-
     # -- lists ------------------------------------------------------------------------------------
 
     def clocks(self, viewer: Viewer, now: datetime, *, unit: str | None = None, officer: str | None = None,
@@ -176,7 +172,7 @@ class Board:
 
     def _line(self, clock: ClockRow, case: CaseRow | None, now: datetime) -> ClockLine:
         directory = self.directory
-        return ClockLine(clock, case, self.rule_name(clock.rule_id), self.group_of.get(clock.rule_id, ""),
+        return ClockLine(clock, case, self.pack.name_of(clock.rule_id), self.group_of.get(clock.rule_id, ""),
                          light(self.pack, clock, now), STATES[state_of(clock, now)], left(clock, now),
                          _unit_name(directory, case.unit if case else None),
                          directory.name_of(case.handler) if case and case.handler else "—")
@@ -202,7 +198,7 @@ class Board:
         lines = []
         for row in rows:
             ack = acks.get(row.id)
-            lines.append(ReminderLine(row, directory.name_of(row.recipient), self.rule_name(row.rule_id),
+            lines.append(ReminderLine(row, directory.name_of(row.recipient), self.pack.name_of(row.rule_id),
                                       titles.get(row.case_id) or "", ack.at if ack else None,
                                       directory.name_of(ack.officer) if ack else "", ack.channel if ack else "",
                                       row.clock_id in open_clocks))
