@@ -188,6 +188,7 @@ def test_batched_parallel_ingest_equals_a_full_replay_from_the_store(store, pack
     from qixian.samplefeed import Feed
 
     monkeypatch.setattr(feeds, "BATCH", 400)          # many batches: cases span them, histories come from both paths
+    monkeypatch.setattr("qixian.recompute.os.cpu_count", lambda: 3)  # three batches in flight at once, on any machine
     lines = list(Feed(seed=5, days=20).lines(250))
     items = [check("feed", n, raw, item, pack.events) for n, raw, item in read_lines("f.jsonl", "\n".join(lines) + "\n")]
     report = feeds.ingest_items(store, pack, items, source="feed", now=NOW, parallel=True)
