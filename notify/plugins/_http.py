@@ -21,6 +21,20 @@ IDEM_HEADER = "X-Qixian-Idempotency-Key"
 _HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
+def code_meaning(codes: dict, docs_url: str, code) -> str:
+    """The Chinese meaning of a provider's code, written as the table writes it (DingTalk 310000 or "310000",
+    Aliyun "isv.MOBILE_NUMBER_ILLEGAL"), or a pointer to the provider's docs for a code not in the table."""
+    for key in (code, str(code)):
+        try:
+            if key in codes:
+                return codes[key]
+            if int(key) in codes:
+                return codes[int(key)]
+        except (TypeError, ValueError):
+            continue
+    return f"未收录的错误码，见 {docs_url}"
+
+
 def redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         if secret:

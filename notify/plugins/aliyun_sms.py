@@ -35,7 +35,7 @@ from urllib.parse import quote, unquote
 
 from apprise.decorators import notify
 
-from ._http import LOG_BODY_CHARS, guarded, log, options, post, redact
+from ._http import LOG_BODY_CHARS, code_meaning, guarded, log, options, post, redact
 
 SERVICE = "aliyunsms"
 DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
@@ -98,7 +98,7 @@ def sign_params(params: dict[str, str], secret: str, method: str = "POST") -> st
 
 def meaning(code: Any) -> str:
     """The Chinese meaning of an Alibaba Cloud error code, or a pointer to the docs."""
-    return ERROR_CODES.get(str(code), f"未收录的错误码，见 {DOCS_URL}")
+    return code_meaning(ERROR_CODES, DOCS_URL, code)
 
 
 def _send(body: str, meta: dict, secret: str) -> bool:

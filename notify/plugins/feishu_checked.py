@@ -36,7 +36,7 @@ from typing import Any
 
 from apprise.decorators import notify
 
-from ._http import checked, guarded, json_of, options, post, redact
+from ._http import checked, code_meaning, guarded, json_of, options, post, redact
 
 SERVICE = "qxfeishu"
 DEFAULT_ENDPOINT = "https://open.feishu.cn"
@@ -62,10 +62,7 @@ def sign(secret: str, timestamp: str) -> str:
 
 def meaning(code: Any) -> str:
     """The Chinese meaning of a Feishu code, or a pointer to the docs."""
-    try:
-        return ERROR_CODES[int(code)]
-    except (KeyError, TypeError, ValueError):
-        return f"未收录的错误码，见 {DOCS_URL}"
+    return code_meaning(ERROR_CODES, DOCS_URL, code)
 
 
 def _send(body: str, meta: dict, secrets: list[str]) -> bool:

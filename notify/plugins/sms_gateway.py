@@ -27,7 +27,7 @@ from typing import Any
 import requests
 from apprise.decorators import notify
 
-from ._http import LOG_BODY_CHARS, guarded, log, options, post, redact
+from ._http import LOG_BODY_CHARS, code_meaning, guarded, log, options, post, redact
 
 SERVICE = "qxsms"
 OK_CODES = (0, "0", 200, "OK")
@@ -54,10 +54,7 @@ _PHONE = re.compile(r"^\+?\d{5,20}$")
 
 def meaning(code: Any) -> str:
     """The Chinese meaning of a gateway code (500 or "500"), or a pointer to the docs for unknown ones."""
-    try:
-        return ERROR_CODES[int(code)]
-    except (KeyError, TypeError, ValueError):
-        return f"未收录的错误码，见 {DOCS_URL}"
+    return code_meaning(ERROR_CODES, DOCS_URL, code)
 
 
 def _json(answer: requests.Response) -> Any:

@@ -36,7 +36,7 @@ from urllib.parse import unquote
 import requests
 from apprise.decorators import notify
 
-from ._http import LOG_BODY_CHARS, guarded, log, options, post, redact
+from ._http import LOG_BODY_CHARS, code_meaning, guarded, log, options, post, redact
 
 SERVICE = "tencentsms"
 API_HOST = "sms.tencentcloudapi.com"
@@ -120,7 +120,7 @@ def e164(phone: str) -> str:
 
 def meaning(code: Any) -> str:
     """The Chinese meaning of a Tencent Cloud error code, or a pointer to the docs."""
-    return ERROR_CODES.get(str(code), f"未收录的错误码，见 {DOCS_URL}")
+    return code_meaning(ERROR_CODES, DOCS_URL, code)
 
 
 def _check(answer: requests.Response, phones: list[str], secret: str) -> bool:

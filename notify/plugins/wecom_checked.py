@@ -28,7 +28,7 @@ from typing import Any
 
 from apprise.decorators import notify
 
-from ._http import checked, guarded, json_of, options, post, redact
+from ._http import checked, code_meaning, guarded, json_of, options, post, redact
 
 SERVICE = "qxwecom"
 DEFAULT_ENDPOINT = "https://qyapi.weixin.qq.com"
@@ -50,10 +50,7 @@ ERROR_CODES: dict[int, str] = {
 
 def meaning(code: Any) -> str:
     """The Chinese meaning of a WeCom errcode, or a pointer to the docs."""
-    try:
-        return ERROR_CODES[int(code)]
-    except (KeyError, TypeError, ValueError):
-        return f"未收录的错误码，见 {DOCS_URL}"
+    return code_meaning(ERROR_CODES, DOCS_URL, code)
 
 
 def _send(body: str, meta: dict, key: str) -> bool:
