@@ -68,3 +68,38 @@ def test_conflicting_rows_are_skipped_and_only_new_ones_returned(store: Store):
     assert (first, again) == (["e1"], ["e2"])
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM events")).scalar_one() == 2
+
+
+def test_replayed_clock_values_are_what_the_codec_encodes():
+    """recompute.clock_values builds the encoded tuple directly (it runs for every clock replayed): it must equal
+    CLOCK_VALUES.encode of the same columns, for open, ended, paused, lead and anomalous clocks alike."""
+    from qixian.clocks import Event, replay
+    from qixian.localtime import parse_local
+    from qixian.recompute import clock_values
+    from qixian.reminders import next_step
+    from qixian.rulebook import load_pack
+    from qixian.samplefeed import Feed
+
+    pack = load_pack("rules")
+    clocks = []
+    for case in Feed(seed=3).cases(300):
+        events = [Event(e["type"], parse_local(e["at"]), e.get("person"), e.get("data") or {}, e["id"]) for e in case]
+        clocks += replay(pack, events, case=case[0]["case"], facts=case[0].get("case_info", {}))
+    late = [Event("detained", parse_local("2026-03-02 10:00"), "甲"),  # an extension after the due: an anomaly
+            Event("arrest_request_extended", parse_local("2026-03-09 10:00"), "甲", {"days": 4}),
+            Event("summoned", parse_local("2026-03-02 11:00"), "乙"),  # paused, not resumed: no due
+            Event("drunk_restraint_started", parse_local("2026-03-02 11:30"), "乙")]
+    clocks += replay(pack, late, case="anomalous", facts={"kind": "criminal"})
+    clocks += replay(pack, late, case="paused", facts={"kind": "administrative"})
+    assert any(c.anomalies for c in clocks) and any(c.outcome for c in clocks) and any(c.lead_of for c in clocks)
+    assert any(c.outcome is None for c in clocks) and any(c.deadline.paused for c in clocks)
+    for clock in clocks:
+        step = next_step(clock, pack.settings)
+        assert clock_values(clock, pack) == CLOCK_VALUES.encode({
+            "rule_version": clock.rule.effective_from.isoformat() if clock.rule.effective_from else "",
+            "lead_of": clock.lead_of, "open": clock.outcome is None, "outcome": clock.outcome,
+            "paused": clock.deadline.paused, "provisional": clock.deadline.provisional, "started_at": clock.started,
+            "due_at": clock.due, "due_display": clock.deadline.due_display, "ended_at": clock.ended_at,
+            "ended_by": clock.ended_by, "explanation": list(clock.deadline.explanation),
+            "anomalies": [{"kind": a.kind, "message": a.message} for a in clock.anomalies],
+            "next_reminder_at": step.at if step else None})
