@@ -123,7 +123,7 @@ class _Open:
 
     def feed(self, event: Event) -> bool:
         """Take one event; True when it ended the clock."""
-        rule, label = self.rule, self.context.pack.event_label(event.type)
+        rule = self.rule
         if event.type in rule.stop or event.type in rule.cancel or event.type in rule.restart:
             self.final = self.deadline()  # nothing after the end can change it
             if event.type in rule.stop:
@@ -140,7 +140,7 @@ class _Open:
             if event.type == step.start and index not in self.open_pauses:
                 self.open_pauses[index] = event.at
             elif event.type == step.until and index in self.open_pauses:
-                self.pauses.append(Pause(self.open_pauses.pop(index), event.at, label))
+                self.pauses.append(Pause(self.open_pauses.pop(index), event.at, self.context.pack.event_label(event.type)))
         return False
 
     def deadline(self) -> Deadline:
@@ -150,8 +150,10 @@ class _Open:
                                   extensions=extensions, pauses=pauses, zone=self.context.zone, roll=self.rule.holiday_roll)
         if self.restarted_from is not None:
             old = self.restarted_from
-            step = (f"{moment(self.start.at)} 重新计算期限（{self.context.pack.event_label(self.start.type)}）："
-                    f"原计时自 {moment(old.started)} 起算、期满 {old.deadline.due_display or '—'}，保留备查；此前的延长、暂停不再适用。")
+            zone = self.context.zone
+            step = (f"{moment(self.start.at.astimezone(zone))} 重新计算期限（{self.context.pack.event_label(self.start.type)}）："
+                    f"原计时自 {moment(old.started.astimezone(zone))} 起算、期满 {old.deadline.due_display or '—'}，保留备查；"
+                    "此前的延长、暂停不再适用。")
             result = replace(result, explanation=(step,) + result.explanation)
         if anomalies:
             notes = tuple(f"异常：{a.message}。" for a in anomalies)
@@ -161,6 +163,8 @@ class _Open:
 
     def _approved_extensions(self) -> tuple[list[Extension], list[Anomaly]]:
         """Extensions as approved: capped at the rule's `by`, at most `times` per step."""
+        if not self.extensions:
+            return [], []
         used: Counter = Counter()
         approved, anomalies = [], []
         for index, event in self.extensions:
@@ -195,9 +199,12 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
     finished: list[_Open] = []
     started: Counter = Counter()
     starters, used = context.pack.events_of(rule_id)
-    # The same minute: this rule's start events first, then the others by id, so arrival order never matters.
-    for event in sorted((e for e in events if e.type in used), key=lambda e: (e.at, e.type not in starters, e.id or "", e.type)):
-        for key, clock in list(running.items()):
+    # The same minute: this rule's start events first, then the others by id, so arrival order never matters
+    # (`events` come in (time, id, type) order, which a stable sort keeps within each minute).
+    mine = [e for e in events if e.type in used]
+    mine.sort(key=lambda e: (e.at, e.type not in starters))
+    for event in mine:
+        for key, clock in list(running.items()) if running else ():
             if clock.concerns(event) and clock.feed(event):
                 finished.append(running.pop(key))
                 if clock.outcome == "restarted":  # the old clock is kept; the law counts again from here

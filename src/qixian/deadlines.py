@@ -17,6 +17,7 @@ The rules (rule-language.md §4; 刑诉法第一百零五条, 行政案件程序
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Iterable, Literal
 from zoneinfo import ZoneInfo
@@ -111,7 +112,12 @@ def compute_deadline(
     """The due time of one clock. `custody` (or `roll=False`, for periods that by their own rule never roll,
     such as a freeze) keeps a last day that is a rest day. Raises DeadlineError for inconsistent inputs; never
     CalendarGap (a missing year makes the answer provisional instead)."""
-    return _Reckoning(limit, calendar, custody, zone, roll).run(start, tuple(extensions), tuple(pauses), tuple(restarts))
+    return _computed(start, limit, calendar, custody, tuple(extensions), tuple(pauses), tuple(restarts), zone, roll)
+
+
+@lru_cache(maxsize=4096)  # a pure function asked again and again: rules sharing a start event, lead rules' targets
+def _computed(start, limit, calendar, custody, extensions, pauses, restarts, zone, roll) -> Deadline:
+    return _Reckoning(limit, calendar, custody, zone, roll).run(start, extensions, pauses, restarts)
 
 
 def count_back(target: Deadline, before: Duration) -> Deadline:

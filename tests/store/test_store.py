@@ -207,3 +207,18 @@ def test_the_migrations_build_exactly_the_tables_the_code_declares(db_url):
     with connect(db_url).connect() as connection:
         drift = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert drift == []
+
+
+def test_times_with_an_offset_give_the_clocks_a_replay_from_the_store_gives(store, pack, tmp_path):
+    """A new case is replayed from the lines in hand, a known one from the store (which gives local times): an event
+    time written with another offset must explain itself in local time either way."""
+    lines = [{"id": "t1", "case": "offset", "type": "summoned", "at": "2026-03-02T02:00:00+00:00", "person": "乙",
+              "case_info": {"kind": "administrative"}},
+             {"id": "t2", "case": "offset", "type": "case_transferred", "at": "2026-03-02T03:00:00Z"}]
+    path = tmp_path / "offset.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    ingest_path(store, pack, path, source="case-system", now=NOW)
+    restarted = [r for r in store.clocks(case="offset") if r.number == 2]
+    assert restarted and restarted[0].explanation[0].startswith("2026-03-02 11:00 重新计算期限")
+    again = recompute(store, pack, ["offset"], NOW)
+    assert again.changed == 0 and again.clocks >= 2
