@@ -3,7 +3,9 @@ polled with a watermark. Each batch is recorded in one transaction, then the cas
 
 from __future__ import annotations
 
+import gc
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -13,7 +15,8 @@ from sqlalchemy import create_engine, text
 
 from qixian.ingest import FIELDS, Incoming, Rejected, check, read_lines
 from qixian.clocks import Event
-from qixian.recompute import History, Replayer, histories
+from qixian.localtime import SHANGHAI
+from qixian.recompute import YOUNG_COLLECTION, History, Replayer, histories
 from qixian.rulebook.model import RulePack
 from qixian.store.database import database_url
 from qixian.store.repository import CASE_COLUMNS, Store
@@ -72,7 +75,7 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
         accepted.clear()
         rejected.clear()
 
-    with Replayer(pack, parallel) as replayer:
+    with _few_collections(), Replayer(pack, parallel) as replayer:
         for item in items:
             (accepted if isinstance(item, Incoming) else rejected).append(item)
             if len(accepted) + len(rejected) >= BATCH:
@@ -81,6 +84,18 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
             flush(replayer)
         write_pending()
     return report
+
+
+@contextmanager
+def _few_collections():
+    """A bulk load keeps most of what it allocates until the batch is written: collect the young generation less
+    often (each collection walks every object made since the last), as the replay workers do."""
+    before = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _new_case_histories(accepted: list[Incoming], new_cases: set[str]) -> dict[str, History]:
@@ -101,7 +116,7 @@ def _new_case_histories(accepted: list[Incoming], new_cases: set[str]) -> dict[s
         facts = {k: v for k, v in info.items() if k not in ("persons", "co_handlers")}
         facts.update({k: str(info[k]) for k in CASE_COLUMNS if info.get(k) is not None})
         persons = {str(p): dict(f or {}) for p, f in (info.get("persons") or {}).items()}
-        events = [Event(i.type, i.at, i.person, dict(i.data), i.id) for i in ordered]
+        events = [Event(i.type, i.at.astimezone(SHANGHAI), i.person, i.data, i.id) for i in ordered]
         known[case] = History(case, events, facts, persons)
     return known
 
