@@ -308,47 +308,16 @@ class _Reckoning:
         if self.family == "exact":
             return unrolled
         if self.family == "calendar" and self.rolls:
-            unrolled = self._roll(unrolled)[0]
+            unrolled = _roll(self.calendar, unrolled)[0]
         return end_of_day(unrolled, self.zone)
-
-    def _roll(self, day: date) -> tuple[date, int | None]:
-        """(the last day after the holiday roll, a year whose data was missing or None).
-        With a year missing the day is kept: the earliest possible answer."""
-        if not self.calendar.covers(day.year):
-            return day, day.year
-        if not self.calendar.is_rest_day(day):
-            return day, None
-        rolled = day + timedelta(days=1)
-        while True:
-            if not self.calendar.covers(rolled.year):
-                return day, rolled.year
-            if not self.calendar.is_rest_day(rolled):
-                return rolled, None
-            rolled += timedelta(days=1)
 
     def _settle_last_day(self, day: date) -> date:
         """Apply (or, in custody, refuse) the holiday roll to the final date, and explain it."""
-        if not self.rolls:
-            if self.calendar.covers(day.year) and self.calendar.is_rest_day(day):
-                status = self.calendar.status(day)
-                why = CUSTODY_BASIS if self.custody else "本期限依规定期满即止，不因节假日顺延"
-                self.steps.append(f"{describe_day(day)}为休息日（{status.reason}），{why}：不顺延。")
-            return day
-        rolled, missing = self._roll(day)
+        rolled, step, missing = _last_day(self.calendar, day, self.rolls, self.custody)
+        if step:
+            self.steps.append(step)
         if missing is not None:
             self.missing.add(missing)
-            self.steps.append(f"{missing} 年日历未收录，无法判断是否需要因节假日顺延：暂不顺延，取最早可能的日期。")
-            return rolled
-        if rolled == day:
-            status = self.calendar.status(day)
-            if status.reason.startswith("调休上班"):
-                self.steps.append(f"{describe_day(day)}为{status.reason}，是工作日，不顺延。")
-            return day
-        reasons = "、".join(dict.fromkeys(self.calendar.status(day + timedelta(days=i)).reason
-                                          for i in range((rolled - day).days)))
-        landing = self.calendar.status(rolled)
-        kind = f"，{landing.reason}" if landing.reason.startswith("调休上班") else ""
-        self.steps.append(f"{describe_day(day)}为休息日（{reasons}），{ROLL_BASIS}：顺延至 {describe_day(rolled)}{kind}。")
         return rolled
 
     # -- words ------------------------------------------------------------------------------------
@@ -358,43 +327,86 @@ class _Reckoning:
 
     def _explain_start(self) -> None:
         anchor, limit = self.anchor, self.limit
+        start = moment(anchor)
         if self.family == "exact":
             self.steps.append(
-                f"起算：{moment(anchor)}。按{limit.unit.label}计算，自该时刻起连续计算 {limit}，精确到分钟"
-                f"（从严：不推至下一整点）：{moment(anchor)} + {limit} = {display(self.unrolled, self.zone)}。")
+                f"起算：{start}。按{limit.unit.label}计算，自该时刻起连续计算 {limit}，精确到分钟"
+                f"（从严：不推至下一整点）：{start} + {limit} = {display(self.unrolled, self.zone)}。")
             return
         first = anchor.date()
-        self.steps.append(f"起算：{moment(anchor)}。{START_BASIS}：{first} 不计入，自 {first + timedelta(days=1)} 起算。")
-        if limit.unit is Unit.DAYS:
-            self.steps.append(f"期限 {limit}：{first} + {limit.amount}日 = {describe_day(self.unrolled)}。")
-        elif limit.unit is Unit.MONTHS:
-            if last_day_of_month(first):
-                rule = "起算日为月末，至到期月的最后一日"
-            elif self.unrolled.day != first.day:
-                rule = "到期月没有对应日，至该月最后一日"
-            else:
-                rule = "至到期月的对应日"
-            self.steps.append(f"期限 {limit}：自 {first} 直接按月推算（{rule}，最高法刑诉解释第二百零二条），最后一日为 {describe_day(self.unrolled)}。")
-        else:
-            special = self._special_days_note(first, self.unrolled)
-            self.steps.append(f"期限 {limit}：只计工作日，{first} 之后第 {limit.amount} 个工作日为 {describe_day(self.unrolled)}{special}。")
-
-    def _special_days_note(self, first: date, last: date) -> str:
-        holidays: dict[str, list[date]] = {}
-        makeups: list[date] = []
-        for status in self.calendar.special_days(first, last):
-            if status.rest:
-                holidays.setdefault(status.reason, []).append(status.day)
-            else:
-                makeups.append(status.day)
-        parts = [f"{name} {days[0]:%m-%d}" + (f"至{days[-1]:%m-%d}" if len(days) > 1 else "") + " 放假不计"
-                 for name, days in holidays.items()]
-        parts += [f"{describe_day(day)} 调休上班计入" for day in makeups]
-        return f"（其间 {'；'.join(parts)}）" if parts else ""
+        begin, count = _day_count_steps(self.calendar, first, limit, self.unrolled)
+        self.steps += (f"起算：{start}。{begin}", count)
 
     def _anomaly(self, kind, message: str) -> None:
         self.anomalies.append(Anomaly(kind, message))
         self.steps.append(f"异常：{message}。")
+
+
+def _roll(calendar: LegalCalendar, day: date) -> tuple[date, int | None]:
+    """(the last day after the holiday roll, a year whose data was missing or None).
+    With a year missing the day is kept: the earliest possible answer."""
+    if not calendar.covers(day.year):
+        return day, day.year
+    if not calendar.is_rest_day(day):
+        return day, None
+    rolled = day + timedelta(days=1)
+    while True:
+        if not calendar.covers(rolled.year):
+            return day, rolled.year
+        if not calendar.is_rest_day(rolled):
+            return rolled, None
+        rolled += timedelta(days=1)
+
+
+@lru_cache(maxsize=4096)  # the same last days come up again and again
+def _last_day(calendar: LegalCalendar, day: date, rolls: bool, custody: bool) -> tuple[date, str | None, int | None]:
+    """(the final last day, the step explaining the roll or its refusal, a year whose data was missing or None)."""
+    if not rolls:
+        if calendar.covers(day.year) and calendar.is_rest_day(day):
+            why = CUSTODY_BASIS if custody else "本期限依规定期满即止，不因节假日顺延"
+            return day, f"{describe_day(day)}为休息日（{calendar.status(day).reason}），{why}：不顺延。", None
+        return day, None, None
+    rolled, missing = _roll(calendar, day)
+    if missing is not None:
+        return rolled, f"{missing} 年日历未收录，无法判断是否需要因节假日顺延：暂不顺延，取最早可能的日期。", missing
+    if rolled == day:
+        status = calendar.status(day)
+        if status.reason.startswith("调休上班"):
+            return day, f"{describe_day(day)}为{status.reason}，是工作日，不顺延。", None
+        return day, None, None
+    reasons = "、".join(dict.fromkeys(calendar.status(day + timedelta(days=i)).reason for i in range((rolled - day).days)))
+    landing = calendar.status(rolled)
+    kind = f"，{landing.reason}" if landing.reason.startswith("调休上班") else ""
+    return rolled, f"{describe_day(day)}为休息日（{reasons}），{ROLL_BASIS}：顺延至 {describe_day(rolled)}{kind}。", None
+
+
+@lru_cache(maxsize=4096)  # by date: every clock of a limit started that day counts the same
+def _day_count_steps(calendar: LegalCalendar, first: date, limit: Duration, last: date) -> tuple[str, str]:
+    """How a day, month or working-day limit counts from the start day `first` to its unrolled last day `last`: the
+    start step after its time, and the counting step."""
+    begin = f"{START_BASIS}：{first} 不计入，自 {first + timedelta(days=1)} 起算。"
+    if limit.unit is Unit.DAYS:
+        return begin, f"期限 {limit}：{first} + {limit.amount}日 = {describe_day(last)}。"
+    if limit.unit is Unit.MONTHS:
+        if last_day_of_month(first):
+            rule = "起算日为月末，至到期月的最后一日"
+        elif last.day != first.day:
+            rule = "到期月没有对应日，至该月最后一日"
+        else:
+            rule = "至到期月的对应日"
+        return begin, f"期限 {limit}：自 {first} 直接按月推算（{rule}，最高法刑诉解释第二百零二条），最后一日为 {describe_day(last)}。"
+    holidays: dict[str, list[date]] = {}
+    makeups: list[date] = []
+    for status in calendar.special_days(first, last):
+        if status.rest:
+            holidays.setdefault(status.reason, []).append(status.day)
+        else:
+            makeups.append(status.day)
+    parts = [f"{name} {days[0]:%m-%d}" + (f"至{days[-1]:%m-%d}" if len(days) > 1 else "") + " 放假不计"
+             for name, days in holidays.items()]
+    parts += [f"{describe_day(day)} 调休上班计入" for day in makeups]
+    special = f"（其间 {'；'.join(parts)}）" if parts else ""
+    return begin, f"期限 {limit}：只计工作日，{first} 之后第 {limit.amount} 个工作日为 {describe_day(last)}{special}。"
 
 
 def _exact(amount: Duration) -> timedelta:
