@@ -197,7 +197,7 @@ class _Open:
 def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[Clock]:
     running: dict[str | None, _Open] = {}
     finished: list[_Open] = []
-    started: Counter = Counter()
+    started: dict[str | None, int] = {}  # clocks started so far, by person (a plain dict: this runs per rule and case)
     starters, used = context.pack.events_of(rule_id)
     # The same minute: this rule's start events first, then the others by id, so arrival order never matters
     # (`events` come in (time, id, type) order, which a stable sort keeps within each minute).
@@ -208,7 +208,7 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
             if clock.concerns(event) and clock.feed(event):
                 finished.append(running.pop(key))
                 if clock.outcome == "restarted":  # the old clock is kept; the law counts again from here
-                    started[key] += 1
+                    started[key] = started.get(key, 0) + 1
                     running[key] = _Open(context, clock.rule, key, started[key], event, clock.finish())
         if event.type not in starters:
             continue
@@ -220,7 +220,7 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
             continue  # a start without its person, or a clock already running: nothing new starts
         if rule.applies and not rule.applies_to(_facts(context, event)):
             continue
-        started[key] += 1
+        started[key] = started.get(key, 0) + 1
         running[key] = _Open(context, rule, key, started[key], event)
     return [clock.finish() for clock in finished + list(running.values())]
 
