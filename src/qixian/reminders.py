@@ -8,9 +8,8 @@ held back. Then the due moment itself (超期), then repeats every `overdue.ever
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, NamedTuple
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,8 +18,7 @@ from qixian.periods import Unit, add_months
 from qixian.rulebook.model import Reminder, Rule, Settings
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):  # a named tuple: made for every clock replayed, at a fifth of a frozen dataclass's cost
     at: datetime
     level: str  # notice | warning | overdue
     label: str  # 期满前1日 / 期限过半时 / 期满 / 超期第2次
