@@ -83,7 +83,8 @@ def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Ma
     for rule_id in wanted:
         if pack.is_lead(rule_id):
             continue
-        replayed[rule_id] = _replay_rule(context, rule_id, ordered)
+        possible = pack.may_start(rule_id, context.facts, disabled=disabled)
+        replayed[rule_id] = _replay_rule(context, rule_id, ordered) if possible else []
         clocks += replayed[rule_id]
     for rule_id in wanted:
         if pack.is_lead(rule_id):

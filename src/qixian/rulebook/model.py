@@ -265,6 +265,9 @@ class RulePack:
                                                                          *(p.start for p in r.pause),
                                                                          *(p.until for p in r.pause))})
         object.__setattr__(self, "_uses", MappingProxyType(uses))
+        object.__setattr__(self, "_on_case", MappingProxyType({  # per version: enabled, and its conditions on the case
+            rule_id: tuple((r.enabled, tuple(c for c in r.applies if c.path[0] == "case")) for r in rules)
+            for rule_id, rules in versions.items()}))
         object.__setattr__(self, "_versions", MappingProxyType({k: tuple(v) for k, v in versions.items()}))
         object.__setattr__(self, "_starters", MappingProxyType({k: frozenset(v) for k, v in starters.items()}))
         object.__setattr__(self, "_leads", MappingProxyType(leads))
@@ -272,6 +275,14 @@ class RulePack:
     def events_of(self, rule_id: str) -> tuple[frozenset[str], frozenset[str]]:
         """(the event types that start `rule_id`, every event type any of its versions reacts to)."""
         return self._uses.get(rule_id, (frozenset(), frozenset()))
+
+    def may_start(self, rule_id: str, case_facts: Mapping[str, Any], *, disabled: bool = False) -> bool:
+        """Whether some version of `rule_id` can start a clock in a case with these facts: switched on (or
+        `disabled` asked for) and its conditions on the case met. Those facts are fixed for a replay, so a rule
+        that cannot start is skipped whole (more than half the rules a case's events start, in a typical feed)."""
+        facts = {"case": case_facts}
+        return any((enabled or disabled) and all(c.holds(facts) for c in conditions)
+                   for enabled, conditions in self._on_case.get(rule_id, ()))
 
     def is_lead(self, rule_id: str) -> bool:
         return rule_id in self._leads
