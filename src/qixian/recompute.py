@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+from functools import lru_cache
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -77,6 +78,9 @@ def derive(pack: RulePack, histories: Iterable[History]) -> ClockRows:
     return rows
 
 
+_utc_text = lru_cache(maxsize=8192)(encode_time)  # clocks share start events, last days and 08:30 reminder times
+
+
 def clock_values(clock: Clock, pack: RulePack) -> tuple:
     """The stored columns of one clock, its next reminder included, in CLOCK_VALUES' order and encoded as it encodes
     them. Built as a tuple directly: this runs for every clock replayed (tests compare it with CLOCK_VALUES.encode)."""
@@ -84,10 +88,10 @@ def clock_values(clock: Clock, pack: RulePack) -> tuple:
     step = next_step(clock, pack.settings)
     return (
         rule.effective_from.isoformat() if rule.effective_from else "", clock.lead_of, clock.outcome is None,
-        clock.outcome, deadline.paused, deadline.provisional, encode_time(clock.started), encode_time(deadline.due),
-        deadline.due_display, encode_time(clock.ended_at), clock.ended_by, dump_json(deadline.explanation),
+        clock.outcome, deadline.paused, deadline.provisional, _utc_text(clock.started), _utc_text(deadline.due),
+        deadline.due_display, _utc_text(clock.ended_at), clock.ended_by, dump_json(deadline.explanation),
         dump_json([{"kind": a.kind, "message": a.message} for a in clock.anomalies]) if clock.anomalies else "[]",
-        encode_time(step.at) if step else None,
+        _utc_text(step.at) if step else None,
     )
 
 

@@ -281,8 +281,14 @@ class RulePack:
         `disabled` asked for) and its conditions on the case met. Those facts are fixed for a replay, so a rule
         that cannot start is skipped whole (more than half the rules a case's events start, in a typical feed)."""
         facts = {"case": case_facts}
-        return any((enabled or disabled) and all(c.holds(facts) for c in conditions)
-                   for enabled, conditions in self._on_case.get(rule_id, ()))
+        for enabled, conditions in self._on_case.get(rule_id, ()):  # plain loops: this runs per rule and case
+            if enabled or disabled:
+                for condition in conditions:
+                    if not condition.holds(facts):
+                        break
+                else:
+                    return True
+        return False
 
     def is_lead(self, rule_id: str) -> bool:
         return rule_id in self._leads
