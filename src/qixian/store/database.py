@@ -42,9 +42,12 @@ def connect(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, json_serializer=dump_json)
 
 
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps would build one on every call
+
+
 def dump_json(value) -> str:
     # Chinese explanations stored as UTF-8, not \uXXXX escapes: a third of the bytes to write and read
-    return json.dumps(value, ensure_ascii=False)
+    return _encode_json(value)
 
 
 def upgrade(url: str, revision: str = "head") -> None:
