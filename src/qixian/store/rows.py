@@ -65,12 +65,12 @@ class Codec:
             found += [r[0] for r in connection.exec_driver_sql(sql, tuple(v for row in part for v in row))]
         return found
 
-    def update(self, connection: Connection, rows: Iterable[tuple], key: str) -> None:
-        """UPDATE by `key` (each row: the encoded values, then the key's value)."""
+    def update(self, connection: Connection, rows: Iterable[tuple], key: Sequence[str]) -> None:
+        """UPDATE by the `key` columns (each row: the encoded values, then the key's values)."""
         marks = self._marks(connection)
         sets = ", ".join(f"{name} = {mark}" for name, mark in zip(self.columns, marks))
-        connection.exec_driver_sql(f"UPDATE {self.table.name} SET {sets} WHERE {key} = {_placeholder(connection)}",
-                                   list(rows))
+        where = " AND ".join(f"{name} = {_placeholder(connection)}" for name in key)
+        connection.exec_driver_sql(f"UPDATE {self.table.name} SET {sets} WHERE {where}", list(rows))
 
     def _marks(self, connection: Connection) -> list[str]:
         # SQLite stores the text as SQLAlchemy would; PostgreSQL is told the types, and that the times are UTC
