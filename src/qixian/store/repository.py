@@ -84,8 +84,8 @@ class Store:
         with self.session() as session:
             seen_before = self._cases_with_events(session, {e.case for e in accepted})
             stamp = encode_time(received)
-            rows = [(source, e.id, e.case, e.type, encode_time(e.at), e.person, dump_json(dict(e.data)), stamp)
-                    for e in accepted]
+            rows = [(source, e.id, e.case, e.type, encode_time(e.at), e.person, dump_json(dict(e.data)) if e.data else "{}",
+                     stamp) for e in accepted]  # most events have no data
             fresh = self._insert_new_events(session, rows)
             taken: dict[str, Incoming] = {}  # the occurrence of each new id that was inserted (the first)
             repeats = []

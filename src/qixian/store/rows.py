@@ -10,6 +10,7 @@ sending them back (plain strings cross the process boundary far cheaper than dat
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from itertools import chain
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import JSON, Connection, DateTime, Table, TypeDecorator
@@ -62,7 +63,7 @@ class Codec:
         for start in range(0, len(rows), chunk):  # multi-row VALUES: RETURNING needs one statement, not executemany
             part = rows[start:start + chunk]
             sql = head + ", ".join([f"({', '.join(marks)})"] * len(part)) + tail + f" RETURNING {returning}"
-            found += [r[0] for r in connection.exec_driver_sql(sql, tuple(v for row in part for v in row))]
+            found += connection.exec_driver_sql(sql, tuple(chain.from_iterable(part))).scalars().all()
         return found
 
     def update(self, connection: Connection, rows: Iterable[tuple], key: Sequence[str]) -> None:
