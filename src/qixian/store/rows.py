@@ -1,8 +1,8 @@
-"""Rows in the form the database drivers take them, for the two bulk paths (recording events, writing replayed
-clocks). SQLAlchemy's per-value type processing costs more than the insert itself at ingest rates, so these
-paths encode values once (times as naive UTC text, JSON as UTF-8 text: exactly what SQLAlchemy stores on
-SQLite) and bind them with the driver's executemany. Everything else reads and writes through SQLAlchemy,
-which sees the same rows.
+"""Rows in the form the database drivers take them, for the bulk paths (recording events with their case and
+person rows, writing replayed clocks). SQLAlchemy's per-value type processing costs more than the insert itself
+at ingest rates, so these paths encode values once (times as naive UTC text, JSON as UTF-8 text: exactly what
+SQLAlchemy stores on SQLite) and bind them with the driver's executemany. Everything else reads and writes
+through SQLAlchemy, which sees the same rows.
 
 The encoding does not depend on the database, so a replay worker can encode the clocks it derives before
 sending them back (plain strings cross the process boundary far cheaper than datetimes)."""
