@@ -8,23 +8,26 @@ Line format: {"id", "case", "type", "at", "person"?, "data"?, "case_info"?}; CSV
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping
 
-from qixian.localtime import TimeFormatError, parse_local
+from qixian.localtime import SHANGHAI, TimeFormatError, parse_local
 from qixian.rulebook.model import EventType
 
 FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")
 CASE_INFO = ("kind", "title", "unit", "handler", "co_handlers", "persons")
 LENGTHS = {"id": 200, "case": 200, "type": 100, "person": 200}  # the store's column sizes
 YEARS = (1980, 2100)  # event times outside these years are typing slips (and overflow the legal-time arithmetic)
+_FIELD_SET = frozenset(FIELDS)
+_scan_json = json.JSONDecoder().scan_once  # what json.loads runs, after its checks for whitespace
+_PLAIN_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d", re.ASCII)  # the form case systems export
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: no __dict__ per event, less memory and garbage-collector work
 class Incoming:
     """One accepted line: an event of a case, and what it says about the case. `origin` is the file (or
     query) it was read from; the event's identity is (the source system, `id`)."""
@@ -79,27 +82,42 @@ def read_lines(origin: str, text: str, fmt: str | None = None) -> Iterator[tuple
             except (ValueError, csv.Error) as exc:
                 yield number, raw, exc
         return
-    for number, raw in enumerate(io.StringIO(text), start=1):
-        raw = raw.rstrip("\r\n")
+    for number, raw in enumerate(text.split("\n"), start=1):  # lines end at \n only, as in io.StringIO
+        raw = raw.rstrip("\r")
         if not raw.strip():
             continue
         try:
-            yield number, raw, json.loads(raw)
+            yield number, raw, _loads(raw)
         except json.JSONDecodeError as exc:
             yield number, raw, exc
         except RecursionError:
             yield number, raw, ValueError("JSON 嵌套层数过多")
 
 
+def _loads(raw: str) -> Any:
+    """json.loads(raw), a third faster for the common line: one JSON value from the first character to the last.
+    Anything else (whitespace around it, a BOM, an error) is left to json.loads, which says what is wrong."""
+    try:
+        item, end = _scan_json(raw, 0)
+        if end == len(raw):
+            return item
+    except (StopIteration, ValueError):
+        pass
+    return json.loads(raw)
+
+
 def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, EventType]) -> Incoming | Rejected:
     """Accept one parsed line, or say why not."""
-    kept = raw.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
-    if kept != raw:  # neither database can keep a NUL or a lone surrogate: the line is kept with them written out
+    if _unstorable(raw):  # neither database can keep a NUL or a lone surrogate: the line is kept with them written out
+        kept = raw.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
         return Rejected(origin, number, kept, "含有空字符或无效的 Unicode 字符：请检查办案系统的导出程序")
     if isinstance(item, Exception):
         return Rejected(origin, number, raw, f"无法解析：{item}")
     if not isinstance(item, dict):
         return Rejected(origin, number, raw, "每行应为一个 JSON 对象 {\"id\", \"case\", \"type\", \"at\", ...}")
+    plain = _plain_event(origin, number, raw, item, events)
+    if plain is not None:
+        return plain
     unstorable = _unstorable(item)
     if unstorable:
         return Rejected(origin, number, raw, unstorable)
@@ -146,21 +164,58 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
     return Incoming(origin, number, raw, ident, str(item["case"]), kind, at, person, data, info)
 
 
+def _plain_event(origin: str, number: int, raw: str, item: dict, events: Mapping[str, EventType]) -> Incoming | None:
+    """The common line (known fields, text values within the column sizes, a known type, a `YYYY-MM-DD HH:MM` time)
+    accepted with less work, exactly as the full check would accept it; None leaves the line to the full check."""
+    ident, case, kind, at, person = item.get("id"), item.get("case"), item.get("type"), item.get("at"), item.get("person")
+    if not (type(ident) is str and type(case) is str and type(kind) is str and type(at) is str
+            and 0 < len(ident) <= LENGTHS["id"] and 0 < len(case) <= LENGTHS["case"] and 0 < len(kind) <= LENGTHS["type"]
+            and (person is None or type(person) is str and len(person) <= LENGTHS["person"])
+            and item.keys() <= _FIELD_SET):
+        return None
+    spec = events.get(kind)
+    if spec is None or not _PLAIN_TIME.fullmatch(at):
+        return None
+    try:
+        local = datetime.fromisoformat(at)
+    except ValueError:  # 24:00, 2025-02-30, year 0: parse_local's business
+        return None
+    moment = datetime.combine(local.date(), local.time(), SHANGHAI)  # as parse_local reads this form, 4x faster
+    data = item.get("data") or {}
+    info = item.get("case_info") or {}
+    if not (YEARS[0] <= moment.year <= YEARS[1] and isinstance(data, dict) and isinstance(info, dict)
+            and ("persons" not in info or isinstance(info["persons"], dict))):
+        return None
+    if _unstorable(f"{ident}{case}{kind}{person or ''}") or data and _unstorable(data) or info and _unstorable(info):
+        return None  # (the keys, known field names, and the time, ASCII digits, need no look)
+    person = person or None
+    if spec.problems(person, data):
+        return None
+    return Incoming(origin, number, raw, ident, case, kind, moment, person, data, info)
+
+
 def _unstorable(value: Any) -> str | None:
     """What in a parsed line no database can keep: NUL characters, lone surrogates, non-finite numbers."""
     if isinstance(value, str):
         if "\x00" in value:
             return "含有空字符 \\u0000：请检查办案系统的导出程序"
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return "含有无效的 Unicode 字符（孤立的代理项 \\ud800–\\udfff）：请检查办案系统的导出程序"
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return "含有无效的 Unicode 字符（孤立的代理项 \\ud800–\\udfff）：请检查办案系统的导出程序"
+    elif isinstance(value, dict):  # loops, not generators: this runs on every value of every line
+        for key, inner in value.items():
+            problem = _unstorable(key) or _unstorable(inner)
+            if problem:
+                return problem
+    elif isinstance(value, list):
+        for inner in value:
+            problem = _unstorable(inner)
+            if problem:
+                return problem
     elif isinstance(value, float) and not math.isfinite(value):
         return f"数值 {value} 不是有限数"
-    elif isinstance(value, dict):
-        return next((p for k, v in value.items() for p in (_unstorable(k), _unstorable(v)) if p), None)
-    elif isinstance(value, list):
-        return next((p for v in value if (p := _unstorable(v))), None)
     return None
 
 

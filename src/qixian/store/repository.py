@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Collection, Iterable
 
-from sqlalchemy import Engine, bindparam, delete, func, select
+from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
 from qixian.clocks import Event
@@ -29,6 +29,11 @@ CLOCK_VALUES = Codec(ClockRow.__table__, (
     "ended_at", "ended_by", "explanation", "anomalies", "next_reminder_at"))
 _CLOCK_INSERT = Codec(ClockRow.__table__, ("case_id", "rule_id", "person", "number", *CLOCK_VALUES.columns, "updated_at"))
 _CLOCK_UPDATE = Codec(ClockRow.__table__, (*CLOCK_VALUES.columns, "updated_at"))
+_CASE_VALUES = (*CASE_COLUMNS, "co_handlers", "facts", "updated_at")
+_CASE_INSERT = Codec(CaseRow.__table__, ("id", *_CASE_VALUES))
+_CASE_UPDATE = Codec(CaseRow.__table__, _CASE_VALUES)
+_PERSON_INSERT = Codec(PersonRow.__table__, ("case_id", "person", "facts"))
+_PERSON_UPDATE = Codec(PersonRow.__table__, ("facts",))
 _ACK_ROWS = Codec(AcknowledgementRow.__table__, ("outbox_id", "clock_id", "due_at", "step", "level", "officer", "at", "channel"))
 
 
@@ -79,8 +84,8 @@ class Store:
         with self.session() as session:
             seen_before = self._cases_with_events(session, {e.case for e in accepted})
             stamp = encode_time(received)
-            rows = [(source, e.id, e.case, e.type, encode_time(e.at), e.person, dump_json(dict(e.data)), stamp)
-                    for e in accepted]
+            rows = [(source, e.id, e.case, e.type, encode_time(e.at), e.person, dump_json(dict(e.data)) if e.data else "{}",
+                     stamp) for e in accepted]  # most events have no data
             fresh = self._insert_new_events(session, rows)
             taken: dict[str, Incoming] = {}  # the occurrence of each new id that was inserted (the first)
             repeats = []
@@ -108,7 +113,7 @@ class Store:
                                               received_at=received))
             result.quarantined = len(rejected)
             result.new_cases = result.cases - seen_before
-            self._merge_case_info(session, [e for e in taken.values() if e.case_info], received)
+            self._merge_case_info(session, [e for e in taken.values() if e.case_info], received, result.new_cases)
             session.commit()
         return result
 
@@ -145,8 +150,9 @@ class Store:
                 found[number] = f"事件编号 {e.id} 已记录过，但内容不同（原记录为准，本行未采用）：请核对办案系统是否改写了事件"
         return found
 
-    def _merge_case_info(self, session: Session, events: list[Incoming], now: datetime) -> None:
-        """Fold each case's newest case_info into its row (and persons' facts into theirs), with bulk statements."""
+    def _merge_case_info(self, session: Session, events: list[Incoming], now: datetime, new_cases: set[str]) -> None:
+        """Fold each case's newest case_info into its row (and persons' facts into theirs), with bulk statements.
+        Case and person rows are written only here, with the case's events: `new_cases` (no events before) have none."""
         info_by_case: dict[str, dict] = defaultdict(dict)
         for e in sorted(events, key=lambda e: e.at):
             info_by_case[e.case].update(e.case_info)
@@ -154,12 +160,12 @@ class Store:
             return
         connection = session.connection()
         cases, persons = CaseRow.__table__, PersonRow.__table__
-        ids = list(info_by_case)
+        ids = [case_id for case_id in info_by_case if case_id not in new_cases]
         stored = {r["id"]: r for start in range(0, len(ids), 900) for r in connection.execute(
             select(cases).where(cases.c.id.in_(ids[start:start + 900]))).mappings()}
         known_persons = {(r["case_id"], r["person"]): r["facts"] for start in range(0, len(ids), 900) for r in connection.execute(
             select(persons).where(persons.c.case_id.in_(ids[start:start + 900]))).mappings()}
-        new_cases, changed_cases, new_persons, changed_persons = [], [], [], []
+        case_inserts, case_updates, person_inserts, person_updates = [], [], [], []
         for case_id, info in info_by_case.items():
             old = stored.get(case_id)
             row = {"id": case_id, **{c: (old[c] if old else None) for c in CASE_COLUMNS},
@@ -171,23 +177,22 @@ class Store:
                 row["co_handlers"] = [str(h) for h in info["co_handlers"] or []]
             row["facts"].update({k: v for k, v in info.items() if k not in ("persons", "co_handlers")})
             row["updated_at"] = now
-            (changed_cases if old else new_cases).append(row)
+            (case_updates if old else case_inserts).append(row)
             for person, facts in (info.get("persons") or {}).items():
                 key = (case_id, str(person))
                 merged = {**known_persons.get(key, {}), **(facts or {})}
-                (changed_persons if key in known_persons else new_persons).append(
+                (person_updates if key in known_persons else person_inserts).append(
                     {"case_id": case_id, "person": str(person), "facts": merged})
                 known_persons[key] = merged
-        if new_cases:
-            connection.execute(cases.insert(), new_cases)
-        if changed_cases:
-            connection.execute(cases.update().where(cases.c.id == bindparam("case_key")),
-                               [{**r, "case_key": r.pop("id")} for r in changed_cases])
-        if new_persons:
-            connection.execute(persons.insert(), new_persons)
-        for row in changed_persons:
-            connection.execute(persons.update().where(persons.c.case_id == row["case_id"], persons.c.person == row["person"])
-                               .values(facts=row["facts"]))
+        if case_inserts:
+            _CASE_INSERT.insert(connection, [_CASE_INSERT.encode(row) for row in case_inserts])
+        if case_updates:
+            _CASE_UPDATE.update(connection, [(*_CASE_UPDATE.encode(row), row["id"]) for row in case_updates], key=("id",))
+        if person_inserts:
+            _PERSON_INSERT.insert(connection, [_PERSON_INSERT.encode(row) for row in person_inserts])
+        if person_updates:
+            _PERSON_UPDATE.update(connection, [(*_PERSON_UPDATE.encode(row), row["case_id"], row["person"])
+                                               for row in person_updates], key=("case_id", "person"))
 
     # -- reading cases back ---------------------------------------------------------------------
 
@@ -250,7 +255,7 @@ class Store:
             if inserts:
                 _CLOCK_INSERT.insert(connection, inserts)
             if updates:
-                _CLOCK_UPDATE.update(connection, updates, key="id")
+                _CLOCK_UPDATE.update(connection, updates, key=("id",))
             for start in range(0, len(deletes), 900):
                 connection.execute(table.delete().where(table.c.id.in_(deletes[start:start + 900])))
             session.commit()

@@ -1,8 +1,8 @@
-"""Rows in the form the database drivers take them, for the two bulk paths (recording events, writing replayed
-clocks). SQLAlchemy's per-value type processing costs more than the insert itself at ingest rates, so these
-paths encode values once (times as naive UTC text, JSON as UTF-8 text: exactly what SQLAlchemy stores on
-SQLite) and bind them with the driver's executemany. Everything else reads and writes through SQLAlchemy,
-which sees the same rows.
+"""Rows in the form the database drivers take them, for the bulk paths (recording events with their case and
+person rows, writing replayed clocks). SQLAlchemy's per-value type processing costs more than the insert itself
+at ingest rates, so these paths encode values once (times as naive UTC text, JSON as UTF-8 text: exactly what
+SQLAlchemy stores on SQLite) and bind them with the driver's executemany. Everything else reads and writes
+through SQLAlchemy, which sees the same rows.
 
 The encoding does not depend on the database, so a replay worker can encode the clocks it derives before
 sending them back (plain strings cross the process boundary far cheaper than datetimes)."""
@@ -10,6 +10,7 @@ sending them back (plain strings cross the process boundary far cheaper than dat
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from itertools import chain
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from sqlalchemy import JSON, Connection, DateTime, Table, TypeDecorator
@@ -62,15 +63,15 @@ class Codec:
         for start in range(0, len(rows), chunk):  # multi-row VALUES: RETURNING needs one statement, not executemany
             part = rows[start:start + chunk]
             sql = head + ", ".join([f"({', '.join(marks)})"] * len(part)) + tail + f" RETURNING {returning}"
-            found += [r[0] for r in connection.exec_driver_sql(sql, tuple(v for row in part for v in row))]
+            found += connection.exec_driver_sql(sql, tuple(chain.from_iterable(part))).scalars().all()
         return found
 
-    def update(self, connection: Connection, rows: Iterable[tuple], key: str) -> None:
-        """UPDATE by `key` (each row: the encoded values, then the key's value)."""
+    def update(self, connection: Connection, rows: Iterable[tuple], key: Sequence[str]) -> None:
+        """UPDATE by the `key` columns (each row: the encoded values, then the key's values)."""
         marks = self._marks(connection)
         sets = ", ".join(f"{name} = {mark}" for name, mark in zip(self.columns, marks))
-        connection.exec_driver_sql(f"UPDATE {self.table.name} SET {sets} WHERE {key} = {_placeholder(connection)}",
-                                   list(rows))
+        where = " AND ".join(f"{name} = {_placeholder(connection)}" for name in key)
+        connection.exec_driver_sql(f"UPDATE {self.table.name} SET {sets} WHERE {where}", list(rows))
 
     def _marks(self, connection: Connection) -> list[str]:
         # SQLite stores the text as SQLAlchemy would; PostgreSQL is told the types, and that the times are UTC
