@@ -33,8 +33,7 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite via sqlite3 {__import__('sqlite3').sqlite_version}"
 
 
-def ingest_figure(pack, cases: int) -> None:
-    folder = tempfile.mkdtemp()
+def ingest_figure(pack, cases: int, folder: str) -> None:
     url = f"sqlite:///{folder}/bench.db"
     upgrade(url)
     store = Store.open(url)
@@ -90,8 +89,7 @@ def replay_figure(pack, clocks_wanted: int) -> None:
           f"{rate:,.0f} clocks/s, 1,000,000 clocks in {projected:.0f} s — goal 60 s: {'met' if projected <= 60 else 'NOT met'}")
 
 
-def query_figure(rows: int) -> None:
-    folder = tempfile.mkdtemp()
+def query_figure(rows: int, folder: str) -> None:
     url = f"sqlite:///{folder}/clocks.db"
     upgrade(url)
     store = Store.open(url)
@@ -128,9 +126,10 @@ def main() -> None:
     args = parser.parse_args()
     pack = load_pack(os.path.join(ROOT, "rules"))
     print(f"machine: {machine()}")
-    ingest_figure(pack, args.cases)
-    replay_figure(pack, args.clocks)
-    query_figure(args.clocks)
+    with tempfile.TemporaryDirectory(prefix="qixian-bench-") as folder:  # the databases go when the bench ends
+        ingest_figure(pack, args.cases, folder)
+        replay_figure(pack, args.clocks)
+        query_figure(args.clocks, folder)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ CASE_INFO = ("kind", "title", "unit", "handler", "co_handlers", "persons")
 LENGTHS = {"id": 200, "case": 200, "type": 100, "person": 200}  # the store's column sizes
 YEARS = (1980, 2100)  # event times outside these years are typing slips (and overflow the legal-time arithmetic)
 _FIELD_SET = frozenset(FIELDS)
-_scan_json = json.JSONDecoder().scan_once  # what json.loads runs, after its checks for whitespace
+_decode_json = json.JSONDecoder().raw_decode  # json.loads without its checks for surrounding whitespace
 _PLAIN_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d", re.ASCII)  # the form case systems export
 
 
@@ -90,6 +90,8 @@ def read_lines(origin: str, text: str, fmt: str | None = None) -> Iterator[tuple
             yield number, raw, _loads(raw)
         except json.JSONDecodeError as exc:
             yield number, raw, exc
+        except ValueError as exc:  # e.g. an integer of more digits than Python converts
+            yield number, raw, ValueError(f"JSON 中有无法处理的数值（{exc}）")
         except RecursionError:
             yield number, raw, ValueError("JSON 嵌套层数过多")
 
@@ -98,10 +100,10 @@ def _loads(raw: str) -> Any:
     """json.loads(raw), a third faster for the common line: one JSON value from the first character to the last.
     Anything else (whitespace around it, a BOM, an error) is left to json.loads, which says what is wrong."""
     try:
-        item, end = _scan_json(raw, 0)
+        item, end = _decode_json(raw)
         if end == len(raw):
             return item
-    except (StopIteration, ValueError):
+    except ValueError:
         pass
     return json.loads(raw)
 

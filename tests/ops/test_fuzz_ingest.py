@@ -121,6 +121,14 @@ def test_deep_nesting_and_huge_lines_are_quarantined_with_a_reason():
     assert isinstance(second, Rejected) and "case 超过 200 个字符" in second.reason and second.raw == huge
 
 
+def test_a_number_too_long_to_convert_is_quarantined_not_fatal():
+    long_number = '{"id": "n1", "case": "C-1", "type": "detained", "at": "2025-10-01 09:00", "data": {"n": ' + "9" * 5000 + "}}"
+    good = '{"id": "n2", "case": "C-1", "type": "detained", "at": "2025-10-01 09:00", "person": "张某"}'
+    first, second = parsed(long_number + "\n" + good + "\n", "jsonl")
+    assert isinstance(first, Rejected) and "无法处理的数值" in first.reason and first.raw == long_number
+    assert not isinstance(second, Rejected)
+
+
 HOSTILE_LINES = [
     '{"id": "s1", "case": "\'); DROP TABLE events;--", "type": "detained", "at": "2025-10-01 09:00", "person": "1\' OR \'1\'=\'1"}',
     '{"id": "s2", "case": "C-2", "type": "detained", "at": "2025-10-01 09:00", "person": "a\\u0000b"}',
