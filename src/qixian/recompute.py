@@ -117,6 +117,8 @@ def _start_worker() -> None:
     # generation less often (each collection walks everything made since the last).
     gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
+    # The process writing the database is the one the others wait for: the replay workers yield the CPU to it.
+    os.nice(5)
 
 
 class Replayer:
