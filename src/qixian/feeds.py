@@ -18,7 +18,7 @@ from qixian.clocks import Event
 from qixian.localtime import SHANGHAI
 from qixian.recompute import YOUNG_COLLECTION, History, Replayer, histories
 from qixian.rulebook.model import RulePack
-from qixian.store.database import database_url
+from qixian.store.database import checkpoints_aside, database_url
 from qixian.store.repository import CASE_COLUMNS, Store
 
 BATCH = 5000
@@ -75,7 +75,7 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
         accepted.clear()
         rejected.clear()
 
-    with _few_collections(), Replayer(pack, parallel) as replayer:
+    with _few_collections(), checkpoints_aside(store.engine), Replayer(pack, parallel) as replayer:
         for item in items:
             (accepted if isinstance(item, Incoming) else rejected).append(item)
             if len(accepted) + len(rejected) >= BATCH:

@@ -222,3 +222,22 @@ def test_times_with_an_offset_give_the_clocks_a_replay_from_the_store_gives(stor
     assert restarted and restarted[0].explanation[0].startswith("2026-03-02 11:00 重新计算期限")
     again = recompute(store, pack, ["offset"], NOW)
     assert again.changed == 0 and again.clocks >= 2
+
+
+def test_a_bulk_load_on_sqlite_checkpoints_aside_and_leaves_the_writer_as_it_was(tmp_path, pack):
+    """During ingest a thread of its own copies the write-ahead log into the database: when ingest returns the log
+    is fully copied, and the pooled connections checkpoint for themselves again."""
+    import sqlite3
+    from contextlib import closing
+
+    url = f"sqlite:///{tmp_path}/bulk.db"
+    upgrade(url)
+    store = Store.open(url)
+    report = ingest_path(store, pack, SAMPLE, source="case-system", now=NOW, parallel=True)
+    alone = tmp_path / "without-log.db"  # the database file alone, without its -wal file: holds every event
+    alone.write_bytes((tmp_path / "bulk.db").read_bytes())
+    with closing(sqlite3.connect(alone)) as probe:
+        assert probe.execute("SELECT count(*) FROM events").fetchone()[0] == report.accepted > 0
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+    assert clock_map(store)  # and the clocks are there

@@ -4,14 +4,20 @@ production, the schema brought up to date by Alembic migrations."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sqlite3
+import threading
+from contextlib import closing, contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event
 
 DEFAULT_URL = "sqlite:///.qixian/qixian.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
+log = logging.getLogger(__name__)
 
 
 def database_url(option: str | None = None) -> str:
@@ -44,6 +50,51 @@ def connect(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, json_serializer=dump_json)
+
+
+AUTOCHECKPOINT = 1000  # SQLite's default: the writer copies the WAL into the database once it holds 1,000 pages
+
+
+@contextmanager
+def checkpoints_aside(engine: Engine) -> Iterator[None]:
+    """For a bulk load into a SQLite file: a thread of its own copies the write-ahead log into the database as
+    batches commit, instead of the writer doing it inside a commit and waiting on the disk syncs (a tenth of the
+    ingest time). The same work is done, and the last checkpoint has run when this returns. Elsewhere a no-op."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    done = threading.Event()
+    failure: list[BaseException] = []
+
+    def checkpoint() -> None:
+        try:
+            with closing(sqlite3.connect(path, timeout=30, isolation_level=None)) as connection:
+                while not done.wait(0.05):
+                    connection.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never blocks the writer
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # the log is still whole: the writer's own checkpoints take over again
+            failure.append(exc)
+
+    def hold(dbapi_connection, _record, _proxy) -> None:  # noqa: ANN001 - SQLAlchemy's hook signature
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    def release(dbapi_connection, _record) -> None:  # noqa: ANN001
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
+
+    event.listen(engine, "checkout", hold)
+    event.listen(engine, "checkin", release)
+    worker = threading.Thread(target=checkpoint, name="qixian-checkpoint", daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", hold)
+        event.remove(engine, "checkin", release)
+        done.set()
+        worker.join()
+        if failure:
+            log.warning("后台 WAL 检查点失败（%s）：由写入连接照常完成", failure[0])
 
 
 _encode_json = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps would build one on every call
