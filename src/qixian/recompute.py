@@ -158,15 +158,15 @@ def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: dateti
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
         rows = derive(pack, histories(store, chunk))
-        before = {(r.case_id, r.rule_id, r.person, r.number): r for r in store.clocks_of_cases(chunk)}
+        before = store.dues_of_cases(chunk)
         for case_id, clocks in rows.items():
             report.clocks += len(clocks)
             for rule_id, person, number, values in clocks:
                 old = before.get((case_id, rule_id, person, number))
                 new_due = decode_time(values[_DUE])
-                if old is not None and old.due_at != new_due:
-                    shift = new_due - old.due_at if new_due and old.due_at else None
-                    report.moved.append(Moved(case_id, rule_id, person, old.due_display, values[_DUE_DISPLAY], shift))
+                if old is not None and old[0] != new_due:
+                    shift = new_due - old[0] if new_due and old[0] else None
+                    report.moved.append(Moved(case_id, rule_id, person, old[1], values[_DUE_DISPLAY], shift))
         if apply:
             report.changed += store.write_clocks(rows, now)
     return report
