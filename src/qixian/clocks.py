@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from qixian.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back
-from qixian.localtime import moment
+from qixian.localtime import as_local, moment
 from qixian.periods import Duration, Unit
 from qixian.rulebook.model import Rule, RulePack
 
@@ -152,8 +152,8 @@ class _Open:
         if self.restarted_from is not None:
             old = self.restarted_from
             zone = self.context.zone
-            step = (f"{moment(self.start.at.astimezone(zone))} 重新计算期限（{self.context.pack.event_label(self.start.type)}）："
-                    f"原计时自 {moment(old.started.astimezone(zone))} 起算、期满 {old.deadline.due_display or '—'}，保留备查；"
+            step = (f"{moment(as_local(self.start.at, zone))} 重新计算期限（{self.context.pack.event_label(self.start.type)}）："
+                    f"原计时自 {moment(as_local(old.started, zone))} 起算、期满 {old.deadline.due_display or '—'}，保留备查；"
                     "此前的延长、暂停不再适用。")
             result = replace(result, explanation=(step,) + result.explanation)
         if anomalies:
