@@ -62,6 +62,9 @@ class QuarantineRow(SQLModel, table=True):
     resolved_at: Optional[datetime] = Field(default=None, index=True)
 
 
+_OPEN_ONLY = {"sqlite_where": text("open IS 1"), "postgresql_where": text("open IS true")}  # partial index: open clocks
+
+
 class ClockRow(SQLModel, table=True):
     """One clock as last replayed. `open` rows are what the scan reads, by due and by next reminder."""
 
@@ -71,9 +74,8 @@ class ClockRow(SQLModel, table=True):
         # Partial: the scan, the board and health read open clocks only, and most clocks of a bureau's years are
         # closed; a closed clock is then written to neither index. A partial index serves a query that says the same
         # as its WHERE: `open IS 1` / `open IS true` is how SQLAlchemy writes `open.is_(True)` on each database.
-        Index("ix_clocks_open_due", "due_at", sqlite_where=text("open IS 1"), postgresql_where=text("open IS true")),
-        Index("ix_clocks_open_next_reminder", "next_reminder_at", sqlite_where=text("open IS 1"),
-              postgresql_where=text("open IS true")),
+        Index("ix_clocks_open_due", "due_at", **_OPEN_ONLY),
+        Index("ix_clocks_open_next_reminder", "next_reminder_at", **_OPEN_ONLY),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
