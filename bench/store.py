@@ -17,13 +17,16 @@ from datetime import timedelta, timezone
 
 from sqlalchemy import text
 
-from qixian.clocks import Event, replay
+from qixian.clocks import Event
 from qixian.feeds import ingest_path
 from qixian.localtime import parse_local
+from qixian.recompute import History, Replayer, derive
 from qixian.rulebook import load_pack
 from qixian.samplefeed import Feed
 from qixian.store.database import upgrade
-from qixian.store.repository import Store
+from qixian.store.repository import CLOCK_VALUES, Store
+
+_OPEN = CLOCK_VALUES.columns.index("open")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -68,25 +71,47 @@ def rows_digest(store: Store) -> str:
 
 
 def replay_figure(pack, clocks_wanted: int) -> None:
-    feed = Feed(seed=2, days=300)
-    produced = open_clocks = cases = 0
-    busy = 0.0
-    while produced < clocks_wanted:
-        batch = []
-        for case in feed.cases(2000):
-            events = [Event(e["type"], parse_local(e["at"]), e.get("person"), e.get("data") or {}, e["id"]) for e in case]
-            batch.append((events, case[0].get("case_info", {})))
-        begin = time.perf_counter()
-        for events, info in batch:
-            clocks = replay(pack, events, facts=info, rule_ids=pack.rules_started_by({e.type for e in events}))
-            produced += len(clocks)
-            open_clocks += sum(c.outcome is None for c in clocks)
-        busy += time.perf_counter() - begin
-        cases += len(batch)
-    rate = produced / busy
-    projected = 1_000_000 / rate
-    print(f"replay: {produced:,} clocks ({open_clocks:,} open) from {cases:,} cases in {busy:.1f} s of replay: "
-          f"{rate:,.0f} clocks/s, 1,000,000 clocks in {projected:.0f} s — goal 60 s: {'met' if projected <= 60 else 'NOT met'}")
+    """Replay as `qixian recompute` does: batches of 500 case histories, replayed and encoded into clock rows in
+    worker processes on every core. One core's rate is printed too, as the machine's measure."""
+    feed, batches, expected = Feed(seed=2, days=300), [], 0
+    while expected < clocks_wanted:  # made before timing; about 0.86 clocks per event in this feed
+        batch = [_history(case) for case in feed.cases(500)]
+        batches.append(batch)
+        expected += sum(len(h.events) for h in batch) * 0.86
+    derive(pack, batches[0])  # one core's rate, measured on a second batch (the first fills the day caches)
+    begin = time.perf_counter()
+    one_core = sum(map(len, derive(pack, batches[1]).values())) / (time.perf_counter() - begin)
+    produced = open_clocks = 0
+    begin = time.perf_counter()
+    with Replayer(pack, parallel=True) as replayer:
+        pending = []
+        for batch in batches:
+            pending.append(replayer.submit(batch))
+            while len(pending) > replayer.workers:
+                produced, open_clocks = _count(pending.pop(0).result(), produced, open_clocks)
+        for future in pending:
+            produced, open_clocks = _count(future.result(), produced, open_clocks)
+        workers = replayer.workers
+    elapsed = time.perf_counter() - begin
+    projected = 1_000_000 / (produced / elapsed)
+    cases = sum(map(len, batches))
+    print(f"replay: {produced:,} clocks ({open_clocks:,} open) from {cases:,} cases in {elapsed:.1f} s on {workers} "
+          f"worker processes: {produced / elapsed:,.0f} clocks/s (one core: {one_core:,.0f}/s), 1,000,000 clocks in "
+          f"{projected:.0f} s — goal 60 s: {'met' if projected <= 60 else 'NOT met'}")
+
+
+def _history(case: list[dict]) -> History:
+    info = case[0].get("case_info", {})
+    events = [Event(e["type"], parse_local(e["at"]), e.get("person"), e.get("data") or {}, e["id"]) for e in case]
+    return History(case[0]["case"], events, {k: v for k, v in info.items() if k not in ("persons", "co_handlers")},
+                   info.get("persons") or {})
+
+
+def _count(rows, produced: int, open_clocks: int) -> tuple[int, int]:
+    for clocks in rows.values():
+        produced += len(clocks)
+        open_clocks += sum(1 for *_, values in clocks if values[_OPEN])
+    return produced, open_clocks
 
 
 def query_figure(rows: int, folder: str) -> None:

@@ -1,7 +1,8 @@
 """Replaying cases into clock rows: after ingest, and when the rule pack or calendar changes.
 
 `derive` is the pure step (case histories in, clock rows encoded for the store). It runs in this process, or, for
-large ingests, in worker processes on the other cores while this one reads and writes the database (`Replayer`).
+large ingests and recomputes, in worker processes on the other cores while this one reads and writes the database
+(`Replayer`).
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+from collections import deque
 from functools import lru_cache
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from qixian.clocks import Clock, Event, replay
 from qixian.reminders import next_step
@@ -151,22 +153,35 @@ class Replayer:
 
 
 def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: datetime, *, apply: bool = True,
-              batch: int = 500) -> Recomputed:
-    """Replay the cases and (unless `apply` is false) store their clocks; report which dues move."""
+              batch: int = 500, parallel: bool = False, progress: Callable[[int], None] | None = None) -> Recomputed:
+    """Replay the cases and (unless `apply` is false) store their clocks; report which dues move. With `parallel`,
+    batches replay in worker processes while this one reads the next histories and writes the last clocks."""
     ids = list(case_ids)
     report = Recomputed(cases=len(ids))
-    for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
-        rows = derive(pack, histories(store, chunk))
-        before = store.dues_of_cases(chunk)
-        for case_id, clocks in rows.items():
-            report.clocks += len(clocks)
-            for rule_id, person, number, values in clocks:
-                old = before.get((case_id, rule_id, person, number))
-                new_due = decode_time(values[_DUE])
-                if old is not None and old[0] != new_due:
-                    shift = new_due - old[0] if new_due and old[0] else None
-                    report.moved.append(Moved(case_id, rule_id, person, old[1], values[_DUE_DISPLAY], shift))
-        if apply:
-            report.changed += store.write_clocks(rows, now)
+    pending: deque[tuple[list[str], Future]] = deque()  # batches being replayed, settled in the order sent
+
+    def settle(keep: int) -> None:
+        while len(pending) > keep:
+            chunk, future = pending.popleft()
+            rows = future.result()
+            before = store.dues_of_cases(chunk)
+            for case_id, clocks in rows.items():
+                report.clocks += len(clocks)
+                for rule_id, person, number, values in clocks:
+                    old = before.get((case_id, rule_id, person, number))
+                    new_due = decode_time(values[_DUE])
+                    if old is not None and old[0] != new_due:
+                        shift = new_due - old[0] if new_due and old[0] else None
+                        report.moved.append(Moved(case_id, rule_id, person, old[1], values[_DUE_DISPLAY], shift))
+            if apply:
+                report.changed += store.write_clocks(rows, now)
+            if progress:
+                progress(len(chunk))
+
+    with Replayer(pack, parallel) as replayer:
+        for start in range(0, len(ids), batch):
+            chunk = ids[start:start + batch]
+            pending.append((chunk, replayer.submit(histories(store, chunk))))
+            settle(keep=replayer.workers)
+        settle(keep=0)
     return report

@@ -2,6 +2,7 @@
 
 import json
 import random
+import shutil
 
 import pytest
 from sqlalchemy import inspect, text
@@ -124,8 +125,6 @@ def test_a_file_in_another_encoding_is_quarantined_whole(store, pack, tmp_path):
 
 def test_recompute_reports_moved_dues_before_applying(store, pack, tmp_path, make_pack):
     ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
-    import shutil
-
     from tests.conftest import RULES
 
     folder = tmp_path / "new-rules"
@@ -225,6 +224,30 @@ def test_batched_parallel_ingest_equals_a_full_replay_from_the_store(store, pack
     assert report.accepted == len(lines) and report.quarantined == 0
     again = recompute(store, pack, store.case_ids(), NOW)
     assert again.changed == 0 and again.moved == [] and again.clocks > 1000
+
+
+def test_a_parallel_recompute_reports_and_writes_what_a_serial_one_does(store, pack, tmp_path, monkeypatch):
+    from qixian.samplefeed import Feed
+    from tests.conftest import RULES
+
+    monkeypatch.setattr("qixian.recompute.os.cpu_count", lambda: 3)  # three batches in flight at once, on any machine
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text("\n".join(Feed(seed=7, days=40).lines(120)) + "\n", encoding="utf-8")
+    ingest_path(store, pack, feed, source="feed", now=NOW)
+    folder = tmp_path / "new-rules"
+    shutil.copytree(RULES, folder)
+    coercive = folder / "criminal-coercive.yaml"
+    coercive.write_text(coercive.read_text(encoding="utf-8").replace("    limit: 12 months\n", "    limit: 6 months\n", 1),
+                        encoding="utf-8")
+    new_pack, cases = load_pack(folder), store.case_ids()
+    serial = recompute(store, new_pack, cases, NOW, apply=False, batch=7)
+    seen = []
+    parallel = recompute(store, new_pack, cases, NOW, apply=False, batch=7, parallel=True, progress=seen.append)
+    assert serial.moved and parallel.moved == serial.moved and parallel.clocks == serial.clocks > 500
+    assert sum(seen) == len(cases) and len(seen) == -(-len(cases) // 7)
+    applied = recompute(store, new_pack, cases, NOW, batch=7, parallel=True)
+    assert applied.changed >= len(serial.moved)
+    assert recompute(store, new_pack, cases, NOW, apply=False).moved == []   # what was written is what replay gives
 
 
 def test_the_migrations_build_exactly_the_tables_the_code_declares(db_url):

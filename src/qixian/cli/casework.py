@@ -249,7 +249,12 @@ def _recompute(folder: Path, pack, by: str | None, db: str | None, now: str | No
 
     store, moment = open_store(db), now_from(now)
     files = rollouts.pack_files(folder)  # hashed before the recompute: the files the clocks were computed from
-    result = run_recompute(store, pack, store.case_ids(), moment, apply=not dry_run)
+    cases = store.case_ids()
+    with Progress(TextColumn("重新计算"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=len(cases) < 2000) as bar:
+        task = bar.add_task("recompute", total=len(cases))
+        result = run_recompute(store, pack, cases, moment, apply=not dry_run, parallel=len(cases) > 2000,
+                               progress=lambda n: bar.advance(task, n))
     table = Table(title=f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""))
     for column in ("案件", "人员", "规则", "原期满", "新期满", "变化"):
         table.add_column(column, overflow="fold")
