@@ -10,12 +10,11 @@ from __future__ import annotations
 import csv
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping
 
-from qixian.localtime import SHANGHAI, TimeFormatError, parse_local
+from qixian.localtime import TimeFormatError, parse_local
 from qixian.rulebook.model import EventType
 
 FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")
@@ -24,7 +23,6 @@ LENGTHS = {"id": 200, "case": 200, "type": 100, "person": 200}  # the store's co
 YEARS = (1980, 2100)  # event times outside these years are typing slips (and overflow the legal-time arithmetic)
 _FIELD_SET = frozenset(FIELDS)
 _decode_json = json.JSONDecoder().raw_decode  # json.loads without its checks for surrounding whitespace
-_PLAIN_TIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d", re.ASCII)  # the form case systems export
 
 
 @dataclass(frozen=True, slots=True)  # slots: no __dict__ per event, less memory and garbage-collector work
@@ -109,7 +107,8 @@ def _loads(raw: str) -> Any:
 
 
 def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, EventType]) -> Incoming | Rejected:
-    """Accept one parsed line, or say why not."""
+    """Accept one parsed line, or say everything that is wrong with it. (It runs for every line of every feed: a
+    well-formed line passes each test once and builds nothing it does not return.)"""
     if _unstorable(raw):  # neither database can keep a NUL or a lone surrogate: the line is kept with them written out
         kept = raw.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
         return Rejected(origin, number, kept, "含有空字符或无效的 Unicode 字符：请检查办案系统的导出程序")
@@ -117,39 +116,22 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
         return Rejected(origin, number, raw, f"无法解析：{item}")
     if not isinstance(item, dict):
         return Rejected(origin, number, raw, "每行应为一个 JSON 对象 {\"id\", \"case\", \"type\", \"at\", ...}")
-    plain = _plain_event(origin, number, raw, item, events)
-    if plain is not None:
-        return plain
     unstorable = _unstorable(item)
     if unstorable:
         return Rejected(origin, number, raw, unstorable)
-    ident = item.get("id")
-    ident = str(ident) if isinstance(ident, (str, int)) and not isinstance(ident, bool) and ident != "" else None
-    ident = ident if ident is None or len(ident) <= LENGTHS["id"] else None
-    problems = [f"未知的字段 {k!r}" for k in item if k not in FIELDS]
-    for key, longest in LENGTHS.items():
-        value = item.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
-            problems.append(f"{key} 应为文本，收到 {type(value).__name__}")
-        elif value is not None and len(str(value)) > longest:
-            problems.append(f"{key} 超过 {longest} 个字符（{len(str(value))} 个）")
-    problems += [f"缺少 {k}" for k in ("id", "case", "type", "at") if item.get(k) in (None, "")]
-    kind = item.get("type")
+    problems = [] if item.keys() <= _FIELD_SET else [f"未知的字段 {k!r}" for k in item if k not in FIELDS]
+    ident, case, kind, when, person = item.get("id"), item.get("case"), item.get("type"), item.get("at"), item.get("person")
+    if not (type(ident) is str and type(case) is str and type(kind) is str and len(ident) <= LENGTHS["id"]
+            and len(case) <= LENGTHS["case"] and len(kind) <= LENGTHS["type"]
+            and (person is None or type(person) is str and len(person) <= LENGTHS["person"])):
+        problems += _text_problems(item)
+    given = (ident, case, kind, when)
+    if None in given or "" in given:
+        problems += [f"缺少 {k}" for k, v in zip(("id", "case", "type", "at"), given) if v in (None, "")]
     spec = events.get(kind) if isinstance(kind, str) else None
     if kind and spec is None:
         problems.append(f"未知的事件类型 {kind!r}（事件类型见 rules/events.yaml）")
-    at = None
-    if item.get("at") not in (None, ""):
-        try:
-            at = parse_local(str(item["at"]))
-            if not YEARS[0] <= at.year <= YEARS[1]:
-                problems.append(f"时间 {item['at']} 不在 {YEARS[0]}–{YEARS[1]} 年之间")
-                at = None
-        except TimeFormatError as exc:
-            problems.append(str(exc))
-        except (OverflowError, ValueError):
-            problems.append(f"时间 {item['at']!r} 超出可处理的范围")
-    person = item.get("person")
+    at = _time(when, problems)
     person = str(person) if person not in (None, "") else None
     data = item.get("data") or {}
     info = item.get("case_info") or {}
@@ -161,39 +143,42 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
         problems.append("case_info.persons 应为 {人员: {字段: 值}}")
     if spec is not None and isinstance(data, dict):
         problems += spec.problems(person, data)
+    if type(ident) is not str:
+        ident = str(ident) if isinstance(ident, int) and not isinstance(ident, bool) else None
     if problems:
-        return Rejected(origin, number, raw, "；".join(problems), ident)
-    return Incoming(origin, number, raw, ident, str(item["case"]), kind, at, person, data, info)
+        return Rejected(origin, number, raw, "；".join(problems), ident if ident and len(ident) <= LENGTHS["id"] else None)
+    return Incoming(origin, number, raw, ident, str(case), kind, at, person, data, info)
 
 
-def _plain_event(origin: str, number: int, raw: str, item: dict, events: Mapping[str, EventType]) -> Incoming | None:
-    """The common line (known fields, text values within the column sizes, a known type, a `YYYY-MM-DD HH:MM` time)
-    accepted with less work, exactly as the full check would accept it; None leaves the line to the full check."""
-    ident, case, kind, at, person = item.get("id"), item.get("case"), item.get("type"), item.get("at"), item.get("person")
-    if not (type(ident) is str and type(case) is str and type(kind) is str and type(at) is str
-            and 0 < len(ident) <= LENGTHS["id"] and 0 < len(case) <= LENGTHS["case"] and 0 < len(kind) <= LENGTHS["type"]
-            and (person is None or type(person) is str and len(person) <= LENGTHS["person"])
-            and item.keys() <= _FIELD_SET):
-        return None
-    spec = events.get(kind)
-    if spec is None or not _PLAIN_TIME.fullmatch(at):
+def _text_problems(item: dict) -> list[str]:
+    """What is wrong with the text fields: not text (numbers are taken as their digits), or longer than the column."""
+    problems = []
+    for key, longest in LENGTHS.items():
+        value = item.get(key)
+        if value is None or type(value) is str and len(value) <= longest:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            problems.append(f"{key} 应为文本，收到 {type(value).__name__}")
+        elif len(str(value)) > longest:
+            problems.append(f"{key} 超过 {longest} 个字符（{len(str(value))} 个）")
+    return problems
+
+
+def _time(value: Any, problems: list[str]) -> datetime | None:
+    if value in (None, ""):
         return None
     try:
-        local = datetime.fromisoformat(at)
-    except ValueError:  # 24:00, 2025-02-30, year 0: parse_local's business
+        at = parse_local(str(value))
+    except TimeFormatError as exc:
+        problems.append(str(exc))
         return None
-    moment = datetime.combine(local.date(), local.time(), SHANGHAI)  # as parse_local reads this form, 4x faster
-    data = item.get("data") or {}
-    info = item.get("case_info") or {}
-    if not (YEARS[0] <= moment.year <= YEARS[1] and isinstance(data, dict) and isinstance(info, dict)
-            and ("persons" not in info or isinstance(info["persons"], dict))):
+    except (OverflowError, ValueError):
+        problems.append(f"时间 {value!r} 超出可处理的范围")
         return None
-    if _unstorable(f"{ident}{case}{kind}{person or ''}") or data and _unstorable(data) or info and _unstorable(info):
-        return None  # (the keys, known field names, and the time, ASCII digits, need no look)
-    person = person or None
-    if spec.problems(person, data):
+    if not YEARS[0] <= at.year <= YEARS[1]:
+        problems.append(f"时间 {value} 不在 {YEARS[0]}–{YEARS[1]} 年之间")
         return None
-    return Incoming(origin, number, raw, ident, case, kind, moment, person, data, info)
+    return at
 
 
 def _unstorable(value: Any) -> str | None:
@@ -206,11 +191,19 @@ def _unstorable(value: Any) -> str | None:
                 value.encode("utf-8")
             except UnicodeEncodeError:
                 return "含有无效的 Unicode 字符（孤立的代理项 \\ud800–\\udfff）：请检查办案系统的导出程序"
-    elif isinstance(value, dict):  # loops, not generators: this runs on every value of every line
-        for key, inner in value.items():
-            problem = _unstorable(key) or _unstorable(inner)
-            if problem:
-                return problem
+    elif isinstance(value, dict):  # the keys and text values looked at as one text (a lone surrogate stays lone)
+        texts = list(value)
+        for inner in value.values():
+            if type(inner) is str:
+                texts.append(inner)
+            elif inner is not None and type(inner) is not int and type(inner) is not bool:
+                problem = _unstorable(inner)
+                if problem:
+                    return problem
+        try:
+            return _unstorable("".join(texts))
+        except TypeError:  # a key that is not text (from a caller, never from JSON)
+            return next(filter(None, map(_unstorable, value)), None)
     elif isinstance(value, list):
         for inner in value:
             problem = _unstorable(inner)

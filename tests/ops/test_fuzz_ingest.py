@@ -213,34 +213,3 @@ def test_an_id_repeated_with_other_content_in_the_same_file_is_quarantined(store
         (event,) = session.exec(select(EventRow)).scalars()
         (held,) = session.exec(select(QuarantineRow)).scalars()
     assert event.at == parse_local("2025-10-01 09:00") and held.line == 2 and "内容不同" in held.reason
-
-
-def full_check(raw: str, item) -> Incoming | Rejected:
-    """check() without its shorter path for the common line."""
-    from unittest import mock
-
-    import qixian.ingest
-
-    with mock.patch.object(qixian.ingest, "_plain_event", lambda *args: None):
-        return check("f", 1, raw, item, PACK.events)
-
-
-@FUZZ
-@given(event_objects())
-def test_the_shorter_path_accepts_only_what_the_full_check_accepts_the_same_way(item):
-    from qixian.ingest import _plain_event
-
-    raw = json.dumps(item, ensure_ascii=False, allow_nan=True)
-    quick = _plain_event("f", 1, raw, item, PACK.events)
-    assert quick is None or quick == full_check(raw, item)
-
-
-def test_the_shorter_path_takes_the_common_lines():
-    from qixian.ingest import _plain_event
-    from qixian.samplefeed import Feed
-
-    lines = list(Feed(seed=9).lines(60))
-    taken = [q for q in (_plain_event("f", 1, raw, json.loads(raw), PACK.events) for raw in lines) if q is not None]
-    assert len(taken) > 0.9 * len(lines)  # so the equivalence above is not vacuous
-    for quick in taken:
-        assert quick == full_check(quick.raw, json.loads(quick.raw))
