@@ -10,9 +10,9 @@ from __future__ import annotations
 import csv
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from qixian.localtime import TimeFormatError, parse_local
 from qixian.rulebook.model import EventType
@@ -25,8 +25,7 @@ _FIELD_SET = frozenset(FIELDS)
 _decode_json = json.JSONDecoder().raw_decode  # json.loads without its checks for surrounding whitespace
 
 
-@dataclass(frozen=True, slots=True)  # slots: no __dict__ per event, less memory and garbage-collector work
-class Incoming:
+class Incoming(NamedTuple):  # a named tuple: made for every line read, at a third of a frozen dataclass's cost
     """One accepted line: an event of a case, and what it says about the case. `origin` is the file (or
     query) it was read from; the event's identity is (the source system, `id`)."""
 
@@ -38,8 +37,8 @@ class Incoming:
     type: str
     at: datetime
     person: str | None = None
-    data: Mapping[str, Any] = field(default_factory=dict)
-    case_info: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = {}  # (one shared empty mapping: lines are never changed)
+    case_info: Mapping[str, Any] = {}
 
 
 @dataclass(frozen=True)
