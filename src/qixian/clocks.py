@@ -31,8 +31,7 @@ class Event(NamedTuple):  # a named tuple: made for every event replayed, at a t
     id: str | None = None
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(NamedTuple):  # a named tuple: made for every clock replayed, at a third of a frozen dataclass's cost
     rule: Rule  # the version bound at the start
     case: str
     person: str | None
