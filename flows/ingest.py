@@ -19,7 +19,8 @@ from qixian.store.repository import Store
 @task(retries=2, retry_delay_seconds=10)
 def ingest_drop(path: str, db: str | None, rules: str | None, source: str) -> dict:
     """Read every event file at `path` into the store and replay the touched cases."""
-    report = ingest_path(Store.open(db), load_pack(rules_dir(rules)), Path(path), source=source, now=datetime.now(SHANGHAI))
+    report = ingest_path(Store.open(db), load_pack(rules_dir(rules)), Path(path), source=source, now=datetime.now(SHANGHAI),
+                         parallel=True)
     return asdict(report)
 
 

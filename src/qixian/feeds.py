@@ -130,7 +130,8 @@ def files_in(path: Path) -> list[Path]:
 
 def ingest_path(store: Store, pack: RulePack, path: Path, *, source: str, now: datetime, fmt: str | None = None,
                 progress: Progress | None = None, parallel: bool = False) -> FeedReport:
-    """Ingest a file, or every event file in a folder (replaying in worker processes when `parallel`)."""
+    """Ingest a file, or every event file in a folder. With `parallel`, a file of more than one batch is replayed
+    in worker processes (starting them costs more than replaying one batch here)."""
     report = FeedReport()
     for file in files_in(path):
         data = file.read_bytes()
@@ -143,7 +144,8 @@ def ingest_path(store: Store, pack: RulePack, path: Path, *, source: str, now: d
                                     source=source, now=now))
         if content is not None:
             items = (check(str(file), n, raw, item, pack.events) for n, raw, item in read_lines(str(file), content, fmt))
-            report.add(ingest_items(store, pack, items, source=source, now=now, progress=progress, parallel=parallel))
+            report.add(ingest_items(store, pack, items, source=source, now=now, progress=progress,
+                                    parallel=parallel and content.count("\n") > BATCH))
     return report
 
 

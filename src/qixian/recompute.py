@@ -155,8 +155,10 @@ class Replayer:
 def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: datetime, *, apply: bool = True,
               batch: int = 500, parallel: bool = False, progress: Callable[[int], None] | None = None) -> Recomputed:
     """Replay the cases and (unless `apply` is false) store their clocks; report which dues move. With `parallel`,
-    batches replay in worker processes while this one reads the next histories and writes the last clocks."""
+    more than a few batches replay in worker processes while this one reads the next histories and writes the
+    last clocks."""
     ids = list(case_ids)
+    parallel = parallel and len(ids) > 4 * batch
     report = Recomputed(cases=len(ids))
     pending: deque[tuple[list[str], Future]] = deque()  # batches being replayed, settled in the order sent
 

@@ -28,6 +28,31 @@ def test_file_drop_flow(prefect_server, tmp_path):
     assert len(Store.open(db).clocks(case="（2025）城关刑字第0001号")) > 5
 
 
+def test_a_large_drop_is_replayed_in_worker_processes_inside_the_flow(prefect_server, tmp_path, monkeypatch):
+    """More lines than a batch: the task forks replay workers from inside a Prefect run, and the clocks it writes
+    are the ones a replay from the store gives."""
+    from flows.ingest import ingest_files
+    from qixian.feeds import BATCH
+    from qixian.localtime import parse_local
+    from qixian.recompute import Replayer, recompute
+    from qixian.rulebook import load_pack
+    from qixian.samplefeed import Feed
+
+    db = f"sqlite:///{tmp_path}/q.db"
+    upgrade(db)
+    lines = list(Feed(seed=11, days=30).lines(600))
+    assert len(lines) > BATCH
+    (tmp_path / "big.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    replayers = []
+    monkeypatch.setattr(Replayer, "__enter__", lambda self: replayers.append(self) or self)
+    counts = ingest_files(str(tmp_path / "big.jsonl"), db=db, rules=str(ROOT / "rules"))
+    assert (counts["lines"], counts["accepted"], counts["quarantined"]) == (len(lines), len(lines), 0)
+    assert [r.workers > 0 for r in replayers] == [True]
+    store = Store.open(db)
+    again = recompute(store, load_pack(ROOT / "rules"), store.case_ids(), parse_local("2025-10-15 09:00"))
+    assert again.clocks > 1000 and again.changed == 0
+
+
 def test_view_polling_flow(prefect_server, tmp_path):
     from flows.ingest import ingest_view
 

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, text
 
 from qixian.feeds import ingest_path, ingest_sql
 from qixian.localtime import parse_local
-from qixian.recompute import recompute
+from qixian.recompute import Replayer, recompute
 from qixian.rulebook import load_pack
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store, StoreError
@@ -241,8 +241,10 @@ def test_a_parallel_recompute_reports_and_writes_what_a_serial_one_does(store, p
                         encoding="utf-8")
     new_pack, cases = load_pack(folder), store.case_ids()
     serial = recompute(store, new_pack, cases, NOW, apply=False, batch=7)
-    seen = []
+    seen, replayers = [], []
+    monkeypatch.setattr(Replayer, "__enter__", lambda self: replayers.append(self) or self)
     parallel = recompute(store, new_pack, cases, NOW, apply=False, batch=7, parallel=True, progress=seen.append)
+    assert replayers[-1].workers == 3                                       # it did replay in worker processes
     assert serial.moved and parallel.moved == serial.moved and parallel.clocks == serial.clocks > 500
     assert sum(seen) == len(cases) and len(seen) == -(-len(cases) // 7)
     applied = recompute(store, new_pack, cases, NOW, batch=7, parallel=True)

@@ -13,7 +13,7 @@ from qixian.cli._output import InputError, console, now_from, open_store, print_
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.rules import load
 from qixian.clockview import STATES, left, state_of
-from qixian.feeds import BATCH, FeedReport, files_in, ingest_items, ingest_path, ingest_sql
+from qixian.feeds import FeedReport, files_in, ingest_items, ingest_path, ingest_sql
 from qixian.ingest import check, read_lines
 from qixian.localtime import SHANGHAI, display
 from qixian.recompute import recompute as run_recompute
@@ -56,7 +56,7 @@ def ingest(
         with Progress(TextColumn("导入事件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True, disable=total < 20000) as bar:
             task = bar.add_task("ingest", total=total)
-            report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt, parallel=total > BATCH,
+            report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt, parallel=True,
                                  progress=lambda n: bar.advance(task, n))
     _print_report(report)
 
@@ -253,7 +253,7 @@ def _recompute(folder: Path, pack, by: str | None, db: str | None, now: str | No
     with Progress(TextColumn("重新计算"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=len(cases) < 2000) as bar:
         task = bar.add_task("recompute", total=len(cases))
-        result = run_recompute(store, pack, cases, moment, apply=not dry_run, parallel=len(cases) > 2000,
+        result = run_recompute(store, pack, cases, moment, apply=not dry_run, parallel=True,
                                progress=lambda n: bar.advance(task, n))
     table = Table(title=f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""))
     for column in ("案件", "人员", "规则", "原期满", "新期满", "变化"):
