@@ -6,6 +6,9 @@ import uuid
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import qixian.store.tables  # noqa: F401 - registers the tables
 
 from qixian.rulebook import load_pack
 from qixian.store.database import connect, upgrade
@@ -13,8 +16,7 @@ from qixian.store.repository import Store
 from tests.conftest import RULES
 
 PG_SERVER = os.environ.get("QIXIAN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-TABLES = ("cases", "persons", "events", "quarantine", "clocks", "units", "officers", "watermarks", "outbox", "deliveries",
-          "acknowledgements", "web_users", "scan_runs", "rollouts")
+TABLES = sorted(SQLModel.metadata.tables)  # every table the code declares, so a new one is emptied too
 
 
 @pytest.fixture(scope="session")

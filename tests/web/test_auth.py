@@ -2,12 +2,14 @@
 passwords refused, sessions that cannot be forged and end when the password changes, and each role seeing exactly
 its cases (worked out by hand from the directory in conftest)."""
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from qixian.localtime import parse_local
 from qixian.store.tables import AcknowledgementRow, OutboxRow
-from qixian.web.auth import SESSION_COOKIE, hash_password
+from qixian.web.auth import ADDRESS_FAILURES, OFFICER_FAILURES, PAUSE, SESSION_COOKIE, hash_password, paused_until
 from tests.web.conftest import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
 
 PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports",
@@ -37,6 +39,63 @@ def test_wrong_password_and_unknown_officer_are_refused_alike(dashboard):
             assert response.status_code == 401 and "民警编号或密码不正确" in response.text
             assert SESSION_COOKIE not in response.cookies
         assert client.get("/").status_code == 303
+
+
+def attempt(client, officer: str, password: str):
+    return client.post("/login", data={"officer": officer, "password": password, "csrf": csrf_of(client.get("/login").text)})
+
+
+def test_guessing_an_officers_password_pauses_that_id_for_a_while(dashboard):
+    with dashboard.client() as client:
+        for _ in range(OFFICER_FAILURES):
+            assert attempt(client, "officer-1", "a guess 12345").status_code == 401
+        paused = attempt(client, "officer-1", PASSWORD)               # the right password, but the id is paused
+        assert paused.status_code == 429 and SESSION_COOKIE not in paused.cookies
+        assert "暂停登录至 2025-10-07 02:45（约 15 分钟）" in paused.text  # the dashboard's clock stands at 02:30
+        for _ in range(OFFICER_FAILURES):                           # an unknown id is answered alike
+            assert attempt(client, "officer-404", "a guess 12345").status_code == 401
+        assert attempt(client, "officer-404", PASSWORD).status_code == 429
+    dashboard.login("officer-2")                                    # others sign in as usual
+    dashboard.clock.at += timedelta(minutes=10)
+    with dashboard.client() as client:
+        assert "约 5 分钟" in attempt(client, "officer-1", PASSWORD).text
+        dashboard.clock.at += timedelta(minutes=5)
+        assert attempt(client, "officer-1", PASSWORD).status_code == 303
+    attempts = [(r.officer, r.ok) for r in dashboard.store.sign_ins()]
+    assert attempts.count(("officer-1", False)) == OFFICER_FAILURES and attempts[-1] == ("officer-1", True)
+    assert ("officer-2", True) in attempts and len(attempts) == 2 * OFFICER_FAILURES + 2   # paused tries are not counted
+
+
+def test_a_success_or_a_new_password_starts_an_ids_count_again(dashboard):
+    with dashboard.client() as client:
+        for _ in range(OFFICER_FAILURES - 1):
+            assert attempt(client, "officer-1", "a guess 12345").status_code == 401
+        assert attempt(client, "officer-1", PASSWORD).status_code == 303
+        for _ in range(OFFICER_FAILURES - 1):
+            assert attempt(client, "officer-1", "a guess 12345").status_code == 401
+        dashboard.clock.at += timedelta(minutes=1)
+        dashboard.store.set_password_hash("officer-1", hash_password(PASSWORD), dashboard.clock.at)
+        assert attempt(client, "officer-1", "a guess 12345").status_code == 401
+        assert attempt(client, "officer-1", PASSWORD).status_code == 303
+
+
+def test_many_ids_tried_from_one_address_pause_that_address(dashboard):
+    with dashboard.client() as client:
+        for number in range(ADDRESS_FAILURES):
+            assert attempt(client, f"officer-{100 + number}", "a guess 12345").status_code == 401
+        assert attempt(client, "officer-2", PASSWORD).status_code == 429   # each id failed once only: the address
+    dashboard.clock.at += PAUSE
+    dashboard.login("officer-2")
+
+
+def test_the_pause_ends_when_enough_failures_have_left_the_window():
+    at = parse_local("2025-10-07 09:00")
+    minutes = [at + timedelta(minutes=m) for m in range(OFFICER_FAILURES)]
+    assert paused_until(minutes[:-1], []) is None
+    assert paused_until(minutes, []) == minutes[0] + PAUSE
+    assert paused_until(minutes + [minutes[-1]], []) == minutes[1] + PAUSE
+    assert paused_until(minutes, [at] * ADDRESS_FAILURES) == minutes[0] + PAUSE
+    assert paused_until([], [at + timedelta(minutes=3)] * ADDRESS_FAILURES) == at + timedelta(minutes=3) + PAUSE
 
 
 def test_the_login_form_needs_its_token(dashboard):

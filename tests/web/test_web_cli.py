@@ -3,6 +3,7 @@
 import io
 
 from qixian.cli import main
+from qixian.localtime import parse_local
 from qixian.web.auth import check_password
 from tests.conftest import ROOT
 
@@ -15,7 +16,12 @@ def test_set_password_list_and_remove(store, monkeypatch, capsys):
     assert check_password("a good password 1", store.password_hash("officer-7"))
     assert not check_password("a good password 2", store.password_hash("officer-7"))
     assert main(["web", "user", "list", "--db", url]) == 0
-    assert "法制部门" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "法制部门" in listed and "从未登录" in listed
+    store.record_sign_in("officer-7", "127.0.0.1", True, parse_local("2025-10-07 08:15"))
+    store.record_sign_in("officer-7", "127.0.0.1", False, parse_local("2025-10-07 09:00"))   # a failure is not a sign-in
+    assert main(["web", "user", "list", "--db", url]) == 0
+    assert "2025-10-07 08:15" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("1234567890123\n"))
     assert main(["web", "user", "set-password", "officer-1", "--password-stdin", "--db", url]) == 2
     assert "只有数字" in capsys.readouterr().err and store.password_hash("officer-1") is None

@@ -99,7 +99,7 @@ def remove(
 
 @user_app.command("list")
 def list_users(db: Db = None) -> None:
-    """列出有看板账号的民警及其角色（角色来自名录）。
+    """列出有看板账号的民警、角色（来自名录）和最近一次登录的时间。
 
     Example:
 
@@ -109,15 +109,17 @@ def list_users(db: Db = None) -> None:
 
     store = open_store(db)
     directory = store.directory()
+    last = store.last_sign_ins()
     table = Table(title="看板账号")
-    for column in ("民警编号", "姓名", "角色", "可看范围", "密码设置于"):
+    for column in ("民警编号", "姓名", "角色", "可看范围", "密码设置于", "最近登录"):
         table.add_column(column, overflow="fold")
     for row in store.web_users():
         viewer = viewer_of(directory, row.officer)
+        signed = display(last[row.officer]) if row.officer in last else "从未登录"
         if viewer is None:
-            table.add_row(row.officer, "—", "[red]不在名录中，不能登录[/red]", "", display(row.updated_at))
+            table.add_row(row.officer, "—", "[red]不在名录中，不能登录[/red]", "", display(row.updated_at), signed)
             continue
         scope = {"legal": "全部案件", "officer": "本人主办、协办的案件"}.get(
             viewer.role, "、".join(directory.units[u].name for u in viewer.units) + "的案件")
-        table.add_row(row.officer, viewer.name, viewer.role_label, scope, display(row.updated_at))
+        table.add_row(row.officer, viewer.name, viewer.role_label, scope, display(row.updated_at), signed)
     console.print(table)

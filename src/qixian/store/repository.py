@@ -17,7 +17,7 @@ from qixian.localtime import SHANGHAI
 from qixian.store.database import connect, database_url, dump_json, is_current
 from qixian.store.rows import Codec, encode_time
 from qixian.store.tables import (AcknowledgementRow, CaseRow, ClockRow, EventRow, OfficerRow, OutboxRow, PersonRow,
-                                 QuarantineRow, UnitRow, WatermarkRow, WebUserRow)
+                                 QuarantineRow, SignInRow, UnitRow, WatermarkRow, WebUserRow)
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
 ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
@@ -389,6 +389,37 @@ class Store:
     def web_users(self) -> list[WebUserRow]:
         with self.session() as session:
             return list(session.exec(select(WebUserRow).order_by(WebUserRow.officer)).scalars())
+
+    def record_sign_in(self, officer: str, client: str, ok: bool, now: datetime) -> None:
+        with self.session() as session:
+            session.add(SignInRow(officer=officer[:100], client=client[:64], at=utc(now), ok=ok))
+            session.commit()
+
+    def last_sign_ins(self) -> dict[str, datetime]:
+        """Each officer's last successful sign-in."""
+        with self.session() as session:
+            return {officer: at for officer, at in session.execute(
+                select(SignInRow.officer, func.max(SignInRow.at)).where(SignInRow.ok.is_(True)).group_by(SignInRow.officer))}
+
+    def sign_ins(self) -> list[SignInRow]:
+        with self.session() as session:
+            return list(session.exec(select(SignInRow).order_by(SignInRow.id)).scalars())
+
+    def failed_sign_ins(self, since: datetime, *, officer: str | None = None, client: str | None = None) -> list[datetime]:
+        """Times of the failed sign-ins after `since`, oldest first: for an officer id, only those after its last
+        success and after its password was last set; from an address, all of them."""
+        since = utc(since)
+        with self.session() as session:
+            if officer is not None:
+                user = session.get(WebUserRow, officer)
+                last_ok = session.execute(select(func.max(SignInRow.at)).where(SignInRow.officer == officer,
+                                                                               SignInRow.ok.is_(True))).scalar()
+                since = max([since] + [t for t in (user.updated_at if user else None, last_ok) if t is not None])
+                mine = SignInRow.officer == officer
+            else:
+                mine = SignInRow.client == client
+            return list(session.execute(select(SignInRow.at).where(mine, SignInRow.ok.is_(False), SignInRow.at > since)
+                                        .order_by(SignInRow.at)).scalars())
 
     # -- watermarks -----------------------------------------------------------------------------
 

@@ -250,3 +250,20 @@ class WebUserRow(SQLModel, table=True):
     officer: str = Field(primary_key=True, max_length=100)
     password_hash: str = Field(max_length=300)  # scrypt$n$r$p$salt$hash (qixian.web.passwords)
     updated_at: datetime
+
+
+class SignInRow(SQLModel, table=True):
+    """One attempt to sign in to the dashboard, kept: who signs in when, and the count that holds back guessing
+    (repeated failures for one officer id, or from one address, pause signing in for a while)."""
+
+    __tablename__ = "sign_ins"
+    __table_args__ = (
+        Index("ix_sign_ins_officer_at", "officer", "at"),
+        Index("ix_sign_ins_client_at", "client", "at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    officer: str = Field(max_length=100)  # as typed: unknown ids are counted too, and answered alike
+    client: str = Field(max_length=64)  # the browser's address (behind the proxy, from X-Forwarded-For)
+    at: datetime
+    ok: bool

@@ -25,8 +25,8 @@ from qixian.store.repository import AcknowledgeError, Store
 from qixian.store.tables import OutboxRow
 from qixian.clockview import LIGHTS
 from qixian.web.access import Viewer, viewer_of
-from qixian.web.auth import (NONCE_COOKIE, SESSION_COOKIE, SESSION_HOURS, check_password, csrf_ok, csrf_token,
-                             fingerprint, new_session, read_session)
+from qixian.web.auth import (NONCE_COOKIE, PAUSE, SESSION_COOKIE, SESSION_HOURS, check_password, csrf_ok, csrf_token,
+                             fingerprint, new_session, paused_until, read_session)
 from qixian.web.board import Board
 
 HERE = Path(__file__).parent
@@ -129,12 +129,22 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
     @app.post("/login")
     def login(request: Request, fields: dict = Depends(posted)):
         officer, password = fields.get("officer", "").strip(), fields.get("password", "")
+        client, moment = request.client.host if request.client else "", now()
+        until = paused_until(store.failed_sign_ins(moment - PAUSE, officer=officer),
+                             store.failed_sign_ins(moment - PAUSE, client=client))
+        if until is not None:  # answered before the password is looked at: a paused id says nothing of it
+            wait = max(1, -(-int((until - moment).total_seconds()) // 60))
+            return render("login.html.j2", request, None, 429, title="登录", next=_local(fields.get("next", "/")),
+                          error=f"登录失败次数过多，暂停登录至 {display(until)}（约 {wait} 分钟）；忘记密码请联系运维重设",
+                          officer=officer)
         stored = store.password_hash(officer)
         if not check_password(password, stored) or viewer_of(store.directory(), officer) is None:
+            store.record_sign_in(officer, client, False, moment)
             return render("login.html.j2", request, None, 401, title="登录", next=_local(fields.get("next", "/")),
                           error="民警编号或密码不正确", officer=officer)
+        store.record_sign_in(officer, client, True, moment)
         response = RedirectResponse(_base(request) + _local(fields.get("next", "/")), status_code=303)
-        _set_cookie(request, response, SESSION_COOKIE, new_session(secret, officer, stored, now()), SESSION_HOURS * 3600)
+        _set_cookie(request, response, SESSION_COOKIE, new_session(secret, officer, stored, moment), SESSION_HOURS * 3600)
         return response
 
     @app.post("/logout")

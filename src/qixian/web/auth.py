@@ -3,7 +3,7 @@
 A session is the officer, when it was issued, a random nonce and a fingerprint of the password hash, signed with
 the secret key: it lasts SESSION_HOURS, and changing or removing the password ends it. Every form carries a token
 keyed on the session's nonce (before sign-in, on a nonce cookie), so a page from elsewhere cannot post for the
-officer."""
+officer. Guessing is held back: repeated failures for one officer id, or from one address, pause signing in."""
 
 from __future__ import annotations
 
@@ -44,6 +44,20 @@ def check_password(password: str, stored: str | None) -> bool:
     except (ValueError, TypeError):
         return False
     return kind == "scrypt" and hmac.compare_digest(got, expected)
+
+
+PAUSE = timedelta(minutes=15)  # failures are counted over this window, and signing in pauses this long
+OFFICER_FAILURES = 5  # failed sign-ins in a row for one officer id (a success or a new password starts again)
+ADDRESS_FAILURES = 20  # failed sign-ins from one address, whatever the ids (one place trying many)
+
+
+def paused_until(officer_failures: list[datetime], address_failures: list[datetime]) -> datetime | None:
+    """Until when signing in pauses, given the failures within PAUSE (oldest first) for the officer id and from the
+    address; None when it may go on. The pause ends when enough of them have left the window."""
+    ends = [failures[-limit] + PAUSE for failures, limit in ((officer_failures, OFFICER_FAILURES),
+                                                             (address_failures, ADDRESS_FAILURES))
+            if len(failures) >= limit]
+    return max(ends, default=None)
 
 
 def password_problem(password: str, again: str | None = None) -> str | None:
