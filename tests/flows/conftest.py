@@ -1,4 +1,4 @@
-"""One real Prefect server for the whole test session (about 9 s to start), heartbeats off, nothing phoned home."""
+"""One real Prefect server for the flow tests (about 9 s to start), heartbeats off, nothing phoned home."""
 
 import os
 import tempfile
@@ -13,7 +13,7 @@ import pytest  # noqa: E402
 from tests.alerting.conftest import notify_folder, sink  # noqa: E402,F401 - the local sink and its notify folder
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped after the flow tests: its services would run on through the rest
 def prefect_server():
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
