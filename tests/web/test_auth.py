@@ -34,7 +34,8 @@ def test_no_page_gives_data_without_signing_in(dashboard):
 def test_wrong_password_and_unknown_officer_are_refused_alike(dashboard):
     with dashboard.client() as client:
         token = csrf_of(client.get("/login").text)
-        for officer, password in (("officer-1", "wrong password 1"), ("officer-404", PASSWORD), ("officer-1", "")):
+        for officer, password in (("officer-1", "wrong password 1"), ("officer-404", PASSWORD), ("officer-1", ""),
+                                  ("x" * 300, PASSWORD)):
             response = client.post("/login", data={"officer": officer, "password": password, "csrf": token})
             assert response.status_code == 401 and "民警编号或密码不正确" in response.text
             assert SESSION_COOKIE not in response.cookies

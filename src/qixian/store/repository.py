@@ -392,7 +392,7 @@ class Store:
 
     def record_sign_in(self, officer: str, client: str, ok: bool, now: datetime) -> None:
         with self.session() as session:
-            session.add(SignInRow(officer=officer[:100], client=client[:64], at=utc(now), ok=ok))
+            session.add(SignInRow(officer=officer, client=client[:64], at=utc(now), ok=ok))
             session.commit()
 
     def last_sign_ins(self) -> dict[str, datetime]:

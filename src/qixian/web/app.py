@@ -5,6 +5,7 @@ standing in for the sign-in."""
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -128,12 +129,12 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
 
     @app.post("/login")
     def login(request: Request, fields: dict = Depends(posted)):
-        officer, password = fields.get("officer", "").strip(), fields.get("password", "")
+        officer, password = fields.get("officer", "").strip()[:100], fields.get("password", "")  # ids are that long at most
         client, moment = request.client.host if request.client else "", now()
         until = paused_until(store.failed_sign_ins(moment - PAUSE, officer=officer),
                              store.failed_sign_ins(moment - PAUSE, client=client))
         if until is not None:  # answered before the password is looked at: a paused id says nothing of it
-            wait = max(1, -(-int((until - moment).total_seconds()) // 60))
+            wait = max(1, math.ceil((until - moment).total_seconds() / 60))
             return render("login.html.j2", request, None, 429, title="登录", next=_local(fields.get("next", "/")),
                           error=f"登录失败次数过多，暂停登录至 {display(until)}（约 {wait} 分钟）；忘记密码请联系运维重设",
                           officer=officer)
