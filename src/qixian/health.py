@@ -17,7 +17,8 @@ from qixian import rollout
 from qixian.calendar import LegalCalendar
 from qixian.localtime import SHANGHAI, display, span
 from qixian.store.repository import Store, StoreError
-from qixian.store.tables import OutboxRow, QuarantineRow, ScanRunRow
+from qixian.store.tables import OutboxRow, QuarantineRow, ScanRunRow, SignInRow
+from qixian.web.auth import ADDRESS_FAILURES, OFFICER_FAILURES
 from qixian.yamlsource import ProblemsFound
 
 OK, WARNING, UNHEALTHY = "ok", "warning", "unhealthy"
@@ -55,7 +56,7 @@ def check(db: str | None, rules: Path, now: datetime, interval: timedelta) -> He
     try:
         store = Store.open(db)
         checks += [_scan(store, now, interval), _catch_up(store, now), _outbox(store, now, interval),
-                   _undeliverable(store, now), _quarantine(store)]
+                   _undeliverable(store, now), _quarantine(store), _sign_ins(store, now)]
     except (StoreError, SQLAlchemyError) as exc:
         store = None
         checks.append(Check("database", "案件库", UNHEALTHY, f"无法读取案件库：{_first_line(exc)}"))
@@ -136,6 +137,25 @@ def _quarantine(store: Store) -> Check:
         return Check("quarantine", "隔离区", WARNING,
                      f"{held} 个事件无法采用：qixian quarantine list 查看原因，改正后 qixian quarantine retry", {"size": held})
     return Check("quarantine", "隔离区", OK, "没有待处理的事件", {"size": 0})
+
+
+def _sign_ins(store: Store, now: datetime) -> Check:
+    """Failed dashboard sign-ins of the last 24 hours; an officer id or address with as many as pause signing in
+    is worth a look (someone guessing passwords, or an officer locked out)."""
+    since = (now - RECENT).astimezone(timezone.utc)
+    failed = SignInRow.ok.is_(False), SignInRow.at >= since
+    with store.session() as session:
+        total = session.execute(select(func.count()).where(*failed)).scalar_one()
+        ids = sorted(session.execute(select(SignInRow.officer).where(*failed).group_by(SignInRow.officer)
+                                     .having(func.count() >= OFFICER_FAILURES)).scalars())
+        addresses = sorted(session.execute(select(SignInRow.client).where(*failed).group_by(SignInRow.client)
+                                           .having(func.count() >= ADDRESS_FAILURES)).scalars())
+    data = {"failed_24h": total, "officers": ids, "addresses": addresses}
+    if ids or addresses:
+        named = "、".join(ids[:5] + addresses[:5]) + (" 等" if len(ids) > 5 or len(addresses) > 5 else "")
+        return Check("sign_ins", "看板登录", WARNING,
+                     f"最近 24 小时 {named} 登录失败达到暂停次数（共失败 {total} 次）：核实是否有人猜密码，或为忘记密码的民警重设", data)
+    return Check("sign_ins", "看板登录", OK, f"最近 24 小时登录失败 {total} 次", data)
 
 
 def _calendar(rules: Path, now: datetime) -> Check:

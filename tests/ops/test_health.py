@@ -88,6 +88,25 @@ def test_quarantined_events_are_counted(store, db_url, pack, tmp_path, capsys):
     assert checks["quarantine"]["status"] == "warning" and checks["quarantine"]["size"] == 2
 
 
+def test_ids_and_addresses_that_failed_to_sign_in_often_are_named(store, db_url, capsys):
+    from qixian.web.auth import ADDRESS_FAILURES, OFFICER_FAILURES
+
+    at = parse_local("2025-10-01 09:00")
+    for n in range(OFFICER_FAILURES - 1):
+        store.record_sign_in("officer-2", "10.0.0.7", False, at)
+    _, _, checks = health(capsys, db_url, "2025-10-01 10:00")
+    assert checks["sign_ins"]["status"] == "ok" and checks["sign_ins"]["failed_24h"] == OFFICER_FAILURES - 1
+    store.record_sign_in("officer-2", "10.0.0.7", False, at)
+    for n in range(ADDRESS_FAILURES):
+        store.record_sign_in(f"guess-{n}", "10.0.0.9", False, at)
+    _, _, checks = health(capsys, db_url, "2025-10-01 10:00")
+    assert checks["sign_ins"]["status"] == "warning"
+    assert (checks["sign_ins"]["officers"], checks["sign_ins"]["addresses"]) == (["officer-2"], ["10.0.0.9"])
+    assert "officer-2、10.0.0.9 登录失败达到暂停次数" in checks["sign_ins"]["summary"]
+    _, _, checks = health(capsys, db_url, "2025-10-02 09:01")          # a day later they are history
+    assert checks["sign_ins"]["status"] == "ok" and checks["sign_ins"]["failed_24h"] == 0
+
+
 def test_next_years_calendar_is_wanted_from_1_december(store, db_url, capsys):
     _, _, checks = health(capsys, db_url, "2026-11-30 23:59")          # the shipped calendar ends with 2026
     assert checks["calendar"]["status"] == "ok" and checks["calendar"]["next_year"] is False

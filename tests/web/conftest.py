@@ -18,7 +18,7 @@ import uvicorn
 from qixian.directory import read_directory
 from qixian.feeds import ingest_path
 from qixian.localtime import parse_local
-from qixian.web import create_app
+from qixian.web.app import create_app
 from qixian.web.auth import hash_password
 from tests.alerting.conftest import notify_folder, sink  # noqa: F401 - the local sink standing in for SMS and chat
 from tests.conftest import ROOT

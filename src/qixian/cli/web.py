@@ -37,7 +37,7 @@ def web(
     import uvicorn
 
     from qixian.signing import SigningError, web_secret
-    from qixian.web import create_app
+    from qixian.web.app import create_app
 
     try:
         secret = web_secret()

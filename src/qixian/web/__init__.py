@@ -1,5 +1,3 @@
-"""The dashboard (期限看板): `create_app(store, pack, secret=...)` gives the web app that `qixian web` serves."""
-
-from qixian.web.app import create_app
-
-__all__ = ["create_app"]
+"""The dashboard (期限看板): `qixian.web.app.create_app(store, pack, secret=...)` gives the web app that `qixian web`
+serves. Nothing is imported here, so the sign-in policy in `qixian.web.auth` is read (by health) without the web
+framework."""
