@@ -3,7 +3,6 @@ Thin on purpose: the work is qixian.feeds; a flow only sequences, retries the I/
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -21,7 +20,7 @@ def ingest_drop(path: str, db: str | None, rules: str | None, source: str) -> di
     """Read every event file at `path` into the store and replay the touched cases."""
     report = ingest_path(Store.open(db), load_pack(rules_dir(rules)), Path(path), source=source, now=datetime.now(SHANGHAI),
                          parallel=True)
-    return asdict(report)
+    return report.counts()
 
 
 @task(retries=3, retry_delay_seconds=30)
@@ -29,7 +28,7 @@ def poll_view(url: str, query: str, watermark_column: str, db: str | None, rules
     """Read the rows of the case system's view past the watermark."""
     report = ingest_sql(Store.open(db), load_pack(rules_dir(rules)), url, query, source=source,
                         now=datetime.now(SHANGHAI), watermark_column=watermark_column)
-    return asdict(report)
+    return report.counts()
 
 
 @flow(name="qixian-ingest-files", flow_run_name="ingest {path}")

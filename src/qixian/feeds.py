@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Callable, Iterable
@@ -31,12 +31,22 @@ class FeedReport:
     accepted: int = 0
     duplicate: int = 0
     quarantined: int = 0
-    cases: int = 0
-    clocks_changed: int = 0
+    clocks_changed: int = 0  # clock rows written (a case replayed again in a later batch counts again)
+    case_ids: set[str] = field(default_factory=set)  # the cases replayed, each once however many batches held it
+
+    @property
+    def cases(self) -> int:
+        return len(self.case_ids)
 
     def add(self, other: FeedReport) -> None:
-        for name in self.__dataclass_fields__:
+        for name in ("lines", "accepted", "duplicate", "quarantined", "clocks_changed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.case_ids |= other.case_ids
+
+    def counts(self) -> dict[str, int]:
+        """The figures, as the flows return them."""
+        return {"lines": self.lines, "accepted": self.accepted, "duplicate": self.duplicate,
+                "quarantined": self.quarantined, "cases": self.cases, "clocks_changed": self.clocks_changed}
 
 
 Progress = Callable[[int], None]
@@ -56,7 +66,7 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
         while len(pending) > keep:
             future, new_cases, lines = pending.pop(0)
             rows = future.result()
-            report.cases += len(rows)
+            report.case_ids.update(rows)
             report.clocks_changed += store.write_clocks(rows, now, new_cases=new_cases)
             if progress:
                 progress(lines)

@@ -222,6 +222,7 @@ def test_batched_parallel_ingest_equals_a_full_replay_from_the_store(store, pack
     items = [check("feed", n, raw, item, pack.events) for n, raw, item in read_lines("f.jsonl", "\n".join(lines) + "\n")]
     report = feeds.ingest_items(store, pack, items, source="feed", now=NOW, parallel=True)
     assert report.accepted == len(lines) and report.quarantined == 0
+    assert report.cases == len({json.loads(line)["case"] for line in lines}) == 250   # a case in two batches counts once
     again = recompute(store, pack, store.case_ids(), NOW)
     assert again.changed == 0 and again.moved == [] and again.clocks > 1000
 
