@@ -85,7 +85,7 @@ def test_recompute_dry_run_changes_nothing(capsys, db):
     run(capsys, "ingest", SAMPLE, "--db", db, "--now", NOW)
     before = run(capsys, "clocks", "--db", db, "--now", NOW, "--json")[1]
     code, out, _ = run(capsys, "recompute", "--db", db, "--dry-run", "--now", NOW)
-    assert code == 0 and "未写入" in out
+    assert code == 0 and "没有期满时间变化" in out and "未写入" in out
     assert run(capsys, "clocks", "--db", db, "--now", NOW, "--json")[1] == before
 
 

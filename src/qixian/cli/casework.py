@@ -203,6 +203,8 @@ def case_show(
             console.print(f"    {n}. {step}", soft_wrap=True, markup=False)
 
 
+MOVED_SHOWN = 500  # moved dues listed in the terminal; the count says how many there are in all
+
 By = Annotated[Optional[str], typer.Option("--by", help="上线人（记入上线记录）；默认 $USER", show_default=False)]
 
 
@@ -255,14 +257,19 @@ def _recompute(folder: Path, pack, by: str | None, db: str | None, now: str | No
         task = bar.add_task("recompute", total=len(cases))
         result = run_recompute(store, pack, cases, moment, apply=not dry_run, parallel=True,
                                progress=lambda n: bar.advance(task, n))
-    table = Table(title=f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""))
-    for column in ("案件", "人员", "规则", "原期满", "新期满", "变化"):
-        table.add_column(column, overflow="fold")
-    for moved in result.moved[:500]:
-        shift = f"{moved.shift.total_seconds() / 86400:+.1f} 天" if moved.shift else "—"
-        table.add_row(moved.case, moved.person, moved.rule, moved.before or "—", moved.after or "—", shift)
-    console.print(table)
-    console.print(f"{result.cases} 个案件，{result.clocks} 个计时" + ("" if dry_run else f"，{result.changed} 个已更新"))
+    if result.moved:
+        table = Table(title=f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""))
+        for column in ("案件", "人员", "规则", "原期满", "新期满", "变化"):
+            table.add_column(column, overflow="fold")
+        for moved in result.moved[:MOVED_SHOWN]:
+            shift = f"{moved.shift.total_seconds() / 86400:+.1f} 天" if moved.shift else "—"
+            table.add_row(moved.case, moved.person, moved.rule, moved.before or "—", moved.after or "—", shift)
+        console.print(table)
+        if len(result.moved) > MOVED_SHOWN:
+            console.print(f"（只列出前 {MOVED_SHOWN} 个，另有 {len(result.moved) - MOVED_SHOWN} 个期满时间变化未列出）")
+    else:
+        console.print("[green]没有期满时间变化。[/green]")
+    console.print(f"{result.cases} 个案件，{result.clocks} 个计时" + ("（试算，未写入）" if dry_run else f"，{result.changed} 个已更新"))
     if not dry_run:
         who = by or os.environ.get("USER") or os.environ.get("USERNAME") or "未署名"
         row = rollouts.record(store, folder, files, who, moment, result)
