@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from qixian.localtime import parse_local
 from qixian.store.tables import AcknowledgementRow, OutboxRow
-from qixian.web.auth import ADDRESS_FAILURES, OFFICER_FAILURES, PAUSE, SESSION_COOKIE, hash_password, paused_until
+from qixian.web.auth import (ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES, PAUSE, SESSION_COOKIE, hash_password,
+                             paused_until)
 from tests.web.conftest import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
 
 PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports",
@@ -42,8 +43,11 @@ def test_wrong_password_and_unknown_officer_are_refused_alike(dashboard):
         assert client.get("/").status_code == 303
 
 
-def attempt(client, officer: str, password: str):
-    return client.post("/login", data={"officer": officer, "password": password, "csrf": csrf_of(client.get("/login").text)})
+def attempt(client, officer: str, password: str, address: str | None = None):
+    """One sign-in, from `address` as the reverse proxy would report it (X-Forwarded-For), or from 127.0.0.1."""
+    headers = {"X-Forwarded-For": address} if address else {}
+    return client.post("/login", data={"officer": officer, "password": password, "csrf": csrf_of(client.get("/login").text)},
+                       headers=headers)
 
 
 def test_guessing_an_officers_password_pauses_that_id_for_a_while(dashboard):
@@ -89,14 +93,31 @@ def test_many_ids_tried_from_one_address_pause_that_address(dashboard):
     dashboard.login("officer-2")
 
 
+def test_an_id_paused_at_one_address_signs_in_from_another_but_guessing_from_many_pauses_it_everywhere(dashboard):
+    with dashboard.client() as client:
+        for _ in range(OFFICER_FAILURES):
+            assert attempt(client, "officer-1", "a guess 12345", "10.0.0.1").status_code == 401
+        assert attempt(client, "officer-1", PASSWORD, "10.0.0.1").status_code == 429
+        assert attempt(client, "officer-1", PASSWORD, "10.0.0.2").status_code == 303   # nobody locks an officer out
+    dashboard.clock.at += timedelta(minutes=1)                      # (a success starts the id's count again)
+    with dashboard.client() as client:
+        for number in range(OFFICER_EVERYWHERE):                   # under every per-address limit, 50 in all
+            address = f"10.0.1.{number // (OFFICER_FAILURES - 1)}"
+            assert attempt(client, "officer-1", "a guess 12345", address).status_code == 401
+        assert attempt(client, "officer-1", PASSWORD, "10.0.2.1").status_code == 429
+        assert attempt(client, "officer-2", PASSWORD, "10.0.2.1").status_code == 303
+    assert {r.client for r in dashboard.store.sign_ins()} >= {"10.0.0.1", "10.0.0.2", "10.0.1.0", "10.0.2.1"}
+
+
 def test_the_pause_ends_when_enough_failures_have_left_the_window():
     at = parse_local("2025-10-07 09:00")
     minutes = [at + timedelta(minutes=m) for m in range(OFFICER_FAILURES)]
-    assert paused_until(minutes[:-1], []) is None
-    assert paused_until(minutes, []) == minutes[0] + PAUSE
-    assert paused_until(minutes + [minutes[-1]], []) == minutes[1] + PAUSE
-    assert paused_until(minutes, [at] * ADDRESS_FAILURES) == minutes[0] + PAUSE
-    assert paused_until([], [at + timedelta(minutes=3)] * ADDRESS_FAILURES) == at + timedelta(minutes=3) + PAUSE
+    assert paused_until(minutes[:-1], minutes[:-1], []) is None
+    assert paused_until(minutes, minutes, []) == minutes[0] + PAUSE
+    assert paused_until(minutes + [minutes[-1]], minutes + [minutes[-1]], []) == minutes[1] + PAUSE
+    assert paused_until([], minutes * (OFFICER_EVERYWHERE // OFFICER_FAILURES), []) == minutes[0] + PAUSE
+    assert paused_until(minutes, minutes, [at] * ADDRESS_FAILURES) == minutes[0] + PAUSE
+    assert paused_until([], [], [at + timedelta(minutes=3)] * ADDRESS_FAILURES) == at + timedelta(minutes=3) + PAUSE
 
 
 def test_the_login_form_needs_its_token(dashboard):

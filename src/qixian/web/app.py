@@ -131,8 +131,9 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
     def login(request: Request, fields: dict = Depends(posted)):
         officer, password = fields.get("officer", "").strip()[:100], fields.get("password", "")  # ids are that long at most
         client, moment = request.client.host if request.client else "", now()
-        until = paused_until(store.failed_sign_ins(moment - PAUSE, officer=officer),
-                             store.failed_sign_ins(moment - PAUSE, client=client))
+        since = moment - PAUSE
+        until = paused_until(store.failed_sign_ins(since, officer=officer, client=client),
+                             store.failed_sign_ins(since, officer=officer), store.failed_sign_ins(since, client=client))
         if until is not None:  # answered before the password is looked at: a paused id says nothing of it
             wait = max(1, math.ceil((until - moment).total_seconds() / 60))
             return render("login.html.j2", request, None, 429, title="登录", next=_local(fields.get("next", "/")),

@@ -3,7 +3,7 @@
 A session is the officer, when it was issued, a random nonce and a fingerprint of the password hash, signed with
 the secret key: it lasts SESSION_HOURS, and changing or removing the password ends it. Every form carries a token
 keyed on the session's nonce (before sign-in, on a nonce cookie), so a page from elsewhere cannot post for the
-officer. Guessing is held back: repeated failures for one officer id, or from one address, pause signing in."""
+officer. Guessing is held back: repeated failures for an officer id, or from an address, pause signing in."""
 
 from __future__ import annotations
 
@@ -47,15 +47,18 @@ def check_password(password: str, stored: str | None) -> bool:
 
 
 PAUSE = timedelta(minutes=15)  # failures are counted over this window, and signing in pauses this long
-OFFICER_FAILURES = 5  # failed sign-ins in a row for one officer id (a success or a new password starts again)
+OFFICER_FAILURES = 5  # failed sign-ins in a row for one officer id from one address (a success or a new password
+#                       starts again): that id pauses there only, so nobody elsewhere can lock an officer out
+OFFICER_EVERYWHERE = 50  # failed sign-ins in a row for one officer id from anywhere: guessing from many places
 ADDRESS_FAILURES = 20  # failed sign-ins from one address, whatever the ids (one place trying many)
 
 
-def paused_until(officer_failures: list[datetime], address_failures: list[datetime]) -> datetime | None:
-    """Until when signing in pauses, given the failures within PAUSE (oldest first) for the officer id and from the
-    address; None when it may go on. The pause ends when enough of them have left the window."""
-    ends = [failures[-limit] + PAUSE for failures, limit in ((officer_failures, OFFICER_FAILURES),
-                                                             (address_failures, ADDRESS_FAILURES))
+def paused_until(here: list[datetime], everywhere: list[datetime], address: list[datetime]) -> datetime | None:
+    """Until when signing in pauses, given the failures within PAUSE (oldest first) for the officer id from this
+    address, for the id from anywhere, and from this address for any id; None when it may go on. A pause ends
+    when enough of its failures have left the window."""
+    ends = [failures[-limit] + PAUSE for failures, limit in ((here, OFFICER_FAILURES), (everywhere, OFFICER_EVERYWHERE),
+                                                             (address, ADDRESS_FAILURES))
             if len(failures) >= limit]
     return max(ends, default=None)
 
