@@ -18,7 +18,7 @@ from qixian.calendar import LegalCalendar
 from qixian.localtime import SHANGHAI, display, span
 from qixian.store.repository import Store, StoreError
 from qixian.store.tables import OutboxRow, QuarantineRow, ScanRunRow, SignInRow
-from qixian.web.auth import ADDRESS_FAILURES, OFFICER_FAILURES
+from qixian.web.auth import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
 from qixian.yamlsource import ProblemsFound
 
 OK, WARNING, UNHEALTHY = "ok", "warning", "unhealthy"
@@ -146,8 +146,10 @@ def _sign_ins(store: Store, now: datetime) -> Check:
     failed = SignInRow.ok.is_(False), SignInRow.at >= since
     with store.session() as session:
         total = session.execute(select(func.count()).where(*failed)).scalar_one()
-        ids = sorted(session.execute(select(SignInRow.officer).where(*failed).group_by(SignInRow.officer)
-                                     .having(func.count() >= OFFICER_FAILURES)).scalars())
+        ids = sorted(set(session.execute(select(SignInRow.officer).where(*failed).group_by(SignInRow.officer, SignInRow.client)
+                                         .having(func.count() >= OFFICER_FAILURES)).scalars())
+                     | set(session.execute(select(SignInRow.officer).where(*failed).group_by(SignInRow.officer)
+                                           .having(func.count() >= OFFICER_EVERYWHERE)).scalars()))
         addresses = sorted(session.execute(select(SignInRow.client).where(*failed).group_by(SignInRow.client)
                                            .having(func.count() >= ADDRESS_FAILURES)).scalars())
     data = {"failed_24h": total, "officers": ids, "addresses": addresses}
