@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from qixian.clocks import replay
 from qixian.localtime import SHANGHAI
