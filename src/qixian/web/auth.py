@@ -46,9 +46,10 @@ def check_password(password: str, stored: str | None) -> bool:
     return kind == "scrypt" and hmac.compare_digest(got, expected)
 
 
-PAUSE = timedelta(minutes=15)  # failures are counted over this window, and signing in pauses this long
-OFFICER_FAILURES = 5  # failed sign-ins in a row for one officer id from one address (a success or a new password
-#                       starts again): that id pauses there only, so nobody elsewhere can lock an officer out
+# Failures are counted over PAUSE, and signing in pauses that long. An officer id's count starts again at a success
+# or a new password; its first limit pauses it at that address only, so nobody elsewhere can lock an officer out.
+PAUSE = timedelta(minutes=15)
+OFFICER_FAILURES = 5  # failed sign-ins in a row for one officer id from one address
 OFFICER_EVERYWHERE = 50  # failed sign-ins in a row for one officer id from anywhere: guessing from many places
 ADDRESS_FAILURES = 20  # failed sign-ins from one address, whatever the ids (one place trying many)
 
