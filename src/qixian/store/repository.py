@@ -405,22 +405,23 @@ class Store:
         with self.session() as session:
             return list(session.exec(select(SignInRow).order_by(SignInRow.id)).scalars())
 
-    def failed_sign_ins(self, since: datetime, *, officer: str | None = None, client: str | None = None) -> list[datetime]:
-        """Times of the failed sign-ins after `since`, oldest first, for an officer id, from an address, or both. For
-        an officer id only those after its last success and after its password was last set count."""
+    def failed_sign_ins(self, since: datetime, *, officer: str | None = None,
+                        client: str | None = None) -> list[tuple[datetime, str]]:
+        """(time, address) of the failed sign-ins after `since`, oldest first: for an officer id (only those after its
+        last success and after its password was last set), or from an address."""
         since = utc(since)
-        mine = []
         with self.session() as session:
             if officer is not None:
                 user = session.get(WebUserRow, officer)
                 last_ok = session.execute(select(func.max(SignInRow.at)).where(SignInRow.officer == officer,
                                                                                SignInRow.ok.is_(True))).scalar()
                 since = max([since] + [t for t in (user.updated_at if user else None, last_ok) if t is not None])
-                mine.append(SignInRow.officer == officer)
-            if client is not None:
-                mine.append(SignInRow.client == client)
-            return list(session.execute(select(SignInRow.at).where(*mine, SignInRow.ok.is_(False), SignInRow.at > since)
-                                        .order_by(SignInRow.at)).scalars())
+                whose = SignInRow.officer == officer
+            else:
+                whose = SignInRow.client == client
+            return list(session.execute(select(SignInRow.at, SignInRow.client)
+                                        .where(whose, SignInRow.ok.is_(False), SignInRow.at > since)
+                                        .order_by(SignInRow.at)).tuples())
 
     # -- watermarks -----------------------------------------------------------------------------
 

@@ -131,9 +131,9 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
     def login(request: Request, fields: dict = Depends(posted)):
         officer, password = fields.get("officer", "").strip()[:100], fields.get("password", "")  # ids are that long at most
         client, moment = request.client.host if request.client else "", now()
-        since = moment - PAUSE
-        until = paused_until(store.failed_sign_ins(since, officer=officer, client=client),
-                             store.failed_sign_ins(since, officer=officer), store.failed_sign_ins(since, client=client))
+        officer_failures = store.failed_sign_ins(moment - PAUSE, officer=officer)
+        until = paused_until([at for at, where in officer_failures if where == client], [at for at, _ in officer_failures],
+                             [at for at, _ in store.failed_sign_ins(moment - PAUSE, client=client)])
         if until is not None:  # answered before the password is looked at: a paused id says nothing of it
             wait = max(1, math.ceil((until - moment).total_seconds() / 60))
             return render("login.html.j2", request, None, 429, title="登录", next=_local(fields.get("next", "/")),
