@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import platform
 import tempfile
@@ -20,8 +21,8 @@ from datetime import timedelta, timezone
 
 from sqlalchemy import text
 
-from qixian.clocks import Event
-from qixian.feeds import ingest_path
+from qixian.feeds import ingest_path, new_case_histories
+from qixian.ingest import Incoming, check
 from qixian.localtime import parse_local
 from qixian.recompute import History, Replayer, derive
 from qixian.rulebook import load_pack
@@ -100,7 +101,7 @@ def replay_figure(pack, clocks_wanted: int) -> None:
     worker processes on every core. One core's rate is printed too, as the machine's measure."""
     feed, batches, expected = Feed(seed=2, days=300), [], 0
     while expected < clocks_wanted:  # made before timing; about 0.86 clocks per event in this feed
-        batch = [_history(case) for case in feed.cases(500)]
+        batch = _histories(pack, feed.cases(500))
         batches.append(batch)
         expected += sum(len(h.events) for h in batch) * 0.86
     derive(pack, batches[0])  # one core's rate, measured on a second batch (the first fills the day caches)
@@ -125,11 +126,11 @@ def replay_figure(pack, clocks_wanted: int) -> None:
           f"{projected:.0f} s — goal 60 s: {'met' if projected <= 60 else 'NOT met'}")
 
 
-def _history(case: list[dict]) -> History:
-    info = case[0].get("case_info", {})
-    events = [Event(e["type"], parse_local(e["at"]), e.get("person"), e.get("data") or {}, e["id"]) for e in case]
-    return History(case[0]["case"], events, {k: v for k, v in info.items() if k not in ("persons", "co_handlers")},
-                   info.get("persons") or {})
+def _histories(pack, cases) -> list[History]:
+    """The histories ingest hands to replay for these new cases (each case's events as checked lines)."""
+    items = [check("bench", 0, json.dumps(event, ensure_ascii=False), event, pack.events) for case in cases for event in case]
+    assert all(isinstance(item, Incoming) for item in items)
+    return list(new_case_histories(items, {item.case for item in items}).values())
 
 
 def _count(rows, produced: int, open_clocks: int) -> tuple[int, int]:

@@ -78,7 +78,7 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
         report.accepted += recorded.accepted
         report.duplicate += recorded.duplicate
         report.quarantined += recorded.quarantined
-        known = _new_case_histories(accepted, recorded.new_cases)
+        known = new_case_histories(accepted, recorded.new_cases)
         batch = histories(store, sorted(recorded.cases), known) if recorded.cases else []
         pending.append((replayer.submit(batch), recorded.new_cases, lines))
         write_pending(keep=replayer.workers)  # earlier batches, replayed meanwhile, in the order they were recorded
@@ -108,7 +108,7 @@ def _few_collections():
         gc.set_threshold(*before)
 
 
-def _new_case_histories(accepted: list[Incoming], new_cases: set[str]) -> dict[str, History]:
+def new_case_histories(accepted: list[Incoming], new_cases: set[str]) -> dict[str, History]:
     """Histories of cases whose every event is in this batch, as the store would give them back."""
     by_case: dict[str, list[Incoming]] = {}
     for item in accepted:
