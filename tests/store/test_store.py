@@ -14,7 +14,7 @@ from qixian.rulebook import load_pack
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store, StoreError
 from qixian.store.tables import EventRow, QuarantineRow
-from tests.conftest import ROOT
+from tests.conftest import ROOT, RULES
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 NOW = parse_local("2025-10-06 09:00")
@@ -123,16 +123,19 @@ def test_a_file_in_another_encoding_is_quarantined_whole(store, pack, tmp_path):
     assert "UTF-8" in store.quarantined()[0].reason
 
 
-def test_recompute_reports_moved_dues_before_applying(store, pack, tmp_path, make_pack):
-    ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
-    from tests.conftest import RULES
-
+def six_months_of_bail(tmp_path):
+    """The shipped rule pack with bail's 12-month limit cut to 6 months: a new pack that moves dues."""
     folder = tmp_path / "new-rules"
     shutil.copytree(RULES, folder)
     coercive = folder / "criminal-coercive.yaml"
-    text_ = coercive.read_text(encoding="utf-8")
-    coercive.write_text(text_.replace("    limit: 12 months\n", "    limit: 6 months\n", 1), encoding="utf-8")
-    new_pack = load_pack(folder)
+    coercive.write_text(coercive.read_text(encoding="utf-8").replace("    limit: 12 months\n", "    limit: 6 months\n", 1),
+                        encoding="utf-8")
+    return load_pack(folder)
+
+
+def test_recompute_reports_moved_dues_before_applying(store, pack, tmp_path, make_pack):
+    ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
+    new_pack = six_months_of_bail(tmp_path)
     dry = recompute(store, new_pack, store.case_ids(), NOW, apply=False)
     moved = {(m.rule, m.person): (m.before, m.after) for m in dry.moved}
     assert moved.get(("crim.bail.max_period", "李某")) == ("2026-10-08 24:00", "2026-04-02 24:00")   # 2025-10-02 + 6 months
@@ -229,18 +232,12 @@ def test_batched_parallel_ingest_equals_a_full_replay_from_the_store(store, pack
 
 def test_a_parallel_recompute_reports_and_writes_what_a_serial_one_does(store, pack, tmp_path, monkeypatch):
     from qixian.samplefeed import Feed
-    from tests.conftest import RULES
 
     monkeypatch.setattr("qixian.recompute.os.cpu_count", lambda: 3)  # three batches in flight at once, on any machine
     feed = tmp_path / "feed.jsonl"
     feed.write_text("\n".join(Feed(seed=7, days=40).lines(120)) + "\n", encoding="utf-8")
     ingest_path(store, pack, feed, source="feed", now=NOW)
-    folder = tmp_path / "new-rules"
-    shutil.copytree(RULES, folder)
-    coercive = folder / "criminal-coercive.yaml"
-    coercive.write_text(coercive.read_text(encoding="utf-8").replace("    limit: 12 months\n", "    limit: 6 months\n", 1),
-                        encoding="utf-8")
-    new_pack, cases = load_pack(folder), store.case_ids()
+    new_pack, cases = six_months_of_bail(tmp_path), store.case_ids()
     serial = recompute(store, new_pack, cases, NOW, apply=False, batch=7)
     seen, replayers = [], []
     monkeypatch.setattr(Replayer, "__enter__", lambda self: replayers.append(self) or self)
