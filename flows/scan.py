@@ -22,7 +22,7 @@ from qixian.store.repository import Store
 def owe(db: str, rules: str | None, now: datetime) -> dict:
     """Write the reminders owed as of `now` to the outbox, advancing each clock (one transaction)."""
     scanned = enqueue(Store.open(db), load_pack(rules_dir(rules)), now)
-    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "caught_up": scanned.caught_up,
+    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "caught_up": scanned.caught_up, "replayed": scanned.replayed,
             "late": listed(scanned.late), "problems": scanned.problems[:50]}
 
 
@@ -61,6 +61,8 @@ def scan(db: str | None = None, rules: str | None = None, notify: str | None = N
     logger.info("扫描 %s：%d 个计时到点，%d 条提醒；发送 %d 条消息，稍后重试 %d，达到发送上限顺延 %d，无法送达 %d",
                 now.strftime("%Y-%m-%d %H:%M"), owed["clocks"], owed["owed"], sent["sent"], sent["failed"], sent["deferred"],
                 sent["undeliverable"])
+    if owed["replayed"]:
+        logger.warning("先补算了 %d 起案件的计时：事件已导入、计时尚未重算（上一次导入或重算被中断）", owed["replayed"])
     if owed["caught_up"]:
         logger.warning("停机补发：%d 个计时在无人扫描时跨过了提醒节点（qixian health 列出）", owed["caught_up"])
     for problem in owed["problems"]:

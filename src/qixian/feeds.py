@@ -1,5 +1,8 @@
 """Where events come from (自动数据抓取): a file or folder drop, and a view in the case system's own database
-polled with a watermark. Each batch is recorded in one transaction, then the cases it touched are replayed."""
+polled with a watermark. Each batch is recorded in one transaction, with a replay mark on each case it touched;
+the cases are then replayed, and each case's clocks are written in one transaction with the removal of its mark.
+A run interrupted at any instant leaves marks, and the next ingest (or scan) replays them first: no clock is lost.
+A poll's watermark is stored after its events' clocks."""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from sqlalchemy import create_engine, text
 from qixian.ingest import FIELDS, Incoming, Rejected, check, read_lines
 from qixian.clocks import Event
 from qixian.localtime import SHANGHAI
-from qixian.recompute import YOUNG_COLLECTION, History, Replayer, histories
+from qixian.faults import crash_point
+from qixian.recompute import YOUNG_COLLECTION, History, Replayer, histories, replay_pending
 from qixian.rulebook.model import RulePack
 from qixian.store.database import checkpoints_aside, database_url
 from qixian.store.repository import CASE_COLUMNS, Store
@@ -60,27 +64,29 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
     report = FeedReport()
     accepted: list[Incoming] = []
     rejected: list[Rejected] = []
-    pending: list = []  # (future rows, new cases, number of lines) of the batch being replayed
+    pending: list = []  # (future rows, new cases, replay mark, number of lines) of the batches being replayed
 
     def write_pending(keep: int = 0) -> None:
         while len(pending) > keep:
-            future, new_cases, lines = pending.pop(0)
+            future, new_cases, token, lines = pending.pop(0)
             rows = future.result()
             report.case_ids.update(rows)
-            report.clocks_changed += store.write_clocks(rows, now, new_cases=new_cases)
+            report.clocks_changed += store.write_clocks(rows, now, new_cases=new_cases, marks=dict.fromkeys(rows, token))
+            crash_point("ingest.written")
             if progress:
                 progress(lines)
 
     def flush(replayer: Replayer) -> None:
         lines = len(accepted) + len(rejected)  # before recording, which moves conflicting repeats to `rejected`
         recorded = store.record(accepted, rejected, source, now)
+        crash_point("ingest.recorded")
         report.lines += lines
         report.accepted += recorded.accepted
         report.duplicate += recorded.duplicate
         report.quarantined += recorded.quarantined
         known = new_case_histories(accepted, recorded.new_cases)
         batch = histories(store, sorted(recorded.cases), known) if recorded.cases else []
-        pending.append((replayer.submit(batch), recorded.new_cases, lines))
+        pending.append((replayer.submit(batch), recorded.new_cases, recorded.token, lines))
         write_pending(keep=replayer.workers)  # earlier batches, replayed meanwhile, in the order they were recorded
         accepted.clear()
         rejected.clear()
@@ -93,6 +99,10 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
         if accepted or rejected:
             flush(replayer)
         write_pending()
+        # cases an interrupted run recorded and did not replay (or that a concurrent recording took over)
+        left = replay_pending(store, pack, now, parallel=replayer.workers > 0)
+        report.case_ids.update(left.case_ids)
+        report.clocks_changed += left.changed
     return report
 
 
@@ -188,6 +198,7 @@ def ingest_sql(store: Store, pack: RulePack, url: str, query: str, *, source: st
                 highest = str(_plain(mark))
     engine.dispose()
     report = ingest_items(store, pack, items, source=source, now=now, progress=progress)
+    crash_point("sql.ingested")
     if highest != watermark:
         store.set_watermark(mark_key, highest, now)
     return report

@@ -17,7 +17,7 @@ from qixian import rollout
 from qixian.calendar import LegalCalendar
 from qixian.localtime import SHANGHAI, display, span
 from qixian.store.repository import Store, StoreError
-from qixian.store.tables import OutboxRow, QuarantineRow, ScanRunRow, SignInRow
+from qixian.store.tables import OutboxRow, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
 from qixian.web.auth import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
 from qixian.yamlsource import ProblemsFound
 
@@ -25,6 +25,7 @@ OK, WARNING, UNHEALTHY = "ok", "warning", "unhealthy"
 RANK = {OK: 0, WARNING: 1, UNHEALTHY: 2}
 MISSED_SCANS = 3  # the dead-man's switch: this many scan intervals without a completed scan
 RECENT = timedelta(hours=24)  # undeliverable reminders and catch-ups within this window are reported
+REPLAY_GRACE = timedelta(minutes=10)  # a replay mark older than this is not an ingest at work: it was interrupted
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def check(db: str | None, rules: Path, now: datetime, interval: timedelta) -> He
     checks: list[Check] = []
     try:
         store = Store.open(db)
-        checks += [_scan(store, now, interval), _catch_up(store, now), _outbox(store, now, interval),
+        checks += [_scan(store, now, interval), _replay(store, now), _catch_up(store, now), _outbox(store, now, interval),
                    _undeliverable(store, now), _quarantine(store), _sign_ins(store, now)]
     except (StoreError, SQLAlchemyError) as exc:
         store = None
@@ -82,6 +83,29 @@ def _scan(store: Store, now: datetime, interval: timedelta) -> Check:
                      f"已 {span(lag)} 没有完成扫描（超过 {MISSED_SCANS} 个扫描间隔）：提醒没有发出，检查 qixian serve 或 Prefect 工作进程",
                      data)
     return Check("scan", "最近一次扫描", OK, summary, data)
+
+
+def _replay(store: Store, now: datetime) -> Check:
+    """Cases whose clocks are older than their events (their replay marks): an ingest at work has some for a few
+    seconds; marks that stay mean an ingest or recompute was interrupted and those dues may be wrong."""
+    stale_before = (now - REPLAY_GRACE).astimezone(timezone.utc)
+    marks = ReplayMarkRow.marked_at
+    with store.session() as session:
+        total, oldest = session.execute(select(func.count(), func.min(marks))).one()
+        stale = session.execute(select(func.count()).where(marks < stale_before)).scalar_one()
+        cases = list(session.execute(select(ReplayMarkRow.case_id).where(marks < stale_before)
+                                     .order_by(marks, ReplayMarkRow.case_id).limit(5)).scalars())
+    oldest = _aware(oldest)
+    data = {"pending": total, "stale": stale, "oldest": oldest.astimezone(SHANGHAI).isoformat() if oldest else None,
+            "cases": cases}
+    if stale:
+        more = f" 等 {stale} 起" if stale > len(cases) else ""
+        return Check("replay", "计时重算", UNHEALTHY,
+                     f"{'、'.join(cases)}{more}案件的事件已导入、计时未按事件重算（最早 {display(oldest)}，导入或重算被中断）："
+                     "期满时间可能不对。下一次扫描或导入会先补算；立即修复：qixian recompute --pending", data)
+    if total:
+        return Check("replay", "计时重算", OK, f"导入进行中：{total} 起案件的计时正在重算", data)
+    return Check("replay", "计时重算", OK, "每起案件的计时都已按其全部事件重算", data)
 
 
 def _catch_up(store: Store, now: datetime) -> Check:

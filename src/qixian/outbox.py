@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from qixian.directory import Directory
 from qixian.localtime import SHANGHAI
 from qixian.periods import Unit
+from qixian.recompute import replay_pending
 from qixian.reminders import reached
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
@@ -66,6 +67,7 @@ class Scanned:
     owed: list[Owed] = field(default_factory=list)
     late: list[Late] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    replayed: int = 0  # cases whose clocks were behind their events (an interrupted ingest), replayed first
 
     @property
     def caught_up(self) -> int:
@@ -89,12 +91,15 @@ def counting_unit(pack: RulePack, rule: Rule) -> Unit:
 
 
 def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = False, limit: int = 5000) -> Scanned:
-    """Owe the reminders whose time has come by `now` (one transaction; nothing written when `dry_run`)."""
+    """Owe the reminders whose time has come by `now` (one transaction; nothing written when `dry_run`). Cases whose
+    clocks are behind their events are replayed first, so nothing is owed from a clock an interrupted ingest left."""
     result = Scanned()
     directory = store.directory()
     utc_now = now.astimezone(timezone.utc)
     clocks, outbox = ClockRow.__table__, OutboxRow.__table__
     with (nullcontext() if dry_run else single_scanner(store.engine)), store.session() as session:
+        if not dry_run:
+            result.replayed = replay_pending(store, pack, now).cases
         connection = session.connection()
         query = (select(clocks).where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= utc_now)
                  .order_by(clocks.c.next_reminder_at).limit(limit))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from collections import deque
 from functools import lru_cache
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
 from qixian.clocks import Clock, Event, replay
+from qixian.faults import crash_point
 from qixian.reminders import next_step
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import CLOCK_VALUES, Store
@@ -67,6 +69,7 @@ class Recomputed:
     clocks: int = 0
     changed: int = 0
     moved: list[Moved] = field(default_factory=list)
+    case_ids: set[str] = field(default_factory=set)  # the cases replayed, where a caller reports them (replay_pending)
 
 
 def derive(pack: RulePack, histories: Iterable[History]) -> ClockRows:
@@ -111,16 +114,34 @@ _PACK: RulePack | None = None  # the pack a forked replay worker uses (inherited
 
 
 def _derive_in_worker(batch: list[History]) -> ClockRows:
-    return derive(_PACK, batch)
+    rows = derive(_PACK, batch)
+    crash_point("replay.derived")
+    return rows
 
 
-def _start_worker() -> None:
+def _start_worker(parent: int) -> None:
+    # A worker never outlives the process that started it: killed, that process cannot send the worker its stop,
+    # and the worker would wait on its pipe for ever, holding its memory (Linux: the kernel kills it instead).
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request above was made
+        os._exit(1)
     # What the worker inherited lives as long as it does: keep it out of the collections, and collect the young
     # generation less often (each collection walks everything made since the last).
     gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
     # The process writing the database is the one the others wait for: the replay workers yield the CPU to it.
     os.nice(5)
+
+
+def _die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux prctl PR_SET_PDEATHSIG; elsewhere nothing)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class Replayer:
@@ -135,7 +156,7 @@ class Replayer:
             _PACK = pack
             self.workers = os.cpu_count() or 1
             self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_start_worker)
+                                            initializer=_start_worker, initargs=(os.getpid(),))
 
     def submit(self, batch: list[History]) -> Future:
         if self.pool is not None:
@@ -160,11 +181,12 @@ def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: dateti
     ids = list(case_ids)
     parallel = parallel and len(ids) > 4 * batch
     report = Recomputed(cases=len(ids))
-    pending: deque[tuple[list[str], Future]] = deque()  # batches being replayed, settled in the order sent
+    # batches being replayed, settled in the order sent, with the replay marks read before their histories
+    pending: deque[tuple[list[str], dict[str, str], Future]] = deque()
 
     def settle(keep: int) -> None:
         while len(pending) > keep:
-            chunk, future = pending.popleft()
+            chunk, marks, future = pending.popleft()
             rows = future.result()
             before = store.dues_of_cases(chunk)
             for case_id, clocks in rows.items():
@@ -176,14 +198,37 @@ def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: dateti
                         shift = new_due - old[0] if new_due and old[0] else None
                         report.moved.append(Moved(case_id, rule_id, person, old[1], values[_DUE_DISPLAY], shift))
             if apply:
-                report.changed += store.write_clocks(rows, now)
+                report.changed += store.write_clocks(rows, now, marks=marks)
+                crash_point("recompute.written")
             if progress:
                 progress(len(chunk))
 
     with Replayer(pack, parallel) as replayer:
         for start in range(0, len(ids), batch):
             chunk = ids[start:start + batch]
-            pending.append((chunk, replayer.submit(histories(store, chunk))))
+            marks = store.replay_marks(chunk) if apply else {}
+            pending.append((chunk, marks, replayer.submit(histories(store, chunk))))
             settle(keep=replayer.workers)
         settle(keep=0)
+    return report
+
+
+PENDING_ROUNDS = 3
+
+
+def replay_pending(store: Store, pack: RulePack, now: datetime, *, parallel: bool = False,
+                   progress: Callable[[int], None] | None = None) -> Recomputed:
+    """Replay the cases whose clocks are older than their events (what an interrupted ingest left marked), until
+    none is left (a case recorded again meanwhile keeps its mark for the replay that recorded it: a few rounds, then
+    it is left to that one). Cheap when there are none: one read of an empty table."""
+    report = Recomputed()
+    for _ in range(PENDING_ROUNDS):
+        pending = list(store.replay_marks())
+        if not pending:
+            break
+        done = recompute(store, pack, pending, now, parallel=parallel, progress=progress)
+        report.case_ids.update(pending)
+        report.cases, report.clocks, report.changed = (report.cases + done.cases, report.clocks + done.clocks,
+                                                       report.changed + done.changed)
+        report.moved += done.moved
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures.process import BrokenProcessPool
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except typer.Abort:
         errors.print("已中止")
+        return 1
+    except BrokenProcessPool:
+        errors.print("[red]错误：[/red]重算计时的工作进程意外退出（可能被终止或内存不足）。已导入的事件都已标记待重算，"
+                     "没有丢失：再次运行同一命令（或等下一次扫描）即可补算。", soft_wrap=True)
         return 1
     except NoArgsIsHelpError as exc:
         errors.print(exc.format_message())

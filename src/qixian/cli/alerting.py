@@ -80,6 +80,9 @@ def scan(
         table.add_row(message.name, LEVELS[message.level], str(len(message.keys)),
                       f"{message.text}（{sms_segments(message.text)}段）")
     console.print(table)
+    if report.scanned.replayed:
+        console.print(f"[yellow]先补算了 {report.scanned.replayed} 起案件的计时：它们的事件已导入、计时尚未按事件重算"
+                      f"（上一次导入或重算被中断）。[/yellow]")
     delivered = report.delivered
     if not dry_run:
         console.print(f"已发送 {delivered.sent} 条消息（{delivered.attempts} 次尝试）；稍后重试 {delivered.failed}；"

@@ -16,7 +16,7 @@ from qixian.clockview import STATES, left, state_of
 from qixian.feeds import FeedReport, files_in, ingest_items, ingest_path, ingest_sql
 from qixian.ingest import check, read_lines
 from qixian.localtime import SHANGHAI, display
-from qixian.recompute import recompute as run_recompute
+from qixian.recompute import recompute as run_recompute, replay_pending
 
 COLOURS = {"running": "green", "provisional": "yellow", "paused": "yellow", "overdue": "bold red",
            "met": "dim", "met_late": "red", "cancelled": "dim", "restarted": "dim"}
@@ -210,6 +210,8 @@ By = Annotated[Optional[str], typer.Option("--by", help="上线人（记入上�
 
 def recompute(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="只报告哪些期满时间会变化，不写入")] = False,
+    pending: Annotated[bool, typer.Option("--pending", help="只补算计时落后于事件的案件（导入或重算被中断后；"
+                                                            "qixian health 的\"计时重算\"），不记为上线")] = False,
     by: By = None, db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:
     """按规则包（或新日历）重新计算全部案件的计时，并报告哪些期满时间变化、变化多少；写入时记为一次规则包上线。
@@ -219,6 +221,14 @@ def recompute(
         qixian recompute --rules /path/to/new-rules --dry-run
     """
     folder = rules_dir(rules)
+    if pending:
+        if dry_run:
+            raise InputError("--pending 与 --dry-run 不能同用：补算只把计时改成其事件给出的结果")
+        store, moment = open_store(db), now_from(now)
+        result = replay_pending(store, load(folder), moment, parallel=True)
+        console.print(f"补算了 {result.cases} 起案件的 {result.clocks} 个计时，{result.changed} 个已更新。" if result.cases
+                      else "[green]没有计时落后于事件的案件。[/green]")
+        return
     _recompute(folder, load(folder), by, db, now, dry_run=dry_run)
 
 

@@ -3,10 +3,11 @@ replay derives, matched by their identity (case, rule, person, number) so a row 
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Collection, Iterable
+from typing import Collection, Iterable, Mapping, Sequence
 
 from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
@@ -17,7 +18,7 @@ from qixian.localtime import SHANGHAI
 from qixian.store.database import connect, database_url, dump_json, is_current
 from qixian.store.rows import Codec, encode_time
 from qixian.store.tables import (AcknowledgementRow, CaseRow, ClockRow, EventRow, OfficerRow, OutboxRow, PersonRow,
-                                 QuarantineRow, SignInRow, UnitRow, WatermarkRow, WebUserRow)
+                                 QuarantineRow, ReplayMarkRow, SignInRow, UnitRow, WatermarkRow, WebUserRow)
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
 ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
@@ -34,6 +35,7 @@ _CASE_INSERT = Codec(CaseRow.__table__, ("id", *_CASE_VALUES))
 _CASE_UPDATE = Codec(CaseRow.__table__, _CASE_VALUES)
 _PERSON_INSERT = Codec(PersonRow.__table__, ("case_id", "person", "facts"))
 _PERSON_UPDATE = Codec(PersonRow.__table__, ("facts",))
+_MARK_ROWS = Codec(ReplayMarkRow.__table__, ("case_id", "token", "marked_at"))
 _ACK_ROWS = Codec(AcknowledgementRow.__table__, ("outbox_id", "clock_id", "due_at", "step", "level", "officer", "at", "channel"))
 
 
@@ -52,6 +54,16 @@ class Recorded:
     quarantined: int = 0
     cases: set[str] = field(default_factory=set)  # cases with new events: their clocks must be replayed
     new_cases: set[str] = field(default_factory=set)  # of those, cases with no events before this batch
+    token: str = ""  # the replay mark this recording left on `cases`
+
+
+Marks = Mapping[str, str]  # {case: token of its replay mark}
+
+
+def chunked(items: Sequence, size: int = 900) -> Iterable[Sequence]:
+    """`items` in slices small enough for one `IN (...)` (SQLite binds at most 999 values in a statement)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def utc(moment: datetime) -> datetime:
@@ -78,8 +90,9 @@ class Store:
 
     def record(self, accepted: list[Incoming], rejected: list[Rejected], source: str, now: datetime) -> Recorded:
         """Append new events (duplicates of (source, id) change nothing; a duplicate id with other content is
-        quarantined), quarantine rejected lines, and merge case information. One transaction."""
-        result = Recorded()
+        quarantined), quarantine rejected lines, merge case information, and mark the cases with new events for
+        replay (`Recorded.token`; `write_clocks` clears a mark with the clocks). One transaction."""
+        result = Recorded(token=uuid.uuid4().hex)
         received = utc(now)
         with self.session() as session:
             seen_before = self._cases_with_events(session, {e.case for e in accepted})
@@ -114,6 +127,9 @@ class Store:
             result.quarantined = len(rejected)
             result.new_cases = result.cases - seen_before
             self._merge_case_info(session, [e for e in taken.values() if e.case_info], received, result.new_cases)
+            if result.cases:
+                _MARK_ROWS.insert(session.connection(), [(case, result.token, stamp) for case in sorted(result.cases)],
+                                  unique=("case_id",), replace=("token", "marked_at"))
             session.commit()
         return result
 
@@ -229,15 +245,23 @@ class Store:
     # -- clocks ---------------------------------------------------------------------------------
 
     def write_clocks(self, rows_by_case: dict[str, list[tuple[str, str, int, tuple]]], now: datetime, *,
-                     new_cases: Collection[str] = ()) -> int:
+                     new_cases: Collection[str] = (), marks: Marks | None = None) -> int:
         """Make the stored clocks of these cases equal to the derived rows [(rule, person, number, values encoded
         by CLOCK_VALUES)], matched by identity so a row keeps its id while it lives. `new_cases` had no events
-        before, hence no clocks: nothing to read back for them. Returns how many rows changed."""
+        before, hence no clocks: nothing to read back for them. Returns how many rows changed.
+
+        `marks` are the replay marks the histories were read under ({case: token}). Such a case is written only if
+        its mark still holds that token, and the mark goes in the same transaction: if events were recorded for it
+        since (a new token), or another replay already cleared the mark, these rows are older than what is or will
+        be written, and are dropped. Cases without a mark in `marks` are written as given."""
         stamp = encode_time(now)
         table = ClockRow.__table__
         inserts, updates = [], []
         with self.session() as session:
             connection = session.connection()
+            if marks:
+                stale = {case for case in rows_by_case if case in marks} - self._clear_marks(connection, marks, rows_by_case)
+                rows_by_case = {case: rows for case, rows in rows_by_case.items() if case not in stale}
             existing: dict[tuple, tuple[int, tuple]] = {}
             ids = [case_id for case_id in rows_by_case if case_id not in new_cases]
             for start in range(0, len(ids), 900):
@@ -260,6 +284,29 @@ class Store:
                 connection.execute(table.delete().where(table.c.id.in_(deletes[start:start + 900])))
             session.commit()
         return len(inserts) + len(updates) + len(deletes)
+
+    def _clear_marks(self, connection, marks: Marks, case_ids: Iterable[str]) -> set[str]:
+        """Delete the marks of these cases that still hold the token in `marks`; returns the cases cleared."""
+        table = ReplayMarkRow.__table__
+        by_token: dict[str, list[str]] = defaultdict(list)
+        for case in case_ids:
+            if case in marks:
+                by_token[marks[case]].append(case)
+        cleared: set[str] = set()
+        for token, cases in by_token.items():
+            for chunk in chunked(cases):
+                cleared.update(connection.execute(table.delete().where(table.c.token == token, table.c.case_id.in_(chunk))
+                                                  .returning(table.c.case_id)).scalars())
+        return cleared
+
+    def replay_marks(self, case_ids: Sequence[str] | None = None) -> dict[str, str]:
+        """{case: token} of the cases whose clocks are older than their events (all, or of these cases)."""
+        table = ReplayMarkRow.__table__
+        with self.engine.connect() as connection:
+            if case_ids is None:
+                return dict(connection.execute(select(table.c.case_id, table.c.token).order_by(table.c.case_id)).tuples().all())
+            return {case: token for chunk in chunked(case_ids) for case, token in connection.execute(
+                select(table.c.case_id, table.c.token).where(table.c.case_id.in_(chunk))).tuples()}
 
     def dues_of_cases(self, case_ids: list[str]) -> dict[tuple[str, str, str, int], tuple[datetime | None, str | None]]:
         """{(case, rule, person, number): (due, due as shown)} of the stored clocks of these cases: what a recompute

@@ -49,13 +49,16 @@ class Codec:
                      for name, encode in zip(self.columns, self._encoders))
 
     def insert(self, connection: Connection, rows: Iterable[tuple], *, unique: Sequence[str] = (),
-               returning: str | None = None, chunk: int = 500) -> list:
+               replace: Sequence[str] = (), returning: str | None = None, chunk: int = 500) -> list:
         """INSERT the encoded rows; with `unique`, rows clashing on those columns are skipped (ON CONFLICT DO
-        NOTHING); with `returning`, that column of the rows actually inserted is returned."""
+        NOTHING), or with `replace` too, have those columns replaced by the new values; with `returning`, that
+        column of the rows actually inserted is returned."""
         rows = list(rows)
         marks = self._marks(connection)
         head = f"INSERT INTO {self.table.name} ({', '.join(self.columns)}) VALUES "
         tail = f" ON CONFLICT ({', '.join(unique)}) DO NOTHING" if unique else ""
+        if replace:
+            tail = f" ON CONFLICT ({', '.join(unique)}) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in replace)
         if returning is None:
             connection.exec_driver_sql(head + f"({', '.join(marks)})" + tail, rows)
             return []

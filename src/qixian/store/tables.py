@@ -267,3 +267,15 @@ class SignInRow(SQLModel, table=True):
     client: str = Field(max_length=64)  # the browser's address (behind the proxy, from X-Forwarded-For)
     at: datetime
     ok: bool
+
+
+class ReplayMarkRow(SQLModel, table=True):
+    """A case whose clocks are older than its events: written in the transaction that records the events, removed
+    in the one that writes the clocks replayed from them. What a killed ingest leaves here, the next ingest, scan
+    or `qixian recompute --pending` replays; `qixian health` reports marks that stay."""
+
+    __tablename__ = "replay_marks"
+
+    case_id: str = Field(primary_key=True, max_length=200)
+    token: str = Field(max_length=32)  # which recording set the mark: only a replay that read it may clear it
+    marked_at: datetime
