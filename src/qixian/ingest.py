@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from qixian.localtime import TimeFormatError, parse_local
-from qixian.safetext import SUSPECT, cleaned
+from qixian.safetext import cleaned, may_hold_controls
 from qixian.rulebook.model import EventType
 
 FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")
@@ -123,7 +123,7 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
     unstorable = _unstorable(item)
     if unstorable:
         return Rejected(origin, number, raw, unstorable)
-    if SUSPECT.search(raw):  # control or bidi characters never reach the store (nor the dashboard, nor a message)
+    if may_hold_controls(raw):  # control or bidi characters never reach the store (nor the dashboard, nor a message)
         item = cleaned(item)
     problems = [] if item.keys() <= _FIELD_SET else [f"未知的字段 {k!r}" for k in item if k not in FIELDS]
     ident, case, kind, when, person = item.get("id"), item.get("case"), item.get("type"), item.get("at"), item.get("person")

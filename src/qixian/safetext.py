@@ -12,9 +12,8 @@ from typing import Any, Callable
 # overrides, U+2066–U+2069 isolates. A tab, CR or newline becomes a space (it separated words); the rest go.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile("[\t\n\r]+")
-# A text that may hold one: the characters themselves, or their JSON escapes (\n, \t, \u202e ...) in a raw line.
-SUSPECT = re.compile(_CONTROLS.pattern[:-1] + "\t\n\r]"
-                     + r"|\\[bfnrt]|\\u(?:00[01]|007f|008|009|061c|200[ef]|202[a-e]|206[6-9])", re.IGNORECASE)
+# The JSON escapes of those characters (\n, \t, \u202e ...), as a raw line may write them.
+_ESCAPED = re.compile(r"\\(?:[bfnrt]|u(?:00[01]|007f|008|009|061c|200[ef]|202[a-e]|206[6-9]))", re.IGNORECASE)
 
 # What forms markup in the bots' markdown. DingTalk: headings #, quotes >, **bold**, *italic*, [links](), ![images](),
 # - and 1. lists. WeCom: headings, **bold**, [links](), `code`, > quotes, <font color> and <@userid> mentions.
@@ -31,6 +30,12 @@ _ADDRESS = re.compile(r"(?i)://|\bwww\.")
 def clean(text: str) -> str:
     """The text without control or bidi characters (tab, CR, newline become one space)."""
     return _CONTROLS.sub("", _SPACES.sub(" ", text))
+
+
+def may_hold_controls(raw: str) -> bool:
+    """Whether a raw line may hold a control or bidi character, itself or as a JSON escape: a quick test for every
+    line (str.isprintable is False for every control and format character, and for a few harmless others)."""
+    return not raw.isprintable() or "\\" in raw and _ESCAPED.search(raw) is not None
 
 
 def cleaned(value: Any) -> Any:
