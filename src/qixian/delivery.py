@@ -20,7 +20,7 @@ from sqlalchemy import select
 from qixian import audit
 from qixian.directory import DUTY, Directory
 from qixian.localtime import display, span
-from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, expand
+from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
 from qixian.ratelimits import bucket, hold, in_bucket, room_at, tag
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
@@ -38,10 +38,15 @@ class Message:
     keys: list[str]
     level: str
     text: str  # the SMS text (what --dry-run and --json show)
-    chat: str
+    chat: str  # the chat text in DingTalk's flavour (what --json shows); each channel gets its own (chat_in)
     items: list[Item] = field(default_factory=list)
     channel: str | None = None  # the kind of channel that accepted it (chat / sms / duty); None if none did or not sent
     ids: list[int | None] = field(default_factory=list)  # the outbox rows, as the items (None in a dry run)
+    config: NotifyConfig | None = field(default=None, repr=False)
+
+    def chat_in(self, flavour: str) -> str:
+        """The chat text as a channel of this flavour shows it (dingtalk, wecom, feishu)."""
+        return self.chat if flavour == "dingtalk" or self.config is None else self.config.chat(self.items, self.name, flavour)
 
 
 @dataclass
@@ -159,7 +164,8 @@ def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Direc
                        config.ack_url(row.id, recipient, now) if link else "") for row in mine]
         name = directory.name_of(recipient)
         composed.append((mine, Message(recipient, name, [r.key for r in mine], mine[0].level,
-                                       config.sms(items), config.chat(items, name), items, ids=[r.id for r in mine])))
+                                       config.sms(items), config.chat(items, name), items, ids=[r.id for r in mine],
+                                       config=config)))
     return composed
 
 
@@ -196,14 +202,14 @@ class Letter:
     name: str
     level: str
     title: str
-    chat: str
+    chat: Callable[[str], str]  # the chat text in a flavour (dingtalk, wecom, feishu)
     sms: str
     keys: list[str]
 
     @classmethod
     def of(cls, message: Message) -> Letter:
         return cls(message.recipient, message.name, message.level, f"执法办案期限{message.items[0].level_label}",
-                   message.chat, message.text, message.keys)
+                   message.chat_in, message.text, message.keys)
 
 
 def _send(send: Sender, config: NotifyConfig, directory: Directory, session, letter: Letter,
@@ -229,7 +235,7 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, session, let
         limited = bucket(config.limits, kind, url)
         if limited:
             hold(session, limited[0])
-        text = letter.chat if kind == "chat" else letter.sms
+        text = letter.chat(chat_flavour(url)) if kind == "chat" else letter.sms
         for _ in range(config.tries):
             # this send's own attempts are not in the log yet: they count against the limit too
             wait = room_at(session, *limited, moment(), [a["at"] for a in log if in_bucket(limited[0], a)]) \
@@ -257,7 +263,7 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
         if done is not None:
             return done
         directory = store.directory()
-        letter = Letter(recipient, directory.name_of(recipient), "notice", title, text, text, [key])
+        letter = Letter(recipient, directory.name_of(recipient), "notice", title, lambda _: text, text, [key])
         channel, log, _ = _send(send or apprise_sender(config.plugins), config, directory, session, letter,
                                 lambda: utc_now)
         audit.append(session, log)

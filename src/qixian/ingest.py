@@ -15,11 +15,16 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from qixian.localtime import TimeFormatError, parse_local
+from qixian.safetext import cleaned, may_hold_controls
 from qixian.rulebook.model import EventType
 
 FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")
 CASE_INFO = ("kind", "title", "unit", "handler", "co_handlers", "persons")
 LENGTHS = {"id": 200, "case": 200, "type": 100, "person": 200}  # the store's column sizes
+INFO_LENGTHS = {"kind": 40, "title": 500, "unit": 100, "handler": 100}  # case_info: the columns' sizes; a title's cap
+NAME_LENGTH = 200  # a co-handler's id, a person's name in case_info.persons
+VALUE_LENGTH = 2000  # any other text value in data, case_info or a person's facts
+LINE_LENGTH = 200_000  # a whole line (what the caps above leave unbounded: many keys, deep nesting)
 YEARS = (1980, 2100)  # event times outside these years are typing slips (and overflow the legal-time arithmetic)
 _FIELD_SET = frozenset(FIELDS)
 _decode_json = json.JSONDecoder().raw_decode  # json.loads without its checks for surrounding whitespace
@@ -118,9 +123,13 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
     unstorable = _unstorable(item)
     if unstorable:
         return Rejected(origin, number, raw, unstorable)
+    if may_hold_controls(raw):  # control or bidi characters never reach the store (nor the dashboard, nor a message)
+        item = cleaned(item)
     problems = [] if item.keys() <= _FIELD_SET else [f"未知的字段 {k!r}" for k in item if k not in FIELDS]
     ident, case, kind, when, person = item.get("id"), item.get("case"), item.get("type"), item.get("at"), item.get("person")
     problems += _text_problems(item)
+    if len(raw) > LINE_LENGTH:
+        problems.append(f"该行超过 {LINE_LENGTH} 个字符（{len(raw)} 个）")
     given = (ident, case, kind, when)
     if None in given or "" in given:
         problems += [f"缺少 {k}" for k, v in zip(("id", "case", "type", "at"), given) if v in (None, "")]
@@ -137,6 +146,10 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
         problems.append("case_info 应为 JSON 对象")
     elif "persons" in info and not isinstance(info["persons"], dict):
         problems.append("case_info.persons 应为 {人员: {字段: 值}}")
+    elif info:
+        problems += _info_problems(info)
+    if data and isinstance(data, dict):
+        problems += _too_long("data", data)
     if spec is not None and isinstance(data, dict):
         problems += spec.problems(person, data)
     if type(ident) is not str:
@@ -158,6 +171,33 @@ def _text_problems(item: dict) -> list[str]:
         elif len(str(value)) > longest:
             problems.append(f"{key} 超过 {longest} 个字符（{len(str(value))} 个）")
     return problems
+
+
+def _info_problems(info: dict) -> list[str]:
+    """What in case_info is longer than its cap (title, unit, handler, co-handlers, persons and their facts)."""
+    problems = []
+    for key, longest in INFO_LENGTHS.items():
+        value = info.get(key)
+        if type(value) is str and len(value) > longest:
+            problems.append(f"case_info.{key} 超过 {longest} 个字符（{len(value)} 个）")
+    handlers = info.get("co_handlers")
+    if isinstance(handlers, list):
+        problems += [f"case_info.co_handlers 中的 {h[:20]!r}… 超过 {NAME_LENGTH} 个字符（{len(h)} 个）"
+                     for h in handlers if type(h) is str and len(h) > NAME_LENGTH]
+    for person, facts in (info.get("persons") or {}).items():
+        if len(person) > NAME_LENGTH:
+            problems.append(f"case_info.persons 中的人员 {person[:20]!r}… 超过 {NAME_LENGTH} 个字符（{len(person)} 个）")
+        if isinstance(facts, dict):
+            problems += _too_long(f"case_info.persons.{person[:20]}", facts)
+    others = {k: v for k, v in info.items() if k not in CASE_INFO}
+    return problems + _too_long("case_info", others)
+
+
+def _too_long(where: str, values: dict) -> list[str]:
+    """The text values (and keys) of a mapping longer than VALUE_LENGTH."""
+    return [f"{where}.{key[:20]} 超过 {VALUE_LENGTH} 个字符（{max(len(key), len(value))} 个）"
+            for key, value in values.items()
+            if len(key) > VALUE_LENGTH or type(value) is str and len(value) > VALUE_LENGTH]
 
 
 def _time(value: Any, problems: list[str]) -> datetime | None:

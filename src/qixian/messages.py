@@ -1,5 +1,7 @@
 """What a reminder says: the notify/ folder's channel settings and Chinese Jinja2 templates, one message per
-recipient per scan (a digest, most urgent first), SMS short and without suspect names, chat in markdown."""
+recipient per scan (a digest, most urgent first), SMS short and without suspect names, chat in each provider's
+own flavour (DingTalk and WeCom markdown, Feishu text). Every value a template writes is escaped for its medium
+(qixian.safetext): a case title or a name never becomes a link, markup or a line of its own."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import jinja2
 import yaml
 
 from qixian.periods import parse_duration
+from qixian.safetext import Trusted, finalizer
 from qixian.signing import LINK_LIFETIME, SigningError, ack_token, web_secret
 from qixian.ratelimits import Limit, LimitsError, read_limits
 
@@ -21,6 +24,10 @@ LEVELS = {"notice": "提醒", "warning": "预警", "overdue": "超期"}
 SEVERITY = {"notice": 0, "warning": 1, "overdue": 2}
 WEB_URL_ENV = "QIXIAN_WEB_URL"
 _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
+# The chat flavour of a channel, by its URL scheme; any other chat channel gets DingTalk's (plain CommonMark).
+CHAT_FLAVOURS = {"qxdingtalk": "dingtalk", "qxwecom": "wecom", "qxfeishu": "feishu"}
+TEMPLATES = {"dingtalk": "chat.dingtalk.md.j2", "wecom": "chat.wecom.md.j2", "feishu": "chat.feishu.txt.j2",
+             "sms": "sms.txt.j2"}
 
 
 class NotifyConfigError(ValueError):
@@ -101,25 +108,39 @@ class NotifyConfig:
         """The acknowledgement link of one reminder to an officer, or "" (no dashboard address, a dry run's row)."""
         if not self.web_url or outbox_id is None:
             return ""
-        return f"{self.web_url}/ack/{ack_token(self.link_secret, outbox_id, recipient, now + LINK_LIFETIME)}"
+        return Trusted(f"{self.web_url}/ack/{ack_token(self.link_secret, outbox_id, recipient, now + LINK_LIFETIME)}")
 
     @cached_property
-    def templates(self) -> jinja2.Environment:
-        """Loaded once per configuration: compiling the templates for every message cost more than sending it."""
-        return jinja2.Environment(loader=jinja2.FileSystemLoader(self.folder / "templates"), autoescape=False,
-                                  trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    def templates(self) -> dict[str, jinja2.Template]:
+        """Each flavour's template, in an environment that escapes every value it writes for that flavour. Loaded
+        once per configuration: compiling the templates for every message cost more than sending it. (trim_blocks
+        drops the newline after a block tag: the templates end no line of text with one.)"""
+        loader = jinja2.FileSystemLoader(self.folder / "templates")
+        try:
+            return {flavour: jinja2.Environment(loader=loader, autoescape=False, finalize=finalizer(flavour),
+                                                trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                    .get_template(name) for flavour, name in TEMPLATES.items()}
+        except jinja2.TemplateNotFound as exc:
+            raise NotifyConfigError(f"{self.folder}/templates 中缺少消息模板 {exc.name}（需要 {'、'.join(TEMPLATES.values())}，"
+                                    "可从项目的 notify/templates/ 复制）") from None
 
     def sms(self, items: list[Item]) -> str:
         """One SMS: as many of the items (most urgent first) as fit in `sms_max_segments`, then how many more."""
-        template = self.templates.get_template("sms.txt.j2")
+        template = self.templates["sms"]
         for count in range(len(items), 0, -1):
             text = template.render(items=items, shown=items[:count]).strip()
             if sms_segments(text) <= self.sms_max_segments or count == 1:
                 return text
         return template.render(items=items, shown=[]).strip()
 
-    def chat(self, items: list[Item], recipient: str) -> str:
-        return self.templates.get_template("chat.md.j2").render(items=items, recipient=recipient).strip()
+    def chat(self, items: list[Item], recipient: str, flavour: str = "dingtalk") -> str:
+        """The chat message in a flavour (dingtalk, wecom, feishu): see chat_flavour()."""
+        return self.templates[flavour].render(items=items, recipient=recipient).strip()
+
+
+def chat_flavour(url: str) -> str:
+    """How a chat channel shows a message: DingTalk markdown, WeCom markdown or Feishu text."""
+    return CHAT_FLAVOURS.get(url.split("://", 1)[0].lower(), "dingtalk")
 
 
 def notify_dir(option: Path | str | None = None) -> Path:

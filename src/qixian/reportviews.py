@@ -14,6 +14,7 @@ from pathlib import Path
 import jinja2
 
 from qixian.reports import Report, Row, Tally
+from qixian.safetext import csv_row, markdown, visible
 
 # (field, 中文列名): the measures of every tally, in the order tables show them
 MEASURES = [("assessed", "应办结"), ("met", "按期完成"), ("met_late", "超期完成"), ("overdue", "当前超期"),
@@ -51,19 +52,19 @@ def sections(report: Report) -> list[tuple[str, list[Row]]]:
 
 def as_csv(report: Report) -> str:
     """One row per group, every grouping in one file (first column says which), raw numbers (the rate as a
-    fraction, no value as an empty cell), UTF-8 with BOM for Excel."""
+    fraction, no value as an empty cell), UTF-8 with BOM for Excel; no text cell is a formula (safetext.csv_row)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["分组", "编号", "名称"] + [label for _, label in MEASURES])
+    writer.writerow(csv_row(["分组", "编号", "名称"] + [label for _, label in MEASURES]))
 
     def raw(tally: Tally) -> list:
         values = tally.as_dict()
         return ["" if values[name] is None else values[name] for name, _ in MEASURES]
 
-    writer.writerow(["合计", "", report.scope_label] + raw(report.total))
+    writer.writerow(csv_row(["合计", "", report.scope_label] + raw(report.total)))
     for title, rows in sections(report):
         for row in rows:
-            writer.writerow([title, row.key, row.label] + raw(row.tally))
+            writer.writerow(csv_row([title, row.key, row.label] + raw(row.tally)))
     return "\ufeff" + out.getvalue()
 
 
@@ -80,7 +81,7 @@ def html_context(report: Report) -> dict:
 
 
 def as_html(report: Report) -> str:
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, finalize=visible,
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     return environment.get_template("report.html.j2").render(**html_context(report))
 
@@ -88,13 +89,13 @@ def as_html(report: Report) -> str:
 def as_markdown(report: Report) -> str:
     """The report for a Prefect markdown artifact: the totals, the unit ranking, anomalies."""
     total = report.total
-    lines = [f"# 执法办案期限考核：{report.scope_label}，{period_label(report)}", "",
+    lines = [f"# 执法办案期限考核：{markdown(report.scope_label)}，{period_label(report)}", "",
              f"应办结 **{total.assessed}**，按期完成 {total.met}，超期完成 {total.met_late}，当前超期 **{total.overdue}**，"
              f"超期率 {cells(total)[5]}；提醒 {total.reminders} 次，已确认 {total.acknowledged}。", ""]
     for title, rows in sections(report)[:3]:
         lines += [f"## {title}", "", "| 名称 | " + " | ".join(label for _, label in MEASURES[:6]) + " |",
                   "|---" * 7 + "|"]
-        lines += ["| " + row.label + " | " + " | ".join(cells(row.tally)[:6]) + " |" for row in rows]
+        lines += ["| " + markdown(row.label) + " | " + " | ".join(cells(row.tally)[:6]) + " |" for row in rows]
         lines.append("")
     if report.anomalies:
         lines += ["## 异常", ""] + [f"- {label}：{count}" for label, count in report.anomaly_counts()]
@@ -102,13 +103,13 @@ def as_markdown(report: Report) -> str:
 
 
 def summary_text(report: Report) -> str:
-    """A few lines for a unit leader's phone: the totals and the worst groups."""
+    """A few lines for a unit leader's phone (chat markdown or SMS): the totals and the worst groups, names escaped."""
     total = report.total
-    text = [f"{report.scope_label} {period_label(report)} 期限考核：应办结{total.assessed}，按期{total.met}，"
+    text = [f"{markdown(report.scope_label)} {period_label(report)} 期限考核：应办结{total.assessed}，按期{total.met}，"
             f"超期完成{total.met_late}，当前超期{total.overdue}，超期率{cells(total)[5]}。"]
     worst = [row for row in report.by_type if row.tally.met_late + row.tally.overdue][:3]
     if worst:
-        text.append("超期较多：" + "；".join(f"{row.label}{row.tally.met_late + row.tally.overdue}" for row in worst) + "。")
+        text.append("超期较多：" + "；".join(f"{markdown(row.label)}{row.tally.met_late + row.tally.overdue}" for row in worst) + "。")
     if report.anomalies:
         text.append("异常：" + "；".join(f"{label}{count}" for label, count in report.anomaly_counts()) + "。")
     return "\n".join(text)

@@ -157,10 +157,12 @@ def test_hostile_lines_reach_the_store_whole_or_quarantined(store, tmp_path):
     with store.session() as session:
         events = {e.source_id: e for e in session.exec(select(EventRow)).scalars()}
         held = list(session.exec(select(QuarantineRow)).scalars())
-    assert set(events) == {"s1", "s11"}
+    assert set(events) == {"s1"}
     assert events["s1"].case_id == "'); DROP TABLE events;--" and events["s1"].person == "1' OR '1'='1"
     assert all(row.reason and CJK.search(row.reason) for row in held)
-    assert {row.line for row in held} == set(range(2, 11))
+    assert {row.line for row in held} == set(range(2, 12))
+    [title] = [row for row in held if row.line == 11]  # a million-character title is a typing or export slip
+    assert title.source_id == "s11" and "case_info.title 超过 500 个字符（1000000 个）" in title.reason
 
 
 @pytest.fixture
@@ -213,3 +215,53 @@ def test_an_id_repeated_with_other_content_in_the_same_file_is_quarantined(store
         (event,) = session.exec(select(EventRow)).scalars()
         (held,) = session.exec(select(QuarantineRow)).scalars()
     assert event.at == parse_local("2025-10-01 09:00") and held.line == 2 and "内容不同" in held.reason
+
+
+BIDI_AND_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_bidi_and_control_characters_are_stripped_before_the_store(store, tmp_path):
+    """Written as JSON escapes and as the characters themselves, in JSONL and CSV: none reaches the store (nor so the
+    dashboard or a message); a tab or newline becomes a space."""
+    info = {"kind": "criminal", "title": "盗窃\u202e案\x1b[31m\x07\n第二行", "unit": "城关\u2066派出所\u2069",
+            "handler": "officer-1\u200f", "persons": {"张\u202d某": {"note": "a\tb\x85"}}}
+    lines = [json.dumps({"id": "b1", "case": "C-B1", "type": "detained", "at": "2025-10-01 09:00", "person": "张\u202d某",
+                         "case_info": info}, ensure_ascii=True),
+             json.dumps({"id": "b2", "case": "C-B2", "type": "detained", "at": "2025-10-01 09:00", "person": "李\u061c四",
+                         "case_info": info}, ensure_ascii=False)]
+    path = tmp_path / "bidi.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    csv_path = tmp_path / "bidi.csv"
+    csv_path.write_text('id,case,type,at,person,case_info\nb3,C-B3,detained,2025-10-01 09:00,王\u202e五,"'
+                        + json.dumps(info).replace('"', '""') + '"\n', encoding="utf-8")  # (CSV lines end at NEL too)
+    assert ingest_path(store, PACK, path, source="fuzz", now=NOW).accepted == 2
+    assert ingest_path(store, PACK, csv_path, source="fuzz", now=NOW).accepted == 1
+    with store.session() as session:
+        events = list(session.exec(select(EventRow)).scalars())
+    cases = [store.case(case) for case in ("C-B1", "C-B2", "C-B3")]
+    assert sorted(e.person for e in events) == ["张某", "李四", "王五"]
+    assert [c.title for c in cases] == ["盗窃案[31m 第二行"] * 3 and {c.unit for c in cases} == {"城关派出所"}
+    stored = json.dumps([[e.person, e.data] for e in events] + [[c.title, c.unit, c.handler, c.facts] for c in cases],
+                        ensure_ascii=False)
+    assert not BIDI_AND_CONTROLS.search(stored)
+
+
+@pytest.mark.parametrize("field, cap", [("title", 500), ("unit", 100), ("handler", 100), ("kind", 40)])
+def test_an_over_long_case_field_is_quarantined_naming_the_field_and_cap(field, cap):
+    line = json.dumps({"id": "L1", "case": "C-L", "type": "detained", "at": "2025-10-01 09:00", "person": "张某",
+                       "case_info": {field: "长" * (cap + 1)}}, ensure_ascii=False)
+    [result] = parsed(line + "\n", "jsonl")
+    assert isinstance(result, Rejected) and f"case_info.{field} 超过 {cap} 个字符（{cap + 1} 个）" in result.reason
+    [fits] = parsed(line.replace("长" * (cap + 1), "长" * cap) + "\n", "jsonl")
+    assert isinstance(fits, Incoming)
+
+
+def test_over_long_names_and_values_are_quarantined():
+    base = {"id": "L2", "case": "C-L", "type": "detained", "at": "2025-10-01 09:00", "person": "张某"}
+    for extra, said in (({"data": {"note": "x" * 2001}}, "data.note 超过 2000 个字符"),
+                        ({"case_info": {"persons": {"名" * 201: {}}}}, "case_info.persons 中的人员"),
+                        ({"case_info": {"persons": {"张某": {"住址": "x" * 2001}}}}, "case_info.persons.张某.住址 超过 2000"),
+                        ({"case_info": {"co_handlers": ["o" * 201]}}, "case_info.co_handlers 中的"),
+                        ({"case_info": {"remark": "x" * 2001}}, "case_info.remark 超过 2000")):
+        [result] = parsed(json.dumps({**base, **extra}, ensure_ascii=False) + "\n", "jsonl")
+        assert isinstance(result, Rejected) and said in result.reason, (extra.keys(), result)

@@ -88,3 +88,36 @@ def test_paused_time_extensions_and_anomalies(store, pack, tmp_path):
     # the part of a pause inside a shorter period: 15:00–16:00 only
     early = report(store, pack, parse_local("2025-10-10 00:00"), parse_local("2025-10-10 16:00"), parse_local("2025-10-12 09:00"))
     assert early.paused == [(label, 1.0, 1)]
+
+
+def test_csv_cells_from_outside_are_never_formulas(store, pack, tmp_path):
+    """A unit or handler id from the case system that starts like a formula (OWASP CSV injection) reaches the CSV
+    with a leading apostrophe; the numbers we write stay numbers."""
+    import csv
+    import io
+
+    from qixian.reportviews import as_csv
+    from qixian.safetext import csv_cell
+
+    hostile = {"=cmd|' /C calc'!A0", "@SUM(1+1)", "+1+1", "-2+3"}  # (a tab or CR is a space after ingest)
+    feed(store, pack, tmp_path, [incident("X", "=cmd|' /C calc'!A0", "@SUM(1+1)", "2025-10-10 10:00"),
+                                 incident("Y", "+1+1", "-2+3", "2025-10-10 10:00")])
+    result = report(store, pack, parse_local("2025-10-10 00:00"), parse_local("2025-10-12 00:00"),
+                    parse_local("2025-10-11 12:00"))
+    rows = list(csv.reader(io.StringIO(as_csv(result).lstrip("\ufeff"))))
+    cells = [cell for row in rows for cell in row]
+    assert {"'" + text for text in hostile} <= set(cells)                  # each one is there, neutralised
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in cells)
+    assert not any(cell.startswith("-") and not cell.lstrip("-").replace(".", "").isdigit() for cell in cells)
+    assert (csv_cell(-3), csv_cell(-0.25), csv_cell("城关"), csv_cell("-3")) == (-3, -0.25, "城关", "'-3")
+    assert (csv_cell("\t=1"), csv_cell("\r=1")) == ("'\t=1", "'\r=1")
+
+
+def test_names_in_the_markdown_report_stay_text(store, pack, tmp_path):
+    from qixian.reportviews import as_markdown
+
+    feed(store, pack, tmp_path, [incident("X", "[点此](http://evil.example)|x", "officer-1", "2025-10-10 10:00")])
+    result = report(store, pack, parse_local("2025-10-10 00:00"), parse_local("2025-10-12 00:00"),
+                    parse_local("2025-10-11 12:00"))
+    table = as_markdown(result)
+    assert "［点此］（http：//evil.example）｜x" in table and "](" not in table

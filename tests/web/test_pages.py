@@ -9,7 +9,7 @@ from sqlalchemy import select
 from qixian.localtime import parse_local
 from qixian.messages import NotifyConfig
 from qixian.scan import scan
-from qixian.store.tables import AcknowledgementRow, OutboxRow
+from qixian.store.tables import AcknowledgementRow, CaseRow, OutboxRow
 from tests.web.conftest import HARBOUR, THEFT, cases_on, csrf_of
 
 # 胶东警字第0003号: 紧急警情 handled 10-06 10:00, registration due in 24 hours (10-07 10:00); reminders 12 h, 4 h and
@@ -132,3 +132,16 @@ def test_the_reports_page_is_scoped_by_role(dashboard):
     assert "执法办案期限考核：胶东派出所" in legal.get("/reports", params={**period, "unit": "jiaodong"}).text
     bad = legal.get("/reports", params={"from": "10/01"})
     assert bad.status_code == 400 and "应为日期" in bad.text
+
+
+def test_control_and_bidi_characters_never_reach_a_page(dashboard):
+    """Ingest strips them; a title stored before it did, or a name in the directory, is stripped by the pages too."""
+    store = dashboard.store
+    with store.session() as session:
+        case = session.get(CaseRow, THEFT)
+        case.title, case.co_handlers = "盗窃\u202e案\x1b[31m\x07\u2066甲\u2069", ["officer-2\u200f"]
+        session.add(case)
+        session.commit()
+    page = dashboard.login("officer-7").get("/case", params={"id": THEFT}).text
+    assert "盗窃案[31m甲" in page and "officer-2" in page
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", page)

@@ -21,6 +21,7 @@ from qixian.reports import Scope, day_start, report as build_report
 from qixian.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
 from qixian.rulebook.describe import explain
 from qixian.rulebook.model import RulePack
+from qixian.safetext import visible
 from qixian.signing import BadToken, read_ack_token
 from qixian.store.repository import AcknowledgeError, Store
 from qixian.store.tables import OutboxRow
@@ -66,7 +67,8 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
     now = clock or (lambda: datetime.now(SHANGHAI))
     pages = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
                                                            jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
-                               autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                               autoescape=True, finalize=visible, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                               lstrip_blocks=True)
     pages.globals.update(display=display, lights=LIGHTS, quote=lambda text: quote(str(text), safe=""))
     app = FastAPI(title="期限看板", docs_url=None, redoc_url=None, openapi_url=None)
 
