@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import apprise
 from sqlalchemy import select
@@ -73,6 +73,31 @@ def apprise_sender(plugins: Path) -> Sender:
         return ok, logs.getvalue()[-2000:]
 
     return send
+
+
+@dataclass(frozen=True)
+class Told:
+    """One message to a channel address outside the directory (ops alerts, audit checkpoints)."""
+
+    url: str  # masked
+    ok: bool
+    answer: str
+
+
+def tell(urls: Iterable[str], title: str, body: str, plugins: Path, send: Sender | None = None) -> list[Told]:
+    """Send one message to each channel address (${VAR} taken from the environment), with the reminders' channel
+    plugins but neither the outbox nor the delivery log."""
+    send = send or apprise_sender(plugins)
+    told = []
+    for url in urls:
+        try:
+            target = expand(url)
+        except NotifyConfigError as exc:
+            told.append(Told(masked(url), False, str(exc)))
+            continue
+        ok, answer = send(target, title, body)
+        told.append(Told(masked(target), ok, answer))
+    return told
 
 
 def masked(url: str) -> str:
