@@ -129,10 +129,9 @@ def append(session: Session, rows: Iterable[dict], key: bytes | None) -> None:
         return
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
-    table = DeliveryRow.__table__
-    last = session.execute(select(table.c.hash, table.c.seal).order_by(table.c.id.desc()).limit(1)).first()
-    head, seal = last[0] if last else "", seal_of(key)
-    if key is None and last and _rank(last[1]) == 2:
+    _, head, last_seal = _head(session)
+    seal = seal_of(key)
+    if key is None and _rank(last_seal) == 2:
         log.error("发送记录此前用审计密钥封印，本次写入时%s：qixian audit verify 将指出这一处", NO_KEY)
     for row in rows:
         row = {**row, "seal": seal}
@@ -141,16 +140,17 @@ def append(session: Session, rows: Iterable[dict], key: bytes | None) -> None:
         head = chained
 
 
-def _head(session: Session) -> tuple[int | None, str]:
-    """(id, hash) of the last row of the delivery log; (None, "") when it is empty."""
+def _head(session: Session) -> tuple[int | None, str, str]:
+    """(id, hash, seal) of the last row of the delivery log; (None, "", "") when it is empty."""
     table = DeliveryRow.__table__
-    last = session.execute(select(table.c.id, table.c.hash).order_by(table.c.id.desc()).limit(1)).first()
-    return (last[0], last[1]) if last else (None, "")
+    last = session.execute(select(table.c.id, table.c.hash, table.c.seal).order_by(table.c.id.desc()).limit(1)).first()
+    return tuple(last) if last else (None, "", "")
 
 
 def head(store: Store) -> tuple[int | None, str]:
+    """(id, hash) of the last row of the delivery log; (None, "") when it is empty."""
     with store.session() as session:
-        return _head(session)
+        return _head(session)[:2]
 
 
 @dataclass(frozen=True)
@@ -223,9 +223,6 @@ class Verified:
     unchecked: int = 0  # sealed rows not checked: no key given
     checkpoints: int = 0  # kept checkpoints the log was checked against
     key: str = ""  # the id of the key verified with
-
-    def checkpoint(self, key: bytes, now: datetime) -> Checkpoint:
-        return Checkpoint.make(key, self.rows, self.head, now)
 
 
 def verify(store: Store, key: bytes | None = None, checkpoints: Iterable[Checkpoint] = ()) -> Verified:
