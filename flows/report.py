@@ -1,7 +1,8 @@
 """Scheduled assessment reports (daily, weekly, monthly): the bureau's report as Prefect table and markdown
 artifacts, and each unit leader a short summary of the unit through the reminders' channels and delivery log.
-Thin on purpose: the figures are qixian.reports, the words qixian.reportviews, the sending qixian.delivery.
-Safe to run twice: a summary already delivered for the same period is not sent again."""
+The daily report also sends ops (and the audit channels) the delivery log's checkpoint, kept outside the database.
+Thin on purpose: the figures are qixian.reports, the words qixian.reportviews, the sending qixian.delivery, the
+checkpoint qixian.audit. Safe to run twice: a summary already delivered for the same period is not sent again."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date, datetime, timedelta
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from qixian import audit
 from qixian.config import database_url, rules_dir
 from qixian.delivery import send_note
 from qixian.localtime import SHANGHAI, parse_local
@@ -63,6 +65,18 @@ def tell_leaders(db: str, rules: str | None, notify: str | None, kind: str, firs
     return {"sent": sent, "failed": failed}
 
 
+@task
+def send_checkpoint(db: str, notify: str | None, now: datetime) -> dict:
+    """The delivery log verified with the audit key, and its checkpoint (or where it breaks) sent to ops."""
+    key = audit.signing_key()
+    if key is None:
+        return {"checkpoint": None, "problem": audit.NO_KEY + "：没有签发检查点", "told": 0}
+    verified, point = audit.checkpoint(Store.open(db), key, now)
+    told = audit.send_checkpoint(verified, point, NotifyConfig.load(notify))
+    return {"checkpoint": point.line if point else None, "told": sum(t.ok for t in told),
+            "problem": audit.described(verified.broken) if verified.broken else None}
+
+
 def _run_name() -> str:
     from prefect.runtime import flow_run
 
@@ -80,8 +94,16 @@ def _assess(kind: str, db: str | None, rules: str | None, notify: str | None, as
                 until - timedelta(days=1), total["assessed"], total["met_late"], total["overdue"], told["sent"])
     for unit in told["failed"]:
         logger.warning("单位 %s 的负责人没有收到考核摘要（渠道均失败，见发送记录）", unit)
-    return {"from": first.isoformat(), "to": until.isoformat(), **total, "leaders_told": told["sent"],
-            "leaders_failed": told["failed"]}
+    result = {"from": first.isoformat(), "to": until.isoformat(), **total, "leaders_told": told["sent"],
+              "leaders_failed": told["failed"]}
+    if kind == "daily":
+        kept = send_checkpoint(url, notify, now)
+        if kept["problem"]:
+            logger.error("发送记录：%s", kept["problem"])
+        if kept["checkpoint"] and not kept["told"]:
+            logger.warning("发送记录检查点没有送达运维（notify/channels.yaml 的 ops、audit 渠道）：%s", kept["checkpoint"])
+        result["audit_checkpoint"] = kept["checkpoint"]
+    return result
 
 
 @flow(name="qixian-report-daily", flow_run_name=_run_name)

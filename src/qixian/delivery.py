@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import apprise
 from sqlalchemy import select
@@ -80,6 +80,31 @@ def apprise_sender(plugins: Path) -> Sender:
     return send
 
 
+@dataclass(frozen=True)
+class Told:
+    """One message to a channel address outside the directory (ops alerts, audit checkpoints)."""
+
+    url: str  # masked
+    ok: bool
+    answer: str
+
+
+def tell(urls: Iterable[str], title: str, body: str, plugins: Path, send: Sender | None = None) -> list[Told]:
+    """Send one message to each channel address (${VAR} taken from the environment), with the reminders' channel
+    plugins but neither the outbox nor the delivery log."""
+    send = send or apprise_sender(plugins)
+    told = []
+    for url in urls:
+        try:
+            target = expand(url)
+        except NotifyConfigError as exc:
+            told.append(Told(masked(url), False, str(exc)))
+            continue
+        ok, answer = send(target, title, body)
+        told.append(Told(masked(target), ok, answer))
+    return told
+
+
 def masked(url: str) -> str:
     """The URL with its secrets hidden (apprise's privacy form), for the delivery log."""
     try:
@@ -104,7 +129,9 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
     """Send the pending outbox rows whose time has come, one recipient at a time: claim the rows, send, record,
     in one transaction. On PostgreSQL the claim is a row lock taken with SKIP LOCKED, so scanners running at once
     never send the same row (a crashed scanner's locks go with its connection: its rows stay pending); on SQLite
-    one scanner runs at a time (qixian.store.scanlock)."""
+    one scanner runs at a time (qixian.store.scanlock). The audit key is read first: an unusable one
+    (audit.AuditKeyError) stops the scan before anything is sent."""
+    audit_key = audit.signing_key()
     send = send or apprise_sender(config.plugins)
     result = Delivered()
     utc_now = now.astimezone(timezone.utc)
@@ -126,7 +153,7 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
                 message.channel = channel
                 result.attempts += len(log)
                 _settle(rows, channel, wait, config, utc_now, result)
-                audit.append(session, log)  # last: the chain's lock is held only from here to the commit
+                audit.append(session, log, audit_key)  # last: the chain's lock is held only from here to the commit
                 session.commit()
     return result
 
@@ -219,9 +246,10 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, session, let
     the attempts to the log in its transaction."""
     log: list[dict] = []
 
-    def attempt(kind: str, url: str, ok: bool, answer: str) -> None:
+    def attempt(kind: str, url: str, ok: bool, answer: str, sent: str = "") -> None:
         log.append({"at": moment(), "recipient": letter.recipient, "keys": list(letter.keys), "attempt": len(log) + 1,
-                    "channel": kind, "url": url, "ok": ok, "answer": answer[-2000:]})
+                    "channel": kind, "url": url, "ok": ok, "answer": answer[-2000:],
+                    "text_hash": audit.text_hash(letter.title, sent) if sent else ""})
 
     try:
         chain = _channels(config, directory, letter.recipient, letter.level)
@@ -243,7 +271,7 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, session, let
             if wait:  # the channel is full: the message waits for it rather than moving to a costlier one
                 return None, log, wait
             ok, answer = send(with_keys(url, letter.keys), letter.title, text)
-            attempt(kind, f"{masked(url)}#{tag(url)}", ok, answer)
+            attempt(kind, f"{masked(url)}#{tag(url)}", ok, answer, text)
             if ok:
                 return kind, log, None
     return None, log, None
@@ -254,7 +282,9 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
     """Send one message that is not a clock's reminder (a report summary) to `recipient` through the same channels,
     fallbacks, sending limits and delivery log as reminders. `key` makes it idempotent: a note already delivered
     under that key is not sent again. Returns the kind of channel that accepted it (or had), None if none did
-    (or a sending limit held it back: the next run sends it)."""
+    (or a sending limit held it back: the next run sends it). Raises audit.AuditKeyError, before sending, for an
+    unusable audit key."""
+    audit_key = audit.signing_key()
     utc_now = now.astimezone(timezone.utc)
     with store.session() as session:
         earlier = session.exec(select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True),
@@ -266,7 +296,7 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
         letter = Letter(recipient, directory.name_of(recipient), "notice", title, lambda _: text, text, [key])
         channel, log, _ = _send(send or apprise_sender(config.plugins), config, directory, session, letter,
                                 lambda: utc_now)
-        audit.append(session, log)
+        audit.append(session, log, audit_key)
         session.commit()
     return channel
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,6 +21,9 @@ from qixian.store.repository import Store, StoreError
 from qixian.store.tables import OutboxRow, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
 from qixian.web.auth import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
 from qixian.yamlsource import ProblemsFound
+
+if TYPE_CHECKING:
+    from qixian.delivery import Told
 
 OK, WARNING, UNHEALTHY = "ok", "warning", "unhealthy"
 RANK = {OK: 0, WARNING: 1, UNHEALTHY: 2}
@@ -229,33 +233,15 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
 
 
-@dataclass(frozen=True)
-class Alerted:
-    url: str  # masked
-    ok: bool
-    answer: str
-
-
-def alert(health: Health, config, send=None) -> list[Alerted]:
+def alert(health: Health, config, send=None) -> list[Told]:
     """Tell ops, on every channel in notify/channels.yaml `ops:`, what is unhealthy (nothing is sent when healthy).
     Uses the same channel plugins as the reminders, but neither the scan nor the outbox."""
-    from qixian.delivery import apprise_sender, masked
-    from qixian.messages import NotifyConfigError, expand
+    from qixian.delivery import tell
 
     failing = [c for c in health.checks if c.status == UNHEALTHY]
     if not failing:
         return []
-    send = send or apprise_sender(config.plugins)
     title = "期限系统异常：提醒可能没有发出"
     body = f"{display(health.now)} 检查发现：\n" + "\n".join(f"- {c.label}：{c.summary}" for c in failing) + \
         "\n请运行 qixian health 查看详情。"
-    sent = []
-    for url in config.ops:
-        try:
-            target = expand(url)
-        except NotifyConfigError as exc:
-            sent.append(Alerted(masked(url), False, str(exc)))
-            continue
-        ok, answer = send(target, title, body)
-        sent.append(Alerted(masked(target), ok, answer))
-    return sent
+    return tell(config.ops, title, body, config.plugins, send)

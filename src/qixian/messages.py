@@ -68,6 +68,7 @@ class NotifyConfig:
     link_secret: bytes | None = field(default=None, repr=False)
     ops: tuple[str, ...] = ()  # where `qixian health --alert` tells ops (channel URLs, ${VAR} for secrets)
     limits: dict[str, Limit] = field(default_factory=dict)  # sending limits per channel (qixian.ratelimits)
+    audit: tuple[str, ...] = ()  # who else keeps the delivery log's checkpoints (legal staff), besides ops
 
     @property
     def plugins(self) -> Path:
@@ -94,15 +95,13 @@ class NotifyConfig:
             except SigningError as exc:
                 raise NotifyConfigError(f"已配置期限看板地址 {web_url}（确认链接），但{exc}；或删去 web.base_url 与 "
                                         f"{WEB_URL_ENV}，消息中就不带确认链接") from None
-        ops = data.get("ops") or []
-        if not isinstance(ops, list) or not all(isinstance(url, str) for url in ops):
-            raise NotifyConfigError("notify/channels.yaml: ops 应为渠道地址的列表，如 ops: [\"qxdingtalk://${OPS_DING_SECRET}@${OPS_DING_TOKEN}\"]")
+        ops, audit = _urls(data, "ops"), _urls(data, "audit")
         try:
             limits = read_limits(data.get("limits"))
         except LimitsError as exc:
             raise NotifyConfigError(str(exc)) from None
         return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)),
-                   web_url.rstrip("/") if web_url else None, secret, tuple(ops), limits)
+                   web_url.rstrip("/") if web_url else None, secret, ops, limits, audit)
 
     def ack_url(self, outbox_id: int | None, recipient: str, now: datetime) -> str:
         """The acknowledgement link of one reminder to an officer, or "" (no dashboard address, a dry run's row)."""
@@ -141,6 +140,15 @@ class NotifyConfig:
 def chat_flavour(url: str) -> str:
     """How a chat channel shows a message: DingTalk markdown, WeCom markdown or Feishu text."""
     return CHAT_FLAVOURS.get(url.split("://", 1)[0].lower(), "dingtalk")
+
+
+def _urls(data: dict, name: str) -> tuple[str, ...]:
+    """A list of channel URLs in channels.yaml (ops:, audit:)."""
+    urls = data.get(name) or []
+    if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
+        raise NotifyConfigError(f"notify/channels.yaml: {name} 应为渠道地址的列表，如 {name}: "
+                                "[\"qxdingtalk://${OPS_DING_SECRET}@${OPS_DING_TOKEN}\"]")
+    return tuple(urls)
 
 
 def notify_dir(option: Path | str | None = None) -> Path:

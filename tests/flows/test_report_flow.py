@@ -39,3 +39,23 @@ def test_weekly_report_flow(prefect_server, sample_db, sink, notify_folder):
     units = json.loads(kinds["qixian-report-weekly-units"].data)
     assert [(u["单位"], u["应办结"]) for u in units] == [("城关派出所", result["assessed"])]
     assert "执法办案期限考核" in kinds["qixian-report-weekly"].data
+
+
+def test_daily_report_sends_the_delivery_logs_checkpoint_to_ops(prefect_server, sample_db, sink, notify_folder,
+                                                                 monkeypatch, capsys):
+    from flows.report import daily_report
+    from qixian import audit
+    from qixian.cli import main
+
+    monkeypatch.setenv(audit.KEY_ENV, "daily-report-test-audit-key-0123456789abcdef")
+    channels = notify_folder / "channels.yaml"
+    channels.write_text(channels.read_text(encoding="utf-8") + f'ops: ["json://127.0.0.1:{sink.port}/ops"]\n',
+                        encoding="utf-8")
+    result = daily_report(db=sample_db, rules=str(ROOT / "rules"), notify=str(notify_folder), as_of="2025-10-08 09:00")
+    [kept] = sink.to("/ops")
+    assert kept["body"]["title"] == "发送记录检查点" and result["audit_checkpoint"] in kept["body"]["message"]
+    rows = audit.verify(Store.open(sample_db), audit.signing_key()).rows
+    assert rows >= 1 and f"count={rows} " in result["audit_checkpoint"]   # the leader's summary, sealed and counted
+    capsys.readouterr()
+    assert main(["audit", "verify", "--db", sample_db, "--checkpoint", kept["body"]["message"]]) == 0
+    assert "对照 1 个检查点" in capsys.readouterr().out

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from qixian import audit
 from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, rules_dir
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.rules import load
@@ -60,7 +61,7 @@ def scan(
     try:
         config = NotifyConfig.load(notify)
         report = run_scan(store, pack, config, moment, dry_run=dry_run)
-    except NotifyConfigError as exc:
+    except (NotifyConfigError, audit.AuditKeyError) as exc:
         raise InputError(str(exc)) from None
     except ScanBusy as exc:
         errors.print(f"[red]错误：[/red]{exc}", soft_wrap=True)

@@ -166,8 +166,9 @@ class OutboxRow(SQLModel, table=True):
 
 class DeliveryRow(SQLModel, table=True):
     """Every attempt to send, kept as evidence: when, to whom, through which channel (URL with secrets masked),
-    what the provider answered, and whether it counted as delivered. Append-only (the database refuses UPDATE and
-    DELETE) and chained: `hash` covers the row's content and the previous row's hash (see qixian.audit)."""
+    what the provider answered, whether it counted as delivered, and the hash of the text sent. Append-only (the
+    database refuses UPDATE and DELETE) and chained: `hash` covers the row's content and the previous row's hash,
+    keyed with the audit key when there is one (`seal` says how; see qixian.audit)."""
 
     __tablename__ = "deliveries"
 
@@ -180,6 +181,8 @@ class DeliveryRow(SQLModel, table=True):
     url: str  # masked
     ok: bool
     answer: str = ""
+    text_hash: str = Field(default="", max_length=64)  # sha256 of the title and text sent ("" when nothing was)
+    seal: str = Field(default="", max_length=24)  # "" before migration 0010, "sha256" without a key, "hmac:<key id>"
     prev_hash: str = Field(default="", max_length=64)
     hash: str = Field(default="", max_length=64)
 
