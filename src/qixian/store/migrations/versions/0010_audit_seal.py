@@ -2,7 +2,7 @@
 already there keep their hashes and are marked "" (sha256 without the text), so they still verify.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 
 from alembic import op
@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
