@@ -1,16 +1,17 @@
 """Signing in, against the real server: no data without a session, forms refused without their token, wrong
-passwords refused, sessions that cannot be forged and end when the password changes, and each role seeing exactly
-its cases (worked out by hand from the directory in conftest)."""
+passwords refused, sessions that cannot be forged and end when the officer signs out, the password changes or the
+account is removed, and each role seeing exactly its cases (worked out by hand from the directory in conftest)."""
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from qixian.localtime import parse_local
-from qixian.store.tables import AcknowledgementRow, OutboxRow
+from qixian.store.tables import AcknowledgementRow, OutboxRow, WebSessionRow
 from qixian.web.auth import (ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES, PAUSE, SESSION_COOKIE, hash_password,
-                             paused_until)
+                             paused_until, session_key)
 from tests.web.conftest import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
 
 PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports",
@@ -187,16 +188,10 @@ def test_a_forged_or_stale_session_is_refused(dashboard):
     client = dashboard.login("officer-1")
     assert client.get("/").status_code == 200
     genuine = client.cookies[SESSION_COOKIE]
-    payload, mac = genuine.split(".")
-    import base64
-    import json
-
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    claims[0] = "officer-7"  # claim to be legal-affairs staff with the same signature
-    forged = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).rstrip(b"=").decode()
     with dashboard.client() as attacker:
-        attacker.cookies.set(SESSION_COOKIE, f"{forged}.{mac}")
-        assert attacker.get("/").status_code == 303
+        for forged in (genuine[:-1] + ("A" if genuine[-1] != "A" else "B"), "officer-7", ""):
+            attacker.cookies.set(SESSION_COOKIE, forged)
+            assert attacker.get("/").status_code == 303
     dashboard.store.set_password_hash("officer-1", hash_password("a new password 8"), parse_local("2025-10-07 02:00"))
     assert client.get("/").status_code == 303  # the password changed: the old session ends
     dashboard.clock.at = parse_local("2025-10-07 15:00")
@@ -204,3 +199,33 @@ def test_a_forged_or_stale_session_is_refused(dashboard):
     assert fresh.get("/").status_code == 200
     dashboard.clock.at = parse_local("2025-10-08 04:00")  # 13 hours later: past the session's 12
     assert fresh.get("/").status_code == 303
+
+
+def copy_of(client) -> httpx.Client:
+    """Another browser holding the same session cookie (as one copied off the officer's machine would be)."""
+    copy = httpx.Client(base_url=client.base_url, follow_redirects=False, timeout=30)
+    copy.cookies.set(SESSION_COOKIE, client.cookies[SESSION_COOKIE])
+    return copy
+
+
+def test_signing_out_ends_the_session_wherever_its_cookie_was_copied(dashboard):
+    client, other = dashboard.login("officer-1"), dashboard.login("officer-1")   # two browsers of the same officer
+    with copy_of(client) as copy:
+        assert copy.get("/").status_code == 200
+        signed_out = client.post("/logout", data={"csrf": csrf_of(client.get("/reminders").text)})
+        assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login"
+        for page in PAGES:
+            refused = copy.get(page)
+            assert refused.status_code == 303 and refused.headers["location"].startswith("/login?next="), page
+    assert other.get("/").status_code == 200                         # the officer's other session goes on
+    assert dashboard.store.count(WebSessionRow) == 1
+
+
+def test_removing_the_account_ends_its_sessions_and_sessions_are_held_only_as_digests(dashboard):
+    client = dashboard.login("officer-3")
+    cookie = client.cookies[SESSION_COOKIE]
+    with dashboard.store.session() as session:
+        held = session.exec(select(WebSessionRow)).scalars().one()
+    assert held.officer == "officer-3" and held.id == session_key(cookie) and cookie not in held.id
+    assert dashboard.store.remove_web_user("officer-3")
+    assert client.get("/").status_code == 303 and dashboard.store.count(WebSessionRow) == 0

@@ -17,7 +17,7 @@ from qixian.localtime import SHANGHAI
 from qixian.store.database import connect, database_url, dump_json, is_current
 from qixian.store.rows import Codec, encode_time
 from qixian.store.tables import (AcknowledgementRow, CaseRow, ClockRow, EventRow, OfficerRow, OutboxRow, PersonRow,
-                                 QuarantineRow, SignInRow, UnitRow, WatermarkRow, WebUserRow)
+                                 QuarantineRow, SignInRow, UnitRow, WatermarkRow, WebSessionRow, WebUserRow)
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
 ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
@@ -368,10 +368,12 @@ class Store:
     # -- dashboard sign-in ----------------------------------------------------------------------
 
     def set_password_hash(self, officer: str, password_hash: str, now: datetime) -> None:
+        """Set the officer's password; the officer's open sessions end with the old one."""
         with self.session() as session:
             row = session.get(WebUserRow, officer) or WebUserRow(officer=officer, password_hash=password_hash, updated_at=utc(now))
             row.password_hash, row.updated_at = password_hash, utc(now)
             session.add(row)
+            session.execute(delete(WebSessionRow).where(WebSessionRow.officer == officer))
             session.commit()
 
     def password_hash(self, officer: str) -> str | None:
@@ -383,8 +385,27 @@ class Store:
         """Whether the officer had a password (now removed: signing in and open sessions stop working)."""
         with self.session() as session:
             removed = session.execute(delete(WebUserRow).where(WebUserRow.officer == officer)).rowcount
+            session.execute(delete(WebSessionRow).where(WebSessionRow.officer == officer))
             session.commit()
         return bool(removed)
+
+    def open_web_session(self, key: str, officer: str, now: datetime, expires: datetime) -> None:
+        """Hold a new dashboard session (`key`: the digest of the cookie's id), dropping the sessions that expired."""
+        with self.session() as session:
+            session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= utc(now)))
+            session.add(WebSessionRow(id=key, officer=officer, created_at=utc(now), expires_at=utc(expires)))
+            session.commit()
+
+    def web_session(self, key: str, now: datetime) -> str | None:
+        """The officer of the dashboard session `key` if it is held and has not expired, else None."""
+        with self.session() as session:
+            row = session.get(WebSessionRow, key)
+        return row.officer if row is not None and row.expires_at > utc(now) else None
+
+    def end_web_session(self, key: str) -> None:
+        with self.session() as session:
+            session.execute(delete(WebSessionRow).where(WebSessionRow.id == key))
+            session.commit()
 
     def web_users(self) -> list[WebUserRow]:
         with self.session() as session:

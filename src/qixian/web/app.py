@@ -27,7 +27,7 @@ from qixian.store.tables import OutboxRow
 from qixian.clockview import LIGHTS
 from qixian.web.access import Viewer, viewer_of
 from qixian.web.auth import (NONCE_COOKIE, PAUSE, SESSION_COOKIE, SESSION_HOURS, check_password, csrf_ok, csrf_token,
-                             fingerprint, new_session, paused_until, read_session)
+                             new_session, paused_until, session_key)
 from qixian.web.board import Board
 
 HERE = Path(__file__).parent
@@ -54,15 +54,15 @@ class Refused(Exception):
 
 
 class Signed:
-    """The signed-in officer of a request: who (as a viewer) and the session nonce the forms are keyed on."""
+    """The signed-in officer of a request: who (as a viewer) and the session id the forms are keyed on."""
 
     def __init__(self, viewer: Viewer, nonce: str):
         self.viewer, self.nonce = viewer, nonce
 
 
 def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[], datetime] | None = None) -> FastAPI:
-    """The dashboard over `store` and `pack`; sessions and links are signed with `secret`; `clock` gives "now"
-    (default: the real time in Beijing)."""
+    """The dashboard over `store` and `pack`; links are signed and form tokens keyed with `secret`; `clock` gives
+    "now" (default: the real time in Beijing)."""
     now = clock or (lambda: datetime.now(SHANGHAI))
     pages = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
                                                            jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
@@ -78,14 +78,12 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
         return HTMLResponse(html, status_code=status)
 
     def signed_in(request: Request) -> Signed:
-        session = read_session(secret, request.cookies.get(SESSION_COOKIE), now())
-        if session is None:
-            raise LoginRequired()
-        stored = store.password_hash(session.officer)
-        viewer = viewer_of(store.directory(), session.officer)
-        if stored is None or fingerprint(stored) != session.password or viewer is None:
-            raise LoginRequired()  # password changed or removed, or the officer left the directory
-        return Signed(viewer, session.nonce)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        officer = store.web_session(session_key(cookie), now()) if cookie else None  # signed out, expired, new password
+        viewer = viewer_of(store.directory(), officer) if officer else None
+        if viewer is None:
+            raise LoginRequired()  # (or the officer left the directory)
+        return Signed(viewer, cookie)
 
     async def posted(request: Request) -> dict[str, str]:
         """The form's fields, once its CSRF token matches the session (or, before sign-in, the nonce cookie)."""
@@ -93,8 +91,7 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
         if len(body) > MAX_FORM:
             raise Refused(413, "提交的内容过长")
         fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
-        session = read_session(secret, request.cookies.get(SESSION_COOKIE), now())
-        nonces = [n for n in (session.nonce if session else None, request.cookies.get(NONCE_COOKIE)) if n]
+        nonces = [n for n in (request.cookies.get(SESSION_COOKIE), request.cookies.get(NONCE_COOKIE)) if n]
         if not any(csrf_ok(secret, n, fields.get("csrf")) for n in nonces):
             raise Refused(403, "表单已失效（缺少或不符的校验码）：请返回、刷新页面后重新提交")
         return fields
@@ -145,12 +142,17 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
             return render("login.html.j2", request, None, 401, title="登录", next=_local(fields.get("next", "/")),
                           error="民警编号或密码不正确", officer=officer)
         store.record_sign_in(officer, client, True, moment)
+        cookie = new_session()
+        store.open_web_session(session_key(cookie), officer, moment, moment + timedelta(hours=SESSION_HOURS))
         response = RedirectResponse(_base(request) + _local(fields.get("next", "/")), status_code=303)
-        _set_cookie(request, response, SESSION_COOKIE, new_session(secret, officer, stored, moment), SESSION_HOURS * 3600)
+        _set_cookie(request, response, SESSION_COOKIE, cookie, SESSION_HOURS * 3600)
         return response
 
     @app.post("/logout")
     def logout(request: Request, fields: dict = Depends(posted)):
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:  # ended in the store: the cookie stops working wherever it was copied to
+            store.end_web_session(session_key(cookie))
         response = RedirectResponse(f"{_base(request)}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response

@@ -1,9 +1,10 @@
-"""Signing in to the dashboard: salted scrypt password hashes, a signed session cookie, CSRF tokens for forms.
+"""Signing in to the dashboard: salted scrypt password hashes, sessions held in the store, CSRF tokens for forms.
 
-A session is the officer, when it was issued, a random nonce and a fingerprint of the password hash, signed with
-the secret key: it lasts SESSION_HOURS, and changing or removing the password ends it. Every form carries a token
-keyed on the session's nonce (before sign-in, on a nonce cookie), so a page from elsewhere cannot post for the
-officer. Guessing is held back: repeated failures for an officer id, or from an address, pause signing in."""
+A session's cookie is a random id; the store holds its digest, the officer and when it expires (SESSION_HOURS
+after signing in). Signing out, a new password or removing the account deletes it there, so the cookie stops
+working at once, wherever it was copied to. Every form carries a token keyed on the session's id (before sign-in,
+on a nonce cookie), so a page from elsewhere cannot post for the officer. Guessing is held back: repeated failures
+for an officer id, or from an address, pause signing in."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from qixian.signing import BadToken, keyed, sign, unsign
+from qixian.signing import keyed
 
 SESSION_COOKIE = "qixian_session"
 NONCE_COOKIE = "qixian_nonce"  # before sign-in: what the login form's CSRF token is keyed on
@@ -75,34 +75,14 @@ def password_problem(password: str, again: str | None = None) -> str | None:
     return None
 
 
-def fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def new_session() -> str:
+    """The cookie value of a fresh session: a random id (the store keeps only its `session_key`)."""
+    return secrets.token_urlsafe(32)
 
 
-@dataclass(frozen=True)
-class Session:
-    officer: str
-    issued: int
-    nonce: str
-    password: str  # fingerprint of the password hash it was issued under
-
-
-def new_session(secret: bytes, officer: str, password_hash: str, now: datetime) -> str:
-    """The cookie value of a fresh session."""
-    return sign(secret, "session", [officer, int(now.timestamp()), secrets.token_urlsafe(16), fingerprint(password_hash)])
-
-
-def read_session(secret: bytes, cookie: str | None, now: datetime) -> Session | None:
-    """The session in a cookie if it is genuine and not expired, else None."""
-    if not cookie:
-        return None
-    try:
-        value = unsign(secret, "session", cookie)
-        session = Session(*value)
-    except (BadToken, TypeError, ValueError):
-        return None
-    age = now.timestamp() - session.issued
-    return session if 0 <= age <= timedelta(hours=SESSION_HOURS).total_seconds() + 300 else None
+def session_key(cookie: str) -> str:
+    """What the store holds of a session's cookie: its SHA-256, hex."""
+    return hashlib.sha256(cookie.encode()).hexdigest()
 
 
 def csrf_token(secret: bytes, nonce: str) -> str:
