@@ -45,7 +45,7 @@ def test_wrong_password_and_unknown_officer_are_refused_alike(dashboard):
 
 
 def attempt(client, officer: str, password: str, address: str | None = None):
-    """One sign-in, from `address` as the reverse proxy would report it (X-Forwarded-For), or from 127.0.0.1."""
+    """One sign-in from 127.0.0.1, with `address` in X-Forwarded-For (as a reverse proxy would report the browser's)."""
     headers = {"X-Forwarded-For": address} if address else {}
     return client.post("/login", data={"officer": officer, "password": password, "csrf": csrf_of(client.get("/login").text)},
                        headers=headers)
@@ -94,7 +94,8 @@ def test_many_ids_tried_from_one_address_pause_that_address(dashboard):
     dashboard.login("officer-2")
 
 
-def test_an_id_paused_at_one_address_signs_in_from_another_but_guessing_from_many_pauses_it_everywhere(dashboard):
+def test_an_id_paused_at_one_address_signs_in_from_another_but_guessing_from_many_pauses_it_everywhere(proxied_dashboard):
+    dashboard = proxied_dashboard
     with dashboard.client() as client:
         for _ in range(OFFICER_FAILURES):
             assert attempt(client, "officer-1", "a guess 12345", "10.0.0.1").status_code == 401
@@ -108,6 +109,22 @@ def test_an_id_paused_at_one_address_signs_in_from_another_but_guessing_from_man
         assert attempt(client, "officer-1", PASSWORD, "10.0.2.1").status_code == 429
         assert attempt(client, "officer-2", PASSWORD, "10.0.2.1").status_code == 303
     assert {r.client for r in dashboard.store.sign_ins()} >= {"10.0.0.1", "10.0.0.2", "10.0.1.0", "10.0.2.1"}
+
+
+def test_x_forwarded_for_from_a_client_that_is_no_trusted_proxy_changes_nothing(dashboard):
+    with dashboard.client() as client:                              # a program on the dashboard's own machine
+        for number in range(OFFICER_FAILURES):
+            assert attempt(client, "officer-1", "a guess 12345", f"10.0.3.{number}").status_code == 401
+        assert attempt(client, "officer-1", PASSWORD, "10.0.3.99").status_code == 429   # still the same address
+    assert {r.client for r in dashboard.store.sign_ins()} == {"127.0.0.1"}
+
+
+def test_a_trusted_proxys_x_forwarded_for_gives_the_browsers_address(proxied_dashboard):
+    with proxied_dashboard.client() as client:
+        assert attempt(client, "officer-1", "a guess 12345", "10.0.4.1").status_code == 401
+        # a browser sending its own X-Forwarded-For: the proxy appends the address it saw, and that one counts
+        assert attempt(client, "officer-1", "a guess 12345", "6.6.6.6, 10.0.4.2").status_code == 401
+    assert [r.client for r in proxied_dashboard.store.sign_ins()] == ["10.0.4.1", "10.0.4.2"]
 
 
 def test_the_pause_ends_when_enough_failures_have_left_the_window():

@@ -9,12 +9,13 @@ import math
 import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 from urllib.parse import parse_qs, quote
 
 import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from qixian.localtime import SHANGHAI, display
 from qixian.reports import Scope, day_start, report as build_report
@@ -39,6 +40,7 @@ HEADERS = {  # no framing, no scripts, nothing loaded from elsewhere, no link to
     "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+SERVER = {"proxy_headers": False, "log_level": "warning"}  # how uvicorn serves it: the app decides whom to believe
 
 
 class LoginRequired(Exception):
@@ -60,15 +62,20 @@ class Signed:
         self.viewer, self.nonce = viewer, nonce
 
 
-def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[], datetime] | None = None) -> FastAPI:
+def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[], datetime] | None = None,
+               trusted_proxies: Sequence[str] = ()) -> FastAPI:
     """The dashboard over `store` and `pack`; links are signed and form tokens keyed with `secret`; `clock` gives
-    "now" (default: the real time in Beijing)."""
+    "now" (default: the real time in Beijing). Only a request from one of `trusted_proxies` (addresses or networks,
+    qixian.web.auth.trusted_proxies) has its X-Forwarded-For and X-Forwarded-Proto believed: the browser's address
+    is then the nearest one in X-Forwarded-For not of a trusted proxy; from anywhere else, the address connecting."""
     now = clock or (lambda: datetime.now(SHANGHAI))
     pages = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
                                                            jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
                                autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     pages.globals.update(display=display, lights=LIGHTS, quote=lambda text: quote(str(text), safe=""))
     app = FastAPI(title="期限看板", docs_url=None, redoc_url=None, openapi_url=None)
+    if trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
 
     def render(name: str, request: Request, signed: Signed | None, status: int = 200, *, nonce: str = "",
                **context) -> HTMLResponse:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
+import os
 import secrets
 from datetime import datetime, timedelta
 
@@ -62,6 +64,27 @@ def paused_until(here: list[datetime], everywhere: list[datetime], address: list
                                                              (address, ADDRESS_FAILURES))
             if len(failures) >= limit]
     return max(ends, default=None)
+
+
+TRUSTED_PROXIES_ENV = "QIXIAN_TRUSTED_PROXIES"
+
+
+def trusted_proxies(addresses: list[str] | None = None) -> tuple[str, ...]:
+    """The reverse proxies whose X-Forwarded-For names the browser's address: `addresses` (qixian web
+    --trusted-proxy), else $QIXIAN_TRUSTED_PROXIES (comma-separated), each an IP address or network such as
+    10.0.0.0/24. None by default: then the address connecting is the browser's, whatever headers it sends, so
+    nobody (not even a program on this machine) can choose the address the sign-in pauses count. Raises ValueError
+    with a Chinese message for an entry that is neither."""
+    if addresses is None:
+        addresses = os.environ.get(TRUSTED_PROXIES_ENV, "").split(",")
+    chosen = tuple(a.strip() for a in addresses if a.strip())
+    for address in chosen:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ValueError(f"受信任的反向代理 {address!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/24）："
+                             f"请检查 --trusted-proxy 或环境变量 {TRUSTED_PROXIES_ENV}") from None
+    return chosen
 
 
 def password_problem(password: str, again: str | None = None) -> str | None:
