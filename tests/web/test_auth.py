@@ -184,7 +184,8 @@ def test_someone_elses_reminder_cannot_be_acknowledged(dashboard):
     client = dashboard.login("officer-1")
     token = csrf_of(client.get("/reminders").text)
     refused = client.post(f"/reminders/{leaders.id}/ack", data={"csrf": token})
-    assert refused.status_code == 400 and "只能确认发给自己的提醒" in refused.text
+    assert refused.status_code == 400 and f"提醒 {leaders.id} 不是发给您的：只能确认发给自己的提醒" in refused.text
+    assert "officer-9" not in refused.text and "周国平" not in refused.text     # whose it is, is not said
     assert dashboard.store.count(AcknowledgementRow) == 0
 
 

@@ -23,7 +23,7 @@ from qixian.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
 from qixian.rulebook.describe import explain
 from qixian.rulebook.model import RulePack
 from qixian.signing import BadToken, read_ack_token
-from qixian.store.repository import AcknowledgeError, Store
+from qixian.store.repository import LINK_LEVELS, AcknowledgeError, Store
 from qixian.store.tables import OutboxRow
 from qixian.clockview import LIGHTS
 from qixian.web.access import Viewer, viewer_of
@@ -249,33 +249,33 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
 
     # -- the link in a chat message ---------------------------------------------------------------
 
-    def linked(token: str) -> tuple[int, str, OutboxRow]:
+    def linked(token: str) -> tuple[str, OutboxRow]:
+        """(officer, reminder) of a link, while its officer may still acknowledge it (Store.acknowledgeable)."""
         try:
             outbox_id, officer = read_ack_token(secret, token, now())
-        except BadToken as exc:
+            return officer, store.acknowledgeable(outbox_id, officer)
+        except (BadToken, AcknowledgeError) as exc:
             raise Refused(400, str(exc)) from None
-        with store.session() as session:
-            row = session.get(OutboxRow, outbox_id)
-        if row is None or row.recipient != officer:
-            raise Refused(404, "这条提醒已不存在")
-        return outbox_id, officer, row
+
+    def link_page(request: Request, token: str, row: OutboxRow, done: str) -> HTMLResponse:
+        return render("ack_link.html.j2", request, None, title="已确认" if done else "确认收到提醒",
+                      line=Board(store, pack).reminder(row), token=token, done=done, by_link=row.level in LINK_LEVELS)
 
     @app.get("/ack/{token}")
     def ack_link(request: Request, token: str):
-        outbox_id, officer, row = linked(token)
-        line = Board(store, pack).reminder(row)
-        return render("ack_link.html.j2", request, None, title="确认收到提醒", line=line, token=token, done="")
+        _, row = linked(token)
+        return link_page(request, token, row, "")
 
     @app.post("/ack/{token}")
     def ack_by_link(request: Request, token: str):
-        # the signed token is the credential (it is only in the officer's own message), so no session or CSRF cookie
-        outbox_id, officer, row = linked(token)
+        # the signed token is the credential, so no session or CSRF cookie: whoever is in the chat can use it, and it
+        # acknowledges only as its officer, while on the case, and no overdue reminder (Store.acknowledge)
+        officer, row = linked(token)
         try:
-            _, new = store.acknowledge(outbox_id, officer, "link", now())
+            _, new = store.acknowledge(row.id, officer, "link", now())
         except AcknowledgeError as exc:
             raise Refused(400, str(exc)) from None
-        line = Board(store, pack).reminder(row)
-        return render("ack_link.html.j2", request, None, title="已确认", line=line, token=token, done="new" if new else "again")
+        return link_page(request, token, row, "new" if new else "again")
 
     return app
 
