@@ -17,6 +17,7 @@ from qixian.yamlsource import LineDict, Problem, ProblemsFound, read_yaml
 
 DUTY = "duty:"  # recipient ids of a unit's duty phone: duty:<unit id>
 COMMAND_CENTER = "duty:command_center"
+NAMED_ROLES = ("handler", "co_handlers", "unit_leader", "legal_officer")  # the roles that name an officer of the case
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,11 @@ class Directory:
                     problems.append(f"名录中没有民警 {person}，改发单位值班电话")
                     found.append(DUTY + (unit or "command_center"))
         return list(dict.fromkeys(found)), problems
+
+    def on_case(self, officer: str, *, unit: str | None, handler: str | None, co_handlers: list[str]) -> bool:
+        """Whether `officer` is in the directory and, on a case of `unit` handled by `handler`, one of those its
+        reminders go to by name: the handler, a co-handler, or the unit's leader or legal officer."""
+        return officer in self.recipients(NAMED_ROLES, unit=unit, handler=handler, co_handlers=co_handlers)[0]
 
     def name_of(self, recipient: str) -> str:
         if recipient.startswith(DUTY):

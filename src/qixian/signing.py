@@ -1,5 +1,5 @@
-"""Signed tokens (HMAC-SHA256 with the dashboard's secret key, $QIXIAN_WEB_SECRET): the dashboard's session cookie
-and the acknowledgement link in a chat message. The scan signs links and the dashboard checks them, so both read
+"""Signed tokens (HMAC-SHA256 with the dashboard's secret key, $QIXIAN_WEB_SECRET): the acknowledgement link in a
+chat message, and the dashboard's form tokens. The scan signs links and the dashboard checks them, so both read
 the same key. A token is `payload.signature`, both base64url; the purpose is signed too, so a token made for one
 use is refused for another."""
 

@@ -1,13 +1,15 @@
-"""Acknowledging a reminder: recorded once, and an acknowledged overdue reminder stops the leaders' copies of the
-later repeats of that clock at that due, while the clock keeps running and the handler keeps being reminded."""
+"""Acknowledging a reminder: recorded once, only by its officer while still in the directory and on the case, an
+overdue one never by link; and an acknowledged overdue reminder stops the leaders' copies of the later repeats of
+that clock at that due, while the clock keeps running and the handler keeps being reminded."""
 
 import pytest
 from sqlalchemy import select
 
+
 from qixian.localtime import parse_local
 from qixian.scan import scan
 from qixian.store.repository import AcknowledgeError
-from qixian.store.tables import AcknowledgementRow, OutboxRow
+from qixian.store.tables import AcknowledgementRow, CaseRow, OutboxRow
 from tests.alerting.test_end_to_end import CASE, setup
 
 RULE = "crim.detention.arrest_request"  # 张某: due 2025-10-06 24:00, repeats every 2 hours, escalated to the unit leader
@@ -51,8 +53,9 @@ def test_acknowledging_twice_keeps_the_first_and_strangers_are_refused(store, pa
     again, new_again = store.acknowledge(row.id, "officer-1", "dashboard", parse_local("2025-10-05 10:00"))
     assert new and not new_again and (again.id, again.channel, again.at) == (first.id, "link", first.at)
     assert store.count(AcknowledgementRow) == 1
-    with pytest.raises(AcknowledgeError, match="只能确认发给自己的提醒"):
+    with pytest.raises(AcknowledgeError, match="不是发给您的：只能确认发给自己的提醒") as refused:
         store.acknowledge(row.id, "officer-9", "dashboard", parse_local("2025-10-05 10:00"))
+    assert "officer-1" not in str(refused.value) and "刘明" not in str(refused.value)   # whose it is, is not said
     with pytest.raises(AcknowledgeError, match="没有编号为 999999 的提醒"):
         store.acknowledge(999999, "officer-1", "dashboard", parse_local("2025-10-05 10:00"))
     with pytest.raises(AcknowledgeError, match="确认渠道"):
@@ -81,3 +84,55 @@ def test_qixian_ack_records_through_the_same_store_method(store, db_url, pack, n
     assert "已于 2025-10-05 09:30 由 officer-1 确认过" in capsys.readouterr().out
     with store.session() as session:
         assert [(a.officer, a.channel) for a in session.exec(select(AcknowledgementRow)).scalars()] == [("officer-1", "cli")]
+
+
+def reassign(store, handler: str, co_handlers: list[str], case_id: str = CASE):
+    """The case handed to `handler` (what the case system's next case_info writes to the case row)."""
+    with store.session() as session:
+        case = session.get(CaseRow, case_id)
+        case.handler, case.co_handlers = handler, co_handlers
+        session.add(case)
+        session.commit()
+
+
+def test_only_an_officer_still_on_the_case_and_in_the_directory_acknowledges(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    scan(store, pack, config, parse_local("2025-10-05 09:00"))
+    row = next(r for r in rows_of(store, arrest_request_clock(store).id) if r.recipient == "officer-1")
+    at = parse_local("2025-10-05 09:30")
+    reassign(store, "officer-3", [])                      # handed to officer-3
+    for channel in ("dashboard", "link", "cli"):
+        with pytest.raises(AcknowledgeError, match="所属案件已不由您负责") as refused:
+            store.acknowledge(row.id, "officer-1", channel, at)
+        assert "officer-3" not in str(refused.value)
+    reassign(store, "officer-3", ["officer-1"])           # back on it, as a co-handler
+    assert store.acknowledgeable(row.id, "officer-1").id == row.id
+    directory = store.directory()
+    del directory.officers["officer-1"]                                         # then leaves the directory
+    store.replace_directory(directory)
+    with pytest.raises(AcknowledgeError, match="所属案件已不由您负责"):
+        store.acknowledge(row.id, "officer-1", "dashboard", at)
+    assert store.count(AcknowledgementRow) == 0
+
+
+def test_an_overdue_reminder_is_not_acknowledged_by_link(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    scan(store, pack, config, parse_local("2025-10-07 00:05"))
+    row = next(r for r in rows_of(store, arrest_request_clock(store).id) if r.recipient == "officer-1")
+    assert row.level == "overdue"
+    with pytest.raises(AcknowledgeError, match="超期提醒须本人登录期限看板确认"):
+        store.acknowledge(row.id, "officer-1", "link", parse_local("2025-10-07 00:10"))
+    assert store.count(AcknowledgementRow) == 0
+    assert store.acknowledge(row.id, "officer-1", "dashboard", parse_local("2025-10-07 00:10"))[1]
+
+
+def test_qixian_ack_refuses_someone_elses_reminder_naming_nobody(store, db_url, pack, notify_folder, sink, capsys):
+    from qixian.cli import main
+
+    config = setup(store, pack, notify_folder)
+    scan(store, pack, config, parse_local("2025-10-05 09:00"))
+    row = next(r for r in rows_of(store, arrest_request_clock(store).id) if r.recipient == "officer-1")
+    assert main(["ack", str(row.id), "--officer", "officer-2", "--db", db_url]) == 2
+    err = capsys.readouterr().err
+    assert f"提醒 {row.id} 不是发给您的" in err and "officer-1" not in err and "刘明" not in err
+    assert store.count(AcknowledgementRow) == 0

@@ -7,6 +7,7 @@ import re
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote
@@ -18,7 +19,7 @@ import uvicorn
 from qixian.directory import read_directory
 from qixian.feeds import ingest_path
 from qixian.localtime import parse_local
-from qixian.web.app import create_app
+from qixian.web.app import SERVER, create_app
 from qixian.web.auth import hash_password
 from tests.alerting.conftest import notify_folder, sink  # noqa: F401 - the local sink standing in for SMS and chat
 from tests.conftest import ROOT
@@ -115,12 +116,13 @@ def world(store, pack, tmp_path, sink, notify_folder):  # noqa: F811 - fixtures 
     return notify_folder
 
 
-@pytest.fixture
-def dashboard(world, store, pack):  # noqa: F811
+@contextmanager
+def serving(store, pack, world, **options):
+    """The dashboard served by uvicorn as `qixian web` serves it, on a free local port, its clock held by the test."""
     clock = Clock("2025-10-07 02:30")
-    app = create_app(store, pack, secret=SECRET.encode(), clock=clock)
+    app = create_app(store, pack, secret=SECRET.encode(), clock=clock, **options)
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", **SERVER))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -130,3 +132,18 @@ def dashboard(world, store, pack):  # noqa: F811
     yield Dashboard(f"http://127.0.0.1:{port}", store, pack, clock, world)
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture
+def dashboard(world, store, pack):  # noqa: F811
+    """Served with no trusted proxy (the default): the address connecting is the browser's."""
+    with serving(store, pack, world) as served:
+        yield served
+
+
+@pytest.fixture
+def proxied_dashboard(world, store, pack):  # noqa: F811
+    """Served behind a reverse proxy on this machine (--trusted-proxy 127.0.0.1): the tests' X-Forwarded-For stands
+    for the address the proxy saw."""
+    with serving(store, pack, world, trusted_proxies=("127.0.0.1",)) as served:
+        yield served

@@ -1,16 +1,17 @@
 """Signing in, against the real server: no data without a session, forms refused without their token, wrong
-passwords refused, sessions that cannot be forged and end when the password changes, and each role seeing exactly
-its cases (worked out by hand from the directory in conftest)."""
+passwords refused, sessions that cannot be forged and end when the officer signs out, the password changes or the
+account is removed, and each role seeing exactly its cases (worked out by hand from the directory in conftest)."""
 
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from qixian.localtime import parse_local
-from qixian.store.tables import AcknowledgementRow, OutboxRow
+from qixian.store.tables import AcknowledgementRow, OutboxRow, WebSessionRow
 from qixian.web.auth import (ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES, PAUSE, SESSION_COOKIE, hash_password,
-                             paused_until)
+                             paused_until, session_key)
 from tests.web.conftest import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
 
 PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports",
@@ -44,7 +45,7 @@ def test_wrong_password_and_unknown_officer_are_refused_alike(dashboard):
 
 
 def attempt(client, officer: str, password: str, address: str | None = None):
-    """One sign-in, from `address` as the reverse proxy would report it (X-Forwarded-For), or from 127.0.0.1."""
+    """One sign-in from 127.0.0.1, with `address` in X-Forwarded-For (as a reverse proxy would report the browser's)."""
     headers = {"X-Forwarded-For": address} if address else {}
     return client.post("/login", data={"officer": officer, "password": password, "csrf": csrf_of(client.get("/login").text)},
                        headers=headers)
@@ -93,7 +94,8 @@ def test_many_ids_tried_from_one_address_pause_that_address(dashboard):
     dashboard.login("officer-2")
 
 
-def test_an_id_paused_at_one_address_signs_in_from_another_but_guessing_from_many_pauses_it_everywhere(dashboard):
+def test_an_id_paused_at_one_address_signs_in_from_another_but_guessing_from_many_pauses_it_everywhere(proxied_dashboard):
+    dashboard = proxied_dashboard
     with dashboard.client() as client:
         for _ in range(OFFICER_FAILURES):
             assert attempt(client, "officer-1", "a guess 12345", "10.0.0.1").status_code == 401
@@ -107,6 +109,22 @@ def test_an_id_paused_at_one_address_signs_in_from_another_but_guessing_from_man
         assert attempt(client, "officer-1", PASSWORD, "10.0.2.1").status_code == 429
         assert attempt(client, "officer-2", PASSWORD, "10.0.2.1").status_code == 303
     assert {r.client for r in dashboard.store.sign_ins()} >= {"10.0.0.1", "10.0.0.2", "10.0.1.0", "10.0.2.1"}
+
+
+def test_x_forwarded_for_from_a_client_that_is_no_trusted_proxy_changes_nothing(dashboard):
+    with dashboard.client() as client:                              # a program on the dashboard's own machine
+        for number in range(OFFICER_FAILURES):
+            assert attempt(client, "officer-1", "a guess 12345", f"10.0.3.{number}").status_code == 401
+        assert attempt(client, "officer-1", PASSWORD, "10.0.3.99").status_code == 429   # still the same address
+    assert {r.client for r in dashboard.store.sign_ins()} == {"127.0.0.1"}
+
+
+def test_a_trusted_proxys_x_forwarded_for_gives_the_browsers_address(proxied_dashboard):
+    with proxied_dashboard.client() as client:
+        assert attempt(client, "officer-1", "a guess 12345", "10.0.4.1").status_code == 401
+        # a browser sending its own X-Forwarded-For: the proxy appends the address it saw, and that one counts
+        assert attempt(client, "officer-1", "a guess 12345", "6.6.6.6, 10.0.4.2").status_code == 401
+    assert [r.client for r in proxied_dashboard.store.sign_ins()] == ["10.0.4.1", "10.0.4.2"]
 
 
 def test_the_pause_ends_when_enough_failures_have_left_the_window():
@@ -166,7 +184,8 @@ def test_someone_elses_reminder_cannot_be_acknowledged(dashboard):
     client = dashboard.login("officer-1")
     token = csrf_of(client.get("/reminders").text)
     refused = client.post(f"/reminders/{leaders.id}/ack", data={"csrf": token})
-    assert refused.status_code == 400 and "只能确认发给自己的提醒" in refused.text
+    assert refused.status_code == 400 and f"提醒 {leaders.id} 不是发给您的：只能确认发给自己的提醒" in refused.text
+    assert "officer-9" not in refused.text and "周国平" not in refused.text     # whose it is, is not said
     assert dashboard.store.count(AcknowledgementRow) == 0
 
 
@@ -187,16 +206,10 @@ def test_a_forged_or_stale_session_is_refused(dashboard):
     client = dashboard.login("officer-1")
     assert client.get("/").status_code == 200
     genuine = client.cookies[SESSION_COOKIE]
-    payload, mac = genuine.split(".")
-    import base64
-    import json
-
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    claims[0] = "officer-7"  # claim to be legal-affairs staff with the same signature
-    forged = base64.urlsafe_b64encode(json.dumps(claims, separators=(",", ":")).encode()).rstrip(b"=").decode()
     with dashboard.client() as attacker:
-        attacker.cookies.set(SESSION_COOKIE, f"{forged}.{mac}")
-        assert attacker.get("/").status_code == 303
+        for forged in (genuine[:-1] + ("A" if genuine[-1] != "A" else "B"), "officer-7", ""):
+            attacker.cookies.set(SESSION_COOKIE, forged)
+            assert attacker.get("/").status_code == 303
     dashboard.store.set_password_hash("officer-1", hash_password("a new password 8"), parse_local("2025-10-07 02:00"))
     assert client.get("/").status_code == 303  # the password changed: the old session ends
     dashboard.clock.at = parse_local("2025-10-07 15:00")
@@ -204,3 +217,33 @@ def test_a_forged_or_stale_session_is_refused(dashboard):
     assert fresh.get("/").status_code == 200
     dashboard.clock.at = parse_local("2025-10-08 04:00")  # 13 hours later: past the session's 12
     assert fresh.get("/").status_code == 303
+
+
+def copy_of(client) -> httpx.Client:
+    """Another browser holding the same session cookie (as one copied off the officer's machine would be)."""
+    copy = httpx.Client(base_url=client.base_url, follow_redirects=False, timeout=30)
+    copy.cookies.set(SESSION_COOKIE, client.cookies[SESSION_COOKIE])
+    return copy
+
+
+def test_signing_out_ends_the_session_wherever_its_cookie_was_copied(dashboard):
+    client, other = dashboard.login("officer-1"), dashboard.login("officer-1")   # two browsers of the same officer
+    with copy_of(client) as copy:
+        assert copy.get("/").status_code == 200
+        signed_out = client.post("/logout", data={"csrf": csrf_of(client.get("/reminders").text)})
+        assert signed_out.status_code == 303 and signed_out.headers["location"] == "/login"
+        for page in PAGES:
+            refused = copy.get(page)
+            assert refused.status_code == 303 and refused.headers["location"].startswith("/login?next="), page
+    assert other.get("/").status_code == 200                         # the officer's other session goes on
+    assert dashboard.store.count(WebSessionRow) == 1
+
+
+def test_removing_the_account_ends_its_sessions_and_sessions_are_held_only_as_digests(dashboard):
+    client = dashboard.login("officer-3")
+    cookie = client.cookies[SESSION_COOKIE]
+    with dashboard.store.session() as session:
+        held = session.exec(select(WebSessionRow)).scalars().one()
+    assert held.officer == "officer-3" and held.id == session_key(cookie) and cookie not in held.id
+    assert dashboard.store.remove_web_user("officer-3")
+    assert client.get("/").status_code == 303 and dashboard.store.count(WebSessionRow) == 0

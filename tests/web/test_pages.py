@@ -1,6 +1,7 @@
 """What the pages show, against the real server: traffic lights worked out by hand from the rules' limits and
-reminder times, acknowledgement from the dashboard and from the signed link in the chat message, escalation seen to
-stop on the case page, the rule browser and the reports page."""
+reminder times, acknowledgement from the dashboard and from the signed link in the chat message (not of an overdue
+reminder, and only while its officer is on the case and in the directory), escalation seen to stop on the case page,
+the rule browser and the reports page."""
 
 import re
 
@@ -10,6 +11,7 @@ from qixian.localtime import parse_local
 from qixian.messages import NotifyConfig
 from qixian.scan import scan
 from qixian.store.tables import AcknowledgementRow, CaseRow, OutboxRow
+from tests.alerting.test_acknowledgement import reassign
 from tests.web.conftest import HARBOUR, THEFT, cases_on, csrf_of
 
 # 胶东警字第0003号: 紧急警情 handled 10-06 10:00, registration due in 24 hours (10-07 10:00); reminders 12 h, 4 h and
@@ -85,16 +87,24 @@ def test_acknowledging_on_the_dashboard_stops_escalation_and_the_case_page_shows
     assert THEFT in cases_on(leader.get("/overdue").text) and "超期提醒已确认，不再升级" in leader.get("/overdue").text
 
 
-def test_the_signed_link_in_the_chat_message_acknowledges(dashboard, sink, monkeypatch):
+def chat_links(dashboard, sink, monkeypatch, at: str) -> dict[str, list[str]]:
+    """{label: paths} of the links in officer-1's chat messages (the only chat robot in the directory) after a scan
+    at `at`, with the dashboard's address and key set as the scan reads them."""
     monkeypatch.setenv("QIXIAN_WEB_SECRET", "test-secret-" + "x" * 40)
     monkeypatch.setenv("QIXIAN_WEB_URL", dashboard.url)
-    store, pack, config = dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world)
-    scan(store, pack, config, parse_local("2025-10-07 00:05"))
-    chat = [r["body"]["message"] for r in sink.to("/chat/officer-1")]
-    links = [link for message in chat for link in re.findall(r"\[确认收到\]\((http://[^)]+)\)", message)]
-    assert links and all(link.startswith(f"{dashboard.url}/ack/") for link in links)
+    scan(dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world), parse_local(at))
+    found: dict[str, list[str]] = {}
+    for request in sink.to("/chat/officer-1"):
+        for label, link in re.findall(r"\[([^]]+)\]\((http://[^)]+)\)", request["body"]["message"]):
+            assert link.startswith(f"{dashboard.url}/ack/")
+            found.setdefault(label, []).append(link[len(dashboard.url):])
+    return found
+
+
+def test_the_signed_link_in_the_chat_message_acknowledges(dashboard, sink, monkeypatch):
+    store = dashboard.store
+    path = chat_links(dashboard, sink, monkeypatch, "2025-10-06 09:00")["确认收到"][0]   # the day before the due
     assert not any("/ack/" in str(r["body"]) for r in sink.to("/sms/"))       # SMS stays short: no link
-    path = links[0][len(dashboard.url):]
     with dashboard.client() as phone:                                      # no sign-in: the token is the credential
         page = phone.get(path)
         assert page.status_code == 200 and "确认收到" in page.text and store.count(AcknowledgementRow) == 0
@@ -102,12 +112,43 @@ def test_the_signed_link_in_the_chat_message_acknowledges(dashboard, sink, monke
         assert "已确认" in phone.get(path).text
         forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
         assert phone.post(forged).status_code == 400
-        dashboard.clock.at = parse_local("2025-10-14 00:06")                 # seven days after the message: expired
+        dashboard.clock.at = parse_local("2025-10-13 09:01")                 # seven days after the message: expired
         expired = phone.get(path)
         assert expired.status_code == 400 and "已过期" in expired.text
     with store.session() as session:
         ack = session.exec(select(AcknowledgementRow)).scalars().one()
     assert (ack.officer, ack.channel) == ("officer-1", "link")
+
+
+def test_an_overdue_reminders_link_asks_the_officer_to_sign_in_and_stops_no_escalation(dashboard, sink, monkeypatch):
+    links = chat_links(dashboard, sink, monkeypatch, "2025-10-07 00:05")
+    assert list(links) == ["登录看板确认"]                                    # every reminder is overdue by now
+    path = links["登录看板确认"][0]
+    with dashboard.client() as phone:                                      # anyone in the chat group
+        page = phone.get(path)
+        assert page.status_code == 200 and "须本人登录期限看板确认" in page.text
+        assert 'method="post"' not in page.text and 'href="/reminders"' in page.text
+        refused = phone.post(path)
+        assert refused.status_code == 400 and "须本人登录期限看板确认" in refused.text
+    assert dashboard.store.count(AcknowledgementRow) == 0                  # so the leaders are still told
+
+
+def test_a_link_stops_when_its_officer_leaves_the_case_or_the_directory(dashboard, sink, monkeypatch):
+    store = dashboard.store
+    path = chat_links(dashboard, sink, monkeypatch, "2025-10-06 09:00")["确认收到"][0]
+    reassign(store, "officer-3", [], THEFT)                                 # the case handed to officer-3
+    with dashboard.client() as phone:
+        for answer in (phone.get(path), phone.post(path)):
+            assert answer.status_code == 400 and "所属案件已不由您负责" in answer.text
+            assert not any(who in answer.text for who in ("officer-3", "赵强", "officer-1", "刘明"))
+        reassign(store, "officer-3", ["officer-1"], THEFT)                 # back on it as a co-handler
+        assert phone.get(path).status_code == 200
+        directory = store.directory()
+        del directory.officers["officer-1"]                                # then removed from the directory
+        store.replace_directory(directory)
+        for answer in (phone.get(path), phone.post(path)):
+            assert answer.status_code == 400 and "所属案件已不由您负责" in answer.text
+    assert store.count(AcknowledgementRow) == 0
 
 
 def test_the_rule_browser_explains_each_rule(dashboard):

@@ -4,7 +4,7 @@ import io
 
 from qixian.cli import main
 from qixian.localtime import parse_local
-from qixian.web.auth import check_password
+from qixian.web.auth import check_password, trusted_proxies
 from tests.conftest import ROOT
 
 
@@ -35,3 +35,18 @@ def test_the_dashboard_does_not_start_without_a_secret_key(store, monkeypatch, c
     url = store.engine.url.render_as_string(hide_password=False)
     assert main(["web", "--db", url, "--port", "1"]) == 2
     assert "QIXIAN_WEB_SECRET" in capsys.readouterr().err
+
+
+def test_trusted_proxies_come_from_the_option_or_the_environment_and_must_be_addresses(store, monkeypatch, capsys):
+    monkeypatch.setenv("QIXIAN_WEB_SECRET", "test-secret-" + "x" * 40)
+    monkeypatch.setenv("QIXIAN_TRUSTED_PROXIES", " 10.0.0.0/24, ::1 ,")
+    assert trusted_proxies() == ("10.0.0.0/24", "::1")
+    assert trusted_proxies(["127.0.0.1"]) == ("127.0.0.1",)          # the option wins over the environment
+    monkeypatch.delenv("QIXIAN_TRUSTED_PROXIES")
+    assert trusted_proxies() == ()                                   # none by default
+    url = store.engine.url.render_as_string(hide_password=False)
+    assert main(["web", "--db", url, "--port", "1", "--trusted-proxy", "127.0.0.1", "--trusted-proxy", "nginx"]) == 2
+    assert "受信任的反向代理 'nginx' 不是 IP 地址或网段" in capsys.readouterr().err
+    monkeypatch.setenv("QIXIAN_TRUSTED_PROXIES", "10.0.0.0/33")
+    assert main(["web", "--db", url, "--port", "1"]) == 2
+    assert "QIXIAN_TRUSTED_PROXIES" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -24,30 +24,36 @@ def web(
     host: Annotated[str, typer.Option("--host", help="监听地址；经反向代理对外时保持 127.0.0.1")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="监听端口")] = 8000,
     root_path: Annotated[str, typer.Option("--root-path", help="反向代理把看板放在子路径下时的前缀，如 /qixian")] = "",
+    trusted_proxy: Annotated[Optional[list[str]], typer.Option(
+        "--trusted-proxy", help="受信任的反向代理地址或网段（可重复）：只采信来自它的 X-Forwarded-For；默认 "
+                                "$QIXIAN_TRUSTED_PROXIES（逗号分隔），都未设置时不采信任何来源", show_default=False)] = None,
     db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:
     """启动期限看板（需要环境变量 QIXIAN_WEB_SECRET 作为签名密钥）。民警用 qixian web user set-password 开通的账号登录。
+    经本机 nginx 等反向代理对外时加 --trusted-proxy 127.0.0.1，登录暂停才按浏览器的真实地址计数。
 
     Example:
 
-        QIXIAN_WEB_SECRET=... qixian web --port 8000
+        QIXIAN_WEB_SECRET=... qixian web --port 8000 --trusted-proxy 127.0.0.1
     """
     if ctx.invoked_subcommand is not None:
         return
     import uvicorn
 
-    from qixian.signing import SigningError, web_secret
-    from qixian.web.app import create_app
+    from qixian.signing import web_secret
+    from qixian.web.app import SERVER, create_app
+    from qixian.web.auth import trusted_proxies
 
     try:
-        secret = web_secret()
-    except SigningError as exc:
+        secret, proxies = web_secret(), trusted_proxies(trusted_proxy)
+    except ValueError as exc:  # a SigningError, or a trusted proxy that is no address
         raise InputError(str(exc)) from None
     pack, store = load(rules_dir(rules)), open_store(db)
     fixed = now_from(now) if now else None
-    application = create_app(store, pack, secret=secret, clock=(lambda: fixed) if fixed else None)
-    console.print(f"[green]期限看板：http://{host}:{port}{root_path}/[/green]" + (f"（按 {display(fixed)} 计算）" if fixed else ""))
-    uvicorn.run(application, host=host, port=port, root_path=root_path, proxy_headers=True, log_level="warning")
+    application = create_app(store, pack, secret=secret, clock=(lambda: fixed) if fixed else None, trusted_proxies=proxies)
+    console.print(f"[green]期限看板：http://{host}:{port}{root_path}/[/green]" + (f"（按 {display(fixed)} 计算）" if fixed else "")
+                  + (f"；采信 {'、'.join(proxies)} 转发的 X-Forwarded-For" if proxies else ""))
+    uvicorn.run(application, host=host, port=port, root_path=root_path, **SERVER)
 
 
 @user_app.command("set-password")

@@ -18,10 +18,14 @@ from qixian.localtime import SHANGHAI
 from qixian.store.database import connect, database_url, dump_json, is_current
 from qixian.store.rows import Codec, encode_time
 from qixian.store.tables import (AcknowledgementRow, CaseRow, ClockRow, EventRow, OfficerRow, OutboxRow, PersonRow,
-                                 QuarantineRow, ReplayMarkRow, SignInRow, UnitRow, WatermarkRow, WebUserRow)
+                                 QuarantineRow, ReplayMarkRow, SignInRow, UnitRow, WatermarkRow, WebSessionRow,
+                                 WebUserRow)
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
 ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
+# A link in a chat message is opened by whoever is in the chat, so it acknowledges only reminders whose
+# acknowledgement is a record: an overdue one stops the escalation to leaders and is acknowledged signed in.
+LINK_LEVELS = ("notice", "warning")
 
 EVENT_ROWS = Codec(EventRow.__table__, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
 # The stored values of a replayed clock, besides its identity (case, rule, person, number) and update time.
@@ -44,7 +48,8 @@ class StoreError(RuntimeError):
 
 
 class AcknowledgeError(ValueError):
-    """An acknowledgement that cannot be recorded (no such reminder, not the officer's); the message says why."""
+    """An acknowledgement that cannot be recorded (no such reminder, not the officer's, the officer no longer on the
+    case, an overdue reminder by link); the message says why."""
 
 
 @dataclass
@@ -396,15 +401,14 @@ class Store:
     def acknowledge(self, outbox_id: int, officer: str, channel: str, now: datetime) -> tuple[AcknowledgementRow, bool]:
         """Record that `officer` acknowledged reminder `outbox_id` via `channel`; (the record, whether it is new).
         The first acknowledgement of a row stands: repeating it (a double click, a link opened twice) changes
-        nothing. Raises AcknowledgeError for an unknown row, a row sent to someone else, or an unknown channel."""
+        nothing. Raises AcknowledgeError for an unknown channel, a reminder `acknowledgeable` refuses, or an overdue
+        reminder by link (LINK_LEVELS)."""
         if channel not in ACK_CHANNELS:
             raise AcknowledgeError(f"确认渠道 {channel!r} 未知，应为 {'、'.join(ACK_CHANNELS)} 之一")
+        row = self.acknowledgeable(outbox_id, officer)
+        if channel == "link" and row.level not in LINK_LEVELS:
+            raise AcknowledgeError("超期提醒须本人登录期限看板确认（确认后不再告知单位负责人等）：工作群中的链接谁都能点开")
         with self.session() as session:
-            row = session.get(OutboxRow, outbox_id)
-            if row is None:
-                raise AcknowledgeError(f"没有编号为 {outbox_id} 的提醒：请核对提醒编号（qixian scan --json 或消息中的链接）")
-            if row.recipient != officer:
-                raise AcknowledgeError(f"提醒 {outbox_id} 是发给 {row.recipient} 的，不是 {officer}：只能确认发给自己的提醒")
             inserted = _ACK_ROWS.insert(session.connection(), [_ACK_ROWS.encode({
                 "outbox_id": row.id, "clock_id": row.clock_id, "due_at": row.due_at, "step": row.step, "level": row.level,
                 "officer": officer, "at": utc(now), "channel": channel})], unique=("outbox_id",), returning="id")
@@ -412,13 +416,32 @@ class Store:
             found = session.exec(select(AcknowledgementRow).where(AcknowledgementRow.outbox_id == outbox_id)).scalars().one()
         return found, bool(inserted)
 
+    def acknowledgeable(self, outbox_id: int, officer: str) -> OutboxRow:
+        """Reminder `outbox_id`, if `officer` may acknowledge it: it was sent to the officer, who is still in the
+        directory and still one of the case's people (Directory.on_case). Raises AcknowledgeError otherwise, naming
+        nobody: who else a reminder went to is not the asker's business."""
+        with self.session() as session:
+            row = session.get(OutboxRow, outbox_id)
+            case = session.get(CaseRow, row.case_id) if row is not None else None
+        if row is None:
+            raise AcknowledgeError(f"没有编号为 {outbox_id} 的提醒：请核对提醒编号（qixian scan --json 或消息中的链接）")
+        if row.recipient != officer:
+            raise AcknowledgeError(f"提醒 {outbox_id} 不是发给您的：只能确认发给自己的提醒")
+        if case is None or not self.directory().on_case(officer, unit=case.unit, handler=case.handler,
+                                                        co_handlers=list(case.co_handlers or [])):
+            raise AcknowledgeError(f"提醒 {outbox_id} 所属案件已不由您负责（您已不在民警名录中，或已不是该案的主办、协办民警"
+                                   "或所在单位的负责人、法制员）：不能再确认")
+        return row
+
     # -- dashboard sign-in ----------------------------------------------------------------------
 
     def set_password_hash(self, officer: str, password_hash: str, now: datetime) -> None:
+        """Set the officer's password; the officer's open sessions end with the old one."""
         with self.session() as session:
             row = session.get(WebUserRow, officer) or WebUserRow(officer=officer, password_hash=password_hash, updated_at=utc(now))
             row.password_hash, row.updated_at = password_hash, utc(now)
             session.add(row)
+            session.execute(delete(WebSessionRow).where(WebSessionRow.officer == officer))
             session.commit()
 
     def password_hash(self, officer: str) -> str | None:
@@ -430,8 +453,27 @@ class Store:
         """Whether the officer had a password (now removed: signing in and open sessions stop working)."""
         with self.session() as session:
             removed = session.execute(delete(WebUserRow).where(WebUserRow.officer == officer)).rowcount
+            session.execute(delete(WebSessionRow).where(WebSessionRow.officer == officer))
             session.commit()
         return bool(removed)
+
+    def open_web_session(self, key: str, officer: str, now: datetime, expires: datetime) -> None:
+        """Hold a new dashboard session (`key`: the digest of the cookie's id), dropping the sessions that expired."""
+        with self.session() as session:
+            session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= utc(now)))
+            session.add(WebSessionRow(id=key, officer=officer, created_at=utc(now), expires_at=utc(expires)))
+            session.commit()
+
+    def web_session(self, key: str, now: datetime) -> str | None:
+        """The officer of the dashboard session `key` if it is held and has not expired, else None."""
+        with self.session() as session:
+            row = session.get(WebSessionRow, key)
+        return row.officer if row is not None and row.expires_at > utc(now) else None
+
+    def end_web_session(self, key: str) -> None:
+        with self.session() as session:
+            session.execute(delete(WebSessionRow).where(WebSessionRow.id == key))
+            session.commit()
 
     def web_users(self) -> list[WebUserRow]:
         with self.session() as session:

@@ -282,3 +282,16 @@ class ReplayMarkRow(SQLModel, table=True):
     case_id: str = Field(primary_key=True, max_length=200)
     token: str = Field(max_length=32)  # which recording set the mark: only a replay that read it may clear it
     marked_at: datetime
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in dashboard session, held here so that it can be ended: the browser's cookie carries a random id,
+    this table only the id's SHA-256 (reading the table gives no session away). Signing out deletes the row; a new
+    password or removing the account deletes all of the officer's rows; a row past `expires_at` counts for nothing."""
+
+    __tablename__ = "web_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)  # sha256 hex of the cookie's random id
+    officer: str = Field(index=True, max_length=100)
+    created_at: datetime
+    expires_at: datetime = Field(index=True)

@@ -9,12 +9,13 @@ import math
 import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 from urllib.parse import parse_qs, quote
 
 import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from qixian.localtime import SHANGHAI, display
 from qixian.reports import Scope, day_start, report as build_report
@@ -23,12 +24,12 @@ from qixian.rulebook.describe import explain
 from qixian.rulebook.model import RulePack
 from qixian.safetext import visible
 from qixian.signing import BadToken, read_ack_token
-from qixian.store.repository import AcknowledgeError, Store
+from qixian.store.repository import LINK_LEVELS, AcknowledgeError, Store
 from qixian.store.tables import OutboxRow
 from qixian.clockview import LIGHTS
 from qixian.web.access import Viewer, viewer_of
 from qixian.web.auth import (NONCE_COOKIE, PAUSE, SESSION_COOKIE, SESSION_HOURS, check_password, csrf_ok, csrf_token,
-                             fingerprint, new_session, paused_until, read_session)
+                             new_session, paused_until, session_key)
 from qixian.web.board import Board
 
 HERE = Path(__file__).parent
@@ -40,6 +41,7 @@ HEADERS = {  # no framing, no scripts, nothing loaded from elsewhere, no link to
     "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+SERVER = {"proxy_headers": False, "log_level": "warning"}  # how uvicorn serves it: the app decides whom to believe
 
 
 class LoginRequired(Exception):
@@ -55,15 +57,18 @@ class Refused(Exception):
 
 
 class Signed:
-    """The signed-in officer of a request: who (as a viewer) and the session nonce the forms are keyed on."""
+    """The signed-in officer of a request: who (as a viewer) and the session id the forms are keyed on."""
 
     def __init__(self, viewer: Viewer, nonce: str):
         self.viewer, self.nonce = viewer, nonce
 
 
-def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[], datetime] | None = None) -> FastAPI:
-    """The dashboard over `store` and `pack`; sessions and links are signed with `secret`; `clock` gives "now"
-    (default: the real time in Beijing)."""
+def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[], datetime] | None = None,
+               trusted_proxies: Sequence[str] = ()) -> FastAPI:
+    """The dashboard over `store` and `pack`; links are signed and form tokens keyed with `secret`; `clock` gives
+    "now" (default: the real time in Beijing). Only a request from one of `trusted_proxies` (addresses or networks,
+    qixian.web.auth.trusted_proxies) has its X-Forwarded-For and X-Forwarded-Proto believed: the browser's address
+    is then the nearest one in X-Forwarded-For not of a trusted proxy; from anywhere else, the address connecting."""
     now = clock or (lambda: datetime.now(SHANGHAI))
     pages = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
                                                            jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
@@ -71,6 +76,8 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
                                lstrip_blocks=True)
     pages.globals.update(display=display, lights=LIGHTS, quote=lambda text: quote(str(text), safe=""))
     app = FastAPI(title="期限看板", docs_url=None, redoc_url=None, openapi_url=None)
+    if trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
 
     def render(name: str, request: Request, signed: Signed | None, status: int = 200, *, nonce: str = "",
                **context) -> HTMLResponse:
@@ -80,14 +87,12 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
         return HTMLResponse(html, status_code=status)
 
     def signed_in(request: Request) -> Signed:
-        session = read_session(secret, request.cookies.get(SESSION_COOKIE), now())
-        if session is None:
-            raise LoginRequired()
-        stored = store.password_hash(session.officer)
-        viewer = viewer_of(store.directory(), session.officer)
-        if stored is None or fingerprint(stored) != session.password or viewer is None:
-            raise LoginRequired()  # password changed or removed, or the officer left the directory
-        return Signed(viewer, session.nonce)
+        cookie = request.cookies.get(SESSION_COOKIE)
+        officer = store.web_session(session_key(cookie), now()) if cookie else None  # signed out, expired, new password
+        viewer = viewer_of(store.directory(), officer) if officer else None
+        if viewer is None:
+            raise LoginRequired()  # (or the officer left the directory)
+        return Signed(viewer, cookie)
 
     async def posted(request: Request) -> dict[str, str]:
         """The form's fields, once its CSRF token matches the session (or, before sign-in, the nonce cookie)."""
@@ -95,8 +100,7 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
         if len(body) > MAX_FORM:
             raise Refused(413, "提交的内容过长")
         fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
-        session = read_session(secret, request.cookies.get(SESSION_COOKIE), now())
-        nonces = [n for n in (session.nonce if session else None, request.cookies.get(NONCE_COOKIE)) if n]
+        nonces = [n for n in (request.cookies.get(SESSION_COOKIE), request.cookies.get(NONCE_COOKIE)) if n]
         if not any(csrf_ok(secret, n, fields.get("csrf")) for n in nonces):
             raise Refused(403, "表单已失效（缺少或不符的校验码）：请返回、刷新页面后重新提交")
         return fields
@@ -147,12 +151,17 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
             return render("login.html.j2", request, None, 401, title="登录", next=_local(fields.get("next", "/")),
                           error="民警编号或密码不正确", officer=officer)
         store.record_sign_in(officer, client, True, moment)
+        cookie = new_session()
+        store.open_web_session(session_key(cookie), officer, moment, moment + timedelta(hours=SESSION_HOURS))
         response = RedirectResponse(_base(request) + _local(fields.get("next", "/")), status_code=303)
-        _set_cookie(request, response, SESSION_COOKIE, new_session(secret, officer, stored, moment), SESSION_HOURS * 3600)
+        _set_cookie(request, response, SESSION_COOKIE, cookie, SESSION_HOURS * 3600)
         return response
 
     @app.post("/logout")
     def logout(request: Request, fields: dict = Depends(posted)):
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:  # ended in the store: the cookie stops working wherever it was copied to
+            store.end_web_session(session_key(cookie))
         response = RedirectResponse(f"{_base(request)}/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
@@ -242,33 +251,33 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
 
     # -- the link in a chat message ---------------------------------------------------------------
 
-    def linked(token: str) -> tuple[int, str, OutboxRow]:
+    def linked(token: str) -> tuple[str, OutboxRow]:
+        """(officer, reminder) of a link, while its officer may still acknowledge it (Store.acknowledgeable)."""
         try:
             outbox_id, officer = read_ack_token(secret, token, now())
-        except BadToken as exc:
+            return officer, store.acknowledgeable(outbox_id, officer)
+        except (BadToken, AcknowledgeError) as exc:
             raise Refused(400, str(exc)) from None
-        with store.session() as session:
-            row = session.get(OutboxRow, outbox_id)
-        if row is None or row.recipient != officer:
-            raise Refused(404, "这条提醒已不存在")
-        return outbox_id, officer, row
+
+    def link_page(request: Request, token: str, row: OutboxRow, done: str) -> HTMLResponse:
+        return render("ack_link.html.j2", request, None, title="已确认" if done else "确认收到提醒",
+                      line=Board(store, pack).reminder(row), token=token, done=done, by_link=row.level in LINK_LEVELS)
 
     @app.get("/ack/{token}")
     def ack_link(request: Request, token: str):
-        outbox_id, officer, row = linked(token)
-        line = Board(store, pack).reminder(row)
-        return render("ack_link.html.j2", request, None, title="确认收到提醒", line=line, token=token, done="")
+        _, row = linked(token)
+        return link_page(request, token, row, "")
 
     @app.post("/ack/{token}")
     def ack_by_link(request: Request, token: str):
-        # the signed token is the credential (it is only in the officer's own message), so no session or CSRF cookie
-        outbox_id, officer, row = linked(token)
+        # the signed token is the credential, so no session or CSRF cookie: whoever is in the chat can use it, and it
+        # acknowledges only as its officer, while on the case, and no overdue reminder (Store.acknowledge)
+        officer, row = linked(token)
         try:
-            _, new = store.acknowledge(outbox_id, officer, "link", now())
+            _, new = store.acknowledge(row.id, officer, "link", now())
         except AcknowledgeError as exc:
             raise Refused(400, str(exc)) from None
-        line = Board(store, pack).reminder(row)
-        return render("ack_link.html.j2", request, None, title="已确认", line=line, token=token, done="new" if new else "again")
+        return link_page(request, token, row, "new" if new else "again")
 
     return app
 

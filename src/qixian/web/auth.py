@@ -1,20 +1,22 @@
-"""Signing in to the dashboard: salted scrypt password hashes, a signed session cookie, CSRF tokens for forms.
+"""Signing in to the dashboard: salted scrypt password hashes, sessions held in the store, CSRF tokens for forms.
 
-A session is the officer, when it was issued, a random nonce and a fingerprint of the password hash, signed with
-the secret key: it lasts SESSION_HOURS, and changing or removing the password ends it. Every form carries a token
-keyed on the session's nonce (before sign-in, on a nonce cookie), so a page from elsewhere cannot post for the
-officer. Guessing is held back: repeated failures for an officer id, or from an address, pause signing in."""
+A session's cookie is a random id; the store holds its digest, the officer and when it expires (SESSION_HOURS
+after signing in). Signing out, a new password or removing the account deletes it there, so the cookie stops
+working at once, wherever it was copied to. Every form carries a token keyed on the session's id (before sign-in,
+on a nonce cookie), so a page from elsewhere cannot post for the officer. Guessing is held back: repeated failures
+for an officer id, or from an address, pause signing in."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import ipaddress
+import os
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from qixian.signing import BadToken, keyed, sign, unsign
+from qixian.signing import keyed
 
 SESSION_COOKIE = "qixian_session"
 NONCE_COOKIE = "qixian_nonce"  # before sign-in: what the login form's CSRF token is keyed on
@@ -64,6 +66,27 @@ def paused_until(here: list[datetime], everywhere: list[datetime], address: list
     return max(ends, default=None)
 
 
+TRUSTED_PROXIES_ENV = "QIXIAN_TRUSTED_PROXIES"
+
+
+def trusted_proxies(addresses: list[str] | None = None) -> tuple[str, ...]:
+    """The reverse proxies whose X-Forwarded-For names the browser's address: `addresses` (qixian web
+    --trusted-proxy), else $QIXIAN_TRUSTED_PROXIES (comma-separated), each an IP address or network such as
+    10.0.0.0/24. None by default: then the address connecting is the browser's, whatever headers it sends, so
+    nobody (not even a program on this machine) can choose the address the sign-in pauses count. Raises ValueError
+    with a Chinese message for an entry that is neither."""
+    if addresses is None:
+        addresses = os.environ.get(TRUSTED_PROXIES_ENV, "").split(",")
+    chosen = tuple(a.strip() for a in addresses if a.strip())
+    for address in chosen:
+        try:
+            ipaddress.ip_network(address, strict=False)
+        except ValueError:
+            raise ValueError(f"受信任的反向代理 {address!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/24）："
+                             f"请检查 --trusted-proxy 或环境变量 {TRUSTED_PROXIES_ENV}") from None
+    return chosen
+
+
 def password_problem(password: str, again: str | None = None) -> str | None:
     """What is wrong with a new password, in Chinese, or None."""
     if again is not None and password != again:
@@ -75,34 +98,14 @@ def password_problem(password: str, again: str | None = None) -> str | None:
     return None
 
 
-def fingerprint(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def new_session() -> str:
+    """The cookie value of a fresh session: a random id (the store keeps only its `session_key`)."""
+    return secrets.token_urlsafe(32)
 
 
-@dataclass(frozen=True)
-class Session:
-    officer: str
-    issued: int
-    nonce: str
-    password: str  # fingerprint of the password hash it was issued under
-
-
-def new_session(secret: bytes, officer: str, password_hash: str, now: datetime) -> str:
-    """The cookie value of a fresh session."""
-    return sign(secret, "session", [officer, int(now.timestamp()), secrets.token_urlsafe(16), fingerprint(password_hash)])
-
-
-def read_session(secret: bytes, cookie: str | None, now: datetime) -> Session | None:
-    """The session in a cookie if it is genuine and not expired, else None."""
-    if not cookie:
-        return None
-    try:
-        value = unsign(secret, "session", cookie)
-        session = Session(*value)
-    except (BadToken, TypeError, ValueError):
-        return None
-    age = now.timestamp() - session.issued
-    return session if 0 <= age <= timedelta(hours=SESSION_HOURS).total_seconds() + 300 else None
+def session_key(cookie: str) -> str:
+    """What the store holds of a session's cookie: its SHA-256, hex."""
+    return hashlib.sha256(cookie.encode()).hexdigest()
 
 
 def csrf_token(secret: bytes, nonce: str) -> str:
