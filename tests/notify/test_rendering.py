@@ -71,7 +71,7 @@ def test_each_reminder_and_each_detail_is_a_line_of_its_own(config, flavour):
 def test_a_phishing_title_is_no_link_in_markdown(config, flavour):
     text = rendered(config, flavour, ONE)
     links = re.findall(r"\[([^\]]*)\]\(([^)]*)\)", text)
-    assert links == [("确认收到", ACK)]                                  # ours, and only ours
+    assert links == [("登录看板确认", ACK)]                              # ours (an overdue item: sign in to acknowledge), and only ours
     assert "http://evil" not in text and "evil.example" in text        # still readable, no longer an address
     assert "张某案［确认收到］（http：//evil.example/phish）" in text
 
