@@ -12,7 +12,7 @@ from qixian.cli import main
 from qixian.directory import read_directory
 from qixian.messages import NotifyConfig, NotifyConfigError
 from qixian.rulebook import load_pack
-from qixian.yamlsource import ALIAS_NODES, ProblemsFound
+from qixian.yamlsource import ALIAS_NODES, NESTING, ProblemsFound
 from tests.conftest import RULES
 
 
@@ -176,3 +176,11 @@ def test_a_billion_laughs_directory_file_is_refused(tmp_path):
     quickly_and_small(lambda: pytest.raises(ProblemsFound, read_directory, path))
     with pytest.raises(ProblemsFound, match=r"别名（\*）展开后超过"):
         read_directory(path)
+
+
+def test_deep_nesting_is_refused_before_libyaml_recurses_into_a_crash(make_pack):
+    deep = "rules: " + "[" * 100_000 + "]" * 100_000 + "\n"  # composed by libyaml, this kills the process
+    # the document is depth 1: the 100th bracket, column 7 + 100, is one too deep
+    folder = make_pack(("deep.yaml", deep))
+    quickly_and_small(lambda: pytest.raises(ProblemsFound, load_pack, folder))
+    assert problems_of(folder) == [f"{folder}/deep.yaml:1:{7 + NESTING}: 列表和键值对嵌套超过 {NESTING} 层，拒绝读取。请检查括号和缩进"]
