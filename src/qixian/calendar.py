@@ -7,13 +7,14 @@ CalendarGap naming the year and the file to add.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 from qixian.localtime import WEEKDAYS
-from qixian.yamlsource import LineDict, Problem, ProblemsFound, read_yaml, suggest
+from qixian.yamlsource import LineDict, Problem, ProblemsFound, outside, read_yaml, suggest
 
 _FILE_KEYS = ("year", "source", "notice", "holidays", "workdays")
 _HOLIDAY_KEYS = ("name", "from", "to", "date")
@@ -56,10 +57,15 @@ class LegalCalendar:
 
     @classmethod
     def load(cls, directory: Path | str) -> LegalCalendar:
-        """Load every `YYYY.yaml` in `directory`. Raises ProblemsFound listing every problem in every file."""
+        """Load every `YYYY.yaml` in `directory`. Raises ProblemsFound listing every problem in every file.
+        Nothing is read through a symbolic link out of the rule pack (the folder above `directory`)."""
         directory = Path(directory)
-        if not directory.is_dir():
+        if not directory.is_dir() and not directory.is_symlink():
             raise ProblemsFound([Problem(str(directory), 1, 1, "找不到日历目录", "应为 rules/calendar，内含 2026.yaml 等年度文件")])
+        pack = Path(os.path.realpath(directory.parent))
+        refused = outside(directory, pack, _display_path(directory), folder=True)
+        if refused:
+            raise ProblemsFound([refused])
         holidays: dict[date, str] = {}
         workdays: dict[date, str] = {}
         seen: dict[date, str] = {}
@@ -72,6 +78,10 @@ class LegalCalendar:
             match = _YEAR_FILE.match(path.name)
             if not match:
                 problems.append(Problem(source, 1, 1, f"日历文件名 {path.name} 不是年份", "应命名为 2027.yaml 这样的四位年份"))
+                continue
+            refused = outside(path, pack, source)
+            if refused:
+                problems.append(refused)
                 continue
             try:
                 data = read_yaml(path, source)
@@ -158,8 +168,9 @@ class LegalCalendar:
 
 
 def _display_path(path: Path) -> str:
+    """`path` relative to the working folder; a symbolic link is named, never what it points to."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str((path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 

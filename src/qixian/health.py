@@ -6,6 +6,8 @@ should look) or unhealthy (reminders are not going out, or dues are not certain)
 
 from __future__ import annotations
 
+import shlex
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from qixian import rollout
 from qixian.calendar import LegalCalendar
 from qixian.localtime import SHANGHAI, display, span
+from qixian.store.database import PRIVATE_FILE, PRIVATE_FOLDER, SIDE_FILES, database_url, sqlite_file
 from qixian.store.repository import Store, StoreError
 from qixian.store.tables import OutboxRow, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
 from qixian.web.auth import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
@@ -65,6 +68,7 @@ def check(db: str | None, rules: Path, now: datetime, interval: timedelta) -> He
     except (StoreError, SQLAlchemyError) as exc:
         store = None
         checks.append(Check("database", "案件库", UNHEALTHY, f"无法读取案件库：{_first_line(exc)}"))
+    checks.append(_permissions(db))
     checks.append(_calendar(rules, now))
     checks.append(_rules(store, rules))
     return Health(now, tuple(checks))
@@ -186,6 +190,30 @@ def _sign_ins(store: Store, now: datetime) -> Check:
         return Check("sign_ins", "看板登录", WARNING,
                      f"最近 24 小时 {named} 登录失败达到暂停次数（共失败 {total} 次）：核实是否有人猜密码，或为忘记密码的民警重设", data)
     return Check("sign_ins", "看板登录", OK, f"最近 24 小时登录失败 {total} 次", data)
+
+
+def _permissions(db: str | None) -> Check:
+    """A SQLite store's folder and files must be the owner's only (0700, 0600): they hold password hashes, phone
+    numbers and suspects' names. Names each one others may read or write, with the chmod that fixes it."""
+    path = sqlite_file(database_url(db))
+    if path is None:
+        return Check("permissions", "文件权限", OK, "案件库不是本机文件：由数据库服务器控制访问", {"loose": []})
+    wanted = [(path.parent, PRIVATE_FOLDER)] + [(Path(f"{path}{side}"), PRIVATE_FILE) for side in ("", *SIDE_FILES)]
+    loose, fixes = [], {}
+    for each, mode in wanted:
+        try:
+            actual = stat.S_IMODE(each.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if actual & 0o077:
+            loose.append({"path": str(each), "mode": f"{actual:o}", "fix": f"chmod {mode:o} {shlex.quote(str(each))}"})
+            fixes.setdefault(mode, []).append(shlex.quote(str(each)))
+    if not loose:
+        return Check("permissions", "文件权限", OK, f"案件库 {path} 仅所有者可读写", {"loose": []})
+    commands = "；".join(f"chmod {mode:o} {' '.join(paths)}" for mode, paths in fixes.items())
+    return Check("permissions", "文件权限", WARNING,
+                 "本机其他用户可访问案件库（含密码哈希、手机号、嫌疑人姓名）："
+                 + "、".join(f"{f['path']}（{f['mode']}）" for f in loose) + f"。运行 {commands}", {"loose": loose})
 
 
 def _calendar(rules: Path, now: datetime) -> Check:

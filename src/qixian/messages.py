@@ -13,12 +13,12 @@ from functools import cached_property
 from pathlib import Path
 
 import jinja2
-import yaml
 
 from qixian.periods import parse_duration
 from qixian.safetext import Trusted, finalizer
 from qixian.signing import LINK_LIFETIME, SigningError, ack_token, web_secret
 from qixian.ratelimits import Limit, LimitsError, read_limits
+from qixian.yamlsource import ProblemsFound, read_yaml
 
 LEVELS = {"notice": "提醒", "warning": "预警", "overdue": "超期"}
 SEVERITY = {"notice": 0, "warning": 1, "overdue": 2}
@@ -79,7 +79,12 @@ class NotifyConfig:
     @classmethod
     def load(cls, folder: Path | str | None = None) -> NotifyConfig:
         folder = notify_dir(folder)
-        data = yaml.safe_load((folder / "channels.yaml").read_text(encoding="utf-8")) or {}
+        try:
+            data = read_yaml(folder / "channels.yaml") or {}
+        except ProblemsFound as found:
+            raise NotifyConfigError(str(found.problems[0])) from None
+        if not isinstance(data, dict):
+            raise NotifyConfigError(f"{folder / 'channels.yaml'}: 应为键值对（sms、levels、retry 等），参照项目自带的 notify/channels.yaml")
         levels = {level: tuple(data.get("levels", {}).get(level, ("chat", "sms"))) for level in LEVELS}
         for level, kinds in levels.items():
             unknown = [k for k in kinds if k not in ("chat", "sms", "duty")]

@@ -5,6 +5,7 @@ can tell whether the pack on disk is the one last rolled out."""
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -14,13 +15,25 @@ from qixian.localtime import SHANGHAI
 from qixian.recompute import Recomputed
 from qixian.store.repository import Store
 from qixian.store.tables import RolloutRow
+from qixian.yamlsource import outside
 
 
 def pack_files(directory: Path) -> dict[str, str]:
-    """{path inside the pack: sha256 of its bytes} for every YAML file of the pack, calendar included."""
+    """{path inside the pack: sha256 of its bytes} for every YAML file of the pack, calendar included. A file
+    that loading the pack refuses (a symbolic link out of the pack or in a loop) is listed with the reason
+    instead, unread; linked folders are not entered."""
     directory = Path(directory)
-    paths = [p for p in directory.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml")]
-    return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(paths)}
+    root = Path(os.path.realpath(directory))
+    files = {}
+    for folder, _folders, names in os.walk(directory):
+        for name in names:
+            path = Path(folder, name)
+            if path.suffix not in (".yaml", ".yml"):
+                continue
+            inside = path.relative_to(directory).as_posix()
+            refused = outside(path, root, inside)
+            files[inside] = refused.message if refused else hashlib.sha256(path.read_bytes()).hexdigest()
+    return dict(sorted(files.items()))
 
 
 def pack_hash(files: dict[str, str]) -> str:

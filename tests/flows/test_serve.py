@@ -4,6 +4,7 @@ runs on the minute, and stopping serve stops the server too."""
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -52,6 +53,8 @@ def test_serve_runs_the_scan_on_the_minute_and_stops_cleanly(tmp_path):
         assert "Prefect 服务已就绪" in output and "scan-every-minute" in output
         assert scan_completed(), output
         assert listening(port)
+        # Prefect's own database (every run's parameters) is in folders only the owner can open
+        assert {stat.S_IMODE(f.stat().st_mode) for f in (tmp_path / ".qixian", tmp_path / ".qixian" / "prefect")} == {0o700}
     finally:
         serve.send_signal(signal.SIGTERM)
         try:

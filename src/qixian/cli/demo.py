@@ -127,14 +127,14 @@ def _main_job(rules: Path) -> None:
     from qixian.ingest import check, read_lines
     from qixian.localsink import LocalSink
     from qixian.samplefeed import Feed, directory
-    from qixian.store.database import upgrade
+    from qixian.store.database import private_folder, upgrade
     from qixian.store.repository import Store
 
     began = clock.perf_counter()
     now = parse_local("2025-10-09 09:00")
     work = Path(".qixian/demo")
     shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
+    private_folder(work)
     url = f"sqlite:///{work}/demo.db"
     upgrade(url)
     store, pack, sink = Store.open(url), load_pack(rules), LocalSink()

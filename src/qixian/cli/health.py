@@ -30,7 +30,7 @@ def health(
     interval: Annotated[int, typer.Option("--interval", min=1, help="扫描间隔（分钟）：超过 3 个间隔没有完成扫描即为异常")] = 1,
     as_json: Json = False, db: Db = None, rules: Rules = None, notify: Notify = None, now: Now = None,
 ) -> None:
-    """系统是否正常：最近一次扫描及延迟、待发队列、无法送达、隔离区、节假日日历、在用的规则包、停机补发。异常时以状态码 1 退出（供探针使用）。
+    """系统是否正常：最近一次扫描及延迟、待发队列、无法送达、隔离区、案件库文件权限、节假日日历、在用的规则包、停机补发。异常时以状态码 1 退出（供探针使用）。
 
     Example:
 

@@ -16,6 +16,7 @@ import typer
 
 from qixian.cli._output import InputError, console
 from qixian.cli.options import Db, Rules
+from qixian.store.database import private_folder
 
 PORT = 4200
 
@@ -39,7 +40,7 @@ def serve(
     server = None
     if not os.environ.get("PREFECT_API_URL"):
         home = Path(".qixian/prefect").resolve()
-        home.mkdir(parents=True, exist_ok=True)
+        private_folder(home)  # Prefect's own database records every flow run's parameters
         os.environ["PREFECT_HOME"] = str(home)
         console.print(f"未配置 PREFECT_API_URL：启动本地 Prefect 服务 127.0.0.1:{port}（数据在 {home}）……")
         log = open(home / "server.log", "ab")

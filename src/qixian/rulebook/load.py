@@ -8,6 +8,7 @@ reminders fall inside the period, examples use events correctly.
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from qixian.periods import Duration, Unit, parse_duration
 from qixian.rulebook import model as m
 from qixian.rulebook import schema as s
 from qixian.rulebook.errors import problems_from
-from qixian.yamlsource import LineDict, LineList, Problem, ProblemsFound, load_yaml, position_of, suggest
+from qixian.yamlsource import LineDict, LineList, Problem, ProblemsFound, load_yaml, outside, position_of, suggest
 
 SPECIAL_FILES = ("settings.yaml", "events.yaml")
 _MINUTES = {Unit.MINUTES: 1, Unit.HOURS: 60, Unit.DAYS: 1440, Unit.WORKDAYS: 1440, Unit.MONTHS: 28 * 1440}
@@ -34,11 +35,17 @@ def load_pack(directory: Path | str) -> m.RulePack:
         raise ProblemsFound([Problem(shown, 1, 1, "规则包目录不存在", "用 --rules 指定，如 rules")])
     problems: list[Problem] = []
     texts: dict[str, str] = {}
+    root = Path(os.path.realpath(folder))
     for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+        source = f"{shown}/{path.name}"
+        refused = outside(path, root, source)
+        if refused:
+            problems.append(refused)
+            continue
         try:
-            texts[f"{shown}/{path.name}"] = path.read_text(encoding="utf-8")
+            texts[source] = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
-            problems.append(Problem(f"{shown}/{path.name}", 1, 1, f"文件不是 UTF-8 编码（{exc.reason}）", "请另存为 UTF-8"))
+            problems.append(Problem(source, 1, 1, f"文件不是 UTF-8 编码（{exc.reason}）", "请另存为 UTF-8"))
     calendar = None
     try:
         calendar = LegalCalendar.load(folder / "calendar")
@@ -345,5 +352,5 @@ def _where(rule: m.Rule) -> tuple[str, int]:
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve())) or "."
-    except ValueError:
+    except (ValueError, RuntimeError):  # elsewhere, or a symbolic link loop (refused as a missing folder)
         return str(path)

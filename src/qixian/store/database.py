@@ -1,5 +1,9 @@
 """Opening the case store: one URL (QIXIAN_DB / --db), SQLite in WAL mode by default, PostgreSQL for
-production, the schema brought up to date by Alembic migrations."""
+production, the schema brought up to date by Alembic migrations.
+
+A SQLite store holds password hashes, phone numbers and suspects' names: its file is created readable by its owner
+only (0600) in folders created 0700, and SQLite gives the -wal, -shm and -journal files it makes later the
+database file's mode."""
 
 from __future__ import annotations
 
@@ -13,9 +17,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 
 DEFAULT_URL = "sqlite:///.qixian/qixian.db"
+PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
+SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite keeps beside the database file
 MIGRATIONS = Path(__file__).with_name("migrations")
 log = logging.getLogger(__name__)
 
@@ -29,12 +35,12 @@ def database_url(option: str | None = None) -> str:
 
 
 def connect(url: str) -> Engine:
-    """An engine for `url`; for SQLite the folder is created and WAL, foreign keys, a busy timeout and a larger page
-    cache are set."""
+    """An engine for `url`; for SQLite the file and its folder are created private (if missing) and WAL, foreign
+    keys, a busy timeout and a larger page cache are set."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(url)
+        if path is not None:
+            private_file(path)
         engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=dump_json)
 
         @event.listens_for(engine, "connect")
@@ -50,6 +56,32 @@ def connect(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, json_serializer=dump_json)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for an in-memory one or another database."""
+    if not url.startswith("sqlite"):
+        return None
+    path = make_url(url).database
+    return Path(path) if path and path != ":memory:" else None
+
+
+def private_folder(folder: Path) -> None:
+    """Create `folder` and any missing folder above it, each readable by the owner only (0700); folders that
+    exist are left as they are."""
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    for each in reversed(missing):
+        each.mkdir(mode=PRIVATE_FOLDER, exist_ok=True)  # the umask can only take bits away
+
+
+def private_file(path: Path) -> None:
+    """Create the (empty) file `path`, and its folders, readable by the owner only; an existing file is left as
+    it is (`qixian health` names one others can read)."""
+    private_folder(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except FileExistsError:
+        pass
 
 
 AUTOCHECKPOINT = 1000  # SQLite's default: the writer copies the WAL into the database once it holds 1,000 pages
