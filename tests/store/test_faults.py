@@ -16,12 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from qixian.samplefeed import Feed
 from qixian.store.database import connect, upgrade
 from qixian.store.tables import EventRow
 from tests.conftest import RULES
+from tests.store.conftest import TABLES
 from tests.store.crashing import (NOW, QIXIAN, assert_as_clean, clocks_of, events_of, ingest, marks_of, qixian,
                                   wait_gone)
 
@@ -174,3 +175,54 @@ def test_ingest_killed_from_outside_as_its_first_batch_lands_loses_no_clock(db_u
     assert events_of(db_url) > 0 and not wait_gone(str(feed))
     assert ingest(db_url, feed).returncode == 0
     assert_as_clean(db_url, clean)
+
+
+def test_ingest_whose_database_connection_is_cut_loses_no_clock(feed, clean, pg_url):
+    """PostgreSQL restarting under the ingest, as the ingest sees it: from its first recorded batch on, the server
+    terminates every connection the ingest holds, again and again, until the ingest gives up (an idle connection
+    cut between transactions is replaced unnoticed; one cut inside a transaction fails it). The next run ends as a
+    clean run."""
+    engine = connect(pg_url)
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY"))
+    process = subprocess.Popen([*QIXIAN, "ingest", str(feed), "--now", NOW, "--db", pg_url],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline, started = time.monotonic() + 60, False
+        while process.poll() is None and time.monotonic() < deadline:
+            with engine.connect() as connection:
+                started = started or connection.execute(select(EventRow.seq).limit(1)).first() is not None
+                if started:
+                    connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+            time.sleep(0.005)
+        process.communicate(timeout=60)
+    finally:
+        engine.dispose()
+    assert process.returncode != 0, "the connection was cut before the ingest finished"
+    assert marks_of(pg_url) > 0
+    assert ingest(pg_url, feed).returncode == 0
+    assert_as_clean(pg_url, clean)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MB file system (tmpfs) for a SQLite store to fill; needs root, as CI and the developers' machines run."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here to fill a disk ({made.stderr.strip() or made.returncode})")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_ingest_on_a_full_disk_loses_no_clock_once_there_is_room(feed, clean, small_disk):
+    url = f"sqlite:///{small_disk}/qixian.db"
+    upgrade(url)
+    full = ingest(url, feed)
+    assert full.returncode != 0 and "Traceback" not in full.stderr, full.stderr[-2000:]
+    assert events_of(url) > 0, "the disk filled after the first batch was recorded"
+    subprocess.run(["mount", "-o", "remount,size=256m", str(small_disk)], check=True)
+    assert ingest(url, feed).returncode == 0
+    assert_as_clean(url, clean)

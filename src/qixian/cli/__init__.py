@@ -6,6 +6,8 @@ import sys
 from concurrent.futures.process import BrokenProcessPool
 
 import typer
+from rich.markup import escape
+from sqlalchemy.exc import OperationalError
 from typer._click.exceptions import NoArgsIsHelpError
 
 from qixian.cli import alerting, casework, db, deadline, demo, health, report, rules, serve, web
@@ -50,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except typer.Abort:
         errors.print("已中止")
+        return 1
+    except OperationalError as exc:  # the database failed under a running command: full disk, restart, lost connection
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        errors.print(f"[red]错误：[/red]案件库出错，命令未完成：{escape(reason)}。已写入的都是完整的事务，导入的事件已标记待重算；"
+                     "排除故障（如磁盘空间、数据库服务）后再次运行同一命令即可补全。", soft_wrap=True)
         return 1
     except BrokenProcessPool:
         errors.print("[red]错误：[/red]重算计时的工作进程意外退出（可能被终止或内存不足）。已导入的事件都已标记待重算，"
