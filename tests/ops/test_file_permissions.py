@@ -84,8 +84,8 @@ def test_health_names_a_chmod_644_database_and_the_commands_that_fix_it(tmp_path
     capsys.readouterr()
     main(["health", "--db", url, "--rules", str(RULES)])
     assert "注意" in capsys.readouterr().out
-    for each in permissions["loose"][:2]:  # the -wal and -shm went with health's connection; new ones copy the 600
-        subprocess.run(each["fix"], shell=True, check=True)  # noqa: S602 - the command health tells ops to run
+    for each in permissions["loose"]:
+        subprocess.run(each["fix"], shell=True, check=True)  # noqa: S602 - the commands health tells ops to run
     assert health_permissions(capsys, url)["status"] == "ok"
     assert (mode(home), mode(database)) == (0o700, 0o600)
 
