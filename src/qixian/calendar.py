@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from qixian.localtime import WEEKDAYS
-from qixian.yamlsource import LineDict, Problem, ProblemsFound, outside, read_yaml, suggest
+from qixian.yamlsource import LineDict, Problem, ProblemsFound, load_yaml, outside, read_yaml, suggest
 
 _FILE_KEYS = ("year", "source", "notice", "holidays", "workdays")
 _HOLIDAY_KEYS = ("name", "from", "to", "date")
@@ -165,6 +165,36 @@ class LegalCalendar:
             if day in self._holidays or day in self._workdays:
                 result.append(self.status(day))
         return result
+
+
+def defined_days(directory: Path | str, *, skip: Path | None = None) -> dict[date, str]:
+    """Every day the year files in `directory` (but `skip`) define, with the file and line that define it, for
+    checking a new year against its neighbours. Raises ProblemsFound when one of those files is wrong."""
+    days: dict[date, str] = {}
+    problems: list[Problem] = []
+    for path in sorted(Path(directory).glob("*.y*ml")):
+        match = _YEAR_FILE.match(path.name)
+        if not match or (skip is not None and path.resolve() == skip.resolve()):
+            continue
+        source = _display_path(path)
+        try:
+            found_holidays, found_workdays, found_problems = _parse_year(read_yaml(path, source), int(match.group(1)), source)
+        except ProblemsFound as found:
+            problems.extend(found.problems)
+            continue
+        problems.extend(found_problems)
+        for day, (_, line) in (found_holidays | found_workdays).items():
+            days[day] = f"{source}:{line}"
+    if problems:
+        raise ProblemsFound(problems)
+    return days
+
+
+def check_year_text(text: str, year: int, source: str) -> None:
+    """Raises ProblemsFound unless `text` is a valid year file for `year` (before it is written anywhere)."""
+    _, _, problems = _parse_year(load_yaml(text, source), year, source)
+    if problems:
+        raise ProblemsFound(problems)
 
 
 def _display_path(path: Path) -> str:

@@ -227,11 +227,20 @@ def _calendar(rules: Path, now: datetime) -> Check:
             "next_year": calendar.covers(local.year + 1)}
     if not calendar.covers(local.year):
         return Check("calendar", "节假日日历", UNHEALTHY,
-                     f"缺少 {local.year} 年的日历 rules/calendar/{local.year}.yaml：期满时间只是临时结果", data)
+                     f"缺少 {local.year} 年的日历 rules/calendar/{local.year}.yaml：期满时间只是临时结果。{adding_a_year(local.year)}",
+                     data)
     if local.month == 12 and not calendar.covers(local.year + 1):
         return Check("calendar", "节假日日历", WARNING,
-                     f"缺少 {local.year + 1} 年的日历：国务院办公厅公布安排后新建 rules/calendar/{local.year + 1}.yaml", data)
+                     f"缺少 {local.year + 1} 年的日历 rules/calendar/{local.year + 1}.yaml。{adding_a_year(local.year + 1)}", data)
     return Check("calendar", "节假日日历", OK, f"已收录 {calendar.years[0]}–{calendar.years[-1]} 年", data)
+
+
+def adding_a_year(year: int) -> str:
+    """What legal-affairs staff do once the State Council publishes `year`'s arrangement."""
+    return (f"国务院办公厅公布《关于{year}年部分节假日安排的通知》后：把通知正文（含标题）粘贴存为 notice.txt，"
+            f"运行 qixian calendar import notice.txt 生成 rules/calendar/{year}.yaml，对照原文核对；"
+            "再运行 qixian rules check rules 和 qixian recompute --dry-run 查看哪些期满时间会变，"
+            "最后 qixian rules rollout --by 姓名 上线")
 
 
 def _rules(store: Store | None, rules: Path) -> Check:

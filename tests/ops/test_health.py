@@ -113,8 +113,13 @@ def test_next_years_calendar_is_wanted_from_1_december(store, db_url, capsys):
     assert checks["calendar"]["status"] == "ok" and checks["calendar"]["next_year"] is False
     _, _, checks = health(capsys, db_url, "2026-12-01 00:00")
     assert checks["calendar"]["status"] == "warning" and "2027.yaml" in checks["calendar"]["summary"]
+    steps = ["《关于2027年部分节假日安排的通知》", "qixian calendar import notice.txt", "qixian rules check rules",
+             "qixian recompute --dry-run", "qixian rules rollout --by 姓名"]
+    summary = checks["calendar"]["summary"]
+    assert [summary.index(step) for step in steps] == sorted(summary.index(step) for step in steps)  # in this order
     code, _, checks = health(capsys, db_url, "2027-01-01 00:00")
     assert code == 1 and checks["calendar"]["status"] == "unhealthy"
+    assert "临时结果" in checks["calendar"]["summary"] and "qixian calendar import" in checks["calendar"]["summary"]
     _, _, checks = health(capsys, db_url, "2025-12-15 09:00")          # 2026 is there
     assert checks["calendar"]["status"] == "ok"
 

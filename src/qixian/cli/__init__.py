@@ -10,7 +10,7 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import alerting, casework, db, deadline, demo, health, report, rules, serve, web
+from qixian.cli import alerting, calendar, casework, db, deadline, demo, health, report, rules, serve, web
 from qixian.cli._output import USAGE, InputError, errors
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.command("deadline")(deadline.deadline)
 app.command("demo")(demo.demo)
 rules.app.command("rollout")(casework.rollout)
 app.add_typer(rules.app, name="rules")
+app.add_typer(calendar.app, name="calendar")
 app.add_typer(db.app, name="db")
 app.command("ingest")(casework.ingest)
 app.add_typer(casework.quarantine_app, name="quarantine")
