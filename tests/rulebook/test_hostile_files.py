@@ -28,7 +28,8 @@ SECRET = "root:$6$not-a-real-hash:19000:0:99999:7:::"
 
 
 def quickly_and_small(action):
-    """Run `action` twice: timed, it must be done well under a second; traced, it must never hold 20 MB."""
+    """Run `action` twice: it must not hang (an expanded bomb takes minutes and gigabytes; the bound is no timing
+    goal, only a guard a loaded CI machine never nears), and traced, it must never hold 20 MB."""
     began = time.perf_counter()
     action()
     took = time.perf_counter() - began
@@ -38,7 +39,7 @@ def quickly_and_small(action):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert took < 0.5 and peak < 20 * 2**20, (took, peak)
+    assert took < 10 and peak < 20 * 2**20, (took, peak)
 
 
 def problems_of(folder) -> list[str]:
