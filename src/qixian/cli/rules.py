@@ -39,6 +39,22 @@ def load(directory: Path) -> RulePack:
         raise typer.Exit(FAILED) from None
 
 
+def in_force(store, option: Path | None) -> RulePack:
+    """The pack the store's clocks are computed and shown with: the one last rolled out (qixian.rollout), or the
+    configured folder before any roll-out kept its files. An explicit --rules with other files is refused: one
+    store's clocks are never shown or advanced with a pack they were not computed with."""
+    from qixian import rollout as rollouts
+
+    configured = rules_dir(option)
+    if option is not None:
+        current = rollouts.differs(store, configured)
+        if current is not None:
+            raise InputError(f"--rules {option} 与案件库在用的规则包 {rollouts.shown(current)} 不同：计时按在用的规则包计算，"
+                             f"不能混用。要换用它，先运行 qixian rules rollout --rules {option}；"
+                             "按在用的规则包查看、扫描不必写 --rules")
+    return load(rollouts.folder_for(store, configured))
+
+
 def _pack(option: Path | None) -> RulePack:
     return load(rules_dir(option))
 
