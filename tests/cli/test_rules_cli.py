@@ -112,3 +112,13 @@ def test_shipped_rule_files_also_pass_the_json_schema():
         assert not errors, (path, errors[:3])
     assert not list(jsonschema.Draft202012Validator(schema_of("events")).iter_errors(json.loads(json.dumps(read_yaml(RULES / "events.yaml")))))
     assert ROOT.is_dir()
+
+
+def test_diff_warns_first_when_a_packs_examples_fail(capsys, make_pack):
+    old = make_pack(DATA / "family_notice.good.yaml", name="old")
+    wrong = (DATA / "family_notice.good.yaml").read_text(encoding="utf-8").replace('due: "2026-03-03 10:00"', 'due: "2026-03-03 11:00"')
+    new = make_pack(("family.yaml", wrong), name="new")
+    code, out, _ = run(capsys, "rules", "diff", old, new)
+    assert code == 0
+    warning = out.index(f"注意：规则包 {new} 有 1 个例子未通过，不能上线")
+    assert warning < out.index("两个规则包的规则没有差别") and f"规则包 {old} 有" not in out   # first; the old one passes

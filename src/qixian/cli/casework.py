@@ -13,7 +13,7 @@ from qixian.cli._output import InputError, console, now_from, open_store, print_
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian import rollout as rollouts
 from qixian.cli import rules as rules_cli
-from qixian.cli.rules import in_force, load
+from qixian.cli.rules import in_force, load, warn_failing_examples
 from qixian.clockview import STATES, left, state_of
 from qixian.feeds import FeedReport, files_in, ingest_items, ingest_path, ingest_sql
 from qixian.ingest import check, read_lines
@@ -238,10 +238,7 @@ def recompute(
         return
     folder = rules_dir(rules)
     pack = load(folder)
-    failed = _failed_examples(pack)
-    if failed:
-        console.print(f"[yellow]注意：规则包 {folder} 有 {len(failed)} 个例子未通过（qixian rules check {folder} 查看），"
-                      "不能上线；下面的试算结果仅供参考。[/yellow]", soft_wrap=True)
+    warn_failing_examples(pack, folder)
     _recompute({}, pack, str(folder), by, db, now, dry_run=True)
 
 
@@ -288,14 +285,10 @@ def rollback(by: By = None, db: Db = None, now: Now = None) -> None:
     _recompute(rollouts.snapshot(folder), pack, f"回退至上线记录 #{target.id}（{target.directory}）", by, db, now, dry_run=False)
 
 
-def _failed_examples(pack) -> list:
+def _refuse_failed_examples(pack, outcome: str) -> None:
     from qixian.rulebook.examples import run_examples
 
-    return [r for r in run_examples(pack) if not r.passed]
-
-
-def _refuse_failed_examples(pack, outcome: str) -> None:
-    failed = _failed_examples(pack)
+    failed = [r for r in run_examples(pack) if not r.passed]
     if failed:
         for result in failed:
             console.print(result.report(), soft_wrap=True, markup=False)

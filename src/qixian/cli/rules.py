@@ -55,6 +55,14 @@ def in_force(store, option: Path | None) -> RulePack:
     return load(rollouts.folder_for(store, configured))
 
 
+def warn_failing_examples(pack: RulePack, folder: Path) -> None:
+    """Say first, before any result drawn from `pack`, that its examples do not all pass (it cannot be rolled out)."""
+    failed = sum(not r.passed for r in run_examples(pack))
+    if failed:
+        console.print(f"[yellow]注意：规则包 {folder} 有 {failed} 个例子未通过，不能上线（qixian rules check {folder} 查看）；"
+                      "下面的结果仅供参考。[/yellow]", soft_wrap=True)
+
+
 def _pack(option: Path | None) -> RulePack:
     return load(rules_dir(option))
 
@@ -266,7 +274,10 @@ def diff(
 
         qixian rules diff rules /tmp/rules-new
     """
-    changes = diff_packs(load(old), load(new))
+    before, after = load(old), load(new)
+    for folder, pack in ((old, before), (new, after)):
+        warn_failing_examples(pack, folder)
+    changes = diff_packs(before, after)
     if not changes:
         console.print("两个规则包的规则没有差别。")
         return
