@@ -122,3 +122,17 @@ def test_diff_warns_first_when_a_packs_examples_fail(capsys, make_pack):
     assert code == 0
     warning = out.index(f"注意：规则包 {new} 有 1 个例子未通过，不能上线")
     assert warning < out.index("两个规则包的规则没有差别") and f"规则包 {old} 有" not in out   # first; the old one passes
+
+
+def test_rules_test_names_the_missing_person_instead_of_starting_no_clock(capsys):
+    code, out, err = run(capsys, "rules", "test", "crim.detention.family_notice", "--rules", RULES, "--case", "kind=criminal",
+                         "--event", "detained 2025-09-29 15:40")
+    assert code == 2 and "没有启动" not in out
+    assert "事件 detained 2025-09-29 15:40" in err and "必须写明人员 person" in err
+    assert '--event "detained 2025-09-29 15:40 P1"' in err
+
+
+def test_rules_test_with_an_unknown_event_suggests_and_says_where_to_declare(capsys):
+    code, _, err = run(capsys, "rules", "test", "crim.detention.family_notice", "--rules", RULES,
+                       "--event", "detaind 2025-09-29 15:40 P1")
+    assert code == 2 and "是否应为 detained？" in err and "events.yaml 中添加" in err

@@ -15,6 +15,7 @@ from qixian.clocks import Event, replay
 from qixian.clockview import STATES
 from qixian.localtime import TimeFormatError, display, parse_local
 from qixian.rulebook import RulePack, load_pack
+from qixian.rulebook.model import new_event_hint
 from qixian.rulebook.describe import explain as describe
 from qixian.rulebook.diff import diff_packs
 from qixian.rulebook.examples import run_examples
@@ -214,9 +215,12 @@ def test(
         raise InputError("没有事件：用 --events FILE 或 --event \"类型 时间 [人员]\" 给出")
     for item in happened:
         if item.type not in pack.events:
-            from qixian.yamlsource import suggest
-
-            raise InputError(f"未知的事件类型 {item.type!r}。{suggest(item.type, pack.events)}")
+            raise InputError(f"未知的事件类型 {item.type!r}。{new_event_hint(item.type, pack.events)}")
+        wrong = pack.events[item.type].problems(item.person, item.data)
+        if wrong:
+            needs = pack.events[item.type].person == "required" and not item.person
+            example = f"（如 --event \"{item.type} {display(item.at)} P1\"）" if needs else ""
+            raise InputError(f"事件 {item.type} {display(item.at)}：{'；'.join(wrong)}{example}")
     moment = moment or max(e.at for e in happened)
     clocks = [c for c in replay(pack, happened, case="试算", facts=facts, persons=persons, rule_ids=[rule_id], disabled=True) if c.rule.id == rule_id]
     if not clocks:
