@@ -4,6 +4,7 @@ import json
 
 from qixian.cli import main
 from qixian.cli.rules import schema_of
+from qixian.rulebook import load_pack
 from tests.conftest import ROOT, RULES
 from tests.rulebook.conftest import DATA
 
@@ -136,3 +137,13 @@ def test_rules_test_with_an_unknown_event_suggests_and_says_where_to_declare(cap
     code, _, err = run(capsys, "rules", "test", "crim.detention.family_notice", "--rules", RULES,
                        "--event", "detaind 2025-09-29 15:40 P1")
     assert code == 2 and "是否应为 detained？" in err and "events.yaml 中添加" in err
+
+
+def test_an_on_the_spot_limit_is_explained_as_on_the_spot_not_as_zero_hours(capsys):
+    code, out, _ = run(capsys, "rules", "explain", "incident.receipt_on_spot", "--rules", RULES)
+    assert code == 0 and "当场（立即）" in out and "0小时" not in out
+    code, out, _ = run(capsys, "rules", "test", "incident.receipt_on_spot", "--rules", RULES, "--case", "kind=incident",
+                       "--event", "case_registered_online 2025-09-28 20:05 channel=上门报案")
+    assert code == 0 and "应当场（立即）完成" in out and "连续计算" not in out and "0小时" not in out
+    notes = " ".join(r.note or "" for r in load_pack(RULES).rules)
+    assert "目录 U-" not in notes                          # no editing placeholders left in what legal staff read

@@ -137,7 +137,7 @@ def list_rules(
     for column in ("编号", "名称", "期限", "在押", "分组", "提醒类型", "版本"):
         table.add_column(column, overflow="fold")
     for r in chosen:
-        limit = str(r.limit) if r.limit else f"{r.lead.of} 前 {r.lead.before}"
+        limit = (str(r.limit) if r.limit.amount else "当场") if r.limit else f"{r.lead.of} 前 {r.lead.before}"
         name = r.name if r.enabled else f"[dim]{r.name}（未启用）[/dim]"
         table.add_row(r.id, name, limit, "是" if r.custody else "", r.group or "", r.reminder_type or "", r.version)
     console.print(table)
