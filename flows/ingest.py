@@ -11,14 +11,14 @@ from prefect import flow, get_run_logger, task
 from qixian.config import database_url, rules_dir
 from qixian.feeds import ingest_path, ingest_sql
 from qixian.localtime import SHANGHAI
-from qixian.rulebook import load_pack
+from qixian.rollout import pack_in_force
 from qixian.store.repository import Store
 
 
 @task(retries=2, retry_delay_seconds=10)
 def ingest_drop(path: str, db: str | None, rules: str | None, source: str) -> dict:
     """Read every event file at `path` into the store and replay the touched cases."""
-    report = ingest_path(Store.open(db), load_pack(rules_dir(rules)), Path(path), source=source, now=datetime.now(SHANGHAI),
+    report = ingest_path(store := Store.open(db), pack_in_force(store, rules_dir(rules)), Path(path), source=source, now=datetime.now(SHANGHAI),
                          parallel=True)
     return report.counts()
 
@@ -26,7 +26,7 @@ def ingest_drop(path: str, db: str | None, rules: str | None, source: str) -> di
 @task(retries=3, retry_delay_seconds=30)
 def poll_view(url: str, query: str, watermark_column: str, db: str | None, rules: str | None, source: str) -> dict:
     """Read the rows of the case system's view past the watermark."""
-    report = ingest_sql(Store.open(db), load_pack(rules_dir(rules)), url, query, source=source,
+    report = ingest_sql(store := Store.open(db), pack_in_force(store, rules_dir(rules)), url, query, source=source,
                         now=datetime.now(SHANGHAI), watermark_column=watermark_column)
     return report.counts()
 

@@ -18,7 +18,7 @@ from qixian.localtime import SHANGHAI, parse_local
 from qixian.messages import NotifyConfig
 from qixian.reports import Scope, day_start, report
 from qixian.reportviews import MEASURES, as_markdown, period_label, summary_text
-from qixian.rulebook import load_pack
+from qixian.rollout import pack_in_force
 from qixian.store.repository import Store
 
 TITLES = {"daily": "日报", "weekly": "周报", "monthly": "月报"}
@@ -38,7 +38,7 @@ def period(kind: str, today: date) -> tuple[date, date]:
 @task
 def bureau_report(db: str, rules: str | None, kind: str, first: date, until: date, now: datetime) -> dict:
     """The whole bureau's report, kept as a table artifact (units ranked) and a markdown artifact."""
-    result = report(Store.open(db), load_pack(rules_dir(rules)), day_start(first), day_start(until), now)
+    result = report(store := Store.open(db), pack_in_force(store, rules_dir(rules)), day_start(first), day_start(until), now)
     rows = [{"单位": row.label, **{label: values[name] for name, label in MEASURES}}
             for row in result.by_unit for values in [row.tally.as_dict()]]
     key = f"qixian-report-{kind}"
@@ -50,7 +50,8 @@ def bureau_report(db: str, rules: str | None, kind: str, first: date, until: dat
 @task(retries=2, retry_delay_seconds=30)
 def tell_leaders(db: str, rules: str | None, notify: str | None, kind: str, first: date, until: date, now: datetime) -> dict:
     """Each unit leader: the unit's summary, once per period (the key names kind, period and leader)."""
-    store, pack, config = Store.open(db), load_pack(rules_dir(rules)), NotifyConfig.load(notify)
+    store = Store.open(db)
+    pack, config = pack_in_force(store, rules_dir(rules)), NotifyConfig.load(notify)
     sent, failed = 0, []
     for unit in store.directory().units.values():
         if not unit.leader:

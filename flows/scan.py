@@ -13,15 +13,15 @@ from qixian.delivery import deliver
 from qixian.localtime import SHANGHAI, parse_local
 from qixian.messages import NotifyConfig
 from qixian.outbox import enqueue
-from qixian.rulebook import load_pack
 from qixian.scan import listed, record_run
+from qixian.rollout import pack_in_force
 from qixian.store.repository import Store
 
 
 @task
 def owe(db: str, rules: str | None, now: datetime) -> dict:
     """Write the reminders owed as of `now` to the outbox, advancing each clock (one transaction)."""
-    scanned = enqueue(Store.open(db), load_pack(rules_dir(rules)), now)
+    scanned = enqueue(store := Store.open(db), pack_in_force(store, rules_dir(rules)), now)
     return {"clocks": scanned.clocks, "owed": len(scanned.owed), "caught_up": scanned.caught_up, "replayed": scanned.replayed,
             "late": listed(scanned.late), "problems": scanned.problems[:50]}
 
@@ -29,7 +29,7 @@ def owe(db: str, rules: str | None, now: datetime) -> dict:
 @task(retries=2, retry_delay_seconds=20)
 def send(db: str, rules: str | None, notify: str | None, now: datetime) -> dict:
     """Send what the outbox owes (each attempt recorded; nothing marked sent that was not)."""
-    delivered = deliver(Store.open(db), load_pack(rules_dir(rules)), NotifyConfig.load(notify), now)
+    delivered = deliver(store := Store.open(db), pack_in_force(store, rules_dir(rules)), NotifyConfig.load(notify), now)
     return {"messages": len(delivered.messages), "sent": delivered.sent, "failed": delivered.failed,
             "undeliverable": delivered.undeliverable, "deferred": delivered.deferred, "attempts": delivered.attempts}
 

@@ -328,6 +328,9 @@ class _Reckoning:
     def _explain_start(self) -> None:
         anchor, limit = self.anchor, self.limit
         start = moment(anchor)
+        if self.family == "exact" and not limit.amount:
+            self.steps.append(f"起算：{start}。应当场（立即）完成，不留期间：期满即 {display(self.unrolled, self.zone)}。")
+            return
         if self.family == "exact":
             self.steps.append(
                 f"起算：{start}。按{limit.unit.label}计算，自该时刻起连续计算 {limit}，精确到分钟"

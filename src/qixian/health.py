@@ -69,7 +69,7 @@ def check(db: str | None, rules: Path, now: datetime, interval: timedelta) -> He
         store = None
         checks.append(Check("database", "案件库", UNHEALTHY, f"无法读取案件库：{_first_line(exc)}"))
     checks.append(_permissions(db))
-    checks.append(_calendar(rules, now))
+    checks.append(_calendar(rollout.folder_for(store, rules) if store is not None else rules, now))
     checks.append(_rules(store, rules))
     return Health(now, tuple(checks))
 
@@ -244,22 +244,29 @@ def adding_a_year(year: int) -> str:
 
 
 def _rules(store: Store | None, rules: Path) -> Check:
+    """The pack in force (the last roll-out's kept files) and whether the configured folder holds another one."""
     current = rollout.pack_hash(rollout.pack_files(rules))
-    data = {"directory": str(rules), "pack_hash": current, "rolled_out": None}
+    data = {"directory": str(rules), "pack_hash": current, "rolled_out": None, "kept": False}
     try:
-        last = rollout.last(store) if store is not None else None
+        last = rollout.in_force(store) if store is not None else None
     except SQLAlchemyError:
         last = None
-    if last is not None:
-        data["rolled_out"] = {"pack_hash": last.pack_hash, "by": last.by,
-                              "at": last.at.astimezone(SHANGHAI).isoformat(), "moved": len(last.moved)}
     if last is None:
         return Check("rules", "规则包", WARNING,
                      f"规则包 {current[:12]} 没有上线记录：用 qixian rules rollout --by 姓名 上线并记录", data)
-    if last.pack_hash != current:
+    row = last.row
+    data["rolled_out"] = {"pack_hash": row.pack_hash, "by": row.by,
+                          "at": row.at.astimezone(SHANGHAI).isoformat(), "moved": len(row.moved)}
+    data["kept"] = last.folder is not None
+    if last.folder is None:
         return Check("rules", "规则包", WARNING,
-                     f"{rules} 中的文件（{current[:12]}）与上线记录 {rollout.shown(last)} 不同：改动未经 qixian rules rollout", data)
-    return Check("rules", "规则包", OK, f"{rollout.shown(last)}", data)
+                     f"上线记录 {rollout.shown(row)} 没有保存规则包文件（本版本之前上线的），各命令仍按 {rules}（{current[:12]}）"
+                     f"计算：用 qixian rules rollout --rules 在用的规则包目录 重新上线一次", data)
+    if row.pack_hash != current:
+        return Check("rules", "规则包", WARNING,
+                     f"在用 {rollout.shown(row)}；{rules} 中的文件（{current[:12]}）与它不同，是尚未上线的修改："
+                     f"扫描、看板、报表、导入仍按在用的规则包，上线用 qixian rules rollout --rules {rules}", data)
+    return Check("rules", "规则包", OK, f"{rollout.shown(row)}", data)
 
 
 def _aware(moment: datetime | None) -> datetime | None:

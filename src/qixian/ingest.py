@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from qixian.localtime import TimeFormatError, parse_local
 from qixian.safetext import cleaned, may_hold_controls
+from qixian.yamlsource import close_match
 from qixian.rulebook.model import EventType
 
 FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")
@@ -135,7 +136,8 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
         problems += [f"缺少 {k}" for k, v in zip(("id", "case", "type", "at"), given) if v in (None, "")]
     spec = events.get(kind) if isinstance(kind, str) else None
     if kind and spec is None:
-        problems.append(f"未知的事件类型 {kind!r}（事件类型见 rules/events.yaml）")
+        hint = close_match(kind, events)
+        problems.append(f"未知的事件类型 {kind!r}" + (f"。{hint}" if hint else "") + "（事件类型见规则包的 events.yaml）")
     at = _time(when, problems)
     person = str(person) if person not in (None, "") else None
     data = item.get("data") or {}

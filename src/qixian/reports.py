@@ -160,7 +160,7 @@ def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: da
     clocks = _clocks_due(store, start, end, scope)
     for clock, unit, handler in clocks:
         groups.add_clock(clock, unit, handler, start, now)
-    _reminders(store, groups, start, end, scope)
+    _reminders(store, groups, start, end, now, scope)
     _completion_times(store, groups, clocks)
     paused, extensions, pause_findings = _pauses_and_extensions(store, pack, start, end, now, scope)
     findings = [Finding(a["kind"], c.case_id, pack.name_of(c.rule_id), c.person, a["message"])
@@ -242,12 +242,15 @@ def _clocks_due(store: Store, start: datetime, end: datetime, scope: Scope) -> l
         return [tuple(row) for row in session.execute(_scoped(query, scope))]
 
 
-def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, scope: Scope) -> None:
-    """Reminder steps owed in the period, and their acknowledgements."""
+def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
+    """Reminder steps owed in the period by `now`, and their acknowledgements made by `now` (a report as of a past
+    moment counts nothing that happened after it)."""
     query = (select(OutboxRow, AcknowledgementRow.at, CaseRow.unit, CaseRow.handler)
              .join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
-             .join(AcknowledgementRow, AcknowledgementRow.outbox_id == OutboxRow.id, isouter=True)
-             .where(OutboxRow.step_at >= _utc(start), OutboxRow.step_at < _utc(end)).order_by(OutboxRow.id))
+             .join(AcknowledgementRow, (AcknowledgementRow.outbox_id == OutboxRow.id) & (AcknowledgementRow.at <= _utc(now)),
+                   isouter=True)
+             .where(OutboxRow.step_at >= _utc(start), OutboxRow.step_at < _utc(end), OutboxRow.step_at <= _utc(now))
+             .order_by(OutboxRow.id))
     seen: set[tuple] = set()
     acknowledged: set[tuple] = set()
     with store.session() as session:

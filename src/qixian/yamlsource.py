@@ -263,9 +263,12 @@ def outside(path: Path, root: Path, source: str, folder: bool = False) -> Proble
     return None
 
 
+def close_match(word: str, choices) -> str:
+    """"是否应为 X？" naming the choice nearest to `word`, or "" when none is close."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"是否应为 {close[0]}？" if close else ""
+
+
 def suggest(word: str, choices) -> str:
     """A did-you-mean hint for an unknown key, or advice on indentation when nothing is close."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
-    if close:
-        return f"是否应为 {close[0]}？"
-    return f"可用的键：{', '.join(str(c) for c in choices)}；也请检查缩进"
+    return close_match(word, choices) or f"可用的键：{', '.join(str(c) for c in choices)}；也请检查缩进"

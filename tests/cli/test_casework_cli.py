@@ -94,3 +94,15 @@ def test_bad_arguments_exit_2(capsys, db):
     assert run(capsys, "ingest", "/no/such/file", "--db", db)[0] == 2
     assert run(capsys, "clocks", "--db", db, "--state", "late")[0] == 2
     assert run(capsys, "clocks", "--db", db, "--now", "tomorrow")[0] == 2
+
+
+def test_recompute_dry_run_warns_first_when_the_packs_examples_fail(capsys, db, tmp_path):
+    import shutil
+
+    folder = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", folder)
+    (folder / "calendar" / "2025.yaml").unlink()     # the National Day 2025 examples no longer hold
+    run(capsys, "ingest", SAMPLE, "--db", db, "--now", NOW)
+    code, out, _ = run(capsys, "recompute", "--db", db, "--rules", folder, "--dry-run", "--now", NOW)
+    assert code == 0 and "个例子未通过，不能上线" in out
+    assert out.index("个例子未通过") < out.index("期满时间变化")

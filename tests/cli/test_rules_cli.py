@@ -4,6 +4,7 @@ import json
 
 from qixian.cli import main
 from qixian.cli.rules import schema_of
+from qixian.rulebook import load_pack
 from tests.conftest import ROOT, RULES
 from tests.rulebook.conftest import DATA
 
@@ -112,3 +113,37 @@ def test_shipped_rule_files_also_pass_the_json_schema():
         assert not errors, (path, errors[:3])
     assert not list(jsonschema.Draft202012Validator(schema_of("events")).iter_errors(json.loads(json.dumps(read_yaml(RULES / "events.yaml")))))
     assert ROOT.is_dir()
+
+
+def test_diff_warns_first_when_a_packs_examples_fail(capsys, make_pack):
+    old = make_pack(DATA / "family_notice.good.yaml", name="old")
+    wrong = (DATA / "family_notice.good.yaml").read_text(encoding="utf-8").replace('due: "2026-03-03 10:00"', 'due: "2026-03-03 11:00"')
+    new = make_pack(("family.yaml", wrong), name="new")
+    code, out, _ = run(capsys, "rules", "diff", old, new)
+    assert code == 0
+    warning = out.index(f"注意：规则包 {new} 有 1 个例子未通过，不能上线")
+    assert warning < out.index("两个规则包的规则没有差别") and f"规则包 {old} 有" not in out   # first; the old one passes
+
+
+def test_rules_test_names_the_missing_person_instead_of_starting_no_clock(capsys):
+    code, out, err = run(capsys, "rules", "test", "crim.detention.family_notice", "--rules", RULES, "--case", "kind=criminal",
+                         "--event", "detained 2025-09-29 15:40")
+    assert code == 2 and "没有启动" not in out
+    assert "事件 detained 2025-09-29 15:40" in err and "必须写明人员 person" in err
+    assert '--event "detained 2025-09-29 15:40 P1"' in err
+
+
+def test_rules_test_with_an_unknown_event_suggests_and_says_where_to_declare(capsys):
+    code, _, err = run(capsys, "rules", "test", "crim.detention.family_notice", "--rules", RULES,
+                       "--event", "detaind 2025-09-29 15:40 P1")
+    assert code == 2 and "是否应为 detained？" in err and "events.yaml 中添加" in err
+
+
+def test_an_on_the_spot_limit_is_explained_as_on_the_spot_not_as_zero_hours(capsys):
+    code, out, _ = run(capsys, "rules", "explain", "incident.receipt_on_spot", "--rules", RULES)
+    assert code == 0 and "当场（立即）" in out and "0小时" not in out
+    code, out, _ = run(capsys, "rules", "test", "incident.receipt_on_spot", "--rules", RULES, "--case", "kind=incident",
+                       "--event", "case_registered_online 2025-09-28 20:05 channel=上门报案")
+    assert code == 0 and "应当场（立即）完成" in out and "连续计算" not in out and "0小时" not in out
+    notes = " ".join(r.note or "" for r in load_pack(RULES).rules)
+    assert "目录 U-" not in notes                          # no editing placeholders left in what legal staff read

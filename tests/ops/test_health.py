@@ -150,6 +150,8 @@ def test_a_pack_whose_examples_fail_is_not_rolled_out(store, db_url, pack, tmp_p
     (folder / "calendar" / "2025.yaml").unlink()   # the examples around National Day 2025 no longer hold
     assert main(["rules", "rollout", "--by", "王法制", "--db", db_url, "--rules", str(folder)]) == 1
     assert "未上线" in capsys.readouterr().out and store.count(RolloutRow) == 0
+    assert main(["recompute", "--by", "王法制", "--db", db_url, "--rules", str(folder)]) == 1   # writing is a roll-out
+    assert "未上线" in capsys.readouterr().out and store.count(RolloutRow) == 0
 
 
 def test_a_recompute_records_every_file_with_its_hash_and_what_moved(store, db_url, pack, tmp_path, capsys):
@@ -159,7 +161,13 @@ def test_a_recompute_records_every_file_with_its_hash_and_what_moved(store, db_u
     before = {(c.case_id, c.rule_id, c.person): c.due_display for c in store.clocks()}
     folder = tmp_path / "rules"
     shutil.copytree(RULES, folder)
-    (folder / "calendar" / "2025.yaml").unlink()   # 2025 unknown: dues that a 2025 holiday extended move back
+    rule_file = folder / "criminal-coercive.yaml"   # family notice within 23 hours, its examples one hour earlier
+    head, rule = rule_file.read_text(encoding="utf-8").split("  - id: crim.detention.family_notice\n", 1)
+    rule, tail = rule.split("\n  - id: ", 1)
+    for old, new in (("limit: 24 hours", "limit: 23 hours"), ("02-15 16:20", "02-15 15:20"),
+                     ("10-01 21:00", "10-01 20:00"), ("03-04 08:00", "03-04 07:00")):
+        rule = rule.replace(old, new)
+    rule_file.write_text(f"{head}  - id: crim.detention.family_notice\n{rule}\n  - id: {tail}", encoding="utf-8")
     assert main(["recompute", "--by", "王法制", "--db", db_url, "--rules", str(folder), "--now", "2025-10-01 09:00"]) == 0
     capsys.readouterr()
     after = {(c.case_id, c.rule_id, c.person): c.due_display for c in store.clocks()}
@@ -167,7 +175,7 @@ def test_a_recompute_records_every_file_with_its_hash_and_what_moved(store, db_u
         row = session.exec(select(RolloutRow)).scalars().one()
     expected = {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
                 for p in folder.rglob("*.yaml")}
-    assert row.by == "王法制" and row.files == expected and "calendar/2025.yaml" not in row.files
+    assert row.by == "王法制" and row.files == expected
     changed = {key for key in before if before[key] != after.get(key)}
     assert changed and {(m["case"], m["rule"], m["person"] or "") for m in row.moved} == changed
     assert all((m["before"], m["after"]) == (before[(m["case"], m["rule"], m["person"] or "")],

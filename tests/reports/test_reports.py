@@ -37,7 +37,7 @@ def test_reminders_acknowledgement_and_time_to_completion(store, pack, notify_fo
     with store.session() as session:
         due_row = session.exec(select(OutboxRow).where(OutboxRow.case_id == "A", OutboxRow.level == "overdue",
                                                        OutboxRow.recipient == "officer-1")).scalars().one()
-    store.acknowledge(due_row.id, "officer-1", "link", parse_local("2025-10-11 10:35"))   # 30 minutes after delivery
+    store.acknowledge(due_row.id, "officer-1", "dashboard", parse_local("2025-10-11 10:35"))   # 30 minutes after delivery
     feed(store, pack, tmp_path, [{"id": "A-2", "case": "A", "type": "case_registered_online", "at": "2025-10-11 11:00",
                                   "data": {"channel": "110警情"}}], name="later.jsonl")
 
@@ -58,6 +58,9 @@ def test_reminders_acknowledgement_and_time_to_completion(store, pack, notify_fo
     assert (officer.total.assessed, officer.total.overdue, officer.total.reminders) == (1, 1, 4)
     before = report(store, pack, start, end, parse_local("2025-10-11 09:59"))
     assert (before.total.assessed, before.total.pending) == (1, 1)     # B not due yet at 09:59: not assessable
+    assert before.total.reminders == 6                                 # A's and B's three steps before the due
+    unacknowledged = report(store, pack, start, end, parse_local("2025-10-11 10:30"), Scope(unit="chengguan")).total
+    assert (unacknowledged.reminders, unacknowledged.acknowledged, unacknowledged.ack_latency) == (4, 0, [])  # 10:35 is later
     elsewhere = report(store, pack, parse_local("2025-10-12 00:00"), parse_local("2025-10-19 00:00"), now)
     assert elsewhere.total.assessed == 0 and elsewhere.total.reminders == 0
 

@@ -9,7 +9,7 @@ from tests.rulebook.conftest import DATA
 
 EXPECTED = {  # fixture -> (line, words every reader needs to see)
     "unknown_key": (12, "未知的键 'custdy'。是否应为 custody？"),
-    "unknown_event": (9, "未知的事件类型 'detaind'。是否应为 detained？"),
+    "unknown_event": (9, "未知的事件类型 'detaind'。是否应为 detained？若是新的事件类型，先在规则包的 events.yaml 中添加"),
     "bad_duration": (11, "单位 'hrs' 无法识别"),
     "unquoted_number": (11, "请给这个值加引号"),
     "yes_is_not_a_boolean": (12, "custody 应为 true 或 false，收到 'yes'"),
@@ -58,3 +58,28 @@ def test_a_bad_file_names_file_line_and_fix_and_loads_nothing(make_pack, mistake
 def test_good_files_load_cleanly(make_pack, good):
     pack = load_pack(make_pack(DATA / good))
     assert pack.rules and all(rule.basis for rule in pack.rules)
+
+
+def test_an_unknown_event_type_with_nothing_close_says_to_declare_it(make_pack):
+    text = (DATA / "unknown_event.bad.yaml").read_text(encoding="utf-8").replace("detaind", "handcuffed_at_home")
+    with pytest.raises(ProblemsFound) as found:
+        load_pack(make_pack(("new_event.yaml", text)))
+    said = " ".join(str(p) for p in found.value.problems)
+    assert "未知的事件类型 'handcuffed_at_home'" in said and "events.yaml 中添加" in said and "是否应为" not in said
+    assert "可用的键" not in said                     # no list of every key as if it were a misspelt key
+
+
+@pytest.mark.parametrize("written, words, not_said", [
+    ('"25:00"', "时刻 '25:00' 不存在：应在 00:00 至 23:59 之间", "加引号"),   # quoted: the time is wrong, not the quoting
+    ("25:00", "时刻 '25:00' 不存在", "加引号"),                               # the loader reads it as text too
+    ('"8:30"', "应写成两位数的 时:分", "不存在"),
+])
+def test_a_clock_time_is_answered_for_what_was_written(make_pack, written, words, not_said):
+    folder = make_pack()
+    settings = folder / "settings.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace('day_reminder_time: "08:30"',
+                                                                     f"day_reminder_time: {written}"), encoding="utf-8")
+    with pytest.raises(ProblemsFound) as found:
+        load_pack(folder)
+    said = [str(p) for p in found.value.problems if "day_reminder_time" in str(p)]
+    assert said and words in said[0] and not_said not in said[0], said

@@ -50,7 +50,7 @@ def test_quarantine_keeps_the_line_and_the_reason(store, pack):
     ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
     rows = {r.source_id: r for r in store.quarantined()}
     assert "25:00" in rows["e-0011"].raw and "无法识别的时间" in rows["e-0011"].reason
-    assert "未知的事件类型 'arrest_requestd'" in rows["e-0012"].reason
+    assert "未知的事件类型 'arrest_requestd'。是否应为 arrest_requested？" in rows["e-0012"].reason   # the likely typo
     assert rows["e-0012"].source.endswith("events.jsonl") and rows["e-0012"].line == 12
 
 

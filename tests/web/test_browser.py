@@ -105,3 +105,41 @@ def test_acknowledging_in_the_browser_stops_escalation(browser, dashboard):
     desktop.goto(f"/case?id={THEFT}")
     shot(desktop, "case-escalation-stopped-desktop")
 
+
+
+PAGES = {"upcoming": "/", "overdue": "/overdue", "anomalies": "/anomalies", "reminders": "/reminders",
+         "case": f"/case?id={THEFT}", "rules": "/rules", "rule": "/rules/crim.detention.arrest_request",
+         "reports": "/reports?from=2025-09-01&to=2025-10-31"}
+
+
+def scrolls_sideways(page) -> bool:
+    return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth")
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_no_page_scrolls_sideways_and_report_tables_and_charts_read_at_text_size(browser, dashboard, width):
+    store, pack, config = dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world)
+    for moment in ("2025-09-30 09:05", "2025-10-03 09:05", "2025-10-07 02:05"):
+        scan(store, pack, config, parse_local(moment))    # reminders for the reminder page and the report's counts
+    viewport = PHONE if width == "phone" else DESKTOP
+    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=dashboard.url)
+    login = context.new_page()
+    login.goto("/login")
+    assert not scrolls_sideways(login)
+    shot(login, f"page-login-{width}")
+    page = signed_in(browser, dashboard, "officer-7", viewport)
+    for name, path in PAGES.items():
+        page.goto(path)
+        assert page.locator("h1").first.is_visible(), name
+        shot(page, f"page-{name}-{width}")
+        assert not scrolls_sideways(page), f"{name} scrolls sideways at {viewport['width']} px"
+    page.goto(PAGES["reports"])
+    text = float(page.evaluate("parseFloat(getComputedStyle(document.querySelector('.report td')).fontSize)"))
+    labels = page.evaluate("[...document.querySelectorAll('.report svg text')].map(t => t.getBoundingClientRect().height)")
+    assert labels and max(labels) <= text * 1.4, (labels, text)           # chart labels no larger than the tables' text
+    if width == "desktop":   # at 1280 px every column of every report table is in view, none cut off at the right
+        cut = page.evaluate("""[...document.querySelectorAll('.report table')].filter(t => {
+            const box = t.parentElement.getBoundingClientRect();
+            return t.getBoundingClientRect().right > box.right + 0.5 || t.getBoundingClientRect().right > window.innerWidth;
+        }).map(t => t.previousElementSibling ? t.previousElementSibling.textContent : t.parentElement.previousElementSibling.textContent)""")
+        assert cut == [], cut

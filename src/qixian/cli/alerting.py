@@ -9,9 +9,9 @@ import typer
 from rich.table import Table
 
 from qixian import audit
-from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, rules_dir
+from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json
 from qixian.cli.options import Db, Json, Now, Rules
-from qixian.cli.rules import load
+from qixian.cli.rules import in_force
 from qixian.directory import read_directory
 from qixian.localtime import display
 from qixian.messages import LEVELS, NotifyConfig, NotifyConfigError, sms_segments
@@ -57,7 +57,8 @@ def scan(
 
         qixian scan --now "2025-10-05 09:00" --dry-run
     """
-    pack, store, moment = load(rules_dir(rules)), open_store(db), now_from(now)
+    store, moment = open_store(db), now_from(now)
+    pack = in_force(store, rules)
     try:
         config = NotifyConfig.load(notify)
         report = run_scan(store, pack, config, moment, dry_run=dry_run)

@@ -11,7 +11,9 @@ from rich.table import Table
 
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
 from qixian.cli.options import Db, Json, Now, Rules
-from qixian.cli.rules import load
+from qixian import rollout as rollouts
+from qixian.cli import rules as rules_cli
+from qixian.cli.rules import in_force, load, warn_failing_examples
 from qixian.clockview import STATES, left, state_of
 from qixian.feeds import FeedReport, files_in, ingest_items, ingest_path, ingest_sql
 from qixian.ingest import check, read_lines
@@ -48,7 +50,8 @@ def ingest(
         raise InputError(f"找不到 {path}")
     if fmt not in (None, "jsonl", "csv"):
         raise InputError("--format 应为 jsonl 或 csv")
-    pack, store, moment = load(rules_dir(rules)), open_store(db), now_from(now)
+    store, moment = open_store(db), now_from(now)
+    pack = in_force(store, rules)
     if sql:
         report = ingest_sql(store, pack, sql, query, source=source, now=moment, watermark_column=watermark_column)
     else:
@@ -114,7 +117,8 @@ def quarantine_retry(
 
         qixian quarantine retry 3 4
     """
-    pack, store, moment = load(rules_dir(rules)), open_store(db), now_from(now)
+    store, moment = open_store(db), now_from(now)
+    pack = in_force(store, rules)
     rows = [r for r in store.quarantined() if not ids or r.id in ids]
     items = []
     for row in rows:
@@ -144,7 +148,7 @@ def clocks(
     if state is not None and state not in STATES:
         raise InputError(f"--state 应为 {'、'.join(STATES)} 之一")
     store, moment = open_store(db), now_from(now)
-    pack = load(rules_dir(rules))
+    pack = in_force(store, rules)
     before = now_from(due_before) if due_before else None
     after = now_from(due_after) if due_after else None
     rows = [r for r in store.clocks(case=case, due_before=before, due_after=after,
@@ -180,7 +184,7 @@ def case_show(
         qixian case show "（2025）城关刑字第0001号"
     """
     store, moment = open_store(db), now_from(now)
-    pack = load(rules_dir(rules))
+    pack = in_force(store, rules)
     info = store.case(case_id)
     events = store.events_of(case_id)
     if info is None and not events:
@@ -214,53 +218,91 @@ def recompute(
                                                             "qixian health 的\"计时重算\"），不记为上线")] = False,
     by: By = None, db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:
-    """按规则包（或新日历）重新计算全部案件的计时，并报告哪些期满时间变化、变化多少；写入时记为一次规则包上线。
+    """按规则包（或新日历）重新计算全部案件的计时，并报告哪些期满时间变化、变化多少；写入时与 qixian rules rollout
+    相同（例子须全部通过），记为一次规则包上线。
 
     Example:
 
         qixian recompute --rules /path/to/new-rules --dry-run
     """
-    folder = rules_dir(rules)
     if pending:
         if dry_run:
             raise InputError("--pending 与 --dry-run 不能同用：补算只把计时改成其事件给出的结果")
         store, moment = open_store(db), now_from(now)
-        result = replay_pending(store, load(folder), moment, parallel=True)
+        result = replay_pending(store, in_force(store, rules), moment, parallel=True)
         console.print(f"补算了 {result.cases} 起案件的 {result.clocks} 个计时，{result.changed} 个已更新。" if result.cases
                       else "[green]没有计时落后于事件的案件。[/green]")
         return
-    _recompute(folder, load(folder), by, db, now, dry_run=dry_run)
+    if not dry_run:
+        rollout(by, db, rules, now)
+        return
+    folder = rules_dir(rules)
+    pack = load(folder)
+    warn_failing_examples(pack, folder)
+    _recompute({}, pack, str(folder), by, db, now, dry_run=True)
 
 
 def rollout(by: By = None, db: Db = None, rules: Rules = None, now: Now = None) -> None:
     """上线规则包：检查规则并运行全部例子（有未通过的不上线），按新规则包重新计算全部计时，记录上线人、时间、
-    每个文件的哈希和哪些期满时间变化（qixian health 显示在用的规则包）。
+    每个文件的哈希和哪些期满时间变化，并在案件库中保存规则包的文件：此后扫描、看板、报表、导入都按这个规则包，
+    直到下一次上线或 qixian rules rollback。
 
     Example:
 
         qixian rules rollout --rules /srv/qixian/rules --by 王法制
     """
+    folder = rules_dir(rules)
+    try:
+        texts = rollouts.snapshot(folder)  # read once: the files checked, recomputed with and kept are these
+    except rollouts.NotKept as exc:
+        raise InputError(f"规则包 {folder} 无法上线：{exc}") from None
+    pack = load(folder)
+    if rollouts.pack_hash(rollouts.pack_files(folder)) != rollouts.pack_hash(rollouts.hashes(texts)):
+        raise InputError(f"规则包 {folder} 的文件在上线过程中被改动：改完后重新运行 qixian rules rollout")
+    _refuse_failed_examples(pack, "规则包未上线")
+    _recompute(texts, pack, str(folder), by, db, now, dry_run=False)
+
+
+def rollback(by: By = None, db: Db = None, now: Now = None) -> None:
+    """回退到上一个在用的规则包：取出案件库中保存的该规则包，运行全部例子，按它重新计算全部计时，并记录为一次上线
+    （上线记录中注明回退）。再次运行则回到回退前的规则包。
+
+    Example:
+
+        qixian rules rollback --by 王法制
+    """
+    store = open_store(db)
+    current, target = rollouts.last(store), rollouts.previous(store)
+    if target is None:
+        raise InputError("没有可以回退的规则包：案件库中" + ("还没有上线记录" if current is None else "只上线过这一个规则包"))
+    folder = rollouts.unpacked(store, target.pack_hash)
+    if folder is None:
+        raise InputError(f"上线记录 #{target.id}（规则包 {rollouts.shown(target)}）没有保存规则包文件（在保存文件之前上线的），"
+                         f"无法回退：请用 qixian rules rollout --rules {target.directory} 重新上线那个规则包")
+    pack = load(folder)
+    _refuse_failed_examples(pack, "未回退")
+    console.print(f"回退：规则包 {rollouts.shown(current)} → {rollouts.shown(target)}")
+    _recompute(rollouts.snapshot(folder), pack, f"回退至上线记录 #{target.id}（{target.directory}）", by, db, now, dry_run=False)
+
+
+def _refuse_failed_examples(pack, outcome: str) -> None:
     from qixian.rulebook.examples import run_examples
 
-    folder = rules_dir(rules)
-    pack = load(folder)
     failed = [r for r in run_examples(pack) if not r.passed]
     if failed:
         for result in failed:
             console.print(result.report(), soft_wrap=True, markup=False)
-        console.print(f"[red]{len(failed)} 个例子未通过，规则包未上线（qixian rules check 查看）。[/red]")
+        console.print(f"[red]{len(failed)} 个例子未通过，{outcome}（qixian rules check 查看）。[/red]")
         raise typer.Exit(1)
-    _recompute(folder, pack, by, db, now, dry_run=False)
 
 
-def _recompute(folder: Path, pack, by: str | None, db: str | None, now: str | None, *, dry_run: bool) -> None:
-    """Recompute every case under `pack`; unless `dry_run`, store the clocks and record the roll-out."""
+def _recompute(texts: dict[str, str], pack, directory: str, by: str | None, db: str | None, now: str | None, *,
+               dry_run: bool) -> None:
+    """Recompute every case under `pack` (whose files are `texts`); unless `dry_run`, store the clocks and record the
+    roll-out, which keeps the files and puts the pack in force."""
     import os
 
-    from qixian import rollout as rollouts
-
     store, moment = open_store(db), now_from(now)
-    files = rollouts.pack_files(folder)  # hashed before the recompute: the files the clocks were computed from
     cases = store.case_ids()
     with Progress(TextColumn("重新计算"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=len(cases) < 2000) as bar:
@@ -273,7 +315,7 @@ def _recompute(folder: Path, pack, by: str | None, db: str | None, now: str | No
             table.add_column(column, overflow="fold")
         for moved in result.moved[:MOVED_SHOWN]:
             shift = f"{moved.shift.total_seconds() / 86400:+.1f} 天" if moved.shift else "—"
-            table.add_row(moved.case, moved.person, moved.rule, moved.before or "—", moved.after or "—", shift)
+            table.add_row(moved.case, moved.person, pack.name_of(moved.rule), moved.before or "—", moved.after or "—", shift)
         console.print(table)
         if len(result.moved) > MOVED_SHOWN:
             console.print(f"（只列出前 {MOVED_SHOWN} 个，另有 {len(result.moved) - MOVED_SHOWN} 个期满时间变化未列出）")
@@ -282,5 +324,9 @@ def _recompute(folder: Path, pack, by: str | None, db: str | None, now: str | No
     console.print(f"{result.cases} 个案件，{result.clocks} 个计时" + ("（试算，未写入）" if dry_run else f"，{result.changed} 个已更新"))
     if not dry_run:
         who = by or os.environ.get("USER") or os.environ.get("USERNAME") or "未署名"
-        row = rollouts.record(store, folder, files, who, moment, result)
-        console.print(f"[green]已记录上线：规则包 {rollouts.shown(row)}，{len(files)} 个文件。[/green]")
+        row = rollouts.record(store, directory, texts, who, moment, result)
+        console.print(f"[green]已记录上线：规则包 {rollouts.shown(row)}，{len(texts)} 个文件；"
+                      "扫描、看板、报表、导入此后都按这个规则包。[/green]")
+
+
+rules_cli.app.command("rollback")(rollback)  # beside `qixian rules rollout`, which qixian.cli registers

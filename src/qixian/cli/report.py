@@ -10,9 +10,9 @@ import typer
 from rich import box
 from rich.table import Table
 
-from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
+from qixian.cli._output import InputError, console, now_from, open_store, print_json
 from qixian.cli.options import Db, Now, Rules
-from qixian.cli.rules import load
+from qixian.cli.rules import in_force
 from qixian.localtime import display
 from qixian.reports import Scope, day_start, report as build_report
 from qixian.reportviews import MEASURES, as_csv, as_html, cells, period_label, sections
@@ -53,7 +53,8 @@ def report(
         raise InputError(f"--to {last} 早于 --from {first}：截止日期应不早于起始日期")
     if fmt not in FORMATS:
         raise InputError(f"--format 应为 {'、'.join(FORMATS)} 之一，收到 {fmt!r}")
-    pack, store, moment = load(rules_dir(rules)), open_store(db), now_from(now)
+    store, moment = open_store(db), now_from(now)
+    pack = in_force(store, rules)
     directory = store.directory()
     if unit is not None and unit not in directory.units:
         raise InputError(f"名录中没有单位 {unit}：可用的单位编号为 {'、'.join(directory.units) or '（名录为空，先运行 qixian directory load）'}")

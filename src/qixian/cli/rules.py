@@ -15,6 +15,7 @@ from qixian.clocks import Event, replay
 from qixian.clockview import STATES
 from qixian.localtime import TimeFormatError, display, parse_local
 from qixian.rulebook import RulePack, load_pack
+from qixian.rulebook.model import new_event_hint
 from qixian.rulebook.describe import explain as describe
 from qixian.rulebook.diff import diff_packs
 from qixian.rulebook.examples import run_examples
@@ -37,6 +38,30 @@ def load(directory: Path) -> RulePack:
             errors.print(str(problem), soft_wrap=True, markup=False)
         errors.print(f"[red]共 {len(found.problems)} 处问题，规则包 {directory} 未被采用。[/red]")
         raise typer.Exit(FAILED) from None
+
+
+def in_force(store, option: Path | None) -> RulePack:
+    """The pack the store's clocks are computed and shown with: the one last rolled out (qixian.rollout), or the
+    configured folder before any roll-out kept its files. An explicit --rules with other files is refused: one
+    store's clocks are never shown or advanced with a pack they were not computed with."""
+    from qixian import rollout as rollouts
+
+    configured = rules_dir(option)
+    if option is not None:
+        current = rollouts.differs(store, configured)
+        if current is not None:
+            raise InputError(f"--rules {option} 与案件库在用的规则包 {rollouts.shown(current)} 不同：计时按在用的规则包计算，"
+                             f"不能混用。要换用它，先运行 qixian rules rollout --rules {option}；"
+                             "按在用的规则包查看、扫描不必写 --rules")
+    return load(rollouts.folder_for(store, configured))
+
+
+def warn_failing_examples(pack: RulePack, folder: Path) -> None:
+    """Say first, before any result drawn from `pack`, that its examples do not all pass (it cannot be rolled out)."""
+    failed = sum(not r.passed for r in run_examples(pack))
+    if failed:
+        console.print(f"[yellow]注意：规则包 {folder} 有 {failed} 个例子未通过，不能上线（qixian rules check {folder} 查看）；"
+                      "下面的结果仅供参考。[/yellow]", soft_wrap=True)
 
 
 def _pack(option: Path | None) -> RulePack:
@@ -112,7 +137,7 @@ def list_rules(
     for column in ("编号", "名称", "期限", "在押", "分组", "提醒类型", "版本"):
         table.add_column(column, overflow="fold")
     for r in chosen:
-        limit = str(r.limit) if r.limit else f"{r.lead.of} 前 {r.lead.before}"
+        limit = (str(r.limit) if r.limit.amount else "当场") if r.limit else f"{r.lead.of} 前 {r.lead.before}"
         name = r.name if r.enabled else f"[dim]{r.name}（未启用）[/dim]"
         table.add_row(r.id, name, limit, "是" if r.custody else "", r.group or "", r.reminder_type or "", r.version)
     console.print(table)
@@ -190,9 +215,12 @@ def test(
         raise InputError("没有事件：用 --events FILE 或 --event \"类型 时间 [人员]\" 给出")
     for item in happened:
         if item.type not in pack.events:
-            from qixian.yamlsource import suggest
-
-            raise InputError(f"未知的事件类型 {item.type!r}。{suggest(item.type, pack.events)}")
+            raise InputError(f"未知的事件类型 {item.type!r}。{new_event_hint(item.type, pack.events)}")
+        wrong = pack.events[item.type].problems(item.person, item.data)
+        if wrong:
+            needs = pack.events[item.type].person == "required" and not item.person
+            example = f"（如 --event \"{item.type} {display(item.at)} P1\"）" if needs else ""
+            raise InputError(f"事件 {item.type} {display(item.at)}：{'；'.join(wrong)}{example}")
     moment = moment or max(e.at for e in happened)
     clocks = [c for c in replay(pack, happened, case="试算", facts=facts, persons=persons, rule_ids=[rule_id], disabled=True) if c.rule.id == rule_id]
     if not clocks:
@@ -250,7 +278,10 @@ def diff(
 
         qixian rules diff rules /tmp/rules-new
     """
-    changes = diff_packs(load(old), load(new))
+    before, after = load(old), load(new)
+    for folder, pack in ((old, before), (new, after)):
+        warn_failing_examples(pack, folder)
+    changes = diff_packs(before, after)
     if not changes:
         console.print("两个规则包的规则没有差别。")
         return

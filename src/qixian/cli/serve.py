@@ -14,8 +14,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from qixian.cli._output import InputError, console
+from qixian.cli._output import InputError, console, open_store
 from qixian.cli.options import Db, Rules
+from qixian.cli.rules import in_force
 from qixian.store.database import private_folder
 
 PORT = 4200
@@ -35,6 +36,8 @@ def serve(
     """
     if drop is not None and not drop.is_dir():
         raise InputError(f"共享目录 {drop} 不存在")
+    if rules is not None:
+        in_force(open_store(db), rules)  # refused if it names another pack than the one in force (the flows use that)
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     server = None

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from qixian.cli._output import InputError, console, now_from, open_store, rules_dir
 from qixian.cli.options import Db, Now, Rules
-from qixian.cli.rules import load
+from qixian.cli.rules import in_force
 from qixian.localtime import display
 
 app = typer.Typer(invoke_without_command=True)
@@ -48,9 +48,13 @@ def web(
         secret, proxies = web_secret(), trusted_proxies(trusted_proxy)
     except ValueError as exc:  # a SigningError, or a trusted proxy that is no address
         raise InputError(str(exc)) from None
-    pack, store = load(rules_dir(rules)), open_store(db)
+    from qixian.rollout import PackInForce
+    from qixian.rulebook import load_pack
+
+    store = open_store(db)
+    in_force(store, rules)  # refused here if --rules names another pack; each page then loads the pack in force
     fixed = now_from(now) if now else None
-    application = create_app(store, pack, secret=secret, clock=(lambda: fixed) if fixed else None, trusted_proxies=proxies)
+    application = create_app(store, PackInForce(store, rules_dir(rules), load_pack), secret=secret, clock=(lambda: fixed) if fixed else None, trusted_proxies=proxies)
     console.print(f"[green]期限看板：http://{host}:{port}{root_path}/[/green]" + (f"（按 {display(fixed)} 计算）" if fixed else "")
                   + (f"；采信 {'、'.join(proxies)} 转发的 X-Forwarded-For" if proxies else ""))
     uvicorn.run(application, host=host, port=port, root_path=root_path, **SERVER)

@@ -52,6 +52,8 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
 
 def _limit(rule: Rule) -> str:
     text = str(rule.limit)
+    if not rule.limit.amount:
+        return "当场（立即）：起算之时即期满，不留期间"
     if rule.limit.unit.exact:
         return f"{text}，自起算时刻精确计算，不因节假日顺延"
     if rule.limit.unit.value == "workdays":

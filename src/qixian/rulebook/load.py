@@ -119,7 +119,7 @@ def _check_raw_event_names(rule: LineDict, source: str, events: dict, problems: 
             [(value.line_of(i), v) for i, v in enumerate(value)] if isinstance(value, LineList) else []
         for (line, column), name in names:
             if isinstance(name, str) and name not in events:
-                problems.append(Problem(source, line, column, f"规则 {rule_id}: 未知的事件类型 {name!r}", suggest(name, events)))
+                problems.append(Problem(source, line, column, f"规则 {rule_id}: 未知的事件类型 {name!r}", m.new_event_hint(name, events)))
 
 
 def _validate(parsed: dict, source: str | None, model: type[BaseModel], problems: list[Problem]):
@@ -238,7 +238,7 @@ class _RuleChecker:
             uses += [(("pause", i, "from"), p.start), (("pause", i, "until"), p.until)]
         for where, name in uses:
             if name not in self.events:
-                self.problem(where, f"未知的事件类型 {name!r}", suggest(name, self.events) if self.events else "")
+                self.problem(where, f"未知的事件类型 {name!r}", m.new_event_hint(name, self.events))
 
     def _check_roles_and_group(self) -> None:
         if self.settings is None:

@@ -198,6 +198,13 @@ class FieldSpec:
         return None
 
 
+def new_event_hint(name: str, events) -> str:
+    """The fix for an event type the vocabulary lacks: the nearest known type, and where a new one is declared."""
+    from qixian.yamlsource import close_match
+
+    return f"{close_match(name, events)}若是新的事件类型，先在规则包的 events.yaml 中添加（名称、是否写人员、data 字段）"
+
+
 @dataclass(frozen=True, slots=True)
 class EventType:
     name: str

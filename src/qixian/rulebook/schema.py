@@ -69,7 +69,9 @@ def _moment(text: str) -> str:
 
 def _clock_time(text: str) -> str:
     if not _CLOCK.match(text):
-        raise ValueError(f"时刻 {text!r} 应写成 \"08:30\"（加引号）")
+        if re.fullmatch(r"\d\d:\d\d", text):  # quoted already: the time itself does not exist
+            raise ValueError(f"时刻 {text!r} 不存在：应在 00:00 至 23:59 之间，如 \"08:30\"")
+        raise ValueError(f"时刻 {text!r} 应写成两位数的 时:分，如 \"08:30\"（加引号）")
     return text
 
 

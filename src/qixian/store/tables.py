@@ -295,3 +295,15 @@ class WebSessionRow(SQLModel, table=True):
     officer: str = Field(index=True, max_length=100)
     created_at: datetime
     expires_at: datetime = Field(index=True)
+
+
+class RulePackRow(SQLModel, table=True):
+    """The files of a rule pack a roll-out put in force ({path inside the pack: text}), kept once per pack hash so
+    that every command on every machine computes and shows clocks with exactly that pack (qixian.rollout.in_force)
+    and `qixian rules rollback` can put an earlier one back."""
+
+    __tablename__ = "rule_packs"
+
+    pack_hash: str = Field(primary_key=True, max_length=64)
+    files: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    kept_at: datetime

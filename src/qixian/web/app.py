@@ -63,13 +63,15 @@ class Signed:
         self.viewer, self.nonce = viewer, nonce
 
 
-def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[], datetime] | None = None,
+def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret: bytes, clock: Callable[[], datetime] | None = None,
                trusted_proxies: Sequence[str] = ()) -> FastAPI:
-    """The dashboard over `store` and `pack`; links are signed and form tokens keyed with `secret`; `clock` gives
+    """The dashboard over `store` and the pack in force (`packs()`, asked on each page so that a roll-out switches
+    it; or one fixed RulePack); links are signed and form tokens keyed with `secret`; `clock` gives
     "now" (default: the real time in Beijing). Only a request from one of `trusted_proxies` (addresses or networks,
     qixian.web.auth.trusted_proxies) has its X-Forwarded-For and X-Forwarded-Proto believed: the browser's address
     is then the nearest one in X-Forwarded-For not of a trusted proxy; from anywhere else, the address connecting."""
     now = clock or (lambda: datetime.now(SHANGHAI))
+    in_force = packs if callable(packs) else (lambda: packs)
     pages = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
                                                            jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
                                autoescape=True, finalize=visible, undefined=jinja2.StrictUndefined, trim_blocks=True,
@@ -176,6 +178,7 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
     @app.get("/")
     def upcoming(request: Request, unit: str = "", officer: str = "", group: str = "", light: str = "",
                  signed: Signed = Depends(signed_in)):
+        pack = in_force()
         if light and light not in LIGHTS:
             raise Refused(400, f"颜色筛选应为 {'、'.join(LIGHTS)} 之一")
         if group and group not in pack.settings.groups:
@@ -188,18 +191,18 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
 
     @app.get("/overdue")
     def overdue(request: Request, signed: Signed = Depends(signed_in)):
-        listing = Board(store, pack).clocks(signed.viewer, now(), lights=("red",))
+        listing = Board(store, in_force()).clocks(signed.viewer, now(), lights=("red",))
         return render("clocks.html.j2", request, signed, title="超期", listing=listing, filters=False,
                       chosen={}, options={}, groups=())
 
     @app.get("/anomalies")
     def anomalies(request: Request, signed: Signed = Depends(signed_in)):
         return render("anomalies.html.j2", request, signed, title="异常",
-                      found=Board(store, pack).anomalies(signed.viewer, now()))
+                      found=Board(store, in_force()).anomalies(signed.viewer, now()))
 
     @app.get("/reminders")
     def reminders(request: Request, signed: Signed = Depends(signed_in)):
-        return render("reminders.html.j2", request, signed, title="我的提醒", lines=Board(store, pack).reminders(signed.viewer))
+        return render("reminders.html.j2", request, signed, title="我的提醒", lines=Board(store, in_force()).reminders(signed.viewer))
 
     @app.post("/reminders/{outbox_id}/ack")
     def acknowledge(request: Request, outbox_id: int, fields: dict = Depends(posted), signed: Signed = Depends(signed_in)):
@@ -211,18 +214,20 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
 
     @app.get("/case")
     def case(request: Request, id: str = "", signed: Signed = Depends(signed_in)):
-        page = Board(store, pack).case(signed.viewer, id, now()) if id else None
+        page = Board(store, in_force()).case(signed.viewer, id, now()) if id else None
         if page is None:
             raise Refused(404, f"没有案件 {id}，或不在您可查看的范围内")
         return render("case.html.j2", request, signed, title=f"案件 {id}", page=page)
 
     @app.get("/rules")
     def rules(request: Request, signed: Signed = Depends(signed_in)):
+        pack = in_force()
         grouped = [(g, [r for r in pack.rules if (r.group or "") == g]) for g in (*pack.settings.groups, "")]
         return render("rules.html.j2", request, signed, title="规则", grouped=[(g, rs) for g, rs in grouped if rs])
 
     @app.get("/rules/{rule_id}")
     def rule(request: Request, rule_id: str, signed: Signed = Depends(signed_in)):
+        pack = in_force()
         versions = pack.versions(rule_id)
         if not versions:
             raise Refused(404, f"规则包中没有规则 {rule_id}")
@@ -245,7 +250,7 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
             scope = Scope(unit=unit or None)
         if scope.unit is not None and scope.unit not in dict(units):
             raise Refused(400, f"没有单位 {scope.unit}")
-        result = build_report(store, pack, day_start(first), day_start(last + timedelta(days=1)), now(), scope)
+        result = build_report(store, in_force(), day_start(first), day_start(last + timedelta(days=1)), now(), scope)
         return render("reports.html.j2", request, signed, title="考核报表", first=first, last=last, unit_choices=units,
                       unit=scope.unit or "", **html_context(result))
 
@@ -261,7 +266,7 @@ def create_app(store: Store, pack: RulePack, *, secret: bytes, clock: Callable[[
 
     def link_page(request: Request, token: str, row: OutboxRow, done: str) -> HTMLResponse:
         return render("ack_link.html.j2", request, None, title="已确认" if done else "确认收到提醒",
-                      line=Board(store, pack).reminder(row), token=token, done=done, by_link=row.level in LINK_LEVELS)
+                      line=Board(store, in_force()).reminder(row), token=token, done=done, by_link=row.level in LINK_LEVELS)
 
     @app.get("/ack/{token}")
     def ack_link(request: Request, token: str):
