@@ -9,6 +9,7 @@ clean run would not:
 - replay.derived: in a replay worker, a batch is replayed and not yet handed back (the worker dies)
 - recompute.written: a recompute batch's clocks are committed, later batches are not replayed yet
 - sql.ingested: a poll's events and clocks are committed, its watermark is not
+- scan.owed: a scan's chunk of clocks is owed (outbox rows written, clocks advanced), later chunks are not
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from qixian.periods import Unit
 from qixian.recompute import replay_pending
 from qixian.reminders import reached
 from qixian.rulebook.model import Rule, RulePack
+from qixian.store.duechunks import due_chunks
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
@@ -90,40 +91,47 @@ def counting_unit(pack: RulePack, rule: Rule) -> Unit:
     return target[0].limit.unit if target and target[0].limit else Unit.DAYS
 
 
-def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = False, limit: int = 5000) -> Scanned:
-    """Owe the reminders whose time has come by `now` (one transaction; nothing written when `dry_run`). Cases whose
-    clocks are behind their events are replayed first, so nothing is owed from a clock an interrupted ingest left."""
+def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = False, chunk: int | None = None) -> Scanned:
+    """Owe the reminders whose time has come by `now`, a chunk of clocks per transaction (qixian.store.duechunks:
+    scanners started together share the work; nothing written when `dry_run`). Cases whose clocks are behind their
+    events are replayed first, so nothing is owed from a clock an interrupted ingest left."""
     result = Scanned()
     directory = store.directory()
     utc_now = now.astimezone(timezone.utc)
-    clocks, outbox = ClockRow.__table__, OutboxRow.__table__
-    with (nullcontext() if dry_run else single_scanner(store.engine)), store.session() as session:
+    with nullcontext() if dry_run else single_scanner(store.engine):
         if not dry_run:
             result.replayed = replay_pending(store, pack, now).cases
-        connection = session.connection()
-        query = (select(clocks).where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= utc_now)
-                 .order_by(clocks.c.next_reminder_at).limit(limit))
-        if store.engine.dialect.name == "postgresql":  # several scanners split the work: each row to one of them
-            query = query.with_for_update(skip_locked=True)
-        rows = list(connection.execute(query).mappings())
-        cases = _cases(session, {r["case_id"] for r in rows})
-        acknowledged = acknowledged_overdue(session, {r["id"] for r in rows})
-        advances = []
-        for row in rows:
-            result.clocks += 1
-            quiet = (row["id"], _stamp(row["due_at"])) in acknowledged
-            upcoming = _owe(pack, directory, row, cases.get(row["case_id"]), now, result, escalate=not quiet)
-            advances.append({"row_id": row["id"], "next_reminder_at": upcoming})
-        if not dry_run:
-            if result.owed:
-                dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
-                statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["key"])
-                connection.execute(statement, [_outbox_values(o, utc_now) for o in result.owed])
-            if advances:
-                connection.execute(clocks.update().where(clocks.c.id == bindparam("row_id"))
-                                   .values(next_reminder_at=bindparam("next_reminder_at")), advances)
-            session.commit()
+        for session, rows in due_chunks(store, utc_now, write=not dry_run, size=chunk):
+            first = len(result.owed)
+            upcoming = _owe_chunk(pack, directory, session, rows, now, result)
+            if not dry_run:
+                _write_chunk(store, session.connection(), result.owed[first:], rows, upcoming, utc_now)
     return result
+
+
+def _owe_chunk(pack: RulePack, directory: Directory, session, rows, now: datetime, result: Scanned) -> list[datetime | None]:
+    """Add what these clocks owe to `result`; return their next reminder times, in order."""
+    cases = _cases(session, {r["case_id"] for r in rows})
+    acknowledged = acknowledged_overdue(session, {r["id"] for r in rows})
+    upcoming = []
+    for row in rows:
+        result.clocks += 1
+        quiet = (row["id"], _stamp(row["due_at"])) in acknowledged
+        upcoming.append(_owe(pack, directory, row, cases.get(row["case_id"]), now, result, escalate=not quiet))
+    return upcoming
+
+
+def _write_chunk(store: Store, connection, owed: list[Owed], rows, upcoming: list[datetime | None],
+                 utc_now: datetime) -> None:
+    """Write a chunk's owed reminders to the outbox and advance its clocks (committed together by the caller)."""
+    clocks, outbox = ClockRow.__table__, OutboxRow.__table__
+    if owed:
+        dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["key"])
+        connection.execute(statement, [_outbox_values(o, utc_now) for o in owed])
+    connection.execute(clocks.update().where(clocks.c.id == bindparam("row_id"))
+                       .values(next_reminder_at=bindparam("next_reminder_at")),
+                       [{"row_id": row["id"], "next_reminder_at": at} for row, at in zip(rows, upcoming)])
 
 
 def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned, *,
