@@ -19,22 +19,23 @@ CRIMES = ["盗窃案", "诈骗案", "故意伤害案", "抢夺案", "寻衅滋�
 ORDER = ["殴打他人案", "盗窃案（治安）", "扰乱公共秩序案", "故意损毁财物案", "赌博案"]
 
 
-def officers() -> list[dict]:
-    """Three officers a unit; the first is the unit's leader, the second its legal officer."""
+def officers(per_unit: int = 3) -> list[dict]:
+    """`per_unit` officers a unit (three unless told); the first is the unit's leader, the second its legal officer."""
     people = []
     for index, (unit, _) in enumerate(UNITS):
-        for n in range(3):
-            people.append({"id": f"officer-{index * 3 + n + 1}", "name": SURNAMES[(index * 3 + n) % len(SURNAMES)] + "警官",
-                           "unit": unit, "phone": f"1390000{index * 3 + n + 1:04d}"})
+        for n in range(per_unit):
+            number = index * per_unit + n + 1
+            people.append({"id": f"officer-{number}", "name": SURNAMES[(number - 1) % len(SURNAMES)] + "警官",
+                           "unit": unit, "phone": f"1390000{number:04d}"})
     return people
 
 
-def directory(chat: str | None = None):
+def directory(chat: str | None = None, per_unit: int = 3):
     """The sample units and officers as a Directory; with `chat` (a URL prefix), every other officer has a chat
     robot at `<chat>/<officer id>` and the rest are reached by SMS."""
     from qixian.directory import Directory, Officer, Unit
 
-    people = officers()
+    people = officers(per_unit)
     units = {unit: Unit(unit, name, *[p["id"] for p in people if p["unit"] == unit][:2], f"1380000{index:04d}")
              for index, (unit, name) in enumerate(UNITS)}
     staff = {p["id"]: Officer(p["id"], p["name"], p["unit"], p["phone"],
@@ -46,11 +47,11 @@ def directory(chat: str | None = None):
 class Feed:
     """Generates cases; each case is a list of event dicts in the ingest format."""
 
-    def __init__(self, seed: int = 7, start: datetime | None = None, days: int = 60):
+    def __init__(self, seed: int = 7, start: datetime | None = None, days: int = 60, per_unit: int = 3):
         self.random = random.Random(seed)
         self.start = start or datetime(2025, 9, 1, tzinfo=SHANGHAI)
         self.days = days
-        self.officers = officers()
+        self.officers = officers(per_unit)
         self.serial = 0
 
     def cases(self, count: int) -> Iterator[list[dict]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
+import time
 import traceback
 from bisect import bisect_left
 from datetime import timedelta
@@ -26,12 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 START = parse_local("2025-11-03 00:00")
 
 
-def populate(url: str, pack, cases: int, sink_port: int, days: int = 30) -> int:
+def populate(url: str, pack, cases: int, sink_port: int, days: int = 30, per_unit: int = 3) -> int:
     """`cases` generated cases starting over `days` days from START, all their events ingested at START, the sample
-    directory with chat robots and SMS at the local sink. Returns the number of open clocks."""
+    directory (`per_unit` officers a unit) with chat robots and SMS at the local sink. Returns the number of open
+    clocks."""
     store = Store.open(url)
-    store.replace_directory(directory(f"json://127.0.0.1:{sink_port}/chat"))
-    text = "\n".join(Feed(seed=5, start=START, days=days).lines(cases)) + "\n"
+    store.replace_directory(directory(f"json://127.0.0.1:{sink_port}/chat", per_unit))
+    text = "\n".join(Feed(seed=5, start=START, days=days, per_unit=per_unit).lines(cases)) + "\n"
     items = [check("feed", n, raw, item, pack.events) for n, raw, item in read_lines("feed.jsonl", text)]
     ingest_items(store, pack, items, source="simulation", now=START)
     open_clocks = len(store.clocks(open_only=True))
@@ -51,14 +53,14 @@ def ticks(days: int = 30, hours: int = 1) -> list:
     return [START + timedelta(hours=n) for n in range(hours, days * 24 + 1, hours)]
 
 
-def run_scanners(url: str, pack, notify: Path, ticks: list, count: int = 4) -> list[int]:
+def run_scanners(url: str, pack, notify: Path, ticks: list, count: int = 4, took: list | None = None) -> list[int]:
     """`count` scanner processes, each started afresh (spawned, as on separate machines: nothing inherited from
-    this process); at each tick all of them scan at once (a barrier). Returns how many messages each one sent;
-    raises if any of them failed."""
+    this process); at each tick all of them scan at once (a barrier). Returns how many messages each one sent
+    (and, into `took` if given, the seconds each one spent scanning); raises if any of them failed."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(count)
-    sent = context.Array("i", count)
-    processes = [context.Process(target=_scanner, args=(url, str(pack.directory), notify, ticks, barrier, sent, n))
+    sent, seconds = context.Array("i", count), context.Array("d", count)
+    processes = [context.Process(target=_scanner, args=(url, str(pack.directory), notify, ticks, barrier, sent, seconds, n))
                  for n in range(count)]
     for process in processes:
         process.start()
@@ -66,16 +68,20 @@ def run_scanners(url: str, pack, notify: Path, ticks: list, count: int = 4) -> l
         process.join(timeout=600)
     failed = [p.exitcode for p in processes if p.exitcode != 0]
     assert not failed, f"scanner processes failed: exit codes {failed}"
+    if took is not None:
+        took.extend(seconds)
     return list(sent)
 
 
-def _scanner(url: str, rules: str, notify: Path, ticks: list, barrier, sent, number: int) -> None:
+def _scanner(url: str, rules: str, notify: Path, ticks: list, barrier, sent, seconds, number: int) -> None:
     try:
         store, pack, config = Store.open(url), load_pack(rules), NotifyConfig.load(notify)
         barrier.wait(timeout=120)  # all loaded before the first tick
         for now in ticks:
             barrier.wait(timeout=120)
+            began = time.perf_counter()
             sent[number] += scan(store, pack, config, now).delivered.sent
+            seconds[number] += time.perf_counter() - began
     except BaseException:
         traceback.print_exc()
         barrier.abort()
