@@ -1,8 +1,13 @@
 """Case-store figures (goals from the issue): ingest >= 20,000 events/s into SQLite including clock recompute;
 replay 1,000,000 open clocks in <= 60 s; list the clocks due in the next hour among 1,000,000 in <= 50 ms.
+And ingest as a ratio to its floor: `qixian ingest` of a 4,000-case feed (a process of its own, as ops run it:
+start, check, record, replay with explanations, write) against writing the very same event and clock rows with a
+bare executemany into a fresh SQLite database in one transaction (goal <= 5x).
 
-Run: .venv/bin/python bench/store.py [--cases N] [--clocks N] [--postgres [URL]]
-     (defaults: 5,000 cases; 1,000,000 clocks; --postgres alone: the server at 127.0.0.1:5432)
+Run: .venv/bin/python bench/store.py [--cases N] [--clocks N] [--postgres [URL]] [--floor-cases N]
+     .venv/bin/python bench/store.py --floor-only      (just the ratio to the floor)
+     (defaults: 5,000 cases; 1,000,000 clocks; 4,000 cases for the floor; --postgres alone: the server at
+     127.0.0.1:5432)
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ import hashlib
 import json
 import os
 import platform
+import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -69,6 +77,43 @@ def ingest_figure(pack, cases: int, folder: str, url: str | None = None) -> None
     if url.startswith("sqlite"):
         print(f"        stored rows digest: {rows_digest(store)}")
     store.engine.dispose()
+
+
+FLOOR_NOW = "2025-11-15 09:00"
+
+
+def floor_figure(cases: int, folder: str) -> None:
+    """`qixian ingest` of a generated feed, timed from outside (process start included), against the floor: the
+    rows it stored (events and clocks) written again with a bare executemany into a fresh SQLite database, one
+    transaction."""
+    feed = Path(folder) / "floor.jsonl"
+    feed.write_text("\n".join(Feed(seed=1).lines(cases)) + "\n", encoding="utf-8")
+    ingested, fresh = Path(folder) / "floor-ingest.db", Path(folder) / "floor-bare.db"
+    for path in (ingested, fresh):
+        upgrade(f"sqlite:///{path}")
+    command = [str(Path(sys.executable).with_name("qixian")), "ingest", str(feed), "--db", f"sqlite:///{ingested}",
+               "--rules", os.path.join(ROOT, "rules"), "--now", FLOOR_NOW]
+    begin = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    ingest = time.perf_counter() - begin
+    tables = {}
+    with sqlite3.connect(ingested) as source:
+        for table in ("events", "clocks"):
+            tables[table] = source.execute(f"SELECT * FROM {table}").fetchall()
+    connection = sqlite3.connect(fresh, isolation_level=None)
+    begin = time.perf_counter()
+    connection.execute("BEGIN")
+    for table, rows in tables.items():
+        connection.executemany(f"INSERT INTO {table} VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    connection.execute("COMMIT")
+    floor = time.perf_counter() - begin
+    connection.close()
+    events, clocks = len(tables["events"]), len(tables["clocks"])
+    ratio = ingest / floor
+    print(f"ingest vs floor: `qixian ingest` of {cases:,} cases ({events:,} events, {clocks:,} clocks) took {ingest:.2f} s "
+          f"({events / ingest:,.0f} events/s, process start included); the same rows by bare executemany into a fresh "
+          f"SQLite database, one transaction: {floor:.2f} s ({events / floor:,.0f} events/s) — "
+          f"{ratio:.1f}x the floor (goal <= 5x: {'met' if ratio <= 5 else 'NOT met'})")
 
 
 @contextmanager
@@ -174,12 +219,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=5000)
     parser.add_argument("--clocks", type=int, default=1_000_000)
+    parser.add_argument("--floor-cases", type=int, default=4000, help="cases in the feed timed against the floor")
+    parser.add_argument("--floor-only", action="store_true", help="only the ingest-to-floor ratio")
     parser.add_argument("--postgres", metavar="URL", nargs="?", const="postgresql://postgres@127.0.0.1:5432/postgres",
                         help="also ingest into a new database on this PostgreSQL server (default: the local one)")
     args = parser.parse_args()
     pack = load_pack(os.path.join(ROOT, "rules"))
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="qixian-bench-") as folder:  # the databases go when the bench ends
+        floor_figure(args.floor_cases, folder)
+        if args.floor_only:
+            return
         ingest_figure(pack, args.cases, folder)
         if args.postgres:
             with scratch_postgres(args.postgres) as url:

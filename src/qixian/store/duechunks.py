@@ -16,6 +16,8 @@ from qixian.store.repository import Store
 from qixian.store.tables import ClockRow
 
 CHUNK = {"postgresql": 200, "sqlite": 5000}  # clocks per transaction
+# what owing reads of a clock (not its explanation or anomalies: large JSON, decoded for nothing)
+OWING = ("id", "case_id", "person", "rule_id", "rule_version", "paused", "started_at", "due_at", "next_reminder_at")
 
 
 def due_chunks(store: Store, utc_now, *, write: bool, size: int | None = None) -> Iterator[tuple[object, list[RowMapping]]]:
@@ -26,7 +28,7 @@ def due_chunks(store: Store, utc_now, *, write: bool, size: int | None = None) -
     size = size or CHUNK.get(store.engine.dialect.name, CHUNK["sqlite"])
     after = None  # the last (next reminder, id) seen: each chunk starts past it, so the loop ends even when nothing is written
     while True:
-        query = (select(clocks).where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= utc_now)
+        query = (select(*(clocks.c[name] for name in OWING)).where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= utc_now)
                  .order_by(clocks.c.next_reminder_at, clocks.c.id).limit(size))
         if after is not None:
             query = query.where(or_(clocks.c.next_reminder_at > after[0],
