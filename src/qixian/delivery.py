@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import apprise
 from sqlalchemy import select
@@ -142,7 +142,7 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
 
     with single_scanner(store.engine):
         directory = store.directory()
-        for recipient in _waiting_each_once(store, utc_now):
+        for recipient in _waiting(store, utc_now):
             with store.session() as session:
                 rows = _claim(session, recipient, utc_now)
                 if not rows:
@@ -156,15 +156,6 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
                 audit.append(session, log, audit_key)  # last: the chain's lock is held only from here to the commit
                 session.commit()
     return result
-
-
-def _waiting_each_once(store: Store, now: datetime) -> Iterator[str]:
-    """The recipients with pending rows due by `now`, each once, listed again when those are done: rows that
-    scanners running at once owed meanwhile are shared out too, not left to whichever of them listed last."""
-    listed: set[str] = set()
-    while batch := [recipient for recipient in _waiting(store, now) if recipient not in listed]:
-        listed.update(batch)
-        yield from batch
 
 
 def _waiting(store: Store, now: datetime) -> list[str]:
