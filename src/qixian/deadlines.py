@@ -10,6 +10,8 @@ The rules (rule-language.md §4; 刑诉法第一百零五条, 行政案件程序
 - pauses shift the due: exactly for minute/hour limits, by whole calendar days (working days for working-day
   limits) between the pause date and the resume date otherwise; an open pause leaves no due;
 - a restart re-anchors the clock and drops the dated extensions and pauses before it;
+- a deferred pause (期限自……之日起计算, e.g. from the day identity is established) leaves no due while it lasts and
+  ends in a restart: the period is counted afresh from its end, and nothing before it counts;
 - where the calendar lacks a year the result is provisional: the earliest possible date, no roll, and only
   weekends as rest days in that year.
 """
@@ -49,12 +51,14 @@ class Pause:
     start: datetime
     end: datetime | None = None  # None: not resumed yet
     note: str = ""
+    deferred: bool = False  # the period waits to be counted afresh from `end` (a deferred start, see Restart)
 
 
 @dataclass(frozen=True, slots=True)
 class Restart:
     at: datetime
     note: str = ""
+    deferred: bool = False  # the period is counted from this day (期限自……之日起计算), not counted again
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +176,17 @@ class _Reckoning:
         undated = [e for e in extensions if e.at is None]
         timeline = []
         if restarts or pauses or len(undated) < len(extensions):
-            restarts = sorted((Restart(as_local(r.at, self.zone), r.note) for r in restarts), key=lambda r: r.at)
+            deferred = [replace(p, start=max(as_local(p.start, self.zone), start),
+                                end=None if p.end is None else as_local(p.end, self.zone)) for p in pauses if p.deferred]
+            restarts = [*restarts, *(Restart(p.end, p.note, deferred=True) for p in deferred if p.end is not None)]
+            restarts = sorted((replace(r, at=as_local(r.at, self.zone)) for r in restarts), key=lambda r: r.at)
+            cuts = [r.at for r in restarts]
             timeline = [(r.at, 0, i, r) for i, r in enumerate(restarts)]
             timeline += [(as_local(e.at, self.zone), 1, i, e) for i, e in enumerate(extensions) if e.at is not None]
-            timeline += [(p.start, 2, i, p) for i, p in enumerate(_merge(pauses, start, [r.at for r in restarts], self.zone))]
+            timeline += [(p.start, 2, i, p) for i, p in enumerate(_merge([p for p in pauses if not p.deferred], start, cuts, self.zone))]
+            waits = [replace(p, start=cut) for p in deferred for cut in [p.start, *cuts]  # still waiting after a restart
+                     if p.start <= cut and (p.end is None or cut < p.end)]
+            timeline += [(p.start, 3, i, p) for i, p in enumerate(waits)]
             timeline.sort(key=lambda item: item[:3])
 
         self._begin(start, undated)
@@ -205,7 +216,11 @@ class _Reckoning:
         if self.paused_at is None and restart.at >= due:
             self._anomaly("late_restart", f"重新计算（{moment(restart.at)}）晚于原期满时间 {display(due, self.zone)}，原期限已届满，请核查")
         note = f"（{restart.note}）" if restart.note else ""
-        self.steps.append(f"{moment(restart.at)} 重新计算期限{note}：原起算时间 {moment(self.anchor)} 及其后的延长、暂停不再适用，自此重新起算。")
+        if restart.deferred:
+            self.steps.append(f"{moment(restart.at)} 待起算的事项了结{note}：期限自该日起计算，此前自 {moment(self.anchor)} 起经过的期间"
+                              "及其间的延长、暂停都不计入。")
+        else:
+            self.steps.append(f"{moment(restart.at)} 重新计算期限{note}：原起算时间 {moment(self.anchor)} 及其后的延长、暂停不再适用，自此重新起算。")
         self._begin(restart.at, undated)
 
     def _extend(self, ext: Extension) -> None:
@@ -232,6 +247,10 @@ class _Reckoning:
             self._anomaly("pause_after_due", f"暂停（{moment(pause.start)} 起）在期满时间 {display(due, self.zone)} 之后，不计入")
             return
         note = f"（{pause.note}）" if pause.note else ""
+        if pause.deferred:  # counted afresh from its end (the restart there), if it has one
+            self.paused_at = pause.start
+            self.steps.append(f"自 {moment(pause.start)} 起期限待起算{note}：自该事项了结之日起计算，在此之前没有期满时间。")
+            return
         if pause.end is None:
             self.paused_at = pause.start
             left = due - pause.start if self.family == "exact" else None

@@ -121,3 +121,25 @@ def test_json_shape(calendar):
     assert set(data) >= {"due", "due_display", "provisional", "explanation", "paused", "anomalies", "start", "limit", "custody"}
     assert data["due_display"] == "2025-10-02 24:00" and data["provisional"] is False
     assert all(isinstance(step, str) for step in data["explanation"])
+
+
+def test_a_deferred_start_counts_from_the_day_it_ends(calendar):
+    """刑诉法第一百六十条第二款: 侦查羁押期限自查清其身份之日起计算. Arrested 03-10, identity unknown from 03-20
+    (ten days already passed), established 04-20: 04-20 + 2 months = 06-20 (端午, a Saturday), in custody: no roll."""
+    wait = Pause(parse_local("2026-03-20 10:00"), parse_local("2026-04-20 16:00"), "身份不明", deferred=True)
+    result = due("2026-03-10 09:00", "2个月", calendar, custody=True, pauses=[wait])
+    text = "\n".join(result.explanation)
+    assert result.due_display == "2026-06-20 24:00" and not result.anomalies
+    assert "自 2026-03-20 10:00 起期限待起算（身份不明）" in text
+    assert "期限自该日起计算" in text and "2026-04-20 不计入" in text
+
+
+def test_an_open_deferral_leaves_no_due_and_a_restart_inside_it_keeps_waiting(calendar):
+    wait = Pause(parse_local("2026-03-20 10:00"), None, "身份不明", deferred=True)
+    waiting = due("2026-03-10 09:00", "2个月", calendar, custody=True, pauses=[wait])
+    assert waiting.due is None and waiting.paused
+    # another major crime found 04-01 restarts the count, but identity is still unknown until 05-20: 05-20 + 2 months
+    ended = Pause(wait.start, parse_local("2026-05-20 10:00"), "身份不明", deferred=True)
+    result = due("2026-03-10 09:00", "2个月", calendar, custody=True, pauses=[ended],
+                 restarts=[Restart(parse_local("2026-04-01 10:00"), "另有重要罪行")])
+    assert result.due_display == "2026-07-20 24:00"

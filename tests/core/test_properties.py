@@ -134,3 +134,14 @@ def test_missing_years_flag_the_answer_only_where_the_calendar_matters(calendar,
         assert any("⚠ 临时结果" in step for step in result.explanation)
     if not needs_calendar:
         assert not result.provisional
+
+
+@given(starts, all_limits, st.booleans(), st.integers(0, 60 * 24 * 20), st.integers(1, 60 * 24 * 40))
+def test_a_deferred_start_counts_as_if_the_period_began_when_it_ended(calendar, start, limit, custody, offset, length):
+    """期限自……之日起计算: whenever the wait began, nothing before its end counts."""
+    wait = pause_after(start, offset, length)
+    deferred = compute_deadline(start, limit, calendar, custody=custody, pauses=[Pause(wait.start, wait.end, deferred=True)])
+    fresh = compute_deadline(wait.end, limit, calendar, custody=custody)
+    assert deferred.due == fresh.due and deferred.start == wait.end
+    waiting = compute_deadline(start, limit, calendar, custody=custody, pauses=[Pause(wait.start, None, deferred=True)])
+    assert waiting.due is None or waiting.anomalies  # still waiting: no due (unless the wait began after the due)

@@ -29,6 +29,9 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
         lines.append(("延长", f"{events(step.on)}：{amount}，限{step.times}次；延长须在期满前批准，逾期批准的不计入并标为异常"))
     for step in rule.pause:
         lines.append(("不计入", f"自{events(step.start)}至{events(step.until)}的期间不计入期限"))
+    for step in rule.defer:
+        lines.append(("自…之日起计算", f"{events(step.start)}后期限待起算；{events(step.until)}之日起计算期限（该日不计入），"
+                                    "此前经过的期间及延长、暂停都不计入"))
     if rule.restart:
         lines.append(("重新计算", "、".join(events(e) for e in rule.restart) + "时重新计算期限，此前的延长与暂停不再适用"))
     if rule.applies:

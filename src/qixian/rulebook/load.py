@@ -216,6 +216,7 @@ class _RuleChecker:
             custody=spec.custody, holiday_roll=spec.holiday_roll,
             extend=tuple(m.ExtendStep(e.on, "by" if e.by else "to", parse_duration(e.by or e.to), e.times) for e in spec.extend),
             pause=tuple(m.PauseStep(p.start, p.until) for p in spec.pause), restart=tuple(spec.restart),
+            defer=tuple(m.DeferStep(d.start, d.until) for d in spec.defer),
             remind=remind,
             # a party's own period is only watched: no repeats or escalation unless the rule asks for them
             overdue=_overdue(spec.overdue, None if spec.party_window else defaults.default_overdue if defaults else None),
@@ -234,8 +235,9 @@ class _RuleChecker:
             names = getattr(spec, key) or []
             uses += [((key, i) if isinstance(self.raw.get(key), list) else (key,), name) for i, name in enumerate(names)]
         uses += [(("extend", i, "on"), e.on) for i, e in enumerate(spec.extend)]
-        for i, p in enumerate(spec.pause):
-            uses += [(("pause", i, "from"), p.start), (("pause", i, "until"), p.until)]
+        for key in ("pause", "defer"):
+            for i, step in enumerate(getattr(spec, key)):
+                uses += [((key, i, "from"), step.start), ((key, i, "until"), step.until)]
         for where, name in uses:
             if name not in self.events:
                 self.problem(where, f"未知的事件类型 {name!r}", m.new_event_hint(name, self.events))

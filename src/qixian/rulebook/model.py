@@ -83,6 +83,14 @@ class PauseStep:
 
 
 @dataclass(frozen=True, slots=True)
+class DeferStep:
+    """From `start` the period waits; it is counted from the day of `until` (期限自……之日起计算)."""
+
+    start: str
+    until: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reminder:
     """Before the due: `offset` ahead of it, or when `share` of the period has passed (50% → 0.5)."""
 
@@ -141,6 +149,7 @@ class Rule:
     extend: tuple[ExtendStep, ...]
     pause: tuple[PauseStep, ...]
     restart: tuple[str, ...]
+    defer: tuple[DeferStep, ...]
     remind: tuple[Reminder, ...]
     overdue: Overdue
     notify: tuple[str, ...]
@@ -270,7 +279,9 @@ class RulePack:
             uses[rule_id] = (starts, starts | {t for r in rules for t in (*r.stop, *r.cancel, *r.restart,
                                                                          *(s.on for s in r.extend),
                                                                          *(p.start for p in r.pause),
-                                                                         *(p.until for p in r.pause))})
+                                                                         *(p.until for p in r.pause),
+                                                                         *(d.start for d in r.defer),
+                                                                         *(d.until for d in r.defer))})
         object.__setattr__(self, "_uses", MappingProxyType(uses))
         object.__setattr__(self, "_on_case", MappingProxyType({  # per version: enabled, and its conditions on the case
             rule_id: tuple((r.enabled, tuple(c for c in r.applies if c.path[0] == "case")) for r in rules)

@@ -128,6 +128,11 @@ class PauseStep(Strict):
     until: EventName = Field(description="恢复计时的事件（如 appraisal_done）")
 
 
+class DeferStep(Strict):
+    start: EventName = Field(alias="from", description="期限待起算的事件（如 identity_unknown_recorded：身份不明）")
+    until: EventName = Field(description="自该事件之日起（重新）计算期限（如 identity_established：查清身份）")
+
+
 class Overdue(Strict):
     every: Optional[Duration] = Field(None, description="超期后每隔多久再次提醒")
     escalate: list[str] = Field(default_factory=list, description="超期后同时提醒的角色（见 settings.yaml 的 roles）")
@@ -181,6 +186,8 @@ class RuleSpec(Strict):
     extend: list[ExtendStep] = Field(default_factory=list)
     pause: list[PauseStep] = Field(default_factory=list, description="不计入期限的期间")
     restart: Events = Field(default_factory=list, description="重新计算期限的事件")
+    defer: list[DeferStep] = Field(default_factory=list, description="期限自某事件之日起计算：from 之后计时待起算，"
+                                   "until 之日起重新计算（此前经过的期间、延长、暂停都不计入）")
     remind: Optional[list[Offset]] = Field(None, description="期满前何时提醒；不写则用 settings.yaml 的默认值")
     overdue: Optional[Overdue] = None
     notify: Optional[list[str]] = Field(None, description="提醒谁（角色），默认 settings.yaml 的 defaults.notify")
