@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
-from qixian.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back
-from qixian.localtime import as_local, moment
+from qixian.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back, count_before
+from qixian.localtime import as_local, moment, parse_local
 from qixian.periods import Duration, Unit
 from qixian.rulebook.model import Rule, RulePack
 
@@ -148,6 +148,11 @@ class _Open:
         return False
 
     def deadline(self) -> Deadline:
+        if self.rule.before is not None:  # the loader made the moment a required datetime of the start event
+            before = self.rule.before
+            return count_before(self.start.at, parse_local(str(self.start.data[before.field]), self.context.zone), before.by,
+                                self.context.pack.calendar, custody=self.rule.custody, zone=self.context.zone,
+                                roll=self.rule.holiday_roll)
         extensions, anomalies = self._approved_extensions()
         pauses = self.pauses + [Pause(start, None, "") for start in self.open_pauses.values()]
         pauses += [Pause(self.open_defers[index], None, self.context.pack.event_label(self.rule.defer[index].start), deferred=True)

@@ -116,6 +116,14 @@ class Lead:
 
 
 @dataclass(frozen=True, slots=True)
+class Before:
+    """Due `by` ahead of a moment the start event carries in its data (在举行听证的七日前)."""
+
+    field: str  # the data field: "hearing_at" for `moment: data.hearing_at`
+    by: Duration
+
+
+@dataclass(frozen=True, slots=True)
 class Example:
     name: str
     case: Mapping[str, Any]
@@ -144,6 +152,7 @@ class Rule:
     cancel: tuple[str, ...]
     limit: Duration | None
     lead: Lead | None
+    before: Before | None
     custody: bool
     holiday_roll: bool
     extend: tuple[ExtendStep, ...]

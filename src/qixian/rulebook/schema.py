@@ -143,6 +143,24 @@ class Lead(Strict):
     before: Duration = Field(description="在该期满时间之前多久必须完成")
 
 
+MOMENT_FIELD = re.compile(r"^data\.[a-z][a-z0-9_]*$")
+
+
+def _moment_field(text: str) -> str:
+    if not MOMENT_FIELD.match(text):
+        raise ValueError(f"moment {text!r} 应写成起算事件的时间字段，如 data.hearing_at")
+    return text
+
+
+MomentField = _text(MOMENT_FIELD.pattern, "起算事件中写明的时刻，如 data.hearing_at（须在 events.yaml 中声明为必填的 datetime）",
+                    _moment_field)
+
+
+class Before(Strict):
+    moment: MomentField = Field(description="以哪个时刻为准：起算事件 data 中的时间字段，如 data.hearing_at")
+    by: Duration = Field(description="须在该时刻之前多久完成，如 7 days（在举行听证的七日前）")
+
+
 class Effective(Strict):
     start: Optional[DateText] = Field(None, alias="from", description="施行日期（含当日）")
     until: Optional[DateText] = Field(None, description="停止适用的最后一日（含当日）")
@@ -181,6 +199,7 @@ class RuleSpec(Strict):
     cancel: Events = Field(default_factory=list, description="不再适用的事件（释放、撤案……）")
     limit: Optional[Duration] = None
     lead: Optional[Lead] = Field(None, description="提前量规则：在另一规则期满前多久必须完成（不写 start 和 limit）")
+    before: Optional[Before] = Field(None, description="倒推期限：须在起算事件写明的将来时刻之前多久完成（写 start，不写 limit）")
     custody: bool = Field(False, description="在押或被限制人身自由：期满日遇节假日不顺延")
     holiday_roll: bool = Field(True, description="期满日遇节假日是否顺延；不在押但依规定期满即止的（如冻结）写 false")
     extend: list[ExtendStep] = Field(default_factory=list)
@@ -199,8 +218,16 @@ class RuleSpec(Strict):
 
     @model_validator(mode="after")
     def _limit_or_lead(self):
+        if self.before is not None:
+            if self.limit is not None or self.lead is not None:
+                raise ValueError("倒推期限（before）的期满时间由 before 推算，不要再写 limit 或 lead")
+            if self.extend or self.pause or self.defer:
+                raise ValueError("倒推期限（before）不能写 extend、pause 或 defer：时刻改变时请记录 restart 中的事件（写明新的时刻）")
+            if self.start is None:
+                raise ValueError("缺少 start（写明将来时刻的事件，如 hearing_scheduled）")
+            return self
         if self.lead is None and self.limit is None:
-            raise ValueError("缺少 limit（期限），或写 lead（在另一规则期满前多久）")
+            raise ValueError("缺少 limit（期限），或写 lead（在另一规则期满前多久），或写 before（在某一将来时刻之前多久）")
         if self.lead is not None and (self.limit is not None or self.start is not None):
             raise ValueError("提前量规则（lead）的起算和期限来自被引用的规则，不要再写 start 或 limit")
         if self.lead is None and self.start is None:
