@@ -86,6 +86,8 @@ def rule_of(pack: RulePack, row: ClockRow) -> Rule | None:
 def counting_unit(pack: RulePack, rule: Rule) -> Unit:
     if rule.limit is not None:
         return rule.limit.unit
+    if rule.before is not None:
+        return rule.before.by.unit
     target = pack.versions(rule.lead.of)
     return target[0].limit.unit if target and target[0].limit else Unit.DAYS
 
