@@ -31,7 +31,7 @@ def directory_load(
 ) -> None:
     """载入单位与民警名录（替换原名录）：手机号、工作群地址、单位负责人、法制员、值班电话。
 
-    Example:
+    示例：
 
         qixian directory load notify/directory.yaml
     """
@@ -53,7 +53,7 @@ def scan(
 ) -> None:
     """扫描一次：到点的提醒写入待发队列并发送（短信、工作群），超期的同时告知单位负责人、法制员。同一时刻重复运行不会重复发送。
 
-    Example:
+    示例：
 
         qixian scan --now "2025-10-05 09:00" --dry-run
     """

@@ -38,7 +38,7 @@ def ingest(
 ) -> None:
     """导入办案系统的事件并重新计算相关案件的计时；无法采用的事件进入隔离区，说明原因。
 
-    Example:
+    示例：
 
         qixian ingest examples/events.jsonl
     """
@@ -88,7 +88,7 @@ def quarantine_list(
 ) -> None:
     """列出隔离区中的事件：编号、原始内容、原因。
 
-    Example:
+    示例：
 
         qixian quarantine list
     """
@@ -113,7 +113,7 @@ def quarantine_retry(
 ) -> None:
     """按当前规则包重新检查隔离区中的事件（例如补充了事件类型之后）；通过的导入，仍不通过的留在隔离区并更新原因。
 
-    Example:
+    示例：
 
         qixian quarantine retry 3 4
     """
@@ -139,7 +139,7 @@ def clocks(
 ) -> None:
     """列出计时：期满时间、剩余时间和状态（颜色：绿 计时中，黄 暂停/临时，红 超期）。
 
-    Example:
+    示例：
 
         qixian clocks --state overdue --now "2025-10-09 09:00"
 
@@ -179,7 +179,7 @@ def case_show(
 ) -> None:
     """一个案件的时间线（事件）和全部计时，附每个期满时间的计算说明。
 
-    Example:
+    示例：
 
         qixian case show "（2025）城关刑字第0001号"
     """
@@ -221,7 +221,7 @@ def recompute(
     """按规则包（或新日历）重新计算全部案件的计时，并报告哪些期满时间变化、变化多少；写入时与 qixian rules rollout
     相同（例子须全部通过），记为一次规则包上线。
 
-    Example:
+    示例：
 
         qixian recompute --rules /path/to/new-rules --dry-run
     """
@@ -247,7 +247,7 @@ def rollout(by: By = None, db: Db = None, rules: Rules = None, now: Now = None) 
     每个文件的哈希和哪些期满时间变化，并在案件库中保存规则包的文件：此后扫描、看板、报表、导入都按这个规则包，
     直到下一次上线或 qixian rules rollback。
 
-    Example:
+    示例：
 
         qixian rules rollout --rules /srv/qixian/rules --by 王法制
     """
@@ -267,7 +267,7 @@ def rollback(by: By = None, db: Db = None, now: Now = None) -> None:
     """回退到上一个在用的规则包：取出案件库中保存的该规则包，运行全部例子，按它重新计算全部计时，并记录为一次上线
     （上线记录中注明回退）。再次运行则回到回退前的规则包。
 
-    Example:
+    示例：
 
         qixian rules rollback --by 王法制
     """

@@ -13,7 +13,7 @@ app = typer.Typer(help="案件库：建表与升级。", no_args_is_help=True)
 def upgrade(db: Db = None) -> None:
     """建立或升级案件库的表（Alembic 迁移）；可重复运行。
 
-    Example:
+    示例：
 
         qixian db upgrade --db postgresql://postgres@127.0.0.1:5432/qixian
     """

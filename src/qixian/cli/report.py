@@ -44,7 +44,7 @@ def report(
     """考核报表：期间内期满的计时按期完成、超期完成、当前超期、超期率，按提醒类型、规则、单位、民警、周分组，
     以及提醒至完成用时、确认用时、暂停时间、延长与异常。计时按期满时间归属期间。
 
-    Example:
+    示例：
 
         qixian report --from 2025-10-01 --to 2025-10-31 --unit chengguan --format html --output 十月.html
     """
@@ -128,7 +128,7 @@ def ack(
 ) -> None:
     """确认收到一条提醒：记录谁、何时确认；确认超期提醒后，该期限此后的重复超期提醒不再发给单位负责人等升级对象（计时照常）。
 
-    Example:
+    示例：
 
         qixian ack 42 --officer officer-1
     """

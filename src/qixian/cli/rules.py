@@ -76,7 +76,7 @@ def check(
 ) -> None:
     """检查规则包并运行每条规则的例子；全部通过才返回 0。
 
-    Example:
+    示例：
 
         qixian rules check rules
     """
@@ -122,7 +122,7 @@ def list_rules(
 ) -> None:
     """列出规则：编号、名称、期限、是否在押、分组、提醒类型、版本。
 
-    Example:
+    示例：
 
         qixian rules list --group 强制措施
     """
@@ -162,7 +162,7 @@ def explain(
 ) -> None:
     """用中文说明一条规则：何时起算、何时完成、多长、延长、不计入的期间、提醒谁、法律依据。
 
-    Example:
+    示例：
 
         qixian rules explain crim.detention.arrest_request
     """
@@ -191,7 +191,7 @@ def test(
 ) -> None:
     """试算：给定事件，这条规则会产生什么计时、期满时间和状态，并说明依据。
 
-    Example:
+    示例：
 
         qixian rules test crim.detention.arrest_request --case kind=criminal --event "detained 2025-09-29 15:40 P1"
     """
@@ -274,7 +274,7 @@ def diff(
 ) -> None:
     """比较两个规则包：新增、删除、修改了哪些规则和哪些内容。
 
-    Example:
+    示例：
 
         qixian rules diff rules /tmp/rules-new
     """
@@ -305,7 +305,7 @@ def schema(
 ) -> None:
     """输出规则文件的 JSON Schema，供编辑器自动补全和即时检查。
 
-    Example:
+    示例：
 
         qixian rules schema > rules/schema/rules.schema.json
     """
