@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
@@ -190,12 +191,17 @@ def case_show(
     if info is None and not events:
         raise InputError(f"没有案件 {case_id!r}")
     if info is not None:
-        console.print(f"[bold]{case_id}[/bold] {info.title or ''}  类别：{info.kind or '—'}  单位：{info.unit or '—'}  主办：{info.handler or '—'}")
+        directory = store.directory()
+        helpers = "、".join(directory.name_of(o) for o in info.co_handlers or ())
+        console.print(f"[bold]{escape(case_id)}[/bold] {escape(info.title or '')}  类别：{escape(pack.kind_label(info.kind))}  "
+                      f"单位：{escape(directory.unit_name(info.unit))}  "
+                      f"主办：{escape(directory.name_of(info.handler) if info.handler else '—')}"
+                      + (f"  协办：{escape(helpers)}" if helpers else ""), soft_wrap=True)
     console.rule("时间线")
     for e in events:
         who = f" {e.person}" if e.person else ""
-        data = f"  {e.data}" if e.data else ""
-        console.print(f"{display(e.at)}  {pack.event_label(e.type)}{who}{data}", soft_wrap=True)
+        data = f"  {pack.data_text(e.data)}" if e.data else ""
+        console.print(f"{display(e.at)}  {pack.event_name(e.type)}{who}{data}", soft_wrap=True, markup=False)
     console.rule("计时")
     for r in store.clocks(case=case_id):
         current = state_of(r, moment)
