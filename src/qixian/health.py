@@ -122,7 +122,7 @@ def _catch_up(store: Store, now: datetime) -> Check:
                             .order_by(ScanRunRow.finished_at.desc()).limit(1)).scalars().first()
     if last is None or now - last.finished_at > RECENT:
         return Check("catch_up", "停机补发", OK, "最近 24 小时没有停机补发", {"count": 0, "clocks": []})
-    clocks = [f"{c['case']} {c['rule']}{'（' + c['person'] + '）' if c.get('person') else ''} {c['step']}"
+    clocks = [f"{c['case']} {c.get('rule_name') or c['rule']}{'（' + c['person'] + '）' if c.get('person') else ''} {c['step']}"
               for c in last.late[:5]]
     more = f" 等 {last.caught_up} 个" if last.caught_up > len(clocks) else ""
     return Check("catch_up", "停机补发", WARNING,

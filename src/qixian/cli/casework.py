@@ -8,9 +8,8 @@ from typing import Annotated, Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.markup import escape
-from rich.table import Table
 
-from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
+from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir, table as new_table
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian import rollout as rollouts
 from qixian.cli import rules as rules_cli
@@ -71,9 +70,8 @@ def _count_lines(path: Path) -> int:
 
 
 def _print_report(report: FeedReport) -> None:
-    table = Table(title="导入结果")
-    for column in ("读入", "采用", "重复（未改变）", "隔离", "涉及案件", "计时变化"):
-        table.add_column(column, justify="right")
+    columns = ("读入", "采用", "重复（未改变）", "隔离", "涉及案件", "计时变化")
+    table = new_table("导入结果", *columns, right=columns)
     table.add_row(str(report.lines), f"[green]{report.accepted}[/green]", str(report.duplicate),
                   f"[red]{report.quarantined}[/red]" if report.quarantined else "0", str(report.cases),
                   str(report.clocks_changed))
@@ -98,9 +96,7 @@ def quarantine_list(
         print_json([{"quarantine_id": r.id, "id": r.source_id, "origin": r.source, "line": r.line, "raw": r.raw,
                      "reason": r.reason, "resolved": r.resolved_at is not None} for r in rows])
         return
-    table = Table(title=f"隔离区（{len(rows)} 条）")
-    for column in ("序号", "事件编号", "来源", "原始内容", "原因"):
-        table.add_column(column, overflow="fold")
+    table = new_table(f"隔离区（{len(rows)} 条）", "序号", "事件编号", "来源", "原始内容", "原因", wide=("事件编号", "来源", "原始内容", "原因"))
     for r in rows:
         table.add_row(str(r.id), r.source_id or "", f"{r.source}:{r.line}", r.raw[:300], r.reason)
     console.print(table)
@@ -163,9 +159,8 @@ def clocks(
                      "next_reminder": r.next_reminder_at.astimezone(SHANGHAI).isoformat() if r.next_reminder_at else None}
                     for r in rows])
         return
-    table = Table(title=f"计时（{len(rows)} 条，按 {display(moment)}）")
-    for column in ("案件", "人员", "规则", "期满", "剩余", "状态"):
-        table.add_column(column, overflow="fold")
+    table = new_table(f"计时（{len(rows)} 条，按 {display(moment)}）", "案件", "人员", "规则", "期满", "剩余", "状态",
+                      wide=("案件", "规则"))
     for r in rows:
         current = state_of(r, moment)
         colour = COLOURS[current]
@@ -316,9 +311,8 @@ def _recompute(texts: dict[str, str], pack, directory: str, by: str | None, db: 
         result = run_recompute(store, pack, cases, moment, apply=not dry_run, parallel=True,
                                progress=lambda n: bar.advance(task, n))
     if result.moved:
-        table = Table(title=f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""))
-        for column in ("案件", "人员", "规则", "原期满", "新期满", "变化"):
-            table.add_column(column, overflow="fold")
+        table = new_table(f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""),
+                          "案件", "人员", "规则", "原期满", "新期满", "变化", wide=("案件", "规则"))
         for moved in result.moved[:MOVED_SHOWN]:
             shift = f"{moved.shift.total_seconds() / 86400:+.1f} 天" if moved.shift else "—"
             table.add_row(moved.case, moved.person, pack.name_of(moved.rule), moved.before or "—", moved.after or "—", shift)

@@ -9,10 +9,9 @@ from typing import Annotated, Callable, Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from qixian import audit
-from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
+from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir, table as new_table
 from qixian.cli.alerting import Notify
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.health import OK, UNHEALTHY, WARNING, alert as send_alert, check
@@ -46,9 +45,7 @@ def health(
     if as_json:
         print_json({**report.as_json(), "alerted": [{"url": a.url, "ok": a.ok} for a in alerted]})
     else:
-        table = Table(title=f"Qixian 运行状况（{display(moment)}）：{STATUS[report.status]}")
-        for column in ("检查", "状态", "说明"):
-            table.add_column(column, overflow="fold")
+        table = new_table(f"Qixian 运行状况（{display(moment)}）：{STATUS[report.status]}", "检查", "状态", "说明", wide=("说明",))
         for item in report.checks:
             table.add_row(item.label, STATUS[item.status], item.summary)
         console.print(table)

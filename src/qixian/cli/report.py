@@ -8,9 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich import box
-from rich.table import Table
 
-from qixian.cli._output import InputError, console, now_from, open_store, print_json
+from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.rules import in_force
 from qixian.localtime import display
@@ -21,7 +20,7 @@ from qixian.store.repository import AcknowledgeError
 FORMATS = ("table", "csv", "html", "json")
 # the terminal shows these measures, with short headings (csv, html and json have them all)
 SHORT = {"assessed": "应办结", "met": "按期", "met_late": "超期完成", "overdue": "当前超期", "overdue_rate": "超期率",
-         "reminders": "提醒", "acknowledged": "确认", "to_completion_hours_median": "提醒至完成h",
+         "reminders": "提醒", "acknowledged": "确认", "to_completion_hours_median": "完成用时h",
          "ack_latency_minutes_median": "确认用时m"}
 
 
@@ -90,10 +89,9 @@ def _print_tables(result) -> None:
     for title, rows in sections(result):
         if not rows:
             continue
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0))  # ten columns in 80
-        table.add_column("名称", overflow="fold", min_width=12)
-        for name in SHORT.values():  # headers fold on a narrow terminal; the names must stay readable
-            table.add_column(name, justify="right", overflow="fold", width=6)
+        table = new_table(title, "名称", *SHORT.values(), wide=("名称",), right=tuple(SHORT.values()),
+                          title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False)  # ten columns in 80
+        table.columns[0].min_width = 12
         for row in rows[:30]:
             shown = [value for (name, _), value in zip(MEASURES, cells(row.tally)) if name in SHORT]
             if row.tally.overdue:
@@ -113,9 +111,7 @@ def _print_list(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]
     if not rows:
         console.print(f"{title}：无")
         return
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    table = new_table(title, *columns, wide=columns[:1] + columns[-1:], title_justify="left")
     for row in rows:
         table.add_row(*row)
     console.print(table)

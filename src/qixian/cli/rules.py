@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import typer
 from rich.table import Table
 
-from qixian.cli._output import InputError, console, errors, print_json, rules_dir
+from qixian.cli._output import InputError, console, errors, print_json, rules_dir, table as new_table
 from qixian.clocks import Event, replay
 from qixian.clockview import STATES
 from qixian.localtime import TimeFormatError, display, parse_local
@@ -133,9 +133,8 @@ def list_rules(
     if as_json:
         print_json([_summary(r) for r in chosen])
         return
-    table = Table(title=f"规则（{len(chosen)} 个版本）")
-    for column in ("编号", "名称", "期限", "在押", "分组", "提醒类型", "版本"):
-        table.add_column(column, overflow="fold")
+    table = new_table(f"规则（{len(chosen)} 个版本）", "编号", "名称", "期限", "在押", "分组", "提醒类型", "版本",
+                      wide=("编号", "名称", "期限"))
     for r in chosen:
         limit = (str(r.limit) if r.limit.amount else "当场") if r.limit else f"{r.lead.of} 前 {r.lead.before}"
         name = r.name if r.enabled else f"[dim]{r.name}（未启用）[/dim]"
@@ -286,9 +285,8 @@ def diff(
         console.print("两个规则包的规则没有差别。")
         return
     words = {"added": "[green]新增[/green]", "removed": "[red]删除[/red]", "changed": "[yellow]修改[/yellow]"}
-    table = Table(title=f"{old} → {new}：{len(changes)} 处变化")
-    for column in ("规则", "版本", "变化", "内容", "原", "新"):
-        table.add_column(column, overflow="fold")
+    table = new_table(f"{old} → {new}：{len(changes)} 处变化", "规则", "版本", "变化", "内容", "原", "新",
+                      wide=("规则", "内容", "原", "新"))
     for change in changes:
         if not change.fields:
             table.add_row(change.rule_id, change.version, words[change.kind], "", "", "")

@@ -6,9 +6,8 @@ import sys
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from qixian.cli._output import InputError, console, now_from, open_store, rules_dir
+from qixian.cli._output import InputError, console, now_from, open_store, rules_dir, table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.rules import in_force
 from qixian.localtime import display
@@ -120,9 +119,8 @@ def list_users(db: Db = None) -> None:
     store = open_store(db)
     directory = store.directory()
     last = store.last_sign_ins()
-    table = Table(title="看板账号")
-    for column in ("民警编号", "姓名", "角色", "可看范围", "密码设置于", "最近登录"):
-        table.add_column(column, overflow="fold")
+    table = new_table("看板账号", "民警编号", "姓名", "角色", "可看范围", "密码设置于", "最近登录",
+                      wide=("民警编号", "可看范围", "角色"))
     for row in store.web_users():
         viewer = viewer_of(directory, row.officer)
         signed = display(last[row.officer]) if row.officer in last else "从未登录"
