@@ -228,7 +228,9 @@ def load_yaml(text: str, source: str) -> object:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML 格式错误：{yaml_problem(exc.problem, exc.context)}"
+        lines = text.split("\n")
+        at = lines[line - 1][column - 1:column] if mark and line <= len(lines) else ""
+        message = f"YAML 格式错误：{yaml_problem(exc.problem, exc.context, at=at)}"
         raise ProblemsFound([Problem(source, line, column, message, "请检查缩进、冒号和引号")]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a NUL byte
         before = text[:exc.position]

@@ -46,8 +46,14 @@ def chinese(command):
     if help_option is not None:
         help_option.help = HELP
     for param in command.params + ([help_option] if help_option is not None else []):
-        if param.param_type_name == "option" and param.metavar is None:
+        if param.metavar is not None:
+            continue
+        if param.param_type_name == "option":
             param.metavar = "" if getattr(param, "is_flag", False) else _TYPES.get(param.bare_type(), "<值>")
+        else:  # an argument by what it is in the usage line, and its value's type in Chinese in the help
+            param.metavar = _label(param)
+            shown = _TYPES.get(param.bare_type(), "<值>")
+            param.display_type_rich = lambda ctx, shown=shown: shown
     for sub in getattr(command, "commands", {}).values():
         chinese(sub)
     return command
@@ -89,7 +95,8 @@ def _bad_value(message: str) -> str:
 
 # click's own usage messages (not tied to one parameter) -> Chinese
 _USAGE = (
-    (re.compile(r"No such command '(.*)'"), lambda m: f"没有命令 {m[1]}"),
+    (re.compile(r"No such command '([^']*)'(?:\. Did you mean '([^']*)'\?)?"),
+     lambda m: f"没有命令 {m[1]}" + (f"（是否要用 {m[2]}？）" if m[2] else "")),
     (re.compile(r"Missing command"), lambda m: "缺少子命令"),
     (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)"), lambda m: f"多余的参数：{m[1]}"),
     (re.compile(r"Option '(.*)' requires (?:an argument|(\d+) arguments)"),

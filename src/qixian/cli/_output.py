@@ -33,8 +33,9 @@ def rules_dir(option: Path | None) -> Path:
         raise InputError(str(exc)) from None
 
 
-def now_from(option: str | None):
-    """--now T, or the real now, in Beijing time: every answer that depends on the time takes it."""
+def now_from(option: str | None, name: str = "--now"):
+    """--now T (or the option `name`), or the real now, in Beijing time: every answer that depends on the time
+    takes it."""
     from datetime import datetime
 
     from qixian.localtime import SHANGHAI, TimeFormatError, parse_local
@@ -44,7 +45,7 @@ def now_from(option: str | None):
     try:
         return parse_local(option)
     except TimeFormatError as exc:
-        raise InputError(f"--now：{exc}") from None
+        raise InputError(f"{name}：{exc}") from None
 
 
 def open_store(db: str | None):

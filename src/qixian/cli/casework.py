@@ -146,8 +146,8 @@ def clocks(
         raise InputError(f"--state 应为 {'、'.join(STATES)} 之一")
     store, moment = open_store(db), now_from(now)
     pack = in_force(store, rules)
-    before = now_from(due_before) if due_before else None
-    after = now_from(due_after) if due_after else None
+    before = now_from(due_before, "--due-before") if due_before else None
+    after = now_from(due_after, "--due-after") if due_after else None
     rows = [r for r in store.clocks(case=case, due_before=before, due_after=after,
                                     open_only=state in ("running", "paused", "overdue", "provisional"))
             if state is None or state_of(r, moment) == state][:limit]

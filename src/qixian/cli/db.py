@@ -25,8 +25,8 @@ def upgrade(db: Db = None) -> None:
     except UnusableDatabase as exc:
         raise InputError(str(exc)) from None
     if before == after:
-        console.print(f"[green]案件库已是最新（迁移 {after}），无需升级：{escape(shown(url))}[/green]")
+        console.print(f"[green]案件库已是最新（迁移 {after}），无需升级：{escape(shown(url))}[/green]", soft_wrap=True)
     elif before is None:
-        console.print(f"[green]已建立案件库的表（迁移 {after}）：{escape(shown(url))}[/green]")
+        console.print(f"[green]已建立案件库的表（迁移 {after}）：{escape(shown(url))}[/green]", soft_wrap=True)
     else:
-        console.print(f"[green]案件库已从迁移 {before} 升级到 {after}：{escape(shown(url))}[/green]")
+        console.print(f"[green]案件库已从迁移 {before} 升级到 {after}：{escape(shown(url))}[/green]", soft_wrap=True)
