@@ -67,7 +67,8 @@ def check(db: str | None, rules: Path, now: datetime, interval: timedelta) -> He
                    _undeliverable(store, now), _quarantine(store), _sign_ins(store, now)]
     except (StoreError, SQLAlchemyError) as exc:
         store = None
-        checks.append(Check("database", "案件库", UNHEALTHY, f"无法读取案件库：{_first_line(exc)}"))
+        said = _first_line(exc)  # a StoreError says what is wrong with the store already
+        checks.append(Check("database", "案件库", UNHEALTHY, said if isinstance(exc, StoreError) else f"无法读取案件库：{said}"))
     checks.append(_permissions(db))
     checks.append(_calendar(rollout.folder_for(store, rules) if store is not None else rules, now))
     checks.append(_rules(store, rules))

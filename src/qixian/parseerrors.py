@@ -20,10 +20,10 @@ _JSON = (
 )
 
 
-def json_error(exc: json.JSONDecodeError) -> str:
-    """`JSON 格式错误（第 1 行第 8 列）：缺少逗号（或括号未闭合）`."""
+def json_error(exc: json.JSONDecodeError, line: int | None = None) -> str:
+    """`JSON 格式错误（第 1 行第 8 列）：缺少逗号（或括号未闭合）`; `line`: the file's line of a one-line document."""
     what = next((chinese for english, chinese in _JSON if exc.msg.startswith(english)), "无法解析")
-    return f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）：{what}"
+    return f"JSON 格式错误（第 {line or exc.lineno} 行第 {exc.colno} 列）：{what}"
 
 
 # PyYAML's problem (or context) text -> what is wrong, and what to do

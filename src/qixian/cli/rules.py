@@ -12,6 +12,7 @@ from rich.table import Table
 
 from qixian.cli._output import InputError, console, errors, print_json, rules_dir, table as new_table
 from qixian.clocks import Event, replay
+from qixian.parseerrors import json_error
 from qixian.clockview import STATES
 from qixian.localtime import TimeFormatError, display, parse_local
 from qixian.rulebook import RulePack, load_pack
@@ -239,7 +240,12 @@ def _read_events(path: Path | None) -> list[Event]:
         return []
     text = path.read_text(encoding="utf-8")
     if path.suffix in (".jsonl", ".json"):
-        items = [json.loads(line) for line in text.splitlines() if line.strip()]
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            try:
+                items.extend([json.loads(line)] if line.strip() else [])
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}：{json_error(exc, number)}") from None
     else:
         try:
             items = load_yaml(text, str(path))
