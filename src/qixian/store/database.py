@@ -77,6 +77,8 @@ def shown(url: str) -> str:
 # a database driver's English (first line) -> Chinese
 _DRIVER = (
     ("Connection refused", "连接被拒绝：数据库服务没有运行，或主机、端口不对"),
+    ('role "', "数据库服务器上没有这个用户"),
+    ("permission denied", "数据库用户没有权限"),
     ("does not exist", "数据库不存在：先在服务器上建库（如 createdb）"),
     ("password authentication failed", "用户名或密码不对"),
     ("no password supplied", "需要密码：写在地址中，或用 PGPASSWORD、~/.pgpass"),
