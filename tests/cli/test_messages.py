@@ -176,6 +176,12 @@ def test_tables_keep_status_words_and_times_whole_at_80_columns(capsys, tmp_path
                        "--now", NOW)
     for heading in ("应办结", "超期完成", "当前超期", "超期率", "完成用时h", "确认用时m"):
         assert heading in out, (heading, out)
+    code, out, _ = run(capsys, tmp_path, "rules", "list", "--rules", ROOT / "rules")
+    for heading in ("编号", "名称", "期限", "在押", "分组", "提醒类型", "版本"):
+        assert heading in out, (heading, out)
+    assert "长期有效" in out and "强制措施" in out
+    code, out, _ = run(capsys, tmp_path, "quarantine", "list", "--db", loaded)
+    assert all(heading in out for heading in ("序号", "事件编号", "来源", "原始内容", "原因")), out
     code, out, _ = run(capsys, tmp_path, "health", "--db", loaded, "--now", NOW)
     assert "异常" in out or "正常" in out or "注意" in out
     for checked in ("案件库", "计时重算", "停机补发"):

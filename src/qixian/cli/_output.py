@@ -60,7 +60,7 @@ def open_store(db: str | None):
 
 def table(title: str | None, *columns: str, wide: tuple[str, ...] = (), right: tuple[str, ...] = (), **options):
     """A rich table that keeps short tokens whole at 80 columns: the `wide` columns (names, messages, raw lines)
-    fold onto more lines; every other column holds short tokens (a time, a count, a state such as 超期完成 or
+    fold onto more lines (their headings stay whole); every other column holds short tokens (a time, a count, a state such as 超期完成 or
     已超期8天17小时) and its cells and heading are never split ( … marks one cut on a terminal far too narrow)."""
     from rich.cells import cell_len
     from rich.table import Table
@@ -69,7 +69,7 @@ def table(title: str | None, *columns: str, wide: tuple[str, ...] = (), right: t
     for column in columns:
         justify = "right" if column in right else "left"
         if column in wide:
-            grid.add_column(column, overflow="fold", justify=justify)
+            grid.add_column(column, overflow="fold", min_width=cell_len(column), justify=justify)
         else:
             grid.add_column(column, no_wrap=True, overflow="ellipsis", min_width=cell_len(column), justify=justify)
     return grid

@@ -135,7 +135,7 @@ def list_rules(
         print_json([_summary(r) for r in chosen])
         return
     table = new_table(f"规则（{len(chosen)} 个版本）", "编号", "名称", "期限", "在押", "分组", "提醒类型", "版本",
-                      wide=("编号", "名称", "期限"))
+                      wide=("编号", "名称", "期限", "提醒类型", "版本"))
     for r in chosen:
         limit = (str(r.limit) if r.limit.amount else "当场") if r.limit else f"{r.lead.of} 前 {r.lead.before}"
         name = r.name if r.enabled else f"[dim]{r.name}（未启用）[/dim]"
