@@ -56,7 +56,7 @@ def scan(
 
         qixian scan --now "2025-10-05 09:00" --dry-run
     """
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     try:
         config = NotifyConfig.load(notify)

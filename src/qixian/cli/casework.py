@@ -50,7 +50,7 @@ def ingest(
         raise InputError(f"找不到 {path}")
     if fmt not in (None, "jsonl", "csv"):
         raise InputError("--format 应为 jsonl 或 csv")
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     if sql:
         report = ingest_sql(store, pack, sql, query, source=source, now=moment, watermark_column=watermark_column)
@@ -114,7 +114,7 @@ def quarantine_retry(
 
         qixian quarantine retry 3 4
     """
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     rows = [r for r in store.quarantined() if not ids or r.id in ids]
     items = []
@@ -144,7 +144,7 @@ def clocks(
     """
     if state is not None and state not in STATES:
         raise InputError(f"--state 应为 {'、'.join(STATES)} 之一")
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     before = now_from(due_before, "--due-before") if due_before else None
     after = now_from(due_after, "--due-after") if due_after else None
@@ -179,7 +179,7 @@ def case_show(
 
         qixian case show "（2025）城关刑字第0001号"
     """
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     info = store.case(case_id)
     events = store.events_of(case_id)
@@ -229,7 +229,7 @@ def recompute(
     if pending:
         if dry_run:
             raise InputError("--pending 与 --dry-run 不能同用：补算只把计时改成其事件给出的结果")
-        store, moment = open_store(db), now_from(now)
+        moment, store = now_from(now), open_store(db)
         result = replay_pending(store, in_force(store, rules), moment, parallel=True)
         console.print(f"补算了 {result.cases} 起案件的 {result.clocks} 个计时，{result.changed} 个已更新。" if result.cases
                       else "[green]没有计时落后于事件的案件。[/green]")
@@ -303,7 +303,7 @@ def _recompute(texts: dict[str, str], pack, directory: str, by: str | None, db: 
     roll-out, which keeps the files and puts the pack in force."""
     import os
 
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     cases = store.case_ids()
     with Progress(TextColumn("重新计算"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=len(cases) < 2000) as bar:

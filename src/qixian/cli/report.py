@@ -52,7 +52,7 @@ def report(
         raise InputError(f"--to {last} 早于 --from {first}：截止日期应不早于起始日期")
     if fmt not in FORMATS:
         raise InputError(f"--format 应为 {'、'.join(FORMATS)} 之一，收到 {fmt!r}")
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     directory = store.directory()
     if unit is not None and unit not in directory.units:
@@ -128,7 +128,7 @@ def ack(
 
         qixian ack 42 --officer officer-1
     """
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     try:
         record, new = store.acknowledge(outbox_id, officer, "cli", moment)
     except AcknowledgeError as exc:
