@@ -21,9 +21,9 @@ from qixian.store.repository import Store
 @task
 def owe(db: str, rules: str | None, now: datetime) -> dict:
     """Write the reminders owed as of `now` to the outbox, advancing each clock (one transaction)."""
-    scanned = enqueue(store := Store.open(db), pack_in_force(store, rules_dir(rules)), now)
+    scanned = enqueue(store := Store.open(db), pack := pack_in_force(store, rules_dir(rules)), now)
     return {"clocks": scanned.clocks, "owed": len(scanned.owed), "caught_up": scanned.caught_up, "replayed": scanned.replayed,
-            "late": listed(scanned.late), "problems": scanned.problems[:50]}
+            "late": listed(scanned.late, pack), "problems": scanned.problems[:50]}
 
 
 @task(retries=2, retry_delay_seconds=20)

@@ -67,7 +67,8 @@ def check(db: str | None, rules: Path, now: datetime, interval: timedelta) -> He
                    _undeliverable(store, now), _quarantine(store), _sign_ins(store, now)]
     except (StoreError, SQLAlchemyError) as exc:
         store = None
-        checks.append(Check("database", "案件库", UNHEALTHY, f"无法读取案件库：{_first_line(exc)}"))
+        said = _first_line(exc)  # a StoreError says what is wrong with the store already
+        checks.append(Check("database", "案件库", UNHEALTHY, said if isinstance(exc, StoreError) else f"无法读取案件库：{said}"))
     checks.append(_permissions(db))
     checks.append(_calendar(rollout.folder_for(store, rules) if store is not None else rules, now))
     checks.append(_rules(store, rules))
@@ -122,7 +123,7 @@ def _catch_up(store: Store, now: datetime) -> Check:
                             .order_by(ScanRunRow.finished_at.desc()).limit(1)).scalars().first()
     if last is None or now - last.finished_at > RECENT:
         return Check("catch_up", "停机补发", OK, "最近 24 小时没有停机补发", {"count": 0, "clocks": []})
-    clocks = [f"{c['case']} {c['rule']}{'（' + c['person'] + '）' if c.get('person') else ''} {c['step']}"
+    clocks = [f"{c['case']} {c.get('rule_name') or c['rule']}{'（' + c['person'] + '）' if c.get('person') else ''} {c['step']}"
               for c in last.late[:5]]
     more = f" 等 {last.caught_up} 个" if last.caught_up > len(clocks) else ""
     return Check("catch_up", "停机补发", WARNING,

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from qixian.localtime import TimeFormatError, parse_local
+from qixian.parseerrors import json_error
 from qixian.safetext import cleaned, may_hold_controls
 from qixian.yamlsource import close_match
 from qixian.rulebook.model import EventType
@@ -118,7 +119,7 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
         kept = raw.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
         return Rejected(origin, number, kept, "含有空字符或无效的 Unicode 字符：请检查办案系统的导出程序")
     if isinstance(item, Exception):
-        return Rejected(origin, number, raw, f"无法解析：{item}")
+        return Rejected(origin, number, raw, json_error(item, number) if isinstance(item, json.JSONDecodeError) else f"无法解析：{item}")
     if not isinstance(item, dict):
         return Rejected(origin, number, raw, "每行应为一个 JSON 对象 {\"id\", \"case\", \"type\", \"at\", ...}")
     unstorable = _unstorable(item)

@@ -40,7 +40,7 @@ def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, d
             delivered = deliver(store, pack, config, now, send=send)
         record_run(store, now, time.time() - started, clocks=scanned.clocks, owed=len(scanned.owed),
                    sent=delivered.sent, failed=delivered.failed, undeliverable=delivered.undeliverable,
-                   caught_up=scanned.caught_up, late=listed(scanned.late))
+                   caught_up=scanned.caught_up, late=listed(scanned.late, pack))
         return ScanReport(scanned, delivered, False)
     scanned = enqueue(store, pack, now, dry_run=True)
     utc_now = now.astimezone(timezone.utc)
@@ -61,6 +61,6 @@ def record_run(store: Store, as_of: datetime, took_seconds: float, *, clocks: in
         session.commit()
 
 
-def listed(late: list[Late]) -> list[dict]:
-    """The caught-up clocks as stored and shown (the first LATE_KEPT of them)."""
-    return [item.as_dict() for item in late[:LATE_KEPT]]
+def listed(late: list[Late], pack: RulePack) -> list[dict]:
+    """The caught-up clocks as stored and shown (the first LATE_KEPT of them), each with its rule's name."""
+    return [{**item.as_dict(), "rule_name": pack.name_of(item.rule_id)} for item in late[:LATE_KEPT]]

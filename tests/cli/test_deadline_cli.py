@@ -103,7 +103,7 @@ def test_help_explains_every_option_with_an_example(capsys):
     assert code == 0
     for option in ("--from", "--limit", "--custody", "--extend", "--pause", "--restart", "--json", "--rules"):
         assert option in out
-    assert "Example" in out
+    assert "示例：" in out
 
 
 def test_demo_tours_the_core(capsys):

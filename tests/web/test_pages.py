@@ -186,3 +186,12 @@ def test_control_and_bidi_characters_never_reach_a_page(dashboard):
     page = dashboard.login("officer-7").get("/case", params={"id": THEFT}).text
     assert "盗窃案[31m甲" in page and "officer-2" in page
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", page)
+
+
+def test_the_case_page_names_the_kind_unit_and_officers_and_reads_event_data(dashboard):
+    page = dashboard.login("officer-7").get("/case", params={"id": THEFT}).text
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "类别 刑事案件 · 单位 城关派出所 · 主办 刘明 · 协办 王芳" in text
+    assert "报案方式：上门报案" in text and "天数：4  批准人：县局局长" in text
+    for code in ("criminal", "{&#39;", "{'", "case_registered_online"):  # (a link to a rule has its id)
+        assert code not in text, code

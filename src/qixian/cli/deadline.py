@@ -35,7 +35,7 @@ def deadline(
 ) -> None:
     """计算一个期限的期满时间，并逐步说明计算依据。
 
-    Example:
+    示例：
 
         qixian deadline --from "2025-09-29 15:40" --limit "3日" --custody
 

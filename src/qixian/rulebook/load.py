@@ -153,7 +153,8 @@ def _settings(spec: s.Settings | None, raw: Any, source: str | None, problems: l
         default_remind={unit: tuple(_reminder(o) for o in offsets) for unit, offsets in spec.defaults.remind.items()},
         default_overdue=_overdue(spec.defaults.overdue, None),
         default_notify=tuple(spec.defaults.notify), levels={k: v.model_dump() for k, v in spec.levels.items()},
-        groups=tuple(spec.groups), roles=dict(spec.roles),
+        groups=tuple(spec.groups), roles=dict(spec.roles), case_kinds=dict(spec.case_kinds),
+        data_labels=dict(spec.data_labels),
     )
 
 

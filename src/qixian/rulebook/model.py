@@ -263,6 +263,8 @@ class Settings:
     levels: Mapping[str, Mapping[str, str]]
     groups: tuple[str, ...]
     roles: Mapping[str, str]
+    case_kinds: Mapping[str, str] = field(default_factory=dict)  # case.kind -> its Chinese name
+    data_labels: Mapping[str, str] = field(default_factory=dict)  # an event's data key -> its Chinese name
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,28 @@ class RulePack:
         """The rule's Chinese name (its newest version's), or the id of a rule the pack no longer has."""
         versions = self.versions(rule_id)
         return versions[-1].name if versions else rule_id
+
+    def kind_label(self, kind: str | None) -> str:
+        """A case kind's Chinese name (settings.yaml case_kinds), or the kind itself if the pack has no name for it."""
+        return self.settings.case_kinds.get(kind or "", kind or "—")
+
+    def data_text(self, data: Mapping[str, Any] | None) -> str:
+        """An event's data as a person reads it: `报案方式：上门报案  紧急：是` (settings.yaml data_labels)."""
+        def value(v: Any) -> str:
+            if isinstance(v, bool):
+                return "是" if v else "否"
+            if isinstance(v, (list, tuple)):
+                return "、".join(value(x) for x in v)
+            if isinstance(v, dict):
+                return "，".join(f"{self.settings.data_labels.get(k, k)}：{value(x)}" for k, x in v.items())
+            return "—" if v is None or v == "" else str(v)
+
+        return "  ".join(f"{self.settings.data_labels.get(k, k)}：{value(v)}" for k, v in (data or {}).items())
+
+    def event_name(self, name: str) -> str:
+        """What an officer calls the event (`刑事拘留`); the type itself if the vocabulary does not have it."""
+        event = self.events.get(name)
+        return event.label if event else name
 
     def event_label(self, name: str) -> str:
         event = self.events.get(name)

@@ -289,3 +289,7 @@ class Settings(Strict):
     levels: dict[Literal["notice", "warning", "overdue"], Level]
     groups: list[str] = Field(min_length=1, description="风险点分组")
     roles: dict[str, str] = Field(description="可提醒的角色及其中文名称")
+    case_kinds: dict[str, str] = Field(default_factory=dict,
+                                       description="案件类别（case.kind 的取值）及其中文名称，如 criminal: 刑事案件")
+    data_labels: dict[str, str] = Field(default_factory=dict,
+                                        description="事件附带字段（data）的中文名称，如 approved_by: 批准人")

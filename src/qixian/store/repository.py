@@ -15,7 +15,8 @@ from sqlmodel import Session
 from qixian.clocks import Event
 from qixian.ingest import Incoming, Rejected
 from qixian.localtime import SHANGHAI
-from qixian.store.database import connect, database_url, dump_json, is_current
+from qixian.store.database import (UnusableDatabase, database_url, dump_json, engine_for, is_current, shown,
+                                   sqlite_file)
 from qixian.store.rows import Codec, encode_time
 from qixian.store.tables import (AcknowledgementRow, CaseRow, ClockRow, EventRow, OfficerRow, OutboxRow, PersonRow,
                                  QuarantineRow, ReplayMarkRow, SignInRow, UnitRow, WatermarkRow, WebSessionRow,
@@ -83,9 +84,17 @@ class Store:
     def open(cls, url: str | None = None) -> Store:
         """The store at `url` (--db / $QIXIAN_DB / ./.qixian/qixian.db). Raises StoreError if not migrated."""
         url = database_url(url)
-        engine = connect(url)
-        if not is_current(engine):
-            raise StoreError(f"数据库 {engine.url.render_as_string(hide_password=True)} 尚未建表或表结构不是最新：请先运行 qixian db upgrade")
+        path = sqlite_file(url)
+        if path is not None and not path.exists():  # not made here: `qixian db upgrade` makes it, private
+            raise StoreError(f"案件库 {shown(url)} 不存在：请先运行 qixian db upgrade 建表（--db 与本命令相同）")
+        try:
+            engine = engine_for(url)
+            current = is_current(engine)
+        except UnusableDatabase as exc:
+            raise StoreError(str(exc)) from None
+        if not current:
+            engine.dispose()
+            raise StoreError(f"案件库 {shown(url)} 尚未建表或表结构不是最新：请先运行 qixian db upgrade")
         return cls(engine)
 
     def session(self) -> Session:

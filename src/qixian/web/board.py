@@ -80,6 +80,7 @@ class CasePage:
     co_handlers: list[str]
     events: list[tuple[str, str, str, str]]  # (when, what, person, details)
     clocks: list[ClockDetail]
+    kind: str = "—"  # the case kind's name
 
 
 class Board:
@@ -145,8 +146,8 @@ class Board:
         if (case is None and not events) or not viewer.sees(case):
             return None
         directory = self.directory
-        timeline = [(display(e.at), self.pack.event_label(e.type), e.person or "",
-                     "，".join(f"{k}：{v}" for k, v in (e.data or {}).items())) for e in events]
+        timeline = [(display(e.at), self.pack.event_name(e.type), e.person or "",
+                     self.pack.data_text(e.data)) for e in events]
         with self.store.session() as session:
             outbox = list(session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id)
                                           .order_by(OutboxRow.step_at, OutboxRow.id)).scalars())
@@ -163,7 +164,8 @@ class Board:
                                         for a in clock.anomalies]))
         return CasePage(case, case_id, _unit_name(directory, case.unit if case else None),
                         directory.name_of(case.handler) if case and case.handler else "—",
-                        [directory.name_of(o) for o in (case.co_handlers if case else [])], timeline, details)
+                        [directory.name_of(o) for o in (case.co_handlers if case else [])], timeline, details,
+                        self.pack.kind_label(case.kind if case else None))
 
     def reminder(self, row: OutboxRow) -> ReminderLine:
         return self._reminder_lines([row])[0]
@@ -206,6 +208,4 @@ class Board:
 
 
 def _unit_name(directory, unit: str | None) -> str:
-    if not unit:
-        return "—"
-    return directory.units[unit].name if unit in directory.units else unit
+    return directory.unit_name(unit)
