@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger, task
 
 from qixian.config import database_url, rules_dir
 from qixian.delivery import deliver
+from qixian.digest import owe_digest
 from qixian.localtime import SHANGHAI, parse_local
 from qixian.messages import NotifyConfig
 from qixian.outbox import enqueue
@@ -21,8 +22,9 @@ from qixian.store.repository import Store
 @task
 def owe(db: str, rules: str | None, now: datetime) -> dict:
     """Write the reminders owed as of `now` to the outbox, advancing each clock (one transaction)."""
-    scanned = enqueue(store := Store.open(db), pack_in_force(store, rules_dir(rules)), now)
-    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "caught_up": scanned.caught_up, "replayed": scanned.replayed,
+    scanned = enqueue(store := Store.open(db), pack := pack_in_force(store, rules_dir(rules)), now)
+    digests = owe_digest(store, pack, now)
+    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "digests": len(digests), "caught_up": scanned.caught_up, "replayed": scanned.replayed,
             "late": listed(scanned.late), "problems": scanned.problems[:50]}
 
 

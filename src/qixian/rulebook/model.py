@@ -245,6 +245,8 @@ class Settings:
     levels: Mapping[str, Mapping[str, str]]
     groups: tuple[str, ...]
     roles: Mapping[str, str]
+    # after how many overdue repeats a clock is folded into the daily overdue digest, and when that goes out
+    overdue_digest: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -162,6 +162,8 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime
     sent_at: Optional[datetime] = None
     channel: Optional[str] = Field(default=None, max_length=40)
+    # a daily overdue digest (key digest:<day>:<recipient>) lists these clocks; None for a clock's own reminder
+    clocks: Optional[list[int]] = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class DeliveryRow(SQLModel, table=True):
