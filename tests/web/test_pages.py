@@ -186,3 +186,22 @@ def test_control_and_bidi_characters_never_reach_a_page(dashboard):
     page = dashboard.login("officer-7").get("/case", params={"id": THEFT}).text
     assert "盗窃案[31m甲" in page and "officer-2" in page
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", page)
+
+
+def test_a_clock_past_its_repeats_stays_red_and_says_it_is_in_the_daily_digest(dashboard):
+    """张某's arrest request (due 10-06 24:00, repeats every 2 hours) folds into the digest after 6 repeats, 10-07 12:00."""
+    client = dashboard.login("officer-7")
+
+    def arrest_section() -> str:
+        case = client.get("/case", params={"id": THEFT}).text
+        found = re.search(r'<section class="clock red" id="clock-\d+">\s*<h3>[^<]*<span[^>]*></span>拘留后提请批准逮捕.*?</section>',
+                          case, re.S)
+        assert found, "the arrest request clock is red"
+        return found.group(0)
+
+    dashboard.clock.at = parse_local("2025-10-07 11:59")
+    assert "已转入每日超期汇总" not in arrest_section()                    # still repeating
+    dashboard.clock.at = parse_local("2025-10-07 12:00")
+    assert "超期，已转入每日超期汇总" in arrest_section()
+    overdue = client.get("/overdue").text
+    assert THEFT in cases_on(overdue) and "超期，已转入每日超期汇总" in overdue
