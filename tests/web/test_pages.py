@@ -205,3 +205,15 @@ def test_a_clock_past_its_repeats_stays_red_and_says_it_is_in_the_daily_digest(d
     assert "超期，已转入每日超期汇总" in arrest_section()
     overdue = client.get("/overdue").text
     assert THEFT in cases_on(overdue) and "超期，已转入每日超期汇总" in overdue
+
+
+def test_a_pending_reminder_on_the_case_page_says_why_its_last_send_failed(dashboard, world, monkeypatch):
+    from tests.ops.test_failure_reasons import MISSING, broken_gateway
+
+    broken_gateway(world, monkeypatch)
+    scan(dashboard.store, dashboard.pack, NotifyConfig.load(world), parse_local("2025-10-06 09:00"))
+    client = dashboard.login("officer-7")
+    dashboard.clock.at = parse_local("2025-10-06 09:01")
+    page = client.get("/case", params={"id": THEFT}).text
+    pending = re.findall(r"待发送.*?</li>", page, re.S)
+    assert pending and all(f"上次发送失败（渠道配置，2025-10-06 09:00）：{MISSING}" in item for item in pending)

@@ -11,6 +11,7 @@ from sqlalchemy import String, cast, or_, select
 
 from qixian.clockview import LIGHTS, STATES, left, light, state_of
 from qixian.digest import in_digest
+from qixian.failures import Failure, waiting_because
 from qixian.localtime import display
 from qixian.outbox import acknowledged_overdue
 from qixian.reports import ANOMALY_LABELS
@@ -58,6 +59,7 @@ class ReminderLine:
     ack_by: str
     ack_channel: str
     clock_open: bool
+    failure: Failure | None = None  # a pending reminder's last failed attempt: why it is still waiting
 
     @property
     def can_ack(self) -> bool:  # a daily digest lists many clocks: each is dealt with on its own, not acknowledged
@@ -153,6 +155,9 @@ class Board:
             outbox = list(session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id)
                                           .order_by(OutboxRow.step_at, OutboxRow.id)).scalars())
         reminders = self._reminder_lines([r for r in outbox if r.clocks is None])  # a digest is not this case's
+        waiting = waiting_because(self.store, [r.row for r in reminders])
+        for line in reminders:
+            line.failure = waiting.get(line.row.id)
         details = []
         for clock in self.store.clocks(case=case_id):
             line = self._line(clock, case, now)
