@@ -247,6 +247,7 @@ class Settings:
     roles: Mapping[str, str]
     # after how many overdue repeats a clock is folded into the daily overdue digest, and when that goes out
     overdue_digest: Mapping[str, Any] | None = None
+    case_kinds: Mapping[str, str] | None = None  # the kinds a case may be (case_info.kind), with their Chinese names
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,7 @@ class Settings(Strict):
     day_reminder_time: ClockTime = "08:30"
     quiet_hours: Optional[QuietHours] = None
     overdue_digest: Optional[OverdueDigest] = None
+    case_kinds: Optional[dict[str, str]] = Field(default=None, description="案件类别及其中文名称（case_info.kind 的取值）")
     defaults: Defaults
     levels: dict[Literal["notice", "warning", "overdue"], Level]
     groups: list[str] = Field(min_length=1, description="风险点分组")
