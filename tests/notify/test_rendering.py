@@ -48,15 +48,18 @@ def rendered(config, flavour: str, items: list[Item]) -> str:
 @pytest.mark.parametrize("flavour", [*FLAVOURS, "sms"])
 @pytest.mark.parametrize("name, items", [("one", ONE), ("two", TWO)])
 def test_golden(config, flavour, name, items):
-    path = GOLDEN / f"{flavour}-{name}.{FLAVOURS.get(flavour, 'txt')}"
-    text = rendered(config, flavour, items) + "\n"
+    matches_golden(f"{flavour}-{name}.{FLAVOURS.get(flavour, 'txt')}", rendered(config, flavour, items))
+
+
+def matches_golden(name: str, text: str) -> None:
+    path, text = GOLDEN / name, text + "\n"
     if UPDATE:
         path.write_text(text, encoding="utf-8")
     assert path.read_text(encoding="utf-8") == text, f"{path.name} differs: see the module docstring to regenerate"
 
 
 # A daily overdue digest of 23 clocks: more than a chat digest lists (DIGEST_LISTED), so it says how many more.
-DIGEST = [item(f"digest:2025-10-20:officer-1", "overdue", f"（2025）城关刑字第{n:04d}号", PHISH if n == 1 else "",
+DIGEST = [item("digest:2025-10-20:officer-1", "overdue", f"（2025）城关刑字第{n:04d}号", PHISH if n == 1 else "",
                "提请批准逮捕期限", "张某" if n % 2 else "", f"2025-10-{n % 9 + 1:02d} 24:00", f"{20 - n % 9}天", ack=Trusted(""))
           for n in range(1, 24)]
 
@@ -68,11 +71,7 @@ def digest(config, flavour: str, items: list[Item]) -> str:
 @pytest.mark.parametrize("flavour", [*FLAVOURS, "sms"])
 @pytest.mark.parametrize("name, items", [("one", DIGEST[:1]), ("many", DIGEST)])
 def test_golden_digest(config, flavour, name, items):
-    path = GOLDEN / f"digest-{flavour}-{name}.{FLAVOURS.get(flavour, 'txt')}"
-    text = digest(config, flavour, items) + "\n"
-    if UPDATE:
-        path.write_text(text, encoding="utf-8")
-    assert path.read_text(encoding="utf-8") == text, f"{path.name} differs: see the module docstring to regenerate"
+    matches_golden(f"digest-{flavour}-{name}.{FLAVOURS.get(flavour, 'txt')}", digest(config, flavour, items))
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
