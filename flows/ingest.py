@@ -49,6 +49,6 @@ def ingest_view(url: str, query: str, watermark_column: str = "at", db: str | No
                 source: str = "case-system") -> dict:
     """Poll a view in the case system's database (see `qixian ingest --sql`)."""
     counts = poll_view(url, query, watermark_column, database_url(db), rules, source)
-    get_run_logger().info("轮询 %s：读入 %d，采用 %d，重复 %d，隔离 %d", source, counts["lines"], counts["accepted"],
-                          counts["duplicate"], counts["quarantined"])
+    get_run_logger().info("轮询 %s：读入 %d，采用 %d，重复 %d，隔离 %d，需核对 %d", source, counts["lines"], counts["accepted"],
+                          counts["duplicate"], counts["quarantined"], counts["warned"])
     return counts

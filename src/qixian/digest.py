@@ -56,7 +56,8 @@ def owe_digest(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = F
     prefix = f"digest:{day.isoformat()}:"
     clocks = ClockRow.__table__
     with store.session() as session:
-        if session.execute(select(OutboxRow.id).where(OutboxRow.key.like(prefix + "%")).limit(1)).first():
+        if session.execute(select(OutboxRow.id).where(OutboxRow.step == STEP, OutboxRow.step_at == utc_moment)
+                           .limit(1)).first():  # this day's digests are owed (ix_outbox_digest)
             return []
         rows = [r for r in session.execute(select(ClockRow).where(
             clocks.c.open.is_(True), clocks.c.paused.is_(False), clocks.c.due_at <= utc_moment)

@@ -69,7 +69,7 @@ def scan(
         errors.print(f"[red]错误：[/red]{exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     if as_json:
-        print_json([{"recipient": m.recipient, "name": m.name, "level": m.level, "channel": m.channel, "keys": m.keys,
+        print_json([{"recipient": m.recipient, "name": m.name, "level": m.level, "digest": m.digest, "channel": m.channel, "keys": m.keys,
                      "items": [{"id": ident, "case": i.case, "rule": i.rule_name, "step": i.step, "person": i.person or None,
                                 "due": i.due, "left": i.left, "level": i.level, "late": i.late} for ident, i in zip(m.ids, m.items)],
                      "sms": m.text, "chat": m.chat} for m in report.messages])

@@ -141,6 +141,7 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("key", name="uq_outbox_key"),
         Index("ix_outbox_pending", "status", "next_attempt_at"),
+        Index("ix_outbox_digest", "step", "step_at"),  # has today's digest been owed? (qixian.digest)
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
