@@ -217,3 +217,11 @@ def test_a_pending_reminder_on_the_case_page_says_why_its_last_send_failed(dashb
     page = client.get("/case", params={"id": THEFT}).text
     pending = re.findall(r"待发送.*?</li>", page, re.S)
     assert pending and all(f"上次发送失败（渠道配置，2025-10-06 09:00）：{MISSING}" in item for item in pending)
+
+
+def test_an_officers_reminders_list_the_daily_digest_without_an_acknowledge_button(dashboard, world):
+    scan(dashboard.store, dashboard.pack, NotifyConfig.load(world), parse_local("2025-10-20 08:31"))
+    dashboard.clock.at = parse_local("2025-10-20 08:32")
+    page = dashboard.login("officer-1").get("/reminders").text
+    digest = re.search(r'<li class="item red" id="reminder-\d+">(?:(?!</li>).)*每日超期汇总(?:(?!</li>).)*</li>', page, re.S)
+    assert digest and re.search(r"每日超期汇总，共 \d+ 项：请逐案办理", digest.group(0)) and "确认收到" not in digest.group(0)
