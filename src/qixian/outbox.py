@@ -68,6 +68,7 @@ class Scanned:
     late: list[Late] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     replayed: int = 0  # cases whose clocks were behind their events (an interrupted ingest), replayed first
+    digests: int = 0  # daily overdue digests owed (qixian.digest; one per recipient per day)
 
     @property
     def caught_up(self) -> int:

@@ -12,6 +12,7 @@ from qixian.cli._output import InputError, console, errors, now_from, open_store
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.rules import in_force
 from qixian.directory import read_directory
+from qixian.failures import failing
 from qixian.localtime import display
 from qixian.messages import LEVELS, NotifyConfig, NotifyConfigError, sms_segments
 from qixian.scan import scan as run_scan
@@ -67,7 +68,7 @@ def scan(
         errors.print(f"[red]错误：[/red]{exc}", soft_wrap=True)
         raise typer.Exit(1) from None
     if as_json:
-        print_json([{"recipient": m.recipient, "name": m.name, "level": m.level, "channel": m.channel, "keys": m.keys,
+        print_json([{"recipient": m.recipient, "name": m.name, "level": m.level, "digest": m.digest, "channel": m.channel, "keys": m.keys,
                      "items": [{"id": ident, "case": i.case, "rule": i.rule_name, "step": i.step, "person": i.person or None,
                                 "due": i.due, "left": i.left, "level": i.level, "late": i.late} for ident, i in zip(m.ids, m.items)],
                      "sms": m.text, "chat": m.chat} for m in report.messages])
@@ -86,6 +87,11 @@ def scan(
     if not dry_run:
         console.print(f"已发送 {delivered.sent} 条消息（{delivered.attempts} 次尝试）；稍后重试 {delivered.failed}；"
                       f"达到渠道发送上限、顺延发送 {delivered.deferred}；无法送达 {delivered.undeliverable}")
+        if delivered.failed or delivered.undeliverable:
+            for failure in failing(store, moment):
+                console.print(failure.line(), style="yellow", soft_wrap=True, markup=False)
+    if report.scanned.digests:
+        console.print(f"每日超期汇总：{report.scanned.digests} 人（重复提醒次数已满、仍超期的计时，每人每天一条）")
     if report.scanned.caught_up:
         late = new_table(f"停机补发：{report.scanned.caught_up} 个计时在无人扫描时跨过了提醒节点，每个只发最严重的一条，标为补发",
                          "案件", "人员", "规则", "跨过的节点", "节点时间", wide=("案件", "规则", "跨过的节点"), title_style="yellow")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -34,6 +36,7 @@ def ingest(
     watermark_column: Annotated[str, typer.Option("--watermark-column", help="水位列：每次记下读到的最大值")] = "at",
     source: Annotated[str, typer.Option("--source", help="事件来源系统名：同一来源、同一事件编号只采用一次")] = "case-system",
     fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl 或 csv（默认按扩展名）")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="文件编码：utf-8，或较早的办案系统导出的 gb18030")] = "utf-8",
     db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:
     """导入办案系统的事件并重新计算相关案件的计时；无法采用的事件进入隔离区，说明原因。
@@ -50,6 +53,10 @@ def ingest(
         raise InputError(f"找不到 {path}")
     if fmt not in (None, "jsonl", "csv"):
         raise InputError("--format 应为 jsonl 或 csv")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"--encoding {encoding} 不是可识别的编码：应为 utf-8 或 gb18030") from None
     moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     if sql:
@@ -60,7 +67,7 @@ def ingest(
                       console=console, transient=True, disable=total < 20000) as bar:
             task = bar.add_task("ingest", total=total)
             report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt, parallel=True,
-                                 progress=lambda n: bar.advance(task, n))
+                                 progress=lambda n: bar.advance(task, n), encoding=encoding)
     _print_report(report)
 
 
@@ -78,6 +85,12 @@ def _print_report(report: FeedReport) -> None:
     console.print(table)
     if report.quarantined:
         console.print("[yellow]有事件进入隔离区：qixian quarantine list 查看原因，改正后 qixian quarantine retry 重新导入。[/yellow]")
+    if report.warned:
+        console.print(f"[yellow]已采用、但需核对：{report.warned} 条（案件的单位或主办民警不在名录中）[/yellow]")
+        for warning in report.warnings[:20]:
+            console.print(warning, style="yellow", soft_wrap=True, markup=False)
+        if report.warned > 20:
+            console.print(f"其余 {report.warned - 20} 条未列出。", style="yellow")
 
 
 @quarantine_app.command("list")
@@ -120,7 +133,7 @@ def quarantine_retry(
     items = []
     for row in rows:
         for _, raw, item in read_lines(row.source, row.raw + "\n", "jsonl"):
-            items.append(check(row.source, row.line, raw, item, pack.events))
+            items.append(check(row.source, row.line, raw, item, pack.events, pack.settings.case_kinds))
     store.resolve_quarantined([r.id for r in rows], moment)
     report = ingest_items(store, pack, items, source=source, now=moment)
     _print_report(report)

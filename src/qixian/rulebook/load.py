@@ -155,6 +155,7 @@ def _settings(spec: s.Settings | None, raw: Any, source: str | None, problems: l
         default_notify=tuple(spec.defaults.notify), levels={k: v.model_dump() for k, v in spec.levels.items()},
         groups=tuple(spec.groups), roles=dict(spec.roles), case_kinds=dict(spec.case_kinds),
         data_labels=dict(spec.data_labels),
+        overdue_digest=spec.overdue_digest.model_dump() if spec.overdue_digest else None,
     )
 
 

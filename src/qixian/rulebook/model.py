@@ -265,6 +265,8 @@ class Settings:
     roles: Mapping[str, str]
     case_kinds: Mapping[str, str] = field(default_factory=dict)  # case.kind -> its Chinese name
     data_labels: Mapping[str, str] = field(default_factory=dict)  # an event's data key -> its Chinese name
+    # after how many overdue repeats a clock is folded into the daily overdue digest, and when that goes out
+    overdue_digest: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

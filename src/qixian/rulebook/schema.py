@@ -270,6 +270,11 @@ class QuietHours(Strict):
         default_factory=lambda: ["days", "workdays", "months"])
 
 
+class OverdueDigest(Strict):
+    after: int = Field(ge=1, description="超期后重复提醒多少次，之后转入每日超期汇总")
+    at: ClockTime = Field(default="08:30", description="每日超期汇总的发送时刻")
+
+
 class Defaults(Strict):
     remind: dict[Literal["minutes", "hours", "days", "workdays", "months"], list[Offset]]
     overdue: Overdue
@@ -285,6 +290,7 @@ class Settings(Strict):
     zone: str = "Asia/Shanghai"
     day_reminder_time: ClockTime = "08:30"
     quiet_hours: Optional[QuietHours] = None
+    overdue_digest: Optional[OverdueDigest] = None
     defaults: Defaults
     levels: dict[Literal["notice", "warning", "overdue"], Level]
     groups: list[str] = Field(min_length=1, description="风险点分组")

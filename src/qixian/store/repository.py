@@ -436,6 +436,8 @@ class Store:
             raise AcknowledgeError(f"没有编号为 {outbox_id} 的提醒：请核对提醒编号（qixian scan --json 或消息中的链接）")
         if row.recipient != officer:
             raise AcknowledgeError(f"提醒 {outbox_id} 不是发给您的：只能确认发给自己的提醒")
+        if row.clocks is not None:
+            raise AcknowledgeError(f"提醒 {outbox_id} 是每日超期汇总，不能整体确认：请在看板上逐个案件办理")
         if case is None or not self.directory().on_case(officer, unit=case.unit, handler=case.handler,
                                                         co_handlers=list(case.co_handlers or [])):
             raise AcknowledgeError(f"提醒 {outbox_id} 所属案件已不由您负责（您已不在民警名录中，或已不是该案的主办、协办民警"

@@ -141,6 +141,7 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("key", name="uq_outbox_key"),
         Index("ix_outbox_pending", "status", "next_attempt_at"),
+        Index("ix_outbox_digest", "step", "step_at"),  # has today's digest been owed? (qixian.digest)
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -162,6 +163,8 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime
     sent_at: Optional[datetime] = None
     channel: Optional[str] = Field(default=None, max_length=40)
+    # a daily overdue digest (key digest:<day>:<recipient>) lists these clocks; None for a clock's own reminder
+    clocks: Optional[list[int]] = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class DeliveryRow(SQLModel, table=True):

@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from qixian.digest import DIGESTED
 from qixian.localtime import SHANGHAI, display
 from qixian.reports import Scope, day_start, report as build_report
 from qixian.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
@@ -76,7 +77,7 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
                                                            jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
                                autoescape=True, finalize=visible, undefined=jinja2.StrictUndefined, trim_blocks=True,
                                lstrip_blocks=True)
-    pages.globals.update(display=display, lights=LIGHTS, quote=lambda text: quote(str(text), safe=""))
+    pages.globals.update(display=display, lights=LIGHTS, DIGESTED=DIGESTED, quote=lambda text: quote(str(text), safe=""))
     app = FastAPI(title="期限看板", docs_url=None, redoc_url=None, openapi_url=None)
     if trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from sqlalchemy import String, cast, or_, select
 
 from qixian.clockview import LIGHTS, STATES, left, light, state_of
+from qixian.digest import in_digest
+from qixian.failures import Failure, waiting_because
 from qixian.localtime import display
 from qixian.outbox import acknowledged_overdue
 from qixian.reports import ANOMALY_LABELS
@@ -34,6 +36,7 @@ class ClockLine:
     unit: str
     handler: str
     acknowledged: bool = False  # an overdue reminder at the current due was acknowledged: escalation stopped
+    digested: bool = False  # overdue and past its repeats: listed in the daily overdue digest (qixian.digest)
 
     @property
     def light_label(self) -> str:
@@ -56,10 +59,11 @@ class ReminderLine:
     ack_by: str
     ack_channel: str
     clock_open: bool
+    failure: Failure | None = None  # a pending reminder's last failed attempt: why it is still waiting
 
     @property
-    def can_ack(self) -> bool:
-        return self.ack_at is None and self.clock_open
+    def can_ack(self) -> bool:  # a daily digest lists many clocks: each is dealt with on its own, not acknowledged
+        return self.ack_at is None and self.clock_open and self.row.clocks is None
 
 
 @dataclass
@@ -151,7 +155,10 @@ class Board:
         with self.store.session() as session:
             outbox = list(session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id)
                                           .order_by(OutboxRow.step_at, OutboxRow.id)).scalars())
-        reminders = self._reminder_lines(outbox)
+        reminders = self._reminder_lines([r for r in outbox if r.clocks is None])  # a digest is not this case's
+        waiting = waiting_because(self.store, [r.row for r in reminders])
+        for line in reminders:
+            line.failure = waiting.get(line.row.id)
         details = []
         for clock in self.store.clocks(case=case_id):
             line = self._line(clock, case, now)
@@ -177,7 +184,8 @@ class Board:
         return ClockLine(clock, case, self.pack.name_of(clock.rule_id), self.group_of.get(clock.rule_id, ""),
                          light(self.pack, clock, now), STATES[state_of(clock, now)], left(clock, now),
                          _unit_name(directory, case.unit if case else None),
-                         directory.name_of(case.handler) if case and case.handler else "—")
+                         directory.name_of(case.handler) if case and case.handler else "—",
+                         digested=in_digest(self.pack, clock, now))
 
     def _mark_acknowledged(self, lines: list[ClockLine]) -> None:
         with self.store.session() as session:
