@@ -41,16 +41,20 @@ class Viewer:
         by a text match on the JSON list, then confirmed with `sees` by the caller."""
         if self.role == "legal":
             return query
-        listed = cast(CaseRow.co_handlers, String)
-        if '"' in self.officer or "\\" in self.officer:  # JSON escapes these: read every case, `sees` decides
-            co_handled = listed.is_not(None)
-        else:
-            escaped = self.officer.replace("%", "\\%").replace("_", "\\_")
-            co_handled = listed.like(f'%"{escaped}"%', escape="\\")
-        conditions = [CaseRow.handler == self.officer, co_handled]
+        conditions = [CaseRow.handler == self.officer, co_handled_by(self.officer)]
         if self.units:
             conditions.append(CaseRow.unit.in_(self.units))
         return query.where(or_(*conditions))
+
+
+def co_handled_by(officer: str):
+    """The condition that a case lists `officer` among its co-handlers: a text match on the JSON list (an id JSON
+    would escape matches every case with a list, to be confirmed with `Viewer.sees`)."""
+    listed = cast(CaseRow.co_handlers, String)
+    if '"' in officer or "\\" in officer:
+        return listed.is_not(None)
+    escaped = officer.replace("%", "\\%").replace("_", "\\_")
+    return listed.like(f'%"{escaped}"%', escape="\\")
 
 
 def viewer_of(directory: Directory, officer_id: str) -> Viewer | None:
