@@ -59,7 +59,7 @@ def directory(officers: int, units: int) -> Directory:
 def populate(store: Store, pack, open_clocks: int, *, officers: int = 5000, units: int = 200, closed: int | None = None,
              now: datetime = NOW, seed: int = 1) -> Directory:
     """Fill an empty store: the directory, open_clocks open clocks (two a case; dues spread from a month before `now`
-    to eleven months after, some sharing a due to the second, 1 in 50 paused of which a fifth have no due, 1 in 100
+    to eleven months after, one in 13 sharing the due of the one before, 1 in 50 paused of which a fifth have no due, 1 in 100
     with an anomaly), `closed` closed clocks (default a quarter as many, due in the year before `now`, met or met
     late) and a reminder for one open clock in ten. Every case is handled by an officer of its unit, one in five
     co-handled by another."""
@@ -82,7 +82,9 @@ def populate(store: Store, pack, open_clocks: int, *, officers: int = 5000, unit
             if number >= total:
                 break
             is_open = number < open_clocks
-            if is_open:
+            if is_open and number % 13 == 12 and clocks and clocks[-1][11] is not None:
+                due = clocks[-1][11]  # the same due as the clock before: the order must settle ties
+            elif is_open:
                 due = stamp + timedelta(minutes=random_.randrange(-30 * 24 * 60, 335 * 24 * 60) // 10 * 10)
             else:
                 due = stamp - timedelta(minutes=random_.randrange(1, 365 * 24 * 60))

@@ -315,7 +315,7 @@ def _filters(request: Request, options: dict, groups: Sequence[str], colour: str
 
 def _page(request: Request) -> int:
     text = request.query_params.get("page", "1").strip()
-    if not text.isdigit() or not 1 <= int(text) <= 10**7:  # isdigit alone admits "²"
+    if not (text.isascii() and text.isdigit() and len(text) <= 7) or int(text) < 1:  # isdigit alone admits "²"
         raise Refused(400, "页码应为正整数，如 2")
     return int(text)
 
@@ -330,7 +330,7 @@ def _pager(request: Request, page: Page) -> dict:
         return _base(request) + _path(request) + "?" + urlencode(kept + ([("page", str(number))] if number > 1 else []))
 
     return {"number": page.number, "pages": page.pages, "total": page.total, "first": page.offset + 1,
-            "last": min(page.total, page.offset + page.size), "previous": link(page.number - 1),
+            "last": min(page.total, page.offset + page.size), "previous": link(min(page.number - 1, page.pages)),
             "next": link(page.number + 1), "beyond": page.number > page.pages}
 
 
