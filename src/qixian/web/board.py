@@ -13,14 +13,13 @@ from sqlalchemy import String, cast, func, or_, select
 from qixian.clockview import LIGHTS, STATES, left, light, state_of
 from qixian.localtime import SHANGHAI, display
 from qixian.outbox import acknowledged_overdue
-from qixian.reports import ANOMALY_LABELS
+from qixian.reports import ANOMALOUS, ANOMALY_LABELS
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
 from qixian.web.access import Viewer, co_handled_by
 
 PAGE = 50  # rows on one page of a list
-ANOMALOUS = cast(ClockRow.anomalies, String) != "[]"  # as the partial index ix_clocks_anomalous says it
 
 
 @dataclass
