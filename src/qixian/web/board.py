@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import func, or_, select
 
 from qixian.clockview import LIGHTS, STATES, left, light, state_of
 from qixian.localtime import SHANGHAI, display
