@@ -152,14 +152,7 @@ def test_the_filter_form_and_pager_fit_the_screen_and_keep_the_filters(browser, 
     """Over a store of six pages: choosing a unit and a status in the form, then 下一页, keeps both; nothing scrolls
     sideways at 390 or 1280 px (the unit and officer lists hold names)."""
     served, _ = big
-    viewport = PHONE if width == "phone" else DESKTOP
-    context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=served.url)
-    page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("民警编号").fill(LEGAL)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{served.url}/")
+    page = signed_in(browser, served, LEGAL, PHONE if width == "phone" else DESKTOP)
     assert page.get_by_text("共 6 页").first.is_visible()
     shot(page, f"page-list-paged-{width}")
     assert not scrolls_sideways(page)

@@ -35,6 +35,7 @@ from qixian.web.board import Board, Filters, Page
 HERE = Path(__file__).parent
 MAX_FORM = 16 * 1024
 MAX_REPORT_DAYS = 400
+REPORT_ROWS = 100  # rows of each report table on the page (the worst first); the CSV has them all
 HEADERS = {  # no framing, no scripts, nothing loaded from elsewhere, no link token leaked in a Referer
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
                                "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -57,10 +58,11 @@ class Refused(Exception):
 
 
 class Signed:
-    """The signed-in officer of a request: who (as a viewer) and the session id the forms are keyed on."""
+    """The signed-in officer of a request: who (as a viewer), the session id the forms are keyed on, and the
+    directory as it was read for the request (once: a province's has thousands of officers)."""
 
-    def __init__(self, viewer: Viewer, nonce: str):
-        self.viewer, self.nonce = viewer, nonce
+    def __init__(self, viewer: Viewer, nonce: str, directory=None):
+        self.viewer, self.nonce, self.directory = viewer, nonce, directory
 
 
 def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret: bytes, clock: Callable[[], datetime] | None = None,
@@ -91,10 +93,11 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
     def signed_in(request: Request) -> Signed:
         cookie = request.cookies.get(SESSION_COOKIE)
         officer = store.web_session(session_key(cookie), now()) if cookie else None  # signed out, expired, new password
-        viewer = viewer_of(store.directory(), officer) if officer else None
+        directory = store.directory() if officer else None
+        viewer = viewer_of(directory, officer) if officer else None
         if viewer is None:
             raise LoginRequired()  # (or the officer left the directory)
-        return Signed(viewer, cookie)
+        return Signed(viewer, cookie, directory)
 
     async def posted(request: Request) -> dict[str, str]:
         """The form's fields, once its CSRF token matches the session (or, before sign-in, the nonce cookie)."""
@@ -178,9 +181,9 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
     def listing(request: Request, signed: Signed, title: str, colour: str | None):
         """A page of the open-clock list (`colour` fixed: the overdue page) with the filters of the query string."""
         pack = in_force()
-        options = _options(store, signed.viewer)
+        options = _options(signed.directory, signed.viewer)
         filters = _filters(request, options, pack.settings.groups, colour)
-        page = Board(store, pack).clocks(signed.viewer, now(), filters, _page(request))
+        page = Board(store, pack, signed.directory).clocks(signed.viewer, now(), filters, _page(request))
         return render("clocks.html.j2", request, signed, title=title, listing=page, colour_fixed=colour is not None,
                       chosen=_chosen(request), options=options, groups=pack.settings.groups,
                       paging=_pager(request, page))
@@ -195,12 +198,12 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
 
     @app.get("/anomalies")
     def anomalies(request: Request, signed: Signed = Depends(signed_in)):
-        page = Board(store, in_force()).anomalies(signed.viewer, now(), _page(request))
+        page = Board(store, in_force(), signed.directory).anomalies(signed.viewer, now(), _page(request))
         return render("anomalies.html.j2", request, signed, title="异常", found=page, paging=_pager(request, page))
 
     @app.get("/reminders")
     def reminders(request: Request, signed: Signed = Depends(signed_in)):
-        page = Board(store, in_force()).reminders(signed.viewer, _page(request))
+        page = Board(store, in_force(), signed.directory).reminders(signed.viewer, _page(request))
         return render("reminders.html.j2", request, signed, title="我的提醒", lines=page.lines, paging=_pager(request, page))
 
     @app.post("/reminders/{outbox_id}/ack")
@@ -213,7 +216,7 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
 
     @app.get("/case")
     def case(request: Request, id: str = "", signed: Signed = Depends(signed_in)):
-        page = Board(store, in_force()).case(signed.viewer, id, now()) if id else None
+        page = Board(store, in_force(), signed.directory).case(signed.viewer, id, now()) if id else None
         if page is None:
             raise Refused(404, f"没有案件 {id}，或不在您可查看的范围内")
         return render("case.html.j2", request, signed, title=f"案件 {id}", page=page)
@@ -240,7 +243,7 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
         last = _day(request.query_params.get("to"), today, "截止日期")
         if last < first or (last - first).days > MAX_REPORT_DAYS:
             raise Refused(400, f"期间应为起始日期至截止日期，截止不早于起始，且不超过 {MAX_REPORT_DAYS} 天")
-        units = _options(store, viewer)["units"]
+        units = _options(signed.directory, viewer)["units"]
         if viewer.role == "officer":
             scope = Scope(officer=viewer.officer)
         elif viewer.role == "leader":
@@ -251,7 +254,7 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
             raise Refused(400, f"没有单位 {scope.unit}")
         result = build_report(store, in_force(), day_start(first), day_start(last + timedelta(days=1)), now(), scope)
         return render("reports.html.j2", request, signed, title="考核报表", first=first, last=last, unit_choices=units,
-                      unit=scope.unit or "", **html_context(result))
+                      unit=scope.unit or "", **html_context(result, REPORT_ROWS))
 
     # -- the link in a chat message ---------------------------------------------------------------
 
@@ -334,9 +337,8 @@ def _pager(request: Request, page: Page) -> dict:
             "next": link(page.number + 1), "beyond": page.number > page.pages}
 
 
-def _options(store: Store, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
+def _options(directory, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
     """The units and officers the viewer may filter by: (id, name)."""
-    directory = store.directory()
     if viewer.role == "officer":
         return {"units": [], "officers": []}
     units = [(u.id, u.name) for u in directory.units.values() if viewer.role == "legal" or u.id in viewer.units]

@@ -110,9 +110,9 @@ class CasePage:
 class Board:
     """The pages' data for one request: the store, the rule pack and the directory as it is now."""
 
-    def __init__(self, store: Store, pack: RulePack):
+    def __init__(self, store: Store, pack: RulePack, directory=None):
         self.store, self.pack = store, pack
-        self.directory = store.directory()
+        self.directory = directory if directory is not None else store.directory()
         groups: dict[str, str] = {}
         for rule in pack.rules:
             groups.setdefault(rule.id, rule.group or "")
