@@ -11,6 +11,10 @@ from sqlmodel import Field, SQLModel
 
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
+    __table_args__ = (  # partial: the cases that have co-handlers, read for an officer's cases on the dashboard
+        Index("ix_cases_co_handled", "id", sqlite_where=text("CAST(co_handlers AS VARCHAR) != '[]'"),
+              postgresql_where=text("CAST(co_handlers AS VARCHAR) != '[]'")),
+    )
 
     id: str = Field(primary_key=True, max_length=200)
     kind: Optional[str] = Field(default=None, max_length=40)

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from qixian.clockview import LIGHTS, STATES, left, light, state_of
 from qixian.localtime import SHANGHAI, display
@@ -17,7 +17,7 @@ from qixian.reports import ANOMALOUS, ANOMALY_LABELS
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
-from qixian.web.access import Viewer, co_handled_by
+from qixian.web.access import Viewer, cases_of
 
 PAGE = 50  # rows on one page of a list
 
@@ -149,11 +149,11 @@ class Board:
         """(open clocks with a due, open clocks without) as queries over clocks left-joined to their cases (a join
         the databases drop when nothing reads the case), filtered and scoped to the viewer."""
         query = viewer.scoped(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-                              .where(ClockRow.open.is_(True)))
+                              .where(ClockRow.open.is_(True)), ClockRow.case_id)
         if filters.unit:
             query = query.where(CaseRow.unit == filters.unit)
         if filters.officer:
-            query = query.where(or_(CaseRow.handler == filters.officer, co_handled_by(filters.officer)))
+            query = query.where(ClockRow.case_id.in_(cases_of(filters.officer)))
         if filters.group is not None:
             query = query.where(ClockRow.rule_id.in_(sorted(r for r, g in self.group_of.items() if g == filters.group)))
         undated, dated = query.where(ClockRow.due_at.is_(None)), query.where(ClockRow.due_at.is_not(None))
@@ -176,7 +176,7 @@ class Board:
         """One page of (clock, anomaly label, message) for the viewer's clocks whose replay recorded an anomaly,
         latest due first (a page holds PAGE clocks, each with all its anomalies)."""
         query = viewer.scoped(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-                              .where(ANOMALOUS))
+                              .where(ANOMALOUS), ClockRow.case_id)
         with self.store.session() as session:
             chosen = Page([], page, session.execute(_counted(query)).scalar_one())
             rows = list(session.execute(query.order_by(ClockRow.due_at.desc(), ClockRow.id.desc())
