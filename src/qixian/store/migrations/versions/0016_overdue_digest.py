@@ -2,7 +2,7 @@
 whether a day's digests are owed (ix_outbox_digest).
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 """
 
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
