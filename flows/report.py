@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from flows import scheduled_start
 from qixian import audit
 from qixian.config import database_url, rules_dir
 from qixian.delivery import send_note
@@ -81,7 +82,7 @@ def send_checkpoint(db: str, notify: str | None, now: datetime) -> dict:
 def _run_name() -> str:
     from prefect.runtime import flow_run
 
-    return f"{flow_run.flow_name} {flow_run.parameters.get('as_of') or datetime.now(SHANGHAI).strftime('%Y-%m-%d')}"
+    return f"{flow_run.flow_name} {flow_run.parameters.get('as_of') or scheduled_start().strftime('%Y-%m-%d')}"
 
 
 def _assess(kind: str, db: str | None, rules: str | None, notify: str | None, as_of: str | None) -> dict:

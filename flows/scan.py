@@ -8,8 +8,11 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger, task
 
+from flows import scheduled_start
 from qixian.config import database_url, rules_dir
 from qixian.delivery import deliver
+from qixian.digest import owe_digest
+from qixian.failures import failing
 from qixian.localtime import SHANGHAI, parse_local
 from qixian.messages import NotifyConfig
 from qixian.outbox import enqueue
@@ -21,17 +24,20 @@ from qixian.store.repository import Store
 @task
 def owe(db: str, rules: str | None, now: datetime) -> dict:
     """Write the reminders owed as of `now` to the outbox, advancing each clock (one transaction)."""
-    scanned = enqueue(store := Store.open(db), pack_in_force(store, rules_dir(rules)), now)
-    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "caught_up": scanned.caught_up, "replayed": scanned.replayed,
-            "late": listed(scanned.late), "problems": scanned.problems[:50]}
+    scanned = enqueue(store := Store.open(db), pack := pack_in_force(store, rules_dir(rules)), now)
+    digests = owe_digest(store, pack, now)
+    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "digests": len(digests), "caught_up": scanned.caught_up, "replayed": scanned.replayed,
+            "late": listed(scanned.late, pack), "problems": scanned.problems[:50]}
 
 
 @task(retries=2, retry_delay_seconds=20)
 def send(db: str, rules: str | None, notify: str | None, now: datetime) -> dict:
     """Send what the outbox owes (each attempt recorded; nothing marked sent that was not)."""
     delivered = deliver(store := Store.open(db), pack_in_force(store, rules_dir(rules)), NotifyConfig.load(notify), now)
+    failures = failing(store, now) if delivered.failed or delivered.undeliverable else []
     return {"messages": len(delivered.messages), "sent": delivered.sent, "failed": delivered.failed,
-            "undeliverable": delivered.undeliverable, "deferred": delivered.deferred, "attempts": delivered.attempts}
+            "undeliverable": delivered.undeliverable, "deferred": delivered.deferred, "attempts": delivered.attempts,
+            "failures": [f.line() for f in failures]}
 
 
 @task
@@ -45,7 +51,7 @@ def _run_name() -> str:
     from prefect.runtime import flow_run
 
     as_of = flow_run.parameters.get("as_of")
-    return f"scan {as_of or datetime.now(SHANGHAI).strftime('%Y-%m-%d %H:%M')}"
+    return f"scan {as_of or scheduled_start().strftime('%Y-%m-%d %H:%M')}"
 
 
 @flow(name="qixian-scan", flow_run_name=_run_name)
@@ -65,6 +71,10 @@ def scan(db: str | None = None, rules: str | None = None, notify: str | None = N
         logger.warning("先补算了 %d 起案件的计时：事件已导入、计时尚未重算（上一次导入或重算被中断）", owed["replayed"])
     if owed["caught_up"]:
         logger.warning("停机补发：%d 个计时在无人扫描时跨过了提醒节点（qixian health 列出）", owed["caught_up"])
+    for failure in sent["failures"]:
+        logger.warning("%s", failure)
+    if owed["digests"]:
+        logger.info("每日超期汇总：%d 人", owed["digests"])
     for problem in owed["problems"]:
         logger.warning("名录问题：%s", problem)
     return {**owed, **sent}

@@ -34,7 +34,7 @@ def test_every_command_has_help_with_an_example_and_is_in_the_readme():
     names = []
     for name, command in leaf_commands(typer.main.get_command(app)):
         names.append(name)
-        assert command.help and "Example" in command.help, name
+        assert command.help and "示例：" in command.help, name
         assert name in README, name
     assert "qixian rules check" in names
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
-from qixian.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back
-from qixian.localtime import as_local, moment
+from qixian.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back, count_before
+from qixian.localtime import as_local, moment, parse_local
 from qixian.periods import Duration, Unit
 from qixian.rulebook.model import Rule, RulePack
 
@@ -104,12 +104,15 @@ class _Open:
     """A clock being built from the events so far."""
 
     def __init__(self, context: _Context, rule: Rule, person: str | None, number: int, start: Event,
-                 restarted_from: Clock | None = None):
+                 restarted_from: Clock | None = None, waiting: Mapping[str, datetime] | None = None):
         self.context, self.rule, self.person, self.number, self.start = context, rule, person, number, start
         self.restarted_from = restarted_from  # the clock this one re-counts (另有重要罪行、移送管辖……)
         self.extensions: list[tuple[int, Event]] = []
         self.open_pauses: dict[int, datetime] = {}
         self.pauses: list[Pause] = []
+        # deferrals still open when the clock starts (身份不明 recorded before 逮捕): it starts waiting
+        self.open_defers: dict[int, datetime] = {index: max(waiting[step.start], start.at) for index, step in enumerate(rule.defer)
+                                                 if waiting and step.start in waiting}
         self.outcome: str | None = None
         self.ended: Event | None = None
         self.final: Deadline | None = None
@@ -137,11 +140,23 @@ class _Open:
                 self.open_pauses[index] = event.at
             elif event.type == step.until and index in self.open_pauses:
                 self.pauses.append(Pause(self.open_pauses.pop(index), event.at, self.context.pack.event_label(event.type)))
+        for index, step in enumerate(rule.defer):
+            if event.type == step.start and index not in self.open_defers:
+                self.open_defers[index] = event.at
+            elif event.type == step.until and index in self.open_defers:
+                self.pauses.append(Pause(self.open_defers.pop(index), event.at, self.context.pack.event_label(event.type), deferred=True))
         return False
 
     def deadline(self) -> Deadline:
+        if self.rule.before is not None:  # the loader made the moment a required datetime of the start event
+            before = self.rule.before
+            return count_before(self.start.at, parse_local(str(self.start.data[before.field]), self.context.zone), before.by,
+                                self.context.pack.calendar, custody=self.rule.custody, zone=self.context.zone,
+                                roll=self.rule.holiday_roll)
         extensions, anomalies = self._approved_extensions()
         pauses = self.pauses + [Pause(start, None, "") for start in self.open_pauses.values()]
+        pauses += [Pause(self.open_defers[index], None, self.context.pack.event_label(self.rule.defer[index].start), deferred=True)
+                   for index in self.open_defers]
         result = compute_deadline(self.start.at, self.rule.limit, self.context.pack.calendar, custody=self.rule.custody,
                                   extensions=extensions, pauses=pauses, zone=self.context.zone, roll=self.rule.holiday_roll)
         if self.restarted_from is not None:
@@ -199,13 +214,22 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
     # (`events` come in (time, id, type) order, which a stable sort keeps within each minute).
     mine = [e for e in events if e.type in used]
     mine.sort(key=lambda e: (e.at, e.type not in starters))
+    defers = {(d.start, d.until) for rule in context.pack.versions(rule_id) for d in rule.defer}
+    waiting: dict[str | None, dict[str, datetime]] = {}  # by person: deferrals begun and not yet ended (身份不明……)
     for event in mine:
+        for begins, ends in defers if defers else ():
+            if event.type == begins:
+                waiting.setdefault(event.person, {}).setdefault(begins, event.at)
+            elif event.type == ends:
+                for who in ((event.person,) if event.person else tuple(waiting)):
+                    waiting.get(who, {}).pop(begins, None)
         for key, clock in list(running.items()) if running else ():
             if clock.concerns(event) and clock.feed(event):
                 finished.append(running.pop(key))
                 if clock.outcome == "restarted":  # the old clock is kept; the law counts again from here
                     started[key] = started.get(key, 0) + 1
-                    running[key] = _Open(context, clock.rule, key, started[key], event, clock.finish())
+                    running[key] = _Open(context, clock.rule, key, started[key], event, clock.finish(),
+                                         _waiting(waiting, key))
         if event.type not in starters:
             continue
         rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone), disabled=context.disabled)
@@ -217,8 +241,16 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
         if rule.applies and not rule.applies_to(_facts(context, event)):
             continue
         started[key] = started.get(key, 0) + 1
-        running[key] = _Open(context, rule, key, started[key], event)
+        running[key] = _Open(context, rule, key, started[key], event, waiting=_waiting(waiting, key))
     return [clock.finish() for clock in finished + list(running.values())]
+
+
+def _waiting(waiting: dict[str | None, dict[str, datetime]], key: str | None) -> dict[str, datetime]:
+    """The deferrals open for a clock of `key` (a person, or None for the case): the case's own and the person's."""
+    found = dict(waiting.get(None, {}))
+    if key is not None:
+        found.update(waiting.get(key, {}))
+    return found
 
 
 def _lead_clocks(context: _Context, rule_id: str, targets: list[Clock], events: list[Event]) -> list[Clock]:
@@ -248,7 +280,8 @@ def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event
     """One round of a lead clock. Its due follows the target's due as it stands, until the round ends or the due
     passes: an extension granted after a late request does not make the request timely."""
     moving = {s.on for s in target.rule.extend} | {p.start for p in target.rule.pause} | \
-        {p.until for p in target.rule.pause} | set(target.rule.restart)
+        {p.until for p in target.rule.pause} | set(target.rule.restart) | \
+        {d.start for d in target.rule.defer} | {d.until for d in target.rule.defer}
     breaks = [round_start] + sorted(e.at for e in events if e.type in moving and e.at > round_start)
     ending = next((e for e in events if e.at >= round_start and (e.type in rule.stop or e.type in rule.cancel)), None)
     for index, instant in enumerate(breaks):

@@ -10,6 +10,8 @@ The rules (rule-language.md §4; 刑诉法第一百零五条, 行政案件程序
 - pauses shift the due: exactly for minute/hour limits, by whole calendar days (working days for working-day
   limits) between the pause date and the resume date otherwise; an open pause leaves no due;
 - a restart re-anchors the clock and drops the dated extensions and pauses before it;
+- a deferred pause (期限自……之日起计算, e.g. from the day identity is established) leaves no due while it lasts and
+  ends in a restart: the period is counted afresh from its end, and nothing before it counts;
 - where the calendar lacks a year the result is provisional: the earliest possible date, no roll, and only
   weekends as rest days in that year.
 """
@@ -49,12 +51,14 @@ class Pause:
     start: datetime
     end: datetime | None = None  # None: not resumed yet
     note: str = ""
+    deferred: bool = False  # the period waits to be counted afresh from `end` (a deferred start, see Restart)
 
 
 @dataclass(frozen=True, slots=True)
 class Restart:
     at: datetime
     note: str = ""
+    deferred: bool = False  # the period is counted from this day (期限自……之日起计算), not counted again
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +143,72 @@ def count_back(target: Deadline, before: Duration) -> Deadline:
     return replace(target, due=due, explanation=target.explanation + (step,))
 
 
+BEFORE_BASIS = ("向前推算同样适用期间的计算规则：该时刻所在之日不计入（如同期间开始之日不计入），其前 {n} 须完整经过，"
+                "义务应在这 {n} 开始之前完成")
+
+
+def count_before(start: datetime, moment_at: datetime, before: Duration, calendar: LegalCalendar, *,
+                 custody: bool = False, zone: ZoneInfo = SHANGHAI, roll: bool = True) -> Deadline:
+    """A duty due `before` ahead of a scheduled moment (在举行听证的七日前送达), counted backward with the rules that count
+    forward, so that counting `before` forward from the due reaches the moment and no further:
+    - minutes and hours: exactly `before` earlier;
+    - days and months: the moment's day H is not counted (as a start day is not); the period H-1 back to H-N (for
+      months, back to the day after H minus N months) must pass whole after the duty is done, so the last day for it is
+      the day before the period, at 24:00 (七日前: H-8 24:00);
+    - working days: the period is the N working days before H; the duty is due by 24:00 of the day before the first;
+    - a last day that is a rest day moves to the working day before it (the holiday roll, in reverse), unless `custody`
+      or `roll=False`; a year the calendar lacks is taken as weekends only and the answer marked provisional."""
+    start, moment_at = as_local(start, zone), as_local(moment_at, zone)
+    shown = moment(moment_at)
+    steps = [f"起算：{moment(start)}（确定时刻：{shown}）。须在 {shown} 之前 {before} 完成，自该时刻向前推算。"]
+    missing: set[int] = set()
+    if before.unit.exact:
+        due = moment_at - _exact(before)
+        steps.append(f"按{before.unit.label}计算，自 {shown} 向前精确推算 {before}：{display(due, zone)}（不因节假日顺延）。")
+    else:
+        day = moment_at.date()
+        if before.unit is Unit.DAYS:
+            first = day - timedelta(days=before.amount)
+        elif before.unit is Unit.MONTHS:
+            first = add_months(day, -before.amount) + timedelta(days=1)
+        else:
+            first, count = day, before.amount
+            while count > 0:
+                first -= timedelta(days=1)
+                if not calendar.is_rest_day(first, assumed=missing):
+                    count -= 1
+        last = first - timedelta(days=1)
+        period = f"{first} 至 {day - timedelta(days=1)}" if first < day else "（空）"
+        steps.append(BEFORE_BASIS.format(n=before) + f"：{day} 不计入，其前 {before} 为 {period}，"
+                     f"义务的最后一日为 {describe_day(last)}。")
+        if before.unit is Unit.WORKDAYS:
+            pass  # the day before the first working day of the period: nothing to move
+        elif roll and not custody:
+            moved = last
+            while calendar.is_rest_day(moved, assumed=missing):
+                moved -= timedelta(days=1)
+            if moved != last:
+                reasons = "、".join(dict.fromkeys(calendar.status(moved + timedelta(days=i), assumed=missing).reason
+                                                  for i in range(1, (last - moved).days + 1)))
+                steps.append(f"{describe_day(last)}为休息日（{reasons}），向前推算时节假日规则反向适用：提前至其前最后一个"
+                             f"工作日 {describe_day(moved)}。")
+                last = moved
+        elif calendar.covers(last.year) and calendar.is_rest_day(last):
+            why = CUSTODY_BASIS if custody else "本期限依规定期满即止，不因节假日调整"
+            steps.append(f"{describe_day(last)}为休息日（{calendar.status(last).reason}），{why}：不提前。")
+        due = end_of_day(last, zone)
+        steps.append(f"期满：{display(due, zone)}。")
+    if due < start:
+        steps.append(f"注意：推算出的期满时间早于起算时间 {moment(start)}：确定的时刻距今已不足 {before}，义务已无法按期完成。")
+    if missing:
+        years = "、".join(str(y) for y in sorted(missing))
+        files = "、".join(f"{calendar.directory}/{y}.yaml" for y in sorted(missing))
+        steps.append(f"⚠ 临时结果：{years} 年的法定节假日安排未收录（请添加 {files}），"
+                     "该年只把周六、周日作为休息日；日历补齐后须重新计算。")
+    return Deadline(start=start, limit=before, custody=custody, due=due, provisional=bool(missing), paused=False,
+                    explanation=tuple(steps), missing_years=tuple(sorted(missing)), zone=zone)
+
+
 def _span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     hours, minutes = divmod(minutes, 60)
@@ -172,10 +242,17 @@ class _Reckoning:
         undated = [e for e in extensions if e.at is None]
         timeline = []
         if restarts or pauses or len(undated) < len(extensions):
-            restarts = sorted((Restart(as_local(r.at, self.zone), r.note) for r in restarts), key=lambda r: r.at)
+            deferred = [replace(p, start=max(as_local(p.start, self.zone), start),
+                                end=None if p.end is None else as_local(p.end, self.zone)) for p in pauses if p.deferred]
+            restarts = [*restarts, *(Restart(p.end, p.note, deferred=True) for p in deferred if p.end is not None)]
+            restarts = sorted((replace(r, at=as_local(r.at, self.zone)) for r in restarts), key=lambda r: r.at)
+            cuts = [r.at for r in restarts]
             timeline = [(r.at, 0, i, r) for i, r in enumerate(restarts)]
             timeline += [(as_local(e.at, self.zone), 1, i, e) for i, e in enumerate(extensions) if e.at is not None]
-            timeline += [(p.start, 2, i, p) for i, p in enumerate(_merge(pauses, start, [r.at for r in restarts], self.zone))]
+            timeline += [(p.start, 2, i, p) for i, p in enumerate(_merge([p for p in pauses if not p.deferred], start, cuts, self.zone))]
+            waits = [replace(p, start=cut) for p in deferred for cut in [p.start, *cuts]  # still waiting after a restart
+                     if p.start <= cut and (p.end is None or cut < p.end)]
+            timeline += [(p.start, 3, i, p) for i, p in enumerate(waits)]
             timeline.sort(key=lambda item: item[:3])
 
         self._begin(start, undated)
@@ -205,7 +282,11 @@ class _Reckoning:
         if self.paused_at is None and restart.at >= due:
             self._anomaly("late_restart", f"重新计算（{moment(restart.at)}）晚于原期满时间 {display(due, self.zone)}，原期限已届满，请核查")
         note = f"（{restart.note}）" if restart.note else ""
-        self.steps.append(f"{moment(restart.at)} 重新计算期限{note}：原起算时间 {moment(self.anchor)} 及其后的延长、暂停不再适用，自此重新起算。")
+        if restart.deferred:
+            self.steps.append(f"{moment(restart.at)} 待起算的事项了结{note}：期限自该日起计算，此前自 {moment(self.anchor)} 起经过的期间"
+                              "及其间的延长、暂停都不计入。")
+        else:
+            self.steps.append(f"{moment(restart.at)} 重新计算期限{note}：原起算时间 {moment(self.anchor)} 及其后的延长、暂停不再适用，自此重新起算。")
         self._begin(restart.at, undated)
 
     def _extend(self, ext: Extension) -> None:
@@ -232,6 +313,10 @@ class _Reckoning:
             self._anomaly("pause_after_due", f"暂停（{moment(pause.start)} 起）在期满时间 {display(due, self.zone)} 之后，不计入")
             return
         note = f"（{pause.note}）" if pause.note else ""
+        if pause.deferred:  # counted afresh from its end (the restart there), if it has one
+            self.paused_at = pause.start
+            self.steps.append(f"自 {moment(pause.start)} 起期限待起算{note}：自该事项了结之日起计算，在此之前没有期满时间。")
+            return
         if pause.end is None:
             self.paused_at = pause.start
             left = due - pause.start if self.family == "exact" else None

@@ -43,10 +43,18 @@ class Message:
     channel: str | None = None  # the kind of channel that accepted it (chat / sms / duty); None if none did or not sent
     ids: list[int | None] = field(default_factory=list)  # the outbox rows, as the items (None in a dry run)
     config: NotifyConfig | None = field(default=None, repr=False)
+    digest: bool = False  # the daily overdue digest (qixian.digest), not a clock's own reminders
 
     def chat_in(self, flavour: str) -> str:
         """The chat text as a channel of this flavour shows it (dingtalk, wecom, feishu)."""
-        return self.chat if flavour == "dingtalk" or self.config is None else self.config.chat(self.items, self.name, flavour)
+        if flavour == "dingtalk" or self.config is None:
+            return self.chat
+        render = self.config.digest_chat if self.digest else self.config.chat
+        return render(self.items, self.name, flavour)
+
+    @property
+    def title(self) -> str:
+        return "执法办案每日超期汇总" if self.digest else f"执法办案期限{self.items[0].level_label}"
 
 
 @dataclass
@@ -147,12 +155,14 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
                 rows = _claim(session, recipient, utc_now)
                 if not rows:
                     continue  # another scanner has them
-                [(rows, message)] = compose(store, pack, config, directory, rows, now)
-                result.messages.append(message)
-                channel, log, wait = _send(send, config, directory, session, Letter.of(message), moment)
-                message.channel = channel
-                result.attempts += len(log)
-                _settle(rows, channel, wait, config, utc_now, result)
+                log = []
+                for mine, message in compose(store, pack, config, directory, rows, now):  # reminders, then a digest
+                    result.messages.append(message)
+                    channel, tried, wait = _send(send, config, directory, session, Letter.of(message), moment)
+                    message.channel = channel
+                    result.attempts += len(tried)
+                    log += tried
+                    _settle(mine, channel, wait, config, utc_now, result)
                 audit.append(session, log, audit_key)  # last: the chain's lock is held only from here to the commit
                 session.commit()
     return result
@@ -176,14 +186,24 @@ def _claim(session, recipient: str, now: datetime) -> list[OutboxRow]:
 
 def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Directory, rows: list[OutboxRow],
             now: datetime) -> list[tuple[list[OutboxRow], Message]]:
-    """One message per recipient: its rows most urgent first, rendered for SMS and for chat."""
+    """One message per recipient: its rows most urgent first, rendered for SMS and for chat; a daily overdue digest
+    owed to the recipient is a message of its own (qixian.digest)."""
     with store.session() as session:
-        clocks = {c.id: c for c in session.exec(select(ClockRow).where(ClockRow.id.in_({r.clock_id for r in rows}))).scalars()}
-        cases = {c.id: c for c in session.exec(select(CaseRow).where(CaseRow.id.in_({r.case_id for r in rows}))).scalars()}
+        wanted = {r.clock_id for r in rows} | {c for r in rows for c in r.clocks or ()}
+        clocks = {c.id: c for c in session.exec(select(ClockRow).where(ClockRow.id.in_(wanted))).scalars()}
+        cases = {c.id: c for c in session.exec(select(CaseRow).where(CaseRow.id.in_(
+            {c.case_id for c in clocks.values()} | {r.case_id for r in rows}))).scalars()}
     by_recipient: dict[str, list[OutboxRow]] = {}
-    for row in rows:
-        by_recipient.setdefault(row.recipient, []).append(row)
     composed = []
+    for row in rows:
+        if row.clocks is not None:
+            items = [_digest_item(pack, row, clocks[c], cases.get(clocks[c].case_id), now) for c in row.clocks if c in clocks]
+            name = directory.name_of(row.recipient)
+            composed.append(([row], Message(row.recipient, name, [row.key], "overdue", config.digest_sms(items),
+                                            config.digest_chat(items, name), items, ids=[row.id], config=config,
+                                            digest=True)))
+        else:
+            by_recipient.setdefault(row.recipient, []).append(row)
     for recipient, mine in by_recipient.items():
         mine.sort(key=lambda r: (-SEVERITY[r.level], r.due_at))
         link = not recipient.startswith(DUTY)  # a duty room has no dashboard login: no link for it
@@ -193,7 +213,14 @@ def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Direc
         composed.append((mine, Message(recipient, name, [r.key for r in mine], mine[0].level,
                                        config.sms(items), config.chat(items, name), items, ids=[r.id for r in mine],
                                        config=config)))
-    return composed
+    return sorted(composed, key=lambda c: (c[1].recipient, c[1].digest))
+
+
+def _digest_item(pack: RulePack, row: OutboxRow, clock: ClockRow, case: CaseRow | None, now: datetime) -> Item:
+    """One clock listed in a daily overdue digest."""
+    return Item(row.key, "overdue", clock.case_id, case.title if case and case.title else "", pack.name_of(clock.rule_id),
+                clock.person, clock.due_display or display(clock.due_at), span(clock.due_at - now), "overdue", False,
+                row.label)
 
 
 def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow | None, now: datetime,
@@ -235,8 +262,7 @@ class Letter:
 
     @classmethod
     def of(cls, message: Message) -> Letter:
-        return cls(message.recipient, message.name, message.level, f"执法办案期限{message.items[0].level_label}",
-                   message.chat_in, message.text, message.keys)
+        return cls(message.recipient, message.name, message.level, message.title, message.chat_in, message.text, message.keys)
 
 
 def _send(send: Sender, config: NotifyConfig, directory: Directory, session, letter: Letter,

@@ -84,6 +84,12 @@ class Directory:
         reminders go to by name: the handler, a co-handler, or the unit's leader or legal officer."""
         return officer in self.recipients(NAMED_ROLES, unit=unit, handler=handler, co_handlers=co_handlers)[0]
 
+    def unit_name(self, unit: str | None) -> str:
+        """A unit's name, or its id if the directory does not have it."""
+        if not unit:
+            return "—"
+        return self.units[unit].name if unit in self.units else unit
+
     def name_of(self, recipient: str) -> str:
         if recipient.startswith(DUTY):
             unit = self.units.get(recipient[len(DUTY):])

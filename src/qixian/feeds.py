@@ -11,12 +11,13 @@ import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Callable, Iterable
 
 from sqlalchemy import create_engine, text
 
-from qixian.ingest import FIELDS, Incoming, Rejected, check, read_lines
+from qixian.ingest import FIELDS, Incoming, Rejected, check, decode, read_lines
 from qixian.clocks import Event
 from qixian.localtime import SHANGHAI
 from qixian.faults import crash_point
@@ -26,6 +27,7 @@ from qixian.store.database import checkpoints_aside, database_url
 from qixian.store.repository import CASE_COLUMNS, Store
 
 BATCH = 5000
+WARNINGS_KEPT = 200  # warnings listed per ingest (all are counted)
 SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv")
 
 
@@ -37,20 +39,29 @@ class FeedReport:
     quarantined: int = 0
     clocks_changed: int = 0  # clock rows written (a case replayed again in a later batch counts again)
     case_ids: set[str] = field(default_factory=set)  # the cases replayed, each once however many batches held it
+    warnings: list[str] = field(default_factory=list)  # accepted, but worth a look: a unit or handler not in the directory
+    warned: int = 0  # all of them (the list keeps the first WARNINGS_KEPT)
 
     @property
     def cases(self) -> int:
         return len(self.case_ids)
 
     def add(self, other: FeedReport) -> None:
-        for name in ("lines", "accepted", "duplicate", "quarantined", "clocks_changed"):
+        for name in ("lines", "accepted", "duplicate", "quarantined", "clocks_changed", "warned"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.case_ids |= other.case_ids
+        self.warnings += other.warnings[:WARNINGS_KEPT - len(self.warnings)]
 
     def counts(self) -> dict[str, int]:
         """The figures, as the flows return them."""
         return {"lines": self.lines, "accepted": self.accepted, "duplicate": self.duplicate,
-                "quarantined": self.quarantined, "cases": self.cases, "clocks_changed": self.clocks_changed}
+                "quarantined": self.quarantined, "cases": self.cases, "clocks_changed": self.clocks_changed,
+                "warned": self.warned}
+
+    def warn(self, warning: str) -> None:
+        self.warned += 1
+        if len(self.warnings) < WARNINGS_KEPT:
+            self.warnings.append(warning)
 
 
 Progress = Callable[[int], None]
@@ -76,7 +87,12 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
             if progress:
                 progress(lines)
 
+    unknown_people = outside_directory(store)
+
     def flush(replayer: Replayer) -> None:
+        for item in accepted:
+            for warning in unknown_people(item):
+                report.warn(warning)
         lines = len(accepted) + len(rejected)  # before recording, which moves conflicting repeats to `rejected`
         recorded = store.record(accepted, rejected, source, now)
         crash_point("ingest.recorded")
@@ -104,6 +120,30 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
         report.case_ids.update(left.case_ids)
         report.clocks_changed += left.changed
     return report
+
+
+def outside_directory(store: Store) -> Callable[[Incoming], list[str]]:
+    """A check of an accepted line's case_info against the directory: a unit or handler it does not know, once per
+    case. Such a line is taken (the case system is the authority on its cases; the clocks run whatever the directory
+    says), but its reminders would reach nobody until the directory has them: said in the ingest summary. Nothing
+    is said while the directory is empty (not loaded yet)."""
+    directory = store.directory()
+    said: set[tuple[str, str, str]] = set()
+    if not directory.units and not directory.officers:
+        return lambda item: []
+
+    def unknown(item: Incoming) -> list[str]:
+        found = []
+        for what, known, label in (("unit", directory.units, "单位"), ("handler", directory.officers, "主办民警")):
+            value = item.case_info.get(what)
+            if value in (None, "") or str(value) in known or (item.case, what, str(value)) in said:
+                continue
+            said.add((item.case, what, str(value)))
+            found.append(f"第 {item.line} 行（{item.origin}）：案件 {item.case} 的{label} {str(value)[:100]!r} 不在名录中，"
+                         f"已采用；其提醒发不到人，请核对后更新名录（qixian directory load）")
+        return found
+
+    return unknown
 
 
 @contextmanager
@@ -149,24 +189,20 @@ def files_in(path: Path) -> list[Path]:
 
 
 def ingest_path(store: Store, pack: RulePack, path: Path, *, source: str, now: datetime, fmt: str | None = None,
-                progress: Progress | None = None, parallel: bool = False) -> FeedReport:
-    """Ingest a file, or every event file in a folder. With `parallel`, a file of more than one batch is replayed
-    in worker processes (starting them costs more than replaying one batch here)."""
+                progress: Progress | None = None, parallel: bool = False, encoding: str = "utf-8") -> FeedReport:
+    """Ingest a file, or every event file in a folder, in `encoding` (GB18030 for older case systems' exports):
+    a line that does not decode is quarantined with its number, and the rest are taken. With `parallel`, a file of
+    more than one batch is replayed in worker processes (starting them costs more than replaying one batch here)."""
     report = FeedReport()
+    kinds = pack.settings.case_kinds
     for file in files_in(path):
-        data = file.read_bytes()
-        try:
-            content = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            content = None
-            reason = f"文件不是 UTF-8 编码（第 {exc.start} 字节起无法解码）：请另存为 UTF-8 后重新导入"
-            report.add(ingest_items(store, pack, [Rejected(str(file), 1, data[:2000].decode("utf-8", "replace"), reason)],
-                                    source=source, now=now))
-        if content is not None:
-            items = (check(str(file), n, raw, item, pack.events) for n, raw, item in read_lines(str(file), content, fmt))
-            report.add(ingest_items(store, pack, items, source=source, now=now, progress=progress,
-                                    parallel=parallel and content.count("\n") > BATCH))
+        content, undecodable = decode(str(file), file.read_bytes(), encoding)
+        parsed = (check(str(file), n, raw, item, pack.events, kinds) for n, raw, item in read_lines(str(file), content, fmt))
+        items = chain(undecodable, parsed)  # each line keeps its own number
+        report.add(ingest_items(store, pack, items, source=source, now=now, progress=progress,
+                                parallel=parallel and content.count("\n") > BATCH))
     return report
+
 
 
 def ingest_sql(store: Store, pack: RulePack, url: str, query: str, *, source: str, now: datetime,
@@ -192,7 +228,7 @@ def ingest_sql(store: Store, pack: RulePack, url: str, query: str, *, source: st
                         item = exc
                         break
             raw = json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False, default=str)
-            items.append(check(origin, number, raw, item, pack.events))
+            items.append(check(origin, number, raw, item, pack.events, pack.settings.case_kinds))
             mark = row.get(watermark_column)
             if mark is not None and _order(str(_plain(mark))) > _order(highest):
                 highest = str(_plain(mark))

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from qixian import rollout
 from qixian.calendar import LegalCalendar
+from qixian.failures import Failure, failing
 from qixian.localtime import SHANGHAI, display, span
 from qixian.store.database import PRIVATE_FILE, PRIVATE_FOLDER, SIDE_FILES, database_url, sqlite_file
 from qixian.store.repository import Store, StoreError
@@ -63,11 +64,14 @@ def check(db: str | None, rules: Path, now: datetime, interval: timedelta) -> He
     checks: list[Check] = []
     try:
         store = Store.open(db)
-        checks += [_scan(store, now, interval), _replay(store, now), _catch_up(store, now), _outbox(store, now, interval),
-                   _undeliverable(store, now), _quarantine(store), _sign_ins(store, now)]
+        failures = failing(store, now)
+        checks += [_scan(store, now, interval), _replay(store, now), _catch_up(store, now),
+                   _outbox(store, now, interval, failures), _channels(failures), _undeliverable(store, now),
+                   _quarantine(store), _sign_ins(store, now)]
     except (StoreError, SQLAlchemyError) as exc:
         store = None
-        checks.append(Check("database", "案件库", UNHEALTHY, f"无法读取案件库：{_first_line(exc)}"))
+        said = _first_line(exc)  # a StoreError says what is wrong with the store already
+        checks.append(Check("database", "案件库", UNHEALTHY, said if isinstance(exc, StoreError) else f"无法读取案件库：{said}"))
     checks.append(_permissions(db))
     checks.append(_calendar(rollout.folder_for(store, rules) if store is not None else rules, now))
     checks.append(_rules(store, rules))
@@ -122,7 +126,7 @@ def _catch_up(store: Store, now: datetime) -> Check:
                             .order_by(ScanRunRow.finished_at.desc()).limit(1)).scalars().first()
     if last is None or now - last.finished_at > RECENT:
         return Check("catch_up", "停机补发", OK, "最近 24 小时没有停机补发", {"count": 0, "clocks": []})
-    clocks = [f"{c['case']} {c['rule']}{'（' + c['person'] + '）' if c.get('person') else ''} {c['step']}"
+    clocks = [f"{c['case']} {c.get('rule_name') or c['rule']}{'（' + c['person'] + '）' if c.get('person') else ''} {c['step']}"
               for c in last.late[:5]]
     more = f" 等 {last.caught_up} 个" if last.caught_up > len(clocks) else ""
     return Check("catch_up", "停机补发", WARNING,
@@ -130,7 +134,15 @@ def _catch_up(store: Store, now: datetime) -> Check:
                  {"at": last.as_of.astimezone(SHANGHAI).isoformat(), "count": last.caught_up, "clocks": last.late})
 
 
-def _outbox(store: Store, now: datetime, interval: timedelta) -> Check:
+def _channels(failures: list[Failure]) -> Check:
+    """Each kind of channel whose last attempt failed, with its reason, when, and what to do (qixian.failures)."""
+    data = {"failing": [f.as_dict() for f in failures]}
+    if failures:
+        return Check("channels", "发送渠道", UNHEALTHY, "；".join(f.line() for f in failures), data)
+    return Check("channels", "发送渠道", OK, "各渠道最近一次发送都成功（或最近 7 天没有发送）", data)
+
+
+def _outbox(store: Store, now: datetime, interval: timedelta, failures: list[Failure]) -> Check:
     utc_now = now.astimezone(timezone.utc)
     stuck_before = utc_now - interval * MISSED_SCANS
     with store.session() as session:
@@ -142,11 +154,13 @@ def _outbox(store: Store, now: datetime, interval: timedelta) -> Check:
     data = {"pending": pending, "oldest_pending": oldest.astimezone(SHANGHAI).isoformat() if oldest else None,
             "oldest_age_seconds": int((now - oldest).total_seconds()) if oldest else None, "stuck": stuck}
     if stuck:
+        cause = ("发送在运行，但渠道失败：见「发送渠道」检查" if failures else "发送没有在运行")
         return Check("outbox", "待发队列", UNHEALTHY,
-                     f"{stuck} 条提醒已到重试时间 {MISSED_SCANS} 个扫描间隔仍未尝试发送（共待发 {pending} 条）：发送没有在运行", data)
+                     f"{stuck} 条提醒已到重试时间 {MISSED_SCANS} 个扫描间隔仍未发出（共待发 {pending} 条）：{cause}", data)
     if not pending:
         return Check("outbox", "待发队列", OK, "没有待发的提醒", data)
-    return Check("outbox", "待发队列", OK, f"待发 {pending} 条（等待重试），最早的写入于 {display(oldest)}", data)
+    return Check("outbox", "待发队列", OK, f"待发 {pending} 条（等待重试），最早的写入于 {display(oldest)}"
+                 + ("；渠道失败的原因见「发送渠道」检查" if failures else ""), data)
 
 
 def _undeliverable(store: Store, now: datetime) -> Check:

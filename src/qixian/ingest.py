@@ -7,7 +7,9 @@ Line format: {"id", "case", "type", "at", "person"?, "data"?, "case_info"?}; CSV
 
 from __future__ import annotations
 
+import codecs
 import csv
+import difflib
 import json
 import math
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from qixian.localtime import TimeFormatError, parse_local
+from qixian.parseerrors import json_error
 from qixian.safetext import cleaned, may_hold_controls
 from qixian.yamlsource import close_match
 from qixian.rulebook.model import EventType
@@ -111,14 +114,16 @@ def _loads(raw: str) -> Any:
     return json.loads(raw)
 
 
-def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, EventType]) -> Incoming | Rejected:
-    """Accept one parsed line, or say everything that is wrong with it. (It runs for every line of every feed: a
-    well-formed line passes each test once and builds nothing it does not return.)"""
+def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, EventType],
+          kinds: Mapping[str, str] | None = None) -> Incoming | Rejected:
+    """Accept one parsed line, or say everything that is wrong with it; with `kinds` (the settings' case_kinds), a
+    case_info.kind outside them too. (It runs for every line of every feed: a well-formed line passes each test once
+    and builds nothing it does not return.)"""
     if _unstorable(raw):  # neither database can keep a NUL or a lone surrogate: the line is kept with them written out
         kept = raw.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
         return Rejected(origin, number, kept, "含有空字符或无效的 Unicode 字符：请检查办案系统的导出程序")
     if isinstance(item, Exception):
-        return Rejected(origin, number, raw, f"无法解析：{item}")
+        return Rejected(origin, number, raw, json_error(item, number) if isinstance(item, json.JSONDecodeError) else f"无法解析：{item}")
     if not isinstance(item, dict):
         return Rejected(origin, number, raw, "每行应为一个 JSON 对象 {\"id\", \"case\", \"type\", \"at\", ...}")
     unstorable = _unstorable(item)
@@ -150,6 +155,8 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
         problems.append("case_info.persons 应为 {人员: {字段: 值}}")
     elif info:
         problems += _info_problems(info)
+        if kinds and "kind" in info and info["kind"] not in kinds:
+            problems.append(kind_problem(info["kind"], kinds))
     if data and isinstance(data, dict):
         problems += _too_long("data", data)
     if spec is not None and isinstance(data, dict):
@@ -159,6 +166,14 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
     if problems:
         return Rejected(origin, number, raw, "；".join(problems), ident if ident and len(ident) <= LENGTHS["id"] else None)
     return Incoming(origin, number, raw, ident, str(case), kind, at, person, data, info)
+
+
+def kind_problem(kind: Any, kinds: Mapping[str, str]) -> str:
+    """A case kind outside the vocabulary: which one it may have meant, or the whole vocabulary."""
+    close = difflib.get_close_matches(str(kind), list(kinds), n=1, cutoff=0.6)
+    known = "、".join(f"{k}（{v}）" for k, v in kinds.items())
+    hint = f"是否应为 {close[0]}（{kinds[close[0]]}）？" if close else f"应为 {known} 之一"
+    return f"未知的案件类别 case_info.kind {str(kind)[:40]!r}：{hint}（案件类别见规则包 settings.yaml 的 case_kinds）"
 
 
 def _text_problems(item: dict) -> list[str]:
@@ -250,6 +265,29 @@ def _unstorable(value: Any) -> str | None:
     elif isinstance(value, float) and not math.isfinite(value):
         return f"数值 {value} 不是有限数"
     return None
+
+
+def decode(origin: str, data: bytes, encoding: str = "utf-8") -> tuple[str, list[Rejected]]:
+    """The text of a file in `encoding` (a UTF-8 byte-order mark dropped), and a Rejected for each line that does
+    not decode: that line is left out (blank, so the others keep their numbers) and the rest are read."""
+    if codecs.lookup(encoding).name == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode(encoding), []
+    except UnicodeDecodeError:
+        pass
+    lines, bad = [], []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        try:
+            lines.append(line.decode(encoding))
+        except UnicodeDecodeError as exc:
+            lines.append("")
+            kept = line.decode(encoding, "backslashreplace").rstrip("\r")[:LINE_LENGTH]
+            other = "；如整个文件是 GB18030（GBK）编码，用 qixian ingest --encoding gb18030 导入" \
+                if codecs.lookup(encoding).name == "utf-8" else ""
+            bad.append(Rejected(origin, number, kept, f"第 {number} 行不是 {encoding} 编码（该行第 {exc.start + 1} 字节起无法解码）："
+                                                      f"请检查办案系统导出的这一行{other}"))
+    return "\n".join(lines), bad
 
 
 def parse(origin: str, text: str, events: Mapping[str, EventType], fmt: str | None = None) -> Iterable[Incoming | Rejected]:

@@ -28,6 +28,10 @@ _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
 CHAT_FLAVOURS = {"qxdingtalk": "dingtalk", "qxwecom": "wecom", "qxfeishu": "feishu"}
 TEMPLATES = {"dingtalk": "chat.dingtalk.md.j2", "wecom": "chat.wecom.md.j2", "feishu": "chat.feishu.txt.j2",
              "sms": "sms.txt.j2"}
+# The daily overdue digest (qixian.digest), in the same flavours.
+DIGEST_TEMPLATES = {"digest-dingtalk": "digest.dingtalk.md.j2", "digest-wecom": "digest.wecom.md.j2",
+                    "digest-feishu": "digest.feishu.txt.j2", "digest-sms": "digest.sms.txt.j2"}
+DIGEST_LISTED = 20  # clocks a chat digest lists; the rest are counted ("另有N项")
 
 
 class NotifyConfigError(ValueError):
@@ -121,11 +125,13 @@ class NotifyConfig:
         drops the newline after a block tag: the templates end no line of text with one.)"""
         loader = jinja2.FileSystemLoader(self.folder / "templates")
         try:
-            return {flavour: jinja2.Environment(loader=loader, autoescape=False, finalize=finalizer(flavour),
-                                                trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-                    .get_template(name) for flavour, name in TEMPLATES.items()}
+            return {flavour: jinja2.Environment(loader=loader, autoescape=False,
+                                                finalize=finalizer(flavour.removeprefix("digest-")), trim_blocks=True,
+                                                lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                    .get_template(name) for flavour, name in {**TEMPLATES, **DIGEST_TEMPLATES}.items()}
         except jinja2.TemplateNotFound as exc:
-            raise NotifyConfigError(f"{self.folder}/templates 中缺少消息模板 {exc.name}（需要 {'、'.join(TEMPLATES.values())}，"
+            names = "、".join([*TEMPLATES.values(), *DIGEST_TEMPLATES.values()])
+            raise NotifyConfigError(f"{self.folder}/templates 中缺少消息模板 {exc.name}（需要 {names}，"
                                     "可从项目的 notify/templates/ 复制）") from None
 
     def sms(self, items: list[Item]) -> str:
@@ -140,6 +146,20 @@ class NotifyConfig:
     def chat(self, items: list[Item], recipient: str, flavour: str = "dingtalk") -> str:
         """The chat message in a flavour (dingtalk, wecom, feishu): see chat_flavour()."""
         return self.templates[flavour].render(items=items, recipient=recipient).strip()
+
+    def digest_sms(self, items: list[Item]) -> str:
+        """The daily overdue digest as one SMS: how many clocks, as many listed as fit, then how many more."""
+        template = self.templates["digest-sms"]
+        for count in range(len(items), 0, -1):
+            text = template.render(items=items, shown=items[:count]).strip()
+            if sms_segments(text) <= self.sms_max_segments:
+                return text
+        return template.render(items=items, shown=[]).strip()
+
+    def digest_chat(self, items: list[Item], recipient: str, flavour: str = "dingtalk") -> str:
+        """The daily overdue digest in a chat flavour: the first DIGEST_LISTED clocks, then how many more."""
+        return self.templates[f"digest-{flavour}"].render(items=items, shown=items[:DIGEST_LISTED],
+                                                         recipient=recipient).strip()
 
 
 def chat_flavour(url: str) -> str:

@@ -69,6 +69,7 @@ class Scanned:
     late: list[Late] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     replayed: int = 0  # cases whose clocks were behind their events (an interrupted ingest), replayed first
+    digests: int = 0  # daily overdue digests owed (qixian.digest; one per recipient per day)
 
     @property
     def caught_up(self) -> int:
@@ -87,6 +88,8 @@ def rule_of(pack: RulePack, row: ClockRow) -> Rule | None:
 def counting_unit(pack: RulePack, rule: Rule) -> Unit:
     if rule.limit is not None:
         return rule.limit.unit
+    if rule.before is not None:
+        return rule.before.by.unit
     target = pack.versions(rule.lead.of)
     return target[0].limit.unit if target and target[0].limit else Unit.DAYS
 

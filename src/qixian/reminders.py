@@ -4,6 +4,8 @@ Hour and minute limits remind by the hour, at the rule's offsets before the due 
 working-day limits remind by the day: on the day that many days before the last day, at `day_reminder_time`
 (按日提醒). Quiet hours hold day-based reminders back to the morning; hour limits and custody limits are never
 held back. Then the due moment itself (超期), then repeats every `overdue.every`, escalated to the rule's roles.
+With `overdue_digest` in the settings the repeats stop after `overdue_digest.after` of them: from then on the clock
+is listed in the daily overdue digest (qixian.digest) instead, once a day, however long it stays overdue.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ def steps(rule: Rule, unit: Unit, started: datetime, due: datetime, settings: Se
     result.append(Step(due, "overdue", "期满", rule.overdue.escalate, len(result)))
     every = rule.overdue.every
     if every is not None:
-        for n in range(1, repeats + 1):
+        digest = settings.overdue_digest
+        for n in range(1, (min(repeats, digest["after"]) if digest else repeats) + 1):
             at = _after(due, every, n)
             result.append(Step(held(at) if held else at, "overdue", f"超期第{n + 1}次提醒", rule.overdue.escalate, len(result)))
     return result
@@ -68,6 +71,15 @@ def reached(rule: Rule, unit: Unit, started: datetime, due: datetime, settings: 
     done = [s for s in planned if s.at <= now]
     later = next((s for s in planned if s.at > now), None)
     return done, later
+
+
+def folded_at(rule: Rule, unit: Unit, started: datetime, due: datetime, settings: Settings) -> datetime | None:
+    """When an overdue clock moves into the daily overdue digest: the time of its last repeat (None: it never does,
+    because the settings have no overdue_digest or the rule does not repeat)."""
+    digest = settings.overdue_digest
+    if digest is None or rule.overdue.every is None:
+        return None
+    return steps(rule, unit, started, due, settings, repeats=digest["after"])[-1].at
 
 
 def next_step(clock: Clock, settings: Settings, after: datetime | None = None) -> Step | None:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, case, cast, func, or_, select
 
 from qixian.clocks import replay
 from qixian.localtime import SHANGHAI
@@ -53,6 +53,7 @@ ANOMALY_LABELS = {"late_extension": "期满后才批准延长", "extension_beyon
                   "late_restart": "期满后才重新计算", "restart_before_start": "重新计算早于起算",
                   "pause_before_due": "临期反复暂停"}
 NO_UNIT, NO_OFFICER = "（未填单位）", "（未填主办民警）"
+ANOMALOUS = cast(ClockRow.anomalies, String) != "[]"  # clocks with an anomaly, as the partial index ix_clocks_anomalous says it
 
 
 @dataclass(frozen=True)
@@ -157,14 +158,12 @@ def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: da
     """The assessment of [start, end) as of `now` for `scope` (see the module docstring for every measure)."""
     directory = store.directory()
     groups = _Groups(pack, directory)
-    clocks = _clocks_due(store, start, end, scope)
-    for clock, unit, handler in clocks:
-        groups.add_clock(clock, unit, handler, start, now)
+    _tally_clocks(store, groups, start, end, now, scope)
     _reminders(store, groups, start, end, now, scope)
-    _completion_times(store, groups, clocks)
+    _completion_times(store, groups, start, end, scope)
     paused, extensions, pause_findings = _pauses_and_extensions(store, pack, start, end, now, scope)
     findings = [Finding(a["kind"], c.case_id, pack.name_of(c.rule_id), c.person, a["message"])
-                for c, _, _ in clocks for a in c.anomalies] + pause_findings
+                for c in _anomalous_clocks(store, start, end, scope) for a in c.anomalies] + pause_findings
     findings.sort(key=lambda f: (f.kind, f.case, f.rule, f.person))
     return Report(start, end, now, scope, _scope_label(scope, directory), groups.total,
                   groups.rows("type"), groups.rows("rule"), groups.ranked("unit"), groups.ranked("officer"),
@@ -199,20 +198,21 @@ class _Groups:
             self.labels[(grouping, key)] = label
             yield self.tallies[grouping][key]
 
-    def add_clock(self, clock: ClockRow, unit: str | None, handler: str | None, start: datetime, now: datetime) -> None:
-        if clock.outcome in UNASSESSED:
-            return
-        for tally in self.each(clock.rule_id, unit, handler, clock.due_at):
-            if clock.outcome == "met":
-                tally.met += 1
-            elif clock.outcome == "met_late":
-                tally.met_late += 1
-            elif clock.due_at <= now:
-                tally.overdue += 1
-            else:
-                tally.pending += 1
-                continue
-            tally.assessed += 1
+    def add_clocks(self, grouping: str, key: str, label: str, outcome: str, count: int) -> None:
+        """`count` clocks of one group of `grouping` with this outcome (met | met_late | overdue | pending); the rule
+        grouping also adds them to the total and to their rule's reminder type."""
+        targets = [(grouping, key, label)]
+        if grouping == "rule":
+            kind = self.keys(key, None, None, datetime.now(timezone.utc))["type"]
+            targets.append(("type", *kind))
+        tallies = [self.total] if grouping == "rule" else []
+        for name, group, shown in targets:
+            self.labels[(name, group)] = shown
+            tallies.append(self.tallies[name][group])
+        for tally in tallies:
+            setattr(tally, outcome, getattr(tally, outcome) + count)
+            if outcome != "pending":
+                tally.assessed += count
 
     def rows(self, grouping: str, by_key: bool = False) -> list[Row]:
         found = [Row(key, self.labels[(grouping, key)], tally) for key, tally in self.tallies[grouping].items()]
@@ -235,11 +235,50 @@ def _scoped(query, scope: Scope):
     return query
 
 
-def _clocks_due(store: Store, start: datetime, end: datetime, scope: Scope) -> list[tuple[ClockRow, str | None, str | None]]:
-    query = (select(ClockRow, CaseRow.unit, CaseRow.handler).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-             .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end)).order_by(ClockRow.due_at, ClockRow.id))
+def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
+    """The clocks due in the period, counted in the database by outcome: one GROUP BY per grouping (rule, unit,
+    officer, day of the due in Beijing), so a report reads as many rows as there are groups, not clocks."""
+    outcome = case((ClockRow.outcome == "met", "met"), (ClockRow.outcome == "met_late", "met_late"),
+                   (ClockRow.due_at <= _utc(now), "overdue"), else_="pending")
+    due = select(ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(
+        ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
+        or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
+    due = _scoped(due, scope)
     with store.session() as session:
-        return [tuple(row) for row in session.execute(_scoped(query, scope))]
+        day = _beijing_day(session.get_bind().dialect.name)
+        for grouping, column in (("rule", ClockRow.rule_id), ("unit", CaseRow.unit), ("officer", CaseRow.handler),
+                                 ("week", day)):
+            counted = session.execute(due.with_only_columns(column, outcome, func.count()).group_by(column, outcome)
+                                      .order_by(column, outcome)).all()
+            for value, result, count in counted:
+                if grouping == "week":
+                    monday = _as_date(value) - timedelta(days=_as_date(value).weekday())
+                    key, label = monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}"
+                else:
+                    key, label = groups.keys(*(value, None, None) if grouping == "rule" else
+                                             ("", value, None) if grouping == "unit" else ("", None, value),
+                                             now)[grouping]
+                groups.add_clocks(grouping, key, label, result, count)
+
+
+def _beijing_day(dialect: str):
+    """The day (Beijing time) of a clock's due, as the database works it out (Beijing keeps +08:00 all year)."""
+    if dialect == "postgresql":
+        return func.date(func.timezone("Asia/Shanghai", ClockRow.due_at))
+    return func.date(ClockRow.due_at, "+8 hours")  # SQLite holds UTC as text
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _anomalous_clocks(store: Store, start: datetime, end: datetime, scope: Scope) -> list[ClockRow]:
+    query = (select(ClockRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+             .where(ANOMALOUS, ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
+                    or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
+             .order_by(ClockRow.due_at, ClockRow.id))
+    with store.session() as session:
+        return list(session.execute(_scoped(query, scope)).scalars())
 
 
 def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
@@ -269,21 +308,21 @@ def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, no
                 tally.ack_latency.append(max(0.0, (acknowledged_at - (row.sent_at or row.created_at)).total_seconds() / 60))
 
 
-def _completion_times(store: Store, groups: _Groups, clocks: list[tuple[ClockRow, str | None, str | None]]) -> None:
-    finished = {c.id: (c, unit, handler) for c, unit, handler in clocks if c.outcome in ("met", "met_late") and c.ended_at}
-    first_sent: dict[int, datetime] = {}
-    ids = list(finished)
+def _completion_times(store: Store, groups: _Groups, start: datetime, end: datetime, scope: Scope) -> None:
+    """From the first reminder a channel accepted to completion, for the clocks due in the period that were finished
+    after one: the first sending is found in the database, one row per such clock."""
+    query = (select(ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler,
+                    func.min(OutboxRow.sent_at))
+             .join(OutboxRow, OutboxRow.clock_id == ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+             .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), ClockRow.outcome.in_(("met", "met_late")),
+                    ClockRow.ended_at.is_not(None), OutboxRow.sent_at.is_not(None))
+             .group_by(ClockRow.id, ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler))
     with store.session() as session:
-        for chunk in range(0, len(ids), 900):
-            for clock_id, sent in session.execute(select(OutboxRow.clock_id, OutboxRow.sent_at).where(
-                    OutboxRow.clock_id.in_(ids[chunk:chunk + 900]), OutboxRow.sent_at.is_not(None))):
-                if clock_id not in first_sent or sent < first_sent[clock_id]:
-                    first_sent[clock_id] = sent
-    for clock_id, sent in first_sent.items():
-        clock, unit, handler = finished[clock_id]
-        if clock.ended_at >= sent:
-            for tally in groups.each(clock.rule_id, unit, handler, clock.due_at):
-                tally.to_completion.append((clock.ended_at - sent).total_seconds() / 3600)
+        rows = session.execute(_scoped(query, scope)).all()
+    for rule_id, due_at, ended_at, unit, handler, sent in rows:
+        if ended_at >= sent:
+            for tally in groups.each(rule_id, unit, handler, due_at):
+                tally.to_completion.append((ended_at - sent).total_seconds() / 3600)
 
 
 def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: datetime, now: datetime,
@@ -295,9 +334,10 @@ def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: d
     types = {t for r in pack.rules for t in (*(p.start for p in r.pause), *(p.until for p in r.pause), *(s.on for s in r.extend))}
     if not shaping:
         return [], [], []
+    shaped = select(EventRow.case_id).where(EventRow.type.in_(types), EventRow.at < _utc(end))  # (ix_events_type_at)
     query = (select(ClockRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
              .where(ClockRow.rule_id.in_(shaping), ClockRow.started_at < _utc(end),
-                    or_(ClockRow.ended_at.is_(None), ClockRow.ended_at >= _utc(start))))
+                    or_(ClockRow.ended_at.is_(None), ClockRow.ended_at >= _utc(start)), ClockRow.case_id.in_(shaped)))
     with store.session() as session:
         clocks = list(session.execute(_scoped(query, scope)).scalars())
         events: dict[str, list[EventRow]] = defaultdict(list)

@@ -68,15 +68,17 @@ def as_csv(report: Report) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def html_context(report: Report) -> dict:
+def html_context(report: Report, shown: int | None = None) -> dict:
     """What report_body.html.j2 (the figures, charts and tables) needs: the standalone page and the dashboard's
-    report page render the same body from it."""
+    report page render the same body from it. With `shown`, each table lists at most that many rows (the ranked
+    ones their worst first) and says how many more there are: a province's 5,000 officers are a CSV, not a page."""
     weeks = [(row.label, row.tally.met, row.tally.met_late, row.tally.overdue) for row in report.by_week]
     units = [(row.label, row.tally.overdue_rate or 0.0, row.tally.assessed) for row in report.by_unit]
     rules = sorted(((row.label, row.tally.met_late + row.tally.overdue) for row in report.by_rule
                     if row.tally.met_late + row.tally.overdue), key=lambda item: -item[1])[:12]
     return dict(report=report, period=period_label(report), measures=[label for _, label in MEASURES], cells=cells,
-                sections=sections(report), weeks=weeks, week_max=max([sum(w[1:]) for w in weeks] + [1]),
+                sections=[(title, rows[:shown], len(rows[shown:]) if shown else 0) for title, rows in sections(report)],
+                anomalies=report.anomalies[:shown], weeks=weeks, week_max=max([sum(w[1:]) for w in weeks] + [1]),
                 units=units, rules=rules, rule_max=max([n for _, n in rules] + [1]))
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from qixian import audit
+from qixian.digest import owe_digest
 from qixian.delivery import Delivered, Message, Sender, compose, deliver
 from qixian.messages import NotifyConfig
 from qixian.outbox import Late, Scanned, _outbox_values, enqueue
@@ -37,14 +38,18 @@ def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, d
     if not dry_run:
         with single_scanner(store.engine):  # held across owing and sending: another SQLite scanner stops at once
             scanned = enqueue(store, pack, now)
+            scanned.digests = len(owe_digest(store, pack, now))
             delivered = deliver(store, pack, config, now, send=send)
         record_run(store, now, time.time() - started, clocks=scanned.clocks, owed=len(scanned.owed),
                    sent=delivered.sent, failed=delivered.failed, undeliverable=delivered.undeliverable,
-                   caught_up=scanned.caught_up, late=listed(scanned.late))
+                   caught_up=scanned.caught_up, late=listed(scanned.late, pack))
         return ScanReport(scanned, delivered, False)
     scanned = enqueue(store, pack, now, dry_run=True)
     utc_now = now.astimezone(timezone.utc)
-    rows = [OutboxRow(id=None, **_outbox_values(owed, utc_now)) for owed in scanned.owed]
+    digests = owe_digest(store, pack, now, dry_run=True)
+    scanned.digests = len(digests)
+    rows = [OutboxRow(id=None, **_outbox_values(owed, utc_now)) for owed in scanned.owed] + \
+        [OutboxRow(id=None, **values) for values in digests]
     preview = Delivered(messages=[message for _, message in compose(store, pack, config, store.directory(), rows, now)])
     return ScanReport(scanned, preview, True)
 
@@ -61,6 +66,6 @@ def record_run(store: Store, as_of: datetime, took_seconds: float, *, clocks: in
         session.commit()
 
 
-def listed(late: list[Late]) -> list[dict]:
-    """The caught-up clocks as stored and shown (the first LATE_KEPT of them)."""
-    return [item.as_dict() for item in late[:LATE_KEPT]]
+def listed(late: list[Late], pack: RulePack) -> list[dict]:
+    """The caught-up clocks as stored and shown (the first LATE_KEPT of them), each with its rule's name."""
+    return [{**item.as_dict(), "rule_name": pack.name_of(item.rule_id)} for item in late[:LATE_KEPT]]

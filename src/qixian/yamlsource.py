@@ -20,6 +20,8 @@ from pathlib import Path
 
 import yaml
 
+from qixian.parseerrors import yaml_problem
+
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Nodes that aliases may add to a file when expanded: a hand-written file reuses a few blocks (`<<: *defaults`),
 # a "billion laughs" file adds 10^9 and would take every tool that walks it to gigabytes.
@@ -226,14 +228,17 @@ def load_yaml(text: str, source: str) -> object:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        message = f"YAML 格式错误：{exc.problem or exc.context}"
+        lines = text.split("\n")
+        at = lines[line - 1][column - 1:column] if mark and line <= len(lines) else ""
+        message = f"YAML 格式错误：{yaml_problem(exc.problem, exc.context, at=at)}"
         raise ProblemsFound([Problem(source, line, column, message, "请检查缩进、冒号和引号")]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a NUL byte
         before = text[:exc.position]
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         raise ProblemsFound([Problem(source, line, column, f"文件中有 YAML 不允许的字符 U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X}", "请删除该字符")]) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
-        raise ProblemsFound([Problem(source, 1, 1, f"YAML 无法读取：{exc}", "请检查文件内容")]) from None
+        raise ProblemsFound([Problem(source, 1, 1, "YAML 无法读取：" + ("嵌套层数过多" if isinstance(exc, RecursionError) else
+                                                                     yaml_problem(str(exc))), "请检查文件内容")]) from None
 
 
 def read_yaml(path: Path, source: str | None = None) -> object:

@@ -80,7 +80,7 @@ def test_killed_scans_lose_no_reminder(tmp_path):
         for now in times:
             scan(Store.open(ref_url), pack, ref_config, now)
         expected = set(reference_sink.keys())
-        assert len(expected) > 50
+        assert len(expected) > 40  # overdue repeats stop after overdue_digest.after (the digest follows)
 
         url, pack, config = prepared(tmp_path / "crashing", sink)
         rng = random.Random(2026)

@@ -33,7 +33,7 @@ def test_four_scanners_over_a_month_deliver_every_reminder_once(db_url, pack, tm
         populate(db_url, pack, CASES, sink.port)
         moments = ticks(30, EVERY_HOURS)
         expected = owed_steps(db_url, pack, moments)
-        assert len(expected) > 500
+        assert len(expected) > 250  # fewer since overdue repeats fold into the daily digest after overdue_digest.after
         sent = run_scanners(db_url, pack, notify_folder(tmp_path / "notify", sink.port), moments, count=4)
         delivered, requests = sink.keys(), len(sink.requests)
         store = Store.open(db_url)
@@ -47,7 +47,8 @@ def test_four_scanners_over_a_month_deliver_every_reminder_once(db_url, pack, tm
     assert twice == []                                                     # no reminder twice
     assert set(delivered) == {row.key for row in outbox}                  # every owed row reached the sink
     assert all(row.status == "sent" for row in outbox)
-    assert {(int(k.split(":")[0]), int(k.split(":")[2])) for k in delivered} == expected  # exactly what the plans owe
+    own = {(int(k.split(":")[0]), int(k.split(":")[2])) for k in delivered if not k.startswith("digest:")}
+    assert own == expected                                                 # exactly what the plans owe
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

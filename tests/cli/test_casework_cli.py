@@ -59,10 +59,12 @@ def test_clocks_json_fields_and_filters(capsys, db):
 
 
 def test_case_show_has_timeline_and_explanations(capsys, db):
+    run(capsys, "directory", "load", ROOT / "notify" / "directory.yaml", "--db", db)
     run(capsys, "ingest", SAMPLE, "--db", db, "--now", NOW)
     code, out, _ = run(capsys, "case", "show", "（2025）城关刑字第0001号", "--db", db, "--now", NOW)
     assert code == 0
-    assert "刑事拘留（detained） 张某" in out and "拘留后提请批准逮捕（张某）" in out and "延长 4日" in out
+    assert "刑事拘留 张某" in out and "类别：刑事案件  单位：城关派出所  主办：刘明  协办：王芳" in out
+    assert "报案方式：上门报案" in out and "天数：4  批准人：县局局长" in out and "{" not in out and "拘留后提请批准逮捕（张某）" in out and "延长 4日" in out
 
 
 def test_quarantine_list_and_retry_after_the_vocabulary_grows(capsys, db, tmp_path):

@@ -103,10 +103,20 @@ def test_help_explains_every_option_with_an_example(capsys):
     assert code == 0
     for option in ("--from", "--limit", "--custody", "--extend", "--pause", "--restart", "--json", "--rules"):
         assert option in out
-    assert "Example" in out
+    assert "示例：" in out
 
 
 def test_demo_tours_the_core(capsys):
     code, out, _ = run(capsys, "demo")
     assert code == 0
     assert "2025-10-02 24:00" in out and "2025-10-09 24:00" in out and "临时" in out
+
+
+def test_a_duty_due_before_a_moment(capsys):
+    """在举行听证的七日前: 03-16 not counted, 03-09 … 03-15 must pass whole; 03-08 is a Sunday, back to Friday 03-06."""
+    data = as_json(capsys, "--from", "2026-03-02 10:00", "--before", "2026-03-16 09:00", "--limit", "7日")
+    assert data["due_display"] == "2026-03-06 24:00"
+    assert any("提前至其前最后一个工作日" in step for step in data["explanation"])
+    code, _, err = run(capsys, "deadline", "--from", "2026-03-02 10:00", "--before", "2026-03-16 09:00", "--limit", "7日",
+                       "--pause", "2026-03-03 10:00..")
+    assert code != 0 and "不能与" in err

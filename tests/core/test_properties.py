@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from qixian.deadlines import Extension, Pause, Restart, compute_deadline
+from qixian.deadlines import Extension, Pause, Restart, compute_deadline, count_before
 from qixian.localtime import SHANGHAI, end_of_day
 from qixian.periods import Duration, Unit
 
@@ -134,3 +134,55 @@ def test_missing_years_flag_the_answer_only_where_the_calendar_matters(calendar,
         assert any("⚠ 临时结果" in step for step in result.explanation)
     if not needs_calendar:
         assert not result.provisional
+
+
+@given(starts, all_limits, st.booleans(), st.integers(0, 60 * 24 * 20), st.integers(1, 60 * 24 * 40))
+def test_a_deferred_start_counts_as_if_the_period_began_when_it_ended(calendar, start, limit, custody, offset, length):
+    """期限自……之日起计算: whenever the wait began, nothing before its end counts."""
+    wait = pause_after(start, offset, length)
+    deferred = compute_deadline(start, limit, calendar, custody=custody, pauses=[Pause(wait.start, wait.end, deferred=True)])
+    fresh = compute_deadline(wait.end, limit, calendar, custody=custody)
+    assert deferred.due == fresh.due and deferred.start == wait.end
+    waiting = compute_deadline(start, limit, calendar, custody=custody, pauses=[Pause(wait.start, None, deferred=True)])
+    assert waiting.due is None or waiting.anomalies  # still waiting: no due (unless the wait began after the due)
+
+
+backward_limits = st.one_of(
+    st.builds(Duration, st.integers(1, 30), st.just(Unit.DAYS)),
+    st.builds(Duration, st.integers(1, 72), st.sampled_from([Unit.HOURS, Unit.MINUTES])),
+    st.builds(Duration, st.integers(1, 15), st.just(Unit.WORKDAYS)),
+)
+
+
+@given(starts, backward_limits, st.integers(60, 60 * 24 * 120))
+def test_counting_forward_from_a_backward_due_reaches_the_moment_and_not_beyond(calendar, start, before, ahead):
+    """N days (hours, working days) before a moment: counted forward again from the due, the same period ends no later
+    than the moment (its day is not counted: the period ends by the start of that day), and doing the duty a day
+    (an hour, a working day) later would leave too short a period."""
+    moment_at = start + timedelta(minutes=ahead)
+    back = count_before(start, moment_at, before, calendar, custody=True)
+    assume(not back.provisional and back.due.year >= 2004)
+    if before.unit.exact:
+        assert back.due + (timedelta(hours=before.amount) if before.unit is Unit.HOURS else timedelta(minutes=before.amount)) == moment_at
+        return
+    last = (back.due - timedelta(days=1)).date()
+    forward = compute_deadline(datetime.combine(last, time(12), SHANGHAI), before, calendar, custody=True)
+    day_of_moment = end_of_day(moment_at.date() - timedelta(days=1))  # 00:00 of the moment's day
+    assert forward.due <= day_of_moment
+    later = compute_deadline(datetime.combine(last + timedelta(days=1), time(12), SHANGHAI), before, calendar, custody=True)
+    if before.unit is Unit.DAYS:
+        assert forward.due == day_of_moment and later.due > day_of_moment
+    elif not calendar.is_rest_day(last + timedelta(days=1)):  # working days: only a working day later is "a day later"
+        assert later.due > day_of_moment
+
+
+@given(starts, st.integers(1, 30), st.integers(60 * 24, 60 * 24 * 120))
+def test_a_backward_roll_only_moves_earlier_and_lands_on_a_working_day(calendar, start, days, ahead):
+    moment_at = start + timedelta(minutes=ahead)
+    before = Duration(days, Unit.DAYS)
+    rolled = count_before(start, moment_at, before, calendar)
+    kept = count_before(start, moment_at, before, calendar, custody=True)
+    assume(not rolled.provisional)  # (a count back before 2004 leaves the calendar)
+    assert rolled.due <= kept.due
+    assert not calendar.is_rest_day((rolled.due - timedelta(days=1)).date())
+    assert rolled.due == kept.due or calendar.is_rest_day((kept.due - timedelta(days=1)).date())

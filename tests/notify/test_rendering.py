@@ -1,5 +1,5 @@
 """What each medium shows an officer, byte for byte: a one-item and a two-item digest in DingTalk markdown, WeCom
-markdown, Feishu text and SMS, kept as golden files in tests/notify/golden/. After a deliberate change to a template,
+markdown, Feishu text and SMS, and the daily overdue digest in each, kept as golden files in tests/notify/golden/. After a deliberate change to a template,
 regenerate them with
 
     QIXIAN_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/notify/test_rendering.py
@@ -48,11 +48,50 @@ def rendered(config, flavour: str, items: list[Item]) -> str:
 @pytest.mark.parametrize("flavour", [*FLAVOURS, "sms"])
 @pytest.mark.parametrize("name, items", [("one", ONE), ("two", TWO)])
 def test_golden(config, flavour, name, items):
-    path = GOLDEN / f"{flavour}-{name}.{FLAVOURS.get(flavour, 'txt')}"
-    text = rendered(config, flavour, items) + "\n"
+    matches_golden(f"{flavour}-{name}.{FLAVOURS.get(flavour, 'txt')}", rendered(config, flavour, items))
+
+
+def matches_golden(name: str, text: str) -> None:
+    path, text = GOLDEN / name, text + "\n"
     if UPDATE:
         path.write_text(text, encoding="utf-8")
     assert path.read_text(encoding="utf-8") == text, f"{path.name} differs: see the module docstring to regenerate"
+
+
+# A daily overdue digest of 23 clocks: more than a chat digest lists (DIGEST_LISTED), so it says how many more.
+DIGEST = [item("digest:2025-10-20:officer-1", "overdue", f"（2025）城关刑字第{n:04d}号", PHISH if n == 1 else "",
+               "提请批准逮捕期限", "张某" if n % 2 else "", f"2025-10-{n % 9 + 1:02d} 24:00", f"{20 - n % 9}天", ack=Trusted(""))
+          for n in range(1, 24)]
+
+
+def digest(config, flavour: str, items: list[Item]) -> str:
+    return config.digest_sms(items) if flavour == "sms" else config.digest_chat(items, "刘明", flavour)
+
+
+@pytest.mark.parametrize("flavour", [*FLAVOURS, "sms"])
+@pytest.mark.parametrize("name, items", [("one", DIGEST[:1]), ("many", DIGEST)])
+def test_golden_digest(config, flavour, name, items):
+    matches_golden(f"digest-{flavour}-{name}.{FLAVOURS.get(flavour, 'txt')}", digest(config, flavour, items))
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_digest_lists_at_most_its_share_and_counts_the_rest(config, flavour):
+    from qixian.messages import DIGEST_LISTED
+
+    text = digest(config, flavour, DIGEST)
+    assert f"以下 {len(DIGEST)} 项期限已超期" in text
+    assert all(f"城关刑字第{n:04d}号" in text for n in range(1, DIGEST_LISTED + 1))
+    assert not any(f"城关刑字第{n:04d}号" in text for n in range(DIGEST_LISTED + 1, len(DIGEST) + 1))
+    assert f"另有 {len(DIGEST) - DIGEST_LISTED} 项" in text
+    assert "http://evil" not in text and (flavour == "feishu" or "](" not in text)  # a title never becomes a link
+
+
+def test_a_digest_sms_fits_its_segments_and_counts_the_rest(config):
+    from qixian.messages import sms_segments
+
+    text = config.digest_sms(DIGEST)
+    assert sms_segments(text) <= config.sms_max_segments
+    assert text.startswith(f"【执法期限超期汇总】{len(DIGEST)}项期限仍超期") and "另有" in text and "张某" not in text
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

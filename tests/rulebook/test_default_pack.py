@@ -63,3 +63,17 @@ def test_shipped_examples_exercise_the_hard_parts():
         seen["months"] += bool(rule.limit and rule.limit.unit.value == "months")
         seen["workdays"] += bool(rule.limit and rule.limit.unit.value == "workdays")
     assert all(seen[k] >= 2 for k in ("custody", "extension", "pause", "state", "lead", "months", "workdays")), seen
+
+
+@pytest.mark.parametrize("data, expected", [
+    ({"detained": True}, ("crim.arrest.review", "2026-03-09 24:00")),
+    ({}, ("crim.arrest.review", "2026-03-09 24:00")),  # not said: the 7 days (the earlier due)
+    ({"detained": False}, ("crim.arrest.review_not_detained", "2026-03-17 24:00")),
+])
+def test_one_arrest_review_clock_per_request_by_whether_the_suspect_is_detained(data, expected):
+    from qixian.clocks import Event, replay
+    from qixian.localtime import parse_local
+
+    request = Event("arrest_requested", parse_local("2026-03-02 10:00"), "P1", data)
+    clocks = replay(PACK, [request], case="C1", rule_ids=["crim.arrest.review", "crim.arrest.review_not_detained"])
+    assert [(c.rule.id, c.deadline.due_display) for c in clocks] == [expected]

@@ -115,12 +115,34 @@ def test_csv_and_jsonl_give_the_same_clocks(store, pack, tmp_path):
     assert clock_map(store)[("crim.detention.arrest_request", "张某", 1)][0] == "2025-10-06 24:00"
 
 
-def test_a_file_in_another_encoding_is_quarantined_whole(store, pack, tmp_path):
+def test_a_gb18030_file_is_read_with_its_encoding_and_one_bad_line_is_quarantined_alone(store, pack, tmp_path):
+    lines = SAMPLE.read_text(encoding="utf-8").splitlines()
     path = tmp_path / "gbk.jsonl"
-    path.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("gbk"))
+    path.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("gb18030"))
+    as_utf8 = ingest_path(store, pack, path, source="case-system", now=NOW)  # read as UTF-8: every Chinese line is bad
+    undecoded = [r for r in store.quarantined() if "编码" in r.reason]
+    assert as_utf8.quarantined == len(undecoded) == len(lines)          # every line of the sample holds Chinese
+    assert all(r.reason.startswith(f"第 {r.line} 行不是 utf-8 编码") and "--encoding gb18030" in r.reason for r in undecoded)
+
+    read = ingest_path(store, pack, path, source="gb18030-export", now=NOW, encoding="gb18030")
+    assert (read.accepted, read.quarantined) == (len(lines) - 2, 2)     # as the UTF-8 sample: its two wrong lines
+    assert clock_map(store)[("crim.detention.arrest_request", "张某", 1)][0] == "2025-10-06 24:00"
+    assert any(e.person == "张某" for e in store.events_of(CASE))         # names read right, not mojibake
+
+
+def test_one_undecodable_byte_quarantines_its_line_only(store, pack, tmp_path):
+    text = SAMPLE.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    broken = next(n for n, line in enumerate(lines, start=1) if "某" in line)
+    data = "\n".join(lines).encode("utf-8").split(b"\n")
+    data[broken - 1] = data[broken - 1].replace("某".encode("utf-8"), b"\xff", 1)
+    path = tmp_path / "one-bad-byte.jsonl"
+    path.write_bytes(b"\n".join(data) + b"\n")
     report = ingest_path(store, pack, path, source="case-system", now=NOW)
-    assert (report.accepted, report.quarantined) == (0, 1)
-    assert "UTF-8" in store.quarantined()[0].reason
+    assert (report.accepted, report.quarantined) == (len(lines) - 3, 3)  # the sample's two wrong lines, and this one
+    [held] = [r for r in store.quarantined() if "编码" in r.reason]
+    assert held.line == broken and held.reason.startswith(f"第 {broken} 行不是 utf-8 编码（该行第")
+    assert "\\xff" in held.raw                                             # the bad byte kept, written out
 
 
 def six_months_of_bail(tmp_path):

@@ -12,7 +12,9 @@ from qixian.localtime import parse_local
 from qixian.messages import NotifyConfig
 from qixian.scan import scan
 from tests.conftest import ROOT
+from bench.web import LEGAL
 from tests.web.conftest import PASSWORD, SEES, THEFT, cases_on
+from tests.web.test_paging import big  # noqa: F401 - the six-page store
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -143,3 +145,27 @@ def test_no_page_scrolls_sideways_and_report_tables_and_charts_read_at_text_size
             return t.getBoundingClientRect().right > box.right + 0.5 || t.getBoundingClientRect().right > window.innerWidth;
         }).map(t => t.previousElementSibling ? t.previousElementSibling.textContent : t.parentElement.previousElementSibling.textContent)""")
         assert cut == [], cut
+
+
+@pytest.mark.parametrize("width", ["phone", "desktop"])
+def test_the_filter_form_and_pager_fit_the_screen_and_keep_the_filters(browser, big, width):
+    """Over a store of six pages: choosing a unit and a status in the form, then 下一页, keeps both; nothing scrolls
+    sideways at 390 or 1280 px (the unit and officer lists hold names)."""
+    served, _ = big
+    page = signed_in(browser, served, LEGAL, PHONE if width == "phone" else DESKTOP)
+    assert page.get_by_text("共 6 页").first.is_visible()
+    shot(page, f"page-list-paged-{width}")
+    assert not scrolls_sideways(page)
+    page.get_by_label("单位").select_option(label="第2派出所")
+    page.get_by_label("状态").select_option(label="正常")
+    page.get_by_role("button", name="筛选").click()
+    page.wait_for_url("**/?unit=u001*")
+    first = page.locator(".pager").first.inner_text()
+    assert "第 1 页" in first and "共 2 页" in first, first
+    page.get_by_role("link", name="下一页").first.click()
+    page.wait_for_url("**page=2*")
+    assert "unit=u001" in page.url and "light=green" in page.url
+    assert page.locator(".pager").first.inner_text().startswith("上一页") and "第 2 页" in page.locator(".pager").first.inner_text()
+    assert page.get_by_label("单位").input_value() == "u001"            # the form shows the filters in force
+    shot(page, f"page-list-filtered-page-2-{width}")
+    assert not scrolls_sideways(page)

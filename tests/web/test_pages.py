@@ -186,3 +186,51 @@ def test_control_and_bidi_characters_never_reach_a_page(dashboard):
     page = dashboard.login("officer-7").get("/case", params={"id": THEFT}).text
     assert "盗窃案[31m甲" in page and "officer-2" in page
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]", page)
+
+
+def test_the_case_page_names_the_kind_unit_and_officers_and_reads_event_data(dashboard):
+    page = dashboard.login("officer-7").get("/case", params={"id": THEFT}).text
+    text = re.sub(r"<[^>]+>", "", page)
+    assert "类别 刑事案件 · 单位 城关派出所 · 主办 刘明 · 协办 王芳" in text
+    assert "报案方式：上门报案" in text and "天数：4  批准人：县局局长" in text
+    for code in ("criminal", "{&#39;", "{'", "case_registered_online"):  # (a link to a rule has its id)
+        assert code not in text, code
+
+
+def test_a_clock_past_its_repeats_stays_red_and_says_it_is_in_the_daily_digest(dashboard):
+    """张某's arrest request (due 10-06 24:00, repeats every 2 hours) folds into the digest after 6 repeats, 10-07 12:00."""
+    client = dashboard.login("officer-7")
+
+    def arrest_section() -> str:
+        case = client.get("/case", params={"id": THEFT}).text
+        found = re.search(r'<section class="clock red" id="clock-\d+">\s*<h3>[^<]*<span[^>]*></span>拘留后提请批准逮捕.*?</section>',
+                          case, re.S)
+        assert found, "the arrest request clock is red"
+        return found.group(0)
+
+    dashboard.clock.at = parse_local("2025-10-07 11:59")
+    assert "已转入每日超期汇总" not in arrest_section()                    # still repeating
+    dashboard.clock.at = parse_local("2025-10-07 12:00")
+    assert "超期，已转入每日超期汇总" in arrest_section()
+    overdue = client.get("/overdue").text
+    assert THEFT in cases_on(overdue) and "超期，已转入每日超期汇总" in overdue
+
+
+def test_a_pending_reminder_on_the_case_page_says_why_its_last_send_failed(dashboard, world, monkeypatch):
+    from tests.ops.test_failure_reasons import MISSING, broken_gateway
+
+    broken_gateway(world, monkeypatch)
+    scan(dashboard.store, dashboard.pack, NotifyConfig.load(world), parse_local("2025-10-06 09:00"))
+    client = dashboard.login("officer-7")
+    dashboard.clock.at = parse_local("2025-10-06 09:01")
+    page = client.get("/case", params={"id": THEFT}).text
+    pending = re.findall(r"待发送.*?</li>", page, re.S)
+    assert pending and all(f"上次发送失败（渠道配置，2025-10-06 09:00）：{MISSING}" in item for item in pending)
+
+
+def test_an_officers_reminders_list_the_daily_digest_without_an_acknowledge_button(dashboard, world):
+    scan(dashboard.store, dashboard.pack, NotifyConfig.load(world), parse_local("2025-10-20 08:31"))
+    dashboard.clock.at = parse_local("2025-10-20 08:32")
+    page = dashboard.login("officer-1").get("/reminders").text
+    digest = re.search(r'<li class="item red" id="reminder-\d+">(?:(?!</li>).)*每日超期汇总(?:(?!</li>).)*</li>', page, re.S)
+    assert digest and re.search(r"每日超期汇总，共 \d+ 项：请逐案办理", digest.group(0)) and "确认收到" not in digest.group(0)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from typer._click.exceptions import NoArgsIsHelpError
 
 from qixian.cli import alerting, calendar, casework, db, deadline, demo, health, report, rules, serve, web
+from qixian.cli._framework import chinese, usage_error
 from qixian.cli._output import USAGE, InputError, errors
 
 app = typer.Typer(
@@ -43,7 +44,7 @@ app.add_typer(health.audit_app, name="audit")
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; usage errors and bad values print one line and exit 2."""
-    command = typer.main.get_command(app)
+    command = chinese(typer.main.get_command(app))
     try:
         result = command.main(args=argv, prog_name="qixian", standalone_mode=False)
     except InputError as exc:
@@ -67,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         errors.print(exc.format_message())
         return USAGE
     except typer.TyperException as exc:  # usage errors: unknown option, missing value, bad choice
-        ctx = getattr(exc, "ctx", None)
-        hint = f"（{ctx.command_path} --help 查看用法）" if ctx else ""
-        errors.print(f"[red]错误：[/red]{exc.format_message()}{hint}", soft_wrap=True)
+        errors.print(f"[red]错误：[/red]{escape(usage_error(exc))}", soft_wrap=True)
         return getattr(exc, "exit_code", USAGE)
     return result if isinstance(result, int) else 0
 

@@ -33,8 +33,9 @@ def rules_dir(option: Path | None) -> Path:
         raise InputError(str(exc)) from None
 
 
-def now_from(option: str | None):
-    """--now T, or the real now, in Beijing time: every answer that depends on the time takes it."""
+def now_from(option: str | None, name: str = "--now"):
+    """--now T (or the option `name`), or the real now, in Beijing time: every answer that depends on the time
+    takes it."""
     from datetime import datetime
 
     from qixian.localtime import SHANGHAI, TimeFormatError, parse_local
@@ -44,7 +45,7 @@ def now_from(option: str | None):
     try:
         return parse_local(option)
     except TimeFormatError as exc:
-        raise InputError(f"--now：{exc}") from None
+        raise InputError(f"{name}：{exc}") from None
 
 
 def open_store(db: str | None):
@@ -55,3 +56,20 @@ def open_store(db: str | None):
         return Store.open(db)
     except StoreError as exc:
         raise InputError(str(exc)) from None
+
+
+def table(title: str | None, *columns: str, wide: tuple[str, ...] = (), right: tuple[str, ...] = (), **options):
+    """A rich table that keeps short tokens whole at 80 columns: the `wide` columns (names, messages, raw lines)
+    fold onto more lines (their headings stay whole); every other column holds short tokens (a time, a count, a state such as 超期完成 or
+    已超期8天17小时) and its cells and heading are never split ( … marks one cut on a terminal far too narrow)."""
+    from rich.cells import cell_len
+    from rich.table import Table
+
+    grid = Table(title=title, **options)
+    for column in columns:
+        justify = "right" if column in right else "left"
+        if column in wide:
+            grid.add_column(column, overflow="fold", min_width=cell_len(column), justify=justify)
+        else:
+            grid.add_column(column, no_wrap=True, overflow="ellipsis", min_width=cell_len(column), justify=justify)
+    return grid

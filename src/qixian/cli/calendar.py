@@ -38,7 +38,7 @@ def import_notice(
     核对通知写明的星期、共N天、调休上班日是否为周末、与相邻年份的文件是否重叠；有看不懂或不一致之处，
     逐行指出并且不写入任何文件。
 
-    Example:
+    示例：
 
         qixian calendar import notice.txt --url https://www.gov.cn/zhengce/content/...
     """

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import codecs
+
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.markup import escape
 
-from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
+from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir, table as new_table
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian import rollout as rollouts
 from qixian.cli import rules as rules_cli
@@ -34,11 +36,12 @@ def ingest(
     watermark_column: Annotated[str, typer.Option("--watermark-column", help="水位列：每次记下读到的最大值")] = "at",
     source: Annotated[str, typer.Option("--source", help="事件来源系统名：同一来源、同一事件编号只采用一次")] = "case-system",
     fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl 或 csv（默认按扩展名）")] = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="文件编码：utf-8，或较早的办案系统导出的 gb18030")] = "utf-8",
     db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:
     """导入办案系统的事件并重新计算相关案件的计时；无法采用的事件进入隔离区，说明原因。
 
-    Example:
+    示例：
 
         qixian ingest examples/events.jsonl
     """
@@ -50,7 +53,11 @@ def ingest(
         raise InputError(f"找不到 {path}")
     if fmt not in (None, "jsonl", "csv"):
         raise InputError("--format 应为 jsonl 或 csv")
-    store, moment = open_store(db), now_from(now)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"--encoding {encoding} 不是可识别的编码：应为 utf-8 或 gb18030") from None
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     if sql:
         report = ingest_sql(store, pack, sql, query, source=source, now=moment, watermark_column=watermark_column)
@@ -60,7 +67,7 @@ def ingest(
                       console=console, transient=True, disable=total < 20000) as bar:
             task = bar.add_task("ingest", total=total)
             report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt, parallel=True,
-                                 progress=lambda n: bar.advance(task, n))
+                                 progress=lambda n: bar.advance(task, n), encoding=encoding)
     _print_report(report)
 
 
@@ -70,15 +77,20 @@ def _count_lines(path: Path) -> int:
 
 
 def _print_report(report: FeedReport) -> None:
-    table = Table(title="导入结果")
-    for column in ("读入", "采用", "重复（未改变）", "隔离", "涉及案件", "计时变化"):
-        table.add_column(column, justify="right")
+    columns = ("读入", "采用", "重复（未改变）", "隔离", "涉及案件", "计时变化")
+    table = new_table("导入结果", *columns, right=columns)
     table.add_row(str(report.lines), f"[green]{report.accepted}[/green]", str(report.duplicate),
                   f"[red]{report.quarantined}[/red]" if report.quarantined else "0", str(report.cases),
                   str(report.clocks_changed))
     console.print(table)
     if report.quarantined:
         console.print("[yellow]有事件进入隔离区：qixian quarantine list 查看原因，改正后 qixian quarantine retry 重新导入。[/yellow]")
+    if report.warned:
+        console.print(f"[yellow]已采用、但需核对：{report.warned} 条（案件的单位或主办民警不在名录中）[/yellow]")
+        for warning in report.warnings[:20]:
+            console.print(warning, style="yellow", soft_wrap=True, markup=False)
+        if report.warned > 20:
+            console.print(f"其余 {report.warned - 20} 条未列出。", style="yellow")
 
 
 @quarantine_app.command("list")
@@ -88,7 +100,7 @@ def quarantine_list(
 ) -> None:
     """列出隔离区中的事件：编号、原始内容、原因。
 
-    Example:
+    示例：
 
         qixian quarantine list
     """
@@ -97,9 +109,7 @@ def quarantine_list(
         print_json([{"quarantine_id": r.id, "id": r.source_id, "origin": r.source, "line": r.line, "raw": r.raw,
                      "reason": r.reason, "resolved": r.resolved_at is not None} for r in rows])
         return
-    table = Table(title=f"隔离区（{len(rows)} 条）")
-    for column in ("序号", "事件编号", "来源", "原始内容", "原因"):
-        table.add_column(column, overflow="fold")
+    table = new_table(f"隔离区（{len(rows)} 条）", "序号", "事件编号", "来源", "原始内容", "原因", wide=("事件编号", "来源", "原始内容", "原因"))
     for r in rows:
         table.add_row(str(r.id), r.source_id or "", f"{r.source}:{r.line}", r.raw[:300], r.reason)
     console.print(table)
@@ -113,17 +123,17 @@ def quarantine_retry(
 ) -> None:
     """按当前规则包重新检查隔离区中的事件（例如补充了事件类型之后）；通过的导入，仍不通过的留在隔离区并更新原因。
 
-    Example:
+    示例：
 
         qixian quarantine retry 3 4
     """
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     rows = [r for r in store.quarantined() if not ids or r.id in ids]
     items = []
     for row in rows:
         for _, raw, item in read_lines(row.source, row.raw + "\n", "jsonl"):
-            items.append(check(row.source, row.line, raw, item, pack.events))
+            items.append(check(row.source, row.line, raw, item, pack.events, pack.settings.case_kinds))
     store.resolve_quarantined([r.id for r in rows], moment)
     report = ingest_items(store, pack, items, source=source, now=moment)
     _print_report(report)
@@ -139,7 +149,7 @@ def clocks(
 ) -> None:
     """列出计时：期满时间、剩余时间和状态（颜色：绿 计时中，黄 暂停/临时，红 超期）。
 
-    Example:
+    示例：
 
         qixian clocks --state overdue --now "2025-10-09 09:00"
 
@@ -147,10 +157,10 @@ def clocks(
     """
     if state is not None and state not in STATES:
         raise InputError(f"--state 应为 {'、'.join(STATES)} 之一")
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
-    before = now_from(due_before) if due_before else None
-    after = now_from(due_after) if due_after else None
+    before = now_from(due_before, "--due-before") if due_before else None
+    after = now_from(due_after, "--due-after") if due_after else None
     rows = [r for r in store.clocks(case=case, due_before=before, due_after=after,
                                     open_only=state in ("running", "paused", "overdue", "provisional"))
             if state is None or state_of(r, moment) == state][:limit]
@@ -162,9 +172,8 @@ def clocks(
                      "next_reminder": r.next_reminder_at.astimezone(SHANGHAI).isoformat() if r.next_reminder_at else None}
                     for r in rows])
         return
-    table = Table(title=f"计时（{len(rows)} 条，按 {display(moment)}）")
-    for column in ("案件", "人员", "规则", "期满", "剩余", "状态"):
-        table.add_column(column, overflow="fold")
+    table = new_table(f"计时（{len(rows)} 条，按 {display(moment)}）", "案件", "人员", "规则", "期满", "剩余", "状态",
+                      wide=("案件", "规则"))
     for r in rows:
         current = state_of(r, moment)
         colour = COLOURS[current]
@@ -179,23 +188,28 @@ def case_show(
 ) -> None:
     """一个案件的时间线（事件）和全部计时，附每个期满时间的计算说明。
 
-    Example:
+    示例：
 
         qixian case show "（2025）城关刑字第0001号"
     """
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     info = store.case(case_id)
     events = store.events_of(case_id)
     if info is None and not events:
         raise InputError(f"没有案件 {case_id!r}")
     if info is not None:
-        console.print(f"[bold]{case_id}[/bold] {info.title or ''}  类别：{info.kind or '—'}  单位：{info.unit or '—'}  主办：{info.handler or '—'}")
+        directory = store.directory()
+        helpers = "、".join(directory.name_of(o) for o in info.co_handlers or ())
+        console.print(f"[bold]{escape(case_id)}[/bold] {escape(info.title or '')}  类别：{escape(pack.kind_label(info.kind))}  "
+                      f"单位：{escape(directory.unit_name(info.unit))}  "
+                      f"主办：{escape(directory.name_of(info.handler) if info.handler else '—')}"
+                      + (f"  协办：{escape(helpers)}" if helpers else ""), soft_wrap=True)
     console.rule("时间线")
     for e in events:
         who = f" {e.person}" if e.person else ""
-        data = f"  {e.data}" if e.data else ""
-        console.print(f"{display(e.at)}  {pack.event_label(e.type)}{who}{data}", soft_wrap=True)
+        data = f"  {pack.data_text(e.data)}" if e.data else ""
+        console.print(f"{display(e.at)}  {pack.event_name(e.type)}{who}{data}", soft_wrap=True, markup=False)
     console.rule("计时")
     for r in store.clocks(case=case_id):
         current = state_of(r, moment)
@@ -221,14 +235,14 @@ def recompute(
     """按规则包（或新日历）重新计算全部案件的计时，并报告哪些期满时间变化、变化多少；写入时与 qixian rules rollout
     相同（例子须全部通过），记为一次规则包上线。
 
-    Example:
+    示例：
 
         qixian recompute --rules /path/to/new-rules --dry-run
     """
     if pending:
         if dry_run:
             raise InputError("--pending 与 --dry-run 不能同用：补算只把计时改成其事件给出的结果")
-        store, moment = open_store(db), now_from(now)
+        moment, store = now_from(now), open_store(db)
         result = replay_pending(store, in_force(store, rules), moment, parallel=True)
         console.print(f"补算了 {result.cases} 起案件的 {result.clocks} 个计时，{result.changed} 个已更新。" if result.cases
                       else "[green]没有计时落后于事件的案件。[/green]")
@@ -247,7 +261,7 @@ def rollout(by: By = None, db: Db = None, rules: Rules = None, now: Now = None) 
     每个文件的哈希和哪些期满时间变化，并在案件库中保存规则包的文件：此后扫描、看板、报表、导入都按这个规则包，
     直到下一次上线或 qixian rules rollback。
 
-    Example:
+    示例：
 
         qixian rules rollout --rules /srv/qixian/rules --by 王法制
     """
@@ -267,7 +281,7 @@ def rollback(by: By = None, db: Db = None, now: Now = None) -> None:
     """回退到上一个在用的规则包：取出案件库中保存的该规则包，运行全部例子，按它重新计算全部计时，并记录为一次上线
     （上线记录中注明回退）。再次运行则回到回退前的规则包。
 
-    Example:
+    示例：
 
         qixian rules rollback --by 王法制
     """
@@ -302,7 +316,7 @@ def _recompute(texts: dict[str, str], pack, directory: str, by: str | None, db: 
     roll-out, which keeps the files and puts the pack in force."""
     import os
 
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     cases = store.case_ids()
     with Progress(TextColumn("重新计算"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=True, disable=len(cases) < 2000) as bar:
@@ -310,9 +324,8 @@ def _recompute(texts: dict[str, str], pack, directory: str, by: str | None, db: 
         result = run_recompute(store, pack, cases, moment, apply=not dry_run, parallel=True,
                                progress=lambda n: bar.advance(task, n))
     if result.moved:
-        table = Table(title=f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""))
-        for column in ("案件", "人员", "规则", "原期满", "新期满", "变化"):
-            table.add_column(column, overflow="fold")
+        table = new_table(f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""),
+                          "案件", "人员", "规则", "原期满", "新期满", "变化", wide=("案件", "规则"))
         for moved in result.moved[:MOVED_SHOWN]:
             shift = f"{moved.shift.total_seconds() / 86400:+.1f} 天" if moved.shift else "—"
             table.add_row(moved.case, moved.person, pack.name_of(moved.rule), moved.before or "—", moved.after or "—", shift)

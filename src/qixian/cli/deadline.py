@@ -10,7 +10,7 @@ import typer
 
 from qixian.calendar import LegalCalendar
 from qixian.cli._output import InputError, console, print_json, rules_dir
-from qixian.deadlines import Deadline, DeadlineError, Extension, Pause, Restart, compute_deadline
+from qixian.deadlines import Deadline, DeadlineError, Extension, Pause, Restart, compute_deadline, count_before
 from qixian.localtime import TimeFormatError, parse_local
 from qixian.periods import DurationError, parse_duration
 from qixian.yamlsource import ProblemsFound
@@ -28,28 +28,37 @@ def deadline(
     pause: Annotated[Optional[list[str]], typer.Option(
         "--pause", help="暂停（不计入的期间），可多次：\"2025-10-03 10:00..2025-10-05 09:00\"；未恢复写 \"2025-10-03 10:00..\"")] = None,
     restart: Annotated[Optional[list[str]], typer.Option("--restart", help="重新计算期限的时间，可多次")] = None,
+    before: Annotated[Optional[str], typer.Option(
+        "--before", help="倒推期限：须在这一将来时刻（如举行听证的时间）之前 --limit 完成，自该时刻向前推算")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
     rules: Annotated[Optional[Path], typer.Option("--rules", help="规则包目录（读取其中的 calendar/）；默认 $QIXIAN_RULES 或 ./rules")] = None,
 ) -> None:
     """计算一个期限的期满时间，并逐步说明计算依据。
 
-    Example:
+    示例：
 
         qixian deadline --from "2025-09-29 15:40" --limit "3日" --custody
 
         qixian deadline --from "2026-01-05 09:00" --limit "30日" --extend "30日 @ 2026-02-01 10:00" --pause "2026-01-10 09:00..2026-01-20 17:00"
+
+        qixian deadline --from "2026-03-02 10:00" --before "2026-03-20 09:00" --limit "7日"
     """
     calendar = _load_calendar(rules)
+    if before is not None and (extend or pause or restart):
+        raise InputError("--before（倒推期限）不能与 --extend、--pause、--restart 同用")
     try:
-        result = compute_deadline(
-            parse_local(start),
-            parse_duration(limit),
-            calendar,
-            custody=custody,
-            extensions=[_extension(text) for text in extend or ()],
-            pauses=[_pause(text) for text in pause or ()],
-            restarts=[Restart(parse_local(text)) for text in restart or ()],
-        )
+        if before is not None:
+            result = count_before(parse_local(start), parse_local(before), parse_duration(limit), calendar, custody=custody)
+        else:
+            result = compute_deadline(
+                parse_local(start),
+                parse_duration(limit),
+                calendar,
+                custody=custody,
+                extensions=[_extension(text) for text in extend or ()],
+                pauses=[_pause(text) for text in pause or ()],
+                restarts=[Restart(parse_local(text)) for text in restart or ()],
+            )
     except (DurationError, TimeFormatError, DeadlineError) as exc:
         raise InputError(str(exc)) from None
     if as_json:

@@ -36,7 +36,7 @@ def demo(
 ) -> None:
     """演示：按法律规定计算几个典型期限并说明依据。
 
-    Example:
+    示例：
 
         qixian demo
     """

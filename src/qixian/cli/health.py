@@ -9,10 +9,9 @@ from typing import Annotated, Callable, Optional
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from qixian import audit
-from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir
+from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir, table as new_table
 from qixian.cli.alerting import Notify
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.health import OK, UNHEALTHY, WARNING, alert as send_alert, check
@@ -32,7 +31,7 @@ def health(
 ) -> None:
     """系统是否正常：最近一次扫描及延迟、待发队列、无法送达、隔离区、案件库文件权限、节假日日历、在用的规则包、停机补发。异常时以状态码 1 退出（供探针使用）。
 
-    Example:
+    示例：
 
         qixian health
 
@@ -46,9 +45,7 @@ def health(
     if as_json:
         print_json({**report.as_json(), "alerted": [{"url": a.url, "ok": a.ok} for a in alerted]})
     else:
-        table = Table(title=f"Qixian 运行状况（{display(moment)}）：{STATUS[report.status]}")
-        for column in ("检查", "状态", "说明"):
-            table.add_column(column, overflow="fold")
+        table = new_table(f"Qixian 运行状况（{display(moment)}）：{STATUS[report.status]}", "检查", "状态", "说明", wide=("说明",))
         for item in report.checks:
             table.add_row(item.label, STATUS[item.status], item.summary)
         console.print(table)
@@ -100,7 +97,7 @@ def _broken(result: audit.Verified) -> None:
 def verify(checkpoint: Checkpoints = None, checkpoints: CheckpointFile = None, db: Db = None) -> None:
     """核对发送记录的哈希链（每条记录带有前一条的哈希和自身内容、所发文字的哈希，配置审计密钥后用密钥封印）：被改动、删除或重算的，指出第一条出问题的记录；对照运维保存的检查点，还能发现末尾被删去的记录。
 
-    Example:
+    示例：
 
         QIXIAN_AUDIT_KEY_FILE=/etc/qixian/audit.key qixian audit verify --checkpoints 检查点.txt
     """
@@ -142,7 +139,7 @@ def checkpoint(
 ) -> None:
     """签发检查点：核对整条发送记录后，输出记录条数与末条哈希（用审计密钥签名）。运维、法制部门把这一行保存在数据库之外，日后 qixian audit verify --checkpoint 据此发现被删去的记录或被重算的链条。日报流程每天自动发送。核对失败的不签发，以状态码 1 退出（--send 时把失败告知这些渠道）。
 
-    Example:
+    示例：
 
         qixian audit checkpoint --send
     """

@@ -8,9 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 from rich import box
-from rich.table import Table
 
-from qixian.cli._output import InputError, console, now_from, open_store, print_json
+from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.rules import in_force
 from qixian.localtime import display
@@ -21,7 +20,7 @@ from qixian.store.repository import AcknowledgeError
 FORMATS = ("table", "csv", "html", "json")
 # the terminal shows these measures, with short headings (csv, html and json have them all)
 SHORT = {"assessed": "应办结", "met": "按期", "met_late": "超期完成", "overdue": "当前超期", "overdue_rate": "超期率",
-         "reminders": "提醒", "acknowledged": "确认", "to_completion_hours_median": "提醒至完成h",
+         "reminders": "提醒", "acknowledged": "确认", "to_completion_hours_median": "完成用时h",
          "ack_latency_minutes_median": "确认用时m"}
 
 
@@ -44,7 +43,7 @@ def report(
     """考核报表：期间内期满的计时按期完成、超期完成、当前超期、超期率，按提醒类型、规则、单位、民警、周分组，
     以及提醒至完成用时、确认用时、暂停时间、延长与异常。计时按期满时间归属期间。
 
-    Example:
+    示例：
 
         qixian report --from 2025-10-01 --to 2025-10-31 --unit chengguan --format html --output 十月.html
     """
@@ -53,7 +52,7 @@ def report(
         raise InputError(f"--to {last} 早于 --from {first}：截止日期应不早于起始日期")
     if fmt not in FORMATS:
         raise InputError(f"--format 应为 {'、'.join(FORMATS)} 之一，收到 {fmt!r}")
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     directory = store.directory()
     if unit is not None and unit not in directory.units:
@@ -90,10 +89,9 @@ def _print_tables(result) -> None:
     for title, rows in sections(result):
         if not rows:
             continue
-        table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0))  # ten columns in 80
-        table.add_column("名称", overflow="fold", min_width=12)
-        for name in SHORT.values():  # headers fold on a narrow terminal; the names must stay readable
-            table.add_column(name, justify="right", overflow="fold", width=6)
+        table = new_table(title, "名称", *SHORT.values(), wide=("名称",), right=tuple(SHORT.values()),
+                          title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False)  # ten columns in 80
+        table.columns[0].min_width = 12
         for row in rows[:30]:
             shown = [value for (name, _), value in zip(MEASURES, cells(row.tally)) if name in SHORT]
             if row.tally.overdue:
@@ -113,9 +111,7 @@ def _print_list(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]
     if not rows:
         console.print(f"{title}：无")
         return
-    table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    table = new_table(title, *columns, wide=columns[:1] + columns[-1:], title_justify="left")
     for row in rows:
         table.add_row(*row)
     console.print(table)
@@ -128,11 +124,11 @@ def ack(
 ) -> None:
     """确认收到一条提醒：记录谁、何时确认；确认超期提醒后，该期限此后的重复超期提醒不再发给单位负责人等升级对象（计时照常）。
 
-    Example:
+    示例：
 
         qixian ack 42 --officer officer-1
     """
-    store, moment = open_store(db), now_from(now)
+    moment, store = now_from(now), open_store(db)
     try:
         record, new = store.acknowledge(outbox_id, officer, "cli", moment)
     except AcknowledgeError as exc:

@@ -10,8 +10,9 @@ from xml.etree import ElementTree
 import typer
 from rich.table import Table
 
-from qixian.cli._output import InputError, console, errors, print_json, rules_dir
+from qixian.cli._output import InputError, console, errors, print_json, rules_dir, table as new_table
 from qixian.clocks import Event, replay
+from qixian.parseerrors import json_error
 from qixian.clockview import STATES
 from qixian.localtime import TimeFormatError, display, parse_local
 from qixian.rulebook import RulePack, load_pack
@@ -76,7 +77,7 @@ def check(
 ) -> None:
     """检查规则包并运行每条规则的例子；全部通过才返回 0。
 
-    Example:
+    示例：
 
         qixian rules check rules
     """
@@ -122,7 +123,7 @@ def list_rules(
 ) -> None:
     """列出规则：编号、名称、期限、是否在押、分组、提醒类型、版本。
 
-    Example:
+    示例：
 
         qixian rules list --group 强制措施
     """
@@ -133,11 +134,11 @@ def list_rules(
     if as_json:
         print_json([_summary(r) for r in chosen])
         return
-    table = Table(title=f"规则（{len(chosen)} 个版本）")
-    for column in ("编号", "名称", "期限", "在押", "分组", "提醒类型", "版本"):
-        table.add_column(column, overflow="fold")
+    table = new_table(f"规则（{len(chosen)} 个版本）", "编号", "名称", "期限", "在押", "分组", "提醒类型", "版本",
+                      wide=("编号", "名称", "期限", "提醒类型", "版本"))
     for r in chosen:
-        limit = (str(r.limit) if r.limit.amount else "当场") if r.limit else f"{r.lead.of} 前 {r.lead.before}"
+        limit = ((str(r.limit) if r.limit.amount else "当场") if r.limit else
+                 f"{r.lead.of} 前 {r.lead.before}" if r.lead else f"data.{r.before.field} 前 {r.before.by}")
         name = r.name if r.enabled else f"[dim]{r.name}（未启用）[/dim]"
         table.add_row(r.id, name, limit, "是" if r.custody else "", r.group or "", r.reminder_type or "", r.version)
     console.print(table)
@@ -147,6 +148,7 @@ def _summary(rule) -> dict:
     return {
         "id": rule.id, "name": rule.name, "limit": str(rule.limit) if rule.limit else None,
         "lead": {"of": rule.lead.of, "before": str(rule.lead.before)} if rule.lead else None,
+        "before": {"moment": f"data.{rule.before.field}", "by": str(rule.before.by)} if rule.before else None,
         "custody": rule.custody, "group": rule.group, "reminder_type": rule.reminder_type, "per": rule.per,
         "start": list(rule.start), "stop": list(rule.stop), "enabled": rule.enabled,
         "effective": {"from": rule.effective_from and rule.effective_from.isoformat(),
@@ -162,7 +164,7 @@ def explain(
 ) -> None:
     """用中文说明一条规则：何时起算、何时完成、多长、延长、不计入的期间、提醒谁、法律依据。
 
-    Example:
+    示例：
 
         qixian rules explain crim.detention.arrest_request
     """
@@ -191,7 +193,7 @@ def test(
 ) -> None:
     """试算：给定事件，这条规则会产生什么计时、期满时间和状态，并说明依据。
 
-    Example:
+    示例：
 
         qixian rules test crim.detention.arrest_request --case kind=criminal --event "detained 2025-09-29 15:40 P1"
     """
@@ -240,7 +242,12 @@ def _read_events(path: Path | None) -> list[Event]:
         return []
     text = path.read_text(encoding="utf-8")
     if path.suffix in (".jsonl", ".json"):
-        items = [json.loads(line) for line in text.splitlines() if line.strip()]
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            try:
+                items.extend([json.loads(line)] if line.strip() else [])
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}：{json_error(exc, number)}") from None
     else:
         try:
             items = load_yaml(text, str(path))
@@ -274,7 +281,7 @@ def diff(
 ) -> None:
     """比较两个规则包：新增、删除、修改了哪些规则和哪些内容。
 
-    Example:
+    示例：
 
         qixian rules diff rules /tmp/rules-new
     """
@@ -286,9 +293,8 @@ def diff(
         console.print("两个规则包的规则没有差别。")
         return
     words = {"added": "[green]新增[/green]", "removed": "[red]删除[/red]", "changed": "[yellow]修改[/yellow]"}
-    table = Table(title=f"{old} → {new}：{len(changes)} 处变化")
-    for column in ("规则", "版本", "变化", "内容", "原", "新"):
-        table.add_column(column, overflow="fold")
+    table = new_table(f"{old} → {new}：{len(changes)} 处变化", "规则", "版本", "变化", "内容", "原", "新",
+                      wide=("规则", "内容", "原", "新"))
     for change in changes:
         if not change.fields:
             table.add_row(change.rule_id, change.version, words[change.kind], "", "", "")
@@ -305,7 +311,7 @@ def schema(
 ) -> None:
     """输出规则文件的 JSON Schema，供编辑器自动补全和即时检查。
 
-    Example:
+    示例：
 
         qixian rules schema > rules/schema/rules.schema.json
     """

@@ -30,7 +30,7 @@ def serve(
 ) -> None:
     """在一台机器上运行：每分钟扫描并发送提醒，可选每五分钟导入共享目录的事件文件。未配置 PREFECT_API_URL 时自动启动本地 Prefect 服务。
 
-    Example:
+    示例：
 
         qixian serve --drop /data/case-system-export
     """

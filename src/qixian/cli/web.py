@@ -6,9 +6,8 @@ import sys
 from typing import Annotated, Optional
 
 import typer
-from rich.table import Table
 
-from qixian.cli._output import InputError, console, now_from, open_store, rules_dir
+from qixian.cli._output import InputError, console, now_from, open_store, rules_dir, table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.rules import in_force
 from qixian.localtime import display
@@ -32,7 +31,7 @@ def web(
     """启动期限看板（需要环境变量 QIXIAN_WEB_SECRET 作为签名密钥）。民警用 qixian web user set-password 开通的账号登录。
     经本机 nginx 等反向代理对外时加 --trusted-proxy 127.0.0.1，登录暂停才按浏览器的真实地址计数。
 
-    Example:
+    示例：
 
         QIXIAN_WEB_SECRET=... qixian web --port 8000 --trusted-proxy 127.0.0.1
     """
@@ -69,7 +68,7 @@ def set_password(
     """为名录中的民警设置或重设看板密码（已登录的会话随之失效）。角色来自名录：单位负责人、法制员看本单位，
     roles 含 legal_affairs 的法制部门人员看全部，其他民警看自己主办、协办的案件。
 
-    Example:
+    示例：
 
         qixian web user set-password officer-1
     """
@@ -97,7 +96,7 @@ def remove(
 ) -> None:
     """取消民警的看板账号（不能再登录，已登录的会话立即失效）；名录和案件不受影响。
 
-    Example:
+    示例：
 
         qixian web user remove officer-1
     """
@@ -111,7 +110,7 @@ def remove(
 def list_users(db: Db = None) -> None:
     """列出有看板账号的民警、角色（来自名录）和最近一次登录的时间。
 
-    Example:
+    示例：
 
         qixian web user list
     """
@@ -120,9 +119,8 @@ def list_users(db: Db = None) -> None:
     store = open_store(db)
     directory = store.directory()
     last = store.last_sign_ins()
-    table = Table(title="看板账号")
-    for column in ("民警编号", "姓名", "角色", "可看范围", "密码设置于", "最近登录"):
-        table.add_column(column, overflow="fold")
+    table = new_table("看板账号", "民警编号", "姓名", "角色", "可看范围", "密码设置于", "最近登录",
+                      wide=("民警编号", "可看范围", "角色"))
     for row in store.web_users():
         viewer = viewer_of(directory, row.officer)
         signed = display(last[row.officer]) if row.officer in last else "从未登录"

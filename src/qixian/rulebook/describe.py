@@ -17,6 +17,9 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
         target = pack.versions(rule.lead.of)
         name = target[0].name if target else rule.lead.of
         lines.append(("期限", f"须在「{name}」（{rule.lead.of}）期满前 {rule.lead.before} 完成，即自其期满时间向前推算 {rule.lead.before}"))
+    elif rule.before:
+        lines.append(("起算", "、".join(events(e) for e in rule.start) + f"之时起算；该事件写明将来的时刻 data.{rule.before.field}"))
+        lines.append(("期限", _before(rule)))
     else:
         counted = "；开始的时、日不计入" if rule.limit.amount else "，应当场（立即）完成"
         lines.append(("起算", "、".join(events(e) for e in rule.start) + "之时起算" + counted))
@@ -29,7 +32,12 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
         lines.append(("延长", f"{events(step.on)}：{amount}，限{step.times}次；延长须在期满前批准，逾期批准的不计入并标为异常"))
     for step in rule.pause:
         lines.append(("不计入", f"自{events(step.start)}至{events(step.until)}的期间不计入期限"))
-    if rule.restart:
+    for step in rule.defer:
+        lines.append(("自…之日起计算", f"{events(step.start)}后期限待起算；{events(step.until)}之日起计算期限（该日不计入），"
+                                    "此前经过的期间及延长、暂停都不计入"))
+    if rule.restart and rule.before:
+        lines.append(("重新计算", "、".join(events(e) for e in rule.restart) + f"时按其写明的新时刻（data.{rule.before.field}）重新推算"))
+    elif rule.restart:
         lines.append(("重新计算", "、".join(events(e) for e in rule.restart) + "时重新计算期限，此前的延长与暂停不再适用"))
     if rule.applies:
         lines.append(("适用条件", "；".join(str(c) for c in rule.applies)))
@@ -48,6 +56,21 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
         lines.append(("依据", f"{basis.cite}：{basis.text}"))
     lines.append(("出处", rule.source))
     return lines
+
+
+def _before(rule: Rule) -> str:
+    by, field = rule.before.by, f"data.{rule.before.field}"
+    head = f"须在 {field} 所写时刻之前 {by} 完成（倒推期限）"
+    if by.unit.exact:
+        return f"{head}：自该时刻向前精确推算 {by}，不因节假日调整"
+    counted = (f"{head}：该时刻所在之日不计入，其前 {by} 须完整经过，义务的最后一日为这 {by} 之前的一日，至该日二十四时"
+               f"（如 {by.amount}{by.unit.label}前：该时刻之日减 {by.amount + 1} 日）" if by.unit.value == "days" else
+               f"{head}：该时刻所在之日不计入，其前 {by} 须完整经过，至这 {by} 开始前一日的二十四时")
+    if by.unit.value == "workdays":
+        return counted
+    if rule.custody or not rule.holiday_roll:
+        return counted + "；最后一日为休息日的不提前"
+    return counted + "；最后一日为节假日的，提前至其前最后一个工作日（节假日规则反向适用）"
 
 
 def _limit(rule: Rule) -> str:

@@ -153,7 +153,9 @@ def _settings(spec: s.Settings | None, raw: Any, source: str | None, problems: l
         default_remind={unit: tuple(_reminder(o) for o in offsets) for unit, offsets in spec.defaults.remind.items()},
         default_overdue=_overdue(spec.defaults.overdue, None),
         default_notify=tuple(spec.defaults.notify), levels={k: v.model_dump() for k, v in spec.levels.items()},
-        groups=tuple(spec.groups), roles=dict(spec.roles),
+        groups=tuple(spec.groups), roles=dict(spec.roles), case_kinds=dict(spec.case_kinds),
+        data_labels=dict(spec.data_labels),
+        overdue_digest=spec.overdue_digest.model_dump() if spec.overdue_digest else None,
     )
 
 
@@ -196,7 +198,8 @@ class _RuleChecker:
         self._check_roles_and_group()
         applies = self._conditions()
         limit = parse_duration(spec.limit) if spec.limit else None
-        remind = self._reminders(limit)
+        before = self._before()
+        remind = self._reminders(limit, before.by if before else None)
         for index, step in enumerate(spec.extend):
             key = "by" if step.by else "to"
             amount = parse_duration(step.by or step.to)
@@ -213,9 +216,11 @@ class _RuleChecker:
             basis=tuple(m.Basis(b.cite, b.text) for b in spec.basis), applies=applies, per=spec.per,
             start=tuple(spec.start or ()), stop=tuple(spec.stop), cancel=tuple(spec.cancel), limit=limit,
             lead=m.Lead(spec.lead.of, parse_duration(spec.lead.before)) if spec.lead else None,
+            before=before,
             custody=spec.custody, holiday_roll=spec.holiday_roll,
             extend=tuple(m.ExtendStep(e.on, "by" if e.by else "to", parse_duration(e.by or e.to), e.times) for e in spec.extend),
             pause=tuple(m.PauseStep(p.start, p.until) for p in spec.pause), restart=tuple(spec.restart),
+            defer=tuple(m.DeferStep(d.start, d.until) for d in spec.defer),
             remind=remind,
             # a party's own period is only watched: no repeats or escalation unless the rule asks for them
             overdue=_overdue(spec.overdue, None if spec.party_window else defaults.default_overdue if defaults else None),
@@ -234,11 +239,26 @@ class _RuleChecker:
             names = getattr(spec, key) or []
             uses += [((key, i) if isinstance(self.raw.get(key), list) else (key,), name) for i, name in enumerate(names)]
         uses += [(("extend", i, "on"), e.on) for i, e in enumerate(spec.extend)]
-        for i, p in enumerate(spec.pause):
-            uses += [(("pause", i, "from"), p.start), (("pause", i, "until"), p.until)]
+        for key in ("pause", "defer"):
+            for i, step in enumerate(getattr(spec, key)):
+                uses += [((key, i, "from"), step.start), ((key, i, "until"), step.until)]
         for where, name in uses:
             if name not in self.events:
                 self.problem(where, f"未知的事件类型 {name!r}", m.new_event_hint(name, self.events))
+
+    def _before(self) -> m.Before | None:
+        """The backward limit, its moment a required datetime field of every event that starts (or restarts) it."""
+        spec = self.spec
+        if spec.before is None:
+            return None
+        field = spec.before.moment.split(".", 1)[1]
+        for event_type in (*(spec.start or ()), *spec.restart):
+            known = self.events.get(event_type) if self.events is not None else None
+            wanted = known.data.get(field) if known else None
+            if known is not None and (wanted is None or wanted.type != "datetime" or not wanted.required):
+                self.problem(("before", "moment"), f"倒推期限的时刻 data.{field} 不是事件 {event_type}（{known.label}）的必填时间字段",
+                             f"在 events.yaml 的 {event_type} 下声明 data: {{{field}: {{type: datetime, required: true}}}}")
+        return m.Before(field, parse_duration(spec.before.by))
 
     def _check_roles_and_group(self) -> None:
         if self.settings is None:
@@ -276,7 +296,9 @@ class _RuleChecker:
             conditions.append(m.Condition(parts, op, tuple(value) if isinstance(value, list) else value))
         return tuple(conditions)
 
-    def _reminders(self, limit: Duration | None) -> tuple[m.Reminder, ...]:
+    def _reminders(self, limit: Duration | None, before: Duration | None = None) -> tuple[m.Reminder, ...]:
+        """The rule's reminders, or the defaults for its unit (a backward limit: the unit of its `by`; how long it
+        runs depends on the moment, so no reminder is refused for lying before the start)."""
         if self.spec.remind is not None:
             reminders = tuple(_reminder(text) for text in self.spec.remind)
             for index, reminder in enumerate(reminders):
@@ -286,7 +308,7 @@ class _RuleChecker:
             return reminders
         if self.settings is None:
             return ()
-        unit = limit.unit.value if limit else Unit.DAYS.value
+        unit = limit.unit.value if limit else before.unit.value if before else Unit.DAYS.value
         defaults = self.settings.default_remind.get(unit, ())
         return tuple(r for r in defaults if not limit or not r.offset or _minutes(r.offset) <= _minutes(limit))
 

@@ -83,6 +83,14 @@ class PauseStep:
 
 
 @dataclass(frozen=True, slots=True)
+class DeferStep:
+    """From `start` the period waits; it is counted from the day of `until` (期限自……之日起计算)."""
+
+    start: str
+    until: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reminder:
     """Before the due: `offset` ahead of it, or when `share` of the period has passed (50% → 0.5)."""
 
@@ -105,6 +113,14 @@ class Overdue:
 class Lead:
     of: str
     before: Duration
+
+
+@dataclass(frozen=True, slots=True)
+class Before:
+    """Due `by` ahead of a moment the start event carries in its data (在举行听证的七日前)."""
+
+    field: str  # the data field: "hearing_at" for `moment: data.hearing_at`
+    by: Duration
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +152,13 @@ class Rule:
     cancel: tuple[str, ...]
     limit: Duration | None
     lead: Lead | None
+    before: Before | None
     custody: bool
     holiday_roll: bool
     extend: tuple[ExtendStep, ...]
     pause: tuple[PauseStep, ...]
     restart: tuple[str, ...]
+    defer: tuple[DeferStep, ...]
     remind: tuple[Reminder, ...]
     overdue: Overdue
     notify: tuple[str, ...]
@@ -245,6 +263,10 @@ class Settings:
     levels: Mapping[str, Mapping[str, str]]
     groups: tuple[str, ...]
     roles: Mapping[str, str]
+    case_kinds: Mapping[str, str] = field(default_factory=dict)  # case.kind -> its Chinese name
+    data_labels: Mapping[str, str] = field(default_factory=dict)  # an event's data key -> its Chinese name
+    # after how many overdue repeats a clock is folded into the daily overdue digest, and when that goes out
+    overdue_digest: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -270,7 +292,9 @@ class RulePack:
             uses[rule_id] = (starts, starts | {t for r in rules for t in (*r.stop, *r.cancel, *r.restart,
                                                                          *(s.on for s in r.extend),
                                                                          *(p.start for p in r.pause),
-                                                                         *(p.until for p in r.pause))})
+                                                                         *(p.until for p in r.pause),
+                                                                         *(d.start for d in r.defer),
+                                                                         *(d.until for d in r.defer))})
         object.__setattr__(self, "_uses", MappingProxyType(uses))
         object.__setattr__(self, "_on_case", MappingProxyType({  # per version: enabled, and its conditions on the case
             rule_id: tuple((r.enabled, tuple(c for c in r.applies if c.path[0] == "case")) for r in rules)
@@ -327,6 +351,28 @@ class RulePack:
         """The rule's Chinese name (its newest version's), or the id of a rule the pack no longer has."""
         versions = self.versions(rule_id)
         return versions[-1].name if versions else rule_id
+
+    def kind_label(self, kind: str | None) -> str:
+        """A case kind's Chinese name (settings.yaml case_kinds), or the kind itself if the pack has no name for it."""
+        return self.settings.case_kinds.get(kind or "", kind or "—")
+
+    def data_text(self, data: Mapping[str, Any] | None) -> str:
+        """An event's data as a person reads it: `报案方式：上门报案  紧急：是` (settings.yaml data_labels)."""
+        def value(v: Any) -> str:
+            if isinstance(v, bool):
+                return "是" if v else "否"
+            if isinstance(v, (list, tuple)):
+                return "、".join(value(x) for x in v)
+            if isinstance(v, dict):
+                return "，".join(f"{self.settings.data_labels.get(k, k)}：{value(x)}" for k, x in v.items())
+            return "—" if v is None or v == "" else str(v)
+
+        return "  ".join(f"{self.settings.data_labels.get(k, k)}：{value(v)}" for k, v in (data or {}).items())
+
+    def event_name(self, name: str) -> str:
+        """What an officer calls the event (`刑事拘留`); the type itself if the vocabulary does not have it."""
+        event = self.events.get(name)
+        return event.label if event else name
 
     def event_label(self, name: str) -> str:
         event = self.events.get(name)

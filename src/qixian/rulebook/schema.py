@@ -128,6 +128,11 @@ class PauseStep(Strict):
     until: EventName = Field(description="恢复计时的事件（如 appraisal_done）")
 
 
+class DeferStep(Strict):
+    start: EventName = Field(alias="from", description="期限待起算的事件（如 identity_unknown_recorded：身份不明）")
+    until: EventName = Field(description="自该事件之日起（重新）计算期限（如 identity_established：查清身份）")
+
+
 class Overdue(Strict):
     every: Optional[Duration] = Field(None, description="超期后每隔多久再次提醒")
     escalate: list[str] = Field(default_factory=list, description="超期后同时提醒的角色（见 settings.yaml 的 roles）")
@@ -136,6 +141,24 @@ class Overdue(Strict):
 class Lead(Strict):
     of: RuleId = Field(description="以哪条规则的期满时间为准")
     before: Duration = Field(description="在该期满时间之前多久必须完成")
+
+
+MOMENT_FIELD = re.compile(r"^data\.[a-z][a-z0-9_]*$")
+
+
+def _moment_field(text: str) -> str:
+    if not MOMENT_FIELD.match(text):
+        raise ValueError(f"moment {text!r} 应写成起算事件的时间字段，如 data.hearing_at")
+    return text
+
+
+MomentField = _text(MOMENT_FIELD.pattern, "起算事件中写明的时刻，如 data.hearing_at（须在 events.yaml 中声明为必填的 datetime）",
+                    _moment_field)
+
+
+class Before(Strict):
+    moment: MomentField = Field(description="以哪个时刻为准：起算事件 data 中的时间字段，如 data.hearing_at")
+    by: Duration = Field(description="须在该时刻之前多久完成，如 7 days（在举行听证的七日前）")
 
 
 class Effective(Strict):
@@ -176,11 +199,14 @@ class RuleSpec(Strict):
     cancel: Events = Field(default_factory=list, description="不再适用的事件（释放、撤案……）")
     limit: Optional[Duration] = None
     lead: Optional[Lead] = Field(None, description="提前量规则：在另一规则期满前多久必须完成（不写 start 和 limit）")
+    before: Optional[Before] = Field(None, description="倒推期限：须在起算事件写明的将来时刻之前多久完成（写 start，不写 limit）")
     custody: bool = Field(False, description="在押或被限制人身自由：期满日遇节假日不顺延")
     holiday_roll: bool = Field(True, description="期满日遇节假日是否顺延；不在押但依规定期满即止的（如冻结）写 false")
     extend: list[ExtendStep] = Field(default_factory=list)
     pause: list[PauseStep] = Field(default_factory=list, description="不计入期限的期间")
     restart: Events = Field(default_factory=list, description="重新计算期限的事件")
+    defer: list[DeferStep] = Field(default_factory=list, description="期限自某事件之日起计算：from 之后计时待起算，"
+                                   "until 之日起重新计算（此前经过的期间、延长、暂停都不计入）")
     remind: Optional[list[Offset]] = Field(None, description="期满前何时提醒；不写则用 settings.yaml 的默认值")
     overdue: Optional[Overdue] = None
     notify: Optional[list[str]] = Field(None, description="提醒谁（角色），默认 settings.yaml 的 defaults.notify")
@@ -192,8 +218,16 @@ class RuleSpec(Strict):
 
     @model_validator(mode="after")
     def _limit_or_lead(self):
+        if self.before is not None:
+            if self.limit is not None or self.lead is not None:
+                raise ValueError("倒推期限（before）的期满时间由 before 推算，不要再写 limit 或 lead")
+            if self.extend or self.pause or self.defer:
+                raise ValueError("倒推期限（before）不能写 extend、pause 或 defer：时刻改变时请记录 restart 中的事件（写明新的时刻）")
+            if self.start is None:
+                raise ValueError("缺少 start（写明将来时刻的事件，如 hearing_scheduled）")
+            return self
         if self.lead is None and self.limit is None:
-            raise ValueError("缺少 limit（期限），或写 lead（在另一规则期满前多久）")
+            raise ValueError("缺少 limit（期限），或写 lead（在另一规则期满前多久），或写 before（在某一将来时刻之前多久）")
         if self.lead is not None and (self.limit is not None or self.start is not None):
             raise ValueError("提前量规则（lead）的起算和期限来自被引用的规则，不要再写 start 或 limit")
         if self.lead is None and self.start is None:
@@ -236,6 +270,11 @@ class QuietHours(Strict):
         default_factory=lambda: ["days", "workdays", "months"])
 
 
+class OverdueDigest(Strict):
+    after: int = Field(ge=1, description="超期后重复提醒多少次，之后转入每日超期汇总")
+    at: ClockTime = Field(default="08:30", description="每日超期汇总的发送时刻")
+
+
 class Defaults(Strict):
     remind: dict[Literal["minutes", "hours", "days", "workdays", "months"], list[Offset]]
     overdue: Overdue
@@ -251,7 +290,12 @@ class Settings(Strict):
     zone: str = "Asia/Shanghai"
     day_reminder_time: ClockTime = "08:30"
     quiet_hours: Optional[QuietHours] = None
+    overdue_digest: Optional[OverdueDigest] = None
     defaults: Defaults
     levels: dict[Literal["notice", "warning", "overdue"], Level]
     groups: list[str] = Field(min_length=1, description="风险点分组")
     roles: dict[str, str] = Field(description="可提醒的角色及其中文名称")
+    case_kinds: dict[str, str] = Field(default_factory=dict,
+                                       description="案件类别（case.kind 的取值）及其中文名称，如 criminal: 刑事案件")
+    data_labels: dict[str, str] = Field(default_factory=dict,
+                                        description="事件附带字段（data）的中文名称，如 approved_by: 批准人")

@@ -7,6 +7,7 @@ database file's mode."""
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 DEFAULT_URL = "sqlite:///.qixian/qixian.db"
 PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
@@ -56,6 +58,84 @@ def connect(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, json_serializer=dump_json)
+
+
+class UnusableDatabase(RuntimeError):
+    """The store's URL cannot be used: not a URL, a database we do not support, a server that does not answer, a
+    file that cannot be made. The message is one line for the person who typed the URL."""
+
+
+def shown(url: str) -> str:
+    """`url` with its password hidden, for messages."""
+    try:
+        url = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        pass
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)  # as typed (see database_url)
+
+
+# a database driver's English (first line) -> Chinese
+_DRIVER = (
+    ("Connection refused", "连接被拒绝：数据库服务没有运行，或主机、端口不对"),
+    ('role "', "数据库服务器上没有这个用户"),
+    ("permission denied", "数据库用户没有权限"),
+    ("does not exist", "数据库不存在：先在服务器上建库（如 createdb）"),
+    ("password authentication failed", "用户名或密码不对"),
+    ("no password supplied", "需要密码：写在地址中，或用 PGPASSWORD、~/.pgpass"),
+    ("could not translate host name", "主机名无法解析"),
+    ("Name or service not known", "主机名无法解析"),
+    ("timeout expired", "连接超时：主机不通或防火墙阻挡"),
+    ("timed out", "连接超时：主机不通或防火墙阻挡"),
+    ("No route to host", "主机不通"),
+    ("unable to open database file", "无法打开数据库文件：文件夹不存在或没有权限"),
+    ("file is not a database", "这个文件不是 SQLite 数据库"),
+    ("database is locked", "数据库文件被占用"),
+    ("readonly database", "数据库文件只读"),
+    ("disk I/O error", "磁盘读写出错"),
+)
+_ERRNO = {errno.ENOENT: "路径不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.EROFS: "只读文件系统",
+          errno.ENOSPC: "磁盘已满", errno.ENOTDIR: "路径中有一段不是文件夹"}
+
+
+def driver_reason(exc: BaseException) -> str:
+    """Why the database refused, in Chinese; the driver's own words when we do not know them."""
+    if isinstance(exc, OSError):
+        return _ERRNO.get(exc.errno, "无法建立文件")
+    original = getattr(exc, "orig", None) or exc
+    text = str(original).strip()
+    said = next((chinese for english, chinese in _DRIVER if english in text), None)
+    return said or f"数据库报告：{text.splitlines()[0] if text else type(original).__name__}"
+
+
+def unusable(url: str, exc: BaseException) -> UnusableDatabase:
+    """One Chinese line for an error met while making an engine for `url` or in its first query."""
+    if isinstance(exc, (NoSuchModuleError, ImportError)):  # (NoSuchModuleError is an ArgumentError)
+        return UnusableDatabase(f"不支持的数据库 {url.split('://', 1)[0]!r}：案件库只用 SQLite（sqlite:///文件路径）"
+                                "或 PostgreSQL（postgresql://用户@主机:5432/库名）")
+    if isinstance(exc, ArgumentError):
+        example = f"sqlite:///{url}" if "://" not in url else "sqlite:///文件路径"
+        return UnusableDatabase(f"无法识别的数据库地址 {url!r}：SQLite 写成 {example}，"
+                                "PostgreSQL 写成 postgresql://用户@主机:5432/库名")
+    return UnusableDatabase(f"无法使用案件库 {shown(url)}：{driver_reason(exc)}")
+
+
+def engine_for(url: str) -> Engine:
+    """connect(url), or UnusableDatabase saying in one line why not."""
+    try:
+        return connect(url)
+    except (ArgumentError, NoSuchModuleError, ImportError, OSError) as exc:
+        raise unusable(url, exc) from None
+
+
+def revision(engine: Engine) -> str | None:
+    """The migration the schema is at (None: no tables yet); UnusableDatabase if the database cannot be read."""
+    from alembic.migration import MigrationContext
+
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise unusable(engine.url.render_as_string(hide_password=False), exc) from None
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -137,29 +217,40 @@ def dump_json(value) -> str:
     return _encode_json(value)
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema at `url` to `revision` with the project's Alembic migrations."""
+def upgrade(url: str, target: str = "head") -> tuple[str | None, str | None]:
+    """Bring the schema at `url` to migration `target` with the project's Alembic migrations; returns the migration
+    it was at (None: no tables) and the one it is at now. UnusableDatabase if `url` cannot be used; a SQLite file
+    made for the attempt is removed again."""
     from alembic import command
     from alembic.config import Config
 
+    path = sqlite_file(url)
+    fresh = path is not None and not path.exists()
+    engine = engine_for(url)  # for SQLite: the file, private, and its folder
+    try:
+        before = revision(engine)
+    except UnusableDatabase:
+        engine.dispose()
+        if fresh:
+            for leftover in (path, *(path.with_name(path.name + side) for side in SIDE_FILES)):
+                leftover.unlink(missing_ok=True)
+        raise
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    if url.startswith("sqlite"):
-        connect(url).dispose()  # creates the folder
-    command.upgrade(config, revision)
+    command.upgrade(config, target)
+    after = revision(engine)
+    engine.dispose()
+    return before, after
 
 
 def is_current(engine: Engine) -> bool:
     """Whether the schema is at the newest migration (`qixian db upgrade` has been run since the last update)."""
-    from alembic.migration import MigrationContext
-
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == _head_revision()
+    return revision(engine) == head_revision()
 
 
 @lru_cache(maxsize=1)
-def _head_revision() -> str | None:
+def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()

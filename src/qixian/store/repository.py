@@ -15,7 +15,8 @@ from sqlmodel import Session
 from qixian.clocks import Event
 from qixian.ingest import Incoming, Rejected
 from qixian.localtime import SHANGHAI
-from qixian.store.database import connect, database_url, dump_json, is_current
+from qixian.store.database import (UnusableDatabase, database_url, dump_json, engine_for, is_current, shown,
+                                   sqlite_file)
 from qixian.store.rows import Codec, encode_time
 from qixian.store.tables import (AcknowledgementRow, CaseRow, ClockRow, EventRow, OfficerRow, OutboxRow, PersonRow,
                                  QuarantineRow, ReplayMarkRow, SignInRow, UnitRow, WatermarkRow, WebSessionRow,
@@ -83,9 +84,17 @@ class Store:
     def open(cls, url: str | None = None) -> Store:
         """The store at `url` (--db / $QIXIAN_DB / ./.qixian/qixian.db). Raises StoreError if not migrated."""
         url = database_url(url)
-        engine = connect(url)
-        if not is_current(engine):
-            raise StoreError(f"数据库 {engine.url.render_as_string(hide_password=True)} 尚未建表或表结构不是最新：请先运行 qixian db upgrade")
+        path = sqlite_file(url)
+        if path is not None and not path.exists():  # not made here: `qixian db upgrade` makes it, private
+            raise StoreError(f"案件库 {shown(url)} 不存在：请先运行 qixian db upgrade 建表（--db 与本命令相同）")
+        try:
+            engine = engine_for(url)
+            current = is_current(engine)
+        except UnusableDatabase as exc:
+            raise StoreError(str(exc)) from None
+        if not current:
+            engine.dispose()
+            raise StoreError(f"案件库 {shown(url)} 尚未建表或表结构不是最新：请先运行 qixian db upgrade")
         return cls(engine)
 
     def session(self) -> Session:
@@ -389,11 +398,14 @@ class Store:
     def directory(self):
         from qixian.directory import Directory, Officer, Unit
 
-        with self.session() as session:
+        units_, officers_ = UnitRow.__table__.c, OfficerRow.__table__.c  # plain rows: a province has 5,000 officers
+        with self.engine.connect() as connection:
             units = {u.id: Unit(u.id, u.name, u.leader, u.legal_officer, u.duty_phone, u.extra)
-                     for u in session.exec(select(UnitRow)).scalars()}
+                     for u in connection.execute(select(units_.id, units_.name, units_.leader, units_.legal_officer,
+                                                        units_.duty_phone, units_.extra))}
             officers = {o.id: Officer(o.id, o.name, o.unit, o.phone, tuple(o.urls), tuple(o.roles), o.extra)
-                        for o in session.exec(select(OfficerRow)).scalars()}
+                        for o in connection.execute(select(officers_.id, officers_.name, officers_.unit, officers_.phone,
+                                                           officers_.urls, officers_.roles, officers_.extra))}
         return Directory(units, officers)
 
     # -- acknowledgements -----------------------------------------------------------------------
@@ -427,6 +439,8 @@ class Store:
             raise AcknowledgeError(f"没有编号为 {outbox_id} 的提醒：请核对提醒编号（qixian scan --json 或消息中的链接）")
         if row.recipient != officer:
             raise AcknowledgeError(f"提醒 {outbox_id} 不是发给您的：只能确认发给自己的提醒")
+        if row.clocks is not None:
+            raise AcknowledgeError(f"提醒 {outbox_id} 是每日超期汇总，不能整体确认：请在看板上逐个案件办理")
         if case is None or not self.directory().on_case(officer, unit=case.unit, handler=case.handler,
                                                         co_handlers=list(case.co_handlers or [])):
             raise AcknowledgeError(f"提醒 {outbox_id} 所属案件已不由您负责（您已不在民警名录中，或已不是该案的主办、协办民警"

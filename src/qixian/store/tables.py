@@ -11,6 +11,10 @@ from sqlmodel import Field, SQLModel
 
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
+    __table_args__ = (  # partial: the cases that have co-handlers, read for an officer's cases on the dashboard
+        Index("ix_cases_co_handled", "id", sqlite_where=text("CAST(co_handlers AS VARCHAR) != '[]'"),
+              postgresql_where=text("CAST(co_handlers AS VARCHAR) != '[]'")),
+    )
 
     id: str = Field(primary_key=True, max_length=200)
     kind: Optional[str] = Field(default=None, max_length=40)
@@ -34,7 +38,8 @@ class EventRow(SQLModel, table=True):
     """The append-only event log. (source, source_id) is unique: the same event twice changes nothing."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_events_source"),)
+    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_events_source"),
+                      Index("ix_events_type_at", "type", "at"))  # reports: pauses and extensions by type
 
     seq: Optional[int] = Field(default=None, primary_key=True)
     source: str = Field(max_length=200)
@@ -63,6 +68,9 @@ class QuarantineRow(SQLModel, table=True):
 
 
 _OPEN_ONLY = {"sqlite_where": text("open IS 1"), "postgresql_where": text("open IS true")}  # partial index: open clocks
+# Partial: clocks whose replay recorded an anomaly, as the dashboard's anomaly list asks for them
+_ANOMALOUS = {"sqlite_where": text("CAST(anomalies AS VARCHAR) != '[]'"),
+              "postgresql_where": text("CAST(anomalies AS VARCHAR) != '[]'")}
 
 
 class ClockRow(SQLModel, table=True):
@@ -76,6 +84,10 @@ class ClockRow(SQLModel, table=True):
         # as its WHERE: `open IS 1` / `open IS true` is how SQLAlchemy writes `open.is_(True)` on each database.
         Index("ix_clocks_open_due", "due_at", **_OPEN_ONLY),
         Index("ix_clocks_open_next_reminder", "next_reminder_at", **_OPEN_ONLY),
+        # The dashboard's pages in due order (ties by id), the anomaly list, and reports by the due of a period.
+        Index("ix_clocks_open_due_id", "due_at", "id", **_OPEN_ONLY),
+        Index("ix_clocks_anomalous", "due_at", "id", **_ANOMALOUS),
+        Index("ix_clocks_due", "due_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -141,6 +153,10 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("key", name="uq_outbox_key"),
         Index("ix_outbox_pending", "status", "next_attempt_at"),
+        Index("ix_outbox_digest", "step", "step_at"),  # has today's digest been owed? (qixian.digest)
+        Index("ix_outbox_recipient_step", "recipient", "step_at", "id"),  # 我的提醒, latest first
+        Index("ix_outbox_case", "case_id"),  # the case page
+        Index("ix_outbox_step", "step_at"),  # reports: reminders by their step time
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -162,6 +178,8 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime
     sent_at: Optional[datetime] = None
     channel: Optional[str] = Field(default=None, max_length=40)
+    # a daily overdue digest (key digest:<day>:<recipient>) lists these clocks; None for a clock's own reminder
+    clocks: Optional[list[int]] = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class DeliveryRow(SQLModel, table=True):

@@ -10,13 +10,14 @@ import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable, Sequence
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 import jinja2
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from qixian.digest import DIGESTED
 from qixian.localtime import SHANGHAI, display
 from qixian.reports import Scope, day_start, report as build_report
 from qixian.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
@@ -30,11 +31,12 @@ from qixian.clockview import LIGHTS
 from qixian.web.access import Viewer, viewer_of
 from qixian.web.auth import (NONCE_COOKIE, PAUSE, SESSION_COOKIE, SESSION_HOURS, check_password, csrf_ok, csrf_token,
                              new_session, paused_until, session_key)
-from qixian.web.board import Board
+from qixian.web.board import Board, Filters, Page
 
 HERE = Path(__file__).parent
 MAX_FORM = 16 * 1024
 MAX_REPORT_DAYS = 400
+REPORT_ROWS = 100  # rows of each report table on the page (the worst first); the CSV has them all
 HEADERS = {  # no framing, no scripts, nothing loaded from elsewhere, no link token leaked in a Referer
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
                                "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -57,10 +59,11 @@ class Refused(Exception):
 
 
 class Signed:
-    """The signed-in officer of a request: who (as a viewer) and the session id the forms are keyed on."""
+    """The signed-in officer of a request: who (as a viewer), the session id the forms are keyed on, and the
+    directory as it was read for the request (once: a province's has thousands of officers)."""
 
-    def __init__(self, viewer: Viewer, nonce: str):
-        self.viewer, self.nonce = viewer, nonce
+    def __init__(self, viewer: Viewer, nonce: str, directory=None):
+        self.viewer, self.nonce, self.directory = viewer, nonce, directory
 
 
 def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret: bytes, clock: Callable[[], datetime] | None = None,
@@ -76,7 +79,7 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
                                                            jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
                                autoescape=True, finalize=visible, undefined=jinja2.StrictUndefined, trim_blocks=True,
                                lstrip_blocks=True)
-    pages.globals.update(display=display, lights=LIGHTS, quote=lambda text: quote(str(text), safe=""))
+    pages.globals.update(display=display, lights=LIGHTS, DIGESTED=DIGESTED, quote=lambda text: quote(str(text), safe=""))
     app = FastAPI(title="期限看板", docs_url=None, redoc_url=None, openapi_url=None)
     if trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))
@@ -91,10 +94,11 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
     def signed_in(request: Request) -> Signed:
         cookie = request.cookies.get(SESSION_COOKIE)
         officer = store.web_session(session_key(cookie), now()) if cookie else None  # signed out, expired, new password
-        viewer = viewer_of(store.directory(), officer) if officer else None
+        directory = store.directory() if officer else None
+        viewer = viewer_of(directory, officer) if officer else None
         if viewer is None:
             raise LoginRequired()  # (or the officer left the directory)
-        return Signed(viewer, cookie)
+        return Signed(viewer, cookie, directory)
 
     async def posted(request: Request) -> dict[str, str]:
         """The form's fields, once its CSRF token matches the session (or, before sign-in, the nonce cookie)."""
@@ -175,34 +179,33 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
 
     # -- pages ------------------------------------------------------------------------------------
 
-    @app.get("/")
-    def upcoming(request: Request, unit: str = "", officer: str = "", group: str = "", light: str = "",
-                 signed: Signed = Depends(signed_in)):
+    def listing(request: Request, signed: Signed, title: str, colour: str | None):
+        """A page of the open-clock list (`colour` fixed: the overdue page) with the filters of the query string."""
         pack = in_force()
-        if light and light not in LIGHTS:
-            raise Refused(400, f"颜色筛选应为 {'、'.join(LIGHTS)} 之一")
-        if group and group not in pack.settings.groups:
-            raise Refused(400, f"没有分组 {group}：可用的分组为 {'、'.join(pack.settings.groups)}")
-        listing = Board(store, pack).clocks(signed.viewer, now(), unit=unit or None, officer=officer or None,
-                                            group=group or None, lights=(light,) if light else ())
-        return render("clocks.html.j2", request, signed, title="期限一览", listing=listing, filters=True,
-                      chosen={"unit": unit, "officer": officer, "group": group, "light": light},
-                      options=_options(store, signed.viewer), groups=pack.settings.groups)
+        options = _options(signed.directory, signed.viewer)
+        filters = _filters(request, options, pack.settings.groups, colour)
+        page = Board(store, pack, signed.directory).clocks(signed.viewer, now(), filters, _page(request))
+        return render("clocks.html.j2", request, signed, title=title, listing=page, colour_fixed=colour is not None,
+                      chosen=_chosen(request), options=options, groups=pack.settings.groups,
+                      paging=_pager(request, page))
+
+    @app.get("/")
+    def upcoming(request: Request, signed: Signed = Depends(signed_in)):
+        return listing(request, signed, "期限一览", None)
 
     @app.get("/overdue")
     def overdue(request: Request, signed: Signed = Depends(signed_in)):
-        listing = Board(store, in_force()).clocks(signed.viewer, now(), lights=("red",))
-        return render("clocks.html.j2", request, signed, title="超期", listing=listing, filters=False,
-                      chosen={}, options={}, groups=())
+        return listing(request, signed, "超期", "red")
 
     @app.get("/anomalies")
     def anomalies(request: Request, signed: Signed = Depends(signed_in)):
-        return render("anomalies.html.j2", request, signed, title="异常",
-                      found=Board(store, in_force()).anomalies(signed.viewer, now()))
+        page = Board(store, in_force(), signed.directory).anomalies(signed.viewer, now(), _page(request))
+        return render("anomalies.html.j2", request, signed, title="异常", found=page, paging=_pager(request, page))
 
     @app.get("/reminders")
     def reminders(request: Request, signed: Signed = Depends(signed_in)):
-        return render("reminders.html.j2", request, signed, title="我的提醒", lines=Board(store, in_force()).reminders(signed.viewer))
+        page = Board(store, in_force(), signed.directory).reminders(signed.viewer, _page(request))
+        return render("reminders.html.j2", request, signed, title="我的提醒", lines=page.lines, paging=_pager(request, page))
 
     @app.post("/reminders/{outbox_id}/ack")
     def acknowledge(request: Request, outbox_id: int, fields: dict = Depends(posted), signed: Signed = Depends(signed_in)):
@@ -214,7 +217,7 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
 
     @app.get("/case")
     def case(request: Request, id: str = "", signed: Signed = Depends(signed_in)):
-        page = Board(store, in_force()).case(signed.viewer, id, now()) if id else None
+        page = Board(store, in_force(), signed.directory).case(signed.viewer, id, now()) if id else None
         if page is None:
             raise Refused(404, f"没有案件 {id}，或不在您可查看的范围内")
         return render("case.html.j2", request, signed, title=f"案件 {id}", page=page)
@@ -241,7 +244,7 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
         last = _day(request.query_params.get("to"), today, "截止日期")
         if last < first or (last - first).days > MAX_REPORT_DAYS:
             raise Refused(400, f"期间应为起始日期至截止日期，截止不早于起始，且不超过 {MAX_REPORT_DAYS} 天")
-        units = _options(store, viewer)["units"]
+        units = _options(signed.directory, viewer)["units"]
         if viewer.role == "officer":
             scope = Scope(officer=viewer.officer)
         elif viewer.role == "leader":
@@ -252,7 +255,7 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
             raise Refused(400, f"没有单位 {scope.unit}")
         result = build_report(store, in_force(), day_start(first), day_start(last + timedelta(days=1)), now(), scope)
         return render("reports.html.j2", request, signed, title="考核报表", first=first, last=last, unit_choices=units,
-                      unit=scope.unit or "", **html_context(result))
+                      unit=scope.unit or "", **html_context(result, REPORT_ROWS))
 
     # -- the link in a chat message ---------------------------------------------------------------
 
@@ -287,9 +290,56 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
     return app
 
 
-def _options(store: Store, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
+FILTERS = ("unit", "officer", "group", "light", "from", "to")  # the list's query-string filters, kept in pager links
+
+
+def _chosen(request: Request) -> dict[str, str]:
+    return {name: request.query_params.get(name, "") for name in FILTERS}
+
+
+def _filters(request: Request, options: dict, groups: Sequence[str], colour: str | None) -> Filters:
+    """The list's filters from the query string, each checked against what may be chosen (hostile input: a bad
+    value is refused with a Chinese message, and nothing of it reaches SQL but as a bound parameter)."""
+    chosen = _chosen(request)
+    unit, officer, group, shade = chosen["unit"], chosen["officer"], chosen["group"], colour or chosen["light"]
+    if unit and unit not in dict(options["units"]):
+        raise Refused(400, "所选单位不存在，或不在您可查看的范围内")
+    if officer and officer not in dict(options["officers"]):
+        raise Refused(400, "所选民警不存在，或不在您可查看的范围内")
+    if group and group not in groups:
+        raise Refused(400, f"没有这个分组：可用的分组为 {'、'.join(groups)}")
+    if shade and shade not in LIGHTS:
+        raise Refused(400, f"状态筛选应为 {'、'.join(LIGHTS.values())} 之一")
+    first = _day(chosen["from"], None, "期满起始日期")
+    last = _day(chosen["to"], None, "期满截止日期")
+    if first and last and last < first:
+        raise Refused(400, "期满截止日期不能早于起始日期")
+    return Filters(unit or None, officer or None, group or None, shade or None, first, last)
+
+
+def _page(request: Request) -> int:
+    text = request.query_params.get("page", "1").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 7) or int(text) < 1:  # isdigit alone admits "²"
+        raise Refused(400, "页码应为正整数，如 2")
+    return int(text)
+
+
+def _pager(request: Request, page: Page) -> dict:
+    """The pager's links: this path with the same filters and another page number (None: no such page)."""
+    kept = [(name, request.query_params[name]) for name in FILTERS if request.query_params.get(name)]
+
+    def link(number: int) -> str | None:
+        if not 1 <= number <= page.pages:
+            return None
+        return _base(request) + _path(request) + "?" + urlencode(kept + ([("page", str(number))] if number > 1 else []))
+
+    return {"number": page.number, "pages": page.pages, "total": page.total, "first": page.offset + 1,
+            "last": min(page.total, page.offset + page.size), "previous": link(min(page.number - 1, page.pages)),
+            "next": link(page.number + 1), "beyond": page.number > page.pages}
+
+
+def _options(directory, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
     """The units and officers the viewer may filter by: (id, name)."""
-    directory = store.directory()
     if viewer.role == "officer":
         return {"units": [], "officers": []}
     units = [(u.id, u.name) for u in directory.units.values() if viewer.role == "legal" or u.id in viewer.units]
@@ -298,13 +348,13 @@ def _options(store: Store, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
     return {"units": units, "officers": officers}
 
 
-def _day(text: str | None, default: date, what: str) -> date:
+def _day(text: str | None, default: date | None, what: str) -> date | None:
     if not text:
         return default
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise Refused(400, f"{what}应为日期，如 2025-10-01，收到 {text!r}") from None
+        raise Refused(400, f"{what}应为日期，如 2025-10-01，收到 {text[:40]!r}") from None
 
 
 def _local(target: str) -> str:

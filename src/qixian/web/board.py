@@ -4,22 +4,24 @@ reminders. Every query is narrowed to the viewer's cases (`Viewer.scoped`) and c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import func, select
 
 from qixian.clockview import LIGHTS, STATES, left, light, state_of
-from qixian.localtime import display
+from qixian.digest import in_digest
+from qixian.failures import Failure, waiting_because
+from qixian.localtime import SHANGHAI, display
 from qixian.outbox import acknowledged_overdue
-from qixian.reports import ANOMALY_LABELS
+from qixian.reports import ANOMALOUS, ANOMALY_LABELS
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
-from qixian.web.access import Viewer
+from qixian.web.access import Viewer, cases_of
 
-SHOWN = 500  # rows a list shows at most; filters narrow it
-READ = 4 * SHOWN  # open clocks read (earliest due first) to fill a list filtered by light
+PAGE = 50  # rows on one page of a list
 
 
 @dataclass
@@ -34,16 +36,42 @@ class ClockLine:
     unit: str
     handler: str
     acknowledged: bool = False  # an overdue reminder at the current due was acknowledged: escalation stopped
+    digested: bool = False  # overdue and past its repeats: listed in the daily overdue digest (qixian.digest)
 
     @property
     def light_label(self) -> str:
         return LIGHTS[self.light]
 
 
+@dataclass(frozen=True)
+class Filters:
+    """What a list of open clocks is narrowed to (each None: not narrowed). Checked by the caller (app._filters):
+    unit and officer among those the viewer may choose, group among the pack's, light among LIGHTS."""
+
+    unit: str | None = None
+    officer: str | None = None
+    group: str | None = None
+    light: str | None = None
+    due_from: date | None = None  # dues on or after this day (Beijing time)
+    due_to: date | None = None  # dues on or before this day
+
+
 @dataclass
-class Listing:
-    lines: list[ClockLine]
-    more: bool  # there were more than shown
+class Page:
+    """One page of a list: its rows, the page number (from 1), how many rows the whole list has, the page size."""
+
+    lines: list
+    number: int
+    total: int
+    size: int = PAGE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
 
 
 @dataclass
@@ -56,10 +84,11 @@ class ReminderLine:
     ack_by: str
     ack_channel: str
     clock_open: bool
+    failure: Failure | None = None  # a pending reminder's last failed attempt: why it is still waiting
 
     @property
-    def can_ack(self) -> bool:
-        return self.ack_at is None and self.clock_open
+    def can_ack(self) -> bool:  # a daily digest lists many clocks: each is dealt with on its own, not acknowledged
+        return self.ack_at is None and self.clock_open and self.row.clocks is None
 
 
 @dataclass
@@ -80,14 +109,15 @@ class CasePage:
     co_handlers: list[str]
     events: list[tuple[str, str, str, str]]  # (when, what, person, details)
     clocks: list[ClockDetail]
+    kind: str = "—"  # the case kind's name
 
 
 class Board:
     """The pages' data for one request: the store, the rule pack and the directory as it is now."""
 
-    def __init__(self, store: Store, pack: RulePack):
+    def __init__(self, store: Store, pack: RulePack, directory=None):
         self.store, self.pack = store, pack
-        self.directory = store.directory()
+        self.directory = directory if directory is not None else store.directory()
         groups: dict[str, str] = {}
         for rule in pack.rules:
             groups.setdefault(rule.id, rule.group or "")
@@ -95,46 +125,80 @@ class Board:
 
     # -- lists ------------------------------------------------------------------------------------
 
-    def clocks(self, viewer: Viewer, now: datetime, *, unit: str | None = None, officer: str | None = None,
-               group: str | None = None, lights: tuple[str, ...] = ()) -> Listing:
-        """Open clocks the viewer may see, earliest due first (paused clocks without a due last)."""
-        query = (select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-                 .where(ClockRow.open.is_(True)))
-        if unit:
-            query = query.where(CaseRow.unit == unit)
-        if officer:
-            query = query.where(or_(CaseRow.handler == officer, cast(CaseRow.co_handlers, String).like(f'%"{officer}"%')))
-        if group:
-            query = query.where(ClockRow.rule_id.in_([r for r, g in self.group_of.items() if g == group]))
-        if lights == ("red",):
-            query = query.where(ClockRow.due_at <= now.astimezone(timezone.utc), ClockRow.paused.is_(False))
-        query = viewer.scoped(query).order_by(ClockRow.due_at.is_(None), ClockRow.due_at, ClockRow.id).limit(READ)
+    def clocks(self, viewer: Viewer, now: datetime, filters: Filters = Filters(), page: int = 1) -> Page:
+        """One page of the open clocks the viewer may see, earliest due first, then those without a due (paused) by
+        id: an order that never ties, so every clock is on exactly one page. Filtered and counted in the database;
+        only the 橙/绿 colours (the warning step is worked out from the rule, not stored) are sorted out here."""
+        dated, undated = self._open(viewer, now, filters)
         with self.store.session() as session:
-            rows = [(c, k) for c, k in session.execute(query) if viewer.sees(k)
-                    and (not officer or (k and (k.handler == officer or officer in k.co_handlers)))]
-        lines = [self._line(clock, case, now) for clock, case in rows]
-        if lights:
-            lines = [line for line in lines if line.light in lights]
+            if filters.light in ("orange", "green"):  # running clocks, the warning step decides: read in due order
+                rows = [(c, k) for c, k in session.execute(dated.order_by(ClockRow.due_at, ClockRow.id))
+                        if light(self.pack, c, now) == filters.light]
+                chosen = Page([], page, len(rows))
+                rows = rows[chosen.offset:chosen.offset + PAGE]
+            else:
+                counted = [session.execute(_counted(q)).scalar_one() for q in (dated, undated)]
+                chosen = Page([], page, sum(counted))
+                rows = list(session.execute(dated.order_by(ClockRow.due_at, ClockRow.id)
+                                            .offset(chosen.offset).limit(PAGE)))
+                if len(rows) < PAGE:  # past the dated clocks: the undated ones, by id
+                    rows += session.execute(undated.order_by(ClockRow.id)
+                                            .offset(max(0, chosen.offset - counted[0])).limit(PAGE - len(rows))).all()
+        lines = [self._line(clock, case, now) for clock, case in rows if viewer.sees(case) and (
+            not filters.officer or (case and (case.handler == filters.officer or filters.officer in case.co_handlers)))]
         self._mark_acknowledged(lines)
-        return Listing(lines[:SHOWN], len(lines) > SHOWN or len(rows) == READ)
+        chosen.lines = lines
+        return chosen
 
-    def anomalies(self, viewer: Viewer, now: datetime) -> list[tuple[ClockLine, str, str]]:
-        """(clock, anomaly label, message) for the viewer's clocks whose replay recorded an anomaly, latest due first."""
-        query = (select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-                 .where(cast(ClockRow.anomalies, String) != "[]"))
-        query = viewer.scoped(query).order_by(ClockRow.due_at.desc(), ClockRow.id).limit(SHOWN)
-        with self.store.session() as session:
-            rows = [(c, k) for c, k in session.execute(query) if viewer.sees(k)]
-        return [(self._line(clock, case, now), ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")), a.get("message", ""))
-                for clock, case in rows for a in clock.anomalies]
+    def _open(self, viewer: Viewer, now: datetime, filters: Filters):
+        """(open clocks with a due, open clocks without) as queries over clocks left-joined to their cases (a join
+        the databases drop when nothing reads the case), filtered and scoped to the viewer."""
+        query = viewer.scoped(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+                              .where(ClockRow.open.is_(True)), ClockRow.case_id)
+        if filters.unit:
+            query = query.where(CaseRow.unit == filters.unit)
+        if filters.officer:
+            query = query.where(ClockRow.case_id.in_(cases_of(filters.officer)))
+        if filters.group is not None:
+            query = query.where(ClockRow.rule_id.in_(sorted(r for r, g in self.group_of.items() if g == filters.group)))
+        undated, dated = query.where(ClockRow.due_at.is_(None)), query.where(ClockRow.due_at.is_not(None))
+        if filters.due_from:
+            dated = dated.where(ClockRow.due_at >= _day_start(filters.due_from))
+        if filters.due_to:
+            dated = dated.where(ClockRow.due_at < _day_start(filters.due_to + timedelta(days=1)))
+        moment = now.astimezone(timezone.utc)
+        if filters.light == "red":
+            dated = dated.where(ClockRow.due_at <= moment, ClockRow.paused.is_(False))
+        elif filters.light == "grey":
+            dated = dated.where(ClockRow.paused.is_(True))
+        elif filters.light in ("orange", "green"):
+            dated = dated.where(ClockRow.due_at > moment, ClockRow.paused.is_(False))
+        if filters.due_from or filters.due_to or filters.light in ("red", "orange", "green"):
+            undated = undated.where(False)  # a clock without a due is paused (灰) and in no due window
+        return dated, undated
 
-    def reminders(self, viewer: Viewer) -> list[ReminderLine]:
-        """The reminders sent to the viewer, latest first."""
-        query = (select(OutboxRow).where(OutboxRow.recipient == viewer.officer)
-                 .order_by(OutboxRow.step_at.desc(), OutboxRow.id.desc()).limit(SHOWN))
+    def anomalies(self, viewer: Viewer, now: datetime, page: int = 1) -> Page:
+        """One page of (clock, anomaly label, message) for the viewer's clocks whose replay recorded an anomaly,
+        latest due first (a page holds PAGE clocks, each with all its anomalies)."""
+        query = viewer.scoped(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+                              .where(ANOMALOUS), ClockRow.case_id)
         with self.store.session() as session:
-            rows = list(session.execute(query).scalars())
-        return self._reminder_lines(rows)
+            chosen = Page([], page, session.execute(_counted(query)).scalar_one())
+            rows = list(session.execute(query.order_by(ClockRow.due_at.desc(), ClockRow.id.desc())
+                                        .offset(chosen.offset).limit(PAGE)))
+        chosen.lines = [(self._line(clock, case, now), ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")),
+                         a.get("message", "")) for clock, case in rows if viewer.sees(case) for a in clock.anomalies]
+        return chosen
+
+    def reminders(self, viewer: Viewer, page: int = 1) -> Page:
+        """One page of the reminders sent to the viewer, latest first."""
+        mine = OutboxRow.recipient == viewer.officer
+        with self.store.session() as session:
+            chosen = Page([], page, session.execute(select(func.count()).select_from(OutboxRow).where(mine)).scalar_one())
+            rows = list(session.execute(select(OutboxRow).where(mine).order_by(OutboxRow.step_at.desc(), OutboxRow.id.desc())
+                                        .offset(chosen.offset).limit(PAGE)).scalars())
+        chosen.lines = self._reminder_lines(rows)
+        return chosen
 
     # -- one case ---------------------------------------------------------------------------------
 
@@ -145,12 +209,15 @@ class Board:
         if (case is None and not events) or not viewer.sees(case):
             return None
         directory = self.directory
-        timeline = [(display(e.at), self.pack.event_label(e.type), e.person or "",
-                     "，".join(f"{k}：{v}" for k, v in (e.data or {}).items())) for e in events]
+        timeline = [(display(e.at), self.pack.event_name(e.type), e.person or "",
+                     self.pack.data_text(e.data)) for e in events]
         with self.store.session() as session:
             outbox = list(session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id)
                                           .order_by(OutboxRow.step_at, OutboxRow.id)).scalars())
-        reminders = self._reminder_lines(outbox)
+        reminders = self._reminder_lines([r for r in outbox if r.clocks is None])  # a digest is not this case's
+        waiting = waiting_because(self.store, [r.row for r in reminders])
+        for line in reminders:
+            line.failure = waiting.get(line.row.id)
         details = []
         for clock in self.store.clocks(case=case_id):
             line = self._line(clock, case, now)
@@ -163,7 +230,8 @@ class Board:
                                         for a in clock.anomalies]))
         return CasePage(case, case_id, _unit_name(directory, case.unit if case else None),
                         directory.name_of(case.handler) if case and case.handler else "—",
-                        [directory.name_of(o) for o in (case.co_handlers if case else [])], timeline, details)
+                        [directory.name_of(o) for o in (case.co_handlers if case else [])], timeline, details,
+                        self.pack.kind_label(case.kind if case else None))
 
     def reminder(self, row: OutboxRow) -> ReminderLine:
         return self._reminder_lines([row])[0]
@@ -175,7 +243,8 @@ class Board:
         return ClockLine(clock, case, self.pack.name_of(clock.rule_id), self.group_of.get(clock.rule_id, ""),
                          light(self.pack, clock, now), STATES[state_of(clock, now)], left(clock, now),
                          _unit_name(directory, case.unit if case else None),
-                         directory.name_of(case.handler) if case and case.handler else "—")
+                         directory.name_of(case.handler) if case and case.handler else "—",
+                         digested=in_digest(self.pack, clock, now))
 
     def _mark_acknowledged(self, lines: list[ClockLine]) -> None:
         with self.store.session() as session:
@@ -205,7 +274,14 @@ class Board:
         return lines
 
 
+def _counted(query):
+    """SELECT count(*) of what `query` selects (its rows, whatever its columns)."""
+    return query.with_only_columns(func.count(ClockRow.id)).order_by(None)
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
 def _unit_name(directory, unit: str | None) -> str:
-    if not unit:
-        return "—"
-    return directory.units[unit].name if unit in directory.units else unit
+    return directory.unit_name(unit)

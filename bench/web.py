@@ -1,0 +1,256 @@
+"""Dashboard and report figures at a province's size (goals from the issue): with 1,000,000 open clocks, 5,000
+officers and 200 units, every dashboard page (list, overdue, anomalies, case, my reminders, reports) answers within
+2x of the same page at 10,000 open clocks, on SQLite and on PostgreSQL; a monthly report over 1,000,000 clocks within
+3x of one over 100,000. Prints each page's time at every size and the ratios to the smallest, and the machine.
+The report stores differ in history, not in the month's work: both hold 20,000 open clocks and clocks closed at 200
+a day (6,000 a month) for as far back as their size takes (100,000 clocks: 13 months; 1,000,000: 13 years), so the
+ratio says whether a report reads its period or the whole store.
+
+Stores are built by bulk insert (bench.web.populate: units, officers, cases, open clocks with dues over a year, a
+quarter as many closed clocks due in the last year, reminders), not by replaying a feed: what is measured is reading.
+
+Run: .venv/bin/python bench/web.py [--sizes 10000,1000000] [--report-sizes 100000,1000000] [--postgres [URL]] [--small]
+     (--small: 2,000 and 20,000 open clocks, reports over 40,000 and 200,000: a quick check of the shape)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.store import machine  # noqa: E402
+from qixian.directory import Directory, Officer, Unit  # noqa: E402
+from qixian.localtime import SHANGHAI, parse_local  # noqa: E402
+from qixian.reports import Scope, day_start, report  # noqa: E402
+from qixian.rulebook import load_pack  # noqa: E402
+from qixian.store.database import upgrade  # noqa: E402
+from qixian.store.repository import Store  # noqa: E402
+from qixian.store.rows import Codec  # noqa: E402
+from qixian.store.tables import CaseRow, ClockRow, OutboxRow  # noqa: E402
+
+NOW = parse_local("2026-03-16 10:00")
+REPORT_OPEN, CLOSED_A_DAY = 20000, 200  # report stores: open clocks, and clocks closed a day over the years before NOW
+LEGAL = "legal-1"
+_CASES = Codec(CaseRow.__table__, ("id", "kind", "title", "unit", "handler", "co_handlers", "facts", "updated_at"))
+_CLOCKS = Codec(ClockRow.__table__, ("id", "case_id", "person", "rule_id", "number", "rule_version", "open", "outcome",
+                                     "paused", "provisional", "started_at", "due_at", "due_display", "ended_at",
+                                     "explanation", "anomalies", "updated_at"))
+_OUTBOX = Codec(OutboxRow.__table__, ("key", "clock_id", "case_id", "person", "rule_id", "step", "level", "label",
+                                      "due_at", "step_at", "recipient", "status", "attempts", "next_attempt_at",
+                                      "created_at", "sent_at", "channel", "late"))
+
+
+def directory(officers: int, units: int) -> Directory:
+    """`units` police stations, `officers` spread over them (each station's first officer leads it), and one
+    legal-affairs officer who sees everything."""
+    unit_rows = {f"u{u:03d}": Unit(f"u{u:03d}", f"第{u + 1}派出所", f"o{u:05d}", None, None, {}) for u in range(units)}
+    officer_rows = {f"o{o:05d}": Officer(f"o{o:05d}", f"民警{o + 1}号", f"u{o % units:03d}", None, (), (), {})
+                    for o in range(officers)}
+    officer_rows[LEGAL] = Officer(LEGAL, "法制员甲", None, None, (), ("legal_affairs",), {})
+    return Directory(unit_rows, officer_rows)
+
+
+def populate(store: Store, pack, open_clocks: int, *, officers: int = 5000, units: int = 200, closed: int | None = None,
+             history_days: int = 365, now: datetime = NOW, seed: int = 1) -> Directory:
+    """Fill an empty store: the directory, open_clocks open clocks (two a case; dues spread from a month before `now`
+    to eleven months after, one in 13 sharing the due of the one before, 1 in 50 paused of which a fifth have no due, 1 in 100
+    with an anomaly), `closed` closed clocks (default a quarter as many, due in the `history_days` before `now`, met or
+    met late) and a reminder for one open clock in ten. Every case is handled by an officer of its unit, one in five
+    co-handled by another."""
+    closed = open_clocks // 4 if closed is None else closed
+    people = directory(officers, units)
+    store.replace_directory(people)
+    rules = sorted({r.id for r in pack.rules})
+    random_ = random.Random(seed)
+    stamp = now.astimezone(timezone.utc)
+    total = open_clocks + closed
+    by_unit = [[o for o in people.officers.values() if o.unit == u] for u in people.units]
+    cases, clocks, outbox = [], [], []
+    for index in range(0, total, 2):
+        case_id = f"（2026）案字第{index // 2:07d}号"
+        staff = by_unit[(index // 2) % len(by_unit)]
+        handler = staff[random_.randrange(len(staff))].id
+        co = [staff[(staff.index(people.officers[handler]) + 1) % len(staff)].id] if index % 10 == 0 and len(staff) > 1 else []
+        cases.append((case_id, "criminal", f"案件{index // 2}", people.officers[handler].unit, handler, co, {}, stamp))
+        for number in (index, index + 1):
+            if number >= total:
+                break
+            is_open = number < open_clocks
+            if is_open and number % 13 == 12 and clocks and clocks[-1][11] is not None:
+                due = clocks[-1][11]  # the same due as the clock before: the order must settle ties
+            elif is_open:
+                due = stamp + timedelta(minutes=random_.randrange(-30 * 24 * 60, 335 * 24 * 60) // 10 * 10)
+            else:
+                due = stamp - timedelta(minutes=random_.randrange(1, history_days * 24 * 60))
+            paused = is_open and number % 50 == 7
+            if paused and number % 250 == 7:
+                due = None
+            started = (due or stamp) - timedelta(days=random_.randrange(1, 30))
+            outcome = None if is_open else ("met" if number % 3 else "met_late")
+            ended = None if is_open else (due - timedelta(hours=5) if outcome == "met" else due + timedelta(hours=7))
+            anomalies = [{"kind": "late_extension", "message": "期满后才批准延长"}] if number % 100 == 3 else []
+            clocks.append((number + 1, case_id, "", rules[number % len(rules)], 1, "", is_open, outcome, paused, False,
+                           started, due, due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if due else None, ended,
+                           [], anomalies, stamp))
+            if is_open and due is not None and number % 10 == 1:
+                step = min(due, stamp) - timedelta(hours=12)
+                outbox.append((f"{number + 1}:{due.timestamp():.0f}:0:{handler}", number + 1, case_id, "",
+                               rules[number % len(rules)], 0, "notice", "期满前 1 天", due, step, handler, "sent", 1,
+                               step, step, step, "json", False))
+        if len(clocks) >= 20000:
+            _write(store, cases, clocks, outbox)
+            cases, clocks, outbox = [], [], []
+    _write(store, cases, clocks, outbox)
+    with store.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT setval('clocks_id_seq', (SELECT max(id) FROM clocks))")
+        connection.exec_driver_sql("ANALYZE")
+    return people
+
+
+def _write(store: Store, cases, clocks, outbox) -> None:
+    if not cases:
+        return
+    with store.engine.begin() as connection:
+        _CASES.insert(connection, [_CASES.encode(dict(zip(_CASES.columns, row))) for row in cases])
+        _CLOCKS.insert(connection, [_CLOCKS.encode(dict(zip(_CLOCKS.columns, row))) for row in clocks])
+        if outbox:
+            _OUTBOX.insert(connection, [_OUTBOX.encode(dict(zip(_OUTBOX.columns, row))) for row in outbox])
+
+
+# -- measuring ------------------------------------------------------------------------------------
+
+
+def pages(store: Store, pack, people: Directory) -> dict[str, float]:
+    """Best-of-5 milliseconds of each page, served in-process (FastAPI's test client: routing, queries, rendering)."""
+    from fastapi.testclient import TestClient
+
+    from qixian.web.app import create_app
+    from qixian.web.auth import hash_password
+
+    handler = store_officer_with_reminders(store)
+    hashed = hash_password("bench password 1")
+    for officer in (LEGAL, handler):
+        store.set_password_hash(officer, hashed, NOW)
+    app = create_app(store, pack, secret=b"bench-secret-" + b"x" * 40, clock=lambda: NOW)
+    case_id = _a_case(store)
+    wanted = {"list": (LEGAL, "/"), "list, unit filter": (LEGAL, "/?unit=u007"),
+              "list, page 20": (LEGAL, "/?page=20"), "overdue": (LEGAL, "/overdue"), "anomalies": (LEGAL, "/anomalies"),
+              "case": (LEGAL, f"/case?id={case_id}"), "my reminders": (handler, "/reminders"),
+              "list as officer": (handler, "/"), "reports": (LEGAL, "/reports")}
+    clients = {}
+    for officer in (LEGAL, handler):
+        client = TestClient(app, follow_redirects=False)
+        login = client.get("/login")
+        token = login.text.split('name="csrf" value="')[1].split('"')[0]
+        answer = client.post("/login", data={"officer": officer, "password": "bench password 1", "csrf": token, "next": "/"})
+        assert answer.status_code == 303, answer.text[:300]
+        clients[officer] = client
+    found = {}
+    for name, (officer, path) in wanted.items():
+        times = []
+        for _ in range(5):
+            begin = time.perf_counter()
+            answer = clients[officer].get(path)
+            times.append(time.perf_counter() - begin)
+            assert answer.status_code == 200, (name, answer.status_code, answer.text[:300])
+        found[name] = min(times) * 1000
+    return found
+
+
+def store_officer_with_reminders(store: Store) -> str:
+    with store.engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT recipient FROM outbox GROUP BY recipient ORDER BY count(*) DESC, "
+                                          "recipient LIMIT 1").scalar_one()
+
+
+def _a_case(store: Store) -> str:
+    with store.engine.connect() as connection:
+        return connection.exec_driver_sql("SELECT case_id FROM outbox ORDER BY id LIMIT 1").scalar_one()
+
+
+def monthly_report(store: Store, pack) -> float:
+    """Best-of-3 milliseconds of the bureau's report for the month before NOW's month."""
+    first = (NOW.date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    start, end = day_start(first), day_start(NOW.date().replace(day=1))
+    times = []
+    for _ in range(3):
+        begin = time.perf_counter()
+        report(store, pack, start, end, NOW, Scope())
+        times.append(time.perf_counter() - begin)
+    return min(times) * 1000
+
+
+@contextmanager
+def new_store(kind: str, folder: str, server: str, label: str):
+    if kind == "sqlite":
+        url = f"sqlite:///{folder}/{label}.db"
+        upgrade(url)
+        yield Store.open(url)
+        return
+    from bench.store import scratch_postgres
+
+    with scratch_postgres(server) as url:
+        upgrade(url)
+        store = Store.open(url)
+        yield store
+        store.engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10000,1000000", help="open clocks of each store the pages are timed on")
+    parser.add_argument("--report-sizes", default="100000,1000000", help="clocks of each store the monthly report is timed on")
+    parser.add_argument("--officers", type=int, default=5000)
+    parser.add_argument("--units", type=int, default=200)
+    parser.add_argument("--small", action="store_true", help="2,000 and 20,000 open clocks; reports over 40,000 and 200,000")
+    parser.add_argument("--postgres", metavar="URL", nargs="?", const="postgresql://postgres@127.0.0.1:5432/postgres",
+                        help="PostgreSQL too (default server: the local one)")
+    parser.add_argument("--only-postgres", action="store_true", help="with --postgres: skip SQLite")
+    args = parser.parse_args()
+    sizes = [2000, 20000] if args.small else [int(s) for s in args.sizes.split(",")]
+    report_sizes = [40000, 200000] if args.small else [int(s) for s in args.report_sizes.split(",")]
+    pack = load_pack(ROOT / "rules")
+    print(f"machine: {machine()}")
+    kinds = ([] if args.only_postgres else ["sqlite"]) + (["postgresql"] if args.postgres else [])
+    with tempfile.TemporaryDirectory(prefix="qixian-bench-web-") as folder:
+        for kind in kinds:
+            timings = {}
+            for size in sizes:
+                with new_store(kind, folder, args.postgres or "", f"pages{size}") as store:
+                    begin = time.perf_counter()
+                    people = populate(store, pack, size, officers=args.officers, units=args.units)
+                    print(f"{kind}: {size:,} open clocks (+{size // 4:,} closed), {args.officers:,} officers, "
+                          f"{args.units} units built in {time.perf_counter() - begin:.0f} s", flush=True)
+                    timings[size] = pages(store, pack, people)
+            smallest = sizes[0]
+            print(f"{kind}: page times in ms at " + " / ".join(f"{s:,}" for s in sizes) + " open clocks, and the ratio "
+                  f"of the largest to {smallest:,} (goal: at most 2)")
+            for name in timings[smallest]:
+                row = " / ".join(f"{timings[s][name]:.0f}" for s in sizes)
+                ratio = timings[sizes[-1]][name] / timings[smallest][name]
+                print(f"  {name:18} {row:>24}   {ratio:4.1f}x {'met' if ratio <= 2 else 'NOT met'}")
+            reports = {}
+            for size in report_sizes:  # the same work each month, a longer history in the larger store
+                with new_store(kind, folder, args.postgres or "", f"report{size}") as store:
+                    populate(store, pack, REPORT_OPEN, closed=size - REPORT_OPEN, officers=args.officers, units=args.units,
+                             history_days=round((size - REPORT_OPEN) / CLOSED_A_DAY))
+                    reports[size] = monthly_report(store, pack)
+            ratio = reports[report_sizes[-1]] / reports[report_sizes[0]]
+            print(f"{kind}: monthly report over " + " / ".join(f"{s:,}" for s in report_sizes) + " clocks: "
+                  + " / ".join(f"{reports[s]:.0f} ms" for s in report_sizes)
+                  + f", ratio {ratio:.1f}x (goal: at most 3) {'met' if ratio <= 3 else 'NOT met'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

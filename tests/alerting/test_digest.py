@@ -1,0 +1,57 @@
+"""The daily overdue digest: a clock that stays overdue repeats its reminder `overdue_digest.after` times, then is
+listed once a day in one digest per recipient (the handler and the escalation roles), however often the scan runs."""
+
+from collections import Counter
+from datetime import timedelta
+
+from qixian.digest import LABEL, in_digest
+from qixian.localtime import parse_local
+from qixian.scan import scan
+from tests.alerting.conftest import outbox_rows
+from tests.alerting.test_end_to_end import setup
+
+START = parse_local("2025-09-30 00:00")
+
+
+def test_repeats_stop_after_the_limit_and_one_digest_a_day_follows(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    after = pack.settings.overdue_digest["after"]
+    times = [START + timedelta(hours=6 * n) for n in range(4 * 20)]  # every 6 hours for 20 days, each run twice
+    for now in times:
+        scan(store, pack, config, now)
+        again = scan(store, pack, config, now)
+        assert again.scanned.owed == [] and again.scanned.digests == 0  # a rerun owes nothing, digests included
+    rows = outbox_rows(store)
+    own, digests = [r for r in rows if r.clocks is None], [r for r in rows if r.clocks is not None]
+    repeats = Counter((r.clock_id, r.due_at, r.recipient) for r in own if r.label.startswith("超期第"))
+    assert repeats and max(repeats.values()) <= after                      # never more than `after` repeats
+    assert all(int(r.label[3:-3]) <= after + 1 for r in own if r.label.startswith("超期第"))  # 超期第7次提醒 at most
+    assert digests and all(r.label == LABEL and r.status == "sent" for r in digests)
+    per_day = Counter(r.key.rsplit(":", 1)[0] + ":" + r.recipient for r in digests)
+    assert set(per_day.values()) == {1}                                    # one digest per recipient per day
+    days = {r.key.split(":")[1] for r in digests}
+    assert len(days) >= 10
+    recipients = {r.recipient for r in digests}
+    assert {"officer-1", "officer-9", "officer-8"} <= recipients          # the handler and the leaders (escalation)
+    delivered = Counter(k for k in sink.keys() if k.startswith("digest:"))
+    assert set(delivered.values()) == {1} and set(delivered) == {r.key for r in digests}
+    assert all(r.step_at.astimezone(parse_local("2025-10-01 00:00").tzinfo).strftime("%H:%M") == "08:30" for r in digests)
+    body = next(r for r in sink.to("/chat/officer-1") if r["keys"][0].startswith("digest:"))["body"]
+    assert "每日超期汇总" in body["title"] and "（2025）城关刑字第0001号" in body["message"] and "已超期" in body["message"]
+
+
+def test_a_digest_is_owed_from_its_time_of_day_and_lists_each_folded_clock(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    early = scan(store, pack, config, parse_local("2025-10-20 08:00"))   # long overdue, before the digest time
+    assert early.scanned.digests == 0
+    clocks = store.clocks(open_only=True)
+    folded = {c.id for c in clocks if in_digest(pack, c, parse_local("2025-10-20 08:30"))}
+    assert folded
+    on_time = scan(store, pack, config, parse_local("2025-10-20 08:31"))
+    assert on_time.scanned.digests >= 1
+    mine = [r for r in outbox_rows(store) if r.clocks is not None and r.recipient == "officer-1"]
+    assert len(mine) == 1 and set(mine[0].clocks) <= folded and mine[0].key == "digest:2025-10-20:officer-1"
+    messages = [m for m in on_time.messages if m.digest and m.recipient == "officer-1"]
+    assert len(messages) == 1 and len(messages[0].items) == len(mine[0].clocks)
+    assert all(f"{i.case}{i.rule_name}已超期" in messages[0].text or "另有" in messages[0].text for i in messages[0].items[:1])
+
