@@ -2,21 +2,12 @@
 
 import json
 
-import pytest
 
 from qixian.cli import main
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 NOW = "2025-10-06 09:00"
-
-
-@pytest.fixture
-def db(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path}/q.db"
-    assert main(["db", "upgrade", "--db", url]) == 0
-    capsys.readouterr()
-    return url
 
 
 def run(capsys, *args):

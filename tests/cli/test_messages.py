@@ -45,14 +45,6 @@ USAGE = {
 }
 
 
-@pytest.fixture
-def db(tmp_path, capsys):
-    url = f"sqlite:///{tmp_path}/q.db"
-    assert main(["db", "upgrade", "--db", url]) == 0
-    capsys.readouterr()
-    return url
-
-
 def run(capsys, tmp_path, *args, db=""):
     code = main([str(a).format(db=db, tmp=tmp_path) for a in args])
     out, err = capsys.readouterr()
