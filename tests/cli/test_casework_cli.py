@@ -2,7 +2,6 @@
 
 import json
 
-
 from qixian.cli import main
 from tests.conftest import ROOT
 
