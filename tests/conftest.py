@@ -34,3 +34,13 @@ def make_pack(tmp_path):
         return folder
 
     return make
+
+
+def frozen_at(at: str, **options):
+    """The real clock (datetime.now, time.time) stopped at `at`, Beijing time as officers write it (freezegun): for
+    the code that reads the clock itself when no time is given. Subprocesses keep the real clock."""
+    from freezegun import freeze_time
+
+    from qixian.localtime import parse_local
+
+    return freeze_time(parse_local(at), **options)

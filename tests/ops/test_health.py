@@ -14,7 +14,7 @@ from qixian.localtime import parse_local
 from qixian.messages import NotifyConfig
 from qixian.scan import scan
 from qixian.store.tables import OutboxRow
-from tests.conftest import ROOT, RULES
+from tests.conftest import ROOT, RULES, frozen_at
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 
@@ -122,6 +122,16 @@ def test_next_years_calendar_is_wanted_from_1_december(store, db_url, capsys):
     assert "临时结果" in checks["calendar"]["summary"] and "qixian calendar import" in checks["calendar"]["summary"]
     _, _, checks = health(capsys, db_url, "2025-12-15 09:00")          # 2026 is there
     assert checks["calendar"]["status"] == "ok"
+
+
+def test_without_now_the_calendar_check_turns_at_midnight_beijing_time_on_1_december(store, db_url, capsys):
+    """`qixian health` as cron runs it (no --now) reads the real clock: 1 December 00:00 in Beijing is still
+    30 November in UTC, so a check that read the UTC date would stay quiet for eight more hours."""
+    for at, status in (("2026-11-30 23:59", "ok"), ("2026-12-01 00:00", "warning"), ("2027-01-01 00:00", "unhealthy")):
+        with frozen_at(at):
+            main(["health", "--json", "--db", db_url, "--rules", str(RULES)])
+        report = json.loads(capsys.readouterr().out)
+        assert report["now"] == parse_local(at).isoformat() and report["checks"]["calendar"]["status"] == status, at
 
 
 def test_the_pack_in_force_is_the_one_rolled_out(store, db_url, pack, tmp_path, capsys):

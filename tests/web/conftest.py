@@ -117,10 +117,11 @@ def world(store, pack, tmp_path, sink, notify_folder):  # noqa: F811 - fixtures 
 
 
 @contextmanager
-def serving(store, pack, world, **options):
-    """The dashboard served by uvicorn as `qixian web` serves it, on a free local port, its clock held by the test."""
+def serving(store, pack, world, *, real_clock: bool = False, **options):
+    """The dashboard served by uvicorn as `qixian web` serves it, on a free local port, its clock held by the test
+    (or, with `real_clock`, the real time as `qixian web` reads it: the test stops it with freezegun)."""
     clock = Clock("2025-10-07 02:30")
-    app = create_app(store, pack, secret=SECRET.encode(), clock=clock, **options)
+    app = create_app(store, pack, secret=SECRET.encode(), clock=None if real_clock else clock, **options)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", **SERVER))
     thread = threading.Thread(target=server.run, daemon=True)

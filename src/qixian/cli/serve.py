@@ -77,6 +77,17 @@ def _wait_healthy(api: str, server: subprocess.Popen, log: Path, timeout: float 
 
 def _serve_deployments(drop: Path | None, notify: Path | None, db: str | None, rules: Path | None) -> None:
     from prefect import serve as prefect_serve
+
+    deployments, plan = scheduled(drop, notify, db, rules)
+    for line in plan:
+        console.print(f"  · {line}")
+    console.print("按 Ctrl-C 停止。")
+    prefect_serve(*deployments)
+
+
+def scheduled(drop: Path | None, notify: Path | None, db: str | None, rules: Path | None) -> tuple[list, list[str]]:
+    """The deployments serve runs on their schedules, and the plan in words. No run is given a time: each reads the
+    clock when it starts."""
     from prefect.schedules import Cron
 
     from flows.ingest import ingest_files
@@ -92,7 +103,4 @@ def _serve_deployments(drop: Path | None, notify: Path | None, db: str | None, r
             name="ingest-drop-folder", schedules=[Cron("*/5 * * * *", timezone="Asia/Shanghai")],
             parameters={**common, "path": str(drop)}, description="每五分钟导入共享目录中的事件文件"))
         plan.append(f"每五分钟：导入 {drop} 中的事件文件并重新计算相关案件的计时")
-    for line in plan:
-        console.print(f"  · {line}")
-    console.print("按 Ctrl-C 停止。")
-    prefect_serve(*deployments)
+    return deployments, plan

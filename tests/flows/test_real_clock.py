@@ -1,0 +1,33 @@
+"""The scan as `qixian serve` schedules it: the deployment gives no time, so each run reads the real clock when it
+starts. Run through a real Prefect server with the clock set by freezegun (ticking on from there: Prefect
+records each state change at its own time): just after the sample's events were read no reminder is owed yet; on
+5 October at 09:00 that morning's are, and the scan is recorded for the moment it ran."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from qixian.cli.serve import scheduled
+from qixian.localtime import parse_local
+from qixian.store.repository import Store
+from qixian.store.tables import ScanRunRow
+from tests.conftest import ROOT, frozen_at
+
+
+def test_the_scheduled_scan_reads_the_clock_when_it_runs(prefect_server, sample_db, sink, notify_folder):
+    from flows.scan import scan
+
+    deployments, _ = scheduled(None, notify_folder, sample_db, ROOT / "rules")
+    (every_minute,) = deployments
+    assert "as_of" not in every_minute.parameters
+    moments = ("2025-09-29 16:00", "2025-10-05 09:00")
+    results = []
+    for moment in moments:
+        with frozen_at(moment, tick=True):
+            results.append(scan(**every_minute.parameters))
+    quiet, morning = results
+    assert (quiet["owed"], morning["owed"] > 0, morning["sent"] > 0) == (0, True, True)
+    with Store.open(sample_db).session() as session:
+        runs = session.exec(select(ScanRunRow.as_of).order_by(ScanRunRow.id)).scalars().all()
+    assert len(runs) == 2 and all(parse_local(at) <= run < parse_local(at) + timedelta(minutes=1)
+                                  for run, at in zip(runs, moments))
