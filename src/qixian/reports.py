@@ -182,9 +182,13 @@ class _Groups:
         self.tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
         self.labels: dict[tuple[str, str], str] = {}
 
-    def keys(self, rule_id: str, unit: str | None, handler: str | None, moment: datetime) -> dict[str, tuple[str, str]]:
+    def kind(self, rule_id: str) -> str:
+        """The reminder type a rule's clocks are counted under."""
         rule = _latest_version(self.pack, rule_id)
-        kind = (rule.reminder_type or rule.group or "其他提醒") if rule else "其他提醒"
+        return (rule.reminder_type or rule.group or "其他提醒") if rule else "其他提醒"
+
+    def keys(self, rule_id: str, unit: str | None, handler: str | None, moment: datetime) -> dict[str, tuple[str, str]]:
+        kind = self.kind(rule_id)
         monday = moment.astimezone(SHANGHAI).date() - timedelta(days=moment.astimezone(SHANGHAI).weekday())
         unit_name = self.directory.units[unit].name if unit in self.directory.units else (unit or NO_UNIT)
         officer_name = self.directory.officers[handler].name if handler in self.directory.officers else (handler or NO_OFFICER)
@@ -203,8 +207,8 @@ class _Groups:
         grouping also adds them to the total and to their rule's reminder type."""
         targets = [(grouping, key, label)]
         if grouping == "rule":
-            kind = self.keys(key, None, None, datetime.now(timezone.utc))["type"]
-            targets.append(("type", *kind))
+            kind = self.kind(key)
+            targets.append(("type", kind, kind))
         tallies = [self.total] if grouping == "rule" else []
         for name, group, shown in targets:
             self.labels[(name, group)] = shown

@@ -31,3 +31,31 @@ def test_the_scheduled_scan_reads_the_clock_when_it_runs(prefect_server, sample_
         runs = session.exec(select(ScanRunRow.as_of).order_by(ScanRunRow.id)).scalars().all()
     assert len(runs) == 2 and all(parse_local(at) <= run < parse_local(at) + timedelta(minutes=1)
                                   for run, at in zip(runs, moments))
+
+
+def test_the_daily_report_covers_yesterday_in_beijing(prefect_server, sample_db, sink, notify_folder):
+    """At 00:30 on 7 October in Beijing it is still 6 October in UTC: the report read from the real clock covers
+    6 October (a UTC date would give 5 October)."""
+    from flows.report import daily_report
+
+    with frozen_at("2025-10-07 00:30", tick=True):
+        result = daily_report(db=sample_db, rules=str(ROOT / "rules"), notify=str(notify_folder))
+    assert (result["from"], result["to"]) == ("2025-10-06", "2025-10-07")
+
+
+def test_the_drop_folder_ingest_records_when_the_events_arrived(prefect_server, tmp_path, notify_folder):
+    from flows.ingest import ingest_files
+    from qixian.store.database import upgrade
+    from qixian.store.tables import EventRow
+
+    db, drop = f"sqlite:///{tmp_path}/q.db", tmp_path / "drop"
+    upgrade(db)
+    drop.mkdir()
+    (drop / "events.jsonl").write_bytes((ROOT / "examples" / "events.jsonl").read_bytes())
+    with frozen_at("2025-09-29 16:00", tick=True):
+        counts = ingest_files(path=str(drop), db=db, rules=str(ROOT / "rules"))
+    with Store.open(db).session() as session:
+        received = set(session.exec(select(EventRow.received_at)).scalars())
+    assert counts["accepted"] > 0 and len(received) == 1
+    (moment,) = received
+    assert parse_local("2025-09-29 16:00") <= moment < parse_local("2025-09-29 16:01")
