@@ -1,6 +1,6 @@
 """Commands run without --now read the real clock, in Beijing time: the clock is stopped (freezegun) a minute either
 side of a due at 24:00, and the answer turns with it. A command that read UTC as Beijing time, or a clock eight hours
-off, would show the arrest request 8 hours from its due at both moments."""
+off, would show the arrest request still running, eight hours from its due, at both moments."""
 
 import json
 
