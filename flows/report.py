@@ -1,8 +1,8 @@
 """Scheduled assessment reports (daily, weekly, monthly): the bureau's report as Prefect table and markdown
 artifacts, and each unit leader a short summary of the unit through the reminders' channels and delivery log.
 The daily report also sends ops (and the audit channels) the delivery log's checkpoint, kept outside the database.
-Thin on purpose: the figures are qixian.reports, the words qixian.reportviews, the sending qixian.delivery, the
-checkpoint qixian.audit. Safe to run twice: a summary already delivered for the same period is not sent again."""
+Thin on purpose: the figures are qixian.supervision.reports, the words qixian.supervision.reportviews, the sending qixian.alerting.delivery, the
+checkpoint qixian.ops.audit. Safe to run twice: a summary already delivered for the same period is not sent again."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows import scheduled_start
-from qixian import audit
-from qixian.config import database_url, rules_dir
-from qixian.delivery import send_note
-from qixian.localtime import SHANGHAI, parse_local
-from qixian.messages import NotifyConfig
-from qixian.reports import Scope, day_start, report
-from qixian.reportviews import MEASURES, as_markdown, period_label, summary_text
-from qixian.rollout import pack_in_force
+from qixian.ops import audit
+from qixian.ops.config import database_url, rules_dir
+from qixian.alerting.delivery import send_note
+from qixian.legaltime.localtime import SHANGHAI, parse_local
+from qixian.alerting.messages import NotifyConfig
+from qixian.supervision.reports import Scope, day_start, report
+from qixian.supervision.reportviews import MEASURES, as_markdown, period_label, summary_text
+from qixian.casework.rollout import pack_in_force
 from qixian.store.repository import Store
 
 TITLES = {"daily": "日报", "weekly": "周报", "monthly": "月报"}

@@ -1,5 +1,5 @@
 """The scan flow (every minute in production): owe the reminders whose time has come, then deliver them.
-Thin on purpose: the work is qixian.outbox and qixian.delivery. Safe to run twice, late or concurrently."""
+Thin on purpose: the work is qixian.alerting.outbox and qixian.alerting.delivery. Safe to run twice, late or concurrently."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from datetime import datetime
 from prefect import flow, get_run_logger, task
 
 from flows import scheduled_start
-from qixian.config import database_url, rules_dir
-from qixian.delivery import deliver
-from qixian.digest import owe_digest
-from qixian.failures import failing
-from qixian.localtime import SHANGHAI, parse_local
-from qixian.messages import NotifyConfig
-from qixian.outbox import enqueue
-from qixian.scan import listed, record_run
-from qixian.rollout import pack_in_force
+from qixian.ops.config import database_url, rules_dir
+from qixian.alerting.delivery import deliver
+from qixian.alerting.digest import owe_digest
+from qixian.alerting.failures import failing
+from qixian.legaltime.localtime import SHANGHAI, parse_local
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.outbox import enqueue
+from qixian.alerting.scan import listed, record_run
+from qixian.casework.rollout import pack_in_force
 from qixian.store.repository import Store
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from qixian.calendar import LegalCalendar
+from qixian.legaltime.calendar import LegalCalendar
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "rules"

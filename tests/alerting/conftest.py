@@ -7,7 +7,7 @@ import pytest
 
 from sqlalchemy import select
 
-from qixian.localsink import LocalSink
+from qixian.alerting.localsink import LocalSink
 from qixian.store.tables import OutboxRow
 
 from tests.conftest import ROOT

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from qixian.localsink import LocalSink
+from qixian.alerting.localsink import LocalSink
 from qixian.store.duechunks import CHUNK
 from qixian.store.repository import Store
 from qixian.store.tables import ClockRow, OutboxRow

@@ -4,9 +4,9 @@ listed once a day in one digest per recipient (the handler and the escalation ro
 from collections import Counter
 from datetime import timedelta
 
-from qixian.digest import LABEL, in_digest
-from qixian.localtime import parse_local
-from qixian.scan import scan
+from qixian.alerting.digest import LABEL, in_digest
+from qixian.legaltime.localtime import parse_local
+from qixian.alerting.scan import scan
 from tests.alerting.conftest import outbox_rows
 from tests.alerting.test_end_to_end import setup
 

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from qixian.delivery import deliver
-from qixian.directory import Directory, Officer, Unit
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig, NotifyConfigError
+from qixian.alerting.delivery import deliver
+from qixian.casework.directory import Directory, Officer, Unit
+from qixian.legaltime.localtime import parse_local
+from qixian.alerting.messages import NotifyConfig, NotifyConfigError
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow, OutboxRow
 from tests.alerting.conftest import outbox_rows

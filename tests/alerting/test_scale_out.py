@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qixian.localsink import LocalSink
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.scan import scan
+from qixian.alerting.localsink import LocalSink
+from qixian.legaltime.localtime import parse_local
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
 from qixian.store.repository import Store
 from qixian.store.tables import OutboxRow
 from tests.alerting.scaleout import notify_folder, owed_steps, populate, run_scanners, ticks

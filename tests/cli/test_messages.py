@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from qixian.cli import main
-from qixian.clockview import STATES
+from qixian.supervision.clockview import STATES
 from tests.conftest import ROOT
 
 GOLDEN = Path(__file__).parent / "golden"

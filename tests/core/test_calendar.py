@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from qixian.calendar import CalendarGap, LegalCalendar
-from qixian.yamlsource import ProblemsFound
+from qixian.legaltime.calendar import CalendarGap, LegalCalendar
+from qixian.legaltime.yamlsource import ProblemsFound
 from tests.conftest import RULES
 
 NAMES = {

@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from qixian.calendar import LegalCalendar
-from qixian.calendar_notice import NoticeRefused, overlaps, read_notice, render
-from qixian.yamlsource import load_yaml, read_yaml
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.legaltime.calendar_notice import NoticeRefused, overlaps, read_notice, render
+from qixian.legaltime.yamlsource import load_yaml, read_yaml
 from tests.conftest import RULES
 
 YEARS = sorted((RULES / "calendar").glob("*.yaml"))

@@ -26,9 +26,9 @@ def prefect_server():
 @pytest.fixture
 def sample_db(tmp_path, notify_folder):
     """A SQLite store holding the notify folder's directory and examples/events.jsonl; its URL."""
-    from qixian.directory import read_directory
-    from qixian.feeds import ingest_path
-    from qixian.localtime import parse_local
+    from qixian.casework.directory import read_directory
+    from qixian.casework.feeds import ingest_path
+    from qixian.legaltime.localtime import parse_local
     from qixian.rulebook import load_pack
     from qixian.store.database import upgrade
     from qixian.store.repository import Store

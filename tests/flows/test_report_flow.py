@@ -2,7 +2,7 @@
 
 import json
 
-from qixian.localtime import parse_local
+from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
 from tests.conftest import ROOT
 
@@ -44,7 +44,7 @@ def test_weekly_report_flow(prefect_server, sample_db, sink, notify_folder):
 def test_daily_report_sends_the_delivery_logs_checkpoint_to_ops(prefect_server, sample_db, sink, notify_folder,
                                                                  monkeypatch, capsys):
     from flows.report import daily_report
-    from qixian import audit
+    from qixian.ops import audit
     from qixian.cli import main
 
     monkeypatch.setenv(audit.KEY_ENV, "daily-report-test-audit-key-0123456789abcdef")

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select, text
 
-from qixian import audit
+from qixian.ops import audit
 from qixian.cli import main
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store
@@ -92,7 +92,7 @@ def test_golden_verify_output(keyed, store, db_url, pack, notify_folder, sink, c
     assert line == audit.Checkpoint.make(keyed, len(rows), last["hash"],
                                          datetime.fromisoformat("2025-10-07T08:00:00+08:00")).line
     code, out = run(capsys, "audit", "verify", "--db", db_url, "--checkpoint", line)
-    from qixian.localtime import display
+    from qixian.legaltime.localtime import display
     assert code == 0
     assert out == (f"发送记录完整：{len(rows)} 条，哈希链核对无误。\n"
                    f"末条哈希 {last['hash']}（第 {len(rows)} 条，{display(last['at'])}）\n"

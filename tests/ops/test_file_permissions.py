@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from qixian.cli import main
-from qixian.directory import read_directory
+from qixian.casework.directory import read_directory
 from qixian.store.repository import Store
 from tests.conftest import ROOT, RULES
 

@@ -6,9 +6,9 @@ import json
 import shutil
 
 from qixian.cli import main
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from qixian.rollout import PackInForce, packs_folder
+from qixian.casework.feeds import ingest_path
+from qixian.legaltime.localtime import parse_local
+from qixian.casework.rollout import PackInForce, packs_folder
 from qixian.rulebook import load_pack
 from qixian.store.tables import RulePackRow
 from tests.conftest import RULES

@@ -4,7 +4,7 @@
 import pytest
 
 from qixian.rulebook import load_pack
-from qixian.yamlsource import ProblemsFound
+from qixian.legaltime.yamlsource import ProblemsFound
 from tests.rulebook.conftest import DATA
 
 EXPECTED = {  # fixture -> (line, words every reader needs to see)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from qixian.clocks import Event, replay
-from qixian.localtime import parse_local
+from qixian.engine.clocks import Event, replay
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from tests.rulebook.conftest import DATA
 

@@ -7,12 +7,12 @@ import tracemalloc
 
 import pytest
 
-from qixian import rollout
+from qixian.casework import rollout
 from qixian.cli import main
-from qixian.directory import read_directory
-from qixian.messages import NotifyConfig, NotifyConfigError
+from qixian.casework.directory import read_directory
+from qixian.alerting.messages import NotifyConfig, NotifyConfigError
 from qixian.rulebook import load_pack
-from qixian.yamlsource import ALIAS_NODES, NESTING, ProblemsFound
+from qixian.legaltime.yamlsource import ALIAS_NODES, NESTING, ProblemsFound
 from tests.conftest import RULES
 
 

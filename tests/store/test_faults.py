@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from qixian.samplefeed import Feed
+from qixian.casework.samplefeed import Feed
 from qixian.store.database import connect, upgrade
 from qixian.store.tables import EventRow
 from tests.conftest import RULES

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
 
-from qixian.localtime import SHANGHAI
+from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.repository import _CLOCK_INSERT, CLOCK_VALUES, Store
 from qixian.store.rows import decode_time, encode_time
 from qixian.store.tables import ClockRow
@@ -73,12 +73,12 @@ def test_conflicting_rows_are_skipped_and_only_new_ones_returned(store: Store):
 def test_replayed_clock_values_are_what_the_codec_encodes():
     """recompute.clock_values builds the encoded tuple directly (it runs for every clock replayed): it must equal
     CLOCK_VALUES.encode of the same columns, for open, ended, paused, lead and anomalous clocks alike."""
-    from qixian.clocks import Event, replay
-    from qixian.localtime import parse_local
-    from qixian.recompute import clock_values
-    from qixian.reminders import next_step
+    from qixian.engine.clocks import Event, replay
+    from qixian.legaltime.localtime import parse_local
+    from qixian.casework.recompute import clock_values
+    from qixian.engine.reminders import next_step
     from qixian.rulebook import load_pack
-    from qixian.samplefeed import Feed
+    from qixian.casework.samplefeed import Feed
 
     pack = load_pack("rules")
     clocks = []

@@ -16,9 +16,9 @@ import httpx
 import pytest
 import uvicorn
 
-from qixian.directory import read_directory
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
+from qixian.casework.directory import read_directory
+from qixian.casework.feeds import ingest_path
+from qixian.legaltime.localtime import parse_local
 from qixian.web.app import SERVER, create_app
 from qixian.web.auth import hash_password
 from tests.alerting.conftest import notify_folder, sink  # noqa: F401 - the local sink standing in for SMS and chat

@@ -3,7 +3,7 @@
 import io
 
 from qixian.cli import main
-from qixian.localtime import parse_local
+from qixian.legaltime.localtime import parse_local
 from qixian.web.auth import check_password, trusted_proxies
 from tests.conftest import ROOT
 

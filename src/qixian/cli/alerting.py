@@ -7,17 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from qixian import audit
+from qixian.ops import audit
 from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.rules import in_force
-from qixian.directory import read_directory
-from qixian.failures import failing
-from qixian.localtime import display
-from qixian.messages import LEVELS, NotifyConfig, NotifyConfigError, sms_segments
-from qixian.scan import scan as run_scan
+from qixian.casework.directory import read_directory
+from qixian.alerting.failures import failing
+from qixian.legaltime.localtime import display
+from qixian.alerting.messages import LEVELS, NotifyConfig, NotifyConfigError, sms_segments
+from qixian.alerting.scan import scan as run_scan
 from qixian.store.scanlock import ScanBusy
-from qixian.yamlsource import ProblemsFound
+from qixian.legaltime.yamlsource import ProblemsFound
 
 directory_app = typer.Typer(help="单位与民警名录（提醒发给谁）。", no_args_is_help=True)
 Notify = Annotated[Optional[Path], typer.Option("--notify", help="提醒渠道配置目录；默认 $QIXIAN_NOTIFY 或 ./notify",

@@ -13,14 +13,14 @@ from rich.markup import escape
 
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir, table as new_table
 from qixian.cli.options import Db, Json, Now, Rules
-from qixian import rollout as rollouts
+from qixian.casework import rollout as rollouts
 from qixian.cli import rules as rules_cli
 from qixian.cli.rules import in_force, load, warn_failing_examples
-from qixian.clockview import STATES, left, state_of
-from qixian.feeds import FeedReport, files_in, ingest_items, ingest_path, ingest_sql
-from qixian.ingest import check, read_lines
-from qixian.localtime import SHANGHAI, display
-from qixian.recompute import recompute as run_recompute, replay_pending
+from qixian.supervision.clockview import STATES, left, state_of
+from qixian.casework.feeds import FeedReport, files_in, ingest_items, ingest_path, ingest_sql
+from qixian.casework.feedlines import check, read_lines
+from qixian.legaltime.localtime import SHANGHAI, display
+from qixian.casework.recompute import recompute as run_recompute, replay_pending
 
 COLOURS = {"running": "green", "provisional": "yellow", "paused": "yellow", "overdue": "bold red",
            "met": "dim", "met_late": "red", "cancelled": "dim", "restarted": "dim"}

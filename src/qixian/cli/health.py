@@ -10,13 +10,13 @@ from typing import Annotated, Callable, Optional
 import typer
 from rich.markup import escape
 
-from qixian import audit
+from qixian.ops import audit
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, rules_dir, table as new_table
 from qixian.cli.alerting import Notify
 from qixian.cli.options import Db, Json, Now, Rules
-from qixian.health import OK, UNHEALTHY, WARNING, alert as send_alert, check
-from qixian.localtime import display
-from qixian.messages import NotifyConfig, NotifyConfigError
+from qixian.ops.health import OK, UNHEALTHY, WARNING, alert as send_alert, check
+from qixian.legaltime.localtime import display
+from qixian.alerting.messages import NotifyConfig, NotifyConfigError
 
 UNHEALTHY_EXIT = 1
 STATUS = {OK: "[green]正常[/green]", WARNING: "[yellow]注意[/yellow]", UNHEALTHY: "[bold red]异常[/bold red]"}

@@ -12,9 +12,9 @@ from rich import box
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.rules import in_force
-from qixian.localtime import display
-from qixian.reports import Scope, day_start, report as build_report
-from qixian.reportviews import MEASURES, as_csv, as_html, cells, period_label, sections
+from qixian.legaltime.localtime import display
+from qixian.supervision.reports import Scope, day_start, report as build_report
+from qixian.supervision.reportviews import MEASURES, as_csv, as_html, cells, period_label, sections
 from qixian.store.repository import AcknowledgeError
 
 FORMATS = ("table", "csv", "html", "json")

@@ -11,17 +11,17 @@ import typer
 from rich.table import Table
 
 from qixian.cli._output import InputError, console, errors, print_json, rules_dir, table as new_table
-from qixian.clocks import Event, replay
-from qixian.parseerrors import json_error
-from qixian.clockview import STATES
-from qixian.localtime import TimeFormatError, display, parse_local
+from qixian.engine.clocks import Event, replay
+from qixian.legaltime.parseerrors import json_error
+from qixian.supervision.clockview import STATES
+from qixian.legaltime.localtime import TimeFormatError, display, parse_local
 from qixian.rulebook import RulePack, load_pack
 from qixian.rulebook.model import new_event_hint
 from qixian.rulebook.describe import explain as describe
 from qixian.rulebook.diff import diff_packs
 from qixian.rulebook.examples import run_examples
 from qixian.rulebook.schema import EventsFile, RuleFile, Settings
-from qixian.yamlsource import ProblemsFound, load_yaml
+from qixian.legaltime.yamlsource import ProblemsFound, load_yaml
 
 app = typer.Typer(help="规则包：检查、列出、解释、试算、比较规则文件。", no_args_is_help=True)
 
@@ -42,10 +42,10 @@ def load(directory: Path) -> RulePack:
 
 
 def in_force(store, option: Path | None) -> RulePack:
-    """The pack the store's clocks are computed and shown with: the one last rolled out (qixian.rollout), or the
+    """The pack the store's clocks are computed and shown with: the one last rolled out (qixian.casework.rollout), or the
     configured folder before any roll-out kept its files. An explicit --rules with other files is refused: one
     store's clocks are never shown or advanced with a pack they were not computed with."""
-    from qixian import rollout as rollouts
+    from qixian.casework import rollout as rollouts
 
     configured = rules_dir(option)
     if option is not None:
@@ -171,7 +171,7 @@ def explain(
     pack = _pack(rules)
     versions = pack.versions(rule_id)
     if not versions:
-        from qixian.yamlsource import suggest
+        from qixian.legaltime.yamlsource import suggest
 
         raise InputError(f"没有规则 {rule_id!r}。{suggest(rule_id, pack.ids)}")
     for number, rule in enumerate(versions):

@@ -12,9 +12,9 @@ from typing import Collection, Iterable, Mapping, Sequence
 from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
-from qixian.clocks import Event
-from qixian.ingest import Incoming, Rejected
-from qixian.localtime import SHANGHAI
+from qixian.engine.clocks import Event
+from qixian.casework.feedlines import Incoming, Rejected
+from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.database import (UnusableDatabase, database_url, dump_json, engine_for, is_current, shown,
                                    sqlite_file)
 from qixian.store.rows import Codec, encode_time
@@ -396,7 +396,7 @@ class Store:
             session.commit()
 
     def directory(self):
-        from qixian.directory import Directory, Officer, Unit
+        from qixian.casework.directory import Directory, Officer, Unit
 
         units_, officers_ = UnitRow.__table__.c, OfficerRow.__table__.c  # plain rows: a province has 5,000 officers
         with self.engine.connect() as connection:

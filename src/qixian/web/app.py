@@ -17,17 +17,17 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from qixian.digest import DIGESTED
-from qixian.localtime import SHANGHAI, display
-from qixian.reports import Scope, day_start, report as build_report
-from qixian.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
+from qixian.alerting.digest import DIGESTED
+from qixian.legaltime.localtime import SHANGHAI, display
+from qixian.supervision.reports import Scope, day_start, report as build_report
+from qixian.supervision.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
 from qixian.rulebook.describe import explain
 from qixian.rulebook.model import RulePack
 from qixian.safetext import visible
-from qixian.signing import BadToken, read_ack_token
+from qixian.alerting.signing import BadToken, read_ack_token
 from qixian.store.repository import LINK_LEVELS, AcknowledgeError, Store
 from qixian.store.tables import OutboxRow
-from qixian.clockview import LIGHTS
+from qixian.supervision.clockview import LIGHTS
 from qixian.web.access import Viewer, viewer_of
 from qixian.web.auth import (NONCE_COOKIE, PAUSE, SESSION_COOKIE, SESSION_HOURS, check_password, csrf_ok, csrf_token,
                              new_session, paused_until, session_key)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from qixian.parseerrors import yaml_problem
+from qixian.legaltime.parseerrors import yaml_problem
 
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Nodes that aliases may add to a file when expanded: a hand-written file reuses a few blocks (`<<: *defaults`),

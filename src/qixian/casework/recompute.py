@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
-from qixian.clocks import Clock, Event, replay
+from qixian.engine.clocks import Clock, Event, replay
 from qixian.faults import crash_point
-from qixian.reminders import next_step
+from qixian.engine.reminders import next_step
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import CLOCK_VALUES, Store
 from qixian.store.database import dump_json

@@ -2,7 +2,7 @@
 channel tried `tries` times, then the next channel (chat → SMS → the unit's duty phone). Every attempt is recorded
 (URL with secrets masked, the provider's answer); a row is marked sent only after a channel accepted it. What no
 channel accepts is tried again later with backoff, and after the last try marked undeliverable for ops. A channel
-at its sending limit (qixian.ratelimits) holds the message back until it has room: queued, not dropped.
+at its sending limit (qixian.alerting.ratelimits) holds the message back until it has room: queued, not dropped.
 Every request carries the idempotency keys (clock:due:step:recipient) of the reminders in it."""
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Callable, Iterable
 import apprise
 from sqlalchemy import select
 
-from qixian import audit
-from qixian.directory import DUTY, Directory
-from qixian.localtime import display, span
-from qixian.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
-from qixian.ratelimits import bucket, hold, in_bucket, room_at, tag
+from qixian.ops import audit
+from qixian.casework.directory import DUTY, Directory
+from qixian.legaltime.localtime import display, span
+from qixian.alerting.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
+from qixian.alerting.ratelimits import bucket, hold, in_bucket, room_at, tag
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
@@ -43,7 +43,7 @@ class Message:
     channel: str | None = None  # the kind of channel that accepted it (chat / sms / duty); None if none did or not sent
     ids: list[int | None] = field(default_factory=list)  # the outbox rows, as the items (None in a dry run)
     config: NotifyConfig | None = field(default=None, repr=False)
-    digest: bool = False  # the daily overdue digest (qixian.digest), not a clock's own reminders
+    digest: bool = False  # the daily overdue digest (qixian.alerting.digest), not a clock's own reminders
 
     def chat_in(self, flavour: str) -> str:
         """The chat text as a channel of this flavour shows it (dingtalk, wecom, feishu)."""
@@ -187,7 +187,7 @@ def _claim(session, recipient: str, now: datetime) -> list[OutboxRow]:
 def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Directory, rows: list[OutboxRow],
             now: datetime) -> list[tuple[list[OutboxRow], Message]]:
     """One message per recipient: its rows most urgent first, rendered for SMS and for chat; a daily overdue digest
-    owed to the recipient is a message of its own (qixian.digest)."""
+    owed to the recipient is a message of its own (qixian.alerting.digest)."""
     with store.session() as session:
         wanted = {r.clock_id for r in rows} | {c for r in rows for c in r.clocks or ()}
         clocks = {c.id: c for c in session.exec(select(ClockRow).where(ClockRow.id.in_(wanted))).scalars()}

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
-from qixian.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back, count_before
-from qixian.localtime import as_local, moment, parse_local
-from qixian.periods import Duration, Unit
+from qixian.legaltime.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back, count_before
+from qixian.legaltime.localtime import as_local, moment, parse_local
+from qixian.legaltime.periods import Duration, Unit
 from qixian.rulebook.model import Rule, RulePack
 
 # Which field of an extension event's data carries the approved amount, by unit of the rule's `by`.

@@ -1,5 +1,5 @@
 """The daily overdue digest. A clock that stays overdue repeats its reminder `overdue_digest.after` times
-(qixian.reminders); after that it is folded into one message a day, at `overdue_digest.at`, to each of its
+(qixian.engine.reminders); after that it is folded into one message a day, at `overdue_digest.at`, to each of its
 recipients (its rule's own, and the escalation roles unless an overdue reminder at that due was acknowledged),
 listing all their folded clocks, most overdue first. The digest of a day is one outbox row per recipient, keyed
 digest:<day>:<recipient>, owed once: by the first scan after that day's digest time, listing the clocks folded by
@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from qixian.outbox import _cases, acknowledged_overdue, counting_unit, rule_of
-from qixian.reminders import folded_at
+from qixian.alerting.outbox import _cases, acknowledged_overdue, counting_unit, rule_of
+from qixian.engine.reminders import folded_at
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import ClockRow, OutboxRow

@@ -1,5 +1,5 @@
-"""The scan: which reminders are owed now, written to the outbox in the same transaction that advances each clock's
-next reminder time. The outbox key (clock, due, step, recipient) is unique, so a scan that runs twice, late or
+"""The outbox: the reminders owed now, each written in the same transaction that advances its clock's next reminder
+time. The outbox key (clock, due, step, recipient) is unique, so a scan that runs twice, late or
 concurrently owes nothing twice. After downtime, a clock that crossed several steps owes one message, at the most
 severe step reached, marked late. Once an overdue reminder of a clock is acknowledged, its later repeats at that due go
 to the rule's own recipients only, no longer escalated to leaders; the clock itself runs on."""
@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from qixian.directory import Directory
-from qixian.localtime import SHANGHAI
-from qixian.periods import Unit
-from qixian.recompute import replay_pending
-from qixian.reminders import reached
+from qixian.casework.directory import Directory
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.legaltime.periods import Unit
+from qixian.casework.recompute import replay_pending
+from qixian.engine.reminders import reached
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.duechunks import due_chunks
 from qixian.store.repository import Store
@@ -69,7 +69,7 @@ class Scanned:
     late: list[Late] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     replayed: int = 0  # cases whose clocks were behind their events (an interrupted ingest), replayed first
-    digests: int = 0  # daily overdue digests owed (qixian.digest; one per recipient per day)
+    digests: int = 0  # daily overdue digests owed (qixian.alerting.digest; one per recipient per day)
 
     @property
     def caught_up(self) -> int:

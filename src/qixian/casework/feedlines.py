@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
-from qixian.localtime import TimeFormatError, parse_local
-from qixian.parseerrors import json_error
+from qixian.legaltime.localtime import TimeFormatError, parse_local
+from qixian.legaltime.parseerrors import json_error
 from qixian.safetext import cleaned, may_hold_controls
-from qixian.yamlsource import close_match
+from qixian.legaltime.yamlsource import close_match
 from qixian.rulebook.model import EventType
 
 FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")

@@ -1,7 +1,7 @@
 """The assessment report as people read it: CSV, a self-contained HTML page with inline SVG charts, markdown for
-Prefect artifacts, and the few lines a unit leader receives. The figures all come from `qixian.reports`.
+Prefect artifacts, and the few lines a unit leader receives. The figures all come from `qixian.supervision.reports`.
 
-The HTML template lives with the code (src/qixian/templates/), not in notify/templates: it is part of the product's
+The HTML template lives with the code (src/qixian/supervision/templates/), not in notify/templates: it is part of the product's
 output, not a channel message that ops adapt, and a notify folder replaced by ops must not lose it."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from qixian.reports import Report, Row, Tally
+from qixian.supervision.reports import Report, Row, Tally
 from qixian.safetext import csv_row, markdown, visible
 
 # (field, 中文列名): the measures of every tally, in the order tables show them

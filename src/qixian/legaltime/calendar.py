@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from qixian.localtime import WEEKDAYS
-from qixian.yamlsource import LineDict, Problem, ProblemsFound, load_yaml, outside, read_yaml, suggest
+from qixian.legaltime.localtime import WEEKDAYS
+from qixian.legaltime.yamlsource import LineDict, Problem, ProblemsFound, load_yaml, outside, read_yaml, suggest
 
 _FILE_KEYS = ("year", "source", "notice", "holidays", "workdays")
 _HOLIDAY_KEYS = ("name", "from", "to", "date")

@@ -5,7 +5,7 @@ working-day limits remind by the day: on the day that many days before the last 
 (按日提醒). Quiet hours hold day-based reminders back to the morning; hour limits and custody limits are never
 held back. Then the due moment itself (超期), then repeats every `overdue.every`, escalated to the rule's roles.
 With `overdue_digest` in the settings the repeats stop after `overdue_digest.after` of them: from then on the clock
-is listed in the daily overdue digest (qixian.digest) instead, once a day, however long it stays overdue.
+is listed in the daily overdue digest (qixian.alerting.digest) instead, once a day, however long it stays overdue.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Callable, NamedTuple
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from qixian.clocks import Clock
-from qixian.periods import Unit, add_months
+from qixian.engine.clocks import Clock
+from qixian.legaltime.periods import Unit, add_months
 from qixian.rulebook.model import Reminder, Rule, Settings
 
 

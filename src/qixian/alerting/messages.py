@@ -14,11 +14,11 @@ from pathlib import Path
 
 import jinja2
 
-from qixian.periods import parse_duration
+from qixian.legaltime.periods import parse_duration
 from qixian.safetext import Trusted, finalizer
-from qixian.signing import LINK_LIFETIME, SigningError, ack_token, web_secret
-from qixian.ratelimits import Limit, LimitsError, read_limits
-from qixian.yamlsource import ProblemsFound, read_yaml
+from qixian.alerting.signing import LINK_LIFETIME, SigningError, ack_token, web_secret
+from qixian.alerting.ratelimits import Limit, LimitsError, read_limits
+from qixian.legaltime.yamlsource import ProblemsFound, read_yaml
 
 LEVELS = {"notice": "提醒", "warning": "预警", "overdue": "超期"}
 SEVERITY = {"notice": 0, "warning": 1, "overdue": 2}
@@ -28,7 +28,7 @@ _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
 CHAT_FLAVOURS = {"qxdingtalk": "dingtalk", "qxwecom": "wecom", "qxfeishu": "feishu"}
 TEMPLATES = {"dingtalk": "chat.dingtalk.md.j2", "wecom": "chat.wecom.md.j2", "feishu": "chat.feishu.txt.j2",
              "sms": "sms.txt.j2"}
-# The daily overdue digest (qixian.digest), in the same flavours.
+# The daily overdue digest (qixian.alerting.digest), in the same flavours.
 DIGEST_TEMPLATES = {"digest-dingtalk": "digest.dingtalk.md.j2", "digest-wecom": "digest.wecom.md.j2",
                     "digest-feishu": "digest.feishu.txt.j2", "digest-sms": "digest.sms.txt.j2"}
 DIGEST_LISTED = 20  # clocks a chat digest lists; the rest are counted ("另有N项")
@@ -71,14 +71,14 @@ class NotifyConfig:
     web_url: str | None = None  # the dashboard's public address: chat messages then carry acknowledgement links
     link_secret: bytes | None = field(default=None, repr=False)
     ops: tuple[str, ...] = ()  # where `qixian health --alert` tells ops (channel URLs, ${VAR} for secrets)
-    limits: dict[str, Limit] = field(default_factory=dict)  # sending limits per channel (qixian.ratelimits)
+    limits: dict[str, Limit] = field(default_factory=dict)  # sending limits per channel (qixian.alerting.ratelimits)
     audit: tuple[str, ...] = ()  # who else keeps the delivery log's checkpoints (legal staff), besides ops
 
     @property
     def plugins(self) -> Path:
         """The channel plugins: the notify folder's own plugins/, else the project's."""
         own = self.folder / "plugins"
-        return own if own.is_dir() else Path(__file__).resolve().parents[2] / "notify" / "plugins"
+        return own if own.is_dir() else Path(__file__).resolve().parents[3] / "notify" / "plugins"
 
     @classmethod
     def load(cls, folder: Path | str | None = None) -> NotifyConfig:
@@ -179,7 +179,7 @@ def _urls(data: dict, name: str) -> tuple[str, ...]:
 def notify_dir(option: Path | str | None = None) -> Path:
     """The notify folder: the option, else $QIXIAN_NOTIFY, else ./notify, else the project's own notify/."""
     chosen = option or os.environ.get("QIXIAN_NOTIFY")
-    candidates = [Path(chosen)] if chosen else [Path("notify"), Path(__file__).resolve().parents[2] / "notify"]
+    candidates = [Path(chosen)] if chosen else [Path("notify"), Path(__file__).resolve().parents[3] / "notify"]
     for candidate in candidates:
         if (candidate / "channels.yaml").is_file():
             return candidate

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from qixian.localtime import SHANGHAI, display
+from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow, OutboxRow
 

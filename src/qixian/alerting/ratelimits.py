@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select, text
 
-from qixian.localtime import SHANGHAI
+from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.tables import DeliveryRow
 
 MINUTE = timedelta(minutes=1)

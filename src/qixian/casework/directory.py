@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qixian.yamlsource import LineDict, Problem, ProblemsFound, read_yaml
+from qixian.legaltime.yamlsource import LineDict, Problem, ProblemsFound, read_yaml
 
 DUTY = "duty:"  # recipient ids of a unit's duty phone: duty:<unit id>
 COMMAND_CENTER = "duty:command_center"

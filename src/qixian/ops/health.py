@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from qixian import rollout
-from qixian.calendar import LegalCalendar
-from qixian.failures import Failure, failing
-from qixian.localtime import SHANGHAI, display, span
+from qixian.casework import rollout
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.alerting.failures import Failure, failing
+from qixian.legaltime.localtime import SHANGHAI, display, span
 from qixian.store.database import PRIVATE_FILE, PRIVATE_FOLDER, SIDE_FILES, database_url, sqlite_file
 from qixian.store.repository import Store, StoreError
 from qixian.store.tables import OutboxRow, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
 from qixian.web.auth import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
-from qixian.yamlsource import ProblemsFound
+from qixian.legaltime.yamlsource import ProblemsFound
 
 if TYPE_CHECKING:
-    from qixian.delivery import Told
+    from qixian.alerting.delivery import Told
 
 OK, WARNING, UNHEALTHY = "ok", "warning", "unhealthy"
 RANK = {OK: 0, WARNING: 1, UNHEALTHY: 2}
@@ -135,7 +135,7 @@ def _catch_up(store: Store, now: datetime) -> Check:
 
 
 def _channels(failures: list[Failure]) -> Check:
-    """Each kind of channel whose last attempt failed, with its reason, when, and what to do (qixian.failures)."""
+    """Each kind of channel whose last attempt failed, with its reason, when, and what to do (qixian.alerting.failures)."""
     data = {"failing": [f.as_dict() for f in failures]}
     if failures:
         return Check("channels", "发送渠道", UNHEALTHY, "；".join(f.line() for f in failures), data)
@@ -294,7 +294,7 @@ def _first_line(exc: Exception) -> str:
 def alert(health: Health, config, send=None) -> list[Told]:
     """Tell ops, on every channel in notify/channels.yaml `ops:`, what is unhealthy (nothing is sent when healthy).
     Uses the same channel plugins as the reminders, but neither the scan nor the outbox."""
-    from qixian.delivery import tell
+    from qixian.alerting.delivery import tell
 
     failing = [c for c in health.checks if c.status == UNHEALTHY]
     if not failing:

@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 from sqlalchemy import select, text
 from sqlmodel import Session
 
-from qixian.localtime import SHANGHAI, display
+from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow, ScanRunRow
 
 if TYPE_CHECKING:
-    from qixian.delivery import Told
+    from qixian.alerting.delivery import Told
 
 CONTENT = ("at", "recipient", "keys", "attempt", "channel", "url", "ok", "answer", "text_hash", "seal")
 KEY_ENV, KEY_FILE_ENV = "QIXIAN_AUDIT_KEY", "QIXIAN_AUDIT_KEY_FILE"
@@ -310,7 +310,7 @@ def described(broken: Broken) -> str:
 def send_checkpoint(verified: Verified, point: Checkpoint | None, config, send=None) -> list[Told]:
     """Send the checkpoint, or where the log breaks if it could not be made, to ops and the audit channels of
     notify/channels.yaml (`ops:`, `audit:`); nothing is sent when neither is configured."""
-    from qixian.delivery import tell
+    from qixian.alerting.delivery import tell
 
     if point is not None:
         title, body = "发送记录检查点", checkpoint_text(point)

@@ -7,11 +7,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from qixian import audit
-from qixian.digest import owe_digest
-from qixian.delivery import Delivered, Message, Sender, compose, deliver
-from qixian.messages import NotifyConfig
-from qixian.outbox import Late, Scanned, _outbox_values, enqueue
+from qixian.ops import audit
+from qixian.alerting.digest import owe_digest
+from qixian.alerting.delivery import Delivered, Message, Sender, compose, deliver
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.outbox import Late, Scanned, _outbox_values, enqueue
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner

@@ -24,9 +24,9 @@ from datetime import date, datetime, timedelta
 from typing import Iterable, Literal
 from zoneinfo import ZoneInfo
 
-from qixian.calendar import LegalCalendar
-from qixian.localtime import SHANGHAI, as_local, describe_day, display, end_of_day, moment
-from qixian.periods import Duration, Unit, add_months, last_day_of_month
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.legaltime.localtime import SHANGHAI, as_local, describe_day, display, end_of_day, moment
+from qixian.legaltime.periods import Duration, Unit, add_months, last_day_of_month
 
 ROLL_BASIS = "期间的最后一日为节假日的，以节假日后的第一日为期满日期（刑诉法第一百零五条第四款；行政案件程序规定第三十五条）"
 CUSTODY_BASIS = ("但犯罪嫌疑人、被告人在押或违法行为人被限制人身自由的期间，应当至期满之日为止，不得因节假日而延长"

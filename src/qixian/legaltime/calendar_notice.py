@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from qixian.localtime import WEEKDAYS
+from qixian.legaltime.localtime import WEEKDAYS
 
 FESTIVALS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
 _ALIASES = {"五一": "劳动节", "五一国际劳动节": "劳动节", "国际劳动节": "劳动节", "十一": "国庆节", "清明": "清明节",

@@ -20,7 +20,7 @@ def rules_dir(option: Path | str | None = None) -> Path:
         if not Path(chosen, "calendar").is_dir():
             raise ConfigError(f"规则包目录 {chosen} 不存在或其中没有 calendar/ 子目录")
         return Path(chosen)
-    for candidate in (Path("rules"), Path(__file__).resolve().parents[2] / "rules"):
+    for candidate in (Path("rules"), Path(__file__).resolve().parents[3] / "rules"):
         if Path(candidate, "calendar").is_dir():
             return candidate
     raise ConfigError("找不到规则包目录 rules/：请用 --rules DIR 或环境变量 QIXIAN_RULES 指定")

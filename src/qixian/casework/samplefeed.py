@@ -9,7 +9,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Iterator
 
-from qixian.localtime import SHANGHAI
+from qixian.legaltime.localtime import SHANGHAI
 
 UNITS = [("chengguan", "城关派出所"), ("jiaodong", "胶东派出所"), ("jiaoxi", "胶西派出所"), ("xingzheng", "刑侦大队"),
          ("zhian", "治安大队")]
@@ -33,7 +33,7 @@ def officers(per_unit: int = 3) -> list[dict]:
 def directory(chat: str | None = None, per_unit: int = 3):
     """The sample units and officers as a Directory; with `chat` (a URL prefix), every other officer has a chat
     robot at `<chat>/<officer id>` and the rest are reached by SMS."""
-    from qixian.directory import Directory, Officer, Unit
+    from qixian.casework.directory import Directory, Officer, Unit
 
     people = officers(per_unit)
     units = {unit: Unit(unit, name, *[p["id"] for p in people if p["unit"] == unit][:2], f"1380000{index:04d}")
