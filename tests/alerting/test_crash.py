@@ -22,7 +22,7 @@ from qixian.casework.samplefeed import Feed
 from qixian.alerting.scan import scan
 from qixian.store.database import upgrade
 from qixian.store.repository import Store
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 RUNS = int(os.environ.get("QIXIAN_CRASH_RUNS", "200"))
 START = parse_local("2025-10-01 08:00")

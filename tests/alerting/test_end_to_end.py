@@ -8,8 +8,8 @@ from qixian.alerting.scan import scan
 from sqlalchemy import select
 
 from qixian.store.tables import DeliveryRow, OutboxRow
-from tests.alerting.conftest import outbox_rows
-from tests.conftest import ROOT
+from tests.fixtures.sinks import outbox_rows
+from tests.paths import ROOT
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 CASE = "（2025）城关刑字第0001号"

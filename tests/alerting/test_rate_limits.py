@@ -15,8 +15,8 @@ from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig, NotifyConfigError
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow, OutboxRow
-from tests.alerting.conftest import outbox_rows
-from tests.conftest import ROOT
+from tests.fixtures.sinks import outbox_rows
+from tests.paths import ROOT
 
 NOW = parse_local("2026-03-10 08:30")
 

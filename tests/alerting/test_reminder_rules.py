@@ -9,7 +9,7 @@ from qixian.alerting.messages import Item, NotifyConfig, sms_segments
 from qixian.legaltime.periods import Duration, Unit as PeriodUnit
 from qixian.engine.reminders import reached, steps
 from qixian.rulebook.model import Reminder
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def rule(pack, rule_id):

@@ -18,7 +18,7 @@ from qixian.alerting.scan import scan
 from qixian.store.repository import Store
 from qixian.store.tables import OutboxRow
 from tests.alerting.scaleout import notify_folder, owed_steps, populate, run_scanners, ticks
-from tests.conftest import RULES
+from tests.paths import RULES
 
 # 250 cases, a scan every 4 hours for 30 days keeps this under a minute; bench/scaleout.py runs 10,000 cases hourly
 CASES, EVERY_HOURS = 250, 4

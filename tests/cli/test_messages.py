@@ -17,7 +17,7 @@ import pytest
 
 from qixian.cli import main
 from qixian.supervision.clockview import STATES
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("QIXIAN_UPDATE_GOLDEN") == "1"

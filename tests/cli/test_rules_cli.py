@@ -5,8 +5,8 @@ import json
 from qixian.cli import main
 from qixian.cli.rules import schema_of
 from qixian.rulebook import load_pack
-from tests.conftest import ROOT, RULES
-from tests.rulebook.conftest import DATA
+from tests.paths import ROOT, RULES
+from tests.paths import DATA
 
 
 def run(capsys, *args):

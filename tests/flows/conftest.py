@@ -10,7 +10,6 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qixian-prefect-")
 
 import pytest  # noqa: E402
 
-from tests.alerting.conftest import notify_folder, sink  # noqa: E402,F401 - the local sink and its notify folder
 
 
 @pytest.fixture(scope="package")  # stopped after the flow tests: its services would run on through the rest
@@ -32,7 +31,7 @@ def sample_db(tmp_path, notify_folder):
     from qixian.rulebook import load_pack
     from qixian.store.database import upgrade
     from qixian.store.repository import Store
-    from tests.conftest import ROOT
+    from tests.paths import ROOT
 
     db = f"sqlite:///{tmp_path}/q.db"
     upgrade(db)

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 

@@ -4,7 +4,7 @@ import json
 
 from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def test_weekly_report_flow(prefect_server, sample_db, sink, notify_folder):

@@ -1,6 +1,6 @@
 """The scan flow, run for real through a Prefect server, delivering to a local HTTP sink."""
 
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def test_scan_flow_delivers_once(prefect_server, sample_db, sink, notify_folder):

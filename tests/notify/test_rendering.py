@@ -15,7 +15,7 @@ import pytest
 
 from qixian.alerting.messages import Item, NotifyConfig, chat_flavour
 from qixian.safetext import Trusted
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("QIXIAN_UPDATE_GOLDEN") == "1"

@@ -20,7 +20,7 @@ from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
 from qixian.store.database import connect, upgrade
 from qixian.store.tables import DeliveryRow
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def fill_log(store, pack, notify_folder, sink):
@@ -128,7 +128,7 @@ def empty_url(request, tmp_path):
     request.getfixturevalue("pg_url")  # skips, saying why, when no PostgreSQL answers
     import psycopg
 
-    from tests.store.conftest import PG_SERVER
+    from tests.fixtures.stores import PG_SERVER
 
     admin = psycopg.connect(PG_SERVER.replace("postgresql+psycopg", "postgresql"), autocommit=True)
     name = f"qixian_migration_{uuid.uuid4().hex[:10]}"

@@ -216,7 +216,7 @@ def test_the_key_file_must_be_private(tmp_path, monkeypatch, db_url, capsys):
 
 
 def test_an_unusable_key_stops_the_scan_before_anything_is_sent(db_url, notify_folder, sink, capsys, monkeypatch):
-    from tests.conftest import ROOT, RULES
+    from tests.paths import ROOT, RULES
 
     monkeypatch.delenv(audit.KEY_FILE_ENV, raising=False)
     monkeypatch.setenv(audit.KEY_ENV, "too-short")

@@ -16,7 +16,7 @@ from qixian.casework.feeds import ingest_path
 from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from qixian.legaltime.yamlsource import read_yaml
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 FICTIONAL_2027 = ROOT / "tests" / "data" / "notice-2027-FICTIONAL-test-fixture.txt"
 

@@ -10,7 +10,7 @@ from qixian.casework.directory import read_directory
 from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
-from tests.conftest import RULES
+from tests.paths import RULES
 
 QIXIAN = str(Path(sys.executable).with_name("qixian"))
 

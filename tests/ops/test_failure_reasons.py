@@ -9,7 +9,7 @@ from qixian.cli import main
 from qixian.alerting.failures import failing
 from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 MISSING = "渠道地址需要环境变量 QIXIAN_SMS_GATEWAY，但它没有设置"
 

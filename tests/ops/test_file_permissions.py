@@ -12,7 +12,7 @@ import pytest
 from qixian.cli import main
 from qixian.casework.directory import read_directory
 from qixian.store.repository import Store
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 
 def mode(path) -> int:

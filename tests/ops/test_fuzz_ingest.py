@@ -18,7 +18,7 @@ from qixian.rulebook import load_pack
 from qixian.store.database import upgrade
 from qixian.store.repository import Store
 from qixian.store.tables import EventRow, QuarantineRow
-from tests.conftest import RULES
+from tests.paths import RULES
 
 PACK = load_pack(RULES)
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

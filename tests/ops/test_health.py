@@ -14,7 +14,7 @@ from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
 from qixian.store.tables import OutboxRow
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 

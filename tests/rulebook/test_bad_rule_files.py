@@ -5,7 +5,7 @@ import pytest
 
 from qixian.rulebook import load_pack
 from qixian.legaltime.yamlsource import ProblemsFound
-from tests.rulebook.conftest import DATA
+from tests.paths import DATA
 
 EXPECTED = {  # fixture -> (line, words every reader needs to see)
     "unknown_key": (12, "未知的键 'custdy'。是否应为 custody？"),

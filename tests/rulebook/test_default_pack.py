@@ -8,7 +8,7 @@ import pytest
 
 from qixian.rulebook import load_pack
 from qixian.rulebook.examples import run_example
-from tests.conftest import RULES
+from tests.paths import RULES
 
 PACK = load_pack(RULES)
 CASES = [(rule, example) for rule in PACK.rules for example in rule.examples]

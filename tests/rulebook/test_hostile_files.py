@@ -13,7 +13,7 @@ from qixian.casework.directory import read_directory
 from qixian.alerting.messages import NotifyConfig, NotifyConfigError
 from qixian.rulebook import load_pack
 from qixian.legaltime.yamlsource import ALIAS_NODES, NESTING, ProblemsFound
-from tests.conftest import RULES
+from tests.paths import RULES
 
 
 def billion_laughs(key: str = "laughs") -> str:

@@ -8,7 +8,7 @@ from qixian.cli import main
 from qixian.casework.directory import read_directory
 from qixian.casework.feeds import ingest_path
 from qixian.legaltime.localtime import parse_local
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 NOW = parse_local("2025-09-29 16:00")
 DIRECTORY = ROOT / "notify" / "directory.yaml"

@@ -14,7 +14,7 @@ from qixian.rulebook import load_pack
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store, StoreError
 from qixian.store.tables import EventRow, QuarantineRow
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 NOW = parse_local("2025-10-06 09:00")

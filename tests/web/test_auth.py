@@ -1,6 +1,6 @@
 """Signing in, against the real server: no data without a session, forms refused without their token, wrong
 passwords refused, sessions that cannot be forged and end when the officer signs out, the password changes or the
-account is removed, and each role seeing exactly its cases (worked out by hand from the directory in conftest)."""
+account is removed, and each role seeing exactly its cases (worked out by hand from the directory in tests/fixtures/dashboard.py)."""
 
 from datetime import timedelta
 
@@ -12,7 +12,7 @@ from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import AcknowledgementRow, OutboxRow, WebSessionRow
 from qixian.web.auth import (ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES, PAUSE, SESSION_COOKIE, hash_password,
                              paused_until, session_key)
-from tests.web.conftest import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
+from tests.fixtures.dashboard import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
 
 PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports",
          f"/case?id={THEFT}", "/?light=red"]

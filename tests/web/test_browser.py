@@ -11,9 +11,9 @@ import pytest
 from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
-from tests.conftest import ROOT
+from tests.paths import ROOT
 from bench.web import LEGAL
-from tests.web.conftest import PASSWORD, SEES, THEFT, cases_on
+from tests.fixtures.dashboard import PASSWORD, SEES, THEFT, cases_on
 from tests.web.test_paging import big  # noqa: F401 - the six-page store
 
 CHROMIUM = Path("/usr/bin/chromium")
