@@ -1,4 +1,5 @@
-"""Clocks: a pure function of a case's events, the rule pack and the calendar (architecture decision 1).
+"""Clocks: a pure function of a case's events, the rule pack and the calendar: nothing stored is read, so a clock
+can always be derived again from the events.
 
 `replay` walks the events in time order. For each rule, a start event (of the version in force that day, whose
 `applies` conditions hold) opens a clock, per person or per case; stop events meet it, cancel events end it,

@@ -1,6 +1,6 @@
 """Due times as Chinese procedural law counts them, each with an explanation a legal officer can check by hand.
 
-The rules (rule-language.md §4; 刑诉法第一百零五条, 行政案件程序规定第三十五条, 最高法解释第二百零二条):
+The rules (rules/README.md, 期间计算规则; 刑诉法第一百零五条, 行政案件程序规定第三十五条, 最高法解释第二百零二条):
 - minutes and hours run from the start instant, to the minute, and are never rolled for holidays;
 - days and months exclude the start day and end at 24:00; a last day that is a rest day rolls to the next
   working day, except for a person in custody (在押、被限制人身自由);
