@@ -29,12 +29,12 @@ from datetime import timedelta, timezone
 
 from sqlalchemy import text
 
-from qixian.casework.feeds import ingest_path, new_case_histories
 from qixian.casework.feedlines import Incoming, check
-from qixian.legaltime.localtime import parse_local
+from qixian.casework.feeds import ingest_path, new_case_histories
 from qixian.casework.recompute import History, Replayer, derive
-from qixian.rulebook import load_pack
 from qixian.casework.samplefeed import Feed
+from qixian.legaltime.localtime import parse_local
+from qixian.rulebook import load_pack
 from qixian.store.database import upgrade
 from qixian.store.repository import CLOCK_VALUES, Store
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from qixian.ops.config import database_url, rules_dir
 from qixian.casework.feeds import ingest_path, ingest_sql
-from qixian.legaltime.localtime import SHANGHAI
 from qixian.casework.rollout import pack_in_force
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.ops.config import database_url, rules_dir
 from qixian.store.repository import Store
 
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 
-from qixian.legaltime.localtime import parse_local
 from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import AcknowledgeError
 from qixian.store.tables import AcknowledgementRow, CaseRow, OutboxRow
 from tests.alerting.test_end_to_end import CASE, setup

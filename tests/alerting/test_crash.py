@@ -11,15 +11,15 @@ from datetime import timedelta
 
 import pytest
 
-from qixian.casework.directory import Directory, Officer, Unit
-from qixian.casework.feeds import ingest_items
-from qixian.casework.feedlines import check, read_lines
 from qixian.alerting.localsink import LocalSink
-from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig
-from qixian.rulebook import load_pack
-from qixian.casework.samplefeed import Feed
 from qixian.alerting.scan import scan
+from qixian.casework.directory import Directory, Officer, Unit
+from qixian.casework.feedlines import check, read_lines
+from qixian.casework.feeds import ingest_items
+from qixian.casework.samplefeed import Feed
+from qixian.legaltime.localtime import parse_local
+from qixian.rulebook import load_pack
 from qixian.store.database import upgrade
 from qixian.store.repository import Store
 from tests.paths import ROOT

@@ -5,8 +5,8 @@ from collections import Counter
 from datetime import timedelta
 
 from qixian.alerting.digest import LABEL, in_digest
-from qixian.legaltime.localtime import parse_local
 from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
 from tests.fixtures.sinks import outbox_rows
 from tests.alerting.test_end_to_end import setup
 

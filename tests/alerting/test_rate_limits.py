@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from qixian.alerting.delivery import deliver
+from qixian.alerting.messages import NotifyConfig, NotifyConfigError
 from qixian.casework.directory import Directory, Officer, Unit
 from qixian.legaltime.localtime import parse_local
-from qixian.alerting.messages import NotifyConfig, NotifyConfigError
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow, OutboxRow
 from tests.fixtures.sinks import outbox_rows

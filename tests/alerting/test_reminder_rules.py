@@ -3,11 +3,11 @@
 from dataclasses import replace
 from datetime import timedelta
 
-from qixian.casework.directory import Directory, Officer, Unit
-from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import Item, NotifyConfig, sms_segments
-from qixian.legaltime.periods import Duration, Unit as PeriodUnit
+from qixian.casework.directory import Directory, Officer, Unit
 from qixian.engine.reminders import reached, steps
+from qixian.legaltime.localtime import parse_local
+from qixian.legaltime.periods import Duration, Unit as PeriodUnit
 from qixian.rulebook.model import Reminder
 from tests.paths import ROOT
 

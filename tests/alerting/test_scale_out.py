@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from qixian.alerting.localsink import LocalSink
-from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
 from qixian.store.tables import OutboxRow
 from tests.alerting.scaleout import notify_folder, owed_steps, populate, run_scanners, ticks

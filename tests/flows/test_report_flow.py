@@ -11,7 +11,8 @@ def test_weekly_report_flow(prefect_server, sample_db, sink, notify_folder):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from flows.report import period, weekly_report
+    from flows.report import weekly_report
+    from qixian.supervision.summaries import period
 
     db, store = sample_db, Store.open(sample_db)
     # as of Wednesday 2025-10-08: last week is Monday 09-29 to Sunday 10-05

@@ -5,11 +5,11 @@ import json
 import re
 from urllib.parse import quote
 
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
 from qixian.casework.directory import read_directory
 from qixian.casework.feeds import ingest_path
 from qixian.legaltime.localtime import parse_local
-from qixian.alerting.messages import NotifyConfig
-from qixian.alerting.scan import scan
 
 TITLE = "张某案[确认收到](http://evil.example/phish)\u202e\x1b[2J\x07"
 CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

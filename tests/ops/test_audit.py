@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from qixian.ops import audit
-from qixian.cli import main
-from qixian.casework.directory import read_directory
-from qixian.casework.feeds import ingest_path
-from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
+from qixian.casework.directory import read_directory
+from qixian.casework.feeds import ingest_path
+from qixian.cli import main
+from qixian.legaltime.localtime import parse_local
+from qixian.ops import audit
 from qixian.store.database import connect, upgrade
 from qixian.store.tables import DeliveryRow
 from tests.paths import ROOT

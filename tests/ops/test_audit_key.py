@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select, text
 
-from qixian.ops import audit
 from qixian.cli import main
+from qixian.ops import audit
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow

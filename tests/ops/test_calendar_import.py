@@ -10,12 +10,12 @@ from datetime import date, timedelta
 
 import pytest
 
-from qixian.legaltime.calendar import LegalCalendar
-from qixian.cli import main
 from qixian.casework.feeds import ingest_path
+from qixian.cli import main
+from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.localtime import parse_local
-from qixian.rulebook import load_pack
 from qixian.legaltime.yamlsource import read_yaml
+from qixian.rulebook import load_pack
 from tests.paths import ROOT, RULES
 
 FICTIONAL_2027 = ROOT / "tests" / "data" / "notice-2027-FICTIONAL-test-fixture.txt"

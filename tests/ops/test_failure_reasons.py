@@ -5,8 +5,8 @@ flow's result name each failing channel with its reason, when, and what to do (a
 import json
 import re
 
-from qixian.cli import main
 from qixian.alerting.failures import failing
+from qixian.cli import main
 from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
 from tests.paths import ROOT, RULES

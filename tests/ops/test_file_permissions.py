@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from qixian.cli import main
 from qixian.casework.directory import read_directory
+from qixian.cli import main
 from qixian.store.repository import Store
 from tests.paths import ROOT, RULES
 

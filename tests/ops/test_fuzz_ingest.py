@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, select
 
-from qixian.casework.feeds import ingest_items, ingest_path
 from qixian.casework.feedlines import Incoming, Rejected, check, read_lines
+from qixian.casework.feeds import ingest_items, ingest_path
 from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from qixian.store.database import upgrade

@@ -7,12 +7,12 @@ import shutil
 
 from sqlalchemy import select
 
-from qixian.cli import main
-from qixian.casework.directory import read_directory
-from qixian.casework.feeds import ingest_path
-from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
+from qixian.casework.directory import read_directory
+from qixian.casework.feeds import ingest_path
+from qixian.cli import main
+from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import OutboxRow
 from tests.paths import ROOT, RULES
 

@@ -5,10 +5,10 @@ dashboard that kept running all use NEW (its files kept in the store), whatever 
 import json
 import shutil
 
-from qixian.cli import main
 from qixian.casework.feeds import ingest_path
-from qixian.legaltime.localtime import parse_local
 from qixian.casework.rollout import PackInForce, packs_folder
+from qixian.cli import main
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from qixian.store.tables import RulePackRow
 from tests.paths import RULES

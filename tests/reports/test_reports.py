@@ -3,13 +3,13 @@ latency, time from first reminder to completion, scope, paused time, extensions 
 
 import json
 
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
 from qixian.casework.directory import read_directory
 from qixian.casework.feeds import ingest_path
 from qixian.legaltime.localtime import parse_local
-from qixian.alerting.messages import NotifyConfig
-from qixian.supervision.reports import Scope, report
-from qixian.alerting.scan import scan
 from qixian.store.tables import OutboxRow
+from qixian.supervision.reports import Scope, report
 from sqlalchemy import select
 
 RULE = "incident.emergency_registration"  # 24 hours; reminders 12 h, 4 h, 1 h before; overdue every 4 h, escalated

@@ -3,8 +3,8 @@
 
 import pytest
 
-from qixian.rulebook import load_pack
 from qixian.legaltime.yamlsource import ProblemsFound
+from qixian.rulebook import load_pack
 from tests.paths import DATA
 
 EXPECTED = {  # fixture -> (line, words every reader needs to see)

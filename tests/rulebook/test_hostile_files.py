@@ -7,12 +7,12 @@ import tracemalloc
 
 import pytest
 
-from qixian.casework import rollout
-from qixian.cli import main
-from qixian.casework.directory import read_directory
 from qixian.alerting.messages import NotifyConfig, NotifyConfigError
-from qixian.rulebook import load_pack
+from qixian.casework import rollout
+from qixian.casework.directory import read_directory
+from qixian.cli import main
 from qixian.legaltime.yamlsource import ALIAS_NODES, NESTING, ProblemsFound
+from qixian.rulebook import load_pack
 from tests.paths import RULES
 
 

@@ -4,9 +4,9 @@ counted and listed in the ingest summary (its reminders would reach nobody until
 
 import json
 
-from qixian.cli import main
 from qixian.casework.directory import read_directory
 from qixian.casework.feeds import ingest_path
+from qixian.cli import main
 from qixian.legaltime.localtime import parse_local
 from tests.paths import ROOT, RULES
 

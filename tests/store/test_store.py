@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import inspect, text
 
 from qixian.casework.feeds import ingest_path, ingest_sql
-from qixian.legaltime.localtime import parse_local
 from qixian.casework.recompute import Replayer, recompute
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store, StoreError

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
 from tests.paths import ROOT
 from bench.web import LEGAL
 from tests.fixtures.dashboard import PASSWORD, SEES, THEFT, cases_on

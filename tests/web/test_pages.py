@@ -7,9 +7,9 @@ import re
 
 from sqlalchemy import select
 
-from qixian.legaltime.localtime import parse_local
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import AcknowledgementRow, CaseRow, OutboxRow
 from tests.alerting.test_acknowledgement import reassign
 from tests.fixtures.dashboard import HARBOUR, THEFT, cases_on, csrf_of

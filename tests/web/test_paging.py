@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from bench.web import LEGAL, NOW, populate
-from qixian.supervision.clockview import light
 from qixian.store.tables import CaseRow, ClockRow, OutboxRow
+from qixian.supervision.clockview import light
 from qixian.web.access import viewer_of
 from qixian.web.auth import hash_password
 from tests.fixtures.dashboard import PASSWORD, serving

@@ -17,11 +17,11 @@ from typing import Callable, Iterable
 import apprise
 from sqlalchemy import select
 
-from qixian.ops import audit
-from qixian.casework.directory import DUTY, Directory
-from qixian.legaltime.localtime import display, span
 from qixian.alerting.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
 from qixian.alerting.ratelimits import bucket, hold, in_bucket, room_at, tag
+from qixian.casework.directory import DUTY, Directory
+from qixian.legaltime.localtime import display, span
+from qixian.ops import audit
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner

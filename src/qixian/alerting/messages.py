@@ -14,11 +14,11 @@ from pathlib import Path
 
 import jinja2
 
-from qixian.legaltime.periods import parse_duration
-from qixian.safetext import Trusted, finalizer
-from qixian.alerting.signing import LINK_LIFETIME, SigningError, ack_token, web_secret
 from qixian.alerting.ratelimits import Limit, LimitsError, read_limits
+from qixian.alerting.signing import LINK_LIFETIME, SigningError, ack_token, web_secret
+from qixian.legaltime.periods import parse_duration
 from qixian.legaltime.yamlsource import ProblemsFound, read_yaml
+from qixian.safetext import Trusted, finalizer
 
 LEVELS = {"notice": "提醒", "warning": "预警", "overdue": "超期"}
 SEVERITY = {"notice": 0, "warning": 1, "overdue": 2}

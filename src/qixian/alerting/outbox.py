@@ -14,10 +14,10 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qixian.casework.directory import Directory
-from qixian.legaltime.localtime import SHANGHAI
-from qixian.legaltime.periods import Unit
 from qixian.casework.recompute import replay_pending
 from qixian.engine.reminders import reached
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.legaltime.periods import Unit
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.duechunks import due_chunks
 from qixian.store.repository import Store

@@ -1,4 +1,5 @@
-"""One scan: owe the reminders whose time has come, then send what is owed. Safe to run twice, late or
+"""One scan: owe the reminders whose time has come (`owe`), send what is owed (`deliver`), record the run
+(`record_run`). `scan` does all three; the scan flow runs them as its tasks. Safe to run twice, late or
 concurrently: the outbox key makes owing idempotent, and a row is marked sent only after a channel accepted it."""
 
 from __future__ import annotations
@@ -7,11 +8,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from qixian.ops import audit
-from qixian.alerting.digest import owe_digest
 from qixian.alerting.delivery import Delivered, Message, Sender, compose, deliver
+from qixian.alerting.digest import owe_digest
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.outbox import Late, Scanned, _outbox_values, enqueue
+from qixian.ops import audit
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
@@ -37,8 +38,7 @@ def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, d
     started = time.time()
     if not dry_run:
         with single_scanner(store.engine):  # held across owing and sending: another SQLite scanner stops at once
-            scanned = enqueue(store, pack, now)
-            scanned.digests = len(owe_digest(store, pack, now))
+            scanned = owe(store, pack, now)
             delivered = deliver(store, pack, config, now, send=send)
         record_run(store, now, time.time() - started, clocks=scanned.clocks, owed=len(scanned.owed),
                    sent=delivered.sent, failed=delivered.failed, undeliverable=delivered.undeliverable,
@@ -52,6 +52,14 @@ def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, d
         [OutboxRow(id=None, **values) for values in digests]
     preview = Delivered(messages=[message for _, message in compose(store, pack, config, store.directory(), rows, now)])
     return ScanReport(scanned, preview, True)
+
+
+def owe(store: Store, pack: RulePack, now: datetime) -> Scanned:
+    """The first step of a scan: the reminders owed as of `now` written to the outbox, each clock advanced in the same
+    transaction, and the daily overdue digests owed."""
+    scanned = enqueue(store, pack, now)
+    scanned.digests = len(owe_digest(store, pack, now))
+    return scanned
 
 
 def record_run(store: Store, as_of: datetime, took_seconds: float, *, clocks: int, owed: int, sent: int, failed: int,

@@ -18,9 +18,9 @@ from typing import Any, Iterable, Iterator, Mapping, NamedTuple
 
 from qixian.legaltime.localtime import TimeFormatError, parse_local
 from qixian.legaltime.parseerrors import json_error
-from qixian.safetext import cleaned, may_hold_controls
 from qixian.legaltime.yamlsource import close_match
 from qixian.rulebook.model import EventType
+from qixian.safetext import cleaned, may_hold_controls
 
 FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")
 CASE_INFO = ("kind", "title", "unit", "handler", "co_handlers", "persons")

@@ -18,10 +18,10 @@ from typing import Callable, Iterable
 from sqlalchemy import create_engine, text
 
 from qixian.casework.feedlines import FIELDS, Incoming, Rejected, check, decode, read_lines
-from qixian.engine.clocks import Event
-from qixian.legaltime.localtime import SHANGHAI
-from qixian.faults import crash_point
 from qixian.casework.recompute import YOUNG_COLLECTION, History, Replayer, histories, replay_pending
+from qixian.engine.clocks import Event
+from qixian.faults import crash_point
+from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import RulePack
 from qixian.store.database import checkpoints_aside, database_url
 from qixian.store.repository import CASE_COLUMNS, Store

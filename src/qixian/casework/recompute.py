@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
 from qixian.engine.clocks import Clock, Event, replay
-from qixian.faults import crash_point
 from qixian.engine.reminders import next_step
+from qixian.faults import crash_point
 from qixian.rulebook.model import RulePack
-from qixian.store.repository import CLOCK_VALUES, Store
 from qixian.store.database import dump_json
+from qixian.store.repository import CLOCK_VALUES, Store
 from qixian.store.rows import decode_time, encode_time
 
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from qixian.legaltime.localtime import SHANGHAI
 from qixian.casework.recompute import Recomputed
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.legaltime.yamlsource import outside
 from qixian.store.database import private_folder, sqlite_file
 from qixian.store.repository import Store
 from qixian.store.tables import RolloutRow, RulePackRow
-from qixian.legaltime.yamlsource import outside
 
 PACKS_FOLDER = "rule-packs"  # beside a SQLite store; else $QIXIAN_PACKS or ./.qixian/rule-packs
 

@@ -12,10 +12,10 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from qixian.legaltime.calendar import LegalCalendar, check_year_text, defined_days
-from qixian.legaltime.calendar_notice import NoticeRefused, overlaps, read_notice, render
 from qixian.cli._output import InputError, console, errors, rules_dir
 from qixian.cli.options import Rules
+from qixian.legaltime.calendar import LegalCalendar, check_year_text, defined_days
+from qixian.legaltime.calendar_notice import NoticeRefused, overlaps, read_notice, render
 from qixian.legaltime.yamlsource import ProblemsFound
 
 app = typer.Typer(help="法定节假日日历：依据国务院办公厅通知导入下一年的安排。", no_args_is_help=True)

@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from qixian.legaltime.calendar import LegalCalendar
 from qixian.cli._output import InputError, console, print_json, rules_dir
+from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.deadlines import Deadline, DeadlineError, Extension, Pause, Restart, compute_deadline, count_before
 from qixian.legaltime.localtime import TimeFormatError, parse_local
 from qixian.legaltime.periods import DurationError, parse_duration

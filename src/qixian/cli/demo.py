@@ -10,9 +10,9 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from qixian.legaltime.calendar import LegalCalendar
 from qixian.cli._output import console, rules_dir
 from qixian.engine.clocks import Event, replay
+from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.deadlines import Extension, Pause, compute_deadline
 from qixian.legaltime.localtime import display, parse_local
 from qixian.legaltime.periods import parse_duration

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from qixian.alerting.failures import Failure, failing
 from qixian.casework import rollout
 from qixian.legaltime.calendar import LegalCalendar
-from qixian.alerting.failures import Failure, failing
 from qixian.legaltime.localtime import SHANGHAI, display, span
+from qixian.legaltime.yamlsource import ProblemsFound
 from qixian.store.database import PRIVATE_FILE, PRIVATE_FOLDER, SIDE_FILES, database_url, sqlite_file
 from qixian.store.repository import Store, StoreError
 from qixian.store.tables import OutboxRow, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
 from qixian.web.auth import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
-from qixian.legaltime.yamlsource import ProblemsFound
 
 if TYPE_CHECKING:
     from qixian.alerting.delivery import Told

@@ -12,8 +12,8 @@ from typing import Collection, Iterable, Mapping, Sequence
 from sqlalchemy import Engine, delete, func, select
 from sqlmodel import Session
 
-from qixian.engine.clocks import Event
 from qixian.casework.feedlines import Incoming, Rejected
+from qixian.engine.clocks import Event
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.database import (UnusableDatabase, database_url, dump_json, engine_for, is_current, shown,
                                    sqlite_file)

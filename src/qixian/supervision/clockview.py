@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from qixian.engine.clocks import state_at
-from qixian.legaltime.localtime import span
 from qixian.alerting.outbox import counting_unit, rule_of
+from qixian.engine.clocks import state_at
 from qixian.engine.reminders import steps
+from qixian.legaltime.localtime import span
 from qixian.rulebook.model import RulePack
 from qixian.store.tables import ClockRow
 

@@ -39,9 +39,9 @@ from typing import Iterable
 
 from sqlalchemy import String, case, cast, func, or_, select
 
+from qixian.alerting.outbox import rule_of
 from qixian.engine.clocks import replay
 from qixian.legaltime.localtime import SHANGHAI
-from qixian.alerting.outbox import rule_of
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, EventRow, OutboxRow

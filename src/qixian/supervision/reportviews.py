@@ -13,8 +13,8 @@ from pathlib import Path
 
 import jinja2
 
-from qixian.supervision.reports import Report, Row, Tally
 from qixian.safetext import csv_row, markdown, visible
+from qixian.supervision.reports import Report, Row, Tally
 
 # (field, 中文列名): the measures of every tally, in the order tables show them
 MEASURES = [("assessed", "应办结"), ("met", "按期完成"), ("met_late", "超期完成"), ("overdue", "当前超期"),

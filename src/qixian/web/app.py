@@ -18,16 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from qixian.alerting.digest import DIGESTED
+from qixian.alerting.signing import BadToken, read_ack_token
 from qixian.legaltime.localtime import SHANGHAI, display
-from qixian.supervision.reports import Scope, day_start, report as build_report
-from qixian.supervision.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
 from qixian.rulebook.describe import explain
 from qixian.rulebook.model import RulePack
 from qixian.safetext import visible
-from qixian.alerting.signing import BadToken, read_ack_token
 from qixian.store.repository import LINK_LEVELS, AcknowledgeError, Store
 from qixian.store.tables import OutboxRow
 from qixian.supervision.clockview import LIGHTS
+from qixian.supervision.reports import Scope, day_start, report as build_report
+from qixian.supervision.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
 from qixian.web.access import Viewer, viewer_of
 from qixian.web.auth import (NONCE_COOKIE, PAUSE, SESSION_COOKIE, SESSION_HOURS, check_password, csrf_ok, csrf_token,
                              new_session, paused_until, session_key)

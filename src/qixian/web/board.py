@@ -10,15 +10,15 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from qixian.supervision.clockview import LIGHTS, STATES, left, light, state_of
 from qixian.alerting.digest import in_digest
 from qixian.alerting.failures import Failure, waiting_because
-from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.alerting.outbox import acknowledged_overdue
-from qixian.supervision.reports import ANOMALOUS, ANOMALY_LABELS
+from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
+from qixian.supervision.clockview import LIGHTS, STATES, left, light, state_of
+from qixian.supervision.reports import ANOMALOUS, ANOMALY_LABELS
 from qixian.web.access import Viewer, cases_of
 
 PAGE = 50  # rows on one page of a list

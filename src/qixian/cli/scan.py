@@ -1,50 +1,20 @@
-"""`qixian scan` and `qixian directory load`: reminders out, and who they go to."""
+"""`qixian scan`: owe the reminders whose time has come, send them, record the deliveries."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from qixian.ops import audit
-from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, table as new_table
-from qixian.cli.options import Db, Json, Now, Rules
-from qixian.cli.rules import in_force
-from qixian.casework.directory import read_directory
 from qixian.alerting.failures import failing
-from qixian.legaltime.localtime import display
 from qixian.alerting.messages import LEVELS, NotifyConfig, NotifyConfigError, sms_segments
 from qixian.alerting.scan import scan as run_scan
+from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, table as new_table
+from qixian.cli.options import Db, Json, Notify, Now, Rules
+from qixian.cli.rules import in_force
+from qixian.legaltime.localtime import display
+from qixian.ops import audit
 from qixian.store.scanlock import ScanBusy
-from qixian.legaltime.yamlsource import ProblemsFound
-
-directory_app = typer.Typer(help="单位与民警名录（提醒发给谁）。", no_args_is_help=True)
-Notify = Annotated[Optional[Path], typer.Option("--notify", help="提醒渠道配置目录；默认 $QIXIAN_NOTIFY 或 ./notify",
-                                                show_default=False)]
-
-
-@directory_app.command("load")
-def directory_load(
-    file: Annotated[Path, typer.Argument(help="名录文件（units、officers），如 notify/directory.yaml")],
-    db: Db = None,
-) -> None:
-    """载入单位与民警名录（替换原名录）：手机号、工作群地址、单位负责人、法制员、值班电话。
-
-    示例：
-
-        qixian directory load notify/directory.yaml
-    """
-    if not file.is_file():
-        raise InputError(f"找不到名录文件 {file}")
-    try:
-        directory = read_directory(file)
-    except ProblemsFound as found:
-        for problem in found.problems:
-            errors.print(str(problem), soft_wrap=True, markup=False)
-        raise typer.Exit(1) from None
-    open_store(db).replace_directory(directory)
-    console.print(f"[green]名录已载入：{len(directory.units)} 个单位，{len(directory.officers)} 名民警。[/green]")
 
 
 def scan(
