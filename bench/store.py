@@ -35,8 +35,9 @@ from qixian.casework.recompute import History, Replayer, derive
 from qixian.casework.samplefeed import Feed
 from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
+from qixian.store.clocks import CLOCK_VALUES
 from qixian.store.database import upgrade
-from qixian.store.repository import CLOCK_VALUES, Store
+from qixian.store.repository import Store
 
 _OPEN = CLOCK_VALUES.columns.index("open")
 

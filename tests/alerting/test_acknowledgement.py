@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from qixian.alerting.scan import scan
 from qixian.legaltime.localtime import parse_local
-from qixian.store.repository import AcknowledgeError
+from qixian.store.people import AcknowledgeError
 from qixian.store.tables import AcknowledgementRow, CaseRow, OutboxRow
 from tests.alerting.test_end_to_end import CASE, setup
 

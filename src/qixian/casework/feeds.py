@@ -23,8 +23,9 @@ from qixian.engine.clocks import Event
 from qixian.faults import crash_point
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import RulePack
+from qixian.store.cases import CASE_COLUMNS
 from qixian.store.database import checkpoints_aside, database_url
-from qixian.store.repository import CASE_COLUMNS, Store
+from qixian.store.repository import Store
 
 BATCH = 5000
 WARNINGS_KEPT = 200  # warnings listed per ingest (all are counted)

@@ -22,8 +22,9 @@ from qixian.engine.clocks import Clock, Event, replay
 from qixian.engine.reminders import next_step
 from qixian.faults import crash_point
 from qixian.rulebook.model import RulePack
+from qixian.store.clocks import CLOCK_VALUES
 from qixian.store.database import dump_json
-from qixian.store.repository import CLOCK_VALUES, Store
+from qixian.store.repository import Store
 from qixian.store.rows import decode_time, encode_time
 
 

@@ -9,7 +9,7 @@ import typer
 from qixian.cli._output import InputError, console, now_from, open_store
 from qixian.cli.options import Db, Now
 from qixian.legaltime.localtime import display
-from qixian.store.repository import AcknowledgeError
+from qixian.store.people import AcknowledgeError
 
 
 def ack(

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from qixian.alerting.signing import BadToken, read_ack_token
-from qixian.store.repository import LINK_LEVELS, AcknowledgeError
+from qixian.store.people import LINK_LEVELS, AcknowledgeError
 from qixian.store.tables import OutboxRow
 from qixian.web.board import Board
 from qixian.web.site import Refused, Signed, Site, base_of, local_path, page_number, pager_of
