@@ -11,7 +11,6 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qixian-prefect-")
 import pytest  # noqa: E402
 
 
-
 @pytest.fixture(scope="package")  # stopped after the flow tests: its services would run on through the rest
 def prefect_server():
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings

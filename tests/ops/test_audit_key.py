@@ -16,7 +16,7 @@ from qixian.ops import audit
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow
-from tests.ops.test_audit import drop_guard, empty_url, fill_log  # noqa: F401 - the fixtures are used by name
+from tests.ops.test_audit import fill_log
 
 KEY = "k" * 20 + "audit-key-for-tests-only-0123456789"
 OTHER_KEY = "o" * 20 + "another-audit-key-for-tests-012345"

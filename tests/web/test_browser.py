@@ -108,7 +108,6 @@ def test_acknowledging_in_the_browser_stops_escalation(browser, dashboard):
     shot(desktop, "case-escalation-stopped-desktop")
 
 
-
 PAGES = {"upcoming": "/", "overdue": "/overdue", "anomalies": "/anomalies", "reminders": "/reminders",
          "case": f"/case?id={THEFT}", "rules": "/rules", "rule": "/rules/crim.detention.arrest_request",
          "reports": "/reports?from=2025-09-01&to=2025-10-31"}

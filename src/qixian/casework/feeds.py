@@ -205,7 +205,6 @@ def ingest_path(store: Store, pack: RulePack, path: Path, *, source: str, now: d
     return report
 
 
-
 def ingest_sql(store: Store, pack: RulePack, url: str, query: str, *, source: str, now: datetime,
                watermark_column: str = "at", progress: Progress | None = None) -> FeedReport:
     """Poll a view in the case system's database. `query` selects the event columns (id, case, type, at, person,
