@@ -1,4 +1,4 @@
-"""Reading and writing times as people type and read them: Qixian's own code (qixian.localtime, qixian.periods)
+"""Reading and writing times as people type and read them: Qixian's own code (qixian.legaltime.localtime and .periods)
 against pendulum, the library that comes with Prefect on Python < 3.13 (Qixian does not depend on it). Prints, for
 each form an officer may type, what each reads; what each says of a bad time; how each writes a length of time and
 counts months; and the time per call of each, with the ratio. The evidence for the README's "依赖" section.
@@ -13,8 +13,8 @@ import timeit
 from datetime import date, timedelta
 from importlib.metadata import version
 
-from qixian.localtime import TimeFormatError, parse_local, span
-from qixian.periods import add_months
+from qixian.legaltime.localtime import TimeFormatError, parse_local, span
+from qixian.legaltime.periods import add_months
 
 try:
     import pendulum
@@ -52,7 +52,7 @@ def per_call(work, number: int) -> float:
 def main() -> None:
     number = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     print(f"pendulum {version('pendulum')}; times read in {ZONE}")
-    print("\n== 民警写的时间：qixian.localtime.parse_local | pendulum.parse(tz=Asia/Shanghai)")
+    print("\n== 民警写的时间：parse_local | pendulum.parse(tz=Asia/Shanghai)")
     same = 0
     for text in TYPED:
         a, b = ours(text), theirs(text)

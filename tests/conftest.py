@@ -3,11 +3,13 @@ from pathlib import Path
 
 import pytest
 
-from qixian.calendar import LegalCalendar
+from qixian.legaltime.calendar import LegalCalendar
 
-ROOT = Path(__file__).resolve().parents[1]
-RULES = ROOT / "rules"
-DATA = ROOT / "tests" / "data" / "rules"
+from tests.paths import RULES
+
+# Fixtures shared across test folders: the case store on SQLite and PostgreSQL, the local sink with its notify/
+# folder, and the dashboard served over them.
+pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.sinks", "tests.fixtures.dashboard"]
 
 
 @pytest.fixture(scope="session")
@@ -35,12 +37,3 @@ def make_pack(tmp_path):
 
     return make
 
-
-def frozen_at(at: str, **options):
-    """The real clock (datetime.now, time.time) stopped at `at`, Beijing time as officers write it (freezegun): for
-    the code that reads the clock itself when no time is given. Subprocesses keep the real clock."""
-    from freezegun import freeze_time
-
-    from qixian.localtime import parse_local
-
-    return freeze_time(parse_local(at), **options)

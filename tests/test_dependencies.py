@@ -16,7 +16,7 @@ from importlib.metadata import packages_distributions
 from sqlalchemy import create_engine
 
 from qixian.store.database import database_url
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 LOADED_WITHOUT_IMPORT = {"psycopg", "tzdata"}  # each checked by its own test below
 OURS = {"qixian", "flows", "tests", "bench"}

@@ -5,7 +5,8 @@ off, would show the arrest request still running, eight hours from its due, at b
 import json
 
 from qixian.cli import main
-from tests.conftest import ROOT, frozen_at
+from tests.clock import frozen_at
+from tests.paths import ROOT
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 

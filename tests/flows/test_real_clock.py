@@ -8,10 +8,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from qixian.cli.serve import scheduled
-from qixian.localtime import parse_local
+from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
 from qixian.store.tables import ScanRunRow
-from tests.conftest import ROOT, frozen_at
+from tests.clock import frozen_at
+from tests.paths import ROOT
 
 
 def test_the_scheduled_scan_reads_the_clock_when_it_runs(prefect_server, sample_db, sink, notify_folder):

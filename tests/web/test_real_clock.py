@@ -9,15 +9,16 @@ from datetime import timedelta
 import pytest
 
 from qixian.cli import main
-from qixian.localtime import parse_local
-from qixian.signing import LINK_LIFETIME
+from qixian.alerting.signing import LINK_LIFETIME
+from qixian.legaltime.localtime import parse_local
 from qixian.web.auth import SESSION_HOURS
-from tests.conftest import RULES, frozen_at
-from tests.web.conftest import serving
+from tests.clock import frozen_at
+from tests.fixtures.dashboard import serving
+from tests.paths import RULES
 
 
 @pytest.fixture
-def dashboard(world, store, pack):  # noqa: F811 - the fixtures of tests.web.conftest
+def dashboard_on_real_time(world, store, pack):
     with serving(store, pack, world, real_clock=True) as served:
         yield served
 
@@ -26,7 +27,8 @@ def at(moment: str, delta: timedelta = timedelta()):
     return parse_local(moment) + delta
 
 
-def test_a_session_ends_twelve_hours_after_sign_in_by_the_real_clock(dashboard):
+def test_a_session_ends_twelve_hours_after_sign_in_by_the_real_clock(dashboard_on_real_time):
+    dashboard = dashboard_on_real_time
     signed_in, hours = "2025-10-07 02:30", timedelta(hours=SESSION_HOURS)
     with frozen_at(signed_in, real_asyncio=True) as clock:
         client = dashboard.login("officer-1")
@@ -38,8 +40,9 @@ def test_a_session_ends_twelve_hours_after_sign_in_by_the_real_clock(dashboard):
         assert ended.status_code == 303 and ended.headers["location"].startswith("/login")
 
 
-def test_an_acknowledgement_link_works_for_seven_days_from_the_scan_by_the_real_clock(dashboard, db_url, sink,
-                                                                                       monkeypatch, capsys):
+def test_an_acknowledgement_link_works_for_seven_days_from_the_scan_by_the_real_clock(dashboard_on_real_time, db_url,
+                                                                                       sink, monkeypatch, capsys):
+    dashboard = dashboard_on_real_time
     monkeypatch.setenv("QIXIAN_WEB_SECRET", "test-secret-" + "x" * 40)
     monkeypatch.setenv("QIXIAN_WEB_URL", dashboard.url)
     scanned = "2025-10-06 09:00"  # the day before the arrest request's due: the officer's reminder carries a link

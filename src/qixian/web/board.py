@@ -10,15 +10,15 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from qixian.clockview import LIGHTS, STATES, left, light, state_of
-from qixian.digest import in_digest
-from qixian.failures import Failure, waiting_because
-from qixian.localtime import SHANGHAI, display
-from qixian.outbox import acknowledged_overdue
-from qixian.reports import ANOMALOUS, ANOMALY_LABELS
+from qixian.alerting.digest import in_digest
+from qixian.alerting.failures import Failure, waiting_because
+from qixian.alerting.outbox import acknowledged_overdue
+from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
+from qixian.supervision.clockview import LIGHTS, STATES, left, light, state_of
+from qixian.supervision.reports import ANOMALOUS, ANOMALY_LABELS
 from qixian.web.access import Viewer, cases_of
 
 PAGE = 50  # rows on one page of a list
@@ -36,7 +36,7 @@ class ClockLine:
     unit: str
     handler: str
     acknowledged: bool = False  # an overdue reminder at the current due was acknowledged: escalation stopped
-    digested: bool = False  # overdue and past its repeats: listed in the daily overdue digest (qixian.digest)
+    digested: bool = False  # overdue and past its repeats: listed in the daily overdue digest (qixian.alerting.digest)
 
     @property
     def light_label(self) -> str:
