@@ -82,7 +82,7 @@ def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Ma
             continue
         possible = pack.may_start(rule_id, context.facts, disabled=disabled)
         if possible and pack.is_recurring(rule_id):
-            horizon = until or (ordered[-1].at if ordered else None)
+            horizon = max((t for t in (until, ordered[-1].at if ordered else None) if t is not None), default=None)
             replayed[rule_id] = _replay_series(context, rule_id, ordered, horizon) if horizon else []
         else:
             replayed[rule_id] = _replay_rule(context, rule_id, ordered) if possible else []

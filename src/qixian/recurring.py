@@ -19,11 +19,11 @@ rules/README.md states them for legal-affairs staff:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Iterator
 
 from qixian.deadlines import Deadline, compute_deadline
-from qixian.localtime import as_local, describe_day, display, moment
+from qixian.localtime import SHANGHAI, as_local, describe_day, display, moment
 from qixian.periods import Duration, Unit, add_months, last_day_of_month, parse_duration
 
 if TYPE_CHECKING:
@@ -179,3 +179,16 @@ def _strip_statute(step: str, cited: str) -> str:
             close = step.find("）", at)
             step = step[:at] + cited + step[close + 1:]
     return step
+
+
+def next_period_start(rule: Rule, started: datetime, due: datetime, calendar: LegalCalendar, zone=None) -> datetime:
+    """When the period after a stored one of `rule` begins (its start and due as stored; naive times are UTC)."""
+    every = rule.every
+    started, due = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (started, due))
+    if every.period is None:
+        return due
+    local = as_local(started, zone or SHANGHAI)
+    following = _next_start(every.period, _period_start(every.period, local.date()))
+    while every.period == "day" and rule.holiday_roll and calendar.is_rest_day(following, assumed=set()):
+        following += timedelta(days=1)  # a daily duty of working days: the next period is the next working day
+    return datetime.combine(following, datetime.min.time(), local.tzinfo)

@@ -405,9 +405,13 @@ class RulePack:
         return None
 
     def name_of(self, rule_id: str) -> str:
-        """The rule's Chinese name (its newest version's), or the id of a rule the pack no longer has."""
+        """The rule's Chinese name (its newest version's), or the id of a rule the pack no longer has. A working
+        standard says so (`周研判（工作规范）`): wherever a rule is named, it is never taken for law."""
         versions = self.versions(rule_id)
-        return versions[-1].name if versions else rule_id
+        if not versions:
+            return rule_id
+        newest = versions[-1]
+        return f"{newest.name}（{newest.basis[0].heading}）" if newest.working_standard else newest.name
 
     def kind_label(self, kind: str | None) -> str:
         """A case kind's Chinese name (settings.yaml case_kinds), or the kind itself if the pack has no name for it."""
