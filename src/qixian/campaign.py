@@ -10,7 +10,7 @@ scan) replays the matters whose latest period has ended by `now`.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timezone
 
 from sqlalchemy import and_, func, select
 
@@ -18,7 +18,7 @@ from qixian.feeds import FeedReport, ingest_items
 from qixian.ingest import check
 from qixian.localtime import SHANGHAI, as_local
 from qixian.recompute import Recomputed, recompute
-from qixian.recurring import next_period_start
+from qixian.recurring import next_period_start, period_label
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import ClockRow, EventRow
@@ -102,8 +102,7 @@ def open_new_periods(store: Store, pack: RulePack, now: datetime) -> Recomputed:
     due: set[str] = set()
     with store.engine.connect() as connection:
         for row in connection.execute(query):
-            rule = next((r for r in pack.versions(row.rule_id)
-                         if (r.effective_from.isoformat() if r.effective_from else "") == row.rule_version), None)
+            rule = pack.bound(row.rule_id, row.rule_version)
             if rule is None or rule.every is None or row.ended_by in rule.cancel or row.due_at is None:
                 continue
             if next_period_start(rule, row.started_at, row.due_at, pack.calendar) <= now:
@@ -161,3 +160,24 @@ def listing(store_or_session, case_id: str, *, lifted_too: bool = False) -> dict
     lifted = rows[-1].at if rows[-1].type == "listing_lifted" else None
     return {**(listed[-1].data or {}), "at": listed[-1].at, "lifted_at": lifted}
 
+
+
+def duty_periods(store: Store, pack: RulePack, *, units: list[str] | None = None) -> list[dict]:
+    """The duty periods of these units (all when None), in unit, duty and time order: {unit_name, duty, period, clock}."""
+    directory = store.directory()
+    matters = [duty_matter(u) for u in units] if units else None
+    query = select(ClockRow).where(ClockRow.case_id.like(DUTY_MATTER.replace("_", "\\_") + "%", escape="\\"))
+    if matters is not None:
+        query = query.where(ClockRow.case_id.in_(matters))
+    found = []
+    with store.session() as session:
+        for row in session.execute(query.order_by(ClockRow.case_id, ClockRow.rule_id, ClockRow.number)).scalars():
+            rule = pack.bound(row.rule_id, row.rule_version)
+            if rule is None or rule.every is None:
+                continue
+            unit = row.case_id[len(DUTY_MATTER):]
+            found.append({"unit": unit, "unit_name": directory.unit_name(unit), "duty": rule.name,
+                          "period": period_label(rule.every, as_local(row.started_at if row.started_at.tzinfo else
+                                                                      row.started_at.replace(tzinfo=timezone.utc)), row.number),
+                          "clock": row})
+    return found

@@ -80,10 +80,7 @@ class Scanned:
 
 def rule_of(pack: RulePack, row: ClockRow) -> Rule | None:
     """The version a stored clock is bound to."""
-    for rule in pack.versions(row.rule_id):
-        if (rule.effective_from.isoformat() if rule.effective_from else "") == row.rule_version:
-            return rule
-    return None
+    return pack.bound(row.rule_id, row.rule_version)
 
 
 def counting_unit(pack: RulePack, rule: Rule) -> Unit:

@@ -165,7 +165,7 @@ def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: da
     findings = [Finding(a["kind"], c.case_id, pack.name_of(c.rule_id), c.person, a["message"])
                 for c in _anomalous_clocks(store, start, end, scope) for a in c.anomalies] + pause_findings
     findings.sort(key=lambda f: (f.kind, f.case, f.rule, f.person))
-    return Report(start, end, now, scope, _scope_label(scope, directory), groups.total,
+    return Report(start, end, now, scope, scope_label(scope, directory), groups.total,
                   groups.rows("type"), groups.rows("rule"), groups.ranked("unit"), groups.ranked("officer"),
                   groups.rows("week", by_key=True), paused, extensions, findings)
 
@@ -430,7 +430,7 @@ def _event_name(pack: RulePack, event_type: str) -> str:
     return event.label if event else event_type
 
 
-def _scope_label(scope: Scope, directory) -> str:
+def scope_label(scope: Scope, directory) -> str:
     if scope.officer:
         officer = directory.officers.get(scope.officer)
         return f"民警 {officer.name if officer else scope.officer}"

@@ -395,6 +395,13 @@ class RulePack:
     def versions(self, rule_id: str) -> tuple[Rule, ...]:
         return self._versions.get(rule_id, ())
 
+    def bound(self, rule_id: str, version: str) -> Rule | None:
+        """The version of `rule_id` a stored clock is bound to (`version`: its effective-from date, "" for none)."""
+        for rule in self._versions.get(rule_id, ()):
+            if (rule.effective_from.isoformat() if rule.effective_from else "") == version:
+                return rule
+        return None
+
     def rule_at(self, rule_id: str, moment: datetime | date, *, disabled: bool = False) -> Rule | None:
         """The version of `rule_id` in force on the day of `moment`: enabled ones only, unless `disabled`
         (examples of a rule that is not switched on yet still run)."""
