@@ -10,6 +10,7 @@ scan) replays the matters whose latest period has ended by `now`.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import and_, func, select
@@ -181,3 +182,40 @@ def duty_periods(store: Store, pack: RulePack, *, units: list[str] | None = None
                                                                       row.started_at.replace(tzinfo=timezone.utc)), row.number),
                           "clock": row})
     return found
+
+
+LEVEL_NAMES = {"部": "公安部挂牌督办", "省": "省厅挂牌督办", "市": "市局挂牌督办"}
+
+
+@dataclass(frozen=True)
+class CaseCampaign:
+    """What campaign work says about one case, for its page: its listing (level, leaders, report interval, solve
+    deadline, lifted or not), the clues that became this case, and for a clue the case it became."""
+
+    level: str | None = None
+    leader: str = "—"
+    contact: str = "—"
+    listed: datetime | None = None
+    report_every: str = "—"
+    solve_by: str = "—"
+    lifted: datetime | None = None
+    from_clues: tuple[str, ...] = ()
+    became: str | None = None
+
+    @property
+    def empty(self) -> bool:
+        return self.level is None and not self.from_clues and self.became is None
+
+
+def case_campaign(store: Store, directory, case_id: str) -> CaseCampaign:
+    events = EventRow.__table__
+    with store.session() as session:
+        given = listing(session, case_id, lifted_too=True) or {}
+        merges = session.execute(select(events.c.case_id, events.c.data).where(events.c.type == "clue_merged_into_case")
+                                 .order_by(events.c.at, events.c.seq)).all()
+    from_clues = tuple(dict.fromkeys(clue for clue, data in merges if (data or {}).get("case") == case_id))
+    became = next((data.get("case") for clue, data in reversed(merges) if clue == case_id and data), None)
+    name = lambda officer: directory.name_of(officer) if officer else "—"  # noqa: E731
+    return CaseCampaign(LEVEL_NAMES.get(given.get("level"), given.get("level")), name(given.get("leader")),
+                        name(given.get("contact")), given.get("at"), str(given.get("report_every") or "—"),
+                        str(given.get("solve_by") or "—"), given.get("lifted_at"), from_clues, became)

@@ -20,7 +20,7 @@ from typing import Callable
 import jinja2
 from sqlalchemy import select
 
-from qixian.campaign import listing
+from qixian.campaign import LEVEL_NAMES, listing
 from qixian.clockview import STATES, state_of
 from qixian.localtime import SHANGHAI, display, moment
 from qixian.outbox import rule_of
@@ -36,7 +36,6 @@ CLUE_STATUS = [  # the latest of these events says where a clue stands (the last
     ("clue_received", "待交办"), ("clue_assigned", "核查中"), ("clue_verified", "已核查"), ("clue_feedback_given", "已反馈"),
     ("clue_transferred", "已移交"), ("clue_closed", "已办结"), ("clue_merged_into_case", "已转为案件")]
 FINISHED = ("已移交", "已办结", "已转为案件")
-LEVEL_NAMES = {"部": "公安部挂牌", "省": "省厅挂牌", "市": "市局挂牌"}
 KINDS = {"clues": "线索台账", "listings": "挂牌督办台账", "duties": "常态化工作台账", "counts": "专项工作按单位统计"}
 Narrow = Callable  # (query, case id column) -> the query narrowed to the cases a scope may see
 
@@ -157,14 +156,15 @@ class Ledgers:
 
 
 def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: datetime, narrow: Narrow,
-          scope_label: str) -> Ledgers:
-    """The ledgers of the cases `narrow` lets through, for the period [start, end) as of `now`."""
+          scope_label: str, keep: Callable[[CaseRow], bool] | None = None) -> Ledgers:
+    """The ledgers of the cases `narrow` lets through (and `keep` confirms, one by one: a dashboard viewer's
+    `sees`), for the period [start, end) as of `now`."""
     directory = store.directory()
     with store.session() as session:
-        clues = _cases(session, narrow, CaseRow.kind == "clue")
+        clues = _cases(session, narrow, CaseRow.kind == "clue", keep)
         listed_ids = select(EventRow.case_id).where(EventRow.type == "case_listed").distinct()
-        listed = _cases(session, narrow, CaseRow.id.in_(listed_ids))
-        duties = _cases(session, narrow, CaseRow.kind == "duty")
+        listed = _cases(session, narrow, CaseRow.id.in_(listed_ids), keep)
+        duties = _cases(session, narrow, CaseRow.kind == "duty", keep)
         ids = [c.id for c in (*clues, *listed, *duties)]
         clocks: dict[str, list[ClockRow]] = defaultdict(list)
         events: dict[str, list[EventRow]] = defaultdict(list)
@@ -234,8 +234,9 @@ def narrow_to(unit: str | None = None, officer: str | None = None) -> Narrow:
     return narrow
 
 
-def _cases(session, narrow: Narrow, condition) -> list[CaseRow]:
-    return list(session.execute(narrow(select(CaseRow).where(condition), CaseRow.id).order_by(CaseRow.id)).scalars())
+def _cases(session, narrow: Narrow, condition, keep) -> list[CaseRow]:
+    found = session.execute(narrow(select(CaseRow).where(condition), CaseRow.id).order_by(CaseRow.id)).scalars()
+    return [case for case in found if keep is None or keep(case)]
 
 
 def _status_detail(status: str, happened: list[EventRow], name) -> str:

@@ -96,7 +96,7 @@ def _ledger(store, pack, kind: str, fmt: str, output: Path | None, start, end, m
     if fmt == "json":
         raise InputError("台账的格式为 table、csv 或 html")
     found = ledgers.build(store, pack, start, end, moment, ledgers.narrow_to(scope.unit, scope.officer),
-                          scope_label(store.directory(), scope))
+                          scope_label(scope, store.directory()))
     if fmt == "table":
         headings, body = ledgers.rows(found, kind)
         table = new_table(f"{ledgers.KINDS[kind]}：{found.scope_label}（{len(body)} 行）", *headings, wide=tuple(headings))

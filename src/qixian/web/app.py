@@ -17,8 +17,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from qixian import ledgers
+from qixian.campaign import duty_rules, record_duty
 from qixian.digest import DIGESTED
-from qixian.localtime import SHANGHAI, display
+from qixian.localtime import SHANGHAI, display, parse_local
 from qixian.reports import Scope, day_start, report as build_report
 from qixian.reportviews import TEMPLATES as REPORT_TEMPLATES, html_context
 from qixian.rulebook.describe import explain
@@ -256,6 +258,37 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
         result = build_report(store, in_force(), day_start(first), day_start(last + timedelta(days=1)), now(), scope)
         return render("reports.html.j2", request, signed, title="考核报表", first=first, last=last, unit_choices=units,
                       unit=scope.unit or "", **html_context(result, REPORT_ROWS))
+
+    @app.get("/campaign")
+    def campaign_page(request: Request, signed: Signed = Depends(signed_in), recorded: str = ""):
+        viewer, today = signed.viewer, now().date()
+        first = _day(request.query_params.get("from"), today.replace(day=1), "起始日期")
+        last = _day(request.query_params.get("to"), today, "截止日期")
+        if last < first or (last - first).days > MAX_REPORT_DAYS:
+            raise Refused(400, f"期间应为起始日期至截止日期，截止不早于起始，且不超过 {MAX_REPORT_DAYS} 天")
+        pack = in_force()
+        found = ledgers.build(store, pack, day_start(first), day_start(last + timedelta(days=1)), now(), viewer.scoped,
+                              "全局" if viewer.role == "legal" else viewer.name, keep=viewer.sees)
+        duty_units = [(u, signed.directory.unit_name(u)) for u in viewer.units] if viewer.role != "officer" else []
+        return render("campaign.html.j2", request, signed, title="专项工作", first=first, last=last, duty_units=duty_units,
+                      duties=[r.name for r in duty_rules(pack)], recorded=recorded[:200],
+                      **ledgers.html_context(found, case_link=lambda case_id: f"{_base(request)}/case?id={quote(case_id, safe='')}"))
+
+    @app.post("/campaign/duty")
+    def campaign_duty(request: Request, fields: dict = Depends(posted), signed: Signed = Depends(signed_in)):
+        """A unit leader (or legal staff) records a duty done for a unit they oversee."""
+        viewer, unit = signed.viewer, fields.get("unit", "")
+        if viewer.role == "officer" or unit not in viewer.units:
+            raise Refused(403, "只能为本人负责的单位记录常态化工作")
+        moment = now()
+        try:
+            at = parse_local(fields["at"]) if fields.get("at", "").strip() else moment
+            report = record_duty(store, in_force(), unit, fields.get("duty", ""), at, moment, by=viewer.officer)
+        except ValueError as exc:
+            raise Refused(400, str(exc)) from None
+        said = "已记录" if report.accepted else "此前已记录"
+        return RedirectResponse(_base(request) + "/campaign?recorded=" + quote(f"{said}：{signed.directory.unit_name(unit)} "
+                                                                            f"{fields.get('duty', '')}"), status_code=303)
 
     # -- the link in a chat message ---------------------------------------------------------------
 
