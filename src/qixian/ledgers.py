@@ -29,8 +29,8 @@ from qixian.rulebook.model import RulePack
 from qixian.safetext import csv_row, visible
 from qixian.store.repository import Store
 from qixian.store.tables import CaseRow, ClockRow, EventRow
+from qixian.reports import Scope, scoped
 from qixian.reportviews import TEMPLATES
-from qixian.web.access import cases_of
 
 CLUE_STATUS = [  # the latest of these events says where a clue stands (the last matching wins)
     ("clue_received", "待交办"), ("clue_assigned", "核查中"), ("clue_verified", "已核查"), ("clue_feedback_given", "已反馈"),
@@ -225,13 +225,9 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
                    sorted(duty_lines.values(), key=lambda d: (d.unit_name, d.duty)))
 
 
-def narrow_to(unit: str | None = None, officer: str | None = None) -> Narrow:
-    """The cases of a report's scope: one unit's, one officer's (handled or co-handled), or all."""
-    def narrow(query, case_id):
-        if officer:
-            return query.where(case_id.in_(cases_of(officer)))
-        return query.where(CaseRow.unit == unit) if unit else query
-    return narrow
+def narrow_to(scope: Scope) -> Narrow:
+    """The cases of a report's scope (the bureau, a unit, an officer), as the assessment report counts them."""
+    return lambda query, _case_id: scoped(query, scope)
 
 
 def _cases(session, narrow: Narrow, condition, keep) -> list[CaseRow]:

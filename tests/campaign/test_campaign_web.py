@@ -15,7 +15,7 @@ from qixian import campaign, ledgers
 from qixian.cli import main
 from qixian.feeds import ingest_path
 from qixian.localtime import parse_local
-from qixian.reports import day_start
+from qixian.reports import Scope, day_start
 from qixian.store.tables import CaseRow, ClockRow, EventRow
 from tests.web.conftest import THEFT, cases_on, csrf_of, serving, world  # noqa: F401 - the web fixtures
 
@@ -99,7 +99,7 @@ def test_the_report_counts_campaign_work_per_unit_as_counted_independently(dashb
     store, pack = dashboard.store, dashboard.pack
     now = parse_local("2025-10-07 02:30")
     start, end = day_start(parse_local("2025-09-01 00:00").date()), day_start(parse_local("2025-11-01 00:00").date())
-    found = ledgers.build(store, pack, start, end, now, ledgers.narrow_to(), "全局")
+    found = ledgers.build(store, pack, start, end, now, ledgers.narrow_to(Scope()), "全局")
     counted = {c.unit_name: c for c in found.counts()}
     # Independent count: straight from the stored rows, by the case's unit.
     with store.session() as session:

@@ -95,7 +95,7 @@ def _ledger(store, pack, kind: str, fmt: str, output: Path | None, start, end, m
         raise InputError(f"--ledger 应为 {'、'.join(f'{k}（{v}）' for k, v in ledgers.KINDS.items())} 之一，收到 {kind!r}")
     if fmt == "json":
         raise InputError("台账的格式为 table、csv 或 html")
-    found = ledgers.build(store, pack, start, end, moment, ledgers.narrow_to(scope.unit, scope.officer),
+    found = ledgers.build(store, pack, start, end, moment, ledgers.narrow_to(scope),
                           scope_label(scope, store.directory()))
     if fmt == "table":
         headings, body = ledgers.rows(found, kind)
