@@ -37,7 +37,7 @@ def campaign_world(world, store, pack, tmp_path):  # noqa: F811
         {"id": "w2", "case": CLUE_JD, "type": "clue_assigned", "at": "2025-09-01 09:00", "data": {"assignee": "jiaodong", "officer": "officer-5"},
          "case_info": {"kind": "clue", "source": "110报警", "unit": "jiaodong", "handler": "officer-5", "title": "码头线索"}},
         {"id": "w3", "case": THEFT, "type": "case_listed", "at": "2025-09-01 10:00",
-         "data": {"level": "市", "leader": "officer-9", "contact": "officer-7", "report_every": "15日", "solve_by": "2025-12-31"}},
+         "data": {"level": "市", "leader": "officer-9", "contact": "officer-7", "report_every": "15日", "solve_by": "2025-12-31 24:00"}},
         {"id": "w4", "case": THEFT, "type": "listing_report_filed", "at": "2025-09-10 10:00"},
     ]
     path = tmp_path / "campaign.jsonl"
@@ -89,8 +89,8 @@ def test_a_leader_records_a_duty_on_the_dashboard_and_an_officer_cannot(dashboar
 
 def test_the_case_page_shows_the_listing_level_and_leaders(dashboard):
     page = dashboard.login("officer-9").get("/case", params={"id": THEFT}).text
-    assert "市局挂牌督办" in page and "责任领导 周国平" in page and "督办联系人 郑洁" in page and "限期破案 2025-12-31" in page
-    assert "挂牌督办进展报告（本单位规定）" in page
+    assert "市局挂牌督办" in page and "责任领导 周国平" in page and "督办联系人 郑洁" in page and "限期破案 2025-12-31 24:00" in page
+    assert "挂牌督办进展报告（本单位规定）" in page and "挂牌督办限期破案（本单位规定）" in page
     clue = dashboard.login("officer-1").get("/case", params={"id": CLUE_CG}).text
     assert "线索核查（专项工作要求）（城关派出所）" in clue                     # the assignee by name, not its id
 

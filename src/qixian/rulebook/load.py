@@ -198,7 +198,7 @@ class _RuleChecker:
         self._check_roles_and_group()
         applies = self._conditions()
         limit = parse_duration(spec.limit) if spec.limit else None
-        before = self._before()
+        before = self._before(applies)
         every = self._every()
         self._check_per()
         remind = self._reminders(limit, before.by if before else every.interval if every else None)
@@ -248,16 +248,18 @@ class _RuleChecker:
             if name not in self.events:
                 self.problem(where, f"未知的事件类型 {name!r}", m.new_event_hint(name, self.events))
 
-    def _before(self) -> m.Before | None:
-        """The backward limit, its moment a required datetime field of every event that starts (or restarts) it."""
+    def _before(self, applies: tuple[m.Condition, ...]) -> m.Before | None:
+        """The backward limit, its moment a required datetime field of every event that starts (or restarts) it, or
+        an optional one the rule applies only with (`applies: {event.data.solve_by: {exists: true}}`)."""
         spec = self.spec
         if spec.before is None:
             return None
         field = spec.before.moment.split(".", 1)[1]
+        guarded = any(c.path == ("event", "data", field) and c.op == "exists" and c.value is True for c in applies)
         for event_type in (*(spec.start or ()), *spec.restart):
             known = self.events.get(event_type) if self.events is not None else None
             wanted = known.data.get(field) if known else None
-            if known is not None and (wanted is None or wanted.type != "datetime" or not wanted.required):
+            if known is not None and (wanted is None or wanted.type != "datetime" or not (wanted.required or guarded)):
                 self.problem(("before", "moment"), f"倒推期限的时刻 data.{field} 不是事件 {event_type}（{known.label}）的必填时间字段",
                              f"在 events.yaml 的 {event_type} 下声明 data: {{{field}: {{type: datetime, required: true}}}}")
         return m.Before(field, parse_duration(spec.before.by))
