@@ -14,8 +14,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from qixian.clocks import Event, replay
-from qixian.localtime import parse_local
+from qixian.engine.clocks import Event, replay
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 
 ROOT = Path(__file__).resolve().parents[1]

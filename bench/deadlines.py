@@ -13,10 +13,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from qixian.calendar import LegalCalendar
-from qixian.deadlines import Extension, Pause, compute_deadline
-from qixian.localtime import SHANGHAI
-from qixian.periods import Duration, Unit
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.legaltime.deadlines import Extension, Pause, compute_deadline
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.legaltime.periods import Duration, Unit
 
 MIX = [  # (weight, limit, custody, with an extension, with a pause): the shape of a police case load
     (30, Duration(24, Unit.HOURS), True, False, False),

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.store import machine  # noqa: E402
-from qixian.samplefeed import Feed  # noqa: E402
+from qixian.casework.samplefeed import Feed  # noqa: E402
 from qixian.store.database import upgrade  # noqa: E402
 from tests.store.crashing import NOW, QIXIAN, clocks_of, ingest, marks_of, wait_gone  # noqa: E402
 

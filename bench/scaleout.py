@@ -30,13 +30,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.store import machine  # noqa: E402
-from qixian.localsink import LocalSink  # noqa: E402
+from qixian.alerting.localsink import LocalSink  # noqa: E402
+from qixian.alerting.messages import NotifyConfig  # noqa: E402
+from qixian.alerting.scan import scan  # noqa: E402
 from qixian.rulebook import load_pack  # noqa: E402
 from qixian.store.database import connect, upgrade  # noqa: E402
 from qixian.store.repository import Store  # noqa: E402
 from qixian.store.tables import OutboxRow  # noqa: E402
-from qixian.messages import NotifyConfig  # noqa: E402
-from qixian.scan import scan  # noqa: E402
 from tests.alerting.scaleout import START, notify_folder, owed_steps, populate, run_scanners, ticks  # noqa: E402
 
 SERVER = os.environ.get("QIXIAN_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres").replace("+psycopg", "")

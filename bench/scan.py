@@ -32,11 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.store import machine  # noqa: E402
-from qixian.localtime import parse_local  # noqa: E402
-from qixian.outbox import counting_unit, enqueue, rule_of  # noqa: E402
-from qixian.reminders import reached  # noqa: E402
+from qixian.alerting.outbox import counting_unit, enqueue, rule_of  # noqa: E402
+from qixian.casework.samplefeed import directory, officers  # noqa: E402
+from qixian.engine.reminders import reached  # noqa: E402
+from qixian.legaltime.localtime import parse_local  # noqa: E402
 from qixian.rulebook import load_pack  # noqa: E402
-from qixian.samplefeed import directory, officers  # noqa: E402
 from qixian.store.database import upgrade  # noqa: E402
 from qixian.store.repository import Store  # noqa: E402
 from qixian.store.tables import ClockRow  # noqa: E402

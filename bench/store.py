@@ -29,14 +29,15 @@ from datetime import timedelta, timezone
 
 from sqlalchemy import text
 
-from qixian.feeds import ingest_path, new_case_histories
-from qixian.ingest import Incoming, check
-from qixian.localtime import parse_local
-from qixian.recompute import History, Replayer, derive
+from qixian.casework.feedlines import Incoming, check
+from qixian.casework.feeds import ingest_path, new_case_histories
+from qixian.casework.recompute import History, Replayer, derive
+from qixian.casework.samplefeed import Feed
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
-from qixian.samplefeed import Feed
+from qixian.store.clocks import CLOCK_VALUES
 from qixian.store.database import upgrade
-from qixian.store.repository import CLOCK_VALUES, Store
+from qixian.store.repository import Store
 
 _OPEN = CLOCK_VALUES.columns.index("open")
 

@@ -29,14 +29,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.store import machine  # noqa: E402
-from qixian.directory import Directory, Officer, Unit  # noqa: E402
-from qixian.localtime import SHANGHAI, parse_local  # noqa: E402
-from qixian.reports import Scope, day_start, report  # noqa: E402
+from qixian.casework.directory import Directory, Officer, Unit  # noqa: E402
+from qixian.legaltime.localtime import SHANGHAI, parse_local  # noqa: E402
 from qixian.rulebook import load_pack  # noqa: E402
 from qixian.store.database import upgrade  # noqa: E402
 from qixian.store.repository import Store  # noqa: E402
 from qixian.store.rows import Codec  # noqa: E402
 from qixian.store.tables import CaseRow, ClockRow, OutboxRow  # noqa: E402
+from qixian.supervision.reports import Scope, day_start, report  # noqa: E402
 
 NOW = parse_local("2026-03-16 10:00")
 REPORT_OPEN, CLOSED_A_DAY = 20000, 200  # report stores: open clocks, and clocks closed a day over the years before NOW

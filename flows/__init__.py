@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from qixian.localtime import SHANGHAI
+from qixian.legaltime.localtime import SHANGHAI
 
 
 def scheduled_start() -> datetime:

@@ -1,5 +1,5 @@
 """Prefect flows that feed events from the case system into Qixian: a file or folder drop, and a polled view.
-Thin on purpose: the work is qixian.feeds; a flow only sequences, retries the I/O and reports counts."""
+Thin on purpose: the work is qixian.casework.feeds; a flow only sequences, retries the I/O and reports counts."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from qixian.config import database_url, rules_dir
-from qixian.feeds import ingest_path, ingest_sql
-from qixian.localtime import SHANGHAI
-from qixian.rollout import pack_in_force
+from qixian.casework.feeds import ingest_path, ingest_sql
+from qixian.casework.rollout import pack_in_force
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.ops.config import database_url, rules_dir
 from qixian.store.repository import Store
 
 

@@ -1,8 +1,9 @@
 """Scheduled assessment reports (daily, weekly, monthly): the bureau's report as Prefect table and markdown
 artifacts, and each unit leader a short summary of the unit through the reminders' channels and delivery log.
 The daily report also sends ops (and the audit channels) the delivery log's checkpoint, kept outside the database.
-Thin on purpose: the figures are qixian.reports, the words qixian.reportviews, the sending qixian.delivery, the
-checkpoint qixian.audit. Safe to run twice: a summary already delivered for the same period is not sent again."""
+Thin on purpose: the figures are qixian.supervision.reports, the words qixian.supervision.reportviews, the periods
+and the leaders' summaries qixian.supervision.summaries, the checkpoint qixian.ops.audit. Safe to run twice: a
+summary already delivered for the same period is not sent again."""
 
 from __future__ import annotations
 
@@ -12,28 +13,15 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from flows import scheduled_start
-from qixian import audit
-from qixian.config import database_url, rules_dir
-from qixian.delivery import send_note
-from qixian.localtime import SHANGHAI, parse_local
-from qixian.messages import NotifyConfig
-from qixian.reports import Scope, day_start, report
-from qixian.reportviews import MEASURES, as_markdown, period_label, summary_text
-from qixian.rollout import pack_in_force
+from qixian.alerting.messages import NotifyConfig
+from qixian.casework.rollout import pack_in_force
+from qixian.legaltime.localtime import SHANGHAI, parse_local
+from qixian.ops import audit
+from qixian.ops.config import database_url, rules_dir
 from qixian.store.repository import Store
-
-TITLES = {"daily": "日报", "weekly": "周报", "monthly": "月报"}
-
-
-def period(kind: str, today: date) -> tuple[date, date]:
-    """The last whole day, week (Monday to Sunday) or calendar month before `today`: [first day, day after last)."""
-    if kind == "daily":
-        return today - timedelta(days=1), today
-    if kind == "weekly":
-        monday = today - timedelta(days=today.weekday())
-        return monday - timedelta(days=7), monday
-    first = today.replace(day=1)
-    return (first - timedelta(days=1)).replace(day=1), first
+from qixian.supervision.reports import day_start, report
+from qixian.supervision.reportviews import MEASURES, as_markdown, period_label
+from qixian.supervision.summaries import TITLES, period, tell_leaders as tell_unit_leaders
 
 
 @task
@@ -53,17 +41,7 @@ def tell_leaders(db: str, rules: str | None, notify: str | None, kind: str, firs
     """Each unit leader: the unit's summary, once per period (the key names kind, period and leader)."""
     store = Store.open(db)
     pack, config = pack_in_force(store, rules_dir(rules)), NotifyConfig.load(notify)
-    sent, failed = 0, []
-    for unit in store.directory().units.values():
-        if not unit.leader:
-            continue
-        result = report(store, pack, day_start(first), day_start(until), now, Scope(unit=unit.id))
-        key = f"report:{kind}:{first.isoformat()}:{unit.id}:{unit.leader}"
-        channel = send_note(store, config, unit.leader, f"期限考核{TITLES[kind]}", summary_text(result), key, now)
-        if channel is None:
-            failed.append(unit.id)
-        else:
-            sent += 1
+    sent, failed = tell_unit_leaders(store, pack, config, kind, first, until, now)
     return {"sent": sent, "failed": failed}
 
 

@@ -1,5 +1,6 @@
 """The scan flow (every minute in production): owe the reminders whose time has come, then deliver them.
-Thin on purpose: the work is qixian.outbox and qixian.delivery. Safe to run twice, late or concurrently."""
+Thin on purpose: each task is one step of qixian.alerting.scan (owe, deliver, record_run). Safe to run twice, late
+or concurrently."""
 
 from __future__ import annotations
 
@@ -9,24 +10,21 @@ from datetime import datetime
 from prefect import flow, get_run_logger, task
 
 from flows import scheduled_start
-from qixian.config import database_url, rules_dir
-from qixian.delivery import deliver
-from qixian.digest import owe_digest
-from qixian.failures import failing
-from qixian.localtime import SHANGHAI, parse_local
-from qixian.messages import NotifyConfig
-from qixian.outbox import enqueue
-from qixian.scan import listed, record_run
-from qixian.rollout import pack_in_force
+from qixian.alerting.delivery import deliver
+from qixian.alerting.failures import failing
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import listed, owe as owe_now, record_run
+from qixian.casework.rollout import pack_in_force
+from qixian.legaltime.localtime import SHANGHAI, parse_local
+from qixian.ops.config import database_url, rules_dir
 from qixian.store.repository import Store
 
 
 @task
 def owe(db: str, rules: str | None, now: datetime) -> dict:
     """Write the reminders owed as of `now` to the outbox, advancing each clock (one transaction)."""
-    scanned = enqueue(store := Store.open(db), pack := pack_in_force(store, rules_dir(rules)), now)
-    digests = owe_digest(store, pack, now)
-    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "digests": len(digests), "caught_up": scanned.caught_up, "replayed": scanned.replayed,
+    scanned = owe_now(store := Store.open(db), pack := pack_in_force(store, rules_dir(rules)), now)
+    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "digests": scanned.digests, "caught_up": scanned.caught_up, "replayed": scanned.replayed,
             "late": listed(scanned.late, pack), "problems": scanned.problems[:50]}
 
 

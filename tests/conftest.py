@@ -3,11 +3,13 @@ from pathlib import Path
 
 import pytest
 
-from qixian.calendar import LegalCalendar
+from qixian.legaltime.calendar import LegalCalendar
 
-ROOT = Path(__file__).resolve().parents[1]
-RULES = ROOT / "rules"
-DATA = ROOT / "tests" / "data" / "rules"
+from tests.paths import RULES
+
+# Fixtures shared across test folders: the case store on SQLite and PostgreSQL, the local sink with its notify/
+# folder, and the dashboard served over them.
+pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.sinks", "tests.fixtures.dashboard"]
 
 
 @pytest.fixture(scope="session")

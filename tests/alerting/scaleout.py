@@ -12,15 +12,15 @@ from bisect import bisect_left
 from datetime import timedelta
 from pathlib import Path
 
-from qixian.feeds import ingest_items
-from qixian.ingest import check, read_lines
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.outbox import counting_unit, rule_of
-from qixian.reminders import reached
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.outbox import counting_unit, rule_of
+from qixian.alerting.scan import scan
+from qixian.casework.feedlines import check, read_lines
+from qixian.casework.feeds import ingest_items
+from qixian.casework.samplefeed import Feed, directory
+from qixian.engine.reminders import reached
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
-from qixian.samplefeed import Feed, directory
-from qixian.scan import scan
 from qixian.store.repository import Store
 
 ROOT = Path(__file__).resolve().parents[2]

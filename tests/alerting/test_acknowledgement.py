@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 
-from qixian.localtime import parse_local
-from qixian.scan import scan
-from qixian.store.repository import AcknowledgeError
+from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
+from qixian.store.people import AcknowledgeError
 from qixian.store.tables import AcknowledgementRow, CaseRow, OutboxRow
 from tests.alerting.test_end_to_end import CASE, setup
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from qixian.localsink import LocalSink
+from qixian.alerting.localsink import LocalSink
 from qixian.store.duechunks import CHUNK
 from qixian.store.repository import Store
 from qixian.store.tables import ClockRow, OutboxRow
 from tests.alerting.scaleout import START, notify_folder, owed_steps, populate, run_scanners
-from tests.conftest import RULES
+from tests.paths import RULES
 from tests.store.crashing import qixian
 
 # 600 cases over 3 days, scanned 60 days on for the first time: about 740 clocks owe a reminder (4 chunks on

@@ -11,18 +11,18 @@ from datetime import timedelta
 
 import pytest
 
-from qixian.directory import Directory, Officer, Unit
-from qixian.feeds import ingest_items
-from qixian.ingest import check, read_lines
-from qixian.localsink import LocalSink
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
+from qixian.alerting.localsink import LocalSink
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.casework.directory import Directory, Officer, Unit
+from qixian.casework.feedlines import check, read_lines
+from qixian.casework.feeds import ingest_items
+from qixian.casework.samplefeed import Feed
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
-from qixian.samplefeed import Feed
-from qixian.scan import scan
 from qixian.store.database import upgrade
 from qixian.store.repository import Store
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 RUNS = int(os.environ.get("QIXIAN_CRASH_RUNS", "200"))
 START = parse_local("2025-10-01 08:00")

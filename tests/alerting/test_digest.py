@@ -4,10 +4,10 @@ listed once a day in one digest per recipient (the handler and the escalation ro
 from collections import Counter
 from datetime import timedelta
 
-from qixian.digest import LABEL, in_digest
-from qixian.localtime import parse_local
-from qixian.scan import scan
-from tests.alerting.conftest import outbox_rows
+from qixian.alerting.digest import LABEL, in_digest
+from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
+from tests.fixtures.sinks import outbox_rows
 from tests.alerting.test_end_to_end import setup
 
 START = parse_local("2025-09-30 00:00")

@@ -1,15 +1,15 @@
 """The main job end to end: events in, scans at several times, messages at a real local HTTP endpoint."""
 
-from qixian.directory import read_directory
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.scan import scan
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.casework.directory import read_directory
+from qixian.casework.feeds import ingest_path
+from qixian.legaltime.localtime import parse_local
 from sqlalchemy import select
 
 from qixian.store.tables import DeliveryRow, OutboxRow
-from tests.alerting.conftest import outbox_rows
-from tests.conftest import ROOT
+from tests.fixtures.sinks import outbox_rows
+from tests.paths import ROOT
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 CASE = "（2025）城关刑字第0001号"
@@ -92,7 +92,7 @@ def test_dry_run_writes_and_sends_nothing(store, pack, notify_folder, sink):
 
 def test_a_dingtalk_refusal_inside_http_200_is_retried_falls_back_and_is_logged(store, pack, notify_folder, sink,
                                                                                  monkeypatch):
-    from qixian.directory import Directory, Officer
+    from qixian.casework.directory import Directory, Officer
 
     monkeypatch.setenv("QX_TEST_DING_SECRET", "SEC-very-secret-1")
     monkeypatch.setenv("QX_TEST_DING_TOKEN", "tok-very-secret-2")

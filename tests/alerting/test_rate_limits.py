@@ -9,14 +9,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from qixian.delivery import deliver
-from qixian.directory import Directory, Officer, Unit
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig, NotifyConfigError
+from qixian.alerting.delivery import deliver
+from qixian.alerting.messages import NotifyConfig, NotifyConfigError
+from qixian.casework.directory import Directory, Officer, Unit
+from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow, OutboxRow
-from tests.alerting.conftest import outbox_rows
-from tests.conftest import ROOT
+from tests.fixtures.sinks import outbox_rows
+from tests.paths import ROOT
 
 NOW = parse_local("2026-03-10 08:30")
 

@@ -3,13 +3,13 @@
 from dataclasses import replace
 from datetime import timedelta
 
-from qixian.directory import Directory, Officer, Unit
-from qixian.localtime import parse_local
-from qixian.messages import Item, NotifyConfig, sms_segments
-from qixian.periods import Duration, Unit as PeriodUnit
-from qixian.reminders import reached, steps
+from qixian.alerting.messages import Item, NotifyConfig, sms_segments
+from qixian.casework.directory import Directory, Officer, Unit
+from qixian.engine.reminders import reached, steps
+from qixian.legaltime.localtime import parse_local
+from qixian.legaltime.periods import Duration, Unit as PeriodUnit
 from qixian.rulebook.model import Reminder
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def rule(pack, rule_id):

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qixian.localsink import LocalSink
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.scan import scan
+from qixian.alerting.localsink import LocalSink
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
 from qixian.store.tables import OutboxRow
 from tests.alerting.scaleout import notify_folder, owed_steps, populate, run_scanners, ticks
-from tests.conftest import RULES
+from tests.paths import RULES
 
 # 250 cases, a scan every 4 hours for 30 days keeps this under a minute; bench/scaleout.py runs 10,000 cases hourly
 CASES, EVERY_HOURS = 250, 4

@@ -1,8 +1,8 @@
 """Campaign work replayed by the one clock engine: clues (双交办, 三个必须), listed supervision, recurring duties.
 Every due below is derived by hand in the comments from rules/campaign.yaml and rules/calendar/2026.yaml."""
 
-from qixian.clocks import Event, replay
-from qixian.localtime import display, parse_local
+from qixian.engine.clocks import Event, replay
+from qixian.legaltime.localtime import display, parse_local
 
 CLUE = {"kind": "clue", "source": "上级转办", "unit": "xingjing"}
 

@@ -5,7 +5,7 @@ import pytest
 
 from qixian.rulebook import load_pack
 from qixian.rulebook.describe import explain
-from qixian.yamlsource import ProblemsFound
+from qixian.legaltime.yamlsource import ProblemsFound
 
 HEAD = """rules:
   - id: campaign.test.rule

@@ -11,11 +11,11 @@ from datetime import timezone
 import pytest
 from sqlalchemy import select
 
-from qixian import campaign, ledgers
+from qixian.casework import campaign, ledgers
 from qixian.cli import main
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from qixian.reports import Scope, day_start
+from qixian.casework.feeds import ingest_path
+from qixian.legaltime.localtime import parse_local
+from qixian.supervision.reports import Scope, day_start
 from qixian.store.tables import CaseRow, ClockRow, EventRow
 from tests.web.conftest import THEFT, cases_on, csrf_of, serving, world  # noqa: F401 - the web fixtures
 

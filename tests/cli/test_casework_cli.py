@@ -3,7 +3,7 @@
 import json
 
 from qixian.cli import main
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 NOW = "2025-10-06 09:00"

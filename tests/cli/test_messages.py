@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from qixian.cli import main
-from qixian.clockview import STATES
-from tests.conftest import ROOT
+from qixian.supervision.clockview import STATES
+from tests.paths import ROOT
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("QIXIAN_UPDATE_GOLDEN") == "1"

@@ -5,8 +5,8 @@ import json
 from qixian.cli import main
 from qixian.cli.rules import schema_of
 from qixian.rulebook import load_pack
-from tests.conftest import ROOT, RULES
-from tests.rulebook.conftest import DATA
+from tests.paths import ROOT, RULES
+from tests.paths import DATA
 
 
 def run(capsys, *args):
@@ -104,7 +104,7 @@ def test_committed_schemas_match_the_models():
 def test_shipped_rule_files_also_pass_the_json_schema():
     import jsonschema
 
-    from qixian.yamlsource import read_yaml
+    from qixian.legaltime.yamlsource import read_yaml
 
     validator = jsonschema.Draft202012Validator(schema_of("rules"))
     files = [p for p in RULES.glob("*.yaml") if p.name not in ("settings.yaml", "events.yaml")] + [DATA / "sample.good.yaml"]

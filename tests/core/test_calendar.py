@@ -7,9 +7,9 @@ from datetime import date, timedelta
 import chinese_calendar
 import pytest
 
-from qixian.calendar import CalendarGap, LegalCalendar
-from qixian.yamlsource import ProblemsFound
-from tests.conftest import RULES
+from qixian.legaltime.calendar import CalendarGap, LegalCalendar
+from qixian.legaltime.yamlsource import ProblemsFound
+from tests.paths import RULES
 
 NAMES = {
     "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",

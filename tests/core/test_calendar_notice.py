@@ -5,10 +5,10 @@ from datetime import date
 
 import pytest
 
-from qixian.calendar import LegalCalendar
-from qixian.calendar_notice import NoticeRefused, overlaps, read_notice, render
-from qixian.yamlsource import load_yaml, read_yaml
-from tests.conftest import RULES
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.legaltime.calendar_notice import NoticeRefused, overlaps, read_notice, render
+from qixian.legaltime.yamlsource import load_yaml, read_yaml
+from tests.paths import RULES
 
 YEARS = sorted((RULES / "calendar").glob("*.yaml"))
 TITLE = "国务院办公厅关于2027年部分节假日安排的通知"

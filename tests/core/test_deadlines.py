@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from qixian.deadlines import DeadlineError, Extension, Pause, Restart, compute_deadline, count_before
-from qixian.localtime import SHANGHAI, parse_local
-from qixian.periods import parse_duration
+from qixian.legaltime.deadlines import DeadlineError, Extension, Pause, Restart, compute_deadline, count_before
+from qixian.legaltime.localtime import SHANGHAI, parse_local
+from qixian.legaltime.periods import parse_duration
 
 
 def due(start, limit, calendar, **kw):

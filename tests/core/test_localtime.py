@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qixian.localtime import SHANGHAI, TimeFormatError, display, end_of_day, parse_local
+from qixian.legaltime.localtime import SHANGHAI, TimeFormatError, display, end_of_day, parse_local
 
 
 @pytest.mark.parametrize("text", [

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qixian.periods import Duration, DurationError, Unit, add_months, last_day_of_month, parse_duration
+from qixian.legaltime.periods import Duration, DurationError, Unit, add_months, last_day_of_month, parse_duration
 
 
 @pytest.mark.parametrize("text, amount, unit", [

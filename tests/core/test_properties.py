@@ -5,9 +5,9 @@ from datetime import datetime, time, timedelta
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from qixian.deadlines import Extension, Pause, Restart, compute_deadline, count_before
-from qixian.localtime import SHANGHAI, end_of_day
-from qixian.periods import Duration, Unit
+from qixian.legaltime.deadlines import Extension, Pause, Restart, compute_deadline, count_before
+from qixian.legaltime.localtime import SHANGHAI, end_of_day
+from qixian.legaltime.periods import Duration, Unit
 
 COVERED = (datetime(2004, 1, 1), datetime(2026, 11, 1))   # far enough from 2027 that a roll stays covered
 ANY_YEAR = (datetime(2004, 1, 1), datetime(2030, 12, 31))

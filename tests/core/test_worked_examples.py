@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qixian.deadlines import Extension, Pause, Restart, compute_deadline
-from qixian.localtime import parse_local
-from qixian.periods import parse_duration
+from qixian.legaltime.deadlines import Extension, Pause, Restart, compute_deadline
+from qixian.legaltime.localtime import parse_local
+from qixian.legaltime.periods import parse_duration
 
 EXAMPLES = yaml.safe_load((Path(__file__).parents[1] / "data" / "worked_examples.yaml").read_text(encoding="utf-8"))["examples"]
 SEMANTICS = {"hours", "minutes", "days", "months", "workdays", "custody", "roll", "makeup", "extension",

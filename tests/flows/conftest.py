@@ -10,8 +10,6 @@ os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="qixian-prefect-")
 
 import pytest  # noqa: E402
 
-from tests.alerting.conftest import notify_folder, sink  # noqa: E402,F401 - the local sink and its notify folder
-
 
 @pytest.fixture(scope="package")  # stopped after the flow tests: its services would run on through the rest
 def prefect_server():
@@ -26,13 +24,13 @@ def prefect_server():
 @pytest.fixture
 def sample_db(tmp_path, notify_folder):
     """A SQLite store holding the notify folder's directory and examples/events.jsonl; its URL."""
-    from qixian.directory import read_directory
-    from qixian.feeds import ingest_path
-    from qixian.localtime import parse_local
+    from qixian.casework.directory import read_directory
+    from qixian.casework.feeds import ingest_path
+    from qixian.legaltime.localtime import parse_local
     from qixian.rulebook import load_pack
     from qixian.store.database import upgrade
     from qixian.store.repository import Store
-    from tests.conftest import ROOT
+    from tests.paths import ROOT
 
     db = f"sqlite:///{tmp_path}/q.db"
     upgrade(db)

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 
@@ -32,11 +32,11 @@ def test_a_large_drop_is_replayed_in_worker_processes_inside_the_flow(prefect_se
     """More lines than a batch: the task forks replay workers from inside a Prefect run, and the clocks it writes
     are the ones a replay from the store gives."""
     from flows.ingest import ingest_files
-    from qixian.feeds import BATCH
-    from qixian.localtime import parse_local
-    from qixian.recompute import Replayer, recompute
+    from qixian.casework.feeds import BATCH
+    from qixian.legaltime.localtime import parse_local
+    from qixian.casework.recompute import Replayer, recompute
     from qixian.rulebook import load_pack
-    from qixian.samplefeed import Feed
+    from qixian.casework.samplefeed import Feed
 
     db = f"sqlite:///{tmp_path}/q.db"
     upgrade(db)

@@ -2,16 +2,17 @@
 
 import json
 
-from qixian.localtime import parse_local
+from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def test_weekly_report_flow(prefect_server, sample_db, sink, notify_folder):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from flows.report import period, weekly_report
+    from flows.report import weekly_report
+    from qixian.supervision.summaries import period
 
     db, store = sample_db, Store.open(sample_db)
     # as of Wednesday 2025-10-08: last week is Monday 09-29 to Sunday 10-05
@@ -44,7 +45,7 @@ def test_weekly_report_flow(prefect_server, sample_db, sink, notify_folder):
 def test_daily_report_sends_the_delivery_logs_checkpoint_to_ops(prefect_server, sample_db, sink, notify_folder,
                                                                  monkeypatch, capsys):
     from flows.report import daily_report
-    from qixian import audit
+    from qixian.ops import audit
     from qixian.cli import main
 
     monkeypatch.setenv(audit.KEY_ENV, "daily-report-test-audit-key-0123456789abcdef")

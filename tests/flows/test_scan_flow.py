@@ -1,6 +1,6 @@
 """The scan flow, run for real through a Prefect server, delivering to a local HTTP sink."""
 
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def test_scan_flow_delivers_once(prefect_server, sample_db, sink, notify_folder):
@@ -25,7 +25,7 @@ def test_a_scheduled_run_is_named_after_its_scheduled_time_not_when_it_started(p
     from prefect.states import Scheduled
 
     from flows.scan import scan
-    from qixian.localtime import SHANGHAI
+    from qixian.legaltime.localtime import SHANGHAI
     from qixian.store.database import upgrade
 
     db = f"sqlite:///{tmp_path}/empty.db"

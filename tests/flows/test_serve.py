@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from qixian.store.database import upgrade
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 QIXIAN = Path(sys.executable).with_name("qixian")
 

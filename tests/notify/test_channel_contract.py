@@ -1,6 +1,6 @@
 """Every channel plugin passes the same contract against a real local HTTP server.
 
-One table row per plugin (style.md §3 habit 4). The fake provider checks signatures with
+One table row per plugin. The fake provider checks signatures with
 code written here from the providers' documents, not with the plugins' own functions;
 the verifiers are themselves checked against the documents' worked examples.
 """

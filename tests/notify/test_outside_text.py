@@ -5,13 +5,11 @@ import json
 import re
 from urllib.parse import quote
 
-from qixian.directory import read_directory
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.scan import scan
-from tests.alerting.conftest import notify_folder, sink  # noqa: F401 - the local sink standing in for the robots
-from tests.store.conftest import db_url, pack, pg_url, store  # noqa: F401 - on SQLite and PostgreSQL
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.casework.directory import read_directory
+from qixian.casework.feeds import ingest_path
+from qixian.legaltime.localtime import parse_local
 
 TITLE = "张某案[确认收到](http://evil.example/phish)\u202e\x1b[2J\x07"
 CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")

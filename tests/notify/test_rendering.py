@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from qixian.messages import Item, NotifyConfig, chat_flavour
+from qixian.alerting.messages import Item, NotifyConfig, chat_flavour
 from qixian.safetext import Trusted
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("QIXIAN_UPDATE_GOLDEN") == "1"
@@ -76,7 +76,7 @@ def test_golden_digest(config, flavour, name, items):
 
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_a_digest_lists_at_most_its_share_and_counts_the_rest(config, flavour):
-    from qixian.messages import DIGEST_LISTED
+    from qixian.alerting.messages import DIGEST_LISTED
 
     text = digest(config, flavour, DIGEST)
     assert f"以下 {len(DIGEST)} 项期限已超期" in text
@@ -87,7 +87,7 @@ def test_a_digest_lists_at_most_its_share_and_counts_the_rest(config, flavour):
 
 
 def test_a_digest_sms_fits_its_segments_and_counts_the_rest(config):
-    from qixian.messages import sms_segments
+    from qixian.alerting.messages import sms_segments
 
     text = config.digest_sms(DIGEST)
     assert sms_segments(text) <= config.sms_max_segments

@@ -3,7 +3,6 @@ and a change made anyway (by someone who first drops the guard) is named by `qix
 
 import hashlib
 import json
-import uuid
 from datetime import datetime, timezone
 
 import pytest
@@ -11,16 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from qixian import audit
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.casework.directory import read_directory
+from qixian.casework.feeds import ingest_path
 from qixian.cli import main
-from qixian.directory import read_directory
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.scan import scan
+from qixian.legaltime.localtime import parse_local
+from qixian.ops import audit
 from qixian.store.database import connect, upgrade
 from qixian.store.tables import DeliveryRow
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def fill_log(store, pack, notify_folder, sink):
@@ -35,26 +34,6 @@ def fill_log(store, pack, notify_folder, sink):
         rows = list(session.exec(select(DeliveryRow).order_by(DeliveryRow.id)).scalars())
     assert len(rows) >= 4
     return rows
-
-
-@pytest.fixture
-def drop_guard(store):
-    """What someone with the database owner's rights would do first; put back afterwards (the PostgreSQL test
-    database lives for the whole run)."""
-    pg = store.engine.dialect.name == "postgresql"
-    names = ["deliveries_append_only"] if pg else ["deliveries_append_only_update", "deliveries_append_only_delete"]
-
-    def drop():
-        with store.engine.begin() as connection:
-            for name in names:
-                connection.execute(text(f"DROP TRIGGER {name}" + (" ON deliveries" if pg else "")))
-
-    yield drop
-    if pg:
-        with store.engine.begin() as connection:
-            connection.execute(text("DROP TRIGGER IF EXISTS deliveries_append_only ON deliveries"))
-            connection.execute(text("CREATE TRIGGER deliveries_append_only BEFORE UPDATE OR DELETE ON deliveries "
-                                    "FOR EACH ROW EXECUTE FUNCTION qixian_append_only()"))
 
 
 def verify_cli(capsys, db_url):
@@ -117,25 +96,6 @@ def expected_hash(prev: str, at: datetime, recipient, keys, attempt, channel, ur
     content = json.dumps([prev, stamp, recipient, keys, attempt, channel, url, ok, answer], ensure_ascii=False,
                          separators=(",", ":"))
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path):
-    """A database with no schema yet."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/old.db"
-        return
-    request.getfixturevalue("pg_url")  # skips, saying why, when no PostgreSQL answers
-    import psycopg
-
-    from tests.store.conftest import PG_SERVER
-
-    admin = psycopg.connect(PG_SERVER.replace("postgresql+psycopg", "postgresql"), autocommit=True)
-    name = f"qixian_migration_{uuid.uuid4().hex[:10]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield PG_SERVER.rsplit("/", 1)[0] + "/" + name
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
 
 
 def test_the_migration_chains_the_rows_already_there(empty_url):

@@ -11,12 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import select, text
 
-from qixian import audit
 from qixian.cli import main
+from qixian.ops import audit
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow
-from tests.ops.test_audit import drop_guard, empty_url, fill_log  # noqa: F401 - the fixtures are used by name
+from tests.ops.test_audit import fill_log
 
 KEY = "k" * 20 + "audit-key-for-tests-only-0123456789"
 OTHER_KEY = "o" * 20 + "another-audit-key-for-tests-012345"
@@ -92,7 +92,7 @@ def test_golden_verify_output(keyed, store, db_url, pack, notify_folder, sink, c
     assert line == audit.Checkpoint.make(keyed, len(rows), last["hash"],
                                          datetime.fromisoformat("2025-10-07T08:00:00+08:00")).line
     code, out = run(capsys, "audit", "verify", "--db", db_url, "--checkpoint", line)
-    from qixian.localtime import display
+    from qixian.legaltime.localtime import display
     assert code == 0
     assert out == (f"发送记录完整：{len(rows)} 条，哈希链核对无误。\n"
                    f"末条哈希 {last['hash']}（第 {len(rows)} 条，{display(last['at'])}）\n"
@@ -216,7 +216,7 @@ def test_the_key_file_must_be_private(tmp_path, monkeypatch, db_url, capsys):
 
 
 def test_an_unusable_key_stops_the_scan_before_anything_is_sent(db_url, notify_folder, sink, capsys, monkeypatch):
-    from tests.conftest import ROOT, RULES
+    from tests.paths import ROOT, RULES
 
     monkeypatch.delenv(audit.KEY_FILE_ENV, raising=False)
     monkeypatch.setenv(audit.KEY_ENV, "too-short")

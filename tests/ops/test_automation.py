@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import yaml
 
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def test_the_scan_stopped_automation_is_valid_for_prefect():

@@ -10,13 +10,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from qixian.calendar import LegalCalendar
+from qixian.casework.feeds import ingest_path
 from qixian.cli import main
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.legaltime.localtime import parse_local
+from qixian.legaltime.yamlsource import read_yaml
 from qixian.rulebook import load_pack
-from qixian.yamlsource import read_yaml
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 FICTIONAL_2027 = ROOT / "tests" / "data" / "notice-2027-FICTIONAL-test-fixture.txt"
 

@@ -6,11 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from qixian.directory import read_directory
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.scan import scan
-from tests.conftest import RULES
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.casework.directory import read_directory
+from qixian.legaltime.localtime import parse_local
+from tests.paths import RULES
 
 QIXIAN = str(Path(sys.executable).with_name("qixian"))
 

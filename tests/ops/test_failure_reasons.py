@@ -1,15 +1,15 @@
 """Why sending fails, said where people look: with the SMS gateway's address needing an environment variable that
 is not set and the chat robot answering 500, the scan's output, `qixian health` (the channels check) and the scan
-flow's result name each failing channel with its reason, when, and what to do (all read by qixian.failures)."""
+flow's result name each failing channel with its reason, when, and what to do (all read by qixian.alerting.failures)."""
 
 import json
 import re
 
+from qixian.alerting.failures import failing
 from qixian.cli import main
-from qixian.failures import failing
-from qixian.localtime import parse_local
+from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 MISSING = "渠道地址需要环境变量 QIXIAN_SMS_GATEWAY，但它没有设置"
 

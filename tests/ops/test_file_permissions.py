@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
+from qixian.casework.directory import read_directory
 from qixian.cli import main
-from qixian.directory import read_directory
 from qixian.store.repository import Store
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 
 def mode(path) -> int:

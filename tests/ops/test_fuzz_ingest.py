@@ -11,14 +11,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import inspect, select
 
-from qixian.feeds import ingest_items, ingest_path
-from qixian.ingest import Incoming, Rejected, check, read_lines
-from qixian.localtime import parse_local
+from qixian.casework.feedlines import Incoming, Rejected, check, read_lines
+from qixian.casework.feeds import ingest_items, ingest_path
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from qixian.store.database import upgrade
 from qixian.store.repository import Store
 from qixian.store.tables import EventRow, QuarantineRow
-from tests.conftest import RULES
+from tests.paths import RULES
 
 PACK = load_pack(RULES)
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

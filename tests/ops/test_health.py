@@ -7,14 +7,14 @@ import shutil
 
 from sqlalchemy import select
 
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.casework.directory import read_directory
+from qixian.casework.feeds import ingest_path
 from qixian.cli import main
-from qixian.directory import read_directory
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.scan import scan
+from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import OutboxRow
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 

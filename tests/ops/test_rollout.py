@@ -5,14 +5,14 @@ dashboard that kept running all use NEW (its files kept in the store), whatever 
 import json
 import shutil
 
+from qixian.casework.feeds import ingest_path
+from qixian.casework.rollout import PackInForce, packs_folder
 from qixian.cli import main
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from qixian.rollout import PackInForce, packs_folder
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from qixian.store.tables import RulePackRow
-from tests.conftest import RULES
-from tests.web.conftest import SAMPLE, THEFT, serving, world  # noqa: F401 - the dashboard's world of cases and officers
+from tests.paths import RULES
+from tests.fixtures.dashboard import SAMPLE, THEFT, serving
 
 OLD_NAME, NEW_NAME = "拘留后通知家属", "拘留后二十四小时内通知家属"
 NOW = "2025-09-30 09:00"
@@ -47,7 +47,7 @@ def scanned_names(capsys, db_url, notify):
 
 
 def test_rollout_switches_every_command_and_the_running_dashboard_and_rollback_switches_back(
-        world, store, db_url, tmp_path, monkeypatch, capsys):  # noqa: F811
+        world, store, db_url, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)                       # the configured pack stays the shipped one (./rules absent)
     monkeypatch.setenv("QIXIAN_RULES", str(RULES))
     new = renamed_pack(tmp_path)
@@ -89,7 +89,7 @@ def test_rollout_switches_every_command_and_the_running_dashboard_and_rollback_s
     assert store.count(RulePackRow) == 2                                   # each pack's files kept once
 
 
-def test_the_kept_copy_is_rewritten_when_edited_on_disk(store, pack, db_url, tmp_path, monkeypatch, capsys):  # noqa: F811
+def test_the_kept_copy_is_rewritten_when_edited_on_disk(store, pack, db_url, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     ingest_path(store, pack, SAMPLE, source="case-system", now=parse_local("2025-09-29 16:00"))
     new = renamed_pack(tmp_path)
@@ -103,7 +103,7 @@ def test_the_kept_copy_is_rewritten_when_edited_on_disk(store, pack, db_url, tmp
     assert NEW_NAME in listed
 
 
-def test_rollback_with_nothing_earlier_says_so(store, db_url, tmp_path, monkeypatch, capsys):  # noqa: F811
+def test_rollback_with_nothing_earlier_says_so(store, db_url, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "rules", "rollback", "--db", db_url)
     assert code == 2 and "还没有上线记录" in err

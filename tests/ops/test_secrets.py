@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select, text
 
 from qixian.cli import main
 from qixian.store.database import connect
-from tests.conftest import RULES
+from tests.paths import RULES
 
 DING_SECRET = "SECplantedDingSecret7f3a9c"
 DING_TOKEN = "plantedDingToken91b2e4"

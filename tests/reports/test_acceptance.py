@@ -10,12 +10,12 @@ from datetime import timedelta
 
 import pytest
 
+from qixian.casework.directory import Directory, Officer, Unit
+from qixian.casework.feedlines import check, read_lines
+from qixian.casework.feeds import ingest_items
+from qixian.casework.samplefeed import UNITS, Feed, officers
 from qixian.cli import main
-from qixian.directory import Directory, Officer, Unit
-from qixian.feeds import ingest_items
-from qixian.ingest import check, read_lines
-from qixian.localtime import parse_local
-from qixian.samplefeed import UNITS, Feed, officers
+from qixian.legaltime.localtime import parse_local
 
 NOW = parse_local("2025-10-09 09:00")
 PERIOD = ("2025-09-25", "2025-10-04")  # both days included: [09-25 00:00, 10-05 00:00)

@@ -3,13 +3,13 @@ latency, time from first reminder to completion, scope, paused time, extensions 
 
 import json
 
-from qixian.directory import read_directory
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.reports import Scope, report
-from qixian.scan import scan
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.casework.directory import read_directory
+from qixian.casework.feeds import ingest_path
+from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import OutboxRow
+from qixian.supervision.reports import Scope, report
 from sqlalchemy import select
 
 RULE = "incident.emergency_registration"  # 24 hours; reminders 12 h, 4 h, 1 h before; overdue every 4 h, escalated
@@ -99,7 +99,7 @@ def test_csv_cells_from_outside_are_never_formulas(store, pack, tmp_path):
     import csv
     import io
 
-    from qixian.reportviews import as_csv
+    from qixian.supervision.reportviews import as_csv
     from qixian.safetext import csv_cell
 
     hostile = {"=cmd|' /C calc'!A0", "@SUM(1+1)", "+1+1", "-2+3"}  # (a tab or CR is a space after ingest)
@@ -117,7 +117,7 @@ def test_csv_cells_from_outside_are_never_formulas(store, pack, tmp_path):
 
 
 def test_names_in_the_markdown_report_stay_text(store, pack, tmp_path):
-    from qixian.reportviews import as_markdown
+    from qixian.supervision.reportviews import as_markdown
 
     feed(store, pack, tmp_path, [incident("X", "[点此](http://evil.example)|x", "officer-1", "2025-10-10 10:00")])
     result = report(store, pack, parse_local("2025-10-10 00:00"), parse_local("2025-10-12 00:00"),

@@ -3,9 +3,9 @@
 
 import pytest
 
+from qixian.legaltime.yamlsource import ProblemsFound
 from qixian.rulebook import load_pack
-from qixian.yamlsource import ProblemsFound
-from tests.rulebook.conftest import DATA
+from tests.paths import DATA
 
 EXPECTED = {  # fixture -> (line, words every reader needs to see)
     "unknown_key": (12, "未知的键 'custdy'。是否应为 custody？"),

@@ -2,10 +2,10 @@
 
 import pytest
 
-from qixian.clocks import Event, replay
-from qixian.localtime import parse_local
+from qixian.engine.clocks import Event, replay
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
-from tests.rulebook.conftest import DATA
+from tests.paths import DATA
 
 CRIMINAL = {"kind": "criminal"}
 
@@ -14,7 +14,7 @@ CRIMINAL = {"kind": "criminal"}
 def pack(tmp_path_factory):
     import shutil
 
-    from tests.conftest import RULES
+    from tests.paths import RULES
 
     folder = tmp_path_factory.mktemp("sample")
     for name in ("settings.yaml", "events.yaml"):

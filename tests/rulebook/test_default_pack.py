@@ -8,7 +8,7 @@ import pytest
 
 from qixian.rulebook import load_pack
 from qixian.rulebook.examples import run_example
-from tests.conftest import RULES
+from tests.paths import RULES
 
 PACK = load_pack(RULES)
 CASES = [(rule, example) for rule in PACK.rules for example in rule.examples]
@@ -71,8 +71,8 @@ def test_shipped_examples_exercise_the_hard_parts():
     ({"detained": False}, ("crim.arrest.review_not_detained", "2026-03-17 24:00")),
 ])
 def test_one_arrest_review_clock_per_request_by_whether_the_suspect_is_detained(data, expected):
-    from qixian.clocks import Event, replay
-    from qixian.localtime import parse_local
+    from qixian.engine.clocks import Event, replay
+    from qixian.legaltime.localtime import parse_local
 
     request = Event("arrest_requested", parse_local("2026-03-02 10:00"), "P1", data)
     clocks = replay(PACK, [request], case="C1", rule_ids=["crim.arrest.review", "crim.arrest.review_not_detained"])

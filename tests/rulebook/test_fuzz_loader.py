@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qixian.rulebook import build_pack
-from tests.conftest import RULES
-from tests.rulebook.conftest import DATA
+from tests.paths import RULES
+from tests.paths import DATA
 
 SHARED = {f"rules/{name}": (RULES / name).read_text(encoding="utf-8") for name in ("settings.yaml", "events.yaml")}
 SAMPLE = (DATA / "sample.good.yaml").read_text(encoding="utf-8")

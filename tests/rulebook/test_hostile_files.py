@@ -7,13 +7,13 @@ import tracemalloc
 
 import pytest
 
-from qixian import rollout
+from qixian.alerting.messages import NotifyConfig, NotifyConfigError
+from qixian.casework import rollout
+from qixian.casework.directory import read_directory
 from qixian.cli import main
-from qixian.directory import read_directory
-from qixian.messages import NotifyConfig, NotifyConfigError
+from qixian.legaltime.yamlsource import ALIAS_NODES, NESTING, ProblemsFound
 from qixian.rulebook import load_pack
-from qixian.yamlsource import ALIAS_NODES, NESTING, ProblemsFound
-from tests.conftest import RULES
+from tests.paths import RULES
 
 
 def billion_laughs(key: str = "laughs") -> str:

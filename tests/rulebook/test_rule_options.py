@@ -2,10 +2,10 @@
 
 import pytest
 
+from qixian.legaltime.yamlsource import ProblemsFound
 from qixian.rulebook import load_pack
 from qixian.rulebook.examples import run_examples
-from qixian.yamlsource import ProblemsFound
-from tests.conftest import DATA
+from tests.paths import DATA
 
 BASE = (DATA / "family_notice.good.yaml").read_text(encoding="utf-8")
 

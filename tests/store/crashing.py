@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from qixian.store.clocks import CLOCK_VALUES
 from qixian.store.database import connect
-from qixian.store.repository import CLOCK_VALUES
 from qixian.store.tables import ClockRow, EventRow, ReplayMarkRow
 
 NOW = "2025-12-01 09:00"

@@ -4,11 +4,11 @@ counted and listed in the ingest summary (its reminders would reach nobody until
 
 import json
 
+from qixian.casework.directory import read_directory
+from qixian.casework.feeds import ingest_path
 from qixian.cli import main
-from qixian.directory import read_directory
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from tests.conftest import ROOT, RULES
+from qixian.legaltime.localtime import parse_local
+from tests.paths import ROOT, RULES
 
 NOW = parse_local("2025-09-29 16:00")
 DIRECTORY = ROOT / "notify" / "directory.yaml"

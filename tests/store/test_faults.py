@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from qixian.samplefeed import Feed
+from qixian.casework.samplefeed import Feed
 from qixian.store.database import connect, upgrade
 from qixian.store.tables import EventRow
-from tests.conftest import RULES
-from tests.store.conftest import TABLES
+from tests.paths import RULES
+from tests.fixtures.stores import TABLES
 from tests.store.crashing import (NOW, QIXIAN, assert_as_clean, clocks_of, events_of, ingest, marks_of, qixian,
                                   wait_gone)
 

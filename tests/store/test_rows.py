@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
 
-from qixian.localtime import SHANGHAI
-from qixian.store.repository import _CLOCK_INSERT, CLOCK_VALUES, Store
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.store.clocks import _CLOCK_INSERT, CLOCK_VALUES
+from qixian.store.repository import Store
 from qixian.store.rows import decode_time, encode_time
 from qixian.store.tables import ClockRow
 
@@ -58,7 +59,7 @@ def test_times_encode_as_utc_and_decode_to_the_same_instant():
 
 
 def test_conflicting_rows_are_skipped_and_only_new_ones_returned(store: Store):
-    from qixian.store.repository import EVENT_ROWS
+    from qixian.store.cases import EVENT_ROWS
 
     row = ("src", "e1", "case", "detained", encode_time(STAMP), None, "{}", encode_time(STAMP))
     with store.engine.begin() as connection:
@@ -73,12 +74,12 @@ def test_conflicting_rows_are_skipped_and_only_new_ones_returned(store: Store):
 def test_replayed_clock_values_are_what_the_codec_encodes():
     """recompute.clock_values builds the encoded tuple directly (it runs for every clock replayed): it must equal
     CLOCK_VALUES.encode of the same columns, for open, ended, paused, lead and anomalous clocks alike."""
-    from qixian.clocks import Event, replay
-    from qixian.localtime import parse_local
-    from qixian.recompute import clock_values
-    from qixian.reminders import next_step
+    from qixian.casework.recompute import clock_values
+    from qixian.casework.samplefeed import Feed
+    from qixian.engine.clocks import Event, replay
+    from qixian.engine.reminders import next_step
+    from qixian.legaltime.localtime import parse_local
     from qixian.rulebook import load_pack
-    from qixian.samplefeed import Feed
 
     pack = load_pack("rules")
     clocks = []

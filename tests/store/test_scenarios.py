@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qixian.feeds import ingest_path
-from qixian.localtime import parse_local
-from qixian.clockview import state_of
+from qixian.casework.feeds import ingest_path
+from qixian.legaltime.localtime import parse_local
+from qixian.supervision.clockview import state_of
 
 SCENARIOS = sorted((Path(__file__).parents[1] / "data" / "scenarios").glob("*.yaml"))
 

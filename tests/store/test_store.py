@@ -7,14 +7,14 @@ import shutil
 import pytest
 from sqlalchemy import inspect, text
 
-from qixian.feeds import ingest_path, ingest_sql
-from qixian.localtime import parse_local
-from qixian.recompute import Replayer, recompute
+from qixian.casework.feeds import ingest_path, ingest_sql
+from qixian.casework.recompute import Replayer, recompute
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from qixian.store.database import connect, upgrade
 from qixian.store.repository import Store, StoreError
 from qixian.store.tables import EventRow, QuarantineRow
-from tests.conftest import ROOT, RULES
+from tests.paths import ROOT, RULES
 
 SAMPLE = ROOT / "examples" / "events.jsonl"
 NOW = parse_local("2025-10-06 09:00")
@@ -237,12 +237,12 @@ def test_due_queries_use_the_scan_indexes_which_hold_open_clocks_only(store, pac
 
 
 def test_batched_parallel_ingest_equals_a_full_replay_from_the_store(store, pack, monkeypatch):
-    import qixian.feeds as feeds
-    from qixian.ingest import check, read_lines
-    from qixian.samplefeed import Feed
+    import qixian.casework.feeds as feeds
+    from qixian.casework.feedlines import check, read_lines
+    from qixian.casework.samplefeed import Feed
 
     monkeypatch.setattr(feeds, "BATCH", 400)          # many batches: cases span them, histories come from both paths
-    monkeypatch.setattr("qixian.recompute.os.cpu_count", lambda: 3)  # three batches in flight at once, on any machine
+    monkeypatch.setattr("qixian.casework.recompute.os.cpu_count", lambda: 3)  # three batches in flight at once, on any machine
     lines = list(Feed(seed=5, days=20).lines(250))
     items = [check("feed", n, raw, item, pack.events) for n, raw, item in read_lines("f.jsonl", "\n".join(lines) + "\n")]
     report = feeds.ingest_items(store, pack, items, source="feed", now=NOW, parallel=True)
@@ -253,9 +253,9 @@ def test_batched_parallel_ingest_equals_a_full_replay_from_the_store(store, pack
 
 
 def test_a_parallel_recompute_reports_and_writes_what_a_serial_one_does(store, pack, tmp_path, monkeypatch):
-    from qixian.samplefeed import Feed
+    from qixian.casework.samplefeed import Feed
 
-    monkeypatch.setattr("qixian.recompute.os.cpu_count", lambda: 3)  # three batches in flight at once, on any machine
+    monkeypatch.setattr("qixian.casework.recompute.os.cpu_count", lambda: 3)  # three batches in flight at once, on any machine
     feed = tmp_path / "feed.jsonl"
     feed.write_text("\n".join(Feed(seed=7, days=40).lines(120)) + "\n", encoding="utf-8")
     ingest_path(store, pack, feed, source="feed", now=NOW)

@@ -1,6 +1,6 @@
 """Signing in, against the real server: no data without a session, forms refused without their token, wrong
 passwords refused, sessions that cannot be forged and end when the officer signs out, the password changes or the
-account is removed, and each role seeing exactly its cases (worked out by hand from the directory in conftest)."""
+account is removed, and each role seeing exactly its cases (worked out by hand from the directory in tests/fixtures/dashboard.py)."""
 
 from datetime import timedelta
 
@@ -8,11 +8,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from qixian.localtime import parse_local
+from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import AcknowledgementRow, OutboxRow, WebSessionRow
 from qixian.web.auth import (ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES, PAUSE, SESSION_COOKIE, hash_password,
                              paused_until, session_key)
-from tests.web.conftest import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
+from tests.fixtures.dashboard import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
 
 PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports",
          f"/case?id={THEFT}", "/?light=red"]
@@ -153,8 +153,8 @@ def test_the_login_form_needs_its_token(dashboard):
 
 
 def test_acknowledging_needs_the_session_token(dashboard):
-    from qixian.messages import NotifyConfig
-    from qixian.scan import scan
+    from qixian.alerting.messages import NotifyConfig
+    from qixian.alerting.scan import scan
 
     scan(dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world), parse_local("2025-10-07 00:05"))
     with dashboard.store.session() as session:
@@ -175,8 +175,8 @@ def test_acknowledging_needs_the_session_token(dashboard):
 
 
 def test_someone_elses_reminder_cannot_be_acknowledged(dashboard):
-    from qixian.messages import NotifyConfig
-    from qixian.scan import scan
+    from qixian.alerting.messages import NotifyConfig
+    from qixian.alerting.scan import scan
 
     scan(dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world), parse_local("2025-10-07 00:05"))
     with dashboard.store.session() as session:

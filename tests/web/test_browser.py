@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.scan import scan
-from tests.conftest import ROOT
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
+from tests.paths import ROOT
 from bench.web import LEGAL
-from tests.web.conftest import PASSWORD, SEES, THEFT, cases_on
+from tests.fixtures.dashboard import PASSWORD, SEES, THEFT, cases_on
 from tests.web.test_paging import big  # noqa: F401 - the six-page store
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -106,7 +106,6 @@ def test_acknowledging_in_the_browser_stops_escalation(browser, dashboard):
     desktop = signed_in(browser, dashboard, "officer-9", DESKTOP)
     desktop.goto(f"/case?id={THEFT}")
     shot(desktop, "case-escalation-stopped-desktop")
-
 
 
 PAGES = {"upcoming": "/", "overdue": "/overdue", "anomalies": "/anomalies", "reminders": "/reminders",

@@ -7,12 +7,12 @@ import re
 
 from sqlalchemy import select
 
-from qixian.localtime import parse_local
-from qixian.messages import NotifyConfig
-from qixian.scan import scan
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
+from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import AcknowledgementRow, CaseRow, OutboxRow
 from tests.alerting.test_acknowledgement import reassign
-from tests.web.conftest import HARBOUR, THEFT, cases_on, csrf_of
+from tests.fixtures.dashboard import HARBOUR, THEFT, cases_on, csrf_of
 
 # 胶东警字第0003号: 紧急警情 handled 10-06 10:00, registration due in 24 hours (10-07 10:00); reminders 12 h, 4 h and
 # 1 h before: the last, 09:00, is the warning (预警) step, so orange from 09:00, red from 10:00.

@@ -11,18 +11,18 @@ import pytest
 from sqlalchemy import select
 
 from bench.web import LEGAL, NOW, populate
-from qixian.clockview import light
 from qixian.store.tables import CaseRow, ClockRow, OutboxRow
+from qixian.supervision.clockview import light
 from qixian.web.access import viewer_of
 from qixian.web.auth import hash_password
-from tests.web.conftest import PASSWORD, serving
+from tests.fixtures.dashboard import PASSWORD, serving
 
 OPEN_CLOCKS = 260  # six pages of 50
 LEADER, OFFICER = "o00001", "o00005"  # o00001 leads u001; o00005 is an officer of u001 (units: 4)
 
 
 @pytest.fixture
-def big(store, pack):  # noqa: F811 - the store fixture of tests.store.conftest, through tests.web.conftest
+def big(store, pack):
     people = populate(store, pack, OPEN_CLOCKS, officers=12, units=4)
     hashed = hash_password(PASSWORD)
     for officer in (LEGAL, LEADER, OFFICER):

@@ -3,9 +3,9 @@
 import io
 
 from qixian.cli import main
-from qixian.localtime import parse_local
+from qixian.legaltime.localtime import parse_local
 from qixian.web.auth import check_password, trusted_proxies
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def test_set_password_list_and_remove(store, monkeypatch, capsys):

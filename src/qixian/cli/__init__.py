@@ -1,4 +1,4 @@
-"""The `qixian` command: a thin adapter over the engine. One module per command group."""
+"""The `qixian` command: a thin adapter over the engine. One module per command or command group, named as it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import alerting, calendar, casework, db, deadline, demo, duty, health, report, rules, serve, web
+from qixian.cli import (ack, audit, calendar, case, clocks, db, deadline, demo, directory, duty, health, ingest, quarantine,
+                        recompute, report, rules, scan, serve, web)
 from qixian.cli._framework import chinese, usage_error
 from qixian.cli._output import USAGE, InputError, errors
 
@@ -23,24 +24,23 @@ app = typer.Typer(
 )
 app.command("deadline")(deadline.deadline)
 app.command("demo")(demo.demo)
-rules.app.command("rollout")(casework.rollout)
 app.add_typer(rules.app, name="rules")
 app.add_typer(calendar.app, name="calendar")
 app.add_typer(db.app, name="db")
-app.command("ingest")(casework.ingest)
-app.add_typer(casework.quarantine_app, name="quarantine")
-app.command("clocks")(casework.clocks)
-app.add_typer(casework.case_app, name="case")
-app.command("recompute")(casework.recompute)
-app.command("scan")(alerting.scan)
-app.add_typer(alerting.directory_app, name="directory")
+app.command("ingest")(ingest.ingest)
+app.add_typer(quarantine.app, name="quarantine")
+app.command("clocks")(clocks.clocks)
+app.add_typer(case.app, name="case")
+app.command("recompute")(recompute.recompute)
+app.command("scan")(scan.scan)
+app.add_typer(directory.app, name="directory")
 app.command("serve")(serve.serve)
 app.command("report")(report.report)
 app.add_typer(duty.app, name="duty")
-app.command("ack")(report.ack)
+app.command("ack")(ack.ack)
 app.add_typer(web.app, name="web")
 app.command("health")(health.health)
-app.add_typer(health.audit_app, name="audit")
+app.add_typer(audit.app, name="audit")
 
 
 def main(argv: list[str] | None = None) -> int:

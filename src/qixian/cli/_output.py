@@ -24,8 +24,8 @@ def print_json(data) -> None:
 
 
 def rules_dir(option: Path | None) -> Path:
-    """The rule pack folder (see qixian.config.rules_dir), or a one-line error."""
-    from qixian.config import ConfigError, rules_dir as resolve
+    """The rule pack folder (see qixian.ops.config.rules_dir), or a one-line error."""
+    from qixian.ops.config import ConfigError, rules_dir as resolve
 
     try:
         return resolve(option)
@@ -38,7 +38,7 @@ def now_from(option: str | None, name: str = "--now"):
     takes it."""
     from datetime import datetime
 
-    from qixian.localtime import SHANGHAI, TimeFormatError, parse_local
+    from qixian.legaltime.localtime import SHANGHAI, TimeFormatError, parse_local
 
     if option is None:
         return datetime.now(SHANGHAI)

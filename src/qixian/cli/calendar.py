@@ -1,6 +1,6 @@
 """`qixian calendar import`: for legal-affairs staff to turn next year's holiday notice into its calendar file.
 
-Reading the notice is qixian.calendar_notice (no I/O); this module reads the file, checks the new year against
+Reading the notice is qixian.legaltime.calendar_notice (no I/O); this module reads the file, checks the new year against
 the other year files, writes the result only when everything holds, and says what to do next."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from qixian.calendar import LegalCalendar, check_year_text, defined_days
-from qixian.calendar_notice import NoticeRefused, overlaps, read_notice, render
 from qixian.cli._output import InputError, console, errors, rules_dir
 from qixian.cli.options import Rules
-from qixian.yamlsource import ProblemsFound
+from qixian.legaltime.calendar import LegalCalendar, check_year_text, defined_days
+from qixian.legaltime.calendar_notice import NoticeRefused, overlaps, read_notice, render
+from qixian.legaltime.yamlsource import ProblemsFound
 
 app = typer.Typer(help="法定节假日日历：依据国务院办公厅通知导入下一年的安排。", no_args_is_help=True)
 

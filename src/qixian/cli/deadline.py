@@ -8,12 +8,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from qixian.calendar import LegalCalendar
 from qixian.cli._output import InputError, console, print_json, rules_dir
-from qixian.deadlines import Deadline, DeadlineError, Extension, Pause, Restart, compute_deadline, count_before
-from qixian.localtime import TimeFormatError, parse_local
-from qixian.periods import DurationError, parse_duration
-from qixian.yamlsource import ProblemsFound
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.legaltime.deadlines import Deadline, DeadlineError, Extension, Pause, Restart, compute_deadline, count_before
+from qixian.legaltime.localtime import TimeFormatError, parse_local
+from qixian.legaltime.periods import DurationError, parse_duration
+from qixian.legaltime.yamlsource import ProblemsFound
 
 _TO = re.compile(r"^\s*(?:to|至|=)\s*", re.IGNORECASE)
 _BY = re.compile(r"^\s*(?:by|\+|延长)\s*", re.IGNORECASE)

@@ -10,12 +10,12 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from qixian.calendar import LegalCalendar
 from qixian.cli._output import console, rules_dir
-from qixian.clocks import Event, replay
-from qixian.deadlines import Extension, Pause, compute_deadline
-from qixian.localtime import display, parse_local
-from qixian.periods import parse_duration
+from qixian.engine.clocks import Event, replay
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.legaltime.deadlines import Extension, Pause, compute_deadline
+from qixian.legaltime.localtime import display, parse_local
+from qixian.legaltime.periods import parse_duration
 from qixian.rulebook import load_pack
 
 # (情形, 法律依据, 起算, 期限, 在押, 延长, 暂停)
@@ -122,11 +122,11 @@ def _main_job(rules: Path) -> None:
     import shutil
     import time as clock
 
-    from qixian.directory import Officer, Unit
-    from qixian.feeds import ingest_items
-    from qixian.ingest import check, read_lines
-    from qixian.localsink import LocalSink
-    from qixian.samplefeed import Feed, directory
+    from qixian.casework.directory import Officer, Unit
+    from qixian.casework.feeds import ingest_items
+    from qixian.casework.feedlines import check, read_lines
+    from qixian.alerting.localsink import LocalSink
+    from qixian.casework.samplefeed import Feed, directory
     from qixian.store.database import private_folder, upgrade
     from qixian.store.repository import Store
 

@@ -6,12 +6,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from qixian import campaign
+from qixian.casework import campaign
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.rules import in_force
-from qixian.clockview import state_of
-from qixian.localtime import display
+from qixian.supervision.clockview import state_of
+from qixian.legaltime.localtime import display
 
 app = typer.Typer(help="常态化工作：各单位的日梳理、周研判、月会商（按周期计时，漏做的计为超期）。", no_args_is_help=True)
 

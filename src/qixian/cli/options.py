@@ -11,3 +11,6 @@ Rules = Annotated[Optional[Path], typer.Option("--rules", help="规则包目录�
 Now = Annotated[Optional[str], typer.Option("--now", help="按此时间计算（默认当前时间），如 \"2025-10-09 09:00\"",
                                              show_default=False)]
 Json = Annotated[bool, typer.Option("--json", help="输出 JSON")]
+Notify = Annotated[Optional[Path], typer.Option("--notify", help="提醒渠道配置目录；默认 $QIXIAN_NOTIFY 或 ./notify",
+                                                show_default=False)]
+By = Annotated[Optional[str], typer.Option("--by", help="上线人（记入上线记录）；默认 $USER", show_default=False)]

@@ -1,4 +1,4 @@
-"""`qixian report` (事后考核) and `qixian ack` (an officer acknowledges a reminder)."""
+"""`qixian report` (事后考核): the assessment report of a period, in the terminal or as files."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from rich import box
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.rules import in_force
-from qixian.localtime import display
-from qixian.reports import Scope, day_start, report as build_report, scope_label
-from qixian.reportviews import MEASURES, as_csv, as_html, cells, period_label, sections
-from qixian.store.repository import AcknowledgeError
+from qixian.legaltime.localtime import display
+from qixian.supervision.reports import Scope, day_start, report as build_report, scope_label
+from qixian.supervision.reportviews import MEASURES, as_csv, as_html, cells, period_label, sections
+
 
 FORMATS = ("table", "csv", "html", "json")
+
+
 # the terminal shows these measures, with short headings (csv, html and json have them all)
 SHORT = {"assessed": "应办结", "met": "按期", "met_late": "超期完成", "overdue": "当前超期", "overdue_rate": "超期率",
          "reminders": "提醒", "acknowledged": "确认", "to_completion_hours_median": "完成用时h",
@@ -89,7 +91,7 @@ def report(
 
 def _ledger(store, pack, kind: str, fmt: str, output: Path | None, start, end, moment, scope: Scope) -> None:
     """A campaign ledger (qixian.ledgers) in the terminal, as CSV (one ledger) or as one HTML page (all of them)."""
-    from qixian import ledgers
+    from qixian.supervision import ledgers
 
     if kind not in ledgers.KINDS:
         raise InputError(f"--ledger 应为 {'、'.join(f'{k}（{v}）' for k, v in ledgers.KINDS.items())} 之一，收到 {kind!r}")
@@ -148,26 +150,3 @@ def _print_list(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]
     for row in rows:
         table.add_row(*row)
     console.print(table)
-
-
-def ack(
-    outbox_id: Annotated[int, typer.Argument(help="提醒编号（qixian scan --json 中每条提醒的 id）")],
-    officer: Annotated[str, typer.Option("--officer", help="确认的民警编号（只能确认发给自己、且自己仍在名录中并负责该案的提醒）", show_default=False)],
-    db: Db = None, now: Now = None,
-) -> None:
-    """确认收到一条提醒：记录谁、何时确认；确认超期提醒后，该期限此后的重复超期提醒不再发给单位负责人等升级对象（计时照常）。
-
-    示例：
-
-        qixian ack 42 --officer officer-1
-    """
-    moment, store = now_from(now), open_store(db)
-    try:
-        record, new = store.acknowledge(outbox_id, officer, "cli", moment)
-    except AcknowledgeError as exc:
-        raise InputError(str(exc)) from None
-    when = display(record.at)
-    if new:
-        console.print(f"[green]已确认提醒 {outbox_id}（{officer}，{when}）。[/green]")
-    else:
-        console.print(f"提醒 {outbox_id} 已于 {when} 由 {record.officer} 确认过，未重复记录。")

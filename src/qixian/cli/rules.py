@@ -1,4 +1,5 @@
-"""`qixian rules ...`: for legal-affairs staff to check, list, explain, try out and compare rule packs."""
+"""`qixian rules ...`: for legal-affairs staff to check, list, explain, try out and compare rule packs, and to roll
+a pack out or back."""
 
 from __future__ import annotations
 
@@ -8,20 +9,24 @@ from typing import Annotated, Optional
 from xml.etree import ElementTree
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qixian.cli._output import InputError, console, errors, print_json, rules_dir, table as new_table
-from qixian.clocks import Event, replay
-from qixian.parseerrors import json_error
-from qixian.clockview import STATES
-from qixian.localtime import TimeFormatError, display, parse_local
+from qixian.casework import rollout as rollouts
+from qixian.casework.recompute import recompute as run_recompute
+from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, rules_dir, table as new_table
+from qixian.cli.options import By, Db, Now, Rules
+from qixian.engine.clocks import Event, replay
+from qixian.legaltime.localtime import TimeFormatError, display, parse_local
+from qixian.legaltime.parseerrors import json_error
+from qixian.legaltime.yamlsource import ProblemsFound, load_yaml
 from qixian.rulebook import RulePack, load_pack
-from qixian.rulebook.model import new_event_hint
 from qixian.rulebook.describe import explain as describe
 from qixian.rulebook.diff import diff_packs
 from qixian.rulebook.examples import run_examples
+from qixian.rulebook.model import new_event_hint
 from qixian.rulebook.schema import EventsFile, RuleFile, Settings
-from qixian.yamlsource import ProblemsFound, load_yaml
+from qixian.supervision.clockview import STATES
 
 app = typer.Typer(help="规则包：检查、列出、解释、试算、比较规则文件。", no_args_is_help=True)
 
@@ -42,11 +47,9 @@ def load(directory: Path) -> RulePack:
 
 
 def in_force(store, option: Path | None) -> RulePack:
-    """The pack the store's clocks are computed and shown with: the one last rolled out (qixian.rollout), or the
+    """The pack the store's clocks are computed and shown with: the one last rolled out (qixian.casework.rollout), or the
     configured folder before any roll-out kept its files. An explicit --rules with other files is refused: one
     store's clocks are never shown or advanced with a pack they were not computed with."""
-    from qixian import rollout as rollouts
-
     configured = rules_dir(option)
     if option is not None:
         current = rollouts.differs(store, configured)
@@ -173,7 +176,7 @@ def explain(
     pack = _pack(rules)
     versions = pack.versions(rule_id)
     if not versions:
-        from qixian.yamlsource import suggest
+        from qixian.legaltime.yamlsource import suggest
 
         raise InputError(f"没有规则 {rule_id!r}。{suggest(rule_id, pack.ids)}")
     for number, rule in enumerate(versions):
@@ -338,3 +341,94 @@ def _write_junit(path: Path, results) -> None:
         if not result.passed:
             ElementTree.SubElement(case, "failure", message="期满时间或状态不符").text = result.report()
     ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+MOVED_SHOWN = 500  # moved dues listed in the terminal; the count says how many there are in all
+
+
+def rollout(by: By = None, db: Db = None, rules: Rules = None, now: Now = None) -> None:
+    """上线规则包：检查规则并运行全部例子（有未通过的不上线），按新规则包重新计算全部计时，记录上线人、时间、
+    每个文件的哈希和哪些期满时间变化，并在案件库中保存规则包的文件：此后扫描、看板、报表、导入都按这个规则包，
+    直到下一次上线或 qixian rules rollback。
+
+    示例：
+
+        qixian rules rollout --rules /srv/qixian/rules --by 王法制
+    """
+    folder = rules_dir(rules)
+    try:
+        texts = rollouts.snapshot(folder)  # read once: the files checked, recomputed with and kept are these
+    except rollouts.NotKept as exc:
+        raise InputError(f"规则包 {folder} 无法上线：{exc}") from None
+    pack = load(folder)
+    if rollouts.pack_hash(rollouts.pack_files(folder)) != rollouts.pack_hash(rollouts.hashes(texts)):
+        raise InputError(f"规则包 {folder} 的文件在上线过程中被改动：改完后重新运行 qixian rules rollout")
+    _refuse_failed_examples(pack, "规则包未上线")
+    recompute_all(texts, pack, str(folder), by, db, now, dry_run=False)
+
+
+def rollback(by: By = None, db: Db = None, now: Now = None) -> None:
+    """回退到上一个在用的规则包：取出案件库中保存的该规则包，运行全部例子，按它重新计算全部计时，并记录为一次上线
+    （上线记录中注明回退）。再次运行则回到回退前的规则包。
+
+    示例：
+
+        qixian rules rollback --by 王法制
+    """
+    store = open_store(db)
+    current, target = rollouts.last(store), rollouts.previous(store)
+    if target is None:
+        raise InputError("没有可以回退的规则包：案件库中" + ("还没有上线记录" if current is None else "只上线过这一个规则包"))
+    folder = rollouts.unpacked(store, target.pack_hash)
+    if folder is None:
+        raise InputError(f"上线记录 #{target.id}（规则包 {rollouts.shown(target)}）没有保存规则包文件（在保存文件之前上线的），"
+                         f"无法回退：请用 qixian rules rollout --rules {target.directory} 重新上线那个规则包")
+    pack = load(folder)
+    _refuse_failed_examples(pack, "未回退")
+    console.print(f"回退：规则包 {rollouts.shown(current)} → {rollouts.shown(target)}")
+    recompute_all(rollouts.snapshot(folder), pack, f"回退至上线记录 #{target.id}（{target.directory}）", by, db, now, dry_run=False)
+
+
+def _refuse_failed_examples(pack, outcome: str) -> None:
+    failed = [r for r in run_examples(pack) if not r.passed]
+    if failed:
+        for result in failed:
+            console.print(result.report(), soft_wrap=True, markup=False)
+        console.print(f"[red]{len(failed)} 个例子未通过，{outcome}（qixian rules check 查看）。[/red]")
+        raise typer.Exit(1)
+
+
+def recompute_all(texts: dict[str, str], pack, directory: str, by: str | None, db: str | None, now: str | None, *,
+                  dry_run: bool) -> None:
+    """Recompute every case under `pack` (whose files are `texts`); unless `dry_run`, store the clocks and record the
+    roll-out, which keeps the files and puts the pack in force."""
+    import os
+
+    moment, store = now_from(now), open_store(db)
+    cases = store.case_ids()
+    with Progress(TextColumn("重新计算"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=len(cases) < 2000) as bar:
+        task = bar.add_task("recompute", total=len(cases))
+        result = run_recompute(store, pack, cases, moment, apply=not dry_run, parallel=True,
+                               progress=lambda n: bar.advance(task, n))
+    if result.moved:
+        table = new_table(f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""),
+                          "案件", "人员", "规则", "原期满", "新期满", "变化", wide=("案件", "规则"))
+        for moved in result.moved[:MOVED_SHOWN]:
+            shift = f"{moved.shift.total_seconds() / 86400:+.1f} 天" if moved.shift else "—"
+            table.add_row(moved.case, moved.person, pack.name_of(moved.rule), moved.before or "—", moved.after or "—", shift)
+        console.print(table)
+        if len(result.moved) > MOVED_SHOWN:
+            console.print(f"（只列出前 {MOVED_SHOWN} 个，另有 {len(result.moved) - MOVED_SHOWN} 个期满时间变化未列出）")
+    else:
+        console.print("[green]没有期满时间变化。[/green]")
+    console.print(f"{result.cases} 个案件，{result.clocks} 个计时" + ("（试算，未写入）" if dry_run else f"，{result.changed} 个已更新"))
+    if not dry_run:
+        who = by or os.environ.get("USER") or os.environ.get("USERNAME") or "未署名"
+        row = rollouts.record(store, directory, texts, who, moment, result)
+        console.print(f"[green]已记录上线：规则包 {rollouts.shown(row)}，{len(texts)} 个文件；"
+                      "扫描、看板、报表、导入此后都按这个规则包。[/green]")
+
+
+app.command("rollback")(rollback)
+app.command("rollout")(rollout)

@@ -10,7 +10,7 @@ import typer
 from qixian.cli._output import InputError, console, now_from, open_store, rules_dir, table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.rules import in_force
-from qixian.localtime import display
+from qixian.legaltime.localtime import display
 
 app = typer.Typer(invoke_without_command=True)
 user_app = typer.Typer(help="看板账号：民警名录中的民警设置密码后即可登录，角色来自名录。", no_args_is_help=True)
@@ -39,7 +39,7 @@ def web(
         return
     import uvicorn
 
-    from qixian.signing import web_secret
+    from qixian.alerting.signing import web_secret
     from qixian.web.app import SERVER, create_app
     from qixian.web.auth import trusted_proxies
 
@@ -47,7 +47,7 @@ def web(
         secret, proxies = web_secret(), trusted_proxies(trusted_proxy)
     except ValueError as exc:  # a SigningError, or a trusted proxy that is no address
         raise InputError(str(exc)) from None
-    from qixian.rollout import PackInForce
+    from qixian.casework.rollout import PackInForce
     from qixian.rulebook import load_pack
 
     store = open_store(db)

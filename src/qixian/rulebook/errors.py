@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from qixian.yamlsource import LineDict, Problem, position_of, suggest
+from qixian.legaltime.yamlsource import LineDict, Problem, position_of, suggest
 
 QUOTE_HINT = "YAML 会把 22:00 读成数字、把 no/yes 读成 false/true、把 3 读成整数：请给这个值加引号并写明单位，如 \"3日\""
 _KINDS = {"string_type": "文字", "bool_type": " true 或 false", "int_type": "整数", "float_type": "数字",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qixian.clocks import Clock, Event, replay
-from qixian.localtime import parse_local
+from qixian.engine.clocks import Clock, Event, replay
+from qixian.legaltime.localtime import parse_local
 from qixian.rulebook.model import Example, Rule, RulePack
 
 

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
-from qixian.calendar import LegalCalendar
-from qixian.periods import Duration, Unit, parse_duration
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.legaltime.periods import Duration, Unit, parse_duration
+from qixian.legaltime.yamlsource import LineDict, LineList, Problem, ProblemsFound, load_yaml, outside, position_of, suggest
 from qixian.rulebook import model as m
 from qixian.rulebook import schema as s
 from qixian.rulebook.errors import problems_from
-from qixian.yamlsource import LineDict, LineList, Problem, ProblemsFound, load_yaml, outside, position_of, suggest
 
 SPECIAL_FILES = ("settings.yaml", "events.yaml")
 _MINUTES = {Unit.MINUTES: 1, Unit.HOURS: 60, Unit.DAYS: 1440, Unit.WORKDAYS: 1440, Unit.MONTHS: 28 * 1440}

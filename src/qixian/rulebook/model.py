@@ -8,9 +8,9 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from qixian.calendar import LegalCalendar
-from qixian.localtime import parse_local
-from qixian.periods import Duration, parse_duration
+from qixian.legaltime.calendar import LegalCalendar
+from qixian.legaltime.localtime import parse_local
+from qixian.legaltime.periods import Duration, parse_duration
 
 # -- applies: a small, safe matcher (no eval) -----------------------------------------------------
 
@@ -271,7 +271,7 @@ class FieldSpec:
 
 def new_event_hint(name: str, events) -> str:
     """The fix for an event type the vocabulary lacks: the nearest known type, and where a new one is declared."""
-    from qixian.yamlsource import close_match
+    from qixian.legaltime.yamlsource import close_match
 
     return f"{close_match(name, events)}若是新的事件类型，先在规则包的 events.yaml 中添加（名称、是否写人员、data 字段）"
 

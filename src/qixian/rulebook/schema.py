@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
-from qixian.localtime import parse_local
-from qixian.periods import ACCEPTED_FORMS, parse_duration
+from qixian.legaltime.localtime import parse_local
+from qixian.legaltime.periods import ACCEPTED_FORMS, parse_duration
 
 DURATION_PATTERN = (r"^\s*(\d+|[零一二两三四五六七八九十]+)\s*(minutes?|min|hours?|h|days?|d|workdays?|months?|"
                     r"分钟|小时|个小时|日|天|工作日|个工作日|月|个月)\s*$|^半个月$")

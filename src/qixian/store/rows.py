@@ -97,3 +97,13 @@ def _kind(column_type) -> str | None:
     if isinstance(column_type, JSON):
         return "json"
     return None
+
+
+def chunked(items: Sequence, size: int = 900) -> Iterable[Sequence]:
+    """`items` in slices small enough for one `IN (...)` (SQLite binds at most 999 values in a statement)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)

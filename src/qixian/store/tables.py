@@ -153,7 +153,7 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("key", name="uq_outbox_key"),
         Index("ix_outbox_pending", "status", "next_attempt_at"),
-        Index("ix_outbox_digest", "step", "step_at"),  # has today's digest been owed? (qixian.digest)
+        Index("ix_outbox_digest", "step", "step_at"),  # has today's digest been owed? (qixian.alerting.digest)
         Index("ix_outbox_recipient_step", "recipient", "step_at", "id"),  # 我的提醒, latest first
         Index("ix_outbox_case", "case_id"),  # the case page
         Index("ix_outbox_step", "step_at"),  # reports: reminders by their step time
@@ -186,7 +186,7 @@ class DeliveryRow(SQLModel, table=True):
     """Every attempt to send, kept as evidence: when, to whom, through which channel (URL with secrets masked),
     what the provider answered, whether it counted as delivered, and the hash of the text sent. Append-only (the
     database refuses UPDATE and DELETE) and chained: `hash` covers the row's content and the previous row's hash,
-    keyed with the audit key when there is one (`seal` says how; see qixian.audit)."""
+    keyed with the audit key when there is one (`seal` says how; see qixian.ops.audit)."""
 
     __tablename__ = "deliveries"
 
@@ -317,7 +317,7 @@ class WebSessionRow(SQLModel, table=True):
 
 class RulePackRow(SQLModel, table=True):
     """The files of a rule pack a roll-out put in force ({path inside the pack: text}), kept once per pack hash so
-    that every command on every machine computes and shows clocks with exactly that pack (qixian.rollout.in_force)
+    that every command on every machine computes and shows clocks with exactly that pack (qixian.casework.rollout.in_force)
     and `qixian rules rollback` can put an earlier one back."""
 
     __tablename__ = "rule_packs"

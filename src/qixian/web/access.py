@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, cast, select, union
 
-from qixian.directory import Directory
+from qixian.casework.directory import Directory
 from qixian.store.tables import CaseRow
 
 LEGAL_ROLE = "legal_affairs"

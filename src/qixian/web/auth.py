@@ -16,7 +16,7 @@ import os
 import secrets
 from datetime import datetime, timedelta
 
-from qixian.signing import keyed
+from qixian.alerting.signing import keyed
 
 SESSION_COOKIE = "qixian_session"
 NONCE_COOKIE = "qixian_nonce"  # before sign-in: what the login form's CSRF token is keyed on

@@ -10,16 +10,16 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from qixian.campaign import CaseCampaign, case_campaign
-from qixian.clockview import LIGHTS, STATES, left, light, state_of
-from qixian.digest import in_digest
-from qixian.failures import Failure, waiting_because
-from qixian.localtime import SHANGHAI, display
-from qixian.outbox import acknowledged_overdue
-from qixian.reports import ANOMALOUS, ANOMALY_LABELS
+from qixian.alerting.digest import in_digest
+from qixian.alerting.failures import Failure, waiting_because
+from qixian.alerting.outbox import acknowledged_overdue
+from qixian.casework.campaign import CaseCampaign, case_campaign
+from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
+from qixian.supervision.clockview import LIGHTS, STATES, left, light, state_of
+from qixian.supervision.reports import ANOMALOUS, ANOMALY_LABELS
 from qixian.web.access import Viewer, cases_of
 
 PAGE = 50  # rows on one page of a list
@@ -38,7 +38,7 @@ class ClockLine:
     handler: str
     whose: str = ""  # whose clock: the person, or the name of the unit or body assigned (per unit / assignee)
     acknowledged: bool = False  # an overdue reminder at the current due was acknowledged: escalation stopped
-    digested: bool = False  # overdue and past its repeats: listed in the daily overdue digest (qixian.digest)
+    digested: bool = False  # overdue and past its repeats: listed in the daily overdue digest (qixian.alerting.digest)
 
     @property
     def light_label(self) -> str:

@@ -1,0 +1,351 @@
+"""Sending what the outbox owes: one message per recipient (a digest, most urgent first), through apprise, each
+channel tried `tries` times, then the next channel (chat → SMS → the unit's duty phone). Every attempt is recorded
+(URL with secrets masked, the provider's answer); a row is marked sent only after a channel accepted it. What no
+channel accepts is tried again later with backoff, and after the last try marked undeliverable for ops. A channel
+at its sending limit (qixian.alerting.ratelimits) holds the message back until it has room: queued, not dropped.
+Every request carries the idempotency keys (clock:due:step:recipient) of the reminders in it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+import apprise
+from sqlalchemy import select
+
+from qixian.alerting.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
+from qixian.alerting.ratelimits import bucket, hold, in_bucket, room_at, tag
+from qixian.casework.directory import DUTY, Directory
+from qixian.legaltime.localtime import display, span
+from qixian.ops import audit
+from qixian.rulebook.model import RulePack
+from qixian.store.repository import Store
+from qixian.store.scanlock import single_scanner
+from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow
+
+IDEMPOTENCY_HEADER = "X-Qixian-Idempotency-Key"
+Sender = Callable[[str, str, str], tuple[bool, str]]  # (url, title, body) -> (accepted, provider answer)
+
+
+@dataclass
+class Message:
+    recipient: str
+    name: str
+    keys: list[str]
+    level: str
+    text: str  # the SMS text (what --dry-run and --json show)
+    chat: str  # the chat text in DingTalk's flavour (what --json shows); each channel gets its own (chat_in)
+    items: list[Item] = field(default_factory=list)
+    channel: str | None = None  # the kind of channel that accepted it (chat / sms / duty); None if none did or not sent
+    ids: list[int | None] = field(default_factory=list)  # the outbox rows, as the items (None in a dry run)
+    config: NotifyConfig | None = field(default=None, repr=False)
+    digest: bool = False  # the daily overdue digest (qixian.alerting.digest), not a clock's own reminders
+
+    def chat_in(self, flavour: str) -> str:
+        """The chat text as a channel of this flavour shows it (dingtalk, wecom, feishu)."""
+        if flavour == "dingtalk" or self.config is None:
+            return self.chat
+        render = self.config.digest_chat if self.digest else self.config.chat
+        return render(self.items, self.name, flavour)
+
+    @property
+    def title(self) -> str:
+        return "执法办案每日超期汇总" if self.digest else f"执法办案期限{self.items[0].level_label}"
+
+
+@dataclass
+class Delivered:
+    messages: list[Message] = field(default_factory=list)
+    sent: int = 0
+    failed: int = 0  # messages no channel accepted this time (tried again later)
+    undeliverable: int = 0
+    deferred: int = 0  # messages held back by a channel's sending limit (sent when it has room; never dropped)
+    attempts: int = 0
+
+
+def apprise_sender(plugins: Path) -> Sender:
+    """Send through apprise with the project's plugins; the answer is what apprise logged about the request."""
+
+    def send(url: str, title: str, body: str) -> tuple[bool, str]:
+        client = apprise.Apprise(asset=apprise.AppriseAsset(plugin_paths=[str(plugins)]))
+        quiet = logging.getLogger("apprise")
+        quiet.propagate = False  # the answer goes to the delivery log, not to whatever console the host process has
+        with apprise.LogCapture(level=logging.INFO) as logs:
+            if not client.add(url):
+                return False, "渠道地址无法识别（检查格式与插件）"
+            logger = logging.getLogger("qixian.notify")
+            logger.addHandler(handler := logging.StreamHandler(logs))
+            try:
+                ok = bool(client.notify(title=title, body=body))
+            finally:
+                logger.removeHandler(handler)
+        return ok, logs.getvalue()[-2000:]
+
+    return send
+
+
+@dataclass(frozen=True)
+class Told:
+    """One message to a channel address outside the directory (ops alerts, audit checkpoints)."""
+
+    url: str  # masked
+    ok: bool
+    answer: str
+
+
+def tell(urls: Iterable[str], title: str, body: str, plugins: Path, send: Sender | None = None) -> list[Told]:
+    """Send one message to each channel address (${VAR} taken from the environment), with the reminders' channel
+    plugins but neither the outbox nor the delivery log."""
+    send = send or apprise_sender(plugins)
+    told = []
+    for url in urls:
+        try:
+            target = expand(url)
+        except NotifyConfigError as exc:
+            told.append(Told(masked(url), False, str(exc)))
+            continue
+        ok, answer = send(target, title, body)
+        told.append(Told(masked(target), ok, answer))
+    return told
+
+
+def masked(url: str) -> str:
+    """The URL with its secrets hidden (apprise's privacy form), for the delivery log."""
+    try:
+        instance = apprise.Apprise.instantiate(url)
+        return instance.url(privacy=True) if instance else url.split("://", 1)[0] + "://****"
+    except Exception:  # noqa: BLE001 - a URL apprise cannot read is logged by its scheme only
+        return url.split("://", 1)[0] + "://****"
+
+
+def with_keys(url: str, keys: list[str]) -> str:
+    """The URL carrying the idempotency keys: as an HTTP header for apprise's json:// and form://, as `idem=`
+    for the project's plugins (which send it as the same header)."""
+    value = ",".join(keys)
+    joiner = "&" if "?" in url else "?"
+    scheme = url.split("://", 1)[0].lower()
+    if scheme in ("json", "jsons", "form", "forms", "xml", "xmls"):
+        return f"{url}{joiner}+{IDEMPOTENCY_HEADER}={value}"
+    return f"{url}{joiner}idem={value}"
+
+
+def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, send: Sender | None = None) -> Delivered:
+    """Send the pending outbox rows whose time has come, one recipient at a time: claim the rows, send, record,
+    in one transaction. On PostgreSQL the claim is a row lock taken with SKIP LOCKED, so scanners running at once
+    never send the same row (a crashed scanner's locks go with its connection: its rows stay pending); on SQLite
+    one scanner runs at a time (qixian.store.scanlock). The audit key is read first: an unusable one
+    (audit.AuditKeyError) stops the scan before anything is sent."""
+    audit_key = audit.signing_key()
+    send = send or apprise_sender(config.plugins)
+    result = Delivered()
+    utc_now = now.astimezone(timezone.utc)
+    began = time.monotonic()
+
+    def moment() -> datetime:  # when an attempt is made: sending limits count real seconds, not the scan's start
+        return utc_now + timedelta(seconds=time.monotonic() - began)
+
+    with single_scanner(store.engine):
+        directory = store.directory()
+        for recipient in _waiting(store, utc_now):
+            with store.session() as session:
+                rows = _claim(session, recipient, utc_now)
+                if not rows:
+                    continue  # another scanner has them
+                log = []
+                for mine, message in compose(store, pack, config, directory, rows, now):  # reminders, then a digest
+                    result.messages.append(message)
+                    channel, tried, wait = _send(send, config, directory, session, Letter.of(message), moment)
+                    message.channel = channel
+                    result.attempts += len(tried)
+                    log += tried
+                    _settle(mine, channel, wait, config, utc_now, result)
+                audit.append(session, log, audit_key)  # last: the chain's lock is held only from here to the commit
+                session.commit()
+    return result
+
+
+def _waiting(store: Store, now: datetime) -> list[str]:
+    """The recipients with pending rows due by `now`."""
+    with store.session() as session:
+        return list(session.execute(select(OutboxRow.recipient).where(OutboxRow.status == "pending",
+                                                                      OutboxRow.next_attempt_at <= now)
+                                    .distinct().order_by(OutboxRow.recipient)).scalars())
+
+
+def _claim(session, recipient: str, now: datetime) -> list[OutboxRow]:
+    """This recipient's pending rows due by `now`, locked until the session ends; rows another scanner holds
+    are skipped (PostgreSQL; SQLite ignores the lock clause and relies on the single-scanner lock)."""
+    return list(session.exec(select(OutboxRow).where(OutboxRow.recipient == recipient, OutboxRow.status == "pending",
+                                                     OutboxRow.next_attempt_at <= now)
+                             .order_by(OutboxRow.id).with_for_update(skip_locked=True)).scalars())
+
+
+def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Directory, rows: list[OutboxRow],
+            now: datetime) -> list[tuple[list[OutboxRow], Message]]:
+    """One message per recipient: its rows most urgent first, rendered for SMS and for chat; a daily overdue digest
+    owed to the recipient is a message of its own (qixian.alerting.digest)."""
+    with store.session() as session:
+        wanted = {r.clock_id for r in rows} | {c for r in rows for c in r.clocks or ()}
+        clocks = {c.id: c for c in session.exec(select(ClockRow).where(ClockRow.id.in_(wanted))).scalars()}
+        cases = {c.id: c for c in session.exec(select(CaseRow).where(CaseRow.id.in_(
+            {c.case_id for c in clocks.values()} | {r.case_id for r in rows}))).scalars()}
+    by_recipient: dict[str, list[OutboxRow]] = {}
+    composed = []
+    for row in rows:
+        if row.clocks is not None:
+            items = [_digest_item(pack, row, clocks[c], cases.get(clocks[c].case_id), now) for c in row.clocks if c in clocks]
+            name = directory.name_of(row.recipient)
+            composed.append(([row], Message(row.recipient, name, [row.key], "overdue", config.digest_sms(items),
+                                            config.digest_chat(items, name), items, ids=[row.id], config=config,
+                                            digest=True)))
+        else:
+            by_recipient.setdefault(row.recipient, []).append(row)
+    for recipient, mine in by_recipient.items():
+        mine.sort(key=lambda r: (-SEVERITY[r.level], r.due_at))
+        link = not recipient.startswith(DUTY)  # a duty room has no dashboard login: no link for it
+        items = [_item(pack, row, clocks.get(row.clock_id), cases.get(row.case_id), now,
+                       config.ack_url(row.id, recipient, now) if link else "") for row in mine]
+        name = directory.name_of(recipient)
+        composed.append((mine, Message(recipient, name, [r.key for r in mine], mine[0].level,
+                                       config.sms(items), config.chat(items, name), items, ids=[r.id for r in mine],
+                                       config=config)))
+    return sorted(composed, key=lambda c: (c[1].recipient, c[1].digest))
+
+
+def _digest_item(pack: RulePack, row: OutboxRow, clock: ClockRow, case: CaseRow | None, now: datetime) -> Item:
+    """One clock listed in a daily overdue digest."""
+    return Item(row.key, "overdue", clock.case_id, case.title if case and case.title else "", pack.name_of(clock.rule_id),
+                clock.person, clock.due_display or display(clock.due_at), span(clock.due_at - now), "overdue", False,
+                row.label)
+
+
+def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow | None, now: datetime,
+          ack_url: str = "") -> Item:
+    due = clock.due_display if clock and clock.due_display else display(row.due_at)
+    return Item(row.key, row.level, row.case_id, case.title if case and case.title else "",
+                pack.name_of(row.rule_id), row.person, due, span(row.due_at - now),
+                "overdue" if int((row.due_at - now).total_seconds()) <= 0 else "running", row.late, row.label, ack_url)
+
+
+def _channels(config: NotifyConfig, directory: Directory, recipient: str, level: str) -> list[tuple[str, str]]:
+    """(kind, url) in the order to try them for this recipient and level."""
+    chain: list[tuple[str, str]] = []
+    officer = directory.officers.get(recipient)
+    unit = directory.units.get(recipient[len(DUTY):] if recipient.startswith(DUTY) else (officer.unit if officer else ""))
+    for kind in config.levels[level]:
+        if kind == "chat" and officer:
+            chain += [("chat", expand(url)) for url in officer.urls]
+        elif kind == "sms" and officer and officer.phone and config.sms_url:
+            chain.append(("sms", expand(config.sms_url, phone=officer.phone)))
+        elif kind == "duty" and unit and unit.duty_phone and config.sms_url:
+            chain.append(("duty", expand(config.sms_url, phone=unit.duty_phone)))
+    if recipient.startswith(DUTY) and unit and unit.duty_phone and config.sms_url and not any(k == "duty" for k, _ in chain):
+        chain.append(("duty", expand(config.sms_url, phone=unit.duty_phone)))
+    return chain
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What one send carries, whether a digest of reminders or a note (a report summary)."""
+
+    recipient: str
+    name: str
+    level: str
+    title: str
+    chat: Callable[[str], str]  # the chat text in a flavour (dingtalk, wecom, feishu)
+    sms: str
+    keys: list[str]
+
+    @classmethod
+    def of(cls, message: Message) -> Letter:
+        return cls(message.recipient, message.name, message.level, message.title, message.chat_in, message.text, message.keys)
+
+
+def _send(send: Sender, config: NotifyConfig, directory: Directory, session, letter: Letter,
+          moment: Callable[[], datetime]) -> tuple[str | None, list[dict], datetime | None]:
+    """Try the channels in order. Returns (the kind that accepted or None, the attempts as delivery-log rows (URL
+    masked, with its fingerprint), when to try again if a channel's sending limit stopped it). The caller appends
+    the attempts to the log in its transaction."""
+    log: list[dict] = []
+
+    def attempt(kind: str, url: str, ok: bool, answer: str, sent: str = "") -> None:
+        log.append({"at": moment(), "recipient": letter.recipient, "keys": list(letter.keys), "attempt": len(log) + 1,
+                    "channel": kind, "url": url, "ok": ok, "answer": answer[-2000:],
+                    "text_hash": audit.text_hash(letter.title, sent) if sent else ""})
+
+    try:
+        chain = _channels(config, directory, letter.recipient, letter.level)
+    except NotifyConfigError as exc:
+        attempt("config", "", False, str(exc))
+        return None, log, None
+    if not chain:
+        attempt("none", "", False, f"{letter.name} 没有可用的提醒渠道（名录中无 urls、手机号，单位无值班电话）")
+        return None, log, None
+    for kind, url in chain:
+        limited = bucket(config.limits, kind, url)
+        if limited:
+            hold(session, limited[0])
+        text = letter.chat(chat_flavour(url)) if kind == "chat" else letter.sms
+        for _ in range(config.tries):
+            # this send's own attempts are not in the log yet: they count against the limit too
+            wait = room_at(session, *limited, moment(), [a["at"] for a in log if in_bucket(limited[0], a)]) \
+                if limited else None
+            if wait:  # the channel is full: the message waits for it rather than moving to a costlier one
+                return None, log, wait
+            ok, answer = send(with_keys(url, letter.keys), letter.title, text)
+            attempt(kind, f"{masked(url)}#{tag(url)}", ok, answer, text)
+            if ok:
+                return kind, log, None
+    return None, log, None
+
+
+def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, text: str, key: str, now: datetime, *,
+              send: Sender | None = None) -> str | None:
+    """Send one message that is not a clock's reminder (a report summary) to `recipient` through the same channels,
+    fallbacks, sending limits and delivery log as reminders. `key` makes it idempotent: a note already delivered
+    under that key is not sent again. Returns the kind of channel that accepted it (or had), None if none did
+    (or a sending limit held it back: the next run sends it). Raises audit.AuditKeyError, before sending, for an
+    unusable audit key."""
+    audit_key = audit.signing_key()
+    utc_now = now.astimezone(timezone.utc)
+    with store.session() as session:
+        earlier = session.exec(select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True),
+                                                         DeliveryRow.at >= utc_now - timedelta(days=62))).scalars()
+        done = next((row.channel for row in earlier if key in row.keys), None)
+        if done is not None:
+            return done
+        directory = store.directory()
+        letter = Letter(recipient, directory.name_of(recipient), "notice", title, lambda _: text, text, [key])
+        channel, log, _ = _send(send or apprise_sender(config.plugins), config, directory, session, letter,
+                                lambda: utc_now)
+        audit.append(session, log, audit_key)
+        session.commit()
+    return channel
+
+
+def _settle(rows: list[OutboxRow], channel: str | None, wait: datetime | None, config: NotifyConfig, now: datetime,
+            result: Delivered) -> None:
+    """The claimed rows' new status, in the claiming transaction, after the sending is over."""
+    for row in rows:
+        if channel is not None:
+            row.status, row.sent_at, row.channel = "sent", now, channel
+        elif wait is not None:
+            row.next_attempt_at = wait  # not an attempt: no backoff, nothing counted against the row
+        else:
+            row.attempts += 1
+            if row.attempts > len(config.backoff_minutes):
+                row.status = "undeliverable"
+            else:
+                row.next_attempt_at = now + timedelta(minutes=config.backoff_minutes[row.attempts - 1])
+    if channel is not None:
+        result.sent += 1
+    elif wait is not None:
+        result.deferred += 1
+    elif rows[0].status == "undeliverable":
+        result.undeliverable += 1
+    else:
+        result.failed += 1

@@ -1,0 +1,229 @@
+"""Cases in the store: events appended once per (source, id), case and person facts merged from them, read back for
+replay; the quarantine of events that could not be used; each feed's watermark."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from qixian.casework.feedlines import Incoming, Rejected
+from qixian.engine.clocks import Event
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.store.database import dump_json
+from qixian.store.rows import Codec, encode_time, utc
+from qixian.store.tables import CaseRow, EventRow, PersonRow, QuarantineRow, ReplayMarkRow, WatermarkRow
+
+CASE_COLUMNS = ("kind", "title", "unit", "handler")
+EVENT_ROWS = Codec(EventRow.__table__, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
+_CASE_VALUES = (*CASE_COLUMNS, "co_handlers", "facts", "updated_at")
+_CASE_INSERT = Codec(CaseRow.__table__, ("id", *_CASE_VALUES))
+_CASE_UPDATE = Codec(CaseRow.__table__, _CASE_VALUES)
+_PERSON_INSERT = Codec(PersonRow.__table__, ("case_id", "person", "facts"))
+_PERSON_UPDATE = Codec(PersonRow.__table__, ("facts",))
+_MARK_ROWS = Codec(ReplayMarkRow.__table__, ("case_id", "token", "marked_at"))
+
+
+@dataclass
+class Recorded:
+    accepted: int = 0
+    duplicate: int = 0
+    quarantined: int = 0
+    cases: set[str] = field(default_factory=set)  # cases with new events: their clocks must be replayed
+    new_cases: set[str] = field(default_factory=set)  # of those, cases with no events before this batch
+    token: str = ""  # the replay mark this recording left on `cases`
+
+
+class Cases:
+    """Events in and cases back out (a part of Store)."""
+
+    def record(self, accepted: list[Incoming], rejected: list[Rejected], source: str, now: datetime) -> Recorded:
+        """Append new events (duplicates of (source, id) change nothing; a duplicate id with other content is
+        quarantined), quarantine rejected lines, merge case information, and mark the cases with new events for
+        replay (`Recorded.token`; `write_clocks` clears a mark with the clocks). One transaction."""
+        result = Recorded(token=uuid.uuid4().hex)
+        received = utc(now)
+        with self.session() as session:
+            seen_before = self._cases_with_events(session, {e.case for e in accepted})
+            stamp = encode_time(received)
+            rows = [(source, e.id, e.case, e.type, encode_time(e.at), e.person, dump_json(dict(e.data)) if e.data else "{}",
+                     stamp) for e in accepted]  # most events have no data
+            fresh = self._insert_new_events(session, rows)
+            taken: dict[str, Incoming] = {}  # the occurrence of each new id that was inserted (the first)
+            repeats = []
+            for e in accepted:
+                if e.id in fresh and e.id not in taken:
+                    taken[e.id] = e
+                    result.accepted += 1
+                    result.cases.add(e.case)
+                else:
+                    repeats.append(e)
+            conflicts = self._conflicting(session, source, repeats)
+            for number, e in enumerate(repeats):
+                if number in conflicts:
+                    rejected.append(Rejected(e.origin, e.line, e.raw, conflicts[number], e.id))
+                else:
+                    result.duplicate += 1
+            held = set()  # the same bad line read again is already in quarantine: keep one row for it
+            if rejected:
+                held = set(session.execute(select(QuarantineRow.raw, QuarantineRow.reason).where(
+                    QuarantineRow.resolved_at.is_(None), QuarantineRow.raw.in_({r.raw for r in rejected}))).tuples())
+            for r in rejected:
+                if (r.raw, r.reason) not in held:
+                    held.add((r.raw, r.reason))
+                    session.add(QuarantineRow(source=r.origin, line=r.line, source_id=r.id, raw=r.raw, reason=r.reason,
+                                              received_at=received))
+            result.quarantined = len(rejected)
+            result.new_cases = result.cases - seen_before
+            self._merge_case_info(session, [e for e in taken.values() if e.case_info], received, result.new_cases)
+            if result.cases:
+                _MARK_ROWS.insert(session.connection(), [(case, result.token, stamp) for case in sorted(result.cases)],
+                                  unique=("case_id",), replace=("token", "marked_at"))
+            session.commit()
+        return result
+
+    def _cases_with_events(self, session: Session, case_ids: set[str]) -> set[str]:
+        ids, found = list(case_ids), set()
+        for start in range(0, len(ids), 900):
+            found.update(session.execute(select(EventRow.case_id).where(EventRow.case_id.in_(ids[start:start + 900]))
+                                         .distinct()).scalars())
+        return found
+
+    def _insert_new_events(self, session: Session, rows: list[tuple]) -> set[str]:
+        """Insert encoded event rows whose (source, source_id) is new; returns the ids inserted."""
+        seen: set[str] = set()
+        unique = [r for r in rows if not (r[1] in seen or seen.add(r[1]))]
+        return set(EVENT_ROWS.insert(session.connection(), unique, unique=("source", "source_id"), returning="source_id"))
+
+    def _conflicting(self, session: Session, source: str, repeats: list[Incoming]) -> dict[int, str]:
+        """{position in `repeats`: reason} for the repeats whose content differs from what was recorded first."""
+        if not repeats:
+            return {}
+        stored = {row.source_id: row for row in session.exec(
+            select(EventRow).where(EventRow.source == source, EventRow.source_id.in_({e.id for e in repeats}))).scalars()}
+        first_in_batch: dict[str, Incoming] = {}
+        found = {}
+        for number, e in enumerate(repeats):
+            old = stored.get(e.id)
+            if old is None:  # repeated inside this batch: compare with its first occurrence
+                first = first_in_batch.setdefault(e.id, e)
+                same = first is e or (first.case, first.type, first.at, first.person, dict(first.data)) == \
+                    (e.case, e.type, e.at, e.person, dict(e.data))
+            else:
+                same = (old.case_id, old.type, old.at, old.person, old.data) == (e.case, e.type, utc(e.at), e.person, dict(e.data))
+            if not same:
+                found[number] = f"事件编号 {e.id} 已记录过，但内容不同（原记录为准，本行未采用）：请核对办案系统是否改写了事件"
+        return found
+
+    def _merge_case_info(self, session: Session, events: list[Incoming], now: datetime, new_cases: set[str]) -> None:
+        """Fold each case's newest case_info into its row (and persons' facts into theirs), with bulk statements.
+        Case and person rows are written only here, with the case's events: `new_cases` (no events before) have none."""
+        info_by_case: dict[str, dict] = defaultdict(dict)
+        for e in sorted(events, key=lambda e: e.at):
+            info_by_case[e.case].update(e.case_info)
+        if not info_by_case:
+            return
+        connection = session.connection()
+        cases, persons = CaseRow.__table__, PersonRow.__table__
+        ids = [case_id for case_id in info_by_case if case_id not in new_cases]
+        stored = {r["id"]: r for start in range(0, len(ids), 900) for r in connection.execute(
+            select(cases).where(cases.c.id.in_(ids[start:start + 900]))).mappings()}
+        known_persons = {(r["case_id"], r["person"]): r["facts"] for start in range(0, len(ids), 900) for r in connection.execute(
+            select(persons).where(persons.c.case_id.in_(ids[start:start + 900]))).mappings()}
+        case_inserts, case_updates, person_inserts, person_updates = [], [], [], []
+        for case_id, info in info_by_case.items():
+            old = stored.get(case_id)
+            row = {"id": case_id, **{c: (old[c] if old else None) for c in CASE_COLUMNS},
+                   "co_handlers": old["co_handlers"] if old else [], "facts": dict(old["facts"]) if old else {}}
+            for column in CASE_COLUMNS:
+                if column in info:
+                    row[column] = None if info[column] is None else str(info[column])
+            if "co_handlers" in info:
+                row["co_handlers"] = [str(h) for h in info["co_handlers"] or []]
+            row["facts"].update({k: v for k, v in info.items() if k not in ("persons", "co_handlers")})
+            row["updated_at"] = now
+            (case_updates if old else case_inserts).append(row)
+            for person, facts in (info.get("persons") or {}).items():
+                key = (case_id, str(person))
+                merged = {**known_persons.get(key, {}), **(facts or {})}
+                (person_updates if key in known_persons else person_inserts).append(
+                    {"case_id": case_id, "person": str(person), "facts": merged})
+                known_persons[key] = merged
+        if case_inserts:
+            _CASE_INSERT.insert(connection, [_CASE_INSERT.encode(row) for row in case_inserts])
+        if case_updates:
+            _CASE_UPDATE.update(connection, [(*_CASE_UPDATE.encode(row), row["id"]) for row in case_updates], key=("id",))
+        if person_inserts:
+            _PERSON_INSERT.insert(connection, [_PERSON_INSERT.encode(row) for row in person_inserts])
+        if person_updates:
+            _PERSON_UPDATE.update(connection, [(*_PERSON_UPDATE.encode(row), row["case_id"], row["person"])
+                                               for row in person_updates], key=("case_id", "person"))
+
+    def case_events(self, case_ids: Iterable[str]) -> dict[str, list[Event]]:
+        ids = list(case_ids)
+        found: dict[str, list[Event]] = defaultdict(list)
+        with self.session() as session:
+            for start in range(0, len(ids), 900):
+                rows = session.execute(select(EventRow.case_id, EventRow.type, EventRow.at, EventRow.person,
+                                              EventRow.data, EventRow.source_id)
+                                       .where(EventRow.case_id.in_(ids[start:start + 900])).order_by(EventRow.at, EventRow.seq))
+                for case_id, kind, at, person, data, ident in rows:
+                    found[case_id].append(Event(kind, at.astimezone(SHANGHAI), person, data or {}, ident))
+        return found
+
+    def case_facts(self, case_ids: Iterable[str]) -> tuple[dict[str, dict], dict[str, dict[str, dict]]]:
+        """({case: facts}, {case: {person: facts}}) for replay's `applies` conditions."""
+        ids = list(case_ids)
+        facts: dict[str, dict] = {}
+        persons: dict[str, dict[str, dict]] = defaultdict(dict)
+        with self.session() as session:
+            for start in range(0, len(ids), 900):
+                chunk = ids[start:start + 900]
+                for row in session.exec(select(CaseRow).where(CaseRow.id.in_(chunk))).scalars():
+                    facts[row.id] = {**row.facts, **{c: getattr(row, c) for c in CASE_COLUMNS if getattr(row, c) is not None}}
+                for row in session.exec(select(PersonRow).where(PersonRow.case_id.in_(chunk))).scalars():
+                    persons[row.case_id][row.person] = row.facts
+        return facts, persons
+
+    def case_ids(self) -> list[str]:
+        with self.session() as session:
+            return list(session.execute(select(EventRow.case_id).distinct()).scalars())
+
+    def case(self, case_id: str) -> CaseRow | None:
+        with self.session() as session:
+            return session.get(CaseRow, case_id)
+
+    def events_of(self, case_id: str) -> list[EventRow]:
+        with self.session() as session:
+            return list(session.exec(select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.at, EventRow.seq)).scalars())
+
+    def quarantined(self, include_resolved: bool = False) -> list[QuarantineRow]:
+        query = select(QuarantineRow).order_by(QuarantineRow.id)
+        if not include_resolved:
+            query = query.where(QuarantineRow.resolved_at.is_(None))
+        with self.session() as session:
+            return list(session.exec(query).scalars())
+
+    def resolve_quarantined(self, ids: Iterable[int], now: datetime) -> None:
+        with self.session() as session:
+            for row in session.exec(select(QuarantineRow).where(QuarantineRow.id.in_(list(ids)))).scalars():
+                row.resolved_at = utc(now)
+                session.add(row)
+            session.commit()
+
+    def watermark(self, source: str) -> str | None:
+        with self.session() as session:
+            row = session.get(WatermarkRow, source)
+            return row.value if row else None
+
+    def set_watermark(self, source: str, value: str, now: datetime) -> None:
+        with self.session() as session:
+            row = session.get(WatermarkRow, source) or WatermarkRow(source=source, value=value, updated_at=utc(now))
+            row.value, row.updated_at = value, utc(now)
+            session.add(row)
+            session.commit()

@@ -1,0 +1,90 @@
+"""The dashboard's accounts in the store: password hashes, sessions and the sign-in log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+
+from qixian.store.rows import utc
+from qixian.store.tables import SignInRow, WebSessionRow, WebUserRow
+
+class SignIns:
+    """Dashboard accounts, sessions and sign-ins (a part of Store)."""
+
+    def set_password_hash(self, officer: str, password_hash: str, now: datetime) -> None:
+        """Set the officer's password; the officer's open sessions end with the old one."""
+        with self.session() as session:
+            row = session.get(WebUserRow, officer) or WebUserRow(officer=officer, password_hash=password_hash, updated_at=utc(now))
+            row.password_hash, row.updated_at = password_hash, utc(now)
+            session.add(row)
+            session.execute(delete(WebSessionRow).where(WebSessionRow.officer == officer))
+            session.commit()
+
+    def password_hash(self, officer: str) -> str | None:
+        with self.session() as session:
+            row = session.get(WebUserRow, officer)
+            return row.password_hash if row else None
+
+    def remove_web_user(self, officer: str) -> bool:
+        """Whether the officer had a password (now removed: signing in and open sessions stop working)."""
+        with self.session() as session:
+            removed = session.execute(delete(WebUserRow).where(WebUserRow.officer == officer)).rowcount
+            session.execute(delete(WebSessionRow).where(WebSessionRow.officer == officer))
+            session.commit()
+        return bool(removed)
+
+    def open_web_session(self, key: str, officer: str, now: datetime, expires: datetime) -> None:
+        """Hold a new dashboard session (`key`: the digest of the cookie's id), dropping the sessions that expired."""
+        with self.session() as session:
+            session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= utc(now)))
+            session.add(WebSessionRow(id=key, officer=officer, created_at=utc(now), expires_at=utc(expires)))
+            session.commit()
+
+    def web_session(self, key: str, now: datetime) -> str | None:
+        """The officer of the dashboard session `key` if it is held and has not expired, else None."""
+        with self.session() as session:
+            row = session.get(WebSessionRow, key)
+        return row.officer if row is not None and row.expires_at > utc(now) else None
+
+    def end_web_session(self, key: str) -> None:
+        with self.session() as session:
+            session.execute(delete(WebSessionRow).where(WebSessionRow.id == key))
+            session.commit()
+
+    def web_users(self) -> list[WebUserRow]:
+        with self.session() as session:
+            return list(session.exec(select(WebUserRow).order_by(WebUserRow.officer)).scalars())
+
+    def record_sign_in(self, officer: str, client: str, ok: bool, now: datetime) -> None:
+        with self.session() as session:
+            session.add(SignInRow(officer=officer, client=client[:64], at=utc(now), ok=ok))
+            session.commit()
+
+    def last_sign_ins(self) -> dict[str, datetime]:
+        """Each officer's last successful sign-in."""
+        with self.session() as session:
+            return {officer: at for officer, at in session.execute(
+                select(SignInRow.officer, func.max(SignInRow.at)).where(SignInRow.ok.is_(True)).group_by(SignInRow.officer))}
+
+    def sign_ins(self) -> list[SignInRow]:
+        with self.session() as session:
+            return list(session.exec(select(SignInRow).order_by(SignInRow.id)).scalars())
+
+    def failed_sign_ins(self, since: datetime, *, officer: str | None = None,
+                        client: str | None = None) -> list[tuple[datetime, str]]:
+        """(time, address) of the failed sign-ins after `since`, oldest first: for an officer id (only those after its
+        last success and after its password was last set), or from an address."""
+        since = utc(since)
+        with self.session() as session:
+            if officer is not None:
+                user = session.get(WebUserRow, officer)
+                last_ok = session.execute(select(func.max(SignInRow.at)).where(SignInRow.officer == officer,
+                                                                               SignInRow.ok.is_(True))).scalar()
+                since = max([since] + [t for t in (user.updated_at if user else None, last_ok) if t is not None])
+                whose = SignInRow.officer == officer
+            else:
+                whose = SignInRow.client == client
+            return list(session.execute(select(SignInRow.at, SignInRow.client)
+                                        .where(whose, SignInRow.ok.is_(False), SignInRow.at > since)
+                                        .order_by(SignInRow.at)).tuples())

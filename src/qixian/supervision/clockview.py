@@ -1,0 +1,50 @@
+"""A stored clock as people read it, in the terminal and on the dashboard: its state in words, the time left, and
+its traffic light (红 overdue, 橙 inside the warning window, 绿 otherwise, 灰 paused or finished)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from qixian.alerting.outbox import counting_unit, rule_of
+from qixian.engine.clocks import state_at
+from qixian.engine.reminders import steps
+from qixian.legaltime.localtime import span
+from qixian.rulebook.model import RulePack
+from qixian.store.tables import ClockRow
+
+STATES = {"running": "计时中", "paused": "暂停", "met": "按期完成", "met_late": "超期完成", "overdue": "已超期",
+          "cancelled": "不再适用", "restarted": "已重新计算", "provisional": "计时中（临时）"}
+LIGHTS = {"red": "已超期", "orange": "临期", "green": "正常", "grey": "暂停或已结束"}
+
+
+def state_of(row: ClockRow, now: datetime) -> str:
+    return state_at(None if row.open else row.outcome, row.paused, row.due_at, row.provisional, now)
+
+
+def left(row: ClockRow, now: datetime) -> str:
+    """Time left (or overdue by) in words: 2天3小时 / 已超期5小时."""
+    if not row.open or row.due_at is None:
+        return ""
+    words = span(row.due_at - now)
+    return f"已超期{words}" if now > row.due_at else words
+
+
+def warning_at(pack: RulePack, row: ClockRow) -> datetime | None:
+    """When the clock's warning window opens: the time of its rule's last reminder before the due (the 预警 step,
+    the same step the scan sends); None for a rule that does not remind before the due."""
+    rule = rule_of(pack, row)
+    if rule is None or row.due_at is None:
+        return None
+    planned = steps(rule, counting_unit(pack, rule), row.started_at, row.due_at, pack.settings)
+    return next((s.at for s in planned if s.level == "warning"), None)
+
+
+def light(pack: RulePack, row: ClockRow, now: datetime) -> str:
+    """red | orange | green | grey (see LIGHTS)."""
+    state = state_of(row, now)
+    if state == "overdue":
+        return "red"
+    if state not in ("running", "provisional"):
+        return "grey"
+    warning = warning_at(pack, row)
+    return "orange" if warning is not None and now >= warning else "green"

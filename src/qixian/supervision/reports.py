@@ -1,0 +1,458 @@
+"""Assessment reports (事后考核): how the clocks of a period came out, for the bureau, a unit or an officer.
+
+Which clocks a period holds. A clock belongs to the period in which its due falls (the due as finally computed,
+extensions and pauses included): that is the moment the duty fell due, so each clock is assessed once, in one
+period, whether it was finished early, on time or late. Clocks that no longer apply (不再适用: cancelled, or
+restarted and kept for audit) and clocks paused without a due are not assessed. Measures that are about moments
+rather than clocks use the moment: a reminder counts in the period its step time falls in, a pause by the part of
+it inside the period, an extension by its approval time.
+
+The measures of a group of clocks (`Tally`):
+- 应办结 assessed: clocks due in the period that were finished, or whose due has passed by `now`;
+- 按期完成 met: finished at or before the due; 超期完成 met_late: finished after it;
+- 当前超期 overdue: not finished and the due has passed at `now`;
+- 未到期 pending: due in the period but after `now`, not finished (not yet assessable);
+- 超期率 overdue rate: (met_late + overdue) / assessed;
+- 提醒 reminders: reminder steps owed (one per clock and step, however many recipients) with the step time in the
+  period; 超期提醒 of those, the overdue ones;
+- 提醒至完成 time from first reminder to completion: for met and met_late clocks, from the first reminder a channel
+  accepted to the completion (clocks finished before any reminder reached anyone are left out); the median;
+- 确认 acknowledged / 确认用时 acknowledgement latency: of the reminders counted, how many some recipient
+  acknowledged, and the median time from delivery to each acknowledgement (from owing it, if no channel accepted it).
+Groups: reminder type (the rule's `reminder_type`, as the reference system reports them: 警情分流提醒, 刑事立案提醒,
+受案回执提醒, 立案告知提醒, ...), rule, unit and officer (the case's unit and handler), and week (Monday to Sunday,
+Beijing time, by the due).
+Beside the tallies: paused time by reason (暂停 spans inside the period, for every clock whose rule can pause),
+extensions approved in the period, and anomalies of the clocks due in the period: those the clock engine records
+(an extension approved after the due, beyond the times or the amount allowed, a pause after the due, a late
+restart) and one found here, 临期反复暂停: two or more pauses of one clock, each begun in the last day before the
+due then in force (or its last quarter, for a limit shorter than four days).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable
+
+from sqlalchemy import String, case, cast, func, or_, select
+
+from qixian.alerting.outbox import rule_of
+from qixian.engine.clocks import replay
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.rulebook.model import Rule, RulePack
+from qixian.store.repository import Store
+from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, EventRow, OutboxRow
+
+UNASSESSED = ("cancelled", "restarted")
+NEAR_DUE = timedelta(days=1)
+ANOMALY_LABELS = {"late_extension": "期满后才批准延长", "extension_beyond_times": "延长次数超过规定",
+                  "extension_over_limit": "延长超过规定时长", "pause_after_due": "期满后才暂停",
+                  "late_restart": "期满后才重新计算", "restart_before_start": "重新计算早于起算",
+                  "pause_before_due": "临期反复暂停"}
+NO_UNIT, NO_OFFICER = "（未填单位）", "（未填主办民警）"
+ANOMALOUS = cast(ClockRow.anomalies, String) != "[]"  # clocks with an anomaly, as the partial index ix_clocks_anomalous says it
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose clocks: the whole bureau (both None), one unit, or one officer (the handler of the case)."""
+
+    unit: str | None = None
+    officer: str | None = None
+
+
+@dataclass
+class Tally:
+    assessed: int = 0
+    met: int = 0
+    met_late: int = 0
+    overdue: int = 0
+    pending: int = 0
+    reminders: int = 0
+    overdue_reminders: int = 0
+    acknowledged: int = 0
+    to_completion: list[float] = field(default_factory=list)  # hours
+    ack_latency: list[float] = field(default_factory=list)  # minutes
+
+    @property
+    def overdue_rate(self) -> float | None:
+        return (self.met_late + self.overdue) / self.assessed if self.assessed else None
+
+    @property
+    def to_completion_median(self) -> float | None:
+        return statistics.median(self.to_completion) if self.to_completion else None
+
+    @property
+    def ack_latency_median(self) -> float | None:
+        return statistics.median(self.ack_latency) if self.ack_latency else None
+
+    def as_dict(self) -> dict:
+        return {"assessed": self.assessed, "met": self.met, "met_late": self.met_late, "overdue": self.overdue,
+                "pending": self.pending, "overdue_rate": _round(self.overdue_rate, 4), "reminders": self.reminders,
+                "overdue_reminders": self.overdue_reminders, "acknowledged": self.acknowledged,
+                "to_completion_hours_median": _round(self.to_completion_median, 1),
+                "ack_latency_minutes_median": _round(self.ack_latency_median, 1)}
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    tally: Tally
+
+
+@dataclass
+class Finding:
+    kind: str
+    case: str
+    rule: str
+    person: str
+    message: str
+
+    @property
+    def label(self) -> str:
+        return ANOMALY_LABELS.get(self.kind, self.kind)
+
+
+@dataclass
+class Report:
+    start: datetime
+    end: datetime
+    now: datetime
+    scope: Scope
+    scope_label: str
+    total: Tally
+    by_type: list[Row]
+    by_rule: list[Row]
+    by_unit: list[Row]
+    by_officer: list[Row]
+    by_week: list[Row]
+    paused: list[tuple[str, float, int]]  # (reason, hours inside the period, clocks)
+    extensions: list[tuple[str, int]]  # (the extension event's label, approvals in the period)
+    anomalies: list[Finding]
+
+    def anomaly_counts(self) -> list[tuple[str, int]]:
+        counts: dict[str, int] = defaultdict(int)
+        for finding in self.anomalies:
+            counts[finding.label] += 1
+        return sorted(counts.items(), key=lambda item: -item[1])
+
+    def as_dict(self) -> dict:
+        def rows(items: list[Row]) -> list[dict]:
+            return [{"key": r.key, "label": r.label, **r.tally.as_dict()} for r in items]
+
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "now": self.now.isoformat(),
+                "scope": {"unit": self.scope.unit, "officer": self.scope.officer, "label": self.scope_label},
+                "total": self.total.as_dict(), "by_type": rows(self.by_type), "by_rule": rows(self.by_rule),
+                "by_unit": rows(self.by_unit), "by_officer": rows(self.by_officer), "by_week": rows(self.by_week),
+                "paused": [{"reason": r, "hours": round(h, 1), "clocks": n} for r, h, n in self.paused],
+                "extensions": [{"event": e, "count": n} for e, n in self.extensions],
+                "anomalies": [{"kind": f.kind, "label": f.label, "case": f.case, "rule": f.rule, "person": f.person or None,
+                               "message": f.message} for f in self.anomalies]}
+
+
+def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: datetime, scope: Scope = Scope()) -> Report:
+    """The assessment of [start, end) as of `now` for `scope` (see the module docstring for every measure)."""
+    directory = store.directory()
+    groups = _Groups(pack, directory)
+    _tally_clocks(store, groups, start, end, now, scope)
+    _reminders(store, groups, start, end, now, scope)
+    _completion_times(store, groups, start, end, scope)
+    paused, extensions, pause_findings = _pauses_and_extensions(store, pack, start, end, now, scope)
+    findings = [Finding(a["kind"], c.case_id, pack.name_of(c.rule_id), c.person, a["message"])
+                for c in _anomalous_clocks(store, start, end, scope) for a in c.anomalies] + pause_findings
+    findings.sort(key=lambda f: (f.kind, f.case, f.rule, f.person))
+    return Report(start, end, now, scope, scope_label(scope, directory), groups.total,
+                  groups.rows("type"), groups.rows("rule"), groups.ranked("unit"), groups.ranked("officer"),
+                  groups.rows("week", by_key=True), paused, extensions, findings)
+
+
+# -- grouping -------------------------------------------------------------------------------------
+
+
+class _Groups:
+    """Tallies by every grouping at once: each clock, reminder or time measured is added to its group in each."""
+
+    def __init__(self, pack: RulePack, directory):
+        self.pack, self.directory = pack, directory
+        self.total = Tally()
+        self.tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+        self.labels: dict[tuple[str, str], str] = {}
+
+    def keys(self, rule_id: str, unit: str | None, handler: str | None, moment: datetime) -> dict[str, tuple[str, str]]:
+        rule = _latest_version(self.pack, rule_id)
+        kind = (rule.reminder_type or rule.group or "其他提醒") if rule else "其他提醒"
+        monday = moment.astimezone(SHANGHAI).date() - timedelta(days=moment.astimezone(SHANGHAI).weekday())
+        unit_name = self.directory.units[unit].name if unit in self.directory.units else (unit or NO_UNIT)
+        officer_name = self.directory.officers[handler].name if handler in self.directory.officers else (handler or NO_OFFICER)
+        return {"type": (kind, kind), "rule": (rule_id, self.pack.name_of(rule_id)),
+                "unit": (unit or "", unit_name), "officer": (handler or "", officer_name),
+                "week": (monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}")}
+
+    def each(self, rule_id: str, unit: str | None, handler: str | None, moment: datetime) -> Iterable[Tally]:
+        yield self.total
+        for grouping, (key, label) in self.keys(rule_id, unit, handler, moment).items():
+            self.labels[(grouping, key)] = label
+            yield self.tallies[grouping][key]
+
+    def add_clocks(self, grouping: str, key: str, label: str, outcome: str, count: int) -> None:
+        """`count` clocks of one group of `grouping` with this outcome (met | met_late | overdue | pending); the rule
+        grouping also adds them to the total and to their rule's reminder type."""
+        targets = [(grouping, key, label)]
+        if grouping == "rule":
+            kind = self.keys(key, None, None, datetime.now(timezone.utc))["type"]
+            targets.append(("type", *kind))
+        tallies = [self.total] if grouping == "rule" else []
+        for name, group, shown in targets:
+            self.labels[(name, group)] = shown
+            tallies.append(self.tallies[name][group])
+        for tally in tallies:
+            setattr(tally, outcome, getattr(tally, outcome) + count)
+            if outcome != "pending":
+                tally.assessed += count
+
+    def rows(self, grouping: str, by_key: bool = False) -> list[Row]:
+        found = [Row(key, self.labels[(grouping, key)], tally) for key, tally in self.tallies[grouping].items()]
+        return sorted(found, key=(lambda r: r.key) if by_key else (lambda r: (-r.tally.assessed, -r.tally.reminders, r.label)))
+
+    def ranked(self, grouping: str) -> list[Row]:
+        """Worst first: the highest overdue rate, then the most late or overdue clocks."""
+        return sorted(self.rows(grouping), key=lambda r: (-(r.tally.overdue_rate or 0), -(r.tally.met_late + r.tally.overdue),
+                                                           -r.tally.assessed, r.label))
+
+
+# -- reading the store ----------------------------------------------------------------------------
+
+
+def scoped(query, scope: Scope):
+    """`query` (over CaseRow) narrowed to the cases of `scope`: a unit's, or those an officer handles."""
+    if scope.unit is not None:
+        query = query.where(CaseRow.unit == scope.unit)
+    if scope.officer is not None:
+        query = query.where(CaseRow.handler == scope.officer)
+    return query
+
+
+def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
+    """The clocks due in the period, counted in the database by outcome: one GROUP BY per grouping (rule, unit,
+    officer, day of the due in Beijing), so a report reads as many rows as there are groups, not clocks."""
+    outcome = case((ClockRow.outcome == "met", "met"), (ClockRow.outcome == "met_late", "met_late"),
+                   (ClockRow.due_at <= _utc(now), "overdue"), else_="pending")
+    due = select(ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(
+        ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
+        or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
+    due = scoped(due, scope)
+    with store.session() as session:
+        day = _beijing_day(session.get_bind().dialect.name)
+        for grouping, column in (("rule", ClockRow.rule_id), ("unit", CaseRow.unit), ("officer", CaseRow.handler),
+                                 ("week", day)):
+            counted = session.execute(due.with_only_columns(column, outcome, func.count()).group_by(column, outcome)
+                                      .order_by(column, outcome)).all()
+            for value, result, count in counted:
+                if grouping == "week":
+                    monday = _as_date(value) - timedelta(days=_as_date(value).weekday())
+                    key, label = monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}"
+                else:
+                    key, label = groups.keys(*(value, None, None) if grouping == "rule" else
+                                             ("", value, None) if grouping == "unit" else ("", None, value),
+                                             now)[grouping]
+                groups.add_clocks(grouping, key, label, result, count)
+
+
+def _beijing_day(dialect: str):
+    """The day (Beijing time) of a clock's due, as the database works it out (Beijing keeps +08:00 all year)."""
+    if dialect == "postgresql":
+        return func.date(func.timezone("Asia/Shanghai", ClockRow.due_at))
+    return func.date(ClockRow.due_at, "+8 hours")  # SQLite holds UTC as text
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _anomalous_clocks(store: Store, start: datetime, end: datetime, scope: Scope) -> list[ClockRow]:
+    query = (select(ClockRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+             .where(ANOMALOUS, ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
+                    or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
+             .order_by(ClockRow.due_at, ClockRow.id))
+    with store.session() as session:
+        return list(session.execute(scoped(query, scope)).scalars())
+
+
+def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
+    """Reminder steps owed in the period by `now`, and their acknowledgements made by `now` (a report as of a past
+    moment counts nothing that happened after it)."""
+    query = (select(OutboxRow, AcknowledgementRow.at, CaseRow.unit, CaseRow.handler)
+             .join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
+             .join(AcknowledgementRow, (AcknowledgementRow.outbox_id == OutboxRow.id) & (AcknowledgementRow.at <= _utc(now)),
+                   isouter=True)
+             .where(OutboxRow.step_at >= _utc(start), OutboxRow.step_at < _utc(end), OutboxRow.step_at <= _utc(now))
+             .order_by(OutboxRow.id))
+    seen: set[tuple] = set()
+    acknowledged: set[tuple] = set()
+    with store.session() as session:
+        rows = list(session.execute(scoped(query, scope)))
+    for row, acknowledged_at, unit, handler in rows:
+        step = (row.clock_id, row.due_at, row.step)
+        first, first_ack = step not in seen, acknowledged_at is not None and step not in acknowledged
+        seen.add(step)
+        if acknowledged_at is not None:
+            acknowledged.add(step)
+        for tally in groups.each(row.rule_id, unit, handler, row.step_at):
+            tally.reminders += first
+            tally.overdue_reminders += first and row.level == "overdue"
+            tally.acknowledged += first_ack
+            if acknowledged_at is not None:  # every recipient's acknowledgement has its own latency
+                tally.ack_latency.append(max(0.0, (acknowledged_at - (row.sent_at or row.created_at)).total_seconds() / 60))
+
+
+def _completion_times(store: Store, groups: _Groups, start: datetime, end: datetime, scope: Scope) -> None:
+    """From the first reminder a channel accepted to completion, for the clocks due in the period that were finished
+    after one: the first sending is found in the database, one row per such clock."""
+    query = (select(ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler,
+                    func.min(OutboxRow.sent_at))
+             .join(OutboxRow, OutboxRow.clock_id == ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+             .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), ClockRow.outcome.in_(("met", "met_late")),
+                    ClockRow.ended_at.is_not(None), OutboxRow.sent_at.is_not(None))
+             .group_by(ClockRow.id, ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler))
+    with store.session() as session:
+        rows = session.execute(scoped(query, scope)).all()
+    for rule_id, due_at, ended_at, unit, handler, sent in rows:
+        if ended_at >= sent:
+            for tally in groups.each(rule_id, unit, handler, due_at):
+                tally.to_completion.append((ended_at - sent).total_seconds() / 3600)
+
+
+def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: datetime, now: datetime,
+                           scope: Scope) -> tuple[list[tuple[str, float, int]], list[tuple[str, int]], list[Finding]]:
+    """Paused hours inside [start, min(end, now)) by reason, extension approvals in the period, and clocks paused
+    again and again just before their due; over every clock whose rule pauses or extends and whose life overlaps
+    the period."""
+    shaping = {r.id for r in pack.rules if r.pause or r.extend}
+    types = {t for r in pack.rules for t in (*(p.start for p in r.pause), *(p.until for p in r.pause), *(s.on for s in r.extend))}
+    if not shaping:
+        return [], [], []
+    shaped = select(EventRow.case_id).where(EventRow.type.in_(types), EventRow.at < _utc(end))  # (ix_events_type_at)
+    query = (select(ClockRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+             .where(ClockRow.rule_id.in_(shaping), ClockRow.started_at < _utc(end),
+                    or_(ClockRow.ended_at.is_(None), ClockRow.ended_at >= _utc(start)), ClockRow.case_id.in_(shaped)))
+    with store.session() as session:
+        clocks = list(session.execute(scoped(query, scope)).scalars())
+        events: dict[str, list[EventRow]] = defaultdict(list)
+        cases = list({c.case_id for c in clocks})
+        for chunk in range(0, len(cases), 900):
+            for event in session.execute(select(EventRow).where(EventRow.case_id.in_(cases[chunk:chunk + 900]),
+                                                                EventRow.type.in_(types), EventRow.at < _utc(end))
+                                         .order_by(EventRow.at, EventRow.seq)).scalars():
+                events[event.case_id].append(event)
+    hours: dict[str, float] = defaultdict(float)
+    paused_clocks: dict[str, set[int]] = defaultdict(set)
+    extended: dict[str, int] = defaultdict(int)
+    suspects: list[tuple[ClockRow, Rule, list[datetime]]] = []
+    until = min(end, now)
+    for clock in clocks:
+        rule = rule_of(pack, clock)
+        if rule is None:
+            continue
+        life_end = clock.ended_at or now
+        mine = [e for e in events.get(clock.case_id, ()) if clock.started_at <= e.at <= life_end
+                and (not e.person or not clock.person or e.person == clock.person)]
+        extension_types = {s.on for s in rule.extend}
+        for event in mine:
+            if event.type in extension_types and start <= event.at < end:
+                extended[_event_name(pack, event.type)] += 1
+        spans = pause_spans(rule, mine, life_end)
+        for reason, begun, ended in spans:
+            inside = (min(ended, until) - max(begun, start)).total_seconds()
+            if inside > 0:
+                hours[_event_name(pack, reason)] += inside / 3600
+                paused_clocks[_event_name(pack, reason)].add(clock.id)
+        if len(spans) >= 2:
+            suspects.append((clock, rule, [begun for _, begun, _ in spans]))
+    paused = sorted(((r, h, len(paused_clocks[r])) for r, h in hours.items()), key=lambda item: -item[1])
+    return paused, sorted(extended.items(), key=lambda item: -item[1]), _paused_before_due(store, pack, suspects, start, end)
+
+
+def pause_spans(rule: Rule, events: list, life_end: datetime) -> list[tuple[str, datetime, datetime]]:
+    """(reason, begun, resumed) of each pause of a clock of `rule`, from its events in time order, as the clock
+    engine pairs them (a pause step is open until its resume event; one still open runs to `life_end`)."""
+    open_at: dict[int, datetime] = {}
+    spans = []
+    for event in events:
+        for index, step in enumerate(rule.pause):
+            if event.type == step.start and index not in open_at:
+                open_at[index] = event.at
+            elif event.type == step.until and index in open_at:
+                spans.append((step.start, open_at.pop(index), event.at))
+    spans += [(rule.pause[index].start, begun, life_end) for index, begun in open_at.items()]
+    return sorted(spans, key=lambda span: span[1])
+
+
+def _paused_before_due(store: Store, pack: RulePack, suspects, start: datetime, end: datetime) -> list[Finding]:
+    """临期反复暂停: the due in force when each pause began is replayed from the events before it."""
+    if not suspects:
+        return []
+    case_ids = list({clock.case_id for clock, _, _ in suspects})
+    histories = store.case_events(case_ids)
+    facts, persons = store.case_facts(case_ids)
+    found = []
+    for clock, rule, beginnings in suspects:
+        near = []
+        for begun in beginnings:
+            before = [e for e in histories[clock.case_id] if e.at < begun]
+            due = next((c.due for c in replay(pack, before, case=clock.case_id, facts=facts.get(clock.case_id, {}),
+                                              persons=persons.get(clock.case_id, {}), rule_ids=[clock.rule_id])
+                        if c.started == clock.started_at and (c.person or "") == clock.person), None)
+            if due is None:
+                continue
+            window = NEAR_DUE if due - clock.started_at >= 4 * NEAR_DUE else (due - clock.started_at) / 4
+            if timedelta(0) < due - begun <= window:
+                near.append((begun, due))
+        if len(near) >= 2 and start <= near[-1][0] < end:
+            shown = "、".join(f"{b.astimezone(SHANGHAI):%m-%d %H:%M}（距期满 {_hours(d - b)}）" for b, d in near)
+            found.append(Finding("pause_before_due", clock.case_id, rule.name, clock.person,
+                                 f"{len(near)} 次在临近期满时暂停：{shown}"))
+    return found
+
+
+# -- small helpers --------------------------------------------------------------------------------
+
+
+def _latest_version(pack: RulePack, rule_id: str) -> Rule | None:
+    versions = pack.versions(rule_id)
+    return versions[-1] if versions else None
+
+
+def _event_name(pack: RulePack, event_type: str) -> str:
+    event = pack.events.get(event_type)
+    return event.label if event else event_type
+
+
+def scope_label(scope: Scope, directory) -> str:
+    if scope.officer:
+        officer = directory.officers.get(scope.officer)
+        return f"民警 {officer.name if officer else scope.officer}"
+    if scope.unit:
+        unit = directory.units.get(scope.unit)
+        return unit.name if unit else scope.unit
+    return "全局"
+
+
+def _hours(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 3600:.1f} 小时"
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc)
+
+
+def day_start(day: date) -> datetime:
+    """00:00 Beijing time of `day`: report periods run from a day's start to another's."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI)

@@ -1,1 +1,0 @@
-from tests.conftest import DATA  # noqa: F401 - the rule-file fixtures
