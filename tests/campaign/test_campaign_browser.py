@@ -5,7 +5,6 @@ phone and desktop width are kept in test-artifacts/screenshots/."""
 import pytest
 
 from tests.campaign.test_campaign_web import CLUE_JD, PERIOD, campaign_world, dashboard  # noqa: F401 - fixtures
-from tests.web.conftest import world  # noqa: F401
 from tests.web.test_browser import CHROMIUM, DESKTOP, browser, fits_the_screen, shot, signed_in  # noqa: F401
 
 pytestmark = [

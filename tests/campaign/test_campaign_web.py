@@ -11,13 +11,14 @@ from datetime import timezone
 import pytest
 from sqlalchemy import select
 
-from qixian.casework import campaign, ledgers
+from qixian.casework import campaign
+from qixian.supervision import ledgers
 from qixian.cli import main
 from qixian.casework.feeds import ingest_path
 from qixian.legaltime.localtime import parse_local
 from qixian.supervision.reports import Scope, day_start
 from qixian.store.tables import CaseRow, ClockRow, EventRow
-from tests.web.conftest import THEFT, cases_on, csrf_of, serving, world  # noqa: F401 - the web fixtures
+from tests.fixtures.dashboard import THEFT, cases_on, csrf_of, serving
 
 CLUE_CG = "（2025）线索第0001号"   # chengguan, handler officer-1, 群众举报, running
 CLUE_JD = "（2025）线索第0002号"   # jiaodong, handler officer-5, 110报警, overdue

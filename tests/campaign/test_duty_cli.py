@@ -5,7 +5,7 @@ import json
 
 from qixian.cli import main
 from tests.cli.conftest import db  # noqa: F401 - a new SQLite store
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 
 def run(capsys, *args):
