@@ -18,6 +18,7 @@ from qixian.casework.directory import Directory
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.legaltime.periods import Unit
 from qixian.casework.recompute import replay_pending
+from qixian.engine.recurring import PERIOD_LIMITS
 from qixian.engine.reminders import reached
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.duechunks import due_chunks
@@ -88,8 +89,10 @@ def counting_unit(pack: RulePack, rule: Rule) -> Unit:
         return rule.limit.unit
     if rule.before is not None:
         return rule.before.by.unit
-    if rule.every is not None:  # a period's due is a day's moment; an interval counts in its own unit
-        return rule.every.interval.unit if rule.every.interval else Unit.DAYS
+    if rule.every is not None:  # as the engine counts a period (qixian.engine.recurring), or the interval's own unit
+        if rule.every.period is not None:
+            return PERIOD_LIMITS[rule.every.period].unit
+        return rule.every.interval.unit if rule.every.interval else Unit.DAYS  # a listing's interval: days or months
     target = pack.versions(rule.lead.of)
     return target[0].limit.unit if target and target[0].limit else Unit.DAYS
 
