@@ -34,7 +34,7 @@ def test_a_misspelt_kind_is_quarantined_with_the_kind_it_was_meant_to_be(store, 
     assert (report.accepted, report.quarantined) == (1, 2)
     reasons = {r.line: r.reason for r in store.quarantined()}
     assert "是否应为 criminal（刑事案件）？" in reasons[1]
-    assert "应为 criminal（刑事案件）、administrative（行政（治安）案件）、incident（警情） 之一" in reasons[3]
+    assert "应为 criminal（刑事案件）、administrative（行政（治安）案件）、incident（警情）、clue（线索）、duty（常态化工作） 之一" in reasons[3]
     assert store.case("（2025）城关刑字第0101号") is None
 
 

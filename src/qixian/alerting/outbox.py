@@ -13,11 +13,13 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from qixian.casework.campaign import CAMPAIGN_ROLES, campaign_people, open_new_periods
 from qixian.casework.directory import Directory
-from qixian.casework.recompute import replay_pending
-from qixian.engine.reminders import reached
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.legaltime.periods import Unit
+from qixian.casework.recompute import replay_pending
+from qixian.engine.recurring import PERIOD_LIMITS
+from qixian.engine.reminders import reached
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.duechunks import due_chunks
 from qixian.store.repository import Store
@@ -79,10 +81,7 @@ class Scanned:
 
 def rule_of(pack: RulePack, row: ClockRow) -> Rule | None:
     """The version a stored clock is bound to."""
-    for rule in pack.versions(row.rule_id):
-        if (rule.effective_from.isoformat() if rule.effective_from else "") == row.rule_version:
-            return rule
-    return None
+    return pack.bound(row.rule_id, row.rule_version)
 
 
 def counting_unit(pack: RulePack, rule: Rule) -> Unit:
@@ -90,6 +89,10 @@ def counting_unit(pack: RulePack, rule: Rule) -> Unit:
         return rule.limit.unit
     if rule.before is not None:
         return rule.before.by.unit
+    if rule.every is not None:  # as the engine counts a period (qixian.engine.recurring), or the interval's own unit
+        if rule.every.period is not None:
+            return PERIOD_LIMITS[rule.every.period].unit
+        return rule.every.interval.unit if rule.every.interval else Unit.DAYS  # a listing's interval: days or months
     target = pack.versions(rule.lead.of)
     return target[0].limit.unit if target and target[0].limit else Unit.DAYS
 
@@ -104,6 +107,7 @@ def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = Fals
     with nullcontext() if dry_run else single_scanner(store.engine):
         if not dry_run:
             result.replayed = replay_pending(store, pack, now).cases
+            result.replayed += open_new_periods(store, pack, now).cases
         for session, rows in due_chunks(store, utc_now, write=not dry_run, size=chunk):
             first = len(result.owed)
             upcoming = _owe_chunk(pack, directory, session, rows, now, result)
@@ -120,7 +124,8 @@ def _owe_chunk(pack: RulePack, directory: Directory, session, rows, now: datetim
     for row in rows:
         result.clocks += 1
         quiet = (row["id"], _stamp(row["due_at"])) in acknowledged
-        upcoming.append(_owe(pack, directory, row, cases.get(row["case_id"]), now, result, escalate=not quiet))
+        upcoming.append(_owe(pack, directory, row, cases.get(row["case_id"]), now, result, escalate=not quiet,
+                             session=session))
     return upcoming
 
 
@@ -138,7 +143,7 @@ def _write_chunk(store: Store, connection, owed: list[Owed], rows, upcoming: lis
 
 
 def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned, *,
-         escalate: bool = True) -> datetime | None:
+         escalate: bool = True, session=None) -> datetime | None:
     """Add what one clock owes to `result` (overdue steps to the escalation roles too, if `escalate`); return its
     next reminder time."""
     rule = rule_of(pack, row)
@@ -155,9 +160,13 @@ def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: d
             result.late.append(Late(row["id"], row["case_id"], row["person"], row["rule_id"], step.level, step.label,
                                     step.at, len(crossed)))
         roles = rule.notify + (step.escalate if step.level == "overdue" and escalate else ())
+        unit, handler = (case.unit, case.handler) if case else (None, None)
+        named = None
+        if session is not None and (rule.per == "assignee" or set(roles) & set(CAMPAIGN_ROLES)):
+            unit, handler, named = campaign_people(session, directory, row, rule, unit, handler)
         recipients, problems = directory.recipients(
-            tuple(dict.fromkeys(roles)), unit=case.unit if case else None, handler=case.handler if case else None,
-            co_handlers=list(case.co_handlers) if case else [])
+            tuple(dict.fromkeys(roles)), unit=unit, handler=handler,
+            co_handlers=list(case.co_handlers) if case else [], named=named)
         result.problems += [f"{row['case_id']} {row['rule_id']}：{p}" for p in problems]
         due_stamp = _stamp(row["due_at"])
         for recipient in recipients:

@@ -47,8 +47,9 @@ class Directory:
     officers: dict[str, Officer]
 
     def recipients(self, roles: tuple[str, ...], *, unit: str | None, handler: str | None,
-                   co_handlers: list[str]) -> tuple[list[str], list[str]]:
-        """(recipient ids, problems) for these roles on a case of `unit` handled by `handler`."""
+                   co_handlers: list[str], named: dict[str, list[str]] | None = None) -> tuple[list[str], list[str]]:
+        """(recipient ids, problems) for these roles on a case of `unit` handled by `handler`; `named` gives the
+        officers of roles a case's own events name (a listing's leader and contact)."""
         found: list[str] = []
         problems: list[str] = []
         home = self.units.get(unit or "")
@@ -65,6 +66,8 @@ class Directory:
                 wanted = [DUTY + unit] if unit else []
             elif role == "command_center":
                 wanted = [COMMAND_CENTER]
+            elif named is not None and role in named:
+                wanted = [p for p in named[role] if p]
             else:
                 problems.append(f"未知的角色 {role}")
                 continue

@@ -108,7 +108,7 @@ def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Reject
         accepted.clear()
         rejected.clear()
 
-    with _few_collections(), checkpoints_aside(store.engine), Replayer(pack, parallel) as replayer:
+    with _few_collections(), checkpoints_aside(store.engine), Replayer(pack, parallel, until=now) as replayer:
         for item in items:
             (accepted if isinstance(item, Incoming) else rejected).append(item)
             if len(accepted) + len(rejected) >= BATCH:

@@ -73,13 +73,13 @@ class Recomputed:
     case_ids: set[str] = field(default_factory=set)  # the cases replayed, where a caller reports them (replay_pending)
 
 
-def derive(pack: RulePack, histories: Iterable[History]) -> ClockRows:
-    """The clock rows the histories give under `pack` (pure)."""
+def derive(pack: RulePack, histories: Iterable[History], until: datetime | None = None) -> ClockRows:
+    """The clock rows the histories give under `pack` (pure), recurring duties' periods opened up to `until`."""
     rows: ClockRows = {}
     for history in histories:
         relevant = pack.rules_started_by({e.type for e in history.events})
         clocks = replay(pack, history.events, case=history.case, facts=history.facts, persons=history.persons,
-                        rule_ids=relevant)
+                        rule_ids=relevant, until=until)
         rows[history.case] = [(c.rule.id, c.person or "", c.number, clock_values(c, pack)) for c in clocks]
     return rows
 
@@ -114,8 +114,8 @@ YOUNG_COLLECTION = 20_000  # objects allocated between young-generation collecti
 _PACK: RulePack | None = None  # the pack a forked replay worker uses (inherited, never pickled)
 
 
-def _derive_in_worker(batch: list[History]) -> ClockRows:
-    rows = derive(_PACK, batch)
+def _derive_in_worker(batch: list[History], until: datetime | None) -> ClockRows:
+    rows = derive(_PACK, batch, until)
     crash_point("replay.derived")
     return rows
 
@@ -146,10 +146,11 @@ def _die_with_parent() -> None:
 
 
 class Replayer:
-    """Runs `derive` here, or in forked worker processes, one per core, when `parallel`."""
+    """Runs `derive` here, or in forked worker processes, one per core, when `parallel`; recurring duties' periods
+    are opened up to `until` (the run's `now`)."""
 
-    def __init__(self, pack: RulePack, parallel: bool = False):
-        self.pack = pack
+    def __init__(self, pack: RulePack, parallel: bool = False, until: datetime | None = None):
+        self.pack, self.until = pack, until
         self.pool = None
         self.workers = 0  # batches replayed elsewhere while this process records the next one
         if parallel and "fork" in multiprocessing.get_all_start_methods():
@@ -161,9 +162,9 @@ class Replayer:
 
     def submit(self, batch: list[History]) -> Future:
         if self.pool is not None:
-            return self.pool.submit(_derive_in_worker, batch)
+            return self.pool.submit(_derive_in_worker, batch, self.until)
         done: Future = Future()
-        done.set_result(derive(self.pack, batch))
+        done.set_result(derive(self.pack, batch, self.until))
         return done
 
     def __enter__(self) -> Replayer:
@@ -204,7 +205,7 @@ def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: dateti
             if progress:
                 progress(len(chunk))
 
-    with Replayer(pack, parallel) as replayer:
+    with Replayer(pack, parallel, until=now) as replayer:
         for start in range(0, len(ids), batch):
             chunk = ids[start:start + batch]
             marks = store.replay_marks(chunk) if apply else {}

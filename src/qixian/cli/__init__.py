@@ -10,7 +10,7 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 from typer._click.exceptions import NoArgsIsHelpError
 
-from qixian.cli import (ack, audit, calendar, case, clocks, db, deadline, demo, directory, health, ingest, quarantine,
+from qixian.cli import (ack, audit, calendar, case, clocks, db, deadline, demo, directory, duty, health, ingest, quarantine,
                         recompute, report, rules, scan, serve, web)
 from qixian.cli._framework import chinese, usage_error
 from qixian.cli._output import USAGE, InputError, errors
@@ -36,6 +36,7 @@ app.command("scan")(scan.scan)
 app.add_typer(directory.app, name="directory")
 app.command("serve")(serve.serve)
 app.command("report")(report.report)
+app.add_typer(duty.app, name="duty")
 app.command("ack")(ack.ack)
 app.add_typer(web.app, name="web")
 app.command("health")(health.health)

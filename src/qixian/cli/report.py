@@ -13,7 +13,7 @@ from qixian.cli._output import InputError, console, now_from, open_store, print_
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.rules import in_force
 from qixian.legaltime.localtime import display
-from qixian.supervision.reports import Scope, day_start, report as build_report
+from qixian.supervision.reports import Scope, day_start, report as build_report, scope_label
 from qixian.supervision.reportviews import MEASURES, as_csv, as_html, cells, period_label, sections
 
 
@@ -40,14 +40,19 @@ def report(
     officer: Annotated[Optional[str], typer.Option("--officer", help="只看一名主办民警（名录中的民警编号）", show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", help="table（终端表格）、csv、html（含图表的单页）或 json")] = "table",
     output: Annotated[Optional[Path], typer.Option("--output", help="写入文件（默认输出到终端）", show_default=False)] = None,
+    ledger: Annotated[Optional[str], typer.Option("--ledger", help="专项工作台账：clues（线索）、listings（挂牌督办）、"
+                                                  "duties（常态化工作）、counts（按单位统计）；html 格式一页列出全部",
+                                                  show_default=False)] = None,
     db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:
     """考核报表：期间内期满的计时按期完成、超期完成、当前超期、超期率，按提醒类型、规则、单位、民警、周分组，
-    以及提醒至完成用时、确认用时、暂停时间、延长与异常。计时按期满时间归属期间。
+    以及提醒至完成用时、确认用时、暂停时间、延长与异常。计时按期满时间归属期间。加 --ledger 输出专项工作台账。
 
     示例：
 
         qixian report --from 2025-10-01 --to 2025-10-31 --unit chengguan --format html --output 十月.html
+
+        qixian report --from 2026-10-01 --to 2026-10-31 --ledger clues --format csv --output 线索台账.csv
     """
     first, last = _day("--from", start), _day("--to", end)
     if last < first:
@@ -61,6 +66,9 @@ def report(
         raise InputError(f"名录中没有单位 {unit}：可用的单位编号为 {'、'.join(directory.units) or '（名录为空，先运行 qixian directory load）'}")
     if officer is not None and officer not in directory.officers:
         raise InputError(f"名录中没有民警 {officer}：请用名录中的民警编号（qixian directory load 载入的 id）")
+    if ledger is not None:
+        _ledger(store, pack, ledger, fmt, output, day_start(first), day_start(last + timedelta(days=1)), moment, Scope(unit, officer))
+        return
     result = build_report(store, pack, day_start(first), day_start(last + timedelta(days=1)), moment, Scope(unit, officer))
     if fmt == "table":
         _print_tables(result)
@@ -79,6 +87,31 @@ def report(
         return
     output.write_text(text, encoding="utf-8")
     console.print(f"[green]报表已写入 {output}[/green]（{result.scope_label}，{period_label(result)}）")
+
+
+def _ledger(store, pack, kind: str, fmt: str, output: Path | None, start, end, moment, scope: Scope) -> None:
+    """A campaign ledger (qixian.ledgers) in the terminal, as CSV (one ledger) or as one HTML page (all of them)."""
+    from qixian.supervision import ledgers
+
+    if kind not in ledgers.KINDS:
+        raise InputError(f"--ledger 应为 {'、'.join(f'{k}（{v}）' for k, v in ledgers.KINDS.items())} 之一，收到 {kind!r}")
+    if fmt == "json":
+        raise InputError("台账的格式为 table、csv 或 html")
+    found = ledgers.build(store, pack, start, end, moment, ledgers.narrow_to(scope),
+                          scope_label(scope, store.directory()))
+    if fmt == "table":
+        headings, body = ledgers.rows(found, kind)
+        table = new_table(f"{ledgers.KINDS[kind]}：{found.scope_label}（{len(body)} 行）", *headings, wide=tuple(headings))
+        for row in body:
+            table.add_row(*(str(value) for value in row), style="red" if "是" in row[-1:] or kind == "duties" and row[5] else None)
+        console.print(table)
+        return
+    text = ledgers.ledger_csv(found, kind) if fmt == "csv" else ledgers.ledger_html(found)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    console.print(f"[green]台账已写入 {output}[/green]（{found.scope_label}）")
 
 
 def _print_tables(result) -> None:

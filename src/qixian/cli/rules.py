@@ -141,7 +141,8 @@ def list_rules(
                       wide=("编号", "名称", "期限", "提醒类型", "版本"))
     for r in chosen:
         limit = ((str(r.limit) if r.limit.amount else "当场") if r.limit else
-                 f"{r.lead.of} 前 {r.lead.before}" if r.lead else f"data.{r.before.field} 前 {r.before.by}")
+                 f"{r.lead.of} 前 {r.lead.before}" if r.lead else str(r.every) if r.every else
+                 f"data.{r.before.field} 前 {r.before.by}")
         name = r.name if r.enabled else f"[dim]{r.name}（未启用）[/dim]"
         table.add_row(r.id, name, limit, "是" if r.custody else "", r.group or "", r.reminder_type or "", r.version)
     console.print(table)
@@ -152,11 +153,12 @@ def _summary(rule) -> dict:
         "id": rule.id, "name": rule.name, "limit": str(rule.limit) if rule.limit else None,
         "lead": {"of": rule.lead.of, "before": str(rule.lead.before)} if rule.lead else None,
         "before": {"moment": f"data.{rule.before.field}", "by": str(rule.before.by)} if rule.before else None,
+        "every": str(rule.every) if rule.every else None, "working_standard": rule.working_standard,
         "custody": rule.custody, "group": rule.group, "reminder_type": rule.reminder_type, "per": rule.per,
         "start": list(rule.start), "stop": list(rule.stop), "enabled": rule.enabled,
         "effective": {"from": rule.effective_from and rule.effective_from.isoformat(),
                       "until": rule.effective_until and rule.effective_until.isoformat()},
-        "basis": [{"cite": b.cite, "text": b.text} for b in rule.basis], "source": rule.source,
+        "basis": [{"cite": b.cite, "text": b.text, "kind": b.kind, "shown_as": b.heading} for b in rule.basis], "source": rule.source,
     }
 
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from qixian.legaltime.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back, count_before
 from qixian.legaltime.localtime import as_local, moment, parse_local
 from qixian.legaltime.periods import Duration, Unit
+from qixian.engine.recurring import as_working_standard, interval_of, periods
 from qixian.rulebook.model import Rule, RulePack
 
 # Which field of an extension event's data carries the approved amount, by unit of the rule's `by`.
@@ -68,9 +69,10 @@ def state_at(outcome: str | None, paused: bool, due: datetime | None, provisiona
 
 def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Mapping[str, Any] | None = None,
            persons: Mapping[str, Mapping[str, Any]] | None = None, rule_ids: Iterable[str] | None = None,
-           disabled: bool = False) -> list[Clock]:
+           disabled: bool = False, until: datetime | None = None) -> list[Clock]:
     """Every clock the events of one case give under `pack` (for `rule_ids`, default all rules; rules that
-    are not enabled only when `disabled`, as for their examples)."""
+    are not enabled only when `disabled`, as for their examples). Recurring rules open their periods up to
+    `until` (default: the last event)."""
     ordered = sorted(events, key=lambda e: (e.at, e.id or "", e.type))
     context = _Context(pack, case, facts or {}, persons or {}, ZoneInfo(pack.settings.zone), disabled)
     wanted = list(rule_ids) if rule_ids is not None else list(pack.ids)
@@ -80,7 +82,11 @@ def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Ma
         if pack.is_lead(rule_id):
             continue
         possible = pack.may_start(rule_id, context.facts, disabled=disabled)
-        replayed[rule_id] = _replay_rule(context, rule_id, ordered) if possible else []
+        if possible and pack.is_recurring(rule_id):
+            horizon = max((t for t in (until, ordered[-1].at if ordered else None) if t is not None), default=None)
+            replayed[rule_id] = _replay_series(context, rule_id, ordered, horizon) if horizon else []
+        else:
+            replayed[rule_id] = _replay_rule(context, rule_id, ordered) if possible else []
         clocks += replayed[rule_id]
     for rule_id in wanted:
         if pack.is_lead(rule_id):
@@ -119,7 +125,7 @@ class _Open:
         self.final: Deadline | None = None
 
     def concerns(self, event: Event) -> bool:
-        return event.person is None or self.person is None or event.person == self.person
+        return concerns(self.rule, self.person, event)
 
     def feed(self, event: Event) -> bool:
         """Take one event; True when it ended the clock."""
@@ -160,6 +166,8 @@ class _Open:
                    for index in self.open_defers]
         result = compute_deadline(self.start.at, self.rule.limit, self.context.pack.calendar, custody=self.rule.custody,
                                   extensions=extensions, pauses=pauses, zone=self.context.zone, roll=self.rule.holiday_roll)
+        if self.rule.working_standard:
+            result = replace(result, explanation=as_working_standard(self.rule, result.explanation))
         if self.restarted_from is not None:
             old = self.restarted_from
             zone = self.context.zone
@@ -236,14 +244,94 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
         rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone), disabled=context.disabled)
         if rule is None or event.type not in rule.start:
             continue
-        key = event.person if rule.per == "person" else None
-        if (rule.per == "person" and not event.person) or key in running:
-            continue  # a start without its person, or a clock already running: nothing new starts
+        key = clock_key(rule, event, context.facts)
+        if (rule.per != "case" and not key) or key in running:
+            continue  # a start without its person (unit, assignee), or a clock already running: nothing new starts
         if rule.applies and not rule.applies_to(_facts(context, event)):
             continue
         started[key] = started.get(key, 0) + 1
         running[key] = _Open(context, rule, key, started[key], event, waiting=_waiting(waiting, key))
     return [clock.finish() for clock in finished + list(running.values())]
+
+
+KEY_FIELDS = {"assignee": "assignee", "unit": "unit"}  # per: the event data field that names whose clock it is
+
+
+def clock_key(rule: Rule, event: Event, facts: Mapping[str, Any]) -> str | None:
+    """Whose clock a start event opens: its person (per: person), the body it assigns (per: assignee, 双交办), the
+    unit it names or the case's unit (per: unit); None for a clock per case."""
+    if rule.per == "person":
+        return event.person
+    if rule.per == "assignee":
+        return event.data.get("assignee")
+    if rule.per == "unit":
+        return event.data.get("unit") or facts.get("unit")
+    return None
+
+
+def concerns(rule: Rule, key: str | None, event: Event) -> bool:
+    """Whether an event bears on the clock of `key`: an event naming another person (assignee, unit) does not."""
+    if key is None:
+        return True
+    if rule.per in KEY_FIELDS:
+        named = event.data.get(KEY_FIELDS[rule.per])
+        return named is None or named == key
+    return event.person is None or event.person == key
+
+
+def _replay_series(context: _Context, rule_id: str, events: list[Event], until: datetime) -> list[Clock]:
+    """A recurring rule's clocks (qixian.recurring): per key, each series from a start event to a cancel event
+    opens one clock per period up to `until`; stop events meet the periods they fall in."""
+    starters, used = context.pack.events_of(rule_id)
+    series: list[tuple[Rule, str | None, Event, Event | None]] = []  # (version, key, start, the cancel event)
+    running: dict[str | None, int] = {}
+    for event in (e for e in events if e.type in used):
+        for key, index in list(running.items()):
+            rule, _, start, _ = series[index]
+            if event.type in rule.cancel and concerns(rule, key, event):
+                series[index] = (rule, key, start, event)
+                del running[key]
+        if event.type not in starters:
+            continue
+        rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone), disabled=context.disabled)
+        if rule is None or event.type not in rule.start:
+            continue
+        key = clock_key(rule, event, context.facts)
+        if (rule.per != "case" and not key) or key in running or rule.applies and not rule.applies_to(_facts(context, event)):
+            continue
+        running[key] = len(series)
+        series.append((rule, key, event, None))
+    clocks: list[Clock] = []
+    numbers: dict[str | None, int] = {}
+    for rule, key, start, cancel in series:
+        cancelled = cancel.at if cancel else None
+        horizon = min(until, cancelled) if cancelled else until
+        opened = [p for p in periods(rule, start.at, horizon, context.pack.calendar, interval_of(rule, start.data))
+                  if not cancelled or p.begins < cancelled]
+        met: dict[int, Event] = {}
+        for event in events:
+            if event.type not in rule.stop or event.at < start.at or not concerns(rule, key, event):
+                continue
+            duty = event.data.get("duty")
+            if duty is not None and duty not in (rule.id, rule.name):
+                continue
+            named = event.data.get("period")
+            target = next((p for p in opened if p.number not in met and (
+                p.label == named if named else p.begins <= event.at < p.window_end)), None)
+            if target is not None:
+                met[target.number] = event
+        for period in opened:
+            numbers[key] = numbers.get(key, 0) + 1
+            done = met.get(period.number)
+            outcome, ended = None, None
+            if done is not None:
+                outcome, ended = ("met_late" if done.at > period.deadline.due else "met"), done
+            elif cancelled is not None and period.deadline.due > cancelled:
+                outcome, ended = "cancelled", cancel
+            clocks.append(Clock(rule=rule, case=context.case, person=key, number=numbers[key], started=period.begins,
+                                deadline=period.deadline, outcome=outcome, ended_at=ended.at if ended else None,
+                                ended_by=ended.type if ended else None, start_event=start))
+    return clocks
 
 
 def _waiting(waiting: dict[str | None, dict[str, datetime]], key: str | None) -> dict[str, datetime]:

@@ -11,12 +11,17 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
     roles = pack.settings.roles
     lines: list[tuple[str, str]] = []
     lines.append(("规则", f"{rule.name}（{rule.id}）"))
-    tags = "，".join(t for t in (rule.group, rule.reminder_type, "按人计时" if rule.per == "person" else "按案计时") if t)
+    tags = "，".join(t for t in (rule.group, rule.reminder_type, PER_LABELS[rule.per],
+                                "工作规范（非法律规定）" if rule.working_standard else None) if t)
     lines.append(("分类", tags))
     if rule.lead:
         target = pack.versions(rule.lead.of)
         name = target[0].name if target else rule.lead.of
         lines.append(("期限", f"须在「{name}」（{rule.lead.of}）期满前 {rule.lead.before} 完成，即自其期满时间向前推算 {rule.lead.before}"))
+    elif rule.every:
+        lines.append(("起算", "、".join(events(e) for e in rule.start) + "之时起，按周期计时，直到" +
+                      ("、".join(events(e) for e in rule.cancel) or "规则停用")))
+        lines.append(("期限", _every(rule)))
     elif rule.before:
         lines.append(("起算", "、".join(events(e) for e in rule.start) + f"之时起算；该事件写明将来的时刻 data.{rule.before.field}"))
         lines.append(("期限", _before(rule)))
@@ -48,14 +53,27 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
     if rule.overdue.every or rule.overdue.escalate:
         every = f"每{rule.overdue.every}" if rule.overdue.every else ""
         escalate = "、".join(roles.get(r, r) for r in rule.overdue.escalate)
-        lines.append(("超期", f"超期后{every}再次提醒" + (f"，并告知{escalate}" if escalate else "")))
+        lines.append(("超期", (f"超期后{every}再次提醒" if every else "超期时提醒一次") + (f"，并告知{escalate}" if escalate else "")))
     lines.append(("版本", rule.version + ("" if rule.enabled else "（未启用）")))
     if rule.note:
         lines.append(("说明", rule.note))
     for basis in rule.basis:
-        lines.append(("依据", f"{basis.cite}：{basis.text}"))
+        lines.append((basis.heading, f"{basis.cite}：{basis.text}"))
     lines.append(("出处", rule.source))
     return lines
+
+
+PER_LABELS = {"person": "按人计时", "case": "按案计时", "unit": "按单位计时", "assignee": "按交办对象计时（双交办各自计时）"}
+
+
+def _every(rule: Rule) -> str:
+    every = rule.every
+    if every.period is None:
+        return (f"{every}，第 N 期在起算后第 N 个间隔的末日二十四时期满（按日、月期限计算），"
+                "期内报送即满足该期；漏报的一期保持超期，直到补报（写明 period）")
+    rolled = ("期满时刻遇休息日的，顺延至其后第一个工作日的同一时刻" + ("；休息日不安排" if every.period == "day" else "")
+              if rule.holiday_roll else "期满时刻遇休息日不顺延")
+    return f"{every}完成，每个周期一个计时；{rolled}；周期内的完成记录满足该周期，期满后记录的为超期完成"
 
 
 def _before(rule: Rule) -> str:

@@ -198,8 +198,10 @@ class _RuleChecker:
         self._check_roles_and_group()
         applies = self._conditions()
         limit = parse_duration(spec.limit) if spec.limit else None
-        before = self._before()
-        remind = self._reminders(limit, before.by if before else None)
+        before = self._before(applies)
+        every = self._every()
+        self._check_per()
+        remind = self._reminders(limit, before.by if before else every.interval if every else None)
         for index, step in enumerate(spec.extend):
             key = "by" if step.by else "to"
             amount = parse_duration(step.by or step.to)
@@ -213,10 +215,10 @@ class _RuleChecker:
         defaults = self.settings
         return m.Rule(
             id=spec.id, name=spec.name, group=spec.group, reminder_type=spec.reminder_type,
-            basis=tuple(m.Basis(b.cite, b.text) for b in spec.basis), applies=applies, per=spec.per,
+            basis=tuple(m.Basis(b.cite, b.text, b.kind, b.label) for b in spec.basis), applies=applies, per=spec.per,
             start=tuple(spec.start or ()), stop=tuple(spec.stop), cancel=tuple(spec.cancel), limit=limit,
             lead=m.Lead(spec.lead.of, parse_duration(spec.lead.before)) if spec.lead else None,
-            before=before,
+            before=before, every=every,
             custody=spec.custody, holiday_roll=spec.holiday_roll,
             extend=tuple(m.ExtendStep(e.on, "by" if e.by else "to", parse_duration(e.by or e.to), e.times) for e in spec.extend),
             pause=tuple(m.PauseStep(p.start, p.until) for p in spec.pause), restart=tuple(spec.restart),
@@ -246,19 +248,51 @@ class _RuleChecker:
             if name not in self.events:
                 self.problem(where, f"未知的事件类型 {name!r}", m.new_event_hint(name, self.events))
 
-    def _before(self) -> m.Before | None:
-        """The backward limit, its moment a required datetime field of every event that starts (or restarts) it."""
+    def _before(self, applies: tuple[m.Condition, ...]) -> m.Before | None:
+        """The backward limit, its moment a required datetime field of every event that starts (or restarts) it, or
+        an optional one the rule applies only with (`applies: {event.data.solve_by: {exists: true}}`)."""
         spec = self.spec
         if spec.before is None:
             return None
         field = spec.before.moment.split(".", 1)[1]
+        guarded = any(c.path == ("event", "data", field) and c.op == "exists" and c.value is True for c in applies)
         for event_type in (*(spec.start or ()), *spec.restart):
             known = self.events.get(event_type) if self.events is not None else None
             wanted = known.data.get(field) if known else None
-            if known is not None and (wanted is None or wanted.type != "datetime" or not wanted.required):
+            if known is not None and (wanted is None or wanted.type != "datetime" or not (wanted.required or guarded)):
                 self.problem(("before", "moment"), f"倒推期限的时刻 data.{field} 不是事件 {event_type}（{known.label}）的必填时间字段",
                              f"在 events.yaml 的 {event_type} 下声明 data: {{{field}: {{type: datetime, required: true}}}}")
         return m.Before(field, parse_duration(spec.before.by))
+
+    def _every(self) -> m.Every | None:
+        """A recurring duty's periods; an interval taken from the start event must be a required duration field of it."""
+        every = self.spec.every
+        if every is None:
+            return None
+        if every.period is not None:
+            day, minute = s.parse_period_due(every.period, every.due)
+            return m.Every(period=every.period, due_day=day, due_minute=minute)
+        if not every.interval.startswith("data."):
+            return m.Every(interval=parse_duration(every.interval))
+        field = every.interval.split(".", 1)[1]
+        for event_type in self.spec.start or ():
+            known = self.events.get(event_type) if self.events is not None else None
+            wanted = known.data.get(field) if known else None
+            if known is not None and (wanted is None or wanted.type != "duration" or not wanted.required):
+                self.problem(("every", "interval"), f"周期间隔 data.{field} 不是事件 {event_type}（{known.label}）的必填期间字段",
+                             f"在 events.yaml 的 {event_type} 下声明 data: {{{field}: {{type: duration, required: true}}}}")
+        return m.Every(interval_field=field)
+
+    def _check_per(self) -> None:
+        """`per: assignee` keys each clock by the start event's data.assignee: every start event must carry it."""
+        if self.spec.per != "assignee" or self.events is None:
+            return
+        for event_type in self.spec.start or ():
+            known = self.events.get(event_type)
+            wanted = known.data.get("assignee") if known else None
+            if known is not None and (wanted is None or not wanted.required):
+                self.problem(("per",), f"按交办对象计时（per: assignee）的起算事件 {event_type}（{known.label}）须有必填字段 data.assignee",
+                             f"在 events.yaml 的 {event_type} 下声明 data: {{assignee: {{type: str, required: true}}}}")
 
     def _check_roles_and_group(self) -> None:
         if self.settings is None:

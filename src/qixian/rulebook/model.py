@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.localtime import parse_local
-from qixian.legaltime.periods import Duration
+from qixian.legaltime.periods import Duration, parse_duration
 
 # -- applies: a small, safe matcher (no eval) -----------------------------------------------------
 
@@ -62,10 +62,25 @@ def _lookup(facts: Mapping[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]
 # -- rules ----------------------------------------------------------------------------------------
 
 
+BASIS_KINDS = {"statute": "法律依据", "working_standard": "工作规范"}
+STANDARD_LABELS = ("工作规范", "本单位规定", "专项工作要求")  # how a working standard is named on screen
+
+
 @dataclass(frozen=True, slots=True)
 class Basis:
     cite: str
     text: str
+    kind: str = "statute"  # statute | working_standard (never shown as law)
+    label: str | None = None  # a working standard's name on screen: 工作规范 (default), 本单位规定, 专项工作要求
+
+    @property
+    def is_law(self) -> bool:
+        return self.kind == "statute"
+
+    @property
+    def heading(self) -> str:
+        """What the basis is called where it is shown: 依据 for law, else 工作规范 / 本单位规定 / 专项工作要求."""
+        return "依据" if self.is_law else self.label or STANDARD_LABELS[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +139,32 @@ class Before:
 
 
 @dataclass(frozen=True, slots=True)
+class Every:
+    """A recurring duty: from its start event, one clock per period until a cancel event.
+    Calendar periods (`period` day | week | month, due at `due_day` / `due_minute` inside each), or periods of a
+    fixed `interval` counted from the start (or of the length the start event gives in `interval_field`)."""
+
+    period: str | None = None  # day | week | month
+    due_day: int | None = None  # week: 0 (Monday) … 6; month: 1 … 28, or -1 for the last day; day: None
+    due_minute: int = 1440  # minutes after midnight of the due day; 1440 = 24:00
+    interval: Duration | None = None
+    interval_field: str | None = None  # "report_every" for `interval: data.report_every`
+
+    def __str__(self) -> str:
+        if self.period is None:
+            return f"每{self.interval}" if self.interval else f"按起算事件 data.{self.interval_field} 所写的间隔"
+        clock = "24:00" if self.due_minute == 1440 else f"{self.due_minute // 60:02d}:{self.due_minute % 60:02d}"
+        if self.period == "day":
+            return f"每日 {clock} 前"
+        if self.period == "week":
+            return f"每周{WEEKDAY_NAMES[self.due_day]} {clock} 前"
+        return f"每月{'最后一日' if self.due_day == -1 else f'{self.due_day}日'} {clock} 前"
+
+
+WEEKDAY_NAMES = ("一", "二", "三", "四", "五", "六", "日")
+
+
+@dataclass(frozen=True, slots=True)
 class Example:
     name: str
     case: Mapping[str, Any]
@@ -153,6 +194,7 @@ class Rule:
     limit: Duration | None
     lead: Lead | None
     before: Before | None
+    every: Every | None
     custody: bool
     holiday_roll: bool
     extend: tuple[ExtendStep, ...]
@@ -169,6 +211,11 @@ class Rule:
     note: str | None
     examples: tuple[Example, ...]
     source: str  # file:line of the rule
+
+    @property
+    def working_standard(self) -> bool:
+        """Set by a working standard (工作规范), not by law: no basis of it is a statute."""
+        return not any(b.is_law for b in self.basis)
 
     def in_force(self, day: date) -> bool:
         return (self.effective_from is None or self.effective_from <= day) and \
@@ -201,6 +248,12 @@ class FieldSpec:
     def problem(self, name: str, value: Any) -> str | None:
         """Why `value` is not acceptable for this field, or None."""
         kinds = {"int": int, "float": (int, float), "str": str, "bool": bool}
+        if self.type == "duration":
+            try:
+                parse_duration(value)
+            except ValueError:
+                return f"data.{name} 应为期间（如 15日、1个月），收到 {value!r}"
+            return None
         if self.type in ("date", "datetime"):
             try:
                 date.fromisoformat(value) if self.type == "date" else parse_local(str(value))
@@ -321,6 +374,10 @@ class RulePack:
                     return True
         return False
 
+    def is_recurring(self, rule_id: str) -> bool:
+        """Whether `rule_id` opens a clock per period (`every:`) rather than one per start."""
+        return any(r.every is not None for r in self._versions.get(rule_id, ()))
+
     def is_lead(self, rule_id: str) -> bool:
         return rule_id in self._leads
 
@@ -338,6 +395,13 @@ class RulePack:
     def versions(self, rule_id: str) -> tuple[Rule, ...]:
         return self._versions.get(rule_id, ())
 
+    def bound(self, rule_id: str, version: str) -> Rule | None:
+        """The version of `rule_id` a stored clock is bound to (`version`: its effective-from date, "" for none)."""
+        for rule in self._versions.get(rule_id, ()):
+            if (rule.effective_from.isoformat() if rule.effective_from else "") == version:
+                return rule
+        return None
+
     def rule_at(self, rule_id: str, moment: datetime | date, *, disabled: bool = False) -> Rule | None:
         """The version of `rule_id` in force on the day of `moment`: enabled ones only, unless `disabled`
         (examples of a rule that is not switched on yet still run)."""
@@ -348,9 +412,13 @@ class RulePack:
         return None
 
     def name_of(self, rule_id: str) -> str:
-        """The rule's Chinese name (its newest version's), or the id of a rule the pack no longer has."""
+        """The rule's Chinese name (its newest version's), or the id of a rule the pack no longer has. A working
+        standard says so (`周研判（工作规范）`): wherever a rule is named, it is never taken for law."""
         versions = self.versions(rule_id)
-        return versions[-1].name if versions else rule_id
+        if not versions:
+            return rule_id
+        newest = versions[-1]
+        return f"{newest.name}（{newest.basis[0].heading}）" if newest.working_standard else newest.name
 
     def kind_label(self, kind: str | None) -> str:
         """A case kind's Chinese name (settings.yaml case_kinds), or the kind itself if the pack has no name for it."""

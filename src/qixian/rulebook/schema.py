@@ -106,8 +106,18 @@ class Strict(BaseModel):
 
 
 class Basis(Strict):
-    cite: str = Field(description="法律依据出处，如《中华人民共和国刑事诉讼法》第九十一条第一款")
+    cite: str = Field(description="法律依据出处，如《中华人民共和国刑事诉讼法》第九十一条第一款；工作规范写文件名称")
     text: str = Field(description="条文原文（逐字）")
+    kind: Literal["statute", "working_standard"] = Field(
+        "statute", description="statute（法律法规，默认）或 working_standard（工作规范：本局或专项工作文件规定，不作为法律依据显示）")
+    label: Optional[Literal["工作规范", "本单位规定", "专项工作要求"]] = Field(
+        None, description="工作规范在屏幕上的称呼（默认 工作规范）；只用于 kind: working_standard")
+
+    @model_validator(mode="after")
+    def _label_for_standards(self):
+        if self.label is not None and self.kind != "working_standard":
+            raise ValueError("label 只用于工作规范（kind: working_standard）；法律依据不写 label")
+        return self
 
 
 class ExtendStep(Strict):
@@ -161,6 +171,59 @@ class Before(Strict):
     by: Duration = Field(description="须在该时刻之前多久完成，如 7 days（在举行听证的七日前）")
 
 
+WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
+            "周一": 0, "周二": 1, "周三": 2, "周四": 3, "周五": 4, "周六": 5, "周日": 6,
+            "星期一": 0, "星期二": 1, "星期三": 2, "星期四": 3, "星期五": 4, "星期六": 5, "星期日": 6}
+_DUE_FORMS = {"day": '"18:00"（每日几时前）', "week": '"friday 18:00" 或 "周五 18:00"（每周星期几几时前）',
+              "month": '"25 18:00" 或 "last 24:00"（每月几日几时前，last 为最后一日；日期不超过 28）'}
+
+
+def parse_period_due(period: str, text: str) -> tuple[int | None, int]:
+    """(day in the period, minutes after midnight) of a recurring duty's due moment: `18:00` for a day,
+    `friday 18:00` / `周五 18:00` for a week, `25 18:00` / `last 24:00` for a month (24:00 = the day's end)."""
+    parts = text.strip().split()
+    wanted = 1 if period == "day" else 2
+    problem = ValueError(f"周期内的期满时刻 {text!r} 应写成 {_DUE_FORMS[period]}")
+    if len(parts) != wanted or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d|24:00", parts[-1]):
+        raise problem
+    hours, minutes = parts[-1].split(":")
+    minute = int(hours) * 60 + int(minutes) or 1440  # 00:00 would fall before the day: the day's end is 24:00
+    if period == "day":
+        return None, minute
+    if period == "week":
+        if parts[0].lower() not in WEEKDAYS:
+            raise problem
+        return WEEKDAYS[parts[0].lower()], minute
+    day = parts[0].rstrip("日")
+    if day in ("last", "末"):
+        return -1, minute
+    if not day.isdigit() or not 1 <= int(day) <= 28:
+        raise problem
+    return int(day), minute
+
+
+class Every(Strict):
+    period: Optional[Literal["day", "week", "month"]] = Field(
+        None, description="按日历周期：day（每日）、week（每周，周一至周日）、month（每月）")
+    due: Optional[str] = Field(None, description='周期内的期满时刻：day 写 "18:00"，week 写 "friday 18:00"，month 写 "25 18:00" 或 "last 24:00"')
+    interval: Optional[str] = Field(None, description="按固定间隔（自起算事件起）：如 15 days、1 month，"
+                                    "或 data.report_every（起算事件写明的间隔）")
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.period is None) == (self.interval is None):
+            raise ValueError("every 应写 period（日历周期）或 interval（自起算起的固定间隔），二者只能写一个")
+        if self.period is not None:
+            if self.due is None:
+                raise ValueError(f"every 缺少 due（周期内的期满时刻），如 {_DUE_FORMS[self.period]}")
+            parse_period_due(self.period, self.due)
+        elif self.due is not None:
+            raise ValueError("按间隔（interval）的周期在每个间隔的末日期满，不写 due")
+        elif not MOMENT_FIELD.match(self.interval):
+            _duration(self.interval)
+        return self
+
+
 class Effective(Strict):
     start: Optional[DateText] = Field(None, alias="from", description="施行日期（含当日）")
     until: Optional[DateText] = Field(None, description="停止适用的最后一日（含当日）")
@@ -193,13 +256,17 @@ class RuleSpec(Strict):
     reminder_type: Optional[str] = Field(None, description="提醒类型，统计报表按此计数，如 提捕提醒")
     basis: list[Basis] = Field(min_length=1, description="法律依据，至少一条")
     applies: dict[str, Any] = Field(default_factory=dict, description="适用条件，如 case.kind: criminal")
-    per: Literal["person", "case"] = Field("case", description="按人计时（每名嫌疑人一个）或按案计时")
+    per: Literal["person", "case", "unit", "assignee"] = Field(
+        "case", description="按人计时（每名嫌疑人一个）、按案计时、按单位计时（每个单位一个），"
+                            "或按交办对象计时（双交办：每个承办对象一个，见起算事件的 data.assignee）")
     start: Optional[Events] = Field(None, description="开始计时的事件")
     stop: Events = Field(description="完成（期限义务已履行）的事件")
     cancel: Events = Field(default_factory=list, description="不再适用的事件（释放、撤案……）")
     limit: Optional[Duration] = None
     lead: Optional[Lead] = Field(None, description="提前量规则：在另一规则期满前多久必须完成（不写 start 和 limit）")
     before: Optional[Before] = Field(None, description="倒推期限：须在起算事件写明的将来时刻之前多久完成（写 start，不写 limit）")
+    every: Optional[Every] = Field(None, description="周期性工作：自起算事件起每个周期一个计时，直到 cancel 中的事件"
+                                   "（写 start，不写 limit：周期就是期限）")
     custody: bool = Field(False, description="在押或被限制人身自由：期满日遇节假日不顺延")
     holiday_roll: bool = Field(True, description="期满日遇节假日是否顺延；不在押但依规定期满即止的（如冻结）写 false")
     extend: list[ExtendStep] = Field(default_factory=list)
@@ -218,6 +285,14 @@ class RuleSpec(Strict):
 
     @model_validator(mode="after")
     def _limit_or_lead(self):
+        if self.every is not None:
+            if self.limit is not None or self.lead is not None or self.before is not None:
+                raise ValueError("周期性工作（every）的期限就是每个周期，不要再写 limit、lead 或 before")
+            if self.extend or self.pause or self.defer or self.restart:
+                raise ValueError("周期性工作（every）不能写 extend、pause、defer 或 restart")
+            if self.start is None:
+                raise ValueError("缺少 start（自哪个事件起开始按周期计时，如 duties_opened、case_listed）")
+            return self
         if self.before is not None:
             if self.limit is not None or self.lead is not None:
                 raise ValueError("倒推期限（before）的期满时间由 before 推算，不要再写 limit 或 lead")
@@ -243,7 +318,7 @@ class RuleFile(Strict):
 
 
 class FieldSpec(Strict):
-    type: Literal["int", "float", "str", "bool", "date", "datetime"]
+    type: Literal["int", "float", "str", "bool", "date", "datetime", "duration"]
     min: Optional[Union[int, float]] = None
     max: Optional[Union[int, float]] = None
     values: Optional[list[str]] = None

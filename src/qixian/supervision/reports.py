@@ -165,7 +165,7 @@ def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: da
     findings = [Finding(a["kind"], c.case_id, pack.name_of(c.rule_id), c.person, a["message"])
                 for c in _anomalous_clocks(store, start, end, scope) for a in c.anomalies] + pause_findings
     findings.sort(key=lambda f: (f.kind, f.case, f.rule, f.person))
-    return Report(start, end, now, scope, _scope_label(scope, directory), groups.total,
+    return Report(start, end, now, scope, scope_label(scope, directory), groups.total,
                   groups.rows("type"), groups.rows("rule"), groups.ranked("unit"), groups.ranked("officer"),
                   groups.rows("week", by_key=True), paused, extensions, findings)
 
@@ -231,7 +231,8 @@ class _Groups:
 # -- reading the store ----------------------------------------------------------------------------
 
 
-def _scoped(query, scope: Scope):
+def scoped(query, scope: Scope):
+    """`query` (over CaseRow) narrowed to the cases of `scope`: a unit's, or those an officer handles."""
     if scope.unit is not None:
         query = query.where(CaseRow.unit == scope.unit)
     if scope.officer is not None:
@@ -247,7 +248,7 @@ def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime,
     due = select(ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(
         ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
         or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
-    due = _scoped(due, scope)
+    due = scoped(due, scope)
     with store.session() as session:
         day = _beijing_day(session.get_bind().dialect.name)
         for grouping, column in (("rule", ClockRow.rule_id), ("unit", CaseRow.unit), ("officer", CaseRow.handler),
@@ -282,7 +283,7 @@ def _anomalous_clocks(store: Store, start: datetime, end: datetime, scope: Scope
                     or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
              .order_by(ClockRow.due_at, ClockRow.id))
     with store.session() as session:
-        return list(session.execute(_scoped(query, scope)).scalars())
+        return list(session.execute(scoped(query, scope)).scalars())
 
 
 def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
@@ -297,7 +298,7 @@ def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, no
     seen: set[tuple] = set()
     acknowledged: set[tuple] = set()
     with store.session() as session:
-        rows = list(session.execute(_scoped(query, scope)))
+        rows = list(session.execute(scoped(query, scope)))
     for row, acknowledged_at, unit, handler in rows:
         step = (row.clock_id, row.due_at, row.step)
         first, first_ack = step not in seen, acknowledged_at is not None and step not in acknowledged
@@ -322,7 +323,7 @@ def _completion_times(store: Store, groups: _Groups, start: datetime, end: datet
                     ClockRow.ended_at.is_not(None), OutboxRow.sent_at.is_not(None))
              .group_by(ClockRow.id, ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler))
     with store.session() as session:
-        rows = session.execute(_scoped(query, scope)).all()
+        rows = session.execute(scoped(query, scope)).all()
     for rule_id, due_at, ended_at, unit, handler, sent in rows:
         if ended_at >= sent:
             for tally in groups.each(rule_id, unit, handler, due_at):
@@ -343,7 +344,7 @@ def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: d
              .where(ClockRow.rule_id.in_(shaping), ClockRow.started_at < _utc(end),
                     or_(ClockRow.ended_at.is_(None), ClockRow.ended_at >= _utc(start)), ClockRow.case_id.in_(shaped)))
     with store.session() as session:
-        clocks = list(session.execute(_scoped(query, scope)).scalars())
+        clocks = list(session.execute(scoped(query, scope)).scalars())
         events: dict[str, list[EventRow]] = defaultdict(list)
         cases = list({c.case_id for c in clocks})
         for chunk in range(0, len(cases), 900):
@@ -434,7 +435,7 @@ def _event_name(pack: RulePack, event_type: str) -> str:
     return event.label if event else event_type
 
 
-def _scope_label(scope: Scope, directory) -> str:
+def scope_label(scope: Scope, directory) -> str:
     if scope.officer:
         officer = directory.officers.get(scope.officer)
         return f"民警 {officer.name if officer else scope.officer}"

@@ -17,7 +17,7 @@ from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.web.auth import SESSION_COOKIE
-from qixian.web.routes import auth, board, reminders, reports, rules
+from qixian.web.routes import auth, board, campaign, reminders, reports, rules
 from qixian.web.site import LoginRequired, Refused, Site, base_of, path_of
 
 HEADERS = {  # no framing, no scripts, nothing loaded from elsewhere, no link token leaked in a Referer
@@ -59,6 +59,6 @@ def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret
     async def refused(request: Request, exc: Refused):
         return site.render("message.html.j2", request, None, exc.status, title="无法完成", message=exc.message)
 
-    for part in (auth, board, reminders, rules, reports):
+    for part in (auth, board, reminders, rules, reports, campaign):
         app.include_router(part.routes(site))
     return app

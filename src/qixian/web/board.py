@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from qixian.alerting.digest import in_digest
 from qixian.alerting.failures import Failure, waiting_because
 from qixian.alerting.outbox import acknowledged_overdue
+from qixian.casework.campaign import CaseCampaign, case_campaign
 from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
@@ -35,6 +36,7 @@ class ClockLine:
     left: str
     unit: str
     handler: str
+    whose: str = ""  # whose clock: the person, or the name of the unit or body assigned (per unit / assignee)
     acknowledged: bool = False  # an overdue reminder at the current due was acknowledged: escalation stopped
     digested: bool = False  # overdue and past its repeats: listed in the daily overdue digest (qixian.alerting.digest)
 
@@ -110,6 +112,7 @@ class CasePage:
     events: list[tuple[str, str, str, str]]  # (when, what, person, details)
     clocks: list[ClockDetail]
     kind: str = "—"  # the case kind's name
+    campaign: CaseCampaign | None = None  # its listing for supervision, the clues it came from (qixian.campaign)
 
 
 class Board:
@@ -231,7 +234,7 @@ class Board:
         return CasePage(case, case_id, _unit_name(directory, case.unit if case else None),
                         directory.name_of(case.handler) if case and case.handler else "—",
                         [directory.name_of(o) for o in (case.co_handlers if case else [])], timeline, details,
-                        self.pack.kind_label(case.kind if case else None))
+                        self.pack.kind_label(case.kind if case else None), case_campaign(self.store, directory, case_id))
 
     def reminder(self, row: OutboxRow) -> ReminderLine:
         return self._reminder_lines([row])[0]
@@ -244,7 +247,7 @@ class Board:
                          light(self.pack, clock, now), STATES[state_of(clock, now)], left(clock, now),
                          _unit_name(directory, case.unit if case else None),
                          directory.name_of(case.handler) if case and case.handler else "—",
-                         digested=in_digest(self.pack, clock, now))
+                         whose=_whose(self.pack, directory, clock), digested=in_digest(self.pack, clock, now))
 
     def _mark_acknowledged(self, lines: list[ClockLine]) -> None:
         with self.store.session() as session:
@@ -285,3 +288,11 @@ def _day_start(day: date) -> datetime:
 
 def _unit_name(directory, unit: str | None) -> str:
     return directory.unit_name(unit)
+
+
+def _whose(pack: RulePack, directory, clock: ClockRow) -> str:
+    """Whose clock it is, as shown: a person as recorded; a unit or assigned body by its name in the directory."""
+    if not clock.person:
+        return ""
+    rule = pack.bound(clock.rule_id, clock.rule_version)
+    return directory.unit_name(clock.person) if rule is not None and rule.per in ("unit", "assignee") else clock.person
