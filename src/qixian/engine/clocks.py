@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Container, Iterable, Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
 from qixian.legaltime.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back, count_before
@@ -239,19 +239,31 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
                     started[key] = started.get(key, 0) + 1
                     running[key] = _Open(context, clock.rule, key, started[key], event, clock.finish(),
                                          _waiting(waiting, key))
-        if event.type not in starters:
+        opens = _opens(context, rule_id, event, starters, running)
+        if opens is None:
             continue
-        rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone), disabled=context.disabled)
-        if rule is None or event.type not in rule.start:
-            continue
-        key = clock_key(rule, event, context.facts)
-        if (rule.per != "case" and not key) or key in running:
-            continue  # a start without its person (unit, assignee), or a clock already running: nothing new starts
-        if rule.applies and not rule.applies_to(_facts(context, event)):
-            continue
+        rule, key = opens
         started[key] = started.get(key, 0) + 1
         running[key] = _Open(context, rule, key, started[key], event, waiting=_waiting(waiting, key))
     return [clock.finish() for clock in finished + list(running.values())]
+
+
+def _opens(context: _Context, rule_id: str, event: Event, starters: Container[str],
+           running: Container[str | None]) -> tuple[Rule, str | None] | None:
+    """(the rule version, whose clock) that a start event opens; None when it opens nothing: not a start of the
+    version in force, a start without its person (unit, assignee), a clock of that key already running, or a
+    case the rule does not apply to."""
+    if event.type not in starters:
+        return None
+    rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone), disabled=context.disabled)
+    if rule is None or event.type not in rule.start:
+        return None
+    key = clock_key(rule, event, context.facts)
+    if (rule.per != "case" and not key) or key in running:
+        return None
+    if rule.applies and not rule.applies_to(_facts(context, event)):
+        return None
+    return rule, key
 
 
 KEY_FIELDS = {"assignee": "assignee", "unit": "unit"}  # per: the event data field that names whose clock it is
@@ -291,14 +303,10 @@ def _replay_series(context: _Context, rule_id: str, events: list[Event], until: 
             if event.type in rule.cancel and concerns(rule, key, event):
                 series[index] = (rule, key, start, event)
                 del running[key]
-        if event.type not in starters:
+        opens = _opens(context, rule_id, event, starters, running)
+        if opens is None:
             continue
-        rule = context.pack.rule_at(rule_id, event.at.astimezone(context.zone), disabled=context.disabled)
-        if rule is None or event.type not in rule.start:
-            continue
-        key = clock_key(rule, event, context.facts)
-        if (rule.per != "case" and not key) or key in running or rule.applies and not rule.applies_to(_facts(context, event)):
-            continue
+        rule, key = opens
         running[key] = len(series)
         series.append((rule, key, event, None))
     clocks: list[Clock] = []
