@@ -138,3 +138,46 @@ def test_the_report_counts_campaign_work_per_unit_as_counted_independently(dashb
 def _utc(at):
     return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
 
+
+
+def test_reports_keep_statutory_limits_apart_from_working_standards(dashboard, tmp_path, capsys):
+    """A supervisor sees at a glance which late work broke a statutory limit and which a working standard: in the
+    report's JSON, terminal table, CSV and HTML, with the counts made here from the stored clocks (every rule of
+    rules/campaign.yaml is a working standard, every other shipped rule a statute)."""
+    store = dashboard.store
+    db = store.engine.url.render_as_string(hide_password=False)
+    start, end, now = parse_local("2025-09-01 00:00"), parse_local("2025-11-01 00:00"), parse_local("2025-10-07 02:30")
+    want = {"statute": {"met_late": 0, "overdue": 0, "assessed": 0}, "working_standard": {"met_late": 0, "overdue": 0, "assessed": 0}}
+    with store.session() as session:
+        for clock in session.execute(select(ClockRow)).scalars():
+            if clock.due_at is None or not start <= _utc(clock.due_at) < end or clock.outcome in ("cancelled", "restarted"):
+                continue
+            counts = want["working_standard" if clock.rule_id.startswith("campaign.") else "statute"]
+            late = clock.outcome == "met_late"
+            overdue = clock.outcome is None and _utc(clock.due_at) <= now
+            counts["met_late"] += late
+            counts["overdue"] += overdue
+            counts["assessed"] += late or overdue or clock.outcome == "met"
+    assert want["statute"]["assessed"] and want["working_standard"]["overdue"]   # the world has late work of both kinds
+    args = ["report", "--from", "2025-09-01", "--to", "2025-10-31", "--db", db, "--now", "2025-10-07 02:30"]
+    capsys.readouterr()
+    assert main([*args, "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    got = {row["key"]: {k: row[k] for k in ("met_late", "overdue", "assessed")} for row in data["by_basis"]}
+    assert got == want
+    assert [row["label"] for row in data["by_basis"]] == ["法定期限", "工作规范（非法定）"]   # law first
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    for key, label in (("statute", "法定期限"), ("working_standard", "工作规范（非法定）")):
+        line = f"{label}：应办结 {want[key]['assessed']}，超期完成 {want[key]['met_late']}，当前超期 {want[key]['overdue']}"
+        assert line in shown
+    assert shown.index("法定期限：") < shown.index("按提醒类型")                  # above the tables, at a glance
+    assert main([*args, "--format", "csv", "--output", str(tmp_path / "r.csv")]) == 0
+    rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
+    basis = {row[1]: row for row in rows if row[0].startswith("按依据")}
+    assert {key: int(row[6]) for key, row in basis.items()} == {k: v["overdue"] for k, v in want.items()}
+    assert main([*args, "--format", "html", "--output", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'class="cards basis"' in html and "不是法律规定，超期不等于违法" in html
+    page = dashboard.login("officer-7").get("/reports", params={"from": "2025-09-01", "to": "2025-10-31"}).text
+    assert "工作规范（非法定）" in page and "法定期限" in page

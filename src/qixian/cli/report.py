@@ -14,7 +14,7 @@ from qixian.cli.options import Db, Now, Rules
 from qixian.cli.rules import in_force
 from qixian.legaltime.localtime import display
 from qixian.supervision.reports import Scope, day_start, report as build_report, scope_label
-from qixian.supervision.reportviews import MEASURES, as_csv, as_html, cells, period_label, sections
+from qixian.supervision.reportviews import MEASURES, as_csv, as_html, basis_parts, cells, period_label, sections
 
 
 FORMATS = ("table", "csv", "html", "json")
@@ -121,6 +121,8 @@ def _print_tables(result) -> None:
     console.print(f"应办结 {total.assessed}，[green]按期完成 {total.met}[/green]，[yellow]超期完成 {total.met_late}[/yellow]，"
                   f"[bold red]当前超期 {total.overdue}[/bold red]，超期率 {cells(total)[5]}；未到期 {total.pending}；"
                   f"提醒 {total.reminders} 次（超期 {total.overdue_reminders}），已确认 {total.acknowledged}")
+    for part in basis_parts(result):  # law and working standards apart, at a glance
+        console.print(f"  {part}")
     for title, rows in sections(result):
         if not rows:
             continue

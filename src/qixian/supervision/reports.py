@@ -20,8 +20,9 @@ The measures of a group of clocks (`Tally`):
 - 确认 acknowledged / 确认用时 acknowledgement latency: of the reminders counted, how many some recipient
   acknowledged, and the median time from delivery to each acknowledgement (from owing it, if no channel accepted it).
 Groups: reminder type (the rule's `reminder_type`, as the reference system reports them: 警情分流提醒, 刑事立案提醒,
-受案回执提醒, 立案告知提醒, ...), rule, unit and officer (the case's unit and handler), and week (Monday to Sunday,
-Beijing time, by the due).
+受案回执提醒, 立案告知提醒, ...), rule, unit and officer (the case's unit and handler), week (Monday to Sunday,
+Beijing time, by the due), and basis: 法定期限 (a rule with a statute among its bases) apart from 工作规范 (a limit the
+bureau or a campaign's document sets), so a supervisor sees which late work broke the law and which a standard.
 Beside the tallies: paused time by reason (暂停 spans inside the period, for every clock whose rule can pause),
 extensions approved in the period, and anomalies of the clocks due in the period: those the clock engine records
 (an extension approved after the due, beyond the times or the amount allowed, a pause after the due, a late
@@ -53,6 +54,8 @@ ANOMALY_LABELS = {"late_extension": "期满后才批准延长", "extension_beyon
                   "late_restart": "期满后才重新计算", "restart_before_start": "重新计算早于起算",
                   "pause_before_due": "临期反复暂停"}
 NO_UNIT, NO_OFFICER = "（未填单位）", "（未填主办民警）"
+# what a rule's limit is set by, as reports keep them apart: a breach of law, or of the bureau's working standards
+BASIS_GROUPS = {"statute": "法定期限", "working_standard": "工作规范（非法定）"}
 ANOMALOUS = cast(ClockRow.anomalies, String) != "[]"  # clocks with an anomaly, as the partial index ix_clocks_anomalous says it
 
 
@@ -130,6 +133,7 @@ class Report:
     by_unit: list[Row]
     by_officer: list[Row]
     by_week: list[Row]
+    by_basis: list[Row]  # 法定期限 first, then 工作规范 (only those that occur)
     paused: list[tuple[str, float, int]]  # (reason, hours inside the period, clocks)
     extensions: list[tuple[str, int]]  # (the extension event's label, approvals in the period)
     anomalies: list[Finding]
@@ -147,7 +151,7 @@ class Report:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(), "now": self.now.isoformat(),
                 "scope": {"unit": self.scope.unit, "officer": self.scope.officer, "label": self.scope_label},
                 "total": self.total.as_dict(), "by_type": rows(self.by_type), "by_rule": rows(self.by_rule),
-                "by_unit": rows(self.by_unit), "by_officer": rows(self.by_officer), "by_week": rows(self.by_week),
+                "by_unit": rows(self.by_unit), "by_officer": rows(self.by_officer), "by_week": rows(self.by_week), "by_basis": rows(self.by_basis),
                 "paused": [{"reason": r, "hours": round(h, 1), "clocks": n} for r, h, n in self.paused],
                 "extensions": [{"event": e, "count": n} for e, n in self.extensions],
                 "anomalies": [{"kind": f.kind, "label": f.label, "case": f.case, "rule": f.rule, "person": f.person or None,
@@ -167,7 +171,7 @@ def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: da
     findings.sort(key=lambda f: (f.kind, f.case, f.rule, f.person))
     return Report(start, end, now, scope, scope_label(scope, directory), groups.total,
                   groups.rows("type"), groups.rows("rule"), groups.ranked("unit"), groups.ranked("officer"),
-                  groups.rows("week", by_key=True), paused, extensions, findings)
+                  groups.rows("week", by_key=True), groups.rows("basis", by_key=True), paused, extensions, findings)
 
 
 # -- grouping -------------------------------------------------------------------------------------
@@ -187,12 +191,18 @@ class _Groups:
         rule = _latest_version(self.pack, rule_id)
         return (rule.reminder_type or rule.group or "其他提醒") if rule else "其他提醒"
 
+    def basis(self, rule_id: str) -> str:
+        """statute | working_standard: whether a rule's limit is law or the bureau's working standard."""
+        rule = _latest_version(self.pack, rule_id)
+        return "working_standard" if rule is not None and rule.working_standard else "statute"
+
     def keys(self, rule_id: str, unit: str | None, handler: str | None, moment: datetime) -> dict[str, tuple[str, str]]:
         kind = self.kind(rule_id)
         monday = moment.astimezone(SHANGHAI).date() - timedelta(days=moment.astimezone(SHANGHAI).weekday())
         unit_name = self.directory.units[unit].name if unit in self.directory.units else (unit or NO_UNIT)
         officer_name = self.directory.officers[handler].name if handler in self.directory.officers else (handler or NO_OFFICER)
-        return {"type": (kind, kind), "rule": (rule_id, self.pack.name_of(rule_id)),
+        basis = self.basis(rule_id)
+        return {"type": (kind, kind), "rule": (rule_id, self.pack.name_of(rule_id)), "basis": (basis, BASIS_GROUPS[basis]),
                 "unit": (unit or "", unit_name), "officer": (handler or "", officer_name),
                 "week": (monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}")}
 
@@ -204,11 +214,11 @@ class _Groups:
 
     def add_clocks(self, grouping: str, key: str, label: str, outcome: str, count: int) -> None:
         """`count` clocks of one group of `grouping` with this outcome (met | met_late | overdue | pending); the rule
-        grouping also adds them to the total and to their rule's reminder type."""
+        grouping also adds them to the total, to their rule's reminder type and to its basis (law or standard)."""
         targets = [(grouping, key, label)]
         if grouping == "rule":
-            kind = self.kind(key)
-            targets.append(("type", kind, kind))
+            kind, basis = self.kind(key), self.basis(key)
+            targets += [("type", kind, kind), ("basis", basis, BASIS_GROUPS[basis])]
         tallies = [self.total] if grouping == "rule" else []
         for name, group, shown in targets:
             self.labels[(name, group)] = shown
