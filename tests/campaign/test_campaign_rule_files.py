@@ -56,3 +56,21 @@ def test_a_working_standard_is_explained_as_one(make_pack):
     assert "工作规范（非法律规定）" in lines["分类"] and "按单位计时" in lines["分类"]
     assert lines["期限"].startswith("每周五 17:30 前完成")
     assert pack.name_of("campaign.test.rule") == "试验（工作规范）"
+
+
+@pytest.mark.parametrize("interval, refused", [("15日", False), ("1日", False), ("1个月", False), ("5个工作日", False),
+                                               ("24小时", True), ("90分钟", True)])
+def test_a_listing_reports_at_days_or_months_and_an_hour_interval_is_refused_in_chinese(pack, interval, refused):
+    """A listing's report interval is counted as a day or month limit, and its stored clocks remind by the day: an
+    hour interval would be counted to the minute yet reminded by the day, so it is refused at the feed, naming the
+    way to write a daily report (rules/README.md says why)."""
+    import json
+    from qixian.casework.feedlines import check
+
+    line = {"id": "L1", "case": "C1", "type": "case_listed", "at": "2026-03-02 10:00",
+            "data": {"level": "省", "leader": "officer-9", "report_every": interval}}
+    item = check("feed", 1, json.dumps(line, ensure_ascii=False), line, pack.events)
+    if refused:
+        assert "不接受按小时、分钟的间隔" in item.reason and "每日报告写 1日" in item.reason and interval in item.reason
+    else:
+        assert item.case == "C1", getattr(item, "reason", "")

@@ -248,12 +248,15 @@ class FieldSpec:
     def problem(self, name: str, value: Any) -> str | None:
         """Why `value` is not acceptable for this field, or None."""
         kinds = {"int": int, "float": (int, float), "str": str, "bool": bool}
-        if self.type == "duration":
+        if self.type == "duration":  # an interval an event gives (a listing's report interval): days, months, working days
             try:
-                parse_duration(value)
+                exact = parse_duration(value).unit.exact
             except ValueError:
                 return f"data.{name} 应为期间（如 15日、1个月），收到 {value!r}"
-            return None
+            # An hour interval would be counted to the minute while the stored clocks remind by the day (their unit
+            # is the rule's, not the event's): refused, not half-supported. Daily reports are written 1日.
+            return f"data.{name} 应写日、月或工作日（如 1日、15日、1个月；每日报告写 1日），不接受按小时、分钟的间隔，收到 {value!r}" \
+                if exact else None
         if self.type in ("date", "datetime"):
             try:
                 date.fromisoformat(value) if self.type == "date" else parse_local(str(value))
