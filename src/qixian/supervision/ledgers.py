@@ -58,6 +58,11 @@ class Step:
     def overdue(self) -> bool:
         return self.state in ("overdue", "met_late")
 
+    @property
+    def period_text(self) -> str:
+        """A period as read: 2026-W40（期满 2026-10-08 18:00）; a day's period is its due alone (2026-10-08 18:00)."""
+        return self.due if self.due.split(" ")[0] == self.whose else f"{self.whose}（期满 {self.due}）"
+
 
 @dataclass
 class ClueLine:
@@ -277,7 +282,7 @@ def rows(ledgers: Ledgers, kind: str) -> tuple[list[str], list[list]]:
     if kind == "duties":
         return (["单位", "工作", "周期数", "按期完成", "超期完成", "漏做（超期）", "进行中", "各周期"],
                 [[d.unit_name, d.duty, len(d.periods), d.count("met"), d.count("met_late"), d.count("overdue"),
-                  d.count("running", "provisional"), "；".join(f"{p.whose} {p.due} {p.state_label}" for p in d.periods)]
+                  d.count("running", "provisional"), "；".join(f"{p.period_text} {p.state_label}" for p in d.periods)]
                  for d in ledgers.duties])
     return (["单位", "线索", "线索超期", "线索办结", "挂牌督办案件", "进展已报", "进展漏报", "常态化工作周期", "已完成", "漏做"],
             [[c.unit_name, c.clues, c.clues_overdue, c.clues_finished, c.listed, c.reports_made, c.reports_missed,
