@@ -139,7 +139,8 @@ def peak(cases: int, scanners: int, delay: float) -> bool:
             runs[count] = max(took)
             digests = sum(row.clocks is not None for row in outbox)
             print(f"  {count} scanner{'s' if count > 1 else ''}: {len(expected):,} reminder steps due, {len(outbox):,} outbox "
-                  f"rows ({digests:,} of them daily overdue digests), {sum(sent):,} messages in {max(took):.1f} s (per scanner {sent}); every reminder exactly "
+                  f"rows ({digests:,} of them daily overdue digests), {sum(sent):,} messages in {max(took):.1f} s "
+                  f"(per scanner {sent}); every reminder exactly "
                   f"once: {'yes' if ok else 'NO'}")
     finally:
         sink.close()

@@ -56,8 +56,10 @@ def state(url):
     """The outbox (key, status, channel, digest's clocks) and each open clock's next reminder."""
     store = Store.open(url)
     with store.session() as session:
-        outbox = sorted((r.key, r.status, r.channel, tuple(r.clocks or ())) for r in session.exec(select(OutboxRow)).scalars())
-        clocks = sorted(session.execute(select(ClockRow.id, ClockRow.next_reminder_at).where(ClockRow.open.is_(True))).all())
+        outbox = sorted((r.key, r.status, r.channel, tuple(r.clocks or ()))
+                        for r in session.exec(select(OutboxRow)).scalars())
+        clocks = sorted(session.execute(select(ClockRow.id, ClockRow.next_reminder_at)
+                                        .where(ClockRow.open.is_(True))).all())
     store.engine.dispose()
     return outbox, clocks
 

@@ -157,7 +157,8 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
         directory = store.directory()
         while claimed := _claim(store, utc_now, moment() + CLAIMED):
             with store.session() as session:
-                rows = list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id)).scalars())
+                rows = list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(claimed))
+                                         .order_by(OutboxRow.id)).scalars())
                 log = []
                 for mine, message in compose(store, pack, config, directory, rows, now):  # reminders, then a digest
                     result.messages.append(message)
