@@ -10,6 +10,7 @@ clean run would not:
 - recompute.written: a recompute batch's clocks are committed, later batches are not replayed yet
 - sql.ingested: a poll's events and clocks are committed, its watermark is not
 - scan.owed: a scan's chunk of clocks is owed (outbox rows written, clocks advanced), later chunks are not
+- delivery.sent: a claimed message's channels have answered, the outbox rows and delivery log do not record it yet
 """
 
 from __future__ import annotations

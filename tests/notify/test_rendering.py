@@ -149,3 +149,16 @@ def test_sms_cannot_forge_a_signature(config):
 def test_each_robot_gets_its_own_flavour():
     assert [chat_flavour(u) for u in ("qxdingtalk://S@T", "qxwecom://KEY", "QXFEISHU://T", "json://127.0.0.1/x")] == \
         ["dingtalk", "wecom", "feishu", "dingtalk"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 7, 300])
+def test_an_sms_shows_the_most_reminders_that_fit_its_segments(config, count):
+    from qixian.alerting.messages import sms_segments
+
+    items = [item(f"c{n}", case=f"（2025）城关刑字第{n:04d}号", ack=Trusted("")) for n in range(count)]
+    text = config.sms(items)
+    shown = sum(f"第{n:04d}号" in text for n in range(count))
+    assert shown >= 1 and (sms_segments(text) <= config.sms_max_segments or shown == 1)
+    if shown < count:  # one more would not fit
+        more = config.templates["sms"].render(items=items, shown=items[:shown + 1]).strip()
+        assert sms_segments(more) > config.sms_max_segments

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import apprise
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from qixian.alerting.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
 from qixian.alerting.ratelimits import bucket, hold, in_bucket, room_at, tag
 from qixian.casework.directory import DUTY, Directory
+from qixian.faults import crash_point
 from qixian.legaltime.localtime import display, span
 from qixian.ops import audit
 from qixian.rulebook.model import RulePack
@@ -29,6 +30,9 @@ from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow
 
 IDEMPOTENCY_HEADER = "X-Qixian-Idempotency-Key"
 Sender = Callable[[str, str, str], tuple[bool, str]]  # (url, title, body) -> (accepted, provider answer)
+# how long a claimed message is left to the scanner that claimed it: longer than trying every channel of a message
+# takes; a scanner that dies sending leaves it to be sent again once this has passed
+CLAIMED = timedelta(minutes=10)
 
 
 @dataclass
@@ -134,11 +138,12 @@ def with_keys(url: str, keys: list[str]) -> str:
 
 
 def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, send: Sender | None = None) -> Delivered:
-    """Send the pending outbox rows whose time has come, one recipient at a time: claim the rows, send, record,
-    in one transaction. On PostgreSQL the claim is a row lock taken with SKIP LOCKED, so scanners running at once
-    never send the same row (a crashed scanner's locks go with its connection: its rows stay pending); on SQLite
-    one scanner runs at a time (qixian.store.scanlock). The audit key is read first: an unusable one
-    (audit.AuditKeyError) stops the scan before anything is sent."""
+    """Send the pending outbox rows whose time has come, one recipient's message at a time: claim its rows (a
+    commit of their own, so scanners running at once each take the next recipient), send, then record the attempts
+    and the rows' status in one transaction. A scanner that dies after claiming leaves its rows claimed for CLAIMED,
+    then any scanner sends them again (the idempotency keys let the provider see a repeat); on SQLite one scanner
+    runs at a time (qixian.store.scanlock). The audit key is read first: an unusable one (audit.AuditKeyError)
+    stops the scan before anything is sent."""
     audit_key = audit.signing_key()
     send = send or apprise_sender(config.plugins)
     result = Delivered()
@@ -150,15 +155,15 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
 
     with single_scanner(store.engine):
         directory = store.directory()
-        for recipient in _waiting(store, utc_now):
+        while claimed := _claim(store, utc_now, moment() + CLAIMED):
             with store.session() as session:
-                rows = _claim(session, recipient, utc_now)
-                if not rows:
-                    continue  # another scanner has them
+                rows = list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(claimed))
+                                         .order_by(OutboxRow.id)).scalars())
                 log = []
                 for mine, message in compose(store, pack, config, directory, rows, now):  # reminders, then a digest
                     result.messages.append(message)
                     channel, tried, wait = _send(send, config, directory, session, Letter.of(message), moment)
+                    crash_point("delivery.sent")
                     message.channel = channel
                     result.attempts += len(tried)
                     log += tried
@@ -168,20 +173,22 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
     return result
 
 
-def _waiting(store: Store, now: datetime) -> list[str]:
-    """The recipients with pending rows due by `now`."""
+def _claim(store: Store, now: datetime, until: datetime) -> list[int]:
+    """Claim the pending rows, due by `now`, of the recipient whose row has waited longest: they are not due again
+    before `until` (settling them sets their next time), committed at once. On PostgreSQL rows another scanner is
+    claiming are skipped (SKIP LOCKED). Returns the claimed rows' ids; none when nothing is left to send."""
+    outbox = OutboxRow.__table__
+    due = and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
     with store.session() as session:
-        return list(session.execute(select(OutboxRow.recipient).where(OutboxRow.status == "pending",
-                                                                      OutboxRow.next_attempt_at <= now)
-                                    .distinct().order_by(OutboxRow.recipient)).scalars())
-
-
-def _claim(session, recipient: str, now: datetime) -> list[OutboxRow]:
-    """This recipient's pending rows due by `now`, locked until the session ends; rows another scanner holds
-    are skipped (PostgreSQL; SQLite ignores the lock clause and relies on the single-scanner lock)."""
-    return list(session.exec(select(OutboxRow).where(OutboxRow.recipient == recipient, OutboxRow.status == "pending",
-                                                     OutboxRow.next_attempt_at <= now)
-                             .order_by(OutboxRow.id).with_for_update(skip_locked=True)).scalars())
+        recipient = session.execute(select(outbox.c.recipient).where(due).order_by(outbox.c.next_attempt_at, outbox.c.id)
+                                    .limit(1).with_for_update(skip_locked=True)).scalar()
+        if recipient is None:
+            return []
+        ids = list(session.execute(select(outbox.c.id).where(due, outbox.c.recipient == recipient)
+                                   .with_for_update(skip_locked=True)).scalars())
+        session.execute(outbox.update().where(outbox.c.id.in_(ids)).values(next_attempt_at=until))
+        session.commit()
+    return ids
 
 
 def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Directory, rows: list[OutboxRow],

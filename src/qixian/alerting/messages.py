@@ -135,13 +135,9 @@ class NotifyConfig:
                                     "可从项目的 notify/templates/ 复制）") from None
 
     def sms(self, items: list[Item]) -> str:
-        """One SMS: as many of the items (most urgent first) as fit in `sms_max_segments`, then how many more."""
-        template = self.templates["sms"]
-        for count in range(len(items), 0, -1):
-            text = template.render(items=items, shown=items[:count]).strip()
-            if sms_segments(text) <= self.sms_max_segments or count == 1:
-                return text
-        return template.render(items=items, shown=[]).strip()
+        """One SMS: as many of the items (most urgent first) as fit in `sms_max_segments` (the first always), then
+        how many more."""
+        return self._fitted("sms", items, least=1)
 
     def chat(self, items: list[Item], recipient: str, flavour: str = "dingtalk") -> str:
         """The chat message in a flavour (dingtalk, wecom, feishu): see chat_flavour()."""
@@ -149,12 +145,26 @@ class NotifyConfig:
 
     def digest_sms(self, items: list[Item]) -> str:
         """The daily overdue digest as one SMS: how many clocks, as many listed as fit, then how many more."""
-        template = self.templates["digest-sms"]
-        for count in range(len(items), 0, -1):
-            text = template.render(items=items, shown=items[:count]).strip()
-            if sms_segments(text) <= self.sms_max_segments:
-                return text
-        return template.render(items=items, shown=[]).strip()
+        return self._fitted("digest-sms", items, least=0)
+
+    def _fitted(self, name: str, items: list[Item], least: int) -> str:
+        """The SMS template `name` showing as many of the items as fit in `sms_max_segments` (at least `least` of
+        them even if they do not), found by halving: a text grows with the items it shows, and a leader's message
+        may list hundreds, each count a render."""
+        template, texts = self.templates[name], {}
+
+        def fits(count: int) -> bool:
+            texts[count] = template.render(items=items, shown=items[:count]).strip()
+            return sms_segments(texts[count]) <= self.sms_max_segments
+
+        if fits(len(items)):
+            return texts[len(items)]
+        fitting, too_many = 0, len(items)  # 0 stands for "none fits": it is shown only as the last resort
+        while too_many - fitting > 1:
+            middle = (fitting + too_many) // 2
+            fitting, too_many = (middle, too_many) if fits(middle) else (fitting, middle)
+        count = max(fitting, least)
+        return texts[count] if count in texts else template.render(items=items, shown=items[:count]).strip()
 
     def digest_chat(self, items: list[Item], recipient: str, flavour: str = "dingtalk") -> str:
         """The daily overdue digest in a chat flavour: the first DIGEST_LISTED clocks, then how many more."""
