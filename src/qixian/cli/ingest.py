@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qixian.casework.feeds import FeedReport, files_in, ingest_path, ingest_sql
 from qixian.cli._output import InputError, console, now_from, open_store, table as new_table
 from qixian.cli.options import Db, Now, Rules
-from qixian.cli.rules import in_force
+from qixian.cli.packs import in_force
 
 
 def ingest(
