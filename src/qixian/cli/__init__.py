@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from concurrent.futures.process import BrokenProcessPool
@@ -54,7 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; usage errors and bad values print one line and exit 2."""
     args = sys.argv[1:] if argv is None else argv
     only = args[:1] if args and args[0] in COMMANDS else COMMANDS  # help, no command or a mistyped one: all of them
-    command = chinese(typer.main.get_command(build(only)))
+    gc.disable()  # loading the command's modules makes objects that live as long as the process, and no garbage
+    try:
+        command = chinese(typer.main.get_command(build(only)))
+    finally:
+        gc.enable()
     try:
         result = command.main(args=argv, prog_name="qixian", standalone_mode=False)
     except InputError as exc:
