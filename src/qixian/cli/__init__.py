@@ -88,5 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
+def run() -> None:
+    """The `qixian` program: the command, then the process's end. What is still held (the modules, the rule pack) is
+    frozen first, so that the interpreter's collections at exit do not walk it all again: after an ingest they took
+    0.25-1 s on a busy machine, 0.07 s frozen. (Tests call main(), which freezes nothing.)"""
+    status = main()
+    gc.freeze()
+    sys.exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
