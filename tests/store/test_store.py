@@ -11,7 +11,7 @@ from qixian.casework.feeds import ingest_path, ingest_sql
 from qixian.casework.recompute import Replayer, recompute
 from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
-from qixian.store.database import connect, upgrade
+from qixian.store.database import MIGRATIONS, connect, head_revision, revision, upgrade
 from qixian.store.repository import Store, StoreError
 from qixian.store.tables import EventRow, QuarantineRow
 from tests.paths import ROOT, RULES
@@ -34,6 +34,30 @@ def test_migrations_are_repeatable_and_create_every_table(db_url):
 def test_an_unmigrated_database_says_what_to_run(tmp_path):
     with pytest.raises(StoreError, match="qixian db upgrade"):
         Store.open(f"sqlite:///{tmp_path}/empty.db")
+
+
+def test_the_schema_check_answers_as_alembic_does(db_url):
+    """Opening a store reads the migration it is at, and the newest one, without Alembic: Alembic's own answers."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    engine = connect(db_url)
+    with engine.connect() as connection:
+        assert revision(engine) == MigrationContext.configure(connection).get_current_revision() == head_revision()
+    with engine.begin() as connection:  # a store one migration behind is refused
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    with pytest.raises(StoreError, match="不是最新"):
+        Store.open(db_url)
+    with engine.begin() as connection:
+        connection.execute(text(f"UPDATE alembic_version SET version_num = '{head_revision()}'"))
+    engine.dispose()
+
+
+def test_a_database_without_tables_is_at_no_migration(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path}/empty.db")
+    assert revision(engine) is None
+    engine.dispose()
 
 
 def test_sample_file_counts_and_idempotence(store, pack):

@@ -150,13 +150,16 @@ def outside_directory(store: Store) -> Callable[[Incoming], list[str]]:
 @contextmanager
 def _few_collections():
     """A bulk load keeps most of what it allocates until the batch is written: collect the young generation less
-    often (each collection walks every object made since the last), as the replay workers do."""
+    often (each collection walks every object made since the last), as the replay workers do; and what was there
+    before (the modules, the rule pack) is left out of the full collections the load sets off meanwhile."""
     before = gc.get_threshold()
+    gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION, *before[1:])
     try:
         yield
     finally:
         gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def new_case_histories(accepted: list[Incoming], new_cases: set[str]) -> dict[str, History]:

@@ -10,7 +10,7 @@ from rich.markup import escape
 from qixian.cli._output import InputError, console, now_from, open_store
 from qixian.cli.clocks import COLOURS
 from qixian.cli.options import Db, Now, Rules
-from qixian.cli.rules import in_force
+from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display
 from qixian.supervision.clockview import STATES, left, state_of
 

@@ -9,7 +9,7 @@ import typer
 from qixian.casework import campaign
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Json, Now, Rules
-from qixian.cli.rules import in_force
+from qixian.cli.packs import in_force
 from qixian.supervision.clockview import state_of
 from qixian.legaltime.localtime import display
 

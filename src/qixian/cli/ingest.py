@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from qixian.casework.feeds import FeedReport, files_in, ingest_path, ingest_sql
 from qixian.cli._output import InputError, console, now_from, open_store, table as new_table
 from qixian.cli.options import Db, Now, Rules
-from qixian.cli.rules import in_force
+from qixian.cli.packs import in_force
 
 
 def ingest(
@@ -45,16 +45,19 @@ def ingest(
     except LookupError:
         raise InputError(f"--encoding {encoding} 不是可识别的编码：应为 utf-8 或 gb18030") from None
     moment, store = now_from(now), open_store(db)
-    pack = in_force(store, rules)
-    if sql:
-        report = ingest_sql(store, pack, sql, query, source=source, now=moment, watermark_column=watermark_column)
-    else:
-        total = sum(_count_lines(f) for f in files_in(path))
-        with Progress(TextColumn("导入事件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True, disable=total < 20000) as bar:
-            task = bar.add_task("ingest", total=total)
-            report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt, parallel=True,
-                                 progress=lambda n: bar.advance(task, n), encoding=encoding)
+    try:
+        pack = in_force(store, rules)
+        if sql:
+            report = ingest_sql(store, pack, sql, query, source=source, now=moment, watermark_column=watermark_column)
+        else:
+            total = sum(_count_lines(f) for f in files_in(path))
+            with Progress(TextColumn("导入事件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=True, disable=total < 20000) as bar:
+                task = bar.add_task("ingest", total=total)
+                report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt, parallel=True,
+                                     progress=lambda n: bar.advance(task, n), encoding=encoding)
+    finally:  # the database closed here, its write-ahead log copied in (SQLite), not left to the process's end
+        store.engine.dispose()
     print_report(report)
 
 

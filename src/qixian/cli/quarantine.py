@@ -11,7 +11,7 @@ from qixian.casework.feeds import ingest_items
 from qixian.cli._output import console, now_from, open_store, print_json, table as new_table
 from qixian.cli.ingest import print_report
 from qixian.cli.options import Db, Json, Now, Rules
-from qixian.cli.rules import in_force
+from qixian.cli.packs import in_force
 
 
 app = typer.Typer(help="隔离区：无法采用的事件及原因。", no_args_is_help=True)

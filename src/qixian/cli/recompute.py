@@ -9,7 +9,8 @@ import typer
 from qixian.casework.recompute import replay_pending
 from qixian.cli._output import InputError, console, now_from, open_store, rules_dir
 from qixian.cli.options import By, Db, Now, Rules
-from qixian.cli.rules import in_force, load, recompute_all, rollout, warn_failing_examples
+from qixian.cli.packs import in_force, load
+from qixian.cli.rules import recompute_all, rollout, warn_failing_examples
 
 
 def recompute(

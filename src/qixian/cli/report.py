@@ -11,7 +11,7 @@ from rich import box
 
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Now, Rules
-from qixian.cli.rules import in_force
+from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display
 from qixian.supervision.reports import Scope, day_start, report as build_report, scope_label
 from qixian.supervision.reportviews import MEASURES, as_csv, as_html, basis_parts, cells, period_label, sections

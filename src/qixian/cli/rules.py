@@ -16,11 +16,12 @@ from qixian.casework import rollout as rollouts
 from qixian.casework.recompute import recompute as run_recompute
 from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, rules_dir, table as new_table
 from qixian.cli.options import By, Db, Now, Rules
+from qixian.cli.packs import FAILED, in_force, load
 from qixian.engine.clocks import Event, replay
 from qixian.legaltime.localtime import TimeFormatError, display, parse_local
 from qixian.legaltime.parseerrors import json_error
 from qixian.legaltime.yamlsource import ProblemsFound, load_yaml
-from qixian.rulebook import RulePack, load_pack
+from qixian.rulebook import RulePack
 from qixian.rulebook.describe import explain as describe
 from qixian.rulebook.diff import diff_packs
 from qixian.rulebook.examples import run_examples
@@ -30,34 +31,7 @@ from qixian.supervision.clockview import STATES
 
 app = typer.Typer(help="规则包：检查、列出、解释、试算、比较规则文件。", no_args_is_help=True)
 
-FAILED = 1
-
 RulesOption = Annotated[Optional[Path], typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules")]
-
-
-def load(directory: Path) -> RulePack:
-    """The pack, or every problem in it on stderr and exit status 1 (nothing of it is used)."""
-    try:
-        return load_pack(directory)
-    except ProblemsFound as found:
-        for problem in found.problems:
-            errors.print(str(problem), soft_wrap=True, markup=False)
-        errors.print(f"[red]共 {len(found.problems)} 处问题，规则包 {directory} 未被采用。[/red]")
-        raise typer.Exit(FAILED) from None
-
-
-def in_force(store, option: Path | None) -> RulePack:
-    """The pack the store's clocks are computed and shown with: the one last rolled out (qixian.casework.rollout), or the
-    configured folder before any roll-out kept its files. An explicit --rules with other files is refused: one
-    store's clocks are never shown or advanced with a pack they were not computed with."""
-    configured = rules_dir(option)
-    if option is not None:
-        current = rollouts.differs(store, configured)
-        if current is not None:
-            raise InputError(f"--rules {option} 与案件库在用的规则包 {rollouts.shown(current)} 不同：计时按在用的规则包计算，"
-                             f"不能混用。要换用它，先运行 qixian rules rollout --rules {option}；"
-                             "按在用的规则包查看、扫描不必写 --rules")
-    return load(rollouts.folder_for(store, configured))
 
 
 def warn_failing_examples(pack: RulePack, folder: Path) -> None:

@@ -11,7 +11,7 @@ from qixian.alerting.messages import LEVELS, NotifyConfig, NotifyConfigError, sm
 from qixian.alerting.scan import scan as run_scan
 from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Json, Notify, Now, Rules
-from qixian.cli.rules import in_force
+from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display
 from qixian.ops import audit
 from qixian.store.scanlock import ScanBusy

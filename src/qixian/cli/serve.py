@@ -16,7 +16,7 @@ import typer
 
 from qixian.cli._output import InputError, console, open_store
 from qixian.cli.options import Db, Rules
-from qixian.cli.rules import in_force
+from qixian.cli.packs import in_force
 from qixian.store.database import private_folder
 
 PORT = 4200

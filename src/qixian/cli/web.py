@@ -9,7 +9,7 @@ import typer
 
 from qixian.cli._output import InputError, console, now_from, open_store, rules_dir, table as new_table
 from qixian.cli.options import Db, Now, Rules
-from qixian.cli.rules import in_force
+from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display
 
 app = typer.Typer(invoke_without_command=True)

@@ -11,6 +11,7 @@ import errno
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 from contextlib import closing, contextmanager
@@ -18,13 +19,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 DEFAULT_URL = "sqlite:///.qixian/qixian.db"
 PRIVATE_FILE, PRIVATE_FOLDER = 0o600, 0o700
 SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite keeps beside the database file
 MIGRATIONS = Path(__file__).with_name("migrations")
+VERSION_TABLE = "alembic_version"  # where Alembic keeps the migration a database is at
 log = logging.getLogger(__name__)
 
 
@@ -128,14 +130,16 @@ def engine_for(url: str) -> Engine:
 
 
 def revision(engine: Engine) -> str | None:
-    """The migration the schema is at (None: no tables yet); UnusableDatabase if the database cannot be read."""
-    from alembic.migration import MigrationContext
-
+    """The migration the schema is at (None: no tables yet), as Alembic keeps it in its table; UnusableDatabase if the
+    database cannot be read. (Read directly: opening a store does not import Alembic.)"""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table(VERSION_TABLE):
+                return None
+            at = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
     except SQLAlchemyError as exc:
         raise unusable(engine.url.render_as_string(hide_password=False), exc) from None
+    return ", ".join(sorted(at)) or None  # one migration, the migrations being one line
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -251,6 +255,16 @@ def is_current(engine: Engine) -> bool:
 
 @lru_cache(maxsize=1)
 def head_revision() -> str | None:
-    from alembic.script import ScriptDirectory
+    """The newest migration: the one no other revises. Read from the migration files' `revision` and `down_revision`
+    lines, without importing Alembic and every migration (tests compare it with Alembic's own answer)."""
+    revises: dict[str, str] = {}
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict(_REVISION_LINE.findall(script.read_text(encoding="utf-8")))
+        revises[found["revision"].strip("'\"")] = found.get("down_revision", "None").strip("'\"")
+    heads = set(revises) - set(revises.values())
+    if len(heads) != 1:
+        raise RuntimeError(f"迁移文件应只有一个最新迁移，现有：{sorted(heads)}")
+    return heads.pop()
 
-    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+_REVISION_LINE = re.compile(r"^(revision|down_revision)(?:\s*:[^=]*)?\s*=\s*(\S+)\s*$", re.M)
