@@ -89,11 +89,11 @@ def test_filters_narrow_in_the_database_and_the_pager_keeps_them(big, store, pac
     cases = {
         f"/?unit=u002&group={group}": lambda c, k: k.unit == "u002" and c.rule_id in group_rules,
         "/?officer=o00006": lambda c, k: k.handler == "o00006" or "o00006" in k.co_handlers,
-        "/?light=grey": lambda c, k: light(pack, c, NOW) == "grey",
-        "/?light=orange": lambda c, k: light(pack, c, soon) == "orange",
-        "/?light=green&unit=u003": lambda c, k: light(pack, c, NOW) == "green" and k.unit == "u003",
+        "/?light=grey": lambda c, k: light(c, NOW) == "grey",
+        "/?light=orange": lambda c, k: light(c, soon) == "orange",
+        "/?light=green&unit=u003": lambda c, k: light(c, NOW) == "green" and k.unit == "u003",
         f"/?from={first}&to={last}": lambda c, k: in_window(c),
-        "/overdue?unit=u001": lambda c, k: light(pack, c, NOW) == "red" and k.unit == "u001",
+        "/overdue?unit=u001": lambda c, k: light(c, NOW) == "red" and k.unit == "u001",
     }
     for path, keep in cases.items():
         served.clock.at = soon if "orange" in path else NOW  # (signing in afresh: the move ends older sessions)

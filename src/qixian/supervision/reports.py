@@ -241,29 +241,30 @@ def scoped(query, scope: Scope):
 
 
 def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
-    """The clocks due in the period, counted in the database by outcome: one GROUP BY per grouping (rule, unit,
-    officer, day of the due in Beijing), so a report reads as many rows as there are groups, not clocks."""
+    """The clocks due in the period, counted in the database by outcome: one GROUP BY (rule, unit, officer, day of
+    the due in Beijing, outcome) over the period's range of the due index (ix_clocks_due), so a report reads the
+    clocks of its period and no other, whatever the store's history; the groupings are summed from its rows."""
     outcome = case((ClockRow.outcome == "met", "met"), (ClockRow.outcome == "met_late", "met_late"),
                    (ClockRow.due_at <= _utc(now), "overdue"), else_="pending")
-    due = select(ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(
-        ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
-        or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
-    due = scoped(due, scope)
     with store.session() as session:
         day = _beijing_day(session.get_bind().dialect.name)
-        for grouping, column in (("rule", ClockRow.rule_id), ("unit", CaseRow.unit), ("officer", CaseRow.handler),
-                                 ("week", day)):
-            counted = session.execute(due.with_only_columns(column, outcome, func.count()).group_by(column, outcome)
-                                      .order_by(column, outcome)).all()
-            for value, result, count in counted:
-                if grouping == "week":
-                    monday = _as_date(value) - timedelta(days=_as_date(value).weekday())
-                    key, label = monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}"
-                else:
-                    key, label = groups.keys(*(value, None, None) if grouping == "rule" else
-                                             ("", value, None) if grouping == "unit" else ("", None, value),
-                                             now)[grouping]
-                groups.add_clocks(grouping, key, label, result, count)
+        columns = (ClockRow.rule_id, CaseRow.unit, CaseRow.handler, day, outcome)
+        query = scoped(select(*columns, func.count()).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(
+            ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
+            or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED))), scope)
+        counted = session.execute(query.group_by(*columns)).all()
+    sums: dict[tuple[str, object, str], int] = defaultdict(int)
+    for rule_id, unit, handler, value, result, count in counted:
+        monday = _as_date(value) - timedelta(days=_as_date(value).weekday())
+        for grouping, value in (("rule", rule_id), ("unit", unit), ("officer", handler), ("week", monday)):
+            sums[(grouping, value, result)] += count
+    for (grouping, value, result), count in sorted(sums.items(), key=lambda item: (item[0][0], str(item[0][1]), item[0][2])):
+        if grouping == "week":
+            key, label = value.isoformat(), f"{value:%m-%d}～{value + timedelta(days=6):%m-%d}"
+        else:
+            key, label = groups.keys(*(value, None, None) if grouping == "rule" else
+                                     ("", value, None) if grouping == "unit" else ("", None, value), now)[grouping]
+        groups.add_clocks(grouping, key, label, result, count)
 
 
 def _beijing_day(dialect: str):
