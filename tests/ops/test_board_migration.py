@@ -1,16 +1,24 @@
 """Migration 0017 on a store that has clocks, on SQLite and PostgreSQL: units and co-handlers are copied from the
 cases, and the cases with open clocks are marked for replay, which writes their warning times."""
 
-from datetime import datetime, timezone
-
 import sqlalchemy as sa
 from sqlalchemy import text
 
 from qixian.casework.recompute import replay_pending
-from qixian.store.database import connect, upgrade
+from qixian.store.database import MIGRATIONS, connect, upgrade
 from qixian.store.repository import Store
 from qixian.store.tables import CaseRow, ClockRow
 from qixian.supervision.clockview import warning_at
+
+
+def downgrade(url: str, target: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.downgrade(config, target)
 
 
 def test_the_migration_copies_units_and_co_handlers_and_marks_open_cases_for_replay(empty_url, pack):
@@ -22,7 +30,7 @@ def test_the_migration_copies_units_and_co_handlers_and_marks_open_cases_for_rep
     store = Store.open(empty_url)
     ingest_path(store, pack, ROOT / "examples" / "events.jsonl", source="case-system", now=parse_local("2025-09-29 16:00"))
     store.engine.dispose()
-    upgrade(empty_url, "0016")
+    downgrade(empty_url, "0016")
     engine = connect(empty_url)
     with engine.begin() as connection:
         assert not connection.execute(text("SELECT count(*) FROM replay_marks")).scalar_one()

@@ -70,6 +70,10 @@ class Page:
     size: int = PAGE
     more: bool = False
 
+    def count(self, found: int, counted: int) -> None:
+        """The total from `found` rows counted up to `counted` + 1: more than `counted` is "at least `counted`"."""
+        self.total, self.more = min(found, counted), found > counted
+
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.size))
@@ -138,10 +142,9 @@ class Board:
         dated, undated = self._open(viewer, now, filters)
         with self.store.session() as session:
             chosen = Page([], page, 0)
-            wanted = chosen.offset + PAGE + COUNTED
-            dated_count = _count(session, dated, wanted)
-            undated_count = _count(session, undated, wanted - dated_count)
-            chosen.total, chosen.more = dated_count + undated_count, dated_count + undated_count >= wanted
+            counted = chosen.offset + PAGE + COUNTED
+            dated_count = _count(session, dated, counted + 1)
+            chosen.count(dated_count + _count(session, undated, counted + 1 - dated_count), counted)
             rows = list(session.execute(dated.order_by(ClockRow.due_at, ClockRow.id).offset(chosen.offset).limit(PAGE)))
             if len(rows) < PAGE:  # past the dated clocks: the undated ones, by id
                 rows += session.execute(undated.order_by(ClockRow.id)
@@ -191,9 +194,8 @@ class Board:
                               .where(ANOMALOUS), ClockRow.case_id, ClockRow.unit)
         with self.store.session() as session:
             chosen = Page([], page, 0)
-            wanted = chosen.offset + PAGE + COUNTED
-            chosen.total = _count(session, query, wanted)
-            chosen.more = chosen.total >= wanted
+            counted = chosen.offset + PAGE + COUNTED
+            chosen.count(_count(session, query, counted + 1), counted)
             rows = list(session.execute(query.order_by(ClockRow.due_at.desc(), ClockRow.id.desc())
                                         .offset(chosen.offset).limit(PAGE)))
         chosen.lines = [(self._line(clock, case, now), ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")),
