@@ -34,7 +34,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable
 
 from sqlalchemy import String, case, cast, func, or_, select
@@ -267,11 +267,12 @@ def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime,
         groups.add_clocks(grouping, key, label, result, count)
 
 
-def _beijing_day(dialect: str):
-    """The day (Beijing time) of a clock's due, as the database works it out (Beijing keeps +08:00 all year)."""
+def _beijing_day(dialect: str, column=ClockRow.due_at):
+    """The day (Beijing time) of a moment (default: a clock's due), as the database works it out (Beijing keeps
+    +08:00 all year)."""
     if dialect == "postgresql":
-        return func.date(func.timezone("Asia/Shanghai", ClockRow.due_at))
-    return func.date(ClockRow.due_at, "+8 hours")  # SQLite holds UTC as text
+        return func.date(func.timezone("Asia/Shanghai", column))
+    return func.date(column, "+8 hours")  # SQLite holds UTC as text
 
 
 def _as_date(value) -> date:
@@ -289,29 +290,35 @@ def _anomalous_clocks(store: Store, start: datetime, end: datetime, scope: Scope
 
 def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
     """Reminder steps owed in the period by `now`, and their acknowledgements made by `now` (a report as of a past
-    moment counts nothing that happened after it)."""
-    query = (select(OutboxRow, AcknowledgementRow.at, CaseRow.unit, CaseRow.handler)
-             .join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
-             .join(AcknowledgementRow, (AcknowledgementRow.outbox_id == OutboxRow.id) & (AcknowledgementRow.at <= _utc(now)),
-                   isouter=True)
-             .where(OutboxRow.step_at >= _utc(start), OutboxRow.step_at < _utc(end), OutboxRow.step_at <= _utc(now))
-             .order_by(OutboxRow.id))
-    seen: set[tuple] = set()
-    acknowledged: set[tuple] = set()
+    moment counts nothing that happened after it). A step (clock, due, step) is counted once, by its first row,
+    however many recipients it had: counted in the database over the period's range of ix_outbox_step, grouped by
+    rule, unit, officer, day and level; only the acknowledged reminders are read one by one (for their latency)."""
+    in_period = (OutboxRow.step_at >= _utc(start), OutboxRow.step_at < _utc(end), OutboxRow.step_at <= _utc(now))
+    first_rows = select(func.min(OutboxRow.id)).where(*in_period).group_by(OutboxRow.clock_id, OutboxRow.due_at, OutboxRow.step)
+    acknowledged_by_now = (AcknowledgementRow.outbox_id == OutboxRow.id) & (AcknowledgementRow.at <= _utc(now))
     with store.session() as session:
-        rows = list(session.execute(scoped(query, scope)))
-    for row, acknowledged_at, unit, handler in rows:
-        step = (row.clock_id, row.due_at, row.step)
-        first, first_ack = step not in seen, acknowledged_at is not None and step not in acknowledged
-        seen.add(step)
-        if acknowledged_at is not None:
-            acknowledged.add(step)
-        for tally in groups.each(row.rule_id, unit, handler, row.step_at):
-            tally.reminders += first
-            tally.overdue_reminders += first and row.level == "overdue"
-            tally.acknowledged += first_ack
-            if acknowledged_at is not None:  # every recipient's acknowledgement has its own latency
-                tally.ack_latency.append(max(0.0, (acknowledged_at - (row.sent_at or row.created_at)).total_seconds() / 60))
+        day = _beijing_day(session.get_bind().dialect.name, OutboxRow.step_at)
+        columns = (OutboxRow.rule_id, CaseRow.unit, CaseRow.handler, day, OutboxRow.level)
+        counted = session.execute(scoped(select(*columns, func.count()).join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
+                                         .where(OutboxRow.id.in_(first_rows)), scope).group_by(*columns)).all()
+        acknowledged = session.execute(scoped(
+            select(OutboxRow.clock_id, OutboxRow.due_at, OutboxRow.step, OutboxRow.rule_id, CaseRow.unit, CaseRow.handler,
+                   OutboxRow.step_at, OutboxRow.sent_at, OutboxRow.created_at, AcknowledgementRow.at)
+            .join(AcknowledgementRow, acknowledged_by_now).join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
+            .where(*in_period), scope).order_by(OutboxRow.id)).all()
+    for rule_id, unit, handler, value, level, count in counted:
+        noon = datetime.combine(_as_date(value), time(12), tzinfo=SHANGHAI)  # a moment of that day, for its week
+        for tally in groups.each(rule_id, unit, handler, noon):
+            tally.reminders += count
+            tally.overdue_reminders += count if level == "overdue" else 0
+    seen: set[tuple] = set()
+    for clock_id, due_at, step, rule_id, unit, handler, step_at, sent_at, created_at, acknowledged_at in acknowledged:
+        first = (clock_id, due_at, step) not in seen
+        seen.add((clock_id, due_at, step))
+        for tally in groups.each(rule_id, unit, handler, step_at):
+            tally.acknowledged += first
+            # every recipient's acknowledgement has its own latency
+            tally.ack_latency.append(max(0.0, (acknowledged_at - (sent_at or created_at)).total_seconds() / 60))
 
 
 def _completion_times(store: Store, groups: _Groups, start: datetime, end: datetime, scope: Scope) -> None:
