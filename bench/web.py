@@ -35,7 +35,8 @@ from qixian.rulebook import load_pack  # noqa: E402
 from qixian.store.database import upgrade  # noqa: E402
 from qixian.store.repository import Store  # noqa: E402
 from qixian.store.rows import Codec  # noqa: E402
-from qixian.store.tables import CaseRow, ClockRow, OutboxRow  # noqa: E402
+from qixian.store.tables import CaseRow, ClockRow, CoHandlerRow, OutboxRow  # noqa: E402
+from qixian.supervision.clockview import warning_at  # noqa: E402
 from qixian.supervision.reports import Scope, day_start, report  # noqa: E402
 
 NOW = parse_local("2026-03-16 10:00")
@@ -44,7 +45,8 @@ LEGAL = "legal-1"
 _CASES = Codec(CaseRow.__table__, ("id", "kind", "title", "unit", "handler", "co_handlers", "facts", "updated_at"))
 _CLOCKS = Codec(ClockRow.__table__, ("id", "case_id", "person", "rule_id", "number", "rule_version", "open", "outcome",
                                      "paused", "provisional", "started_at", "due_at", "due_display", "ended_at",
-                                     "explanation", "anomalies", "updated_at"))
+                                     "explanation", "anomalies", "updated_at", "unit", "warning_at"))
+_CO_HANDLERS = Codec(CoHandlerRow.__table__, ("case_id", "officer"))
 _OUTBOX = Codec(OutboxRow.__table__, ("key", "clock_id", "case_id", "person", "rule_id", "step", "level", "label",
                                       "due_at", "step_at", "recipient", "status", "attempts", "next_attempt_at",
                                       "created_at", "sent_at", "channel", "late"))
@@ -99,9 +101,11 @@ def populate(store: Store, pack, open_clocks: int, *, officers: int = 5000, unit
             outcome = None if is_open else ("met" if number % 3 else "met_late")
             ended = None if is_open else (due - timedelta(hours=5) if outcome == "met" else due + timedelta(hours=7))
             anomalies = [{"kind": "late_extension", "message": "期满后才批准延长"}] if number % 100 == 3 else []
-            clocks.append((number + 1, case_id, "", rules[number % len(rules)], 1, "", is_open, outcome, paused, False,
+            rule_id = rules[number % len(rules)]
+            warning = warning_at(pack, ClockRow(rule_id=rule_id, started_at=started, due_at=due)) if is_open else None
+            clocks.append((number + 1, case_id, "", rule_id, 1, "", is_open, outcome, paused, False,
                            started, due, due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if due else None, ended,
-                           [], anomalies, stamp))
+                           [], anomalies, stamp, people.officers[handler].unit, warning))
             if is_open and due is not None and number % 10 == 1:
                 step = min(due, stamp) - timedelta(hours=12)
                 outbox.append((f"{number + 1}:{due.timestamp():.0f}:0:{handler}", number + 1, case_id, "",
@@ -123,6 +127,9 @@ def _write(store: Store, cases, clocks, outbox) -> None:
         return
     with store.engine.begin() as connection:
         _CASES.insert(connection, [_CASES.encode(dict(zip(_CASES.columns, row))) for row in cases])
+        co = [(case[0], officer) for case in cases for officer in case[5]]
+        if co:
+            _CO_HANDLERS.insert(connection, co)
         _CLOCKS.insert(connection, [_CLOCKS.encode(dict(zip(_CLOCKS.columns, row))) for row in clocks])
         if outbox:
             _OUTBOX.insert(connection, [_OUTBOX.encode(dict(zip(_OUTBOX.columns, row))) for row in outbox])

@@ -19,6 +19,7 @@ VALUES = {
     "ended_at": None, "ended_by": None, "explanation": ["起算：2026-01-05 19:10。", "期满：2026-01-06 03:10（不顺延）。"],
     "anomalies": [{"kind": "late_extension", "message": "延长晚于期满"}],
     "next_reminder_at": datetime(2026, 1, 6, 1, 10, tzinfo=SHANGHAI),
+    "warning_at": datetime(2026, 1, 6, 1, 10, tzinfo=SHANGHAI),
 }
 
 
@@ -34,7 +35,7 @@ def test_encoded_insert_stores_what_sqlalchemy_stores(store: Store):
         session.add(ClockRow(case_id="orm", rule_id="r", person="", number=1, updated_at=STAMP, **VALUES))
         session.commit()
     with store.engine.begin() as connection:  # and one through the codec
-        _CLOCK_INSERT.insert(connection, [("codec", "r", "", 1, *CLOCK_VALUES.encode(VALUES), encode_time(STAMP))])
+        _CLOCK_INSERT.insert(connection, [("codec", "r", "", 1, *CLOCK_VALUES.encode(VALUES), None, encode_time(STAMP))])
     raw = raw_rows(store)
     assert raw["codec"] == raw["orm"]  # byte for byte as the driver returns them
     codec, orm = sorted(store.clocks(), key=lambda r: r.case_id)
@@ -44,9 +45,10 @@ def test_encoded_insert_stores_what_sqlalchemy_stores(store: Store):
 
 def test_stored_rows_encode_back_to_the_derived_values(store: Store):
     with store.engine.begin() as connection:
-        _CLOCK_INSERT.insert(connection, [("c", "r", "", 1, *CLOCK_VALUES.encode(VALUES), encode_time(STAMP))])
+        _CLOCK_INSERT.insert(connection, [("c", "r", "", 1, *CLOCK_VALUES.encode(VALUES), "u1", encode_time(STAMP))])
     (row,) = store.clocks()
     assert CLOCK_VALUES.encode(row.model_dump()) == CLOCK_VALUES.encode(VALUES)  # so unchanged clocks are not rewritten
+    assert row.unit == "u1"
 
 
 def test_times_encode_as_utc_and_decode_to_the_same_instant():
@@ -77,7 +79,7 @@ def test_replayed_clock_values_are_what_the_codec_encodes():
     from qixian.casework.recompute import clock_values
     from qixian.casework.samplefeed import Feed
     from qixian.engine.clocks import Event, replay
-    from qixian.engine.reminders import next_step
+    from qixian.engine.reminders import next_step, plan, warning_of
     from qixian.legaltime.localtime import parse_local
     from qixian.rulebook import load_pack
 
@@ -103,4 +105,5 @@ def test_replayed_clock_values_are_what_the_codec_encodes():
             "due_at": clock.due, "due_display": clock.deadline.due_display, "ended_at": clock.ended_at,
             "ended_by": clock.ended_by, "explanation": list(clock.deadline.explanation),
             "anomalies": [{"kind": a.kind, "message": a.message} for a in clock.anomalies],
-            "next_reminder_at": step.at if step else None})
+            "next_reminder_at": step.at if step else None,
+            "warning_at": warning_of(plan(clock, pack.settings))})

@@ -89,11 +89,11 @@ def test_filters_narrow_in_the_database_and_the_pager_keeps_them(big, store, pac
     cases = {
         f"/?unit=u002&group={group}": lambda c, k: k.unit == "u002" and c.rule_id in group_rules,
         "/?officer=o00006": lambda c, k: k.handler == "o00006" or "o00006" in k.co_handlers,
-        "/?light=grey": lambda c, k: light(pack, c, NOW) == "grey",
-        "/?light=orange": lambda c, k: light(pack, c, soon) == "orange",
-        "/?light=green&unit=u003": lambda c, k: light(pack, c, NOW) == "green" and k.unit == "u003",
+        "/?light=grey": lambda c, k: light(c, NOW) == "grey",
+        "/?light=orange": lambda c, k: light(c, soon) == "orange",
+        "/?light=green&unit=u003": lambda c, k: light(c, NOW) == "green" and k.unit == "u003",
         f"/?from={first}&to={last}": lambda c, k: in_window(c),
-        "/overdue?unit=u001": lambda c, k: light(pack, c, NOW) == "red" and k.unit == "u001",
+        "/overdue?unit=u001": lambda c, k: light(c, NOW) == "red" and k.unit == "u001",
     }
     for path, keep in cases.items():
         served.clock.at = soon if "orange" in path else NOW  # (signing in afresh: the move ends older sessions)
@@ -141,3 +141,19 @@ def test_anomalies_and_my_reminders_page_through_everything(big, store):
     assert html.count('<li class="item') == len(anomalous)  # one anomaly each, fewer than a page
     own = served.login(OFFICER).get("/reminders").text
     assert f"共 {len(mine)} 条" in own and own.count('id="reminder-') == len(mine)
+
+
+def test_a_long_list_is_counted_only_so_far_past_the_page(big, store, pack, monkeypatch):
+    """A province's list is counted up to COUNTED rows past the page shown, and says so (共 M 页以上); every clock is
+    still reached by 下一页, in order, and the last pages count exactly."""
+    from qixian.web import board
+
+    monkeypatch.setattr(board, "COUNTED", 60)
+    served, people = big
+    client = served.login(LEGAL)
+    first = client.get("/").text
+    assert "第 1 页 / 共 3 页以上 · 共 110 条以上" in " ".join(re.sub(r"<[^>]+>", " ", first).split())
+    ids, labels = walk(client, "/")
+    assert ids == expected(store, pack, people, LEGAL)
+    assert labels[-1].startswith("上一页 第 6 页 / 共 6 页 · 共 %d 条" % OPEN_CLOCKS), labels[-1]
+    assert "以上" not in labels[3]  # from page 4 on, the count reaches the end of the list

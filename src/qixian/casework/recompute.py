@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
 from qixian.engine.clocks import Clock, Event, replay
-from qixian.engine.reminders import next_step
+from qixian.engine.reminders import plan, warning_of
 from qixian.faults import crash_point
 from qixian.rulebook.model import RulePack
 from qixian.store.clocks import CLOCK_VALUES
@@ -91,13 +91,14 @@ def clock_values(clock: Clock, pack: RulePack) -> tuple:
     """The stored columns of one clock, its next reminder included, in CLOCK_VALUES' order and encoded as it encodes
     them. Built as a tuple directly: this runs for every clock replayed (tests compare it with CLOCK_VALUES.encode)."""
     deadline, rule = clock.deadline, clock.rule
-    step = next_step(clock, pack.settings)
+    planned = plan(clock, pack.settings)
+    step = planned[0] if planned else None
     return (
         rule.effective_from.isoformat() if rule.effective_from else "", clock.lead_of, clock.outcome is None,
         clock.outcome, deadline.paused, deadline.provisional, _utc_text(clock.started), _utc_text(deadline.due),
         deadline.due_display, _utc_text(clock.ended_at), clock.ended_by, dump_json(deadline.explanation),
         dump_json([{"kind": a.kind, "message": a.message} for a in clock.anomalies]) if clock.anomalies else "[]",
-        _utc_text(step.at) if step else None,
+        _utc_text(step.at) if step else None, _utc_text(warning_of(planned)),
     )
 
 

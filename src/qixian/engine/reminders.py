@@ -82,6 +82,12 @@ def folded_at(rule: Rule, unit: Unit, started: datetime, due: datetime, settings
     return steps(rule, unit, started, due, settings, repeats=digest["after"])[-1].at
 
 
+def warning_of(planned: list[Step]) -> datetime | None:
+    """When a clock's warning window opens (橙 on the dashboard): the time of its plan's warning step, the last
+    reminder before the due; None for a plan without one."""
+    return next((step.at for step in planned if step.level == "warning"), None)
+
+
 def next_step(clock: Clock, settings: Settings, after: datetime | None = None) -> Step | None:
     """The first step strictly after `after` (default: the first step of the plan)."""
     for step in plan(clock, settings, repeats=0):

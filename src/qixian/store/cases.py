@@ -16,8 +16,8 @@ from qixian.casework.feedlines import Incoming, Rejected
 from qixian.engine.clocks import Event
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.database import dump_json
-from qixian.store.rows import Codec, encode_time, utc
-from qixian.store.tables import CaseRow, EventRow, PersonRow, QuarantineRow, ReplayMarkRow, WatermarkRow
+from qixian.store.rows import Codec, chunked, encode_time, utc
+from qixian.store.tables import CaseRow, CoHandlerRow, EventRow, PersonRow, QuarantineRow, ReplayMarkRow, WatermarkRow
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")
 EVENT_ROWS = Codec(EventRow.__table__, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
@@ -26,6 +26,7 @@ _CASE_INSERT = Codec(CaseRow.__table__, ("id", *_CASE_VALUES))
 _CASE_UPDATE = Codec(CaseRow.__table__, _CASE_VALUES)
 _PERSON_INSERT = Codec(PersonRow.__table__, ("case_id", "person", "facts"))
 _PERSON_UPDATE = Codec(PersonRow.__table__, ("facts",))
+_CO_HANDLER_ROWS = Codec(CoHandlerRow.__table__, ("case_id", "officer"))
 _MARK_ROWS = Codec(ReplayMarkRow.__table__, ("case_id", "token", "marked_at"))
 
 
@@ -135,7 +136,7 @@ class Cases:
             select(cases).where(cases.c.id.in_(ids[start:start + 900]))).mappings()}
         known_persons = {(r["case_id"], r["person"]): r["facts"] for start in range(0, len(ids), 900) for r in connection.execute(
             select(persons).where(persons.c.case_id.in_(ids[start:start + 900]))).mappings()}
-        case_inserts, case_updates, person_inserts, person_updates = [], [], [], []
+        case_inserts, case_updates, person_inserts, person_updates, co_handled = [], [], [], [], {}
         for case_id, info in info_by_case.items():
             old = stored.get(case_id)
             row = {"id": case_id, **{c: (old[c] if old else None) for c in CASE_COLUMNS},
@@ -145,6 +146,8 @@ class Cases:
                     row[column] = None if info[column] is None else str(info[column])
             if "co_handlers" in info:
                 row["co_handlers"] = [str(h) for h in info["co_handlers"] or []]
+                if row["co_handlers"] != (old["co_handlers"] if old else []):
+                    co_handled[case_id] = row["co_handlers"]
             row["facts"].update({k: v for k, v in info.items() if k not in ("persons", "co_handlers")})
             row["updated_at"] = now
             (case_updates if old else case_inserts).append(row)
@@ -158,6 +161,12 @@ class Cases:
             _CASE_INSERT.insert(connection, [_CASE_INSERT.encode(row) for row in case_inserts])
         if case_updates:
             _CASE_UPDATE.update(connection, [(*_CASE_UPDATE.encode(row), row["id"]) for row in case_updates], key=("id",))
+        if co_handled:  # case_co_handlers follows the cases' lists
+            table = CoHandlerRow.__table__
+            for chunk in chunked([case_id for case_id in co_handled if case_id not in new_cases]):
+                connection.execute(table.delete().where(table.c.case_id.in_(chunk)))
+            _CO_HANDLER_ROWS.insert(connection, [(case_id, officer) for case_id, officers in co_handled.items()
+                                                 for officer in dict.fromkeys(officers)])
         if person_inserts:
             _PERSON_INSERT.insert(connection, [_PERSON_INSERT.encode(row) for row in person_inserts])
         if person_updates:

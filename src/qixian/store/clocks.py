@@ -10,14 +10,16 @@ from typing import Collection, Iterable, Mapping, Sequence
 from sqlalchemy import select
 
 from qixian.store.rows import Codec, chunked, encode_time, utc
-from qixian.store.tables import ClockRow, ReplayMarkRow
+from qixian.store.tables import CaseRow, ClockRow, ReplayMarkRow
 
 # The stored values of a replayed clock, besides its identity (case, rule, person, number) and update time.
 CLOCK_VALUES = Codec(ClockRow.__table__, (
     "rule_version", "lead_of", "open", "outcome", "paused", "provisional", "started_at", "due_at", "due_display",
-    "ended_at", "ended_by", "explanation", "anomalies", "next_reminder_at"))
-_CLOCK_INSERT = Codec(ClockRow.__table__, ("case_id", "rule_id", "person", "number", *CLOCK_VALUES.columns, "updated_at"))
-_CLOCK_UPDATE = Codec(ClockRow.__table__, (*CLOCK_VALUES.columns, "updated_at"))
+    "ended_at", "ended_by", "explanation", "anomalies", "next_reminder_at", "warning_at"))
+# Written with them: the case's unit, as the cases table has it when the clocks are written (a case's new unit
+# comes with an event, and the case's clocks are replayed and written after it).
+_CLOCK_INSERT = Codec(ClockRow.__table__, ("case_id", "rule_id", "person", "number", *CLOCK_VALUES.columns, "unit", "updated_at"))
+_CLOCK_UPDATE = Codec(ClockRow.__table__, (*CLOCK_VALUES.columns, "unit", "updated_at"))
 Marks = Mapping[str, str]  # {case: token of its replay mark}
 
 
@@ -47,14 +49,16 @@ class Clocks:
             for start in range(0, len(ids), 900):
                 for row in connection.execute(select(table).where(table.c.case_id.in_(ids[start:start + 900]))).mappings():
                     identity = (row["case_id"], row["rule_id"], row["person"], row["number"])
-                    existing[identity] = (row["id"], CLOCK_VALUES.encode(row))
+                    existing[identity] = (row["id"], (*CLOCK_VALUES.encode(row), row["unit"]))
+            units = self._units_of(connection, [case_id for case_id, rows in rows_by_case.items() if rows])
             for case_id, rows in rows_by_case.items():
+                unit = units.get(case_id)
                 for rule_id, person, number, values in rows:
                     old = existing.pop((case_id, rule_id, person, number), None)
                     if old is None:
-                        inserts.append((case_id, rule_id, person, number, *values, stamp))
-                    elif old[1] != values:
-                        updates.append((*values, stamp, old[0]))
+                        inserts.append((case_id, rule_id, person, number, *values, unit, stamp))
+                    elif old[1] != (*values, unit):
+                        updates.append((*values, unit, stamp, old[0]))
             deletes = [row_id for row_id, _ in existing.values()]  # clocks the events no longer give
             if inserts:
                 _CLOCK_INSERT.insert(connection, inserts)
@@ -64,6 +68,12 @@ class Clocks:
                 connection.execute(table.delete().where(table.c.id.in_(deletes[start:start + 900])))
             session.commit()
         return len(inserts) + len(updates) + len(deletes)
+
+    @staticmethod
+    def _units_of(connection, case_ids: Sequence[str]) -> dict[str, str | None]:
+        cases = CaseRow.__table__
+        return {case: unit for chunk in chunked(case_ids) for case, unit in connection.execute(
+            select(cases.c.id, cases.c.unit).where(cases.c.id.in_(chunk))).tuples()}
 
     def _clear_marks(self, connection, marks: Marks, case_ids: Iterable[str]) -> set[str]:
         """Delete the marks of these cases that still hold the token in `marks`; returns the cases cleared."""

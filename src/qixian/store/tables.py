@@ -11,10 +11,6 @@ from sqlmodel import Field, SQLModel
 
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
-    __table_args__ = (  # partial: the cases that have co-handlers, read for an officer's cases on the dashboard
-        Index("ix_cases_co_handled", "id", sqlite_where=text("CAST(co_handlers AS VARCHAR) != '[]'"),
-              postgresql_where=text("CAST(co_handlers AS VARCHAR) != '[]'")),
-    )
 
     id: str = Field(primary_key=True, max_length=200)
     kind: Optional[str] = Field(default=None, max_length=40)
@@ -24,6 +20,16 @@ class CaseRow(SQLModel, table=True):
     co_handlers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime
+
+
+class CoHandlerRow(SQLModel, table=True):
+    """One co-handler of a case, as the case's `co_handlers` list says (written with it): an officer's cases are
+    found by index."""
+
+    __tablename__ = "case_co_handlers"
+
+    case_id: str = Field(primary_key=True, max_length=200)
+    officer: str = Field(primary_key=True, index=True, max_length=100)
 
 
 class PersonRow(SQLModel, table=True):
@@ -68,6 +74,8 @@ class QuarantineRow(SQLModel, table=True):
 
 
 _OPEN_ONLY = {"sqlite_where": text("open IS 1"), "postgresql_where": text("open IS true")}  # partial index: open clocks
+# Partial: open clocks that are not paused, as SQLAlchemy writes `open.is_(True), paused.is_(False)`
+_RUNNING = {"sqlite_where": text("open IS 1 AND paused IS 0"), "postgresql_where": text("open IS true AND paused IS false")}
 # Partial: clocks whose replay recorded an anomaly, as the dashboard's anomaly list asks for them
 _ANOMALOUS = {"sqlite_where": text("CAST(anomalies AS VARCHAR) != '[]'"),
               "postgresql_where": text("CAST(anomalies AS VARCHAR) != '[]'")}
@@ -88,6 +96,11 @@ class ClockRow(SQLModel, table=True):
         Index("ix_clocks_open_due_id", "due_at", "id", **_OPEN_ONLY),
         Index("ix_clocks_anomalous", "due_at", "id", **_ANOMALOUS),
         Index("ix_clocks_due", "due_at"),
+        # The board's unit filter and a leader's list, in due order; its 橙 filter by the stored warning time
+        Index("ix_clocks_open_unit_due", "unit", "due_at", "id", **_OPEN_ONLY),
+        Index("ix_clocks_running_warning", "warning_at", "due_at", **_RUNNING),
+        # Reports: the clocks whose life reaches into a period (ended in or after it, or still open)
+        Index("ix_clocks_ended", "ended_at"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -109,6 +122,9 @@ class ClockRow(SQLModel, table=True):
     explanation: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     anomalies: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     next_reminder_at: Optional[datetime] = None
+    # when the warning window opens (the rule's last reminder before the due; None: no such reminder): 橙 from then
+    warning_at: Optional[datetime] = None
+    unit: Optional[str] = Field(default=None, max_length=100)  # the case's unit, copied when the clock is written
     updated_at: datetime
 
 

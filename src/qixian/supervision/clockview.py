@@ -7,7 +7,7 @@ from datetime import datetime
 
 from qixian.alerting.outbox import counting_unit, rule_of
 from qixian.engine.clocks import state_at
-from qixian.engine.reminders import steps
+from qixian.engine.reminders import steps, warning_of
 from qixian.legaltime.localtime import span
 from qixian.rulebook.model import RulePack
 from qixian.store.tables import ClockRow
@@ -30,21 +30,21 @@ def left(row: ClockRow, now: datetime) -> str:
 
 
 def warning_at(pack: RulePack, row: ClockRow) -> datetime | None:
-    """When the clock's warning window opens: the time of its rule's last reminder before the due (the 预警 step,
-    the same step the scan sends); None for a rule that does not remind before the due."""
+    """When the clock's warning window opens, worked out from its rule: the time of the rule's last reminder before
+    the due (the 预警 step, the same step the scan sends); None for a rule that does not remind before the due. A
+    replay stores the same (`clocks.warning_at`), from the plan it derives."""
     rule = rule_of(pack, row)
     if rule is None or row.due_at is None:
         return None
-    planned = steps(rule, counting_unit(pack, rule), row.started_at, row.due_at, pack.settings)
-    return next((s.at for s in planned if s.level == "warning"), None)
+    return warning_of(steps(rule, counting_unit(pack, rule), row.started_at, row.due_at, pack.settings))
 
 
-def light(pack: RulePack, row: ClockRow, now: datetime) -> str:
-    """red | orange | green | grey (see LIGHTS)."""
+def light(row: ClockRow, now: datetime) -> str:
+    """red | orange | green | grey (see LIGHTS), from the stored row: its warning time is written with the clock
+    (`clocks.warning_at`, what `warning_at` works out from the rule), so the database filters by colour alike."""
     state = state_of(row, now)
     if state == "overdue":
         return "red"
     if state not in ("running", "provisional"):
         return "grey"
-    warning = warning_at(pack, row)
-    return "orange" if warning is not None and now >= warning else "green"
+    return "orange" if row.warning_at is not None and now >= row.warning_at else "green"

@@ -35,7 +35,7 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable
 
 from sqlalchemy import String, case, cast, func, or_, select
@@ -251,36 +251,38 @@ def scoped(query, scope: Scope):
 
 
 def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
-    """The clocks due in the period, counted in the database by outcome: one GROUP BY per grouping (rule, unit,
-    officer, day of the due in Beijing), so a report reads as many rows as there are groups, not clocks."""
+    """The clocks due in the period, counted in the database by outcome: one GROUP BY (rule, unit, officer, day of
+    the due in Beijing, outcome) over the period's range of the due index (ix_clocks_due), so a report reads the
+    clocks of its period and no other, whatever the store's history; the groupings are summed from its rows."""
     outcome = case((ClockRow.outcome == "met", "met"), (ClockRow.outcome == "met_late", "met_late"),
                    (ClockRow.due_at <= _utc(now), "overdue"), else_="pending")
-    due = select(ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(
-        ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
-        or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
-    due = scoped(due, scope)
     with store.session() as session:
         day = _beijing_day(session.get_bind().dialect.name)
-        for grouping, column in (("rule", ClockRow.rule_id), ("unit", CaseRow.unit), ("officer", CaseRow.handler),
-                                 ("week", day)):
-            counted = session.execute(due.with_only_columns(column, outcome, func.count()).group_by(column, outcome)
-                                      .order_by(column, outcome)).all()
-            for value, result, count in counted:
-                if grouping == "week":
-                    monday = _as_date(value) - timedelta(days=_as_date(value).weekday())
-                    key, label = monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}"
-                else:
-                    key, label = groups.keys(*(value, None, None) if grouping == "rule" else
-                                             ("", value, None) if grouping == "unit" else ("", None, value),
-                                             now)[grouping]
-                groups.add_clocks(grouping, key, label, result, count)
+        columns = (ClockRow.rule_id, CaseRow.unit, CaseRow.handler, day, outcome)
+        query = scoped(select(*columns, func.count()).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(
+            ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
+            or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED))), scope)
+        counted = session.execute(query.group_by(*columns)).all()
+    sums: dict[tuple[str, object, str], int] = defaultdict(int)
+    for rule_id, unit, handler, value, result, count in counted:
+        monday = _as_date(value) - timedelta(days=_as_date(value).weekday())
+        for grouping, value in (("rule", rule_id), ("unit", unit), ("officer", handler), ("week", monday)):
+            sums[(grouping, value, result)] += count
+    for (grouping, value, result), count in sorted(sums.items(), key=lambda item: (item[0][0], str(item[0][1]), item[0][2])):
+        if grouping == "week":
+            key, label = value.isoformat(), f"{value:%m-%d}～{value + timedelta(days=6):%m-%d}"
+        else:
+            key, label = groups.keys(*(value, None, None) if grouping == "rule" else
+                                     ("", value, None) if grouping == "unit" else ("", None, value), now)[grouping]
+        groups.add_clocks(grouping, key, label, result, count)
 
 
-def _beijing_day(dialect: str):
-    """The day (Beijing time) of a clock's due, as the database works it out (Beijing keeps +08:00 all year)."""
+def _beijing_day(dialect: str, column=ClockRow.due_at):
+    """The day (Beijing time) of a moment (default: a clock's due), as the database works it out (Beijing keeps
+    +08:00 all year)."""
     if dialect == "postgresql":
-        return func.date(func.timezone("Asia/Shanghai", ClockRow.due_at))
-    return func.date(ClockRow.due_at, "+8 hours")  # SQLite holds UTC as text
+        return func.date(func.timezone("Asia/Shanghai", column))
+    return func.date(column, "+8 hours")  # SQLite holds UTC as text
 
 
 def _as_date(value) -> date:
@@ -298,29 +300,35 @@ def _anomalous_clocks(store: Store, start: datetime, end: datetime, scope: Scope
 
 def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
     """Reminder steps owed in the period by `now`, and their acknowledgements made by `now` (a report as of a past
-    moment counts nothing that happened after it)."""
-    query = (select(OutboxRow, AcknowledgementRow.at, CaseRow.unit, CaseRow.handler)
-             .join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
-             .join(AcknowledgementRow, (AcknowledgementRow.outbox_id == OutboxRow.id) & (AcknowledgementRow.at <= _utc(now)),
-                   isouter=True)
-             .where(OutboxRow.step_at >= _utc(start), OutboxRow.step_at < _utc(end), OutboxRow.step_at <= _utc(now))
-             .order_by(OutboxRow.id))
-    seen: set[tuple] = set()
-    acknowledged: set[tuple] = set()
+    moment counts nothing that happened after it). A step (clock, due, step) is counted once, by its first row,
+    however many recipients it had: counted in the database over the period's range of ix_outbox_step, grouped by
+    rule, unit, officer, day and level; only the acknowledged reminders are read one by one (for their latency)."""
+    in_period = (OutboxRow.step_at >= _utc(start), OutboxRow.step_at < _utc(end), OutboxRow.step_at <= _utc(now))
+    first_rows = select(func.min(OutboxRow.id)).where(*in_period).group_by(OutboxRow.clock_id, OutboxRow.due_at, OutboxRow.step)
+    acknowledged_by_now = (AcknowledgementRow.outbox_id == OutboxRow.id) & (AcknowledgementRow.at <= _utc(now))
     with store.session() as session:
-        rows = list(session.execute(scoped(query, scope)))
-    for row, acknowledged_at, unit, handler in rows:
-        step = (row.clock_id, row.due_at, row.step)
-        first, first_ack = step not in seen, acknowledged_at is not None and step not in acknowledged
-        seen.add(step)
-        if acknowledged_at is not None:
-            acknowledged.add(step)
-        for tally in groups.each(row.rule_id, unit, handler, row.step_at):
-            tally.reminders += first
-            tally.overdue_reminders += first and row.level == "overdue"
-            tally.acknowledged += first_ack
-            if acknowledged_at is not None:  # every recipient's acknowledgement has its own latency
-                tally.ack_latency.append(max(0.0, (acknowledged_at - (row.sent_at or row.created_at)).total_seconds() / 60))
+        day = _beijing_day(session.get_bind().dialect.name, OutboxRow.step_at)
+        columns = (OutboxRow.rule_id, CaseRow.unit, CaseRow.handler, day, OutboxRow.level)
+        counted = session.execute(scoped(select(*columns, func.count()).join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
+                                         .where(OutboxRow.id.in_(first_rows)), scope).group_by(*columns)).all()
+        acknowledged = session.execute(scoped(
+            select(OutboxRow.clock_id, OutboxRow.due_at, OutboxRow.step, OutboxRow.rule_id, CaseRow.unit, CaseRow.handler,
+                   OutboxRow.step_at, OutboxRow.sent_at, OutboxRow.created_at, AcknowledgementRow.at)
+            .join(AcknowledgementRow, acknowledged_by_now).join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
+            .where(*in_period), scope).order_by(OutboxRow.id)).all()
+    for rule_id, unit, handler, value, level, count in counted:
+        noon = datetime.combine(_as_date(value), time(12), tzinfo=SHANGHAI)  # a moment of that day, for its week
+        for tally in groups.each(rule_id, unit, handler, noon):
+            tally.reminders += count
+            tally.overdue_reminders += count if level == "overdue" else 0
+    seen: set[tuple] = set()
+    for clock_id, due_at, step, rule_id, unit, handler, step_at, sent_at, created_at, acknowledged_at in acknowledged:
+        first = (clock_id, due_at, step) not in seen
+        seen.add((clock_id, due_at, step))
+        for tally in groups.each(rule_id, unit, handler, step_at):
+            tally.acknowledged += first
+            # every recipient's acknowledgement has its own latency
+            tally.ack_latency.append(max(0.0, (acknowledged_at - (sent_at or created_at)).total_seconds() / 60))
 
 
 def _completion_times(store: Store, groups: _Groups, start: datetime, end: datetime, scope: Scope) -> None:

@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from qixian.alerting.digest import in_digest
 from qixian.alerting.failures import Failure, waiting_because
@@ -23,6 +23,7 @@ from qixian.supervision.reports import ANOMALOUS, ANOMALY_LABELS
 from qixian.web.access import Viewer, cases_of
 
 PAGE = 50  # rows on one page of a list
+COUNTED = 10_000  # a list is counted up to this many rows past the page shown: "共 M 页以上" beyond
 
 
 @dataclass
@@ -60,12 +61,18 @@ class Filters:
 
 @dataclass
 class Page:
-    """One page of a list: its rows, the page number (from 1), how many rows the whole list has, the page size."""
+    """One page of a list: its rows, the page number (from 1), how many rows the whole list has (with `more`: at
+    least that many, the count stopped COUNTED rows past the page), the page size."""
 
     lines: list
     number: int
     total: int
     size: int = PAGE
+    more: bool = False
+
+    def count(self, found: int, counted: int) -> None:
+        """The total from `found` rows counted up to `counted` + 1: more than `counted` is "at least `counted`"."""
+        self.total, self.more = min(found, counted), found > counted
 
     @property
     def pages(self) -> int:
@@ -130,23 +137,18 @@ class Board:
 
     def clocks(self, viewer: Viewer, now: datetime, filters: Filters = Filters(), page: int = 1) -> Page:
         """One page of the open clocks the viewer may see, earliest due first, then those without a due (paused) by
-        id: an order that never ties, so every clock is on exactly one page. Filtered and counted in the database;
-        only the 橙/绿 colours (the warning step is worked out from the rule, not stored) are sorted out here."""
+        id: an order that never ties, so every clock is on exactly one page. Filtered, ordered and counted in the
+        database (the count up to COUNTED rows past the page)."""
         dated, undated = self._open(viewer, now, filters)
         with self.store.session() as session:
-            if filters.light in ("orange", "green"):  # running clocks, the warning step decides: read in due order
-                rows = [(c, k) for c, k in session.execute(dated.order_by(ClockRow.due_at, ClockRow.id))
-                        if light(self.pack, c, now) == filters.light]
-                chosen = Page([], page, len(rows))
-                rows = rows[chosen.offset:chosen.offset + PAGE]
-            else:
-                counted = [session.execute(_counted(q)).scalar_one() for q in (dated, undated)]
-                chosen = Page([], page, sum(counted))
-                rows = list(session.execute(dated.order_by(ClockRow.due_at, ClockRow.id)
-                                            .offset(chosen.offset).limit(PAGE)))
-                if len(rows) < PAGE:  # past the dated clocks: the undated ones, by id
-                    rows += session.execute(undated.order_by(ClockRow.id)
-                                            .offset(max(0, chosen.offset - counted[0])).limit(PAGE - len(rows))).all()
+            chosen = Page([], page, 0)
+            counted = chosen.offset + PAGE + COUNTED
+            dated_count = _count(session, dated, counted + 1)
+            chosen.count(dated_count + _count(session, undated, counted + 1 - dated_count), counted)
+            rows = list(session.execute(dated.order_by(ClockRow.due_at, ClockRow.id).offset(chosen.offset).limit(PAGE)))
+            if len(rows) < PAGE:  # past the dated clocks: the undated ones, by id
+                rows += session.execute(undated.order_by(ClockRow.id)
+                                        .offset(max(0, chosen.offset - dated_count)).limit(PAGE - len(rows))).all()
         lines = [self._line(clock, case, now) for clock, case in rows if viewer.sees(case) and (
             not filters.officer or (case and (case.handler == filters.officer or filters.officer in case.co_handlers)))]
         self._mark_acknowledged(lines)
@@ -155,11 +157,12 @@ class Board:
 
     def _open(self, viewer: Viewer, now: datetime, filters: Filters):
         """(open clocks with a due, open clocks without) as queries over clocks left-joined to their cases (a join
-        the databases drop when nothing reads the case), filtered and scoped to the viewer."""
+        the databases drop when nothing reads the case), filtered and scoped to the viewer. The colours as `light`
+        gives them, from the stored due, pause and warning time."""
         query = viewer.scoped(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-                              .where(ClockRow.open.is_(True)), ClockRow.case_id)
+                              .where(ClockRow.open.is_(True)), ClockRow.case_id, ClockRow.unit)
         if filters.unit:
-            query = query.where(CaseRow.unit == filters.unit)
+            query = query.where(ClockRow.unit == filters.unit)
         if filters.officer:
             query = query.where(ClockRow.case_id.in_(cases_of(filters.officer)))
         if filters.group is not None:
@@ -170,12 +173,16 @@ class Board:
         if filters.due_to:
             dated = dated.where(ClockRow.due_at < _day_start(filters.due_to + timedelta(days=1)))
         moment = now.astimezone(timezone.utc)
+        running = (ClockRow.paused.is_(False),)
         if filters.light == "red":
-            dated = dated.where(ClockRow.due_at <= moment, ClockRow.paused.is_(False))
+            dated = dated.where(ClockRow.due_at <= moment, *running)
         elif filters.light == "grey":
             dated = dated.where(ClockRow.paused.is_(True))
-        elif filters.light in ("orange", "green"):
-            dated = dated.where(ClockRow.due_at > moment, ClockRow.paused.is_(False))
+        elif filters.light == "orange":
+            dated = dated.where(ClockRow.warning_at <= moment, ClockRow.due_at > moment, *running)
+        elif filters.light == "green":
+            dated = dated.where(ClockRow.due_at > moment, or_(ClockRow.warning_at.is_(None), ClockRow.warning_at > moment),
+                                *running)
         if filters.due_from or filters.due_to or filters.light in ("red", "orange", "green"):
             undated = undated.where(False)  # a clock without a due is paused (灰) and in no due window
         return dated, undated
@@ -184,9 +191,11 @@ class Board:
         """One page of (clock, anomaly label, message) for the viewer's clocks whose replay recorded an anomaly,
         latest due first (a page holds PAGE clocks, each with all its anomalies)."""
         query = viewer.scoped(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-                              .where(ANOMALOUS), ClockRow.case_id)
+                              .where(ANOMALOUS), ClockRow.case_id, ClockRow.unit)
         with self.store.session() as session:
-            chosen = Page([], page, session.execute(_counted(query)).scalar_one())
+            chosen = Page([], page, 0)
+            counted = chosen.offset + PAGE + COUNTED
+            chosen.count(_count(session, query, counted + 1), counted)
             rows = list(session.execute(query.order_by(ClockRow.due_at.desc(), ClockRow.id.desc())
                                         .offset(chosen.offset).limit(PAGE)))
         chosen.lines = [(self._line(clock, case, now), ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")),
@@ -244,7 +253,7 @@ class Board:
     def _line(self, clock: ClockRow, case: CaseRow | None, now: datetime) -> ClockLine:
         directory = self.directory
         return ClockLine(clock, case, self.pack.name_of(clock.rule_id), self.group_of.get(clock.rule_id, ""),
-                         light(self.pack, clock, now), STATES[state_of(clock, now)], left(clock, now),
+                         light(clock, now), STATES[state_of(clock, now)], left(clock, now),
                          _unit_name(directory, case.unit if case else None),
                          directory.name_of(case.handler) if case and case.handler else "—",
                          whose=_whose(self.pack, directory, clock), digested=in_digest(self.pack, clock, now))
@@ -277,9 +286,12 @@ class Board:
         return lines
 
 
-def _counted(query):
-    """SELECT count(*) of what `query` selects (its rows, whatever its columns)."""
-    return query.with_only_columns(func.count(ClockRow.id)).order_by(None)
+def _count(session, query, limit: int) -> int:
+    """How many rows `query` (over clocks) selects, counted up to `limit`: a province's list is not counted through."""
+    if limit <= 0:
+        return 0
+    found = query.with_only_columns(ClockRow.id).order_by(None).limit(limit).subquery()
+    return session.execute(select(func.count()).select_from(found)).scalar_one()
 
 
 def _day_start(day: date) -> datetime:

@@ -135,7 +135,7 @@ def pager_of(request: Request, page: Page) -> dict:
 
     return {"number": page.number, "pages": page.pages, "total": page.total, "first": page.offset + 1,
             "last": min(page.total, page.offset + page.size), "previous": link(min(page.number - 1, page.pages)),
-            "next": link(page.number + 1), "beyond": page.number > page.pages}
+            "next": link(page.number + 1), "beyond": page.number > page.pages, "more": page.more}
 
 
 def options_of(directory, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
