@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Container, Iterable, Mapping, NamedTuple
+from typing import Any, Container, Iterable, Mapping, NamedTuple, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
 from qixian.legaltime.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back, count_before
 from qixian.legaltime.localtime import as_local, moment, parse_local
 from qixian.legaltime.periods import Duration, Unit
 from qixian.engine.recurring import as_working_standard, interval_of, periods
-from qixian.rulebook.model import Rule, RulePack
+from qixian.rulebook.model import DeferStep, PauseStep, Rule, RulePack
 
 # Which field of an extension event's data carries the approved amount, by unit of the rule's `by`.
 AMOUNT_FIELD = {Unit.MINUTES: "minutes", Unit.HOURS: "hours", Unit.DAYS: "days", Unit.WORKDAYS: "days", Unit.MONTHS: "months"}
@@ -142,16 +142,10 @@ class _Open:
         for index, step in enumerate(rule.extend):
             if event.type == step.on:
                 self.extensions.append((index, event))
-        for index, step in enumerate(rule.pause):
-            if event.type == step.start and index not in self.open_pauses:
-                self.open_pauses[index] = event.at
-            elif event.type == step.until and index in self.open_pauses:
-                self.pauses.append(Pause(self.open_pauses.pop(index), event.at, self.context.pack.event_label(event.type)))
-        for index, step in enumerate(rule.defer):
-            if event.type == step.start and index not in self.open_defers:
-                self.open_defers[index] = event.at
-            elif event.type == step.until and index in self.open_defers:
-                self.pauses.append(Pause(self.open_defers.pop(index), event.at, self.context.pack.event_label(event.type), deferred=True))
+        for _, begun in pair_steps(rule.pause, self.open_pauses, event):
+            self.pauses.append(Pause(begun, event.at, self.context.pack.event_label(event.type)))
+        for _, begun in pair_steps(rule.defer, self.open_defers, event):
+            self.pauses.append(Pause(begun, event.at, self.context.pack.event_label(event.type), deferred=True))
         return False
 
     def deadline(self) -> Deadline:
@@ -266,6 +260,29 @@ def _opens(context: _Context, rule_id: str, event: Event, starters: Container[st
     return rule, key
 
 
+class Happened(Protocol):
+    """An event as pairing reads it: a replayed Event or a stored event row."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def at(self) -> datetime: ...
+
+
+def pair_steps(steps: Sequence[PauseStep | DeferStep], open_at: dict[int, datetime], event: Happened) -> list[tuple[int, datetime]]:
+    """Feed one event to a clock's pause (or deferral) steps, each open from its start event until its until event:
+    the steps the event begins are noted in `open_at` (a step already open is not begun again), and the (index,
+    begun) of the steps it ends are returned. The one pairing of pauses, for replay and for the reports."""
+    ended = []
+    for index, step in enumerate(steps):
+        if event.type == step.start and index not in open_at:
+            open_at[index] = event.at
+        elif event.type == step.until and index in open_at:
+            ended.append((index, open_at.pop(index)))
+    return ended
+
+
 KEY_FIELDS = {"assignee": "assignee", "unit": "unit"}  # per: the event data field that names whose clock it is
 
 
@@ -288,7 +305,12 @@ def concerns(rule: Rule, key: str | None, event: Event) -> bool:
     if rule.per in KEY_FIELDS:
         named = event.data.get(KEY_FIELDS[rule.per])
         return named is None or named == key
-    return event.person is None or event.person == key
+    return same_person(event.person, key)
+
+
+def same_person(one: str | None, other: str | None) -> bool:
+    """Whether an event of `one` bears on a clock of `other`: the same person, or either is the whole case's (no person)."""
+    return not one or not other or one == other
 
 
 def _replay_series(context: _Context, rule_id: str, events: list[Event], until: datetime) -> list[Clock]:
@@ -358,7 +380,7 @@ def _lead_clocks(context: _Context, rule_id: str, targets: list[Clock], events: 
         rule = context.pack.rule_at(rule_id, target.started.astimezone(context.zone), disabled=context.disabled)
         if rule is None or rule.applies and not rule.applies_to(_facts(context, target.start_event)):
             continue
-        mine = [e for e in events if e.at >= target.started and (not e.person or not target.person or e.person == target.person)]
+        mine = [e for e in events if e.at >= target.started and same_person(e.person, target.person)]
         extensions = {step.on for step in target.rule.extend}
         round_start, number = target.started, 1
         while True:

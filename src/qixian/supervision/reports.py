@@ -40,7 +40,7 @@ from typing import Iterable
 from sqlalchemy import String, case, cast, func, or_, select
 
 from qixian.alerting.outbox import rule_of
-from qixian.engine.clocks import replay
+from qixian.engine.clocks import pair_steps, replay, same_person
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
@@ -363,7 +363,7 @@ def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: d
             continue
         life_end = clock.ended_at or now
         mine = [e for e in events.get(clock.case_id, ()) if clock.started_at <= e.at <= life_end
-                and (not e.person or not clock.person or e.person == clock.person)]
+                and same_person(e.person, clock.person)]
         extension_types = {s.on for s in rule.extend}
         for event in mine:
             if event.type in extension_types and start <= event.at < end:
@@ -386,11 +386,7 @@ def pause_spans(rule: Rule, events: list, life_end: datetime) -> list[tuple[str,
     open_at: dict[int, datetime] = {}
     spans = []
     for event in events:
-        for index, step in enumerate(rule.pause):
-            if event.type == step.start and index not in open_at:
-                open_at[index] = event.at
-            elif event.type == step.until and index in open_at:
-                spans.append((step.start, open_at.pop(index), event.at))
+        spans += [(rule.pause[index].start, begun, event.at) for index, begun in pair_steps(rule.pause, open_at, event)]
     spans += [(rule.pause[index].start, begun, life_end) for index, begun in open_at.items()]
     return sorted(spans, key=lambda span: span[1])
 
