@@ -12,14 +12,13 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlmodel import Session
 
-from qixian.casework.feedlines import Incoming, Rejected
+from qixian.engine.caseinfo import CASE_COLUMNS, Incoming, Rejected, case_facts, co_handlers_of, columns_of, facts_of, folded, persons_of
 from qixian.engine.clocks import Event
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.database import dump_json
 from qixian.store.rows import Codec, encode_time, utc
 from qixian.store.tables import CaseRow, EventRow, PersonRow, QuarantineRow, ReplayMarkRow, WatermarkRow
 
-CASE_COLUMNS = ("kind", "title", "unit", "handler")
 EVENT_ROWS = Codec(EventRow.__table__, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
 _CASE_VALUES = (*CASE_COLUMNS, "co_handlers", "facts", "updated_at")
 _CASE_INSERT = Codec(CaseRow.__table__, ("id", *_CASE_VALUES))
@@ -123,9 +122,7 @@ class Cases:
     def _merge_case_info(self, session: Session, events: list[Incoming], now: datetime, new_cases: set[str]) -> None:
         """Fold each case's newest case_info into its row (and persons' facts into theirs), with bulk statements.
         Case and person rows are written only here, with the case's events: `new_cases` (no events before) have none."""
-        info_by_case: dict[str, dict] = defaultdict(dict)
-        for e in sorted(events, key=lambda e: e.at):
-            info_by_case[e.case].update(e.case_info)
+        info_by_case = folded(events)
         if not info_by_case:
             return
         connection = session.connection()
@@ -140,19 +137,17 @@ class Cases:
             old = stored.get(case_id)
             row = {"id": case_id, **{c: (old[c] if old else None) for c in CASE_COLUMNS},
                    "co_handlers": old["co_handlers"] if old else [], "facts": dict(old["facts"]) if old else {}}
-            for column in CASE_COLUMNS:
-                if column in info:
-                    row[column] = None if info[column] is None else str(info[column])
+            row.update(columns_of(info))
             if "co_handlers" in info:
-                row["co_handlers"] = [str(h) for h in info["co_handlers"] or []]
-            row["facts"].update({k: v for k, v in info.items() if k not in ("persons", "co_handlers")})
+                row["co_handlers"] = co_handlers_of(info)
+            row["facts"].update(facts_of(info))
             row["updated_at"] = now
             (case_updates if old else case_inserts).append(row)
-            for person, facts in (info.get("persons") or {}).items():
-                key = (case_id, str(person))
-                merged = {**known_persons.get(key, {}), **(facts or {})}
+            for person, facts in persons_of(info).items():
+                key = (case_id, person)
+                merged = {**known_persons.get(key, {}), **facts}
                 (person_updates if key in known_persons else person_inserts).append(
-                    {"case_id": case_id, "person": str(person), "facts": merged})
+                    {"case_id": case_id, "person": person, "facts": merged})
                 known_persons[key] = merged
         if case_inserts:
             _CASE_INSERT.insert(connection, [_CASE_INSERT.encode(row) for row in case_inserts])
@@ -185,7 +180,7 @@ class Cases:
             for start in range(0, len(ids), 900):
                 chunk = ids[start:start + 900]
                 for row in session.exec(select(CaseRow).where(CaseRow.id.in_(chunk))).scalars():
-                    facts[row.id] = {**row.facts, **{c: getattr(row, c) for c in CASE_COLUMNS if getattr(row, c) is not None}}
+                    facts[row.id] = case_facts(row.facts, {c: getattr(row, c) for c in CASE_COLUMNS})
                 for row in session.exec(select(PersonRow).where(PersonRow.case_id.in_(chunk))).scalars():
                     persons[row.case_id][row.person] = row.facts
         return facts, persons
