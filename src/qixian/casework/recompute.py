@@ -93,7 +93,7 @@ def clock_values(clock: Clock, pack: RulePack) -> tuple:
     deadline, rule = clock.deadline, clock.rule
     step = next_step(clock, pack.settings)
     return (
-        rule.effective_from.isoformat() if rule.effective_from else "", clock.lead_of, clock.outcome is None,
+        rule.version_key, clock.lead_of, clock.outcome is None,
         clock.outcome, deadline.paused, deadline.provisional, _utc_text(clock.started), _utc_text(deadline.due),
         deadline.due_display, _utc_text(clock.ended_at), clock.ended_by, dump_json(deadline.explanation),
         dump_json([{"kind": a.kind, "message": a.message} for a in clock.anomalies]) if clock.anomalies else "[]",

@@ -225,6 +225,11 @@ class Rule:
         return all(condition.holds(facts) for condition in self.applies)
 
     @property
+    def version_key(self) -> str:
+        """The key a stored clock keeps of the version it is bound to: its effective-from date, "" for none."""
+        return self.effective_from.isoformat() if self.effective_from else ""
+
+    @property
     def version(self) -> str:
         """The version label: its effective range, as legal staff write it."""
         if self.effective_from is None and self.effective_until is None:
@@ -396,9 +401,9 @@ class RulePack:
         return self._versions.get(rule_id, ())
 
     def bound(self, rule_id: str, version: str) -> Rule | None:
-        """The version of `rule_id` a stored clock is bound to (`version`: its effective-from date, "" for none)."""
+        """The version of `rule_id` a stored clock is bound to (`version`: its `Rule.version_key`)."""
         for rule in self._versions.get(rule_id, ()):
-            if (rule.effective_from.isoformat() if rule.effective_from else "") == version:
+            if rule.version_key == version:
                 return rule
         return None
 
