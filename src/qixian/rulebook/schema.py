@@ -13,11 +13,9 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from qixian.legaltime.localtime import parse_local
-from qixian.legaltime.periods import ACCEPTED_FORMS, parse_duration
+from qixian.legaltime.periods import ACCEPTED_FORMS, DURATION_FORMS, DURATION_PATTERN, parse_duration
 
-DURATION_PATTERN = (r"^\s*(\d+|[零一二两三四五六七八九十]+)\s*(minutes?|min|hours?|h|days?|d|workdays?|months?|"
-                    r"分钟|小时|个小时|日|天|工作日|个工作日|月|个月)\s*$|^半个月$")
-OFFSET_PATTERN = DURATION_PATTERN[:-1] + r"|^\s*\d{1,3}\s*%\s*$"
+OFFSET_PATTERN = rf"^\s*(?:{DURATION_FORMS}|[0-9]{{1,3}}\s*%)\s*$"  # a duration, or a share of the period
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
