@@ -39,6 +39,7 @@ from qixian.legaltime.localtime import parse_local  # noqa: E402
 from qixian.rulebook import load_pack  # noqa: E402
 from qixian.store.database import upgrade  # noqa: E402
 from qixian.store.repository import Store  # noqa: E402
+from qixian.store.rows import chunked  # noqa: E402
 from qixian.store.tables import ClockRow  # noqa: E402
 
 DAY = parse_local("2026-03-10 00:00")  # a Tuesday: no holiday moves the day reminders
@@ -210,8 +211,8 @@ def naive_tick(url: str, pack, sample: int, clocks: int) -> tuple[float, int]:
     began = time.perf_counter()
     rows = []
     with store.session() as session:
-        for start in range(0, len(ids), 900):
-            rows += session.exec(select(ClockRow).where(ClockRow.id.in_(ids[start:start + 900]))).scalars()
+        for part in chunked(ids):
+            rows += session.exec(select(ClockRow).where(ClockRow.id.in_(part))).scalars()
     due = 0
     for row in rows:
         rule = rule_of(pack, row)

@@ -25,7 +25,7 @@ from qixian.rulebook.model import RulePack
 from qixian.store.clocks import CLOCK_VALUES
 from qixian.store.database import dump_json
 from qixian.store.repository import Store
-from qixian.store.rows import decode_time, encode_time
+from qixian.store.rows import chunked, decode_time, encode_time
 
 
 @dataclass(frozen=True)
@@ -206,8 +206,7 @@ def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: dateti
                 progress(len(chunk))
 
     with Replayer(pack, parallel, until=now) as replayer:
-        for start in range(0, len(ids), batch):
-            chunk = ids[start:start + batch]
+        for chunk in chunked(ids, batch):
             marks = store.replay_marks(chunk) if apply else {}
             pending.append((chunk, marks, replayer.submit(histories(store, chunk))))
             settle(keep=replayer.workers)

@@ -16,7 +16,7 @@ from qixian.engine.caseinfo import CASE_COLUMNS, Incoming, Rejected, case_facts,
 from qixian.engine.clocks import Event
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.database import dump_json
-from qixian.store.rows import Codec, encode_time, utc
+from qixian.store.rows import Codec, chunked, encode_time, utc
 from qixian.store.tables import CaseRow, EventRow, PersonRow, QuarantineRow, ReplayMarkRow, WatermarkRow
 
 EVENT_ROWS = Codec(EventRow.__table__, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
@@ -88,8 +88,8 @@ class Cases:
 
     def _cases_with_events(self, session: Session, case_ids: set[str]) -> set[str]:
         ids, found = list(case_ids), set()
-        for start in range(0, len(ids), 900):
-            found.update(session.execute(select(EventRow.case_id).where(EventRow.case_id.in_(ids[start:start + 900]))
+        for part in chunked(ids):
+            found.update(session.execute(select(EventRow.case_id).where(EventRow.case_id.in_(part))
                                          .distinct()).scalars())
         return found
 
@@ -128,10 +128,10 @@ class Cases:
         connection = session.connection()
         cases, persons = CaseRow.__table__, PersonRow.__table__
         ids = [case_id for case_id in info_by_case if case_id not in new_cases]
-        stored = {r["id"]: r for start in range(0, len(ids), 900) for r in connection.execute(
-            select(cases).where(cases.c.id.in_(ids[start:start + 900]))).mappings()}
-        known_persons = {(r["case_id"], r["person"]): r["facts"] for start in range(0, len(ids), 900) for r in connection.execute(
-            select(persons).where(persons.c.case_id.in_(ids[start:start + 900]))).mappings()}
+        stored = {r["id"]: r for part in chunked(ids) for r in connection.execute(
+            select(cases).where(cases.c.id.in_(part))).mappings()}
+        known_persons = {(r["case_id"], r["person"]): r["facts"] for part in chunked(ids) for r in connection.execute(
+            select(persons).where(persons.c.case_id.in_(part))).mappings()}
         case_inserts, case_updates, person_inserts, person_updates = [], [], [], []
         for case_id, info in info_by_case.items():
             old = stored.get(case_id)
@@ -163,10 +163,10 @@ class Cases:
         ids = list(case_ids)
         found: dict[str, list[Event]] = defaultdict(list)
         with self.session() as session:
-            for start in range(0, len(ids), 900):
+            for part in chunked(ids):
                 rows = session.execute(select(EventRow.case_id, EventRow.type, EventRow.at, EventRow.person,
                                               EventRow.data, EventRow.source_id)
-                                       .where(EventRow.case_id.in_(ids[start:start + 900])).order_by(EventRow.at, EventRow.seq))
+                                       .where(EventRow.case_id.in_(part)).order_by(EventRow.at, EventRow.seq))
                 for case_id, kind, at, person, data, ident in rows:
                     found[case_id].append(Event(kind, at.astimezone(SHANGHAI), person, data or {}, ident))
         return found
@@ -177,8 +177,7 @@ class Cases:
         facts: dict[str, dict] = {}
         persons: dict[str, dict[str, dict]] = defaultdict(dict)
         with self.session() as session:
-            for start in range(0, len(ids), 900):
-                chunk = ids[start:start + 900]
+            for chunk in chunked(ids):
                 for row in session.exec(select(CaseRow).where(CaseRow.id.in_(chunk))).scalars():
                     facts[row.id] = case_facts(row.facts, {c: getattr(row, c) for c in CASE_COLUMNS})
                 for row in session.exec(select(PersonRow).where(PersonRow.case_id.in_(chunk))).scalars():

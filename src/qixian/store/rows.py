@@ -63,8 +63,7 @@ class Codec:
             connection.exec_driver_sql(head + f"({', '.join(marks)})" + tail, rows)
             return []
         found: list = []
-        for start in range(0, len(rows), chunk):  # multi-row VALUES: RETURNING needs one statement, not executemany
-            part = rows[start:start + chunk]
+        for part in chunked(rows, chunk):  # multi-row VALUES: RETURNING needs one statement, not executemany
             sql = head + ", ".join([f"({', '.join(marks)})"] * len(part)) + tail + f" RETURNING {returning}"
             found += connection.exec_driver_sql(sql, tuple(chain.from_iterable(part))).scalars().all()
         return found

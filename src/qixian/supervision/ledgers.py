@@ -28,6 +28,7 @@ from qixian.engine.recurring import period_label
 from qixian.rulebook.model import RulePack
 from qixian.safetext import csv_row, visible
 from qixian.store.repository import Store
+from qixian.store.rows import chunked
 from qixian.store.tables import CaseRow, ClockRow, EventRow
 from qixian.supervision.reports import Scope, scoped
 from qixian.supervision.reportviews import TEMPLATES
@@ -168,8 +169,7 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
         ids = [c.id for c in (*clues, *listed, *duties)]
         clocks: dict[str, list[ClockRow]] = defaultdict(list)
         events: dict[str, list[EventRow]] = defaultdict(list)
-        for chunk in range(0, len(ids), 900):
-            part = ids[chunk:chunk + 900]
+        for part in chunked(ids):
             for row in session.execute(select(ClockRow).where(ClockRow.case_id.in_(part)).order_by(ClockRow.started_at, ClockRow.id)).scalars():
                 clocks[row.case_id].append(row)
             for row in session.execute(select(EventRow).where(EventRow.case_id.in_(part)).order_by(EventRow.at, EventRow.seq)).scalars():

@@ -44,6 +44,7 @@ from qixian.engine.clocks import pair_steps, replay, same_person
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
+from qixian.store.rows import chunked
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, EventRow, OutboxRow
 
 UNASSESSED = ("cancelled", "restarted")
@@ -347,8 +348,8 @@ def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: d
         clocks = list(session.execute(scoped(query, scope)).scalars())
         events: dict[str, list[EventRow]] = defaultdict(list)
         cases = list({c.case_id for c in clocks})
-        for chunk in range(0, len(cases), 900):
-            for event in session.execute(select(EventRow).where(EventRow.case_id.in_(cases[chunk:chunk + 900]),
+        for part in chunked(cases):
+            for event in session.execute(select(EventRow).where(EventRow.case_id.in_(part),
                                                                 EventRow.type.in_(types), EventRow.at < _utc(end))
                                          .order_by(EventRow.at, EventRow.seq)).scalars():
                 events[event.case_id].append(event)
