@@ -20,12 +20,13 @@ from sqlalchemy import select
 from qixian.alerting.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
 from qixian.alerting.ratelimits import bucket, hold, in_bucket, room_at, tag
 from qixian.casework.directory import DUTY, Directory
+from qixian.engine.clocks import ClockState
 from qixian.legaltime.localtime import display, span
 from qixian.ops import audit
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
-from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow
+from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow, OutboxStatus
 
 IDEMPOTENCY_HEADER = "X-Qixian-Idempotency-Key"
 Sender = Callable[[str, str, str], tuple[bool, str]]  # (url, title, body) -> (accepted, provider answer)
@@ -171,7 +172,7 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
 def _waiting(store: Store, now: datetime) -> list[str]:
     """The recipients with pending rows due by `now`."""
     with store.session() as session:
-        return list(session.execute(select(OutboxRow.recipient).where(OutboxRow.status == "pending",
+        return list(session.execute(select(OutboxRow.recipient).where(OutboxRow.status == OutboxStatus.PENDING,
                                                                       OutboxRow.next_attempt_at <= now)
                                     .distinct().order_by(OutboxRow.recipient)).scalars())
 
@@ -179,7 +180,7 @@ def _waiting(store: Store, now: datetime) -> list[str]:
 def _claim(session, recipient: str, now: datetime) -> list[OutboxRow]:
     """This recipient's pending rows due by `now`, locked until the session ends; rows another scanner holds
     are skipped (PostgreSQL; SQLite ignores the lock clause and relies on the single-scanner lock)."""
-    return list(session.exec(select(OutboxRow).where(OutboxRow.recipient == recipient, OutboxRow.status == "pending",
+    return list(session.exec(select(OutboxRow).where(OutboxRow.recipient == recipient, OutboxRow.status == OutboxStatus.PENDING,
                                                      OutboxRow.next_attempt_at <= now)
                              .order_by(OutboxRow.id).with_for_update(skip_locked=True)).scalars())
 
@@ -219,7 +220,7 @@ def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Direc
 def _digest_item(pack: RulePack, row: OutboxRow, clock: ClockRow, case: CaseRow | None, now: datetime) -> Item:
     """One clock listed in a daily overdue digest."""
     return Item(row.key, "overdue", clock.case_id, case.title if case and case.title else "", pack.name_of(clock.rule_id),
-                clock.person, clock.due_display or display(clock.due_at), span(clock.due_at - now), "overdue", False,
+                clock.person, clock.due_display or display(clock.due_at), span(clock.due_at - now), ClockState.OVERDUE, False,
                 row.label)
 
 
@@ -228,7 +229,7 @@ def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow 
     due = clock.due_display if clock and clock.due_display else display(row.due_at)
     return Item(row.key, row.level, row.case_id, case.title if case and case.title else "",
                 pack.name_of(row.rule_id), row.person, due, span(row.due_at - now),
-                "overdue" if int((row.due_at - now).total_seconds()) <= 0 else "running", row.late, row.label, ack_url)
+                ClockState.OVERDUE if int((row.due_at - now).total_seconds()) <= 0 else ClockState.RUNNING, row.late, row.label, ack_url)
 
 
 def _channels(config: NotifyConfig, directory: Directory, recipient: str, level: str) -> list[tuple[str, str]]:
@@ -332,20 +333,20 @@ def _settle(rows: list[OutboxRow], channel: str | None, wait: datetime | None, c
     """The claimed rows' new status, in the claiming transaction, after the sending is over."""
     for row in rows:
         if channel is not None:
-            row.status, row.sent_at, row.channel = "sent", now, channel
+            row.status, row.sent_at, row.channel = OutboxStatus.SENT, now, channel
         elif wait is not None:
             row.next_attempt_at = wait  # not an attempt: no backoff, nothing counted against the row
         else:
             row.attempts += 1
             if row.attempts > len(config.backoff_minutes):
-                row.status = "undeliverable"
+                row.status = OutboxStatus.UNDELIVERABLE
             else:
                 row.next_attempt_at = now + timedelta(minutes=config.backoff_minutes[row.attempts - 1])
     if channel is not None:
         result.sent += 1
     elif wait is not None:
         result.deferred += 1
-    elif rows[0].status == "undeliverable":
+    elif rows[0].status == OutboxStatus.UNDELIVERABLE:
         result.undeliverable += 1
     else:
         result.failed += 1

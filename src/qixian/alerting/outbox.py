@@ -25,7 +25,7 @@ from qixian.store.duechunks import due_chunks
 from qixian.store.repository import Store
 from qixian.store.rows import chunked
 from qixian.store.scanlock import single_scanner
-from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
+from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow, OutboxStatus
 
 LATE_AFTER = timedelta(minutes=10)  # a step found more than this after its time is reported as late
 
@@ -202,4 +202,4 @@ def _outbox_values(owed: Owed, now: datetime) -> dict:
     return {"key": owed.key, "clock_id": owed.clock_id, "case_id": owed.case_id, "person": owed.person,
             "rule_id": owed.rule_id, "step": owed.step, "level": owed.level, "label": owed.label,
             "due_at": owed.due_at, "step_at": owed.step_at.astimezone(timezone.utc), "recipient": owed.recipient,
-            "late": owed.late, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+            "late": owed.late, "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}

@@ -6,18 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from qixian.alerting.outbox import counting_unit, rule_of
-from qixian.engine.clocks import state_at
+from qixian.engine.clocks import ClockState, state_at
 from qixian.engine.reminders import steps
 from qixian.legaltime.localtime import span
 from qixian.rulebook.model import RulePack
 from qixian.store.tables import ClockRow
 
-STATES = {"running": "计时中", "paused": "暂停", "met": "按期完成", "met_late": "超期完成", "overdue": "已超期",
-          "cancelled": "不再适用", "restarted": "已重新计算", "provisional": "计时中（临时）"}
+STATES = {ClockState.RUNNING: "计时中", ClockState.PAUSED: "暂停", ClockState.MET: "按期完成", ClockState.MET_LATE: "超期完成",
+          ClockState.OVERDUE: "已超期", ClockState.CANCELLED: "不再适用", ClockState.RESTARTED: "已重新计算",
+          ClockState.PROVISIONAL: "计时中（临时）"}
 LIGHTS = {"red": "已超期", "orange": "临期", "green": "正常", "grey": "暂停或已结束"}
 
 
-def state_of(row: ClockRow, now: datetime) -> str:
+def state_of(row: ClockRow, now: datetime) -> ClockState:
     return state_at(None if row.open else row.outcome, row.paused, row.due_at, row.provisional, now)
 
 
@@ -42,9 +43,9 @@ def warning_at(pack: RulePack, row: ClockRow) -> datetime | None:
 def light(pack: RulePack, row: ClockRow, now: datetime) -> str:
     """red | orange | green | grey (see LIGHTS)."""
     state = state_of(row, now)
-    if state == "overdue":
+    if state == ClockState.OVERDUE:
         return "red"
-    if state not in ("running", "provisional"):
+    if state not in (ClockState.RUNNING, ClockState.PROVISIONAL):
         return "grey"
     warning = warning_at(pack, row)
     return "orange" if warning is not None and now >= warning else "green"

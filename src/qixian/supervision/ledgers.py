@@ -24,6 +24,7 @@ from qixian.casework.campaign import LEVEL_NAMES, listing
 from qixian.supervision.clockview import STATES, state_of
 from qixian.legaltime.localtime import SHANGHAI, display, moment
 from qixian.alerting.outbox import rule_of
+from qixian.engine.clocks import MET_STATES, ClockState
 from qixian.engine.recurring import period_label
 from qixian.rulebook.model import RulePack
 from qixian.safetext import csv_row, visible
@@ -48,7 +49,7 @@ class Step:
     name: str
     whose: str  # the assignee's or unit's name, or the period (第2期)
     due: str
-    state: str  # running | met | met_late | overdue | cancelled | paused | provisional
+    state: ClockState
     ended: str
 
     @property
@@ -57,7 +58,7 @@ class Step:
 
     @property
     def overdue(self) -> bool:
-        return self.state in ("overdue", "met_late")
+        return self.state in (ClockState.OVERDUE, ClockState.MET_LATE)
 
 
 @dataclass
@@ -104,7 +105,7 @@ class DutyLine:
 
     @property
     def overdue(self) -> bool:
-        return any(p.state == "overdue" for p in self.periods)
+        return any(p.state == ClockState.OVERDUE for p in self.periods)
 
 
 @dataclass
@@ -151,8 +152,8 @@ class Ledgers:
         for duty in self.duties:
             count = of(duty.unit_name, duty.unit_name)
             count.duty_periods += len(duty.periods)
-            count.duties_done += duty.count("met", "met_late")
-            count.duties_missed += duty.count("overdue")
+            count.duties_done += duty.count(*MET_STATES)
+            count.duties_missed += duty.count(ClockState.OVERDUE)
         return sorted(found.values(), key=lambda c: c.unit)
 
 
@@ -189,8 +190,8 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
             continue
         status = next((label for kind, label in reversed(CLUE_STATUS) if any(e.type == kind for e in happened)), "待交办")
         status = _status_detail(status, happened, name)
-        steps = [step(c, name(c.person) if c.person else "") for c in clocks[case.id] if c.outcome != "restarted"]
-        if status.startswith(FINISHED) and happened[-1].at and _utc(happened[-1].at) < start and not any(s.state == "overdue" for s in steps):
+        steps = [step(c, name(c.person) if c.person else "") for c in clocks[case.id] if c.outcome != ClockState.RESTARTED]
+        if status.startswith(FINISHED) and happened[-1].at and _utc(happened[-1].at) < start and not any(s.state == ClockState.OVERDUE for s in steps):
             continue  # finished before the period
         assignees = "、".join(dict.fromkeys(name(e.data.get("assignee")) + ("（双交办）" if e.data.get("parallel") else "")
                                             for e in happened if e.type == "clue_assigned"))
@@ -210,8 +211,8 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
             case.id, case.title or "", name(case.unit), LEVEL_NAMES.get(given.get("level"), given.get("level") or "—"),
             people(given.get("leader")) if given.get("leader") else "—", people(given.get("contact")) if given.get("contact") else "—",
             moment(_local(given["at"])), str(given.get("report_every") or "—"), str(given.get("solve_by") or "—"),
-            moment(_local(lifted)) if lifted else "", reports, sum(1 for r in reports if r.state in ("met", "met_late")),
-            sum(1 for r in reports if r.state == "overdue"), any(r.overdue for r in reports)))
+            moment(_local(lifted)) if lifted else "", reports, sum(1 for r in reports if r.state in MET_STATES),
+            sum(1 for r in reports if r.state == ClockState.OVERDUE), any(r.overdue for r in reports)))
     duty_lines: dict[tuple[str, str], DutyLine] = {}
     for case in duties:
         for row in clocks[case.id]:
@@ -276,8 +277,8 @@ def rows(ledgers: Ledgers, kind: str) -> tuple[list[str], list[list]]:
                   _steps_text(l.reports), l.made, l.missed, "是" if l.overdue else ""] for l in ledgers.listings])
     if kind == "duties":
         return (["单位", "工作", "周期数", "按期完成", "超期完成", "漏做（超期）", "进行中", "各周期"],
-                [[d.unit_name, d.duty, len(d.periods), d.count("met"), d.count("met_late"), d.count("overdue"),
-                  d.count("running", "provisional"), "；".join(f"{p.whose} {p.due} {p.state_label}" for p in d.periods)]
+                [[d.unit_name, d.duty, len(d.periods), d.count(ClockState.MET), d.count(ClockState.MET_LATE), d.count(ClockState.OVERDUE),
+                  d.count(ClockState.RUNNING, ClockState.PROVISIONAL), "；".join(f"{p.whose} {p.due} {p.state_label}" for p in d.periods)]
                  for d in ledgers.duties])
     return (["单位", "线索", "线索超期", "线索办结", "挂牌督办案件", "进展已报", "进展漏报", "常态化工作周期", "已完成", "漏做"],
             [[c.unit_name, c.clues, c.clues_overdue, c.clues_finished, c.listed, c.reports_made, c.reports_missed,

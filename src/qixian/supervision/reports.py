@@ -40,14 +40,14 @@ from typing import Iterable
 from sqlalchemy import String, case, cast, func, or_, select
 
 from qixian.alerting.outbox import rule_of
-from qixian.engine.clocks import pair_steps, replay, same_person
+from qixian.engine.clocks import MET_STATES, ClockState, pair_steps, replay, same_person
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
 from qixian.store.rows import chunked
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, EventRow, OutboxRow
 
-UNASSESSED = ("cancelled", "restarted")
+UNASSESSED = (ClockState.CANCELLED, ClockState.RESTARTED)
 NEAR_DUE = timedelta(days=1)
 ANOMALY_LABELS = {"late_extension": "期满后才批准延长", "extension_beyond_times": "延长次数超过规定",
                   "extension_over_limit": "延长超过规定时长", "pause_after_due": "期满后才暂停",
@@ -244,7 +244,7 @@ def scoped(query, scope: Scope):
 def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime, now: datetime, scope: Scope) -> None:
     """The clocks due in the period, counted in the database by outcome: one GROUP BY per grouping (rule, unit,
     officer, day of the due in Beijing), so a report reads as many rows as there are groups, not clocks."""
-    outcome = case((ClockRow.outcome == "met", "met"), (ClockRow.outcome == "met_late", "met_late"),
+    outcome = case((ClockRow.outcome == ClockState.MET, "met"), (ClockRow.outcome == ClockState.MET_LATE, "met_late"),
                    (ClockRow.due_at <= _utc(now), "overdue"), else_="pending")
     due = select(ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(
         ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
@@ -320,7 +320,7 @@ def _completion_times(store: Store, groups: _Groups, start: datetime, end: datet
     query = (select(ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler,
                     func.min(OutboxRow.sent_at))
              .join(OutboxRow, OutboxRow.clock_id == ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-             .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), ClockRow.outcome.in_(("met", "met_late")),
+             .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), ClockRow.outcome.in_(MET_STATES),
                     ClockRow.ended_at.is_not(None), OutboxRow.sent_at.is_not(None))
              .group_by(ClockRow.id, ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler))
     with store.session() as session:
