@@ -90,7 +90,7 @@ def test_quarantined_events_are_counted(store, db_url, pack, tmp_path, capsys):
 
 
 def test_ids_and_addresses_that_failed_to_sign_in_often_are_named(store, db_url, capsys):
-    from qixian.web.auth import ADDRESS_FAILURES, OFFICER_FAILURES
+    from qixian.store.signins import ADDRESS_FAILURES, OFFICER_FAILURES
 
     at = parse_local("2025-10-01 09:00")
     for n in range(OFFICER_FAILURES - 1):

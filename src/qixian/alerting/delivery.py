@@ -22,7 +22,7 @@ from qixian.alerting.ratelimits import bucket, hold, in_bucket, room_at, tag
 from qixian.casework.directory import DUTY, Directory
 from qixian.engine.clocks import ClockState
 from qixian.legaltime.localtime import display, span
-from qixian.ops import audit
+from qixian.store import deliverylog
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
@@ -139,8 +139,8 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
     in one transaction. On PostgreSQL the claim is a row lock taken with SKIP LOCKED, so scanners running at once
     never send the same row (a crashed scanner's locks go with its connection: its rows stay pending); on SQLite
     one scanner runs at a time (qixian.store.scanlock). The audit key is read first: an unusable one
-    (audit.AuditKeyError) stops the scan before anything is sent."""
-    audit_key = audit.signing_key()
+    (deliverylog.AuditKeyError) stops the scan before anything is sent."""
+    audit_key = deliverylog.signing_key()
     send = send or apprise_sender(config.plugins)
     result = Delivered()
     utc_now = now.astimezone(timezone.utc)
@@ -164,7 +164,7 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
                     result.attempts += len(tried)
                     log += tried
                     _settle(mine, channel, wait, config, utc_now, result)
-                audit.append(session, log, audit_key)  # last: the chain's lock is held only from here to the commit
+                deliverylog.append(session, log, audit_key)  # last: the chain's lock is held only from here to the commit
                 session.commit()
     return result
 
@@ -276,7 +276,7 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, session, let
     def attempt(kind: str, url: str, ok: bool, answer: str, sent: str = "") -> None:
         log.append({"at": moment(), "recipient": letter.recipient, "keys": list(letter.keys), "attempt": len(log) + 1,
                     "channel": kind, "url": url, "ok": ok, "answer": answer[-2000:],
-                    "text_hash": audit.text_hash(letter.title, sent) if sent else ""})
+                    "text_hash": deliverylog.text_hash(letter.title, sent) if sent else ""})
 
     try:
         chain = _channels(config, directory, letter.recipient, letter.level)
@@ -309,9 +309,9 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
     """Send one message that is not a clock's reminder (a report summary) to `recipient` through the same channels,
     fallbacks, sending limits and delivery log as reminders. `key` makes it idempotent: a note already delivered
     under that key is not sent again. Returns the kind of channel that accepted it (or had), None if none did
-    (or a sending limit held it back: the next run sends it). Raises audit.AuditKeyError, before sending, for an
+    (or a sending limit held it back: the next run sends it). Raises deliverylog.AuditKeyError, before sending, for an
     unusable audit key."""
-    audit_key = audit.signing_key()
+    audit_key = deliverylog.signing_key()
     utc_now = now.astimezone(timezone.utc)
     with store.session() as session:
         earlier = session.exec(select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True),
@@ -323,7 +323,7 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
         letter = Letter(recipient, directory.name_of(recipient), "notice", title, lambda _: text, text, [key])
         channel, log, _ = _send(send or apprise_sender(config.plugins), config, directory, session, letter,
                                 lambda: utc_now)
-        audit.append(session, log, audit_key)
+        deliverylog.append(session, log, audit_key)
         session.commit()
     return channel
 

@@ -24,7 +24,7 @@ from qixian.legaltime.yamlsource import ProblemsFound
 from qixian.store.database import PRIVATE_FILE, PRIVATE_FOLDER, SIDE_FILES, database_url, sqlite_file
 from qixian.store.repository import Store, StoreError
 from qixian.store.tables import OutboxRow, OutboxStatus, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
-from qixian.web.auth import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
+from qixian.store.signins import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
 
 if TYPE_CHECKING:
     from qixian.alerting.delivery import Told

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qixian.engine.clocks import Clock, Event, replay
+from qixian.engine.clocks import Clock, ClockState, Event, replay
 from qixian.legaltime.localtime import parse_local
 from qixian.rulebook.model import Example, Rule, RulePack
 
@@ -50,7 +50,7 @@ def run_example(pack: RulePack, rule: Rule, example: Example) -> ExampleResult:
     clocks = [c for c in replay(pack, events, case="example", facts=example.case, persons=example.persons, rule_ids=[rule.id], disabled=True,
                                 until=now)
               if c.rule.id == rule.id and (example.person is None or c.person == example.person)
-              and c.outcome != "restarted"]  # a clock superseded by a restart is an audit record; examples check the live one
+              and c.outcome != ClockState.RESTARTED]  # a clock superseded by a restart is an audit record; examples check the live one
     expected = {"due": example.due}
     if example.state is not None:
         expected["state"] = example.state
