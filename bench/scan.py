@@ -258,7 +258,7 @@ def main() -> None:
                              ("08:30 tick: reminder steps due", "peak_steps", ""), ("08:30 tick: time", "peak", "ms"),
                              ("median tick: time", "median", "ms"), ("whole day (1,440 ticks): time", "day", "s")):
         scale = 1000 if unit == "ms" else 1
-        fmt = (lambda v: f"{v * scale:,.1f} {unit}") if unit else (lambda v: f"{v:,}")
+        fmt = (lambda v, scale=scale, unit=unit: f"{v * scale:,.1f} {unit}") if unit else (lambda v: f"{v:,}")
         print(f"  {label:36}{fmt(small[key]):>14}{fmt(big[key]):>14}")
     print(f"  {'worker peak memory (RSS)':36}{figures[args.small][1] / 1024:>11,.0f} MB{figures[args.clocks][1] / 1024:>11,.0f} MB")
     ratio = naive / big["peak"]

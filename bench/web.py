@@ -122,10 +122,10 @@ def _write(store: Store, cases, clocks, outbox) -> None:
     if not cases:
         return
     with store.engine.begin() as connection:
-        _CASES.insert(connection, [_CASES.encode(dict(zip(_CASES.columns, row))) for row in cases])
-        _CLOCKS.insert(connection, [_CLOCKS.encode(dict(zip(_CLOCKS.columns, row))) for row in clocks])
+        _CASES.insert(connection, [_CASES.encode(dict(zip(_CASES.columns, row, strict=False))) for row in cases])
+        _CLOCKS.insert(connection, [_CLOCKS.encode(dict(zip(_CLOCKS.columns, row, strict=False))) for row in clocks])
         if outbox:
-            _OUTBOX.insert(connection, [_OUTBOX.encode(dict(zip(_OUTBOX.columns, row))) for row in outbox])
+            _OUTBOX.insert(connection, [_OUTBOX.encode(dict(zip(_OUTBOX.columns, row, strict=False))) for row in outbox])
 
 
 # -- measuring ------------------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def test_the_pause_ends_when_enough_failures_have_left_the_window():
     minutes = [at + timedelta(minutes=m) for m in range(OFFICER_FAILURES)]
     assert paused_until(minutes[:-1], minutes[:-1], []) is None
     assert paused_until(minutes, minutes, []) == minutes[0] + PAUSE
-    assert paused_until(minutes + [minutes[-1]], minutes + [minutes[-1]], []) == minutes[1] + PAUSE
+    assert paused_until([*minutes, minutes[-1]], [*minutes, minutes[-1]], []) == minutes[1] + PAUSE
     assert paused_until([], minutes * (OFFICER_EVERYWHERE // OFFICER_FAILURES), []) == minutes[0] + PAUSE
     assert paused_until(minutes, minutes, [at] * ADDRESS_FAILURES) == minutes[0] + PAUSE
     assert paused_until([], [], [at + timedelta(minutes=3)] * ADDRESS_FAILURES) == at + timedelta(minutes=3) + PAUSE

@@ -140,7 +140,7 @@ def _write_chunk(store: Store, connection, owed: list[Owed], rows, upcoming: lis
         connection.execute(statement, [_outbox_values(o, utc_now) for o in owed])
     connection.execute(clocks.update().where(clocks.c.id == bindparam("row_id"))
                        .values(next_reminder_at=bindparam("next_reminder_at")),
-                       [{"row_id": row["id"], "next_reminder_at": at} for row, at in zip(rows, upcoming)])
+                       [{"row_id": row["id"], "next_reminder_at": at} for row, at in zip(rows, upcoming, strict=False)])
 
 
 def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned, *,

@@ -52,7 +52,7 @@ def read_lines(origin: str, text: str, fmt: str | None = None) -> Iterator[tuple
                 values = next(csv.reader([raw]))
                 if len(values) != len(header):
                     raise ValueError(f"该行有 {len(values)} 列，表头有 {len(header)} 列")
-                row = {k: v for k, v in zip(header, values) if v != ""}
+                row = {k: v for k, v in zip(header, values, strict=False) if v != ""}
                 for key in ("data", "case_info"):
                     if key in row:
                         row[key] = json.loads(row[key])
@@ -110,7 +110,7 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
         problems.append(f"该行超过 {LINE_LENGTH} 个字符（{len(raw)} 个）")
     given = (ident, case, kind, when)
     if None in given or "" in given:
-        problems += [f"缺少 {k}" for k, v in zip(("id", "case", "type", "at"), given) if v in (None, "")]
+        problems += [f"缺少 {k}" for k, v in zip(("id", "case", "type", "at"), given, strict=False) if v in (None, "")]
     spec = events.get(kind) if isinstance(kind, str) else None
     if kind and spec is None:
         hint = close_match(kind, events)

@@ -186,7 +186,7 @@ class _Open:
             step = (f"{moment(as_local(self.start.at, zone))} 重新计算期限（{self.context.pack.event_label(self.start.type)}）："
                     f"原计时自 {moment(as_local(old.started, zone))} 起算、期满 {old.deadline.due_display or '—'}，保留备查；"
                     "此前的延长、暂停不再适用。")
-            result = replace(result, explanation=(step,) + result.explanation)
+            result = replace(result, explanation=(step, *result.explanation))
         if anomalies:
             notes = tuple(f"异常：{a.message}。" for a in anomalies)
             result = replace(result, explanation=result.explanation[:-1] + notes + result.explanation[-1:],
@@ -420,7 +420,7 @@ def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event
     moving = {s.on for s in target.rule.extend} | {p.start for p in target.rule.pause} | \
         {p.until for p in target.rule.pause} | set(target.rule.restart) | \
         {d.start for d in target.rule.defer} | {d.until for d in target.rule.defer}
-    breaks = [round_start] + sorted(e.at for e in events if e.type in moving and e.at > round_start)
+    breaks = [round_start, *sorted(e.at for e in events if e.type in moving and e.at > round_start)]
     ending = next((e for e in events if e.at >= round_start and (e.type in rule.stop or e.type in rule.cancel)), None)
     for index, instant in enumerate(breaks):
         until = breaks[index + 1] if index + 1 < len(breaks) else None

@@ -18,28 +18,35 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import logging
-import os
 import re
-import stat
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 from typing import TYPE_CHECKING, Iterable, Mapping
 
-from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlalchemy import select
 
 from qixian.legaltime.localtime import SHANGHAI, display
-from qixian.store.deliverylog import (  # the chain as written, re-exported: ops reads it here
-    CONTENT, KEY_ENV, KEY_FILE_ENV, KEYED, LEGACY, MIN_KEY, NO_KEY, PLAIN, AuditKeyError, _head, _rank, append, head, key_id,
-    row_hash, seal_of, signing_key, text_hash,
+from qixian.store.deliverylog import (
+    KEY_ENV,
+    KEY_FILE_ENV,
+    KEYED,
+    LEGACY,
+    NO_KEY,
+    AuditKeyError,
+    _rank,
+    append,
+    key_id,
+    row_hash,
+    signing_key,
+    text_hash,
 )
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow, ScanRunRow
 
 _TAG = 32  # hex characters of a checkpoint's tag (128 bits)
+# The chain as written (qixian.store.deliverylog), read by ops and its commands through this module too:
+__all__ = ["KEY_ENV", "KEY_FILE_ENV", "NO_KEY", "AuditKeyError", "Broken", "Checkpoint", "Verified", "append", "checkpoint",
+           "checkpoint_text", "described", "key_id", "read_checkpoints", "send_checkpoint", "signing_key", "text_hash", "verify"]
 
 if TYPE_CHECKING:
     from qixian.alerting.delivery import Told
@@ -69,7 +76,7 @@ def _checkpoint_tag(key: bytes, count: int, head: str, at: datetime) -> str:
     return hmac.new(key, data, hashlib.sha256).hexdigest()[:_TAG]
 
 
-_CHECKPOINT = re.compile(r"QXAUDIT1 count=(\d{1,15}) head=([0-9a-f]{64}|-) at=(\S{1,40}) tag=([0-9a-f]{%d})\b" % _TAG)
+_CHECKPOINT = re.compile(rf"QXAUDIT1 count=(\d{{1,15}}) head=([0-9a-f]{{64}}|-) at=(\S{{1,40}}) tag=([0-9a-f]{{{_TAG}}})\b")
 
 
 def read_checkpoints(found_in: str, key: bytes | None) -> list[Checkpoint]:

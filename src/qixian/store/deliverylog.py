@@ -95,7 +95,7 @@ def row_hash(prev_hash: str, row: Mapping, key: bytes | None = None) -> str:
     if seal != LEGACY:
         content += [row["text_hash"], seal]
     data = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    if seal == PLAIN or seal == LEGACY:
+    if seal in (PLAIN, LEGACY):
         return hashlib.sha256(data).hexdigest()
     if key is None:
         raise AuditKeyError(f"用审计密钥封印的记录需要同一密钥才能核对：{NO_KEY}")

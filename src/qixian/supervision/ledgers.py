@@ -273,8 +273,8 @@ def rows(ledgers: Ledgers, kind: str) -> tuple[list[str], list[list]]:
     if kind == "listings":
         return (["案件编号", "标题", "单位", "挂牌级别", "责任领导", "督办联系人", "挂牌时间", "报告间隔", "限期破案", "撤销挂牌",
                  "进展报告", "已报", "漏报", "超期"],
-                [[l.id, l.title, l.unit, l.level, l.leader, l.contact, l.listed, l.every, l.solve_by, l.lifted or "",
-                  _steps_text(l.reports), l.made, l.missed, "是" if l.overdue else ""] for l in ledgers.listings])
+                [[ln.id, ln.title, ln.unit, ln.level, ln.leader, ln.contact, ln.listed, ln.every, ln.solve_by, ln.lifted or "",
+                  _steps_text(ln.reports), ln.made, ln.missed, "是" if ln.overdue else ""] for ln in ledgers.listings])
     if kind == "duties":
         return (["单位", "工作", "周期数", "按期完成", "超期完成", "漏做（超期）", "进行中", "各周期"],
                 [[d.unit_name, d.duty, len(d.periods), d.count(ClockState.MET), d.count(ClockState.MET_LATE), d.count(ClockState.OVERDUE),

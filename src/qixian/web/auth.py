@@ -14,7 +14,6 @@ import hmac
 import ipaddress
 import os
 import secrets
-from datetime import datetime, timedelta
 
 from qixian.alerting.signing import keyed
 
