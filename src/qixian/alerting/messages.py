@@ -117,6 +117,7 @@ class NotifyConfig:
         """The acknowledgement link of one reminder to an officer, or "" (no dashboard address, a dry run's row)."""
         if not self.web_url or outbox_id is None:
             return ""
+        assert self.link_secret is not None, "the secret is read with the dashboard's address (load)"
         return Trusted(f"{self.web_url}/ack/{ack_token(self.link_secret, outbox_id, recipient, now + LINK_LIFETIME)}")
 
     @cached_property

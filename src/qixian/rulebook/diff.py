@@ -31,6 +31,7 @@ def diff_packs(old: RulePack, new: RulePack) -> list[Change]:
     for key in sorted(set(before) | set(after), key=lambda k: (k[0], str(k[1]), str(k[2]))):
         a, b = before.get(key), after.get(key)
         if a is None:
+            assert b is not None  # the key came from one side or the other
             changes.append(Change(b.id, b.version, "added"))
         elif b is None:
             changes.append(Change(a.id, a.version, "removed"))

@@ -6,7 +6,7 @@ import operator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.localtime import parse_local
@@ -335,6 +335,12 @@ class RulePack:
     calendar: LegalCalendar
     files: Mapping[str, str]  # path -> sha256 of its content
     directory: str
+    if TYPE_CHECKING:  # derived in __post_init__, not fields: indexes of `rules`
+        _uses: Mapping[str, tuple[frozenset[str], frozenset[str]]]
+        _on_case: Mapping[str, tuple[tuple[bool, tuple[Condition, ...]], ...]]
+        _versions: Mapping[str, tuple[Rule, ...]]
+        _starters: Mapping[str, frozenset[str]]
+        _leads: Mapping[str, str]  # lead rule -> the rule it leads
 
     def __post_init__(self):
         versions: dict[str, list[Rule]] = {}
@@ -344,7 +350,7 @@ class RulePack:
             for event_type in rule.start:
                 starters.setdefault(event_type, set()).add(rule.id)
         leads = {r.id: r.lead.of for r in self.rules if r.lead is not None}
-        uses = {}
+        uses: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         for rule_id, rules in versions.items():
             starts = frozenset(t for r in rules for t in r.start)
             uses[rule_id] = (starts, starts | {t for r in rules for t in (*r.stop, *r.cancel, *r.restart,
