@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test check-production bench install lock clean browser
+.PHONY: demo test lint check-production bench install lock clean browser
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ demo: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# ruff (lint) and mypy (types), configured in pyproject.toml; CI runs it before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check
+	$(BIN)/mypy
 
 # The dashboard's browser tests drive Debian's chromium (never a downloaded browser) with a Chinese font for the
 # screenshots; as root they are installed when missing. Where they cannot be, those tests skip and say why.

@@ -48,8 +48,8 @@ def main(rounds: int = 20) -> None:
     year_end = parse_local("2025-12-31 20:00")
     lines = [json.loads(line) for line in (ROOT / "examples" / "events.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     first = lines[0]["case"]
-    case = [Event(l["type"], parse_local(l["at"]), l.get("person"), l.get("data") or {}) for l in lines
-            if l["case"] == first and l["type"] in pack.events and _readable(l["at"])]
+    case = [Event(item["type"], parse_local(item["at"]), item.get("person"), item.get("data") or {}) for item in lines
+            if item["case"] == first and item["type"] in pack.events and _readable(item["at"])]
     facts = {"kind": "criminal"}
     periods = len(replay(pack, duties, case="duties:x", facts={"kind": "duty", "unit": "x"}, until=year_end,
                          rule_ids=pack.rules_started_by({"duties_opened"})))

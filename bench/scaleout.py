@@ -119,7 +119,7 @@ def peak(cases: int, scanners: int, delay: float) -> bool:
         store.engine.dispose()
         print(f"{cases:,} cases, {open_clocks:,} open clocks, scanned up to {moment - timedelta(minutes=1):%Y-%m-%d %H:%M} "
               f"({time.perf_counter() - began:.0f} s); the sink answers each message after {delay} s")
-        for count, name in zip((1, scanners), names[1:]):
+        for count, name in zip((1, scanners), names[1:], strict=False):
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
             before = moment - timedelta(minutes=1)
             expected = owed_steps(url.format(name), pack, [before, moment]) - owed_steps(url.format(name), pack, [before])

@@ -39,6 +39,7 @@ from qixian.legaltime.localtime import parse_local  # noqa: E402
 from qixian.rulebook import load_pack  # noqa: E402
 from qixian.store.database import upgrade  # noqa: E402
 from qixian.store.repository import Store  # noqa: E402
+from qixian.store.rows import chunked  # noqa: E402
 from qixian.store.tables import ClockRow  # noqa: E402
 
 DAY = parse_local("2026-03-10 00:00")  # a Tuesday: no holiday moves the day reminders
@@ -210,8 +211,8 @@ def naive_tick(url: str, pack, sample: int, clocks: int) -> tuple[float, int]:
     began = time.perf_counter()
     rows = []
     with store.session() as session:
-        for start in range(0, len(ids), 900):
-            rows += session.exec(select(ClockRow).where(ClockRow.id.in_(ids[start:start + 900]))).scalars()
+        for part in chunked(ids):
+            rows += session.exec(select(ClockRow).where(ClockRow.id.in_(part))).scalars()
     due = 0
     for row in rows:
         rule = rule_of(pack, row)
@@ -257,7 +258,7 @@ def main() -> None:
                              ("08:30 tick: reminder steps due", "peak_steps", ""), ("08:30 tick: time", "peak", "ms"),
                              ("median tick: time", "median", "ms"), ("whole day (1,440 ticks): time", "day", "s")):
         scale = 1000 if unit == "ms" else 1
-        fmt = (lambda v: f"{v * scale:,.1f} {unit}") if unit else (lambda v: f"{v:,}")
+        fmt = (lambda v, scale=scale, unit=unit: f"{v * scale:,.1f} {unit}") if unit else (lambda v: f"{v:,}")
         print(f"  {label:36}{fmt(small[key]):>14}{fmt(big[key]):>14}")
     print(f"  {'worker peak memory (RSS)':36}{figures[args.small][1] / 1024:>11,.0f} MB{figures[args.clocks][1] / 1024:>11,.0f} MB")
     ratio = naive / big["peak"]

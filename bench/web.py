@@ -126,13 +126,13 @@ def _write(store: Store, cases, clocks, outbox) -> None:
     if not cases:
         return
     with store.engine.begin() as connection:
-        _CASES.insert(connection, [_CASES.encode(dict(zip(_CASES.columns, row))) for row in cases])
+        _CASES.insert(connection, [_CASES.encode(dict(zip(_CASES.columns, row, strict=False))) for row in cases])
         co = [(case[0], officer) for case in cases for officer in case[5]]
         if co:
             _CO_HANDLERS.insert(connection, co)
-        _CLOCKS.insert(connection, [_CLOCKS.encode(dict(zip(_CLOCKS.columns, row))) for row in clocks])
+        _CLOCKS.insert(connection, [_CLOCKS.encode(dict(zip(_CLOCKS.columns, row, strict=False))) for row in clocks])
         if outbox:
-            _OUTBOX.insert(connection, [_OUTBOX.encode(dict(zip(_OUTBOX.columns, row))) for row in outbox])
+            _OUTBOX.insert(connection, [_OUTBOX.encode(dict(zip(_OUTBOX.columns, row, strict=False))) for row in outbox])
 
 
 # -- measuring ------------------------------------------------------------------------------------

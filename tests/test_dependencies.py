@@ -19,6 +19,7 @@ from qixian.store.database import database_url
 from tests.paths import ROOT
 
 LOADED_WITHOUT_IMPORT = {"psycopg", "tzdata"}  # each checked by its own test below
+RUN_AS_TOOLS = {"ruff", "mypy"}  # test dependencies run by `make lint`, never imported (checked below)
 OURS = {"qixian", "flows", "tests", "bench"}
 
 
@@ -65,7 +66,7 @@ def test_every_declared_dependency_is_imported_where_it_belongs():
     runtime, test = declared()
     at_run_time, in_tests = used(imported("src", "flows")), used(imported("tests"))
     assert runtime - at_run_time == LOADED_WITHOUT_IMPORT, "declared for run time, imported by neither src nor flows"
-    assert test - in_tests == set(), "declared for the tests, imported by none"
+    assert test - in_tests == RUN_AS_TOOLS, "declared for the tests, imported by none"
     assert test & at_run_time == set(), "a test dependency imported at run time"
 
 
@@ -87,3 +88,12 @@ def test_beijing_time_is_found_without_the_hosts_time_zone_database():
     finally:
         zoneinfo.reset_tzpath()
     assert datetime(2025, 10, 1, 12, tzinfo=shanghai).utcoffset() == timedelta(hours=8)
+
+
+def test_the_lint_tools_are_configured_and_run_by_make_lint():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for tool in RUN_AS_TOOLS:
+        assert tool in project["tool"], f"[tool.{tool}] missing from pyproject.toml"
+        assert f"$(BIN)/{tool}" in makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0], f"make lint does not run {tool}"
+    assert "make lint\nmake test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")

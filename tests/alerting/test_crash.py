@@ -23,6 +23,7 @@ from qixian.rulebook import load_pack
 from qixian.store.database import upgrade
 from qixian.store.repository import Store
 from tests.paths import ROOT
+import contextlib
 
 RUNS = int(os.environ.get("QIXIAN_CRASH_RUNS", "200"))
 START = parse_local("2025-10-01 08:00")
@@ -63,10 +64,8 @@ def scan_in_child(url, pack, config, now, kill_after) -> bool:
             os._exit(0)
     if kill_after is not None:
         time.sleep(kill_after)
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     _, status = os.waitpid(pid, 0)
     return os.WIFSIGNALED(status)
 

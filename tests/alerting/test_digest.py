@@ -33,7 +33,7 @@ def test_repeats_stop_after_the_limit_and_one_digest_a_day_follows(store, pack, 
     assert len(days) >= 10
     recipients = {r.recipient for r in digests}
     assert {"officer-1", "officer-9", "officer-8"} <= recipients          # the handler and the leaders (escalation)
-    delivered = Counter(k for k in sink.keys() if k.startswith("digest:"))
+    delivered = Counter(k for k in sink.keys() if k.startswith("digest:"))  # noqa: SIM118 - LocalSink.keys(): the keys it was sent
     assert set(delivered.values()) == {1} and set(delivered) == {r.key for r in digests}
     assert all(r.step_at.astimezone(parse_local("2025-10-01 00:00").tzinfo).strftime("%H:%M") == "08:30" for r in digests)
     body = next(r for r in sink.to("/chat/officer-1") if r["keys"][0].startswith("digest:"))["body"]

@@ -68,7 +68,7 @@ def test_a_second_sqlite_scanner_stops_at_once_with_a_clear_error(db_url, pack, 
         second = subprocess.run([str(QIXIAN), "scan", "--db", db_url, "--rules", str(RULES), "--notify", str(notify),
                                  "--now", now], capture_output=True, text=True, timeout=60)
         waited = time.monotonic() - began
-        out, err = first.communicate(timeout=120)
+        _out, err = first.communicate(timeout=120)
     finally:
         sink.close()
     assert second.returncode == 1 and waited < 10                          # no hang on the first scanner's lock

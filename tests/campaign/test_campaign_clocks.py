@@ -100,7 +100,7 @@ def test_a_unit_misses_the_weekly_review_of_the_national_day_week(pack):
     assert [c.state(now) for c in weekly] == ["met", "met", "overdue", "met", "running"]
     assert all(c.person == "chengguan" for c in weekly)
     # A late record naming the period makes it up: met late, and W41 keeps its own record.
-    late = events + [Event("duty_done", at("2026-10-12 08:00"), data={"duty": "周研判", "period": "2026-W40"})]
+    late = [*events, Event("duty_done", at("2026-10-12 08:00"), data={"duty": "周研判", "period": "2026-W40"})]
     again = [c for c in clocks_of(pack, late, facts, until=now) if c.rule.id == "campaign.duty.weekly_review"]
     assert [c.state(now) for c in again] == ["met", "met", "met_late", "met", "running"]
 

@@ -67,7 +67,7 @@ def test_quarantine_list_and_retry_after_the_vocabulary_grows(capsys, db, tmp_pa
     shutil.copytree(ROOT / "rules", rules)
     with (rules / "events.yaml").open("a", encoding="utf-8") as handle:
         handle.write("  arrest_requestd:\n    label: 提请批准逮捕（旧系统拼写）\n    person: required\n")
-    code, out, _ = run(capsys, "quarantine", "retry", "--db", db, "--rules", rules, "--now", NOW)
+    code, _out, _ = run(capsys, "quarantine", "retry", "--db", db, "--rules", rules, "--now", NOW)
     assert code == 0
     left = json.loads(run(capsys, "quarantine", "list", "--db", db, "--json")[1])
     assert [q["id"] for q in left] == ["e-0011"]      # the bad time is still bad; the other line is in

@@ -38,7 +38,7 @@ def test_every_day_agrees_with_chinesecalendar(calendar):
     disagreements = {}
     for day in every_day():
         ours = calendar.status(day)
-        rest, name = chinese_calendar.get_holiday_detail(day)
+        _rest, name = chinese_calendar.get_holiday_detail(day)
         theirs_working = chinese_calendar.is_workday(day)
         if ours.rest == theirs_working:
             disagreements[day] = (ours, theirs_working)

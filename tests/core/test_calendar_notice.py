@@ -87,8 +87,12 @@ def test_what_the_notice_gets_wrong_is_refused_with_its_line(body, says):
 
 
 def test_a_notice_without_a_title_year_or_items_is_refused():
-    assert "找不到通知标题" in str(pytest.raises(NoticeRefused, read_notice, "放假安排如下").value)
-    assert "通知标题之前就出现了日期" in str(pytest.raises(NoticeRefused, read_notice, "一、元旦：1月1日放假。").value)
+    with pytest.raises(NoticeRefused) as untitled:
+        read_notice("放假安排如下")
+    assert "找不到通知标题" in str(untitled.value)
+    with pytest.raises(NoticeRefused) as dated_first:
+        read_notice("一、元旦：1月1日放假。")
+    assert "通知标题之前就出现了日期" in str(dated_first.value)
     assert "没有找到任何放假安排" in refused("各省、自治区、直辖市人民政府：")
 
 

@@ -34,7 +34,7 @@ def test_rejected_forms_name_the_accepted_ones(text, words):
 
 @pytest.mark.parametrize("value", [3, True, None, 2.5, ["3 days"]])
 def test_non_text_is_rejected_with_advice(value):
-    with pytest.raises(DurationError, match="单位|文字"):
+    with pytest.raises(DurationError, match=r"单位|文字"):
         parse_duration(value)
 
 

@@ -177,7 +177,7 @@ def tencent_answer(*codes: str) -> dict:
     return {"Response": {"RequestId": "a0b1c2d3", "SendStatusSet": [
         {"SerialNo": f"2028:{n}", "PhoneNumber": f"+86{p}", "Fee": 1, "SessionContext": IDEM,
          "Code": c, "Message": "send success" if c == "Ok" else "daily limit", "IsoCode": "CN"}
-        for n, (p, c) in enumerate(zip(PHONES, codes))]}}
+        for n, (p, c) in enumerate(zip(PHONES, codes, strict=False))]}}
 
 
 CHANNELS = [

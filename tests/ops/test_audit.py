@@ -20,6 +20,7 @@ from qixian.ops import audit
 from qixian.store.database import connect, upgrade
 from qixian.store.tables import DeliveryRow
 from tests.paths import ROOT
+import itertools
 
 
 def fill_log(store, pack, notify_folder, sink):
@@ -43,7 +44,7 @@ def verify_cli(capsys, db_url):
 
 def test_an_untouched_log_verifies(store, db_url, pack, notify_folder, sink, capsys):
     rows = fill_log(store, pack, notify_folder, sink)
-    assert rows[0].prev_hash == "" and all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:]))
+    assert rows[0].prev_hash == "" and all(b.prev_hash == a.hash for a, b in itertools.pairwise(rows))
     code, out = verify_cli(capsys, db_url)
     assert code == 0 and f"{len(rows)} 条" in out
 

@@ -42,7 +42,7 @@ def test_the_shipped_calendar_rebuilt_notice_by_notice_is_the_same_day_for_day(t
         title, _, url = shipped["source"].partition(" ")
         notice = tmp_path / f"{path.stem}.txt"
         notice.write_text(f"{title}\n{shipped['notice']}", encoding="utf-8")
-        code, out, err = run(capsys, "calendar", "import", str(notice), "--output", str(rebuilt / path.name), "--url", url)
+        code, _out, err = run(capsys, "calendar", "import", str(notice), "--output", str(rebuilt / path.name), "--url", url)
         assert code == 0, err
         assert read_yaml(rebuilt / path.name)["source"] == shipped["source"]
     ours, theirs = LegalCalendar.load(rebuilt), LegalCalendar.load(RULES / "calendar")

@@ -74,7 +74,7 @@ def test_reminders_no_channel_took_are_counted_as_undeliverable(store, db_url, p
     with store.session() as session:
         given_up = [o for o in session.exec(select(OutboxRow)).scalars() if o.status == "undeliverable"]
     assert given_up and len(given_up) == store.count(OutboxRow)
-    _, status, checks = health(capsys, db_url, "2025-10-05 09:07")
+    _, _status, checks = health(capsys, db_url, "2025-10-05 09:07")
     assert checks["undeliverable"] == {"status": "warning", "summary": checks["undeliverable"]["summary"],
                                        "total": len(given_up), "last_24h": len(given_up)}
     _, _, checks = health(capsys, db_url, "2025-10-07 09:07")          # two days later: still counted, no longer recent
@@ -90,10 +90,10 @@ def test_quarantined_events_are_counted(store, db_url, pack, tmp_path, capsys):
 
 
 def test_ids_and_addresses_that_failed_to_sign_in_often_are_named(store, db_url, capsys):
-    from qixian.web.auth import ADDRESS_FAILURES, OFFICER_FAILURES
+    from qixian.store.signins import ADDRESS_FAILURES, OFFICER_FAILURES
 
     at = parse_local("2025-10-01 09:00")
-    for n in range(OFFICER_FAILURES - 1):
+    for _ in range(OFFICER_FAILURES - 1):
         store.record_sign_in("officer-2", "10.0.0.7", False, at)
         store.record_sign_in("officer-2", "10.0.0.8", False, at)     # failures at two addresses pause neither
     _, _, checks = health(capsys, db_url, "2025-10-01 10:00")

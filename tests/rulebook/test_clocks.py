@@ -98,7 +98,7 @@ def test_a_late_extension_is_not_applied(pack):
 def test_pauses_open_and_close(pack):
     events = [ev("detained", "2025-09-29 15:40"), ev("appraisal_started", "2025-09-30 10:00", None)]
     assert clocks_of(pack, ARREST_REQUEST, events)[0].state(parse_local("2025-10-20 10:00")) == "paused"
-    closed = clocks_of(pack, ARREST_REQUEST, events + [ev("appraisal_done", "2025-10-03 10:00", None)])[0]
+    closed = clocks_of(pack, ARREST_REQUEST, [*events, ev("appraisal_done", "2025-10-03 10:00", None)])[0]
     assert closed.deadline.due_display == "2025-10-05 24:00"     # 3 whole days from 09-30 to 10-03
 
 
@@ -124,7 +124,7 @@ def test_lead_clock_follows_its_target_and_ends_with_it(pack):
     lead = clocks_of(pack, "crim.custody.extension_request", events)[0]
     assert lead.lead_of == "crim.custody.investigation"
     assert lead.deadline.due_display == "2026-04-23 24:00"        # target 04-30 after the extension, 7 days back
-    ended = clocks_of(pack, "crim.custody.extension_request", events + [ev("prosecution_transferred", "2026-04-01 10:00")])[0]
+    ended = clocks_of(pack, "crim.custody.extension_request", [*events, ev("prosecution_transferred", "2026-04-01 10:00")])[0]
     assert ended.outcome == "cancelled"
 
 

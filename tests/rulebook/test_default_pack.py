@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from qixian.rulebook import load_pack
-from qixian.rulebook.examples import run_example
+from qixian.engine.examples import run_example
 from tests.paths import RULES
 
 PACK = load_pack(RULES)

@@ -25,7 +25,7 @@ VALUES = {
 
 def raw_rows(store):
     with store.engine.connect() as connection:
-        columns = ", ".join(CLOCK_VALUES.columns + ("updated_at",))
+        columns = ", ".join((*CLOCK_VALUES.columns, "updated_at"))
         return {case: tuple(rest) for case, *rest in connection.exec_driver_sql(
             f"SELECT case_id, {columns} FROM clocks ORDER BY case_id")}
 

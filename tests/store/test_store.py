@@ -91,7 +91,7 @@ def test_clocks_follow_the_rules(store, pack):
 def test_a_reused_id_with_other_content_is_quarantined(store, pack, tmp_path):
     ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
     changed = tmp_path / "changed.jsonl"
-    changed.write_text('{"id": "e-0005", "case": "%s", "type": "detained", "at": "2025-09-29 18:00", "person": "张某"}\n' % CASE,
+    changed.write_text('{{"id": "e-0005", "case": "{}", "type": "detained", "at": "2025-09-29 18:00", "person": "张某"}}\n'.format(CASE),
                        encoding="utf-8")
     report = ingest_path(store, pack, changed, source="case-system", now=NOW)
     assert (report.accepted, report.quarantined) == (0, 1)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import AcknowledgementRow, OutboxRow, WebSessionRow
-from qixian.web.auth import (ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES, PAUSE, SESSION_COOKIE, hash_password,
-                             paused_until, session_key)
+from qixian.store.signins import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES, PAUSE, paused_until
+from qixian.web.auth import SESSION_COOKIE, hash_password, session_key
 from tests.fixtures.dashboard import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
 
 PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports",
@@ -132,7 +132,7 @@ def test_the_pause_ends_when_enough_failures_have_left_the_window():
     minutes = [at + timedelta(minutes=m) for m in range(OFFICER_FAILURES)]
     assert paused_until(minutes[:-1], minutes[:-1], []) is None
     assert paused_until(minutes, minutes, []) == minutes[0] + PAUSE
-    assert paused_until(minutes + [minutes[-1]], minutes + [minutes[-1]], []) == minutes[1] + PAUSE
+    assert paused_until([*minutes, minutes[-1]], [*minutes, minutes[-1]], []) == minutes[1] + PAUSE
     assert paused_until([], minutes * (OFFICER_EVERYWHERE // OFFICER_FAILURES), []) == minutes[0] + PAUSE
     assert paused_until(minutes, minutes, [at] * ADDRESS_FAILURES) == minutes[0] + PAUSE
     assert paused_until([], [], [at + timedelta(minutes=3)] * ADDRESS_FAILURES) == at + timedelta(minutes=3) + PAUSE

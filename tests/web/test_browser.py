@@ -147,7 +147,7 @@ def test_no_page_scrolls_sideways_and_report_tables_and_charts_read_at_text_size
 
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
-def test_the_filter_form_and_pager_fit_the_screen_and_keep_the_filters(browser, big, width):
+def test_the_filter_form_and_pager_fit_the_screen_and_keep_the_filters(browser, big, width):  # noqa: F811 - `big`: the fixture imported above
     """Over a store of six pages: choosing a unit and a status in the form, then 下一页, keeps both; nothing scrolls
     sideways at 390 or 1280 px (the unit and officer lists hold names)."""
     served, _ = big

@@ -65,7 +65,7 @@ def test_every_open_clock_is_on_exactly_one_page_in_order_with_the_count(big, st
         ids, labels = walk(client, "/")
         assert ids == want, officer
         pages = -(-len(want) // 50)
-        assert labels[0].startswith("上一页 第 1 页 / 共 %d 页 · 共 %d 条" % (pages, len(want))), labels[0]
+        assert labels[0].startswith(f"上一页 第 1 页 / 共 {pages} 页 · 共 {len(want)} 条"), labels[0]
         assert len(labels) == pages
     assert len(expected(store, pack, people, LEGAL)) == OPEN_CLOCKS
     with store.session() as session:  # the store holds ties and clocks without a due: the order must settle both
@@ -97,7 +97,7 @@ def test_filters_narrow_in_the_database_and_the_pager_keeps_them(big, store, pac
     }
     for path, keep in cases.items():
         served.clock.at = soon if "orange" in path else NOW  # (signing in afresh: the move ends older sessions)
-        ids, labels = walk(served.login(LEGAL), path)
+        ids, _labels = walk(served.login(LEGAL), path)
         assert ids == expected(store, pack, people, LEGAL, keep), path
         assert ids, f"{path}: the store should hold such clocks"
     served.clock.at = NOW
@@ -131,7 +131,7 @@ def test_a_page_beyond_the_last_says_so_and_links_back(big):
 
 
 def test_anomalies_and_my_reminders_page_through_everything(big, store):
-    served, people = big
+    served, _people = big
     client = served.login(LEGAL)
     with store.session() as session:
         anomalous = [c for c in session.execute(select(ClockRow)).scalars() if c.anomalies]

@@ -20,13 +20,14 @@ from sqlalchemy import and_, select
 from qixian.alerting.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
 from qixian.alerting.ratelimits import bucket, hold, in_bucket, room_at, tag
 from qixian.casework.directory import DUTY, Directory
+from qixian.engine.clocks import ClockState
 from qixian.faults import crash_point
 from qixian.legaltime.localtime import display, span
-from qixian.ops import audit
+from qixian.store import deliverylog
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
-from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow
+from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow, OutboxStatus
 
 IDEMPOTENCY_HEADER = "X-Qixian-Idempotency-Key"
 Sender = Callable[[str, str, str], tuple[bool, str]]  # (url, title, body) -> (accepted, provider answer)
@@ -142,9 +143,9 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
     commit of their own, so scanners running at once each take the next recipient), send, then record the attempts
     and the rows' status in one transaction. A scanner that dies after claiming leaves its rows claimed for CLAIMED,
     then any scanner sends them again (the idempotency keys let the provider see a repeat); on SQLite one scanner
-    runs at a time (qixian.store.scanlock). The audit key is read first: an unusable one (audit.AuditKeyError)
+    runs at a time (qixian.store.scanlock). The audit key is read first: an unusable one (deliverylog.AuditKeyError)
     stops the scan before anything is sent."""
-    audit_key = audit.signing_key()
+    audit_key = deliverylog.signing_key()
     send = send or apprise_sender(config.plugins)
     result = Delivered()
     utc_now = now.astimezone(timezone.utc)
@@ -168,7 +169,7 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
                     result.attempts += len(tried)
                     log += tried
                     _settle(mine, channel, wait, config, utc_now, result)
-                audit.append(session, log, audit_key)  # last: the chain's lock is held only from here to the commit
+                deliverylog.append(session, log, audit_key)  # last: the chain's lock is held only from here to the commit
                 session.commit()
     return result
 
@@ -226,7 +227,7 @@ def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Direc
 def _digest_item(pack: RulePack, row: OutboxRow, clock: ClockRow, case: CaseRow | None, now: datetime) -> Item:
     """One clock listed in a daily overdue digest."""
     return Item(row.key, "overdue", clock.case_id, case.title if case and case.title else "", pack.name_of(clock.rule_id),
-                clock.person, clock.due_display or display(clock.due_at), span(clock.due_at - now), "overdue", False,
+                clock.person, clock.due_display or display(clock.due_at), span(clock.due_at - now), ClockState.OVERDUE, False,
                 row.label)
 
 
@@ -235,7 +236,7 @@ def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow 
     due = clock.due_display if clock and clock.due_display else display(row.due_at)
     return Item(row.key, row.level, row.case_id, case.title if case and case.title else "",
                 pack.name_of(row.rule_id), row.person, due, span(row.due_at - now),
-                "overdue" if int((row.due_at - now).total_seconds()) <= 0 else "running", row.late, row.label, ack_url)
+                ClockState.OVERDUE if int((row.due_at - now).total_seconds()) <= 0 else ClockState.RUNNING, row.late, row.label, ack_url)
 
 
 def _channels(config: NotifyConfig, directory: Directory, recipient: str, level: str) -> list[tuple[str, str]]:
@@ -282,7 +283,7 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, session, let
     def attempt(kind: str, url: str, ok: bool, answer: str, sent: str = "") -> None:
         log.append({"at": moment(), "recipient": letter.recipient, "keys": list(letter.keys), "attempt": len(log) + 1,
                     "channel": kind, "url": url, "ok": ok, "answer": answer[-2000:],
-                    "text_hash": audit.text_hash(letter.title, sent) if sent else ""})
+                    "text_hash": deliverylog.text_hash(letter.title, sent) if sent else ""})
 
     try:
         chain = _channels(config, directory, letter.recipient, letter.level)
@@ -315,9 +316,9 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
     """Send one message that is not a clock's reminder (a report summary) to `recipient` through the same channels,
     fallbacks, sending limits and delivery log as reminders. `key` makes it idempotent: a note already delivered
     under that key is not sent again. Returns the kind of channel that accepted it (or had), None if none did
-    (or a sending limit held it back: the next run sends it). Raises audit.AuditKeyError, before sending, for an
+    (or a sending limit held it back: the next run sends it). Raises deliverylog.AuditKeyError, before sending, for an
     unusable audit key."""
-    audit_key = audit.signing_key()
+    audit_key = deliverylog.signing_key()
     utc_now = now.astimezone(timezone.utc)
     with store.session() as session:
         earlier = session.exec(select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True),
@@ -329,7 +330,7 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
         letter = Letter(recipient, directory.name_of(recipient), "notice", title, lambda _: text, text, [key])
         channel, log, _ = _send(send or apprise_sender(config.plugins), config, directory, session, letter,
                                 lambda: utc_now)
-        audit.append(session, log, audit_key)
+        deliverylog.append(session, log, audit_key)
         session.commit()
     return channel
 
@@ -339,20 +340,20 @@ def _settle(rows: list[OutboxRow], channel: str | None, wait: datetime | None, c
     """The claimed rows' new status, in the claiming transaction, after the sending is over."""
     for row in rows:
         if channel is not None:
-            row.status, row.sent_at, row.channel = "sent", now, channel
+            row.status, row.sent_at, row.channel = OutboxStatus.SENT, now, channel
         elif wait is not None:
             row.next_attempt_at = wait  # not an attempt: no backoff, nothing counted against the row
         else:
             row.attempts += 1
             if row.attempts > len(config.backoff_minutes):
-                row.status = "undeliverable"
+                row.status = OutboxStatus.UNDELIVERABLE
             else:
                 row.next_attempt_at = now + timedelta(minutes=config.backoff_minutes[row.attempts - 1])
     if channel is not None:
         result.sent += 1
     elif wait is not None:
         result.deferred += 1
-    elif rows[0].status == "undeliverable":
+    elif rows[0].status == OutboxStatus.UNDELIVERABLE:
         result.undeliverable += 1
     else:
         result.failed += 1

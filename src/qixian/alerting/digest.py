@@ -18,7 +18,7 @@ from qixian.alerting.outbox import _cases, acknowledged_overdue, counting_unit, 
 from qixian.engine.reminders import folded_at
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
-from qixian.store.tables import ClockRow, OutboxRow
+from qixian.store.tables import ClockRow, OutboxRow, OutboxStatus
 
 LABEL = "每日超期汇总"
 DIGESTED = "超期，已转入每日超期汇总"  # what the dashboard says of a folded clock, instead of ever more repeats
@@ -77,7 +77,7 @@ def owe_digest(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = F
     utc_now = now.astimezone(timezone.utc)
     owed = [{"key": prefix + recipient, "clock_id": listed[0].id, "case_id": listed[0].case_id, "person": listed[0].person,
              "rule_id": listed[0].rule_id, "step": STEP, "level": "overdue", "label": LABEL, "due_at": listed[0].due_at,
-             "step_at": utc_moment, "recipient": recipient, "late": False, "status": "pending", "attempts": 0,
+             "step_at": utc_moment, "recipient": recipient, "late": False, "status": OutboxStatus.PENDING, "attempts": 0,
              "next_attempt_at": utc_now, "created_at": utc_now, "clocks": [c.id for c in listed]}
             for recipient, listed in sorted(mine.items())]
     if owed and not dry_run:

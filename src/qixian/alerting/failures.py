@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.store.repository import Store
-from qixian.store.tables import DeliveryRow, OutboxRow
+from qixian.store.tables import DeliveryRow, OutboxRow, OutboxStatus
 
 LOOKED_BACK = timedelta(days=7)  # attempts older than this say nothing about a channel now
 CHANNELS = {"chat": "工作群", "sms": "短信", "duty": "值班电话", "config": "渠道配置", "none": "提醒渠道"}
@@ -74,7 +74,7 @@ def failing(store: Store, now: datetime) -> list[Failure]:
 
 def waiting_because(store: Store, rows: list[OutboxRow]) -> dict[int, Failure]:
     """{outbox id: its last failed attempt} for the pending reminders among `rows` that were tried and failed."""
-    pending = [r for r in rows if r.status == "pending" and r.attempts]
+    pending = [r for r in rows if r.status == OutboxStatus.PENDING and r.attempts]
     if not pending:
         return {}
     wanted = {r.key: r.id for r in pending}

@@ -16,6 +16,7 @@ import jinja2
 
 from qixian.alerting.ratelimits import Limit, LimitsError, read_limits
 from qixian.alerting.signing import LINK_LIFETIME, SigningError, ack_token, web_secret
+from qixian.engine.clocks import ClockState
 from qixian.legaltime.periods import parse_duration
 from qixian.legaltime.yamlsource import ProblemsFound, read_yaml
 from qixian.safetext import Trusted, finalizer
@@ -50,7 +51,7 @@ class Item:
     person: str
     due: str
     left: str
-    state: str  # running | overdue
+    state: ClockState  # RUNNING or OVERDUE
     late: bool
     step: str = ""  # the reminder step: 期满前1日 / 期满 / 超期第2次提醒
     ack_url: str = ""  # the signed link that acknowledges this reminder (chat only, when the dashboard has an address)
@@ -116,6 +117,7 @@ class NotifyConfig:
         """The acknowledgement link of one reminder to an officer, or "" (no dashboard address, a dry run's row)."""
         if not self.web_url or outbox_id is None:
             return ""
+        assert self.link_secret is not None, "the secret is read with the dashboard's address (load)"
         return Trusted(f"{self.web_url}/ack/{ack_token(self.link_secret, outbox_id, recipient, now + LINK_LIFETIME)}")
 
     @cached_property

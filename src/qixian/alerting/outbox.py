@@ -23,8 +23,9 @@ from qixian.engine.reminders import reached
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.duechunks import due_chunks
 from qixian.store.repository import Store
+from qixian.store.rows import chunked
 from qixian.store.scanlock import single_scanner
-from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow
+from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, OutboxRow, OutboxStatus
 
 LATE_AFTER = timedelta(minutes=10)  # a step found more than this after its time is reported as late
 
@@ -139,7 +140,7 @@ def _write_chunk(store: Store, connection, owed: list[Owed], rows, upcoming: lis
         connection.execute(statement, [_outbox_values(o, utc_now) for o in owed])
     connection.execute(clocks.update().where(clocks.c.id == bindparam("row_id"))
                        .values(next_reminder_at=bindparam("next_reminder_at")),
-                       [{"row_id": row["id"], "next_reminder_at": at} for row, at in zip(rows, upcoming)])
+                       [{"row_id": row["id"], "next_reminder_at": at} for row, at in zip(rows, upcoming, strict=False)])
 
 
 def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned, *,
@@ -184,9 +185,9 @@ def acknowledged_overdue(session, clock_ids: set[int]) -> set[tuple[int, int]]:
     """(clock, due) pairs among these clocks with an acknowledged overdue reminder."""
     ids, found = list(clock_ids), set()
     acks = AcknowledgementRow.__table__
-    for start in range(0, len(ids), 900):
+    for part in chunked(ids):
         found.update((clock, _stamp(due)) for clock, due in session.execute(
-            select(acks.c.clock_id, acks.c.due_at).where(acks.c.clock_id.in_(ids[start:start + 900]), acks.c.level == "overdue")))
+            select(acks.c.clock_id, acks.c.due_at).where(acks.c.clock_id.in_(part), acks.c.level == "overdue")))
     return found
 
 
@@ -194,12 +195,11 @@ def _cases(session, ids: set[str]) -> dict[str, CaseRow]:
     """The cases' unit and handlers (plain rows: no ORM objects to build for thousands of clocks a tick)."""
     ids, cases = list(ids), CaseRow.__table__
     columns = (cases.c.id, cases.c.unit, cases.c.handler, cases.c.co_handlers)
-    return {c.id: c for start in range(0, len(ids), 900)
-            for c in session.execute(select(*columns).where(cases.c.id.in_(ids[start:start + 900])))}
+    return {c.id: c for part in chunked(ids) for c in session.execute(select(*columns).where(cases.c.id.in_(part)))}
 
 
 def _outbox_values(owed: Owed, now: datetime) -> dict:
     return {"key": owed.key, "clock_id": owed.clock_id, "case_id": owed.case_id, "person": owed.person,
             "rule_id": owed.rule_id, "step": owed.step, "level": owed.level, "label": owed.label,
             "due_at": owed.due_at, "step_at": owed.step_at.astimezone(timezone.utc), "recipient": owed.recipient,
-            "late": owed.late, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
+            "late": owed.late, "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}

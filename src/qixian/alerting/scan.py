@@ -12,7 +12,7 @@ from qixian.alerting.delivery import Delivered, Message, Sender, compose, delive
 from qixian.alerting.digest import owe_digest
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.outbox import Late, Scanned, _outbox_values, enqueue
-from qixian.ops import audit
+from qixian.store import deliverylog
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
@@ -66,7 +66,7 @@ def record_run(store: Store, as_of: datetime, took_seconds: float, *, clocks: in
                undeliverable: int, caught_up: int, late: list[dict]) -> None:
     """Record a completed scan (for `qixian health` and the dead-man's switch), with the clocks it caught up and
     the delivery log's last row as it ended."""
-    audit_id, audit_hash = audit.head(store)
+    audit_id, audit_hash = deliverylog.head(store)
     with store.session() as session:
         session.add(ScanRunRow(as_of=as_of, finished_at=as_of + timedelta(seconds=took_seconds), clocks=clocks,
                                owed=owed, sent=sent, failed=failed, undeliverable=undeliverable, caught_up=caught_up,

@@ -12,18 +12,17 @@ import csv
 import difflib
 import json
 import math
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, Iterable, Iterator, Mapping
 
 from qixian.legaltime.localtime import TimeFormatError, parse_local
 from qixian.legaltime.parseerrors import json_error
 from qixian.legaltime.yamlsource import close_match
+from qixian.engine.caseinfo import CASE_INFO, Incoming, Rejected
 from qixian.rulebook.model import EventType
 from qixian.safetext import cleaned, may_hold_controls
 
 FIELDS = ("id", "case", "type", "at", "person", "data", "case_info")
-CASE_INFO = ("kind", "title", "unit", "handler", "co_handlers", "persons")
 LENGTHS = {"id": 200, "case": 200, "type": 100, "person": 200}  # the store's column sizes
 INFO_LENGTHS = {"kind": 40, "title": 500, "unit": 100, "handler": 100}  # case_info: the columns' sizes; a title's cap
 NAME_LENGTH = 200  # a co-handler's id, a person's name in case_info.persons
@@ -32,33 +31,6 @@ LINE_LENGTH = 200_000  # a whole line (what the caps above leave unbounded: many
 YEARS = (1980, 2100)  # event times outside these years are typing slips (and overflow the legal-time arithmetic)
 _FIELD_SET = frozenset(FIELDS)
 _decode_json = json.JSONDecoder().raw_decode  # json.loads without its checks for surrounding whitespace
-
-
-class Incoming(NamedTuple):  # a named tuple: made for every line read, at a third of a frozen dataclass's cost
-    """One accepted line: an event of a case, and what it says about the case. `origin` is the file (or
-    query) it was read from; the event's identity is (the source system, `id`)."""
-
-    origin: str
-    line: int
-    raw: str
-    id: str
-    case: str
-    type: str
-    at: datetime
-    person: str | None = None
-    data: Mapping[str, Any] = {}  # (one shared empty mapping: lines are never changed)
-    case_info: Mapping[str, Any] = {}
-
-
-@dataclass(frozen=True)
-class Rejected:
-    """One line that cannot be accepted, kept whole with the reason."""
-
-    origin: str
-    line: int
-    raw: str
-    reason: str
-    id: str | None = None
 
 
 def read_lines(origin: str, text: str, fmt: str | None = None) -> Iterator[tuple[int, str, Any]]:
@@ -80,7 +52,7 @@ def read_lines(origin: str, text: str, fmt: str | None = None) -> Iterator[tuple
                 values = next(csv.reader([raw]))
                 if len(values) != len(header):
                     raise ValueError(f"该行有 {len(values)} 列，表头有 {len(header)} 列")
-                row = {k: v for k, v in zip(header, values) if v != ""}
+                row = {k: v for k, v in zip(header, values, strict=False) if v != ""}
                 for key in ("data", "case_info"):
                     if key in row:
                         row[key] = json.loads(row[key])
@@ -138,7 +110,7 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
         problems.append(f"该行超过 {LINE_LENGTH} 个字符（{len(raw)} 个）")
     given = (ident, case, kind, when)
     if None in given or "" in given:
-        problems += [f"缺少 {k}" for k, v in zip(("id", "case", "type", "at"), given) if v in (None, "")]
+        problems += [f"缺少 {k}" for k, v in zip(("id", "case", "type", "at"), given, strict=False) if v in (None, "")]
     spec = events.get(kind) if isinstance(kind, str) else None
     if kind and spec is None:
         hint = close_match(kind, events)

@@ -17,13 +17,13 @@ from typing import Callable, Iterable
 
 from sqlalchemy import create_engine, text
 
-from qixian.casework.feedlines import FIELDS, Incoming, Rejected, check, decode, read_lines
+from qixian.casework.feedlines import FIELDS, check, decode, read_lines
 from qixian.casework.recompute import YOUNG_COLLECTION, History, Replayer, histories, replay_pending
+from qixian.engine.caseinfo import Incoming, Rejected, case_facts, columns_of, facts_of, folded, persons_of
 from qixian.engine.clocks import Event
 from qixian.faults import crash_point
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import RulePack
-from qixian.store.cases import CASE_COLUMNS
 from qixian.store.database import checkpoints_aside, database_url
 from qixian.store.repository import Store
 
@@ -174,14 +174,9 @@ def new_case_histories(accepted: list[Incoming], new_cases: set[str]) -> dict[st
         for item in items:  # the first occurrence of an id is the one recorded
             first.setdefault(item.id, item)
         ordered = sorted(first.values(), key=lambda i: i.at)
-        info: dict = {}
-        for item in ordered:
-            info.update(item.case_info)
-        facts = {k: v for k, v in info.items() if k not in ("persons", "co_handlers")}
-        facts.update({k: str(info[k]) for k in CASE_COLUMNS if info.get(k) is not None})
-        persons = {str(p): dict(f or {}) for p, f in (info.get("persons") or {}).items()}
+        info = folded(ordered).get(case, {})
         events = [Event(i.type, i.at.astimezone(SHANGHAI), i.person, i.data, i.id) for i in ordered]
-        known[case] = History(case, events, facts, persons)
+        known[case] = History(case, events, case_facts(facts_of(info), columns_of(info)), persons_of(info))
     return known
 
 

@@ -25,7 +25,7 @@ from qixian.rulebook.model import RulePack
 from qixian.store.clocks import CLOCK_VALUES
 from qixian.store.database import dump_json
 from qixian.store.repository import Store
-from qixian.store.rows import decode_time, encode_time
+from qixian.store.rows import chunked, decode_time, encode_time
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def clock_values(clock: Clock, pack: RulePack) -> tuple:
     planned = plan(clock, pack.settings)
     step = planned[0] if planned else None
     return (
-        rule.effective_from.isoformat() if rule.effective_from else "", clock.lead_of, clock.outcome is None,
+        rule.version_key, clock.lead_of, clock.outcome is None,
         clock.outcome, deadline.paused, deadline.provisional, _utc_text(clock.started), _utc_text(deadline.due),
         deadline.due_display, _utc_text(clock.ended_at), clock.ended_by, dump_json(deadline.explanation),
         dump_json([{"kind": a.kind, "message": a.message} for a in clock.anomalies]) if clock.anomalies else "[]",
@@ -207,8 +207,7 @@ def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: dateti
                 progress(len(chunk))
 
     with Replayer(pack, parallel, until=now) as replayer:
-        for start in range(0, len(ids), batch):
-            chunk = ids[start:start + batch]
+        for chunk in chunked(ids, batch):
             marks = store.replay_marks(chunk) if apply else {}
             pending.append((chunk, marks, replayer.submit(histories(store, chunk))))
             settle(keep=replayer.workers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import typer
 from rich.console import Console
@@ -67,7 +68,7 @@ def table(title: str | None, *columns: str, wide: tuple[str, ...] = (), right: t
 
     grid = Table(title=title, **options)
     for column in columns:
-        justify = "right" if column in right else "left"
+        justify: Literal["right", "left"] = "right" if column in right else "left"
         if column in wide:
             grid.add_column(column, overflow="fold", min_width=cell_len(column), justify=justify)
         else:

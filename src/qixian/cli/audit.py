@@ -106,7 +106,7 @@ def checkpoint(
     示例：
 
         qixian audit checkpoint --send
-    """
+    """  # noqa: E501 - the help's first paragraph is one line: typer would join a broken line with a space, in Chinese
     key, moment = _key("签发检查点"), now_from(now)
     config = channels(notify, lambda c: c.ops + c.audit,
                        "--send 需要运维或审计渠道：在 notify/channels.yaml 中写 ops: [...] 或 audit: [...]") if send else None

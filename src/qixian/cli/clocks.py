@@ -10,11 +10,12 @@ from qixian.cli._output import InputError, console, now_from, open_store, print_
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import SHANGHAI, display
+from qixian.engine.clocks import OPEN_STATES, ClockState
 from qixian.supervision.clockview import STATES, left, state_of
 
 
-COLOURS = {"running": "green", "provisional": "yellow", "paused": "yellow", "overdue": "bold red",
-           "met": "dim", "met_late": "red", "cancelled": "dim", "restarted": "dim"}
+COLOURS = {ClockState.RUNNING: "green", ClockState.PROVISIONAL: "yellow", ClockState.PAUSED: "yellow", ClockState.OVERDUE: "bold red",
+           ClockState.MET: "dim", ClockState.MET_LATE: "red", ClockState.CANCELLED: "dim", ClockState.RESTARTED: "dim"}
 
 
 def clocks(
@@ -40,7 +41,7 @@ def clocks(
     before = now_from(due_before, "--due-before") if due_before else None
     after = now_from(due_after, "--due-after") if due_after else None
     rows = [r for r in store.clocks(case=case, due_before=before, due_after=after,
-                                    open_only=state in ("running", "paused", "overdue", "provisional"))
+                                    open_only=state in OPEN_STATES)
             if state is None or state_of(r, moment) == state][:limit]
     if as_json:
         print_json([{"case": r.case_id, "person": r.person or None, "rule": r.rule_id, "rule_name": pack.name_of(r.rule_id),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -89,7 +89,7 @@ def _load_calendar(option: Path | None) -> LegalCalendar:
 
 def _extension(text: str) -> Extension:
     amount, _, when = text.partition("@")
-    mode = "by"
+    mode: Literal["by", "to"] = "by"
     if _TO.match(amount):
         mode, amount = "to", _TO.sub("", amount)
     else:

@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from qixian.cli._output import console, rules_dir
-from qixian.engine.clocks import Event, replay
+from qixian.engine.clocks import ClockState, Event, replay
 from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.deadlines import Extension, Pause, compute_deadline
 from qixian.legaltime.localtime import display, parse_local
@@ -88,9 +88,10 @@ CASE = [
     ("arrest_approved", "2025-10-08 15:00", "张某", {}),
     ("arrested", "2025-10-08 17:30", "张某", {}),
 ]
-STATE_STYLE = {"running": ("计时中", "green"), "provisional": ("计时中（临时）", "yellow"), "paused": ("暂停", "yellow"),
-               "met": ("按期完成", "dim"), "met_late": ("超期完成", "red"), "overdue": ("已超期", "bold red"),
-               "cancelled": ("不再适用", "dim"), "restarted": ("已重新计算", "dim")}
+STATE_STYLE = {ClockState.RUNNING: ("计时中", "green"), ClockState.PROVISIONAL: ("计时中（临时）", "yellow"),
+               ClockState.PAUSED: ("暂停", "yellow"), ClockState.MET: ("按期完成", "dim"), ClockState.MET_LATE: ("超期完成", "red"),
+               ClockState.OVERDUE: ("已超期", "bold red"), ClockState.CANCELLED: ("不再适用", "dim"),
+               ClockState.RESTARTED: ("已重新计算", "dim")}
 
 
 def _case_tour(folder: Path) -> None:

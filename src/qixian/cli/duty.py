@@ -10,6 +10,7 @@ from qixian.casework import campaign
 from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.packs import in_force
+from qixian.engine.clocks import ClockState
 from qixian.supervision.clockview import state_of
 from qixian.legaltime.localtime import display
 
@@ -88,7 +89,7 @@ def duty_list(unit: Unit = None, as_json: Json = False, db: Db = None, rules: Ru
     table = new_table(f"常态化工作（{len(rows)} 个周期）", "单位", "工作", "周期", "期满", "状态", wide=("单位", "工作"))
     for r in rows:
         state = state_of(r["clock"], moment)
-        label = {"overdue": "[bold red]超期未做[/bold red]", "met": "按期完成", "met_late": "[red]超期完成[/red]",
-                 "cancelled": "已停止"}.get(state, "进行中")
+        label = {ClockState.OVERDUE: "[bold red]超期未做[/bold red]", ClockState.MET: "按期完成",
+                 ClockState.MET_LATE: "[red]超期完成[/red]", ClockState.CANCELLED: "已停止"}.get(state, "进行中")
         table.add_row(r["unit_name"], r["duty"], r["period"], display(r["clock"].due_at), label)
     console.print(table)

@@ -130,7 +130,7 @@ def _print_tables(result) -> None:
                           title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False)  # ten columns in 80
         table.columns[0].min_width = 12
         for row in rows[:30]:
-            shown = [value for (name, _), value in zip(MEASURES, cells(row.tally)) if name in SHORT]
+            shown = [value for (name, _), value in zip(MEASURES, cells(row.tally), strict=False) if name in SHORT]
             if row.tally.overdue:
                 shown[3] = f"[bold red]{shown[3]}[/bold red]"
             table.add_row(row.label, *shown)

@@ -24,7 +24,7 @@ from qixian.legaltime.yamlsource import ProblemsFound, load_yaml
 from qixian.rulebook import RulePack
 from qixian.rulebook.describe import explain as describe
 from qixian.rulebook.diff import diff_packs
-from qixian.rulebook.examples import run_examples
+from qixian.engine.examples import run_examples
 from qixian.rulebook.model import new_event_hint
 from qixian.rulebook.schema import EventsFile, RuleFile, Settings
 from qixian.supervision.clockview import STATES

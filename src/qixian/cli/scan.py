@@ -40,7 +40,7 @@ def scan(
     if as_json:
         print_json([{"recipient": m.recipient, "name": m.name, "level": m.level, "digest": m.digest, "channel": m.channel, "keys": m.keys,
                      "items": [{"id": ident, "case": i.case, "rule": i.rule_name, "step": i.step, "person": i.person or None,
-                                "due": i.due, "left": i.left, "level": i.level, "late": i.late} for ident, i in zip(m.ids, m.items)],
+                                "due": i.due, "left": i.left, "level": i.level, "late": i.late} for ident, i in zip(m.ids, m.items, strict=False)],
                      "sms": m.text, "chat": m.chat} for m in report.messages])
         return
     title = f"扫描 {display(moment)}：{report.scanned.clocks} 个计时到点，{len(report.scanned.owed)} 条提醒" + \

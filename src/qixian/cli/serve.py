@@ -46,7 +46,7 @@ def serve(
         private_folder(home)  # Prefect's own database records every flow run's parameters
         os.environ["PREFECT_HOME"] = str(home)
         console.print(f"未配置 PREFECT_API_URL：启动本地 Prefect 服务 127.0.0.1:{port}（数据在 {home}）……")
-        log = open(home / "server.log", "ab")
+        log = open(home / "server.log", "ab")  # noqa: SIM115 - the server's log, open for as long as the server runs
         server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
                                   stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
         os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"

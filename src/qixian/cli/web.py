@@ -53,7 +53,8 @@ def web(
     store = open_store(db)
     in_force(store, rules)  # refused here if --rules names another pack; each page then loads the pack in force
     fixed = now_from(now) if now else None
-    application = create_app(store, PackInForce(store, rules_dir(rules), load_pack), secret=secret, clock=(lambda: fixed) if fixed else None, trusted_proxies=proxies)
+    application = create_app(store, PackInForce(store, rules_dir(rules), load_pack), secret=secret, clock=(lambda: fixed) if fixed else None,
+                             trusted_proxies=proxies)
     console.print(f"[green]期限看板：http://{host}:{port}{root_path}/[/green]" + (f"（按 {display(fixed)} 计算）" if fixed else "")
                   + (f"；采信 {'、'.join(proxies)} 转发的 X-Forwarded-For" if proxies else ""))
     uvicorn.run(application, host=host, port=port, root_path=root_path, **SERVER)

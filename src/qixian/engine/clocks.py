@@ -12,17 +12,35 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Container, Iterable, Mapping, NamedTuple
+from enum import StrEnum
+from typing import Any, Container, Iterable, Mapping, NamedTuple, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
 from qixian.legaltime.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back, count_before
 from qixian.legaltime.localtime import as_local, moment, parse_local
 from qixian.legaltime.periods import Duration, Unit
 from qixian.engine.recurring import as_working_standard, interval_of, periods
-from qixian.rulebook.model import Rule, RulePack
+from qixian.rulebook.model import DeferStep, PauseStep, Rule, RulePack
 
 # Which field of an extension event's data carries the approved amount, by unit of the rule's `by`.
 AMOUNT_FIELD = {Unit.MINUTES: "minutes", Unit.HOURS: "hours", Unit.DAYS: "days", Unit.WORKDAYS: "days", Unit.MONTHS: "months"}
+
+
+class ClockState(StrEnum):
+    """What a clock is, as of a moment: open (running, provisional, paused, overdue) or ended (its outcome)."""
+
+    RUNNING = "running"
+    PROVISIONAL = "provisional"  # running on a due that a missing fact may still move
+    PAUSED = "paused"
+    OVERDUE = "overdue"
+    MET = "met"
+    MET_LATE = "met_late"
+    CANCELLED = "cancelled"
+    RESTARTED = "restarted"  # superseded by a clock counting again, kept for audit
+
+
+MET_STATES = (ClockState.MET, ClockState.MET_LATE)  # the duty was done (in time or late)
+OPEN_STATES = (ClockState.RUNNING, ClockState.PROVISIONAL, ClockState.PAUSED, ClockState.OVERDUE)
 
 
 class Event(NamedTuple):  # a named tuple: made for every event replayed, at a third of a frozen dataclass's cost
@@ -40,7 +58,7 @@ class Clock(NamedTuple):  # a named tuple: made for every clock replayed, at a t
     number: int  # 1 for the first clock of this rule and person in the case, 2 after it ended and started again
     started: datetime
     deadline: Deadline
-    outcome: str | None = None  # met | met_late | cancelled | restarted (superseded, kept for audit); None while open
+    outcome: ClockState | None = None  # MET, MET_LATE, CANCELLED or RESTARTED (superseded, kept for audit); None while open
     ended_at: datetime | None = None
     ended_by: str | None = None  # the event type that ended it
     anomalies: tuple[Anomaly, ...] = ()
@@ -51,20 +69,20 @@ class Clock(NamedTuple):  # a named tuple: made for every clock replayed, at a t
     def due(self) -> datetime | None:
         return self.deadline.due
 
-    def state(self, now: datetime) -> str:
-        """running / paused / met / met_late / overdue / cancelled / restarted / provisional, as of `now`."""
+    def state(self, now: datetime) -> ClockState:
+        """The clock's state as of `now`."""
         return state_at(self.outcome, self.deadline.paused, self.deadline.due, self.deadline.provisional, now)
 
 
-def state_at(outcome: str | None, paused: bool, due: datetime | None, provisional: bool, now: datetime) -> str:
+def state_at(outcome: str | None, paused: bool, due: datetime | None, provisional: bool, now: datetime) -> ClockState:
     """A clock's state as of `now`, from what is stored of it (so replayed clocks and stored rows agree)."""
     if outcome:
-        return outcome
+        return ClockState(outcome)
     if paused or due is None:
-        return "paused"
+        return ClockState.PAUSED
     if now >= due:
-        return "overdue"
-    return "provisional" if provisional else "running"
+        return ClockState.OVERDUE
+    return ClockState.PROVISIONAL if provisional else ClockState.RUNNING
 
 
 def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Mapping[str, Any] | None = None,
@@ -120,7 +138,7 @@ class _Open:
         # deferrals still open when the clock starts (身份不明 recorded before 逮捕): it starts waiting
         self.open_defers: dict[int, datetime] = {index: max(waiting[step.start], start.at) for index, step in enumerate(rule.defer)
                                                  if waiting and step.start in waiting}
-        self.outcome: str | None = None
+        self.outcome: ClockState | None = None
         self.ended: Event | None = None
         self.final: Deadline | None = None
 
@@ -134,24 +152,18 @@ class _Open:
             self.final = self.deadline()  # nothing after the end can change it
             if event.type in rule.stop:
                 late = self.final.due is not None and event.at > self.final.due
-                self.outcome = "met_late" if late else "met"
+                self.outcome = ClockState.MET_LATE if late else ClockState.MET
             else:
-                self.outcome = "cancelled" if event.type in rule.cancel else "restarted"
+                self.outcome = ClockState.CANCELLED if event.type in rule.cancel else ClockState.RESTARTED
             self.ended = event
             return True
         for index, step in enumerate(rule.extend):
             if event.type == step.on:
                 self.extensions.append((index, event))
-        for index, step in enumerate(rule.pause):
-            if event.type == step.start and index not in self.open_pauses:
-                self.open_pauses[index] = event.at
-            elif event.type == step.until and index in self.open_pauses:
-                self.pauses.append(Pause(self.open_pauses.pop(index), event.at, self.context.pack.event_label(event.type)))
-        for index, step in enumerate(rule.defer):
-            if event.type == step.start and index not in self.open_defers:
-                self.open_defers[index] = event.at
-            elif event.type == step.until and index in self.open_defers:
-                self.pauses.append(Pause(self.open_defers.pop(index), event.at, self.context.pack.event_label(event.type), deferred=True))
+        for _, begun in pair_steps(rule.pause, self.open_pauses, event):
+            self.pauses.append(Pause(begun, event.at, self.context.pack.event_label(event.type)))
+        for _, begun in pair_steps(rule.defer, self.open_defers, event):
+            self.pauses.append(Pause(begun, event.at, self.context.pack.event_label(event.type), deferred=True))
         return False
 
     def deadline(self) -> Deadline:
@@ -174,7 +186,7 @@ class _Open:
             step = (f"{moment(as_local(self.start.at, zone))} 重新计算期限（{self.context.pack.event_label(self.start.type)}）："
                     f"原计时自 {moment(as_local(old.started, zone))} 起算、期满 {old.deadline.due_display or '—'}，保留备查；"
                     "此前的延长、暂停不再适用。")
-            result = replace(result, explanation=(step,) + result.explanation)
+            result = replace(result, explanation=(step, *result.explanation))
         if anomalies:
             notes = tuple(f"异常：{a.message}。" for a in anomalies)
             result = replace(result, explanation=result.explanation[:-1] + notes + result.explanation[-1:],
@@ -235,7 +247,7 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
         for key, clock in list(running.items()) if running else ():
             if clock.concerns(event) and clock.feed(event):
                 finished.append(running.pop(key))
-                if clock.outcome == "restarted":  # the old clock is kept; the law counts again from here
+                if clock.outcome == ClockState.RESTARTED:  # the old clock is kept; the law counts again from here
                     started[key] = started.get(key, 0) + 1
                     running[key] = _Open(context, clock.rule, key, started[key], event, clock.finish(),
                                          _waiting(waiting, key))
@@ -266,6 +278,29 @@ def _opens(context: _Context, rule_id: str, event: Event, starters: Container[st
     return rule, key
 
 
+class Happened(Protocol):
+    """An event as pairing reads it: a replayed Event or a stored event row."""
+
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def at(self) -> datetime: ...
+
+
+def pair_steps(steps: Sequence[PauseStep | DeferStep], open_at: dict[int, datetime], event: Happened) -> list[tuple[int, datetime]]:
+    """Feed one event to a clock's pause (or deferral) steps, each open from its start event until its until event:
+    the steps the event begins are noted in `open_at` (a step already open is not begun again), and the (index,
+    begun) of the steps it ends are returned. The one pairing of pauses, for replay and for the reports."""
+    ended = []
+    for index, step in enumerate(steps):
+        if event.type == step.start and index not in open_at:
+            open_at[index] = event.at
+        elif event.type == step.until and index in open_at:
+            ended.append((index, open_at.pop(index)))
+    return ended
+
+
 KEY_FIELDS = {"assignee": "assignee", "unit": "unit"}  # per: the event data field that names whose clock it is
 
 
@@ -288,7 +323,12 @@ def concerns(rule: Rule, key: str | None, event: Event) -> bool:
     if rule.per in KEY_FIELDS:
         named = event.data.get(KEY_FIELDS[rule.per])
         return named is None or named == key
-    return event.person is None or event.person == key
+    return same_person(event.person, key)
+
+
+def same_person(one: str | None, other: str | None) -> bool:
+    """Whether an event of `one` bears on a clock of `other`: the same person, or either is the whole case's (no person)."""
+    return not one or not other or one == other
 
 
 def _replay_series(context: _Context, rule_id: str, events: list[Event], until: datetime) -> list[Clock]:
@@ -331,11 +371,12 @@ def _replay_series(context: _Context, rule_id: str, events: list[Event], until: 
         for period in opened:
             numbers[key] = numbers.get(key, 0) + 1
             done = met.get(period.number)
-            outcome, ended = None, None
+            outcome: ClockState | None = None
+            ended = None
             if done is not None:
-                outcome, ended = ("met_late" if done.at > period.deadline.due else "met"), done
+                outcome, ended = (ClockState.MET_LATE if done.at > period.deadline.due else ClockState.MET), done
             elif cancelled is not None and period.deadline.due > cancelled:
-                outcome, ended = "cancelled", cancel
+                outcome, ended = ClockState.CANCELLED, cancel
             clocks.append(Clock(rule=rule, case=context.case, person=key, number=numbers[key], started=period.begins,
                                 deadline=period.deadline, outcome=outcome, ended_at=ended.at if ended else None,
                                 ended_by=ended.type if ended else None, start_event=start))
@@ -358,13 +399,13 @@ def _lead_clocks(context: _Context, rule_id: str, targets: list[Clock], events: 
         rule = context.pack.rule_at(rule_id, target.started.astimezone(context.zone), disabled=context.disabled)
         if rule is None or rule.applies and not rule.applies_to(_facts(context, target.start_event)):
             continue
-        mine = [e for e in events if e.at >= target.started and (not e.person or not target.person or e.person == target.person)]
+        mine = [e for e in events if e.at >= target.started and same_person(e.person, target.person)]
         extensions = {step.on for step in target.rule.extend}
         round_start, number = target.started, 1
         while True:
             clock = _lead_round(context, rule, target, mine, round_start, number)
             clocks.append(clock)
-            if clock.outcome not in ("met", "met_late"):
+            if clock.outcome not in MET_STATES:
                 break
             granted = next((e for e in mine if e.at > clock.ended_at and e.type in extensions), None)
             if granted is None or (target.ended_at is not None and granted.at >= target.ended_at):
@@ -379,7 +420,7 @@ def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event
     moving = {s.on for s in target.rule.extend} | {p.start for p in target.rule.pause} | \
         {p.until for p in target.rule.pause} | set(target.rule.restart) | \
         {d.start for d in target.rule.defer} | {d.until for d in target.rule.defer}
-    breaks = [round_start] + sorted(e.at for e in events if e.type in moving and e.at > round_start)
+    breaks = [round_start, *sorted(e.at for e in events if e.type in moving and e.at > round_start)]
     ending = next((e for e in events if e.at >= round_start and (e.type in rule.stop or e.type in rule.cancel)), None)
     for index, instant in enumerate(breaks):
         until = breaks[index + 1] if index + 1 < len(breaks) else None
@@ -391,9 +432,9 @@ def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event
     outcome, ended = None, ending
     if ending is not None:
         late = deadline.due is not None and ending.at > deadline.due
-        outcome = "cancelled" if ending.type in rule.cancel else ("met_late" if late else "met")
+        outcome = ClockState.CANCELLED if ending.type in rule.cancel else (ClockState.MET_LATE if late else ClockState.MET)
     elif target.outcome is not None:  # the target ended first: nothing is left to do ahead of it
-        outcome, ended = "cancelled", Event(target.ended_by or "", target.ended_at)
+        outcome, ended = ClockState.CANCELLED, Event(target.ended_by or "", target.ended_at)
     return Clock(rule=rule, case=context.case, person=target.person, number=number, started=round_start,
                  deadline=deadline, outcome=outcome, ended_at=ended.at if ended else None,
                  ended_by=ended.type if ended else None, anomalies=deadline.anomalies, lead_of=target.rule.id,

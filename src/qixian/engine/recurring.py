@@ -148,7 +148,7 @@ def _intervals(rule: Rule, start: datetime, until: datetime, calendar: LegalCale
                                  zone=start.tzinfo, roll=rule.holiday_roll)
         head = (f"周期性工作：{rule.name}，每{interval}一次，自 {moment(as_local(start, start.tzinfo))} 起算；"
                 f"第{number}期为起算后的第 {interval.amount * number}{interval.unit.label}。")
-        explanation = (head,) + as_working_standard(rule, whole.explanation)
+        explanation = (head, *as_working_standard(rule, whole.explanation))
         deadline = Deadline(start=begins, limit=whole.limit, custody=whole.custody, due=whole.due, provisional=whole.provisional,
                             paused=False, explanation=explanation, missing_years=whole.missing_years, zone=whole.zone)
         yield Period(number, f"第{number}期", begins, whole.due, deadline)

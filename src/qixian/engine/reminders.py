@@ -105,10 +105,7 @@ def _when(reminder: Reminder, start: datetime, due: datetime, by_hour: bool, mor
             else offset.amount * 24
         return due - timedelta(hours=hours)
     last_day = (due - timedelta(minutes=1)).date()  # the day whose 24:00 is the due
-    if offset.unit is Unit.MONTHS:
-        day = add_months(last_day, -offset.amount)
-    else:
-        day = last_day - timedelta(days=offset.amount)
+    day = add_months(last_day, -offset.amount) if offset.unit is Unit.MONTHS else last_day - timedelta(days=offset.amount)
     return datetime.combine(day, morning, tzinfo=due.tzinfo)
 
 

@@ -128,7 +128,7 @@ def count_back(target: Deadline, before: Duration) -> Deadline:
     """A lead deadline: `before` ahead of `target`'s due (提前量, e.g. 届满七日前), counted back without a roll.
     Day-based: the same number of calendar days before the last day; hour-based: exactly `before` earlier."""
     if target.due is None:
-        return replace(target, explanation=target.explanation + ("提前量：被引用的期限暂停中，暂无期满时间。",))
+        return replace(target, explanation=(*target.explanation, "提前量：被引用的期限暂停中，暂无期满时间。"))
     if before.unit.exact or target.limit.unit.exact:
         due = target.due - (_exact(before) if before.unit.exact else timedelta(days=before.amount))
     else:
@@ -140,7 +140,7 @@ def count_back(target: Deadline, before: Duration) -> Deadline:
         due = end_of_day(last_day, target.zone)
     step = (f"提前量：须在上述期满时间 {display(target.due, target.zone)} 之前 {before} 完成，"
             f"向前推算为 {display(due, target.zone)}（向前推算，不因节假日顺延）。")
-    return replace(target, due=due, explanation=target.explanation + (step,))
+    return replace(target, due=due, explanation=(*target.explanation, step))
 
 
 BEFORE_BASIS = ("向前推算同样适用期间的计算规则：该时刻所在之日不计入（如同期间开始之日不计入），其前 {n} 须完整经过，"
@@ -330,11 +330,13 @@ class _Reckoning:
         elif self.family == "calendar":
             days = (last - first).days
             self.shift += days
-            self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}：暂停之日 {first} 至恢复之日 {last} 相隔 {days} 日，期满日顺延 {days} 日。")
+            self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}："
+                              f"暂停之日 {first} 至恢复之日 {last} 相隔 {days} 日，期满日顺延 {days} 日。")
         else:
             days = self.calendar.working_days_between(first, last, assumed=self.missing)
             self.shift += days
-            self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}：{first} 之后至 {last} 有 {days} 个工作日，期满日顺延 {days} 个工作日。")
+            self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}："
+                              f"{first} 之后至 {last} 有 {days} 个工作日，期满日顺延 {days} 个工作日。")
 
     def _finish(self) -> Deadline:
         due: datetime | None = None

@@ -80,7 +80,7 @@ def display(instant: datetime, zone: ZoneInfo = SHANGHAI) -> str:
 
 def moment(instant: datetime) -> str:
     """`YYYY-MM-DD HH:MM` of the instant as it is (a start or an act; no 24:00 form)."""
-    return "%04d-%02d-%02d %02d:%02d" % (instant.year, instant.month, instant.day, instant.hour, instant.minute)
+    return f"{instant.year:04d}-{instant.month:02d}-{instant.day:02d} {instant.hour:02d}:{instant.minute:02d}"
 
 
 def span(delta: timedelta) -> str:

@@ -235,7 +235,8 @@ def load_yaml(text: str, source: str) -> object:
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a NUL byte
         before = text[:exc.position]
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
-        raise ProblemsFound([Problem(source, line, column, f"文件中有 YAML 不允许的字符 U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X}", "请删除该字符")]) from None
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise ProblemsFound([Problem(source, line, column, f"文件中有 YAML 不允许的字符 U+{code:04X}", "请删除该字符")]) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
         raise ProblemsFound([Problem(source, 1, 1, "YAML 无法读取：" + ("嵌套层数过多" if isinstance(exc, RecursionError) else
                                                                      yaml_problem(str(exc))), "请检查文件内容")]) from None

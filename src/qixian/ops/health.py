@@ -23,8 +23,8 @@ from qixian.legaltime.localtime import SHANGHAI, display, span
 from qixian.legaltime.yamlsource import ProblemsFound
 from qixian.store.database import PRIVATE_FILE, PRIVATE_FOLDER, SIDE_FILES, database_url, sqlite_file
 from qixian.store.repository import Store, StoreError
-from qixian.store.tables import OutboxRow, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
-from qixian.web.auth import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
+from qixian.store.tables import OutboxRow, OutboxStatus, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
+from qixian.store.signins import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
 
 if TYPE_CHECKING:
     from qixian.alerting.delivery import Told
@@ -147,8 +147,8 @@ def _outbox(store: Store, now: datetime, interval: timedelta, failures: list[Fai
     stuck_before = utc_now - interval * MISSED_SCANS
     with store.session() as session:
         pending, oldest = session.execute(select(func.count(), func.min(OutboxRow.created_at))
-                                          .where(OutboxRow.status == "pending")).one()
-        stuck = session.execute(select(func.count()).where(OutboxRow.status == "pending",
+                                          .where(OutboxRow.status == OutboxStatus.PENDING)).one()
+        stuck = session.execute(select(func.count()).where(OutboxRow.status == OutboxStatus.PENDING,
                                                            OutboxRow.next_attempt_at < stuck_before)).scalar_one()
     oldest = _aware(oldest)
     data = {"pending": pending, "oldest_pending": oldest.astimezone(SHANGHAI).isoformat() if oldest else None,
@@ -166,8 +166,8 @@ def _outbox(store: Store, now: datetime, interval: timedelta, failures: list[Fai
 def _undeliverable(store: Store, now: datetime) -> Check:
     since = (now - RECENT).astimezone(timezone.utc)
     with store.session() as session:
-        total = session.execute(select(func.count()).where(OutboxRow.status == "undeliverable")).scalar_one()
-        recent = session.execute(select(func.count()).where(OutboxRow.status == "undeliverable",
+        total = session.execute(select(func.count()).where(OutboxRow.status == OutboxStatus.UNDELIVERABLE)).scalar_one()
+        recent = session.execute(select(func.count()).where(OutboxRow.status == OutboxStatus.UNDELIVERABLE,
                                                             OutboxRow.next_attempt_at >= since)).scalar_one()
     data = {"total": total, "last_24h": recent}
     if recent:

@@ -10,7 +10,8 @@ from qixian.rulebook.model import Rule, RulePack
 FIELDS = {  # field -> label, in the order a legal officer reads a rule
     "name": "名称", "enabled": "启用", "group": "分组", "reminder_type": "提醒类型", "per": "计时对象",
     "start": "起算事件", "stop": "完成事件", "cancel": "不再适用", "limit": "期限", "lead": "提前量", "before": "倒推期限", "every": "周期",
-    "custody": "在押不顺延", "holiday_roll": "节假日顺延", "extend": "延长", "pause": "不计入期间", "restart": "重新计算", "defer": "自…之日起计算", "applies": "适用条件",
+    "custody": "在押不顺延", "holiday_roll": "节假日顺延", "extend": "延长", "pause": "不计入期间", "restart": "重新计算",
+    "defer": "自…之日起计算", "applies": "适用条件",
     "remind": "提醒", "overdue": "超期", "notify": "提醒对象", "party_window": "当事人期间", "basis": "依据",
 }
 
@@ -30,6 +31,7 @@ def diff_packs(old: RulePack, new: RulePack) -> list[Change]:
     for key in sorted(set(before) | set(after), key=lambda k: (k[0], str(k[1]), str(k[2]))):
         a, b = before.get(key), after.get(key)
         if a is None:
+            assert b is not None  # the key came from one side or the other
             changes.append(Change(b.id, b.version, "added"))
         elif b is None:
             changes.append(Change(a.id, a.version, "removed"))

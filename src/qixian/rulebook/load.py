@@ -84,7 +84,7 @@ def build_pack(texts: dict[str, str], calendar: LegalCalendar | None, directory:
     for source in parsed:
         if source in special.values():
             continue
-        for index, raw, rule_spec in _rule_specs(parsed, source, problems, events if events_spec else None):
+        for _index, raw, rule_spec in _rule_specs(parsed, source, problems, events if events_spec else None):
             checker = _RuleChecker(rule_spec, raw, source, settings, events if events_spec else None, problems)
             rules.append((checker.build(), raw))
     _check_across(rules, problems)
@@ -169,10 +169,11 @@ def _reminder(text: str) -> m.Reminder:
 def _overdue(spec: s.Overdue | None, fallback: m.Overdue | None) -> m.Overdue:
     if spec is None:
         return fallback or m.Overdue(None, ())
+    every = fallback.every if fallback else None  # left out: the default
     if spec.every is not None:
         every = parse_duration(spec.every)
-    else:  # `every: null` written out means no repeats; left out means the default
-        every = None if "every" in spec.model_fields_set else (fallback.every if fallback else None)
+    elif "every" in spec.model_fields_set:  # `every: null` written out: no repeats
+        every = None
     return m.Overdue(every, tuple(spec.escalate))
 
 
@@ -373,8 +374,8 @@ def _check_across(rules: list[tuple[m.Rule, LineDict]], problems: list[Problem])
     for rule, raw in rules:
         by_id.setdefault(rule.id, []).append((rule, raw))
     for rule_id, versions in by_id.items():
-        for i, (first, first_raw) in enumerate(versions):
-            for second, second_raw in versions[i + 1:]:
+        for i, (first, _first_raw) in enumerate(versions):
+            for second, _second_raw in versions[i + 1:]:
                 if _overlap(first, second):
                     problems.append(Problem(*_where(second), 1, f"规则 {rule_id}: 与 {first.source} 的同一编号规则适用期间重叠",
                                             "同一编号的多个版本应写不重叠的 effective: {from, until}；若是不同的规则请换一个编号"))

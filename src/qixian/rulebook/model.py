@@ -6,7 +6,7 @@ import operator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.localtime import parse_local
@@ -225,6 +225,11 @@ class Rule:
         return all(condition.holds(facts) for condition in self.applies)
 
     @property
+    def version_key(self) -> str:
+        """The key a stored clock keeps of the version it is bound to: its effective-from date, "" for none."""
+        return self.effective_from.isoformat() if self.effective_from else ""
+
+    @property
     def version(self) -> str:
         """The version label: its effective range, as legal staff write it."""
         if self.effective_from is None and self.effective_until is None:
@@ -333,6 +338,12 @@ class RulePack:
     calendar: LegalCalendar
     files: Mapping[str, str]  # path -> sha256 of its content
     directory: str
+    if TYPE_CHECKING:  # derived in __post_init__, not fields: indexes of `rules`
+        _uses: Mapping[str, tuple[frozenset[str], frozenset[str]]]
+        _on_case: Mapping[str, tuple[tuple[bool, tuple[Condition, ...]], ...]]
+        _versions: Mapping[str, tuple[Rule, ...]]
+        _starters: Mapping[str, frozenset[str]]
+        _leads: Mapping[str, str]  # lead rule -> the rule it leads
 
     def __post_init__(self):
         versions: dict[str, list[Rule]] = {}
@@ -342,7 +353,7 @@ class RulePack:
             for event_type in rule.start:
                 starters.setdefault(event_type, set()).add(rule.id)
         leads = {r.id: r.lead.of for r in self.rules if r.lead is not None}
-        uses = {}
+        uses: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         for rule_id, rules in versions.items():
             starts = frozenset(t for r in rules for t in r.start)
             uses[rule_id] = (starts, starts | {t for r in rules for t in (*r.stop, *r.cancel, *r.restart,
@@ -399,9 +410,9 @@ class RulePack:
         return self._versions.get(rule_id, ())
 
     def bound(self, rule_id: str, version: str) -> Rule | None:
-        """The version of `rule_id` a stored clock is bound to (`version`: its effective-from date, "" for none)."""
+        """The version of `rule_id` a stored clock is bound to (`version`: its `Rule.version_key`)."""
         for rule in self._versions.get(rule_id, ()):
-            if (rule.effective_from.isoformat() if rule.effective_from else "") == version:
+            if rule.version_key == version:
                 return rule
         return None
 

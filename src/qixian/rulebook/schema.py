@@ -13,11 +13,9 @@ from typing import Annotated, Any, Literal, Optional, Union
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
 from qixian.legaltime.localtime import parse_local
-from qixian.legaltime.periods import ACCEPTED_FORMS, parse_duration
+from qixian.legaltime.periods import ACCEPTED_FORMS, DURATION_FORMS, DURATION_PATTERN, parse_duration
 
-DURATION_PATTERN = (r"^\s*(\d+|[零一二两三四五六七八九十]+)\s*(minutes?|min|hours?|h|days?|d|workdays?|months?|"
-                    r"分钟|小时|个小时|日|天|工作日|个工作日|月|个月)\s*$|^半个月$")
-OFFSET_PATTERN = DURATION_PATTERN[:-1] + r"|^\s*\d{1,3}\s*%\s*$"
+OFFSET_PATTERN = rf"^\s*(?:{DURATION_FORMS}|[0-9]{{1,3}}\s*%)\s*$"  # a duration, or a share of the period
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$")
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -79,20 +77,22 @@ def _listify(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-def _text(pattern: str | None, description: str, check) -> Any:
+def _text(pattern: str | None, description: str) -> WithJsonSchema:
+    """The JSON schema of a text field: its description, and the pattern editors check it against."""
     schema: dict = {"type": "string", "description": description}
     if pattern:
         schema["pattern"] = pattern
-    return Annotated[str, AfterValidator(check), WithJsonSchema(schema)]
+    return WithJsonSchema(schema)
 
 
-Duration = _text(DURATION_PATTERN, "期限：" + "、".join(ACCEPTED_FORMS), _duration)
-Offset = _text(OFFSET_PATTERN, "期满前多久提醒：如 1 day、6小时、0 days（期满当日早上）或 50%（期限过半）", _offset)
-RuleId = _text(RULE_ID.pattern, "规则编号，如 crim.detention.arrest_request", _rule_id)
-EventName = _text(EVENT_NAME.pattern, "事件类型（见 events.yaml）", _event_name)
-DateText = _text(_DATE.pattern, "日期，如 2026-01-01", _date)
-Moment = _text(None, "时间，如 \"2025-09-29 15:40\"（北京时间）", _moment)
-ClockTime = _text(_CLOCK.pattern, "时刻，如 \"08:30\"", _clock_time)
+Duration = Annotated[str, AfterValidator(_duration), _text(DURATION_PATTERN, "期限：" + "、".join(ACCEPTED_FORMS))]
+Offset = Annotated[str, AfterValidator(_offset),
+                   _text(OFFSET_PATTERN, "期满前多久提醒：如 1 day、6小时、0 days（期满当日早上）或 50%（期限过半）")]
+RuleId = Annotated[str, AfterValidator(_rule_id), _text(RULE_ID.pattern, "规则编号，如 crim.detention.arrest_request")]
+EventName = Annotated[str, AfterValidator(_event_name), _text(EVENT_NAME.pattern, "事件类型（见 events.yaml）")]
+DateText = Annotated[str, AfterValidator(_date), _text(_DATE.pattern, "日期，如 2026-01-01")]
+Moment = Annotated[str, AfterValidator(_moment), _text(None, "时间，如 \"2025-09-29 15:40\"（北京时间）")]
+ClockTime = Annotated[str, AfterValidator(_clock_time), _text(_CLOCK.pattern, "时刻，如 \"08:30\"")]
 Events = Annotated[list[EventName], BeforeValidator(_listify),
                    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
                                    "description": "一个事件类型，或事件类型列表"})]
@@ -162,8 +162,8 @@ def _moment_field(text: str) -> str:
     return text
 
 
-MomentField = _text(MOMENT_FIELD.pattern, "起算事件中写明的时刻，如 data.hearing_at（须在 events.yaml 中声明为必填的 datetime）",
-                    _moment_field)
+MomentField = Annotated[str, AfterValidator(_moment_field),
+                        _text(MOMENT_FIELD.pattern, "起算事件中写明的时刻，如 data.hearing_at（须在 events.yaml 中声明为必填的 datetime）")]
 
 
 class Before(Strict):

@@ -12,14 +12,13 @@ from typing import Iterable
 from sqlalchemy import select
 from sqlmodel import Session
 
-from qixian.casework.feedlines import Incoming, Rejected
+from qixian.engine.caseinfo import CASE_COLUMNS, Incoming, Rejected, case_facts, co_handlers_of, columns_of, facts_of, folded, persons_of
 from qixian.engine.clocks import Event
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.database import dump_json
 from qixian.store.rows import Codec, chunked, encode_time, utc
 from qixian.store.tables import CaseRow, CoHandlerRow, EventRow, PersonRow, QuarantineRow, ReplayMarkRow, WatermarkRow
 
-CASE_COLUMNS = ("kind", "title", "unit", "handler")
 EVENT_ROWS = Codec(EventRow.__table__, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
 _CASE_VALUES = (*CASE_COLUMNS, "co_handlers", "facts", "updated_at")
 _CASE_INSERT = Codec(CaseRow.__table__, ("id", *_CASE_VALUES))
@@ -90,8 +89,8 @@ class Cases:
 
     def _cases_with_events(self, session: Session, case_ids: set[str]) -> set[str]:
         ids, found = list(case_ids), set()
-        for start in range(0, len(ids), 900):
-            found.update(session.execute(select(EventRow.case_id).where(EventRow.case_id.in_(ids[start:start + 900]))
+        for part in chunked(ids):
+            found.update(session.execute(select(EventRow.case_id).where(EventRow.case_id.in_(part))
                                          .distinct()).scalars())
         return found
 
@@ -124,38 +123,34 @@ class Cases:
     def _merge_case_info(self, session: Session, events: list[Incoming], now: datetime, new_cases: set[str]) -> None:
         """Fold each case's newest case_info into its row (and persons' facts into theirs), with bulk statements.
         Case and person rows are written only here, with the case's events: `new_cases` (no events before) have none."""
-        info_by_case: dict[str, dict] = defaultdict(dict)
-        for e in sorted(events, key=lambda e: e.at):
-            info_by_case[e.case].update(e.case_info)
+        info_by_case = folded(events)
         if not info_by_case:
             return
         connection = session.connection()
         cases, persons = CaseRow.__table__, PersonRow.__table__
         ids = [case_id for case_id in info_by_case if case_id not in new_cases]
-        stored = {r["id"]: r for start in range(0, len(ids), 900) for r in connection.execute(
-            select(cases).where(cases.c.id.in_(ids[start:start + 900]))).mappings()}
-        known_persons = {(r["case_id"], r["person"]): r["facts"] for start in range(0, len(ids), 900) for r in connection.execute(
-            select(persons).where(persons.c.case_id.in_(ids[start:start + 900]))).mappings()}
+        stored = {r["id"]: r for part in chunked(ids) for r in connection.execute(
+            select(cases).where(cases.c.id.in_(part))).mappings()}
+        known_persons = {(r["case_id"], r["person"]): r["facts"] for part in chunked(ids) for r in connection.execute(
+            select(persons).where(persons.c.case_id.in_(part))).mappings()}
         case_inserts, case_updates, person_inserts, person_updates, co_handled = [], [], [], [], {}
         for case_id, info in info_by_case.items():
             old = stored.get(case_id)
             row = {"id": case_id, **{c: (old[c] if old else None) for c in CASE_COLUMNS},
                    "co_handlers": old["co_handlers"] if old else [], "facts": dict(old["facts"]) if old else {}}
-            for column in CASE_COLUMNS:
-                if column in info:
-                    row[column] = None if info[column] is None else str(info[column])
+            row.update(columns_of(info))
             if "co_handlers" in info:
-                row["co_handlers"] = [str(h) for h in info["co_handlers"] or []]
+                row["co_handlers"] = co_handlers_of(info)
                 if row["co_handlers"] != (old["co_handlers"] if old else []):
                     co_handled[case_id] = row["co_handlers"]
-            row["facts"].update({k: v for k, v in info.items() if k not in ("persons", "co_handlers")})
+            row["facts"].update(facts_of(info))
             row["updated_at"] = now
             (case_updates if old else case_inserts).append(row)
-            for person, facts in (info.get("persons") or {}).items():
-                key = (case_id, str(person))
-                merged = {**known_persons.get(key, {}), **(facts or {})}
+            for person, facts in persons_of(info).items():
+                key = (case_id, person)
+                merged = {**known_persons.get(key, {}), **facts}
                 (person_updates if key in known_persons else person_inserts).append(
-                    {"case_id": case_id, "person": str(person), "facts": merged})
+                    {"case_id": case_id, "person": person, "facts": merged})
                 known_persons[key] = merged
         if case_inserts:
             _CASE_INSERT.insert(connection, [_CASE_INSERT.encode(row) for row in case_inserts])
@@ -177,10 +172,10 @@ class Cases:
         ids = list(case_ids)
         found: dict[str, list[Event]] = defaultdict(list)
         with self.session() as session:
-            for start in range(0, len(ids), 900):
+            for part in chunked(ids):
                 rows = session.execute(select(EventRow.case_id, EventRow.type, EventRow.at, EventRow.person,
                                               EventRow.data, EventRow.source_id)
-                                       .where(EventRow.case_id.in_(ids[start:start + 900])).order_by(EventRow.at, EventRow.seq))
+                                       .where(EventRow.case_id.in_(part)).order_by(EventRow.at, EventRow.seq))
                 for case_id, kind, at, person, data, ident in rows:
                     found[case_id].append(Event(kind, at.astimezone(SHANGHAI), person, data or {}, ident))
         return found
@@ -191,10 +186,9 @@ class Cases:
         facts: dict[str, dict] = {}
         persons: dict[str, dict[str, dict]] = defaultdict(dict)
         with self.session() as session:
-            for start in range(0, len(ids), 900):
-                chunk = ids[start:start + 900]
+            for chunk in chunked(ids):
                 for row in session.exec(select(CaseRow).where(CaseRow.id.in_(chunk))).scalars():
-                    facts[row.id] = {**row.facts, **{c: getattr(row, c) for c in CASE_COLUMNS if getattr(row, c) is not None}}
+                    facts[row.id] = case_facts(row.facts, {c: getattr(row, c) for c in CASE_COLUMNS})
                 for row in session.exec(select(PersonRow).where(PersonRow.case_id.in_(chunk))).scalars():
                     persons[row.case_id][row.person] = row.facts
         return facts, persons

@@ -46,8 +46,8 @@ class Clocks:
                 rows_by_case = {case: rows for case, rows in rows_by_case.items() if case not in stale}
             existing: dict[tuple, tuple[int, tuple]] = {}
             ids = [case_id for case_id in rows_by_case if case_id not in new_cases]
-            for start in range(0, len(ids), 900):
-                for row in connection.execute(select(table).where(table.c.case_id.in_(ids[start:start + 900]))).mappings():
+            for part in chunked(ids):
+                for row in connection.execute(select(table).where(table.c.case_id.in_(part))).mappings():
                     identity = (row["case_id"], row["rule_id"], row["person"], row["number"])
                     existing[identity] = (row["id"], (*CLOCK_VALUES.encode(row), row["unit"]))
             units = self._units_of(connection, [case_id for case_id, rows in rows_by_case.items() if rows])
@@ -64,8 +64,8 @@ class Clocks:
                 _CLOCK_INSERT.insert(connection, inserts)
             if updates:
                 _CLOCK_UPDATE.update(connection, updates, key=("id",))
-            for start in range(0, len(deletes), 900):
-                connection.execute(table.delete().where(table.c.id.in_(deletes[start:start + 900])))
+            for part in chunked(deletes):
+                connection.execute(table.delete().where(table.c.id.in_(part)))
             session.commit()
         return len(inserts) + len(updates) + len(deletes)
 
@@ -104,10 +104,10 @@ class Clocks:
         table = ClockRow.__table__
         found = {}
         with self.engine.connect() as connection:
-            for start in range(0, len(case_ids), 900):
+            for part in chunked(case_ids):
                 found.update({(r.case_id, r.rule_id, r.person, r.number): (r.due_at, r.due_display) for r in connection.execute(
                     select(table.c.case_id, table.c.rule_id, table.c.person, table.c.number, table.c.due_at, table.c.due_display)
-                    .where(table.c.case_id.in_(case_ids[start:start + 900])))})
+                    .where(table.c.case_id.in_(part)))})
         return found
 
     def clocks(self, *, case: str | None = None, open_only: bool = False, due_before: datetime | None = None,

@@ -14,7 +14,7 @@ import os
 import re
 import sqlite3
 import threading
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -69,10 +69,8 @@ class UnusableDatabase(RuntimeError):
 
 def shown(url: str) -> str:
     """`url` with its password hidden, for messages."""
-    try:
+    with suppress(ArgumentError):
         url = make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        pass
     return url.replace("postgresql+psycopg://", "postgresql://", 1)  # as typed (see database_url)
 
 
@@ -162,10 +160,8 @@ def private_file(path: Path) -> None:
     """Create the (empty) file `path`, and its folders, readable by the owner only; an existing file is left as
     it is (`qixian health` names one others can read)."""
     private_folder(path.parent)
-    try:
+    with suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
-    except FileExistsError:
-        pass
 
 
 AUTOCHECKPOINT = 1000  # SQLite's default: the writer copies the WAL into the database once it holds 1,000 pages

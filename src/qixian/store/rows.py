@@ -25,8 +25,8 @@ def encode_time(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not None and value.tzinfo is not _UTC:
         value = value.astimezone(_UTC)
-    return "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # SQLAlchemy's SQLite format; twice as fast as strftime
-        value.year, value.month, value.day, value.hour, value.minute, value.second, value.microsecond)
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}:{value.second:02d}"  # SQLAlchemy's SQLite
+            f".{value.microsecond:06d}")  # format, twice as fast as strftime
 
 
 def decode_time(text: str | None) -> datetime | None:
@@ -46,7 +46,7 @@ class Codec:
         """Python values (aware or naive-UTC times, JSON-able data) as the driver takes them. Rows read back
         through SQLAlchemy encode to the same tuple, so stored and derived rows compare as tuples."""
         return tuple(values[name] if encode is None else encode(values[name])
-                     for name, encode in zip(self.columns, self._encoders))
+                     for name, encode in zip(self.columns, self._encoders, strict=False))
 
     def insert(self, connection: Connection, rows: Iterable[tuple], *, unique: Sequence[str] = (),
                replace: Sequence[str] = (), returning: str | None = None, chunk: int = 500) -> list:
@@ -63,8 +63,7 @@ class Codec:
             connection.exec_driver_sql(head + f"({', '.join(marks)})" + tail, rows)
             return []
         found: list = []
-        for start in range(0, len(rows), chunk):  # multi-row VALUES: RETURNING needs one statement, not executemany
-            part = rows[start:start + chunk]
+        for part in chunked(rows, chunk):  # multi-row VALUES: RETURNING needs one statement, not executemany
             sql = head + ", ".join([f"({', '.join(marks)})"] * len(part)) + tail + f" RETURNING {returning}"
             found += connection.exec_driver_sql(sql, tuple(chain.from_iterable(part))).scalars().all()
         return found
@@ -72,7 +71,7 @@ class Codec:
     def update(self, connection: Connection, rows: Iterable[tuple], key: Sequence[str]) -> None:
         """UPDATE by the `key` columns (each row: the encoded values, then the key's values)."""
         marks = self._marks(connection)
-        sets = ", ".join(f"{name} = {mark}" for name, mark in zip(self.columns, marks))
+        sets = ", ".join(f"{name} = {mark}" for name, mark in zip(self.columns, marks, strict=False))
         where = " AND ".join(f"{name} = {_placeholder(connection)}" for name in key)
         connection.exec_driver_sql(f"UPDATE {self.table.name} SET {sets} WHERE {where}", list(rows))
 

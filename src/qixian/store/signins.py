@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
 from qixian.store.rows import utc
 from qixian.store.tables import SignInRow, WebSessionRow, WebUserRow
+
+# Failures are counted over PAUSE, and signing in pauses that long. An officer id's count starts again at a success
+# or a new password; its first limit pauses it at that address only, so nobody elsewhere can lock an officer out.
+PAUSE = timedelta(minutes=15)
+OFFICER_FAILURES = 5  # failed sign-ins in a row for one officer id from one address
+OFFICER_EVERYWHERE = 50  # failed sign-ins in a row for one officer id from anywhere: guessing from many places
+ADDRESS_FAILURES = 20  # failed sign-ins from one address, whatever the ids (one place trying many)
+
+
+def paused_until(here: list[datetime], everywhere: list[datetime], address: list[datetime]) -> datetime | None:
+    """Until when signing in pauses, given the failures within PAUSE (oldest first) for the officer id from this
+    address, for the id from anywhere, and from this address for any id; None when it may go on. A pause ends
+    when enough of its failures have left the window."""
+    ends = [failures[-limit] + PAUSE for failures, limit in ((here, OFFICER_FAILURES), (everywhere, OFFICER_EVERYWHERE),
+                                                             (address, ADDRESS_FAILURES))
+            if len(failures) >= limit]
+    return max(ends, default=None)
+
 
 class SignIns:
     """Dashboard accounts, sessions and sign-ins (a part of Store)."""

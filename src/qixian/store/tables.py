@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Optional
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
+
+
+class OutboxStatus(StrEnum):
+    """Where a reminder in the outbox stands."""
+
+    PENDING = "pending"  # to be sent (again, after a failed attempt)
+    SENT = "sent"
+    UNDELIVERABLE = "undeliverable"  # every attempt the backoff allows failed
 
 
 class CaseRow(SQLModel, table=True):
@@ -188,7 +197,7 @@ class OutboxRow(SQLModel, table=True):
     step_at: datetime
     recipient: str = Field(max_length=200)  # an officer id, or duty:<unit>
     late: bool = False  # the step's time had passed while nothing scanned (one message at the most severe step)
-    status: str = Field(default="pending", max_length=20)  # pending | sent | undeliverable
+    status: str = Field(default=OutboxStatus.PENDING, max_length=20)  # an OutboxStatus
     attempts: int = 0
     next_attempt_at: datetime
     created_at: datetime

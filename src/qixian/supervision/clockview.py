@@ -6,18 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from qixian.alerting.outbox import counting_unit, rule_of
-from qixian.engine.clocks import state_at
+from qixian.engine.clocks import ClockState, state_at
 from qixian.engine.reminders import steps, warning_of
 from qixian.legaltime.localtime import span
 from qixian.rulebook.model import RulePack
 from qixian.store.tables import ClockRow
 
-STATES = {"running": "计时中", "paused": "暂停", "met": "按期完成", "met_late": "超期完成", "overdue": "已超期",
-          "cancelled": "不再适用", "restarted": "已重新计算", "provisional": "计时中（临时）"}
+STATES = {ClockState.RUNNING: "计时中", ClockState.PAUSED: "暂停", ClockState.MET: "按期完成", ClockState.MET_LATE: "超期完成",
+          ClockState.OVERDUE: "已超期", ClockState.CANCELLED: "不再适用", ClockState.RESTARTED: "已重新计算",
+          ClockState.PROVISIONAL: "计时中（临时）"}
 LIGHTS = {"red": "已超期", "orange": "临期", "green": "正常", "grey": "暂停或已结束"}
 
 
-def state_of(row: ClockRow, now: datetime) -> str:
+def state_of(row: ClockRow, now: datetime) -> ClockState:
     return state_at(None if row.open else row.outcome, row.paused, row.due_at, row.provisional, now)
 
 
@@ -43,8 +44,8 @@ def light(row: ClockRow, now: datetime) -> str:
     """red | orange | green | grey (see LIGHTS), from the stored row: its warning time is written with the clock
     (`clocks.warning_at`, what `warning_at` works out from the rule), so the database filters by colour alike."""
     state = state_of(row, now)
-    if state == "overdue":
+    if state == ClockState.OVERDUE:
         return "red"
-    if state not in ("running", "provisional"):
+    if state not in (ClockState.RUNNING, ClockState.PROVISIONAL):
         return "grey"
     return "orange" if row.warning_at is not None and now >= row.warning_at else "green"

@@ -24,10 +24,12 @@ from qixian.casework.campaign import LEVEL_NAMES, listing
 from qixian.supervision.clockview import STATES, state_of
 from qixian.legaltime.localtime import SHANGHAI, display, moment
 from qixian.alerting.outbox import rule_of
+from qixian.engine.clocks import MET_STATES, ClockState
 from qixian.engine.recurring import period_label
 from qixian.rulebook.model import RulePack
 from qixian.safetext import csv_row, visible
 from qixian.store.repository import Store
+from qixian.store.rows import chunked
 from qixian.store.tables import CaseRow, ClockRow, EventRow
 from qixian.supervision.reports import Scope, scoped
 from qixian.supervision.reportviews import TEMPLATES
@@ -47,7 +49,7 @@ class Step:
     name: str
     whose: str  # the assignee's or unit's name, or the period (第2期)
     due: str
-    state: str  # running | met | met_late | overdue | cancelled | paused | provisional
+    state: ClockState
     ended: str
 
     @property
@@ -56,7 +58,7 @@ class Step:
 
     @property
     def overdue(self) -> bool:
-        return self.state in ("overdue", "met_late")
+        return self.state in (ClockState.OVERDUE, ClockState.MET_LATE)
 
     @property
     def period_text(self) -> str:
@@ -108,7 +110,7 @@ class DutyLine:
 
     @property
     def overdue(self) -> bool:
-        return any(p.state == "overdue" for p in self.periods)
+        return any(p.state == ClockState.OVERDUE for p in self.periods)
 
 
 @dataclass
@@ -155,8 +157,8 @@ class Ledgers:
         for duty in self.duties:
             count = of(duty.unit_name, duty.unit_name)
             count.duty_periods += len(duty.periods)
-            count.duties_done += duty.count("met", "met_late")
-            count.duties_missed += duty.count("overdue")
+            count.duties_done += duty.count(*MET_STATES)
+            count.duties_missed += duty.count(ClockState.OVERDUE)
         return sorted(found.values(), key=lambda c: c.unit)
 
 
@@ -173,8 +175,7 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
         ids = [c.id for c in (*clues, *listed, *duties)]
         clocks: dict[str, list[ClockRow]] = defaultdict(list)
         events: dict[str, list[EventRow]] = defaultdict(list)
-        for chunk in range(0, len(ids), 900):
-            part = ids[chunk:chunk + 900]
+        for part in chunked(ids):
             for row in session.execute(select(ClockRow).where(ClockRow.case_id.in_(part)).order_by(ClockRow.started_at, ClockRow.id)).scalars():
                 clocks[row.case_id].append(row)
             for row in session.execute(select(EventRow).where(EventRow.case_id.in_(part)).order_by(EventRow.at, EventRow.seq)).scalars():
@@ -194,8 +195,8 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
             continue
         status = next((label for kind, label in reversed(CLUE_STATUS) if any(e.type == kind for e in happened)), "待交办")
         status = _status_detail(status, happened, name)
-        steps = [step(c, name(c.person) if c.person else "") for c in clocks[case.id] if c.outcome != "restarted"]
-        if status.startswith(FINISHED) and happened[-1].at and _utc(happened[-1].at) < start and not any(s.state == "overdue" for s in steps):
+        steps = [step(c, name(c.person) if c.person else "") for c in clocks[case.id] if c.outcome != ClockState.RESTARTED]
+        if status.startswith(FINISHED) and happened[-1].at and _utc(happened[-1].at) < start and not any(s.state == ClockState.OVERDUE for s in steps):
             continue  # finished before the period
         assignees = "、".join(dict.fromkeys(name(e.data.get("assignee")) + ("（双交办）" if e.data.get("parallel") else "")
                                             for e in happened if e.type == "clue_assigned"))
@@ -215,8 +216,8 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
             case.id, case.title or "", name(case.unit), LEVEL_NAMES.get(given.get("level"), given.get("level") or "—"),
             people(given.get("leader")) if given.get("leader") else "—", people(given.get("contact")) if given.get("contact") else "—",
             moment(_local(given["at"])), str(given.get("report_every") or "—"), str(given.get("solve_by") or "—"),
-            moment(_local(lifted)) if lifted else "", reports, sum(1 for r in reports if r.state in ("met", "met_late")),
-            sum(1 for r in reports if r.state == "overdue"), any(r.overdue for r in reports)))
+            moment(_local(lifted)) if lifted else "", reports, sum(1 for r in reports if r.state in MET_STATES),
+            sum(1 for r in reports if r.state == ClockState.OVERDUE), any(r.overdue for r in reports)))
     duty_lines: dict[tuple[str, str], DutyLine] = {}
     for case in duties:
         for row in clocks[case.id]:
@@ -277,12 +278,12 @@ def rows(ledgers: Ledgers, kind: str) -> tuple[list[str], list[list]]:
     if kind == "listings":
         return (["案件编号", "标题", "单位", "挂牌级别", "责任领导", "督办联系人", "挂牌时间", "报告间隔", "限期破案", "撤销挂牌",
                  "进展报告", "已报", "漏报", "超期"],
-                [[l.id, l.title, l.unit, l.level, l.leader, l.contact, l.listed, l.every, l.solve_by, l.lifted or "",
-                  _steps_text(l.reports), l.made, l.missed, "是" if l.overdue else ""] for l in ledgers.listings])
+                [[ln.id, ln.title, ln.unit, ln.level, ln.leader, ln.contact, ln.listed, ln.every, ln.solve_by, ln.lifted or "",
+                  _steps_text(ln.reports), ln.made, ln.missed, "是" if ln.overdue else ""] for ln in ledgers.listings])
     if kind == "duties":
         return (["单位", "工作", "周期数", "按期完成", "超期完成", "漏做（超期）", "进行中", "各周期"],
-                [[d.unit_name, d.duty, len(d.periods), d.count("met"), d.count("met_late"), d.count("overdue"),
-                  d.count("running", "provisional"), "；".join(f"{p.period_text} {p.state_label}" for p in d.periods)]
+                [[d.unit_name, d.duty, len(d.periods), d.count(ClockState.MET), d.count(ClockState.MET_LATE), d.count(ClockState.OVERDUE),
+                  d.count(ClockState.RUNNING, ClockState.PROVISIONAL), "；".join(f"{p.period_text} {p.state_label}" for p in d.periods)]
                  for d in ledgers.duties])
     return (["单位", "线索", "线索超期", "线索办结", "挂牌督办案件", "进展已报", "进展漏报", "常态化工作周期", "已完成", "漏做"],
             [[c.unit_name, c.clues, c.clues_overdue, c.clues_finished, c.listed, c.reports_made, c.reports_missed,

@@ -41,13 +41,14 @@ from typing import Iterable
 from sqlalchemy import String, case, cast, func, or_, select
 
 from qixian.alerting.outbox import rule_of
-from qixian.engine.clocks import replay
+from qixian.engine.clocks import MET_STATES, ClockState, pair_steps, replay, same_person
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
+from qixian.store.rows import chunked
 from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, EventRow, OutboxRow
 
-UNASSESSED = ("cancelled", "restarted")
+UNASSESSED = (ClockState.CANCELLED, ClockState.RESTARTED)
 NEAR_DUE = timedelta(days=1)
 ANOMALY_LABELS = {"late_extension": "期满后才批准延长", "extension_beyond_times": "延长次数超过规定",
                   "extension_over_limit": "延长超过规定时长", "pause_after_due": "期满后才暂停",
@@ -254,7 +255,7 @@ def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime,
     """The clocks due in the period, counted in the database by outcome: one GROUP BY (rule, unit, officer, day of
     the due in Beijing, outcome) over the period's range of the due index (ix_clocks_due), so a report reads the
     clocks of its period and no other, whatever the store's history; the groupings are summed from its rows."""
-    outcome = case((ClockRow.outcome == "met", "met"), (ClockRow.outcome == "met_late", "met_late"),
+    outcome = case((ClockRow.outcome == ClockState.MET, "met"), (ClockRow.outcome == ClockState.MET_LATE, "met_late"),
                    (ClockRow.due_at <= _utc(now), "overdue"), else_="pending")
     with store.session() as session:
         day = _beijing_day(session.get_bind().dialect.name)
@@ -337,7 +338,7 @@ def _completion_times(store: Store, groups: _Groups, start: datetime, end: datet
     query = (select(ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler,
                     func.min(OutboxRow.sent_at))
              .join(OutboxRow, OutboxRow.clock_id == ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-             .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), ClockRow.outcome.in_(("met", "met_late")),
+             .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), ClockRow.outcome.in_(MET_STATES),
                     ClockRow.ended_at.is_not(None), OutboxRow.sent_at.is_not(None))
              .group_by(ClockRow.id, ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler))
     with store.session() as session:
@@ -365,8 +366,8 @@ def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: d
         clocks = list(session.execute(scoped(query, scope)).scalars())
         events: dict[str, list[EventRow]] = defaultdict(list)
         cases = list({c.case_id for c in clocks})
-        for chunk in range(0, len(cases), 900):
-            for event in session.execute(select(EventRow).where(EventRow.case_id.in_(cases[chunk:chunk + 900]),
+        for part in chunked(cases):
+            for event in session.execute(select(EventRow).where(EventRow.case_id.in_(part),
                                                                 EventRow.type.in_(types), EventRow.at < _utc(end))
                                          .order_by(EventRow.at, EventRow.seq)).scalars():
                 events[event.case_id].append(event)
@@ -381,7 +382,7 @@ def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: d
             continue
         life_end = clock.ended_at or now
         mine = [e for e in events.get(clock.case_id, ()) if clock.started_at <= e.at <= life_end
-                and (not e.person or not clock.person or e.person == clock.person)]
+                and same_person(e.person, clock.person)]
         extension_types = {s.on for s in rule.extend}
         for event in mine:
             if event.type in extension_types and start <= event.at < end:
@@ -404,11 +405,7 @@ def pause_spans(rule: Rule, events: list, life_end: datetime) -> list[tuple[str,
     open_at: dict[int, datetime] = {}
     spans = []
     for event in events:
-        for index, step in enumerate(rule.pause):
-            if event.type == step.start and index not in open_at:
-                open_at[index] = event.at
-            elif event.type == step.until and index in open_at:
-                spans.append((step.start, open_at.pop(index), event.at))
+        spans += [(rule.pause[index].start, begun, event.at) for index, begun in pair_steps(rule.pause, open_at, event)]
     spans += [(rule.pause[index].start, begun, life_end) for index, begun in open_at.items()]
     return sorted(spans, key=lambda span: span[1])
 

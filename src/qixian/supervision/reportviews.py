@@ -68,10 +68,10 @@ def as_csv(report: Report) -> str:
         values = tally.as_dict()
         return ["" if values[name] is None else values[name] for name, _ in MEASURES]
 
-    writer.writerow(csv_row(["合计", "", report.scope_label] + raw(report.total)))
+    writer.writerow(csv_row(["合计", "", report.scope_label, *raw(report.total)]))
     for title, rows in sections(report):
         for row in rows:
-            writer.writerow(csv_row([title, row.key, row.label] + raw(row.tally)))
+            writer.writerow(csv_row([title, row.key, row.label, *raw(row.tally)]))
     return "\ufeff" + out.getvalue()
 
 

@@ -4,7 +4,7 @@ A session's cookie is a random id; the store holds its digest, the officer and w
 after signing in). Signing out, a new password or removing the account deletes it there, so the cookie stops
 working at once, wherever it was copied to. Every form carries a token keyed on the session's id (before sign-in,
 on a nonce cookie), so a page from elsewhere cannot post for the officer. Guessing is held back: repeated failures
-for an officer id, or from an address, pause signing in."""
+for an officer id, or from an address, pause signing in (the limits: qixian.store.signins)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import hmac
 import ipaddress
 import os
 import secrets
-from datetime import datetime, timedelta
 
 from qixian.alerting.signing import keyed
 
@@ -46,24 +45,6 @@ def check_password(password: str, stored: str | None) -> bool:
     except (ValueError, TypeError):
         return False
     return kind == "scrypt" and hmac.compare_digest(got, expected)
-
-
-# Failures are counted over PAUSE, and signing in pauses that long. An officer id's count starts again at a success
-# or a new password; its first limit pauses it at that address only, so nobody elsewhere can lock an officer out.
-PAUSE = timedelta(minutes=15)
-OFFICER_FAILURES = 5  # failed sign-ins in a row for one officer id from one address
-OFFICER_EVERYWHERE = 50  # failed sign-ins in a row for one officer id from anywhere: guessing from many places
-ADDRESS_FAILURES = 20  # failed sign-ins from one address, whatever the ids (one place trying many)
-
-
-def paused_until(here: list[datetime], everywhere: list[datetime], address: list[datetime]) -> datetime | None:
-    """Until when signing in pauses, given the failures within PAUSE (oldest first) for the officer id from this
-    address, for the id from anywhere, and from this address for any id; None when it may go on. A pause ends
-    when enough of its failures have left the window."""
-    ends = [failures[-limit] + PAUSE for failures, limit in ((here, OFFICER_FAILURES), (everywhere, OFFICER_EVERYWHERE),
-                                                             (address, ADDRESS_FAILURES))
-            if len(failures) >= limit]
-    return max(ends, default=None)
 
 
 TRUSTED_PROXIES_ENV = "QIXIAN_TRUSTED_PROXIES"

@@ -9,7 +9,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 
-from qixian.ops.audit import row_hash
+from qixian.store.deliverylog import row_hash
 
 
 revision = '0003'

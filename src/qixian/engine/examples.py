@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from qixian.engine.clocks import Clock, Event, replay
+from qixian.engine.clocks import Clock, ClockState, Event, replay
 from qixian.legaltime.localtime import parse_local
 from qixian.rulebook.model import Example, Rule, RulePack
 
@@ -50,8 +51,8 @@ def run_example(pack: RulePack, rule: Rule, example: Example) -> ExampleResult:
     clocks = [c for c in replay(pack, events, case="example", facts=example.case, persons=example.persons, rule_ids=[rule.id], disabled=True,
                                 until=now)
               if c.rule.id == rule.id and (example.person is None or c.person == example.person)
-              and c.outcome != "restarted"]  # a clock superseded by a restart is an audit record; examples check the live one
-    expected = {"due": example.due}
+              and c.outcome != ClockState.RESTARTED]  # a clock superseded by a restart is an audit record; examples check the live one
+    expected: dict[str, Any] = {"due": example.due}
     if example.state is not None:
         expected["state"] = example.state
     if example.provisional is not None:
@@ -69,7 +70,7 @@ def run_example(pack: RulePack, rule: Rule, example: Example) -> ExampleResult:
 
 
 def _observed(clock: Clock, now, expected: dict) -> dict:
-    got = {"due": _same_due(clock, expected["due"])}
+    got: dict[str, Any] = {"due": _same_due(clock, expected["due"])}
     if "state" in expected:
         got["state"] = clock.state(now)
     if "provisional" in expected:
