@@ -19,8 +19,8 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import timedelta
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg

@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, text
@@ -53,7 +53,7 @@ STAMP = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(tzinfo=None).strftime(STAMP)
+    return moment.astimezone(UTC).replace(tzinfo=None).strftime(STAMP)
 
 
 class Plans:

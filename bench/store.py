@@ -24,8 +24,8 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
+from datetime import UTC, timedelta
 from pathlib import Path
-from datetime import timedelta, timezone
 
 from sqlalchemy import text
 
@@ -191,7 +191,7 @@ def query_figure(rows: int, folder: str) -> None:
     upgrade(url)
     store = Store.open(url)
     now = parse_local("2026-03-01 09:00")
-    base = now.astimezone(timezone.utc).replace(tzinfo=None)
+    base = now.astimezone(UTC).replace(tzinfo=None)
     begin = time.perf_counter()
     with store.engine.begin() as connection:  # 1M clock rows, due spread over two years, most of them open
         raw = connection.connection.driver_connection

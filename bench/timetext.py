@@ -41,7 +41,7 @@ def ours(text: str) -> str:
 def theirs(text: str) -> str:
     try:
         return pendulum.parse(text, tz=ZONE).isoformat()
-    except Exception as exc:  # noqa: BLE001 - whatever pendulum raises is what an officer would see
+    except Exception as exc:
         return f"拒绝：{type(exc).__name__}: {exc}"
 
 
@@ -64,7 +64,7 @@ def main() -> None:
         print(f"{text!r:22} {ours(text)}\n{'':22} {theirs(text)}")
     print("\n== 剩余时间：span | Duration.in_words(locale='zh')")
     for length in LENGTHS:
-        print(f"{str(length):22} {span(length):10} | {pendulum.duration(seconds=length.total_seconds()).in_words(locale='zh')}")
+        print(f"{length!s:22} {span(length):10} | {pendulum.duration(seconds=length.total_seconds()).in_words(locale='zh')}")
     print("\n== 月的计算（刑诉法解释第二百零二条）：add_months | pendulum add(months=)")
     for start, months in MONTHS:
         print(f"{start} + {months} 个月  {add_months(start, months)} | {pendulum.date(start.year, start.month, start.day).add(months=months)}")

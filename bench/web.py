@@ -16,13 +16,12 @@ Run: .venv/bin/python bench/web.py [--sizes 10000,1000000] [--report-sizes 10000
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +73,7 @@ def populate(store: Store, pack, open_clocks: int, *, officers: int = 5000, unit
     store.replace_directory(people)
     rules = sorted({r.id for r in pack.rules})
     random_ = random.Random(seed)
-    stamp = now.astimezone(timezone.utc)
+    stamp = now.astimezone(UTC)
     total = open_clocks + closed
     by_unit = [[o for o in people.officers.values() if o.unit == u] for u in people.units]
     cases, clocks, outbox = [], [], []

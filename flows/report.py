@@ -21,7 +21,8 @@ from qixian.ops.config import database_url, rules_dir
 from qixian.store.repository import Store
 from qixian.supervision.reports import day_start, report
 from qixian.supervision.reportviews import MEASURES, as_markdown, period_label
-from qixian.supervision.summaries import TITLES, period, tell_leaders as tell_unit_leaders
+from qixian.supervision.summaries import TITLES, period
+from qixian.supervision.summaries import tell_leaders as tell_unit_leaders
 
 
 @task

@@ -11,7 +11,8 @@ from prefect import flow, get_run_logger, task
 from flows import scheduled_start
 from qixian.alerting.failures import failing
 from qixian.alerting.messages import NotifyConfig
-from qixian.alerting.scan import listed, scan as scan_now
+from qixian.alerting.scan import listed
+from qixian.alerting.scan import scan as scan_now
 from qixian.casework.rollout import pack_in_force
 from qixian.legaltime.localtime import SHANGHAI, parse_local
 from qixian.ops.config import database_url, rules_dir

@@ -4,7 +4,6 @@ from pathlib import Path
 import pytest
 
 from qixian.legaltime.calendar import LegalCalendar
-
 from tests.paths import RULES
 
 # Fixtures shared across test folders: the case store on SQLite and PostgreSQL, the local sink with its notify/

@@ -102,6 +102,6 @@ def guarded(service: str, secrets: list[str], send) -> bool:
         return bool(send())
     except ValueError as exc:
         log.warning("%s failed: 配置错误：%s", service, redact(str(exc), secrets))
-    except Exception as exc:  # noqa: BLE001 - never raise into apprise
+    except Exception as exc:
         log.warning("%s failed: unexpected %s %s", service, type(exc).__name__, redact(str(exc), secrets)[:500])
     return False

@@ -92,7 +92,7 @@ def sign_params(params: dict[str, str], secret: str, method: str = "POST") -> st
     canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}"
                          for k, v in sorted(params.items()) if k != "Signature")
     string_to_sign = f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical)}"
-    digest = hmac.new(f"{secret}&".encode("utf-8"), string_to_sign.encode("utf-8"), hashlib.sha1)
+    digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode("utf-8"), hashlib.sha1)
     return base64.b64encode(digest.digest()).decode("ascii")
 
 
@@ -125,7 +125,7 @@ def _send(body: str, meta: dict, secret: str) -> bool:
         "SignatureMethod": "HMAC-SHA1",
         "SignatureNonce": uuid.uuid4().hex,
         "SignatureVersion": "1.0",
-        "Timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "Version": "2017-05-25",
         "PhoneNumbers": ",".join(phones),
         "SignName": qsd["sign"],

@@ -69,7 +69,7 @@ _PHONE = re.compile(r"^\+?\d{5,20}$")
 
 def sign(secret: str, timestamp: str) -> str:
     """base64(HMAC-SHA256(secret, "<timestamp>\\n<secret>")); the caller URL-encodes it."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}\n{secret}".encode("utf-8"), hashlib.sha256)
+    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}\n{secret}".encode(), hashlib.sha256)
     return base64.b64encode(digest.digest()).decode("ascii")
 
 

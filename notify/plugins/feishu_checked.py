@@ -56,7 +56,7 @@ ERROR_CODES: dict[int, str] = {
 
 def sign(secret: str, timestamp: str) -> str:
     """base64(HMAC-SHA256 keyed with "<timestamp>\\n<secret>" over an empty message)."""
-    digest = hmac.new(f"{timestamp}\n{secret}".encode("utf-8"), b"", hashlib.sha256)
+    digest = hmac.new(f"{timestamp}\n{secret}".encode(), b"", hashlib.sha256)
     return base64.b64encode(digest.digest()).decode("ascii")
 
 

@@ -102,7 +102,7 @@ def tc3_authorization(secret_id: str, secret_key: str, *, service: str, timestam
     def _hmac(key: bytes, msg: str) -> bytes:
         return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
-    signing_key = _hmac(_hmac(_hmac(f"TC3{secret_key}".encode("utf-8"), date), service), "tc3_request")
+    signing_key = _hmac(_hmac(_hmac(f"TC3{secret_key}".encode(), date), service), "tc3_request")
     signature = hmac.new(signing_key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
     return (f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, "
             f"SignedHeaders={signed_headers}, Signature={signature}")

@@ -6,7 +6,8 @@ own template text is never passed through these functions."""
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # C0 and C1 controls (DEL too) and the bidi controls: U+200E/F marks, U+061C, U+202A–U+202E embeddings and
 # overrides, U+2066–U+2069 isolates. A tab, CR or newline becomes a space (it separated words); the rest go.
@@ -35,7 +36,7 @@ def clean(text: str) -> str:
 def may_hold_controls(raw: str) -> bool:
     """Whether a raw line may hold a control or bidi character, itself or as a JSON escape: a quick test for every
     line (str.isprintable is False for every control and format character, and for a few harmless others)."""
-    return not raw.isprintable() or "\\" in raw and _ESCAPED.search(raw) is not None
+    return not raw.isprintable() or ("\\" in raw and _ESCAPED.search(raw) is not None)
 
 
 def cleaned(value: Any) -> Any:

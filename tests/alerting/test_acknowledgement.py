@@ -5,7 +5,6 @@ that clock at that due, while the clock keeps running and the handler keeps bein
 import pytest
 from sqlalchemy import select
 
-
 from qixian.alerting.scan import scan
 from qixian.legaltime.localtime import parse_local
 from qixian.store.people import AcknowledgeError

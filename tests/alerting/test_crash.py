@@ -2,6 +2,7 @@
 idempotency keys of its reminders; distinct keys at the sink equal those of an uninterrupted run, and a key
 arrives twice only when a kill fell between sending and recording (counted and reported, never systematic)."""
 
+import contextlib
 import os
 import random
 import shutil
@@ -23,7 +24,6 @@ from qixian.rulebook import load_pack
 from qixian.store.database import upgrade
 from qixian.store.repository import Store
 from tests.paths import ROOT
-import contextlib
 
 RUNS = int(os.environ.get("QIXIAN_CRASH_RUNS", "200"))
 START = parse_local("2025-10-01 08:00")

@@ -7,8 +7,8 @@ from datetime import timedelta
 from qixian.alerting.digest import LABEL, in_digest
 from qixian.alerting.scan import scan
 from qixian.legaltime.localtime import parse_local
-from tests.fixtures.sinks import outbox_rows
 from tests.alerting.test_end_to_end import setup
+from tests.fixtures.sinks import outbox_rows
 
 START = parse_local("2025-09-30 00:00")
 

@@ -1,12 +1,12 @@
 """The main job end to end: events in, scans at several times, messages at a real local HTTP endpoint."""
 
+from sqlalchemy import select
+
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
 from qixian.casework.directory import read_directory
 from qixian.casework.feeds import ingest_path
 from qixian.legaltime.localtime import parse_local
-from sqlalchemy import select
-
 from qixian.store.tables import DeliveryRow, OutboxRow
 from tests.fixtures.sinks import outbox_rows
 from tests.paths import ROOT

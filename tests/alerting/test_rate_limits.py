@@ -4,7 +4,7 @@ stays queued and goes out in the next window, never dropped, never twice."""
 import multiprocessing
 import os
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -27,7 +27,7 @@ def setup(store, tmp_path, sink, limits: str, robot: bool) -> NotifyConfig:
     store.replace_directory(Directory({"u": Unit("u", "城关派出所", duty_phone="13800000000")},
                                       {f"o{n}": Officer(f"o{n}", f"民警{n}", "u", f"1390000000{n}", robot_url)
                                        for n in range(1, 6)}))
-    at = NOW.astimezone(timezone.utc)
+    at = NOW.astimezone(UTC)
     with store.session() as session:
         for n in range(1, 6):
             session.add(OutboxRow(key=f"{n}:0:0:o{n}", clock_id=n, case_id=f"case-{n}", rule_id="accept.criminal_review",

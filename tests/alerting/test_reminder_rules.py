@@ -7,7 +7,8 @@ from qixian.alerting.messages import Item, NotifyConfig, sms_segments
 from qixian.casework.directory import Directory, Officer, Unit
 from qixian.engine.reminders import reached, steps
 from qixian.legaltime.localtime import parse_local
-from qixian.legaltime.periods import Duration, Unit as PeriodUnit
+from qixian.legaltime.periods import Duration
+from qixian.legaltime.periods import Unit as PeriodUnit
 from qixian.rulebook.model import Reminder
 from tests.paths import ROOT
 

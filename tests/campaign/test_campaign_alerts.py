@@ -6,12 +6,12 @@ import json
 
 from sqlalchemy import select
 
+from qixian.alerting.messages import NotifyConfig
+from qixian.alerting.scan import scan
 from qixian.casework import campaign
 from qixian.casework.directory import read_directory
 from qixian.casework.feeds import ingest_path
 from qixian.legaltime.localtime import parse_local
-from qixian.alerting.messages import NotifyConfig
-from qixian.alerting.scan import scan
 from qixian.store.tables import ClockRow
 
 CLUE = "（2026）线索第0001号"

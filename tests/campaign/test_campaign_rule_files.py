@@ -3,9 +3,9 @@ working standard is never explained as law."""
 
 import pytest
 
+from qixian.legaltime.yamlsource import ProblemsFound
 from qixian.rulebook import load_pack
 from qixian.rulebook.describe import explain
-from qixian.legaltime.yamlsource import ProblemsFound
 
 HEAD = """rules:
   - id: campaign.test.rule
@@ -65,6 +65,7 @@ def test_a_listing_reports_at_days_or_months_and_an_hour_interval_is_refused_in_
     hour interval would be counted to the minute yet reminded by the day, so it is refused at the feed, naming the
     way to write a daily report (rules/README.md says why)."""
     import json
+
     from qixian.casework.feedlines import check
 
     line = {"id": "L1", "case": "C1", "type": "case_listed", "at": "2026-03-02 10:00",

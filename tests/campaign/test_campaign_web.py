@@ -7,17 +7,18 @@ import csv
 import io
 import json
 import re
-from datetime import timezone
+from datetime import UTC
+
 import pytest
 from sqlalchemy import select
 
 from qixian.casework import campaign
-from qixian.supervision import ledgers
-from qixian.cli import main
 from qixian.casework.feeds import ingest_path
+from qixian.cli import main
 from qixian.legaltime.localtime import parse_local
-from qixian.supervision.reports import Scope, day_start
 from qixian.store.tables import CaseRow, ClockRow, EventRow
+from qixian.supervision import ledgers
+from qixian.supervision.reports import Scope, day_start
 from tests.fixtures.dashboard import THEFT, cases_on, csrf_of, serving
 
 CLUE_CG = "（2025）线索第0001号"   # chengguan, handler officer-1, 群众举报, running
@@ -31,7 +32,7 @@ PERIOD = "from=2025-09-01&to=2025-10-31"
 
 
 @pytest.fixture
-def campaign_world(world, store, pack, tmp_path):  # noqa: F811
+def campaign_world(world, store, pack, tmp_path):
     lines = [
         {"id": "w1", "case": CLUE_CG, "type": "clue_assigned", "at": "2025-09-20 09:00", "data": {"assignee": "chengguan", "officer": "officer-1"},
          "case_info": {"kind": "clue", "source": "群众举报", "unit": "chengguan", "handler": "officer-1", "title": HOSTILE}},
@@ -51,7 +52,7 @@ def campaign_world(world, store, pack, tmp_path):  # noqa: F811
 
 
 @pytest.fixture
-def dashboard(campaign_world, store, pack):  # noqa: F811
+def dashboard(campaign_world, store, pack):
     with serving(store, pack, campaign_world) as served:
         yield served
 
@@ -136,7 +137,7 @@ def test_the_report_counts_campaign_work_per_unit_as_counted_independently(dashb
 
 
 def _utc(at):
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 

@@ -7,7 +7,6 @@ mark left, and `qixian duty list` must print what the clean run prints."""
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 
 import pytest
 

@@ -5,8 +5,7 @@ import json
 from qixian.cli import main
 from qixian.cli.rules import schema_of
 from qixian.rulebook import load_pack
-from tests.paths import ROOT, RULES
-from tests.paths import DATA
+from tests.paths import DATA, ROOT, RULES
 
 
 def run(capsys, *args):

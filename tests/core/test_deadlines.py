@@ -1,7 +1,7 @@
 """What the due-time computation promises beyond the numbers: explanations, anomalies, errors, JSON shape.
 The numbers themselves are checked by the hand-derived examples in tests/data/worked_examples.yaml."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -111,7 +111,7 @@ def test_custody_and_hours_need_no_calendar(calendar):
 
 def test_a_start_given_in_utc_is_counted_in_beijing_time(calendar):
     # 2025-09-29 23:30 UTC is 2025-09-30 07:30 in Beijing: the start day is 09-30, not 09-29.
-    result = compute_deadline(datetime(2025, 9, 29, 23, 30, tzinfo=timezone.utc), parse_duration("1日"), calendar, custody=True)
+    result = compute_deadline(datetime(2025, 9, 29, 23, 30, tzinfo=UTC), parse_duration("1日"), calendar, custody=True)
     assert result.due_display == "2025-10-01 24:00"
     assert result.start.utcoffset() == timedelta(hours=8)
 

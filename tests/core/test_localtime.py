@@ -1,4 +1,4 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
@@ -53,4 +53,4 @@ def test_the_common_form_is_read_as_the_general_reading_reads_it(fields):
 def test_midnight_is_shown_as_24_00_of_the_day_before():
     assert display(end_of_day(date(2025, 10, 2))) == "2025-10-02 24:00"
     assert display(datetime(2025, 10, 2, 16, 5, tzinfo=SHANGHAI)) == "2025-10-02 16:05"
-    assert display(datetime(2025, 10, 2, 16, 0, tzinfo=timezone.utc)) == "2025-10-02 24:00"  # 00:00 on 10-03 in Beijing
+    assert display(datetime(2025, 10, 2, 16, 0, tzinfo=UTC)) == "2025-10-02 24:00"  # 00:00 on 10-03 in Beijing

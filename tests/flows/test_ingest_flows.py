@@ -33,10 +33,10 @@ def test_a_large_drop_is_replayed_in_worker_processes_inside_the_flow(prefect_se
     are the ones a replay from the store gives."""
     from flows.ingest import ingest_files
     from qixian.casework.feeds import BATCH
-    from qixian.legaltime.localtime import parse_local
     from qixian.casework.recompute import Replayer, recompute
-    from qixian.rulebook import load_pack
     from qixian.casework.samplefeed import Feed
+    from qixian.legaltime.localtime import parse_local
+    from qixian.rulebook import load_pack
 
     db = f"sqlite:///{tmp_path}/q.db"
     upgrade(db)

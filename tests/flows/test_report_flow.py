@@ -45,8 +45,8 @@ def test_weekly_report_flow(prefect_server, sample_db, sink, notify_folder):
 def test_daily_report_sends_the_delivery_logs_checkpoint_to_ops(prefect_server, sample_db, sink, notify_folder,
                                                                  monkeypatch, capsys):
     from flows.report import daily_report
-    from qixian.ops import audit
     from qixian.cli import main
+    from qixian.ops import audit
 
     monkeypatch.setenv(audit.KEY_ENV, "daily-report-test-audit-key-0123456789abcdef")
     channels = notify_folder / "channels.yaml"

@@ -68,7 +68,7 @@ class FakeProvider:
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (http.server naming)
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 provider.seen.append(Seen(self.command, self.path,
                                           {k.lower(): v for k, v in self.headers.items()},

@@ -2,8 +2,9 @@
 and a change made anyway (by someone who first drops the guard) is named by `qixian audit verify`."""
 
 import hashlib
+import itertools
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +21,6 @@ from qixian.ops import audit
 from qixian.store.database import connect, upgrade
 from qixian.store.tables import DeliveryRow
 from tests.paths import ROOT
-import itertools
 
 
 def fill_log(store, pack, notify_folder, sink):
@@ -52,9 +52,8 @@ def test_an_untouched_log_verifies(store, db_url, pack, notify_folder, sink, cap
 def test_the_database_refuses_to_change_or_delete_a_delivery_row(store, pack, notify_folder, sink):
     rows = fill_log(store, pack, notify_folder, sink)
     for statement in ("UPDATE deliveries SET ok = NOT ok WHERE id = :id", "DELETE FROM deliveries WHERE id = :id"):
-        with pytest.raises(DBAPIError, match="只能追加"):
-            with store.engine.begin() as connection:
-                connection.execute(text(statement), {"id": rows[1].id})
+        with pytest.raises(DBAPIError, match="只能追加"), store.engine.begin() as connection:
+            connection.execute(text(statement), {"id": rows[1].id})
     assert audit.verify(store).broken is None
 
 
@@ -93,7 +92,7 @@ def test_rows_cut_off_the_end_are_found_by_the_scans_record(drop_guard, store, p
 
 def expected_hash(prev: str, at: datetime, recipient, keys, attempt, channel, url, ok, answer) -> str:
     """The documented content, hashed here by hand: sha256 of the JSON list [prev, at (UTC), fields...]."""
-    stamp = at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     content = json.dumps([prev, stamp, recipient, keys, attempt, channel, url, ok, answer], ensure_ascii=False,
                          separators=(",", ":"))
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
@@ -101,7 +100,7 @@ def expected_hash(prev: str, at: datetime, recipient, keys, attempt, channel, ur
 
 def test_the_migration_chains_the_rows_already_there(empty_url):
     upgrade(empty_url, "0002")
-    at = datetime(2025, 10, 5, 1, 0, 12, 345678, tzinfo=timezone.utc)
+    at = datetime(2025, 10, 5, 1, 0, 12, 345678, tzinfo=UTC)
     old = [("officer-1", ["k1"], 1, "chat", "json://127.0.0.1/chat", False, "HTTP 500"),
            ("officer-1", ["k1"], 2, "sms", "json://127.0.0.1/sms", True, "HTTP 200 好")]
     engine = connect(empty_url)

@@ -5,7 +5,7 @@ or all deleted. Rows written before the key (or before migration 0010) still ver
 import hashlib
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -44,7 +44,7 @@ def rows_of(store) -> list[dict]:
 
 def plain_hash(prev: str, row: dict, seal: str) -> str:
     """What someone without the key can compute: sha256 of the documented content, here by hand."""
-    stamp = row["at"].replace(tzinfo=row["at"].tzinfo or timezone.utc).astimezone(timezone.utc)
+    stamp = row["at"].replace(tzinfo=row["at"].tzinfo or UTC).astimezone(UTC)
     content = [prev, stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), row["recipient"], row["keys"], row["attempt"],
                row["channel"], row["url"], row["ok"], row["answer"]] + ([row["text_hash"], seal] if seal else [])
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
@@ -230,7 +230,7 @@ def test_an_unusable_key_stops_the_scan_before_anything_is_sent(db_url, notify_f
 
 def test_rows_from_before_the_key_still_verify_and_are_covered_by_the_sealed_ones(empty_url, keyed):
     upgrade(empty_url, "0008")
-    at = datetime(2025, 10, 5, 1, 0, 12, 345678, tzinfo=timezone.utc)
+    at = datetime(2025, 10, 5, 1, 0, 12, 345678, tzinfo=UTC)
     old = {"at": at, "recipient": "officer-1", "keys": ["k1"], "attempt": 1, "channel": "chat",
            "url": "json://127.0.0.1/chat", "ok": False, "answer": "HTTP 500"}
     table = sa.table("deliveries", *(sa.column(name, DeliveryRow.__table__.c[name].type) for name in
@@ -248,7 +248,7 @@ def test_rows_from_before_the_key_still_verify_and_are_covered_by_the_sealed_one
     result = audit.verify(store, keyed)
     assert (result.rows, result.broken, result.sealed) == (2, None, 0)
     with store.session() as session:
-        audit.append(session, [{**old, "at": datetime.now(timezone.utc), "attempt": 3, "text_hash": "ab" * 32}], keyed)
+        audit.append(session, [{**old, "at": datetime.now(UTC), "attempt": 3, "text_hash": "ab" * 32}], keyed)
         session.commit()
     result = audit.verify(store, keyed)
     assert (result.rows, result.broken, result.sealed) == (3, None, 1)

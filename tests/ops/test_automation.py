@@ -21,7 +21,7 @@ def test_the_scan_stopped_automation_is_valid_for_prefect():
     assert trigger.posture == Posture.Proactive and trigger.within == timedelta(minutes=3)
     assert trigger.expect == {"prefect.flow-run.Completed"}
     assert trigger.match_related.get("prefect.resource.name") == ["qixian-scan"]
-    from flows.scan import scan                                         # the flow the scan deployment runs
+    from flows.scan import scan  # the flow the scan deployment runs
 
     deployments = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
     assert any(d["entrypoint"] == "flows/scan.py:scan" for d in deployments) and scan.name == "qixian-scan"

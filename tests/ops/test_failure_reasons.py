@@ -36,7 +36,7 @@ def test_scan_and_health_say_why_sending_failed(db_url, notify_folder, sink, cap
     assert main(["ingest", str(ROOT / "examples" / "events.jsonl"), *common, "--now", "2025-09-29 16:00"]) == 0
     code, out = run(capsys, "scan", *common, "--notify", str(notify_folder), "--now", "2025-10-05 09:00")
     assert code == 0 and "已发送 0 条消息" in out
-    assert f"渠道配置发送失败（2025-10-05 09:00" in out and MISSING in out and "设置所缺的环境变量" in out
+    assert "渠道配置发送失败（2025-10-05 09:00" in out and MISSING in out and "设置所缺的环境变量" in out
     assert "，刘明）" in out or "，周国平）" in out or "，孙静）" in out or "，赵强）" in out  # names, not ids
 
     code, out = run(capsys, "health", "--json", *common, "--now", "2025-10-05 09:01")

@@ -11,8 +11,8 @@ from qixian.cli import main
 from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from qixian.store.tables import RulePackRow
-from tests.paths import RULES
 from tests.fixtures.dashboard import SAMPLE, THEFT, serving
+from tests.paths import RULES
 
 OLD_NAME, NEW_NAME = "拘留后通知家属", "拘留后二十四小时内通知家属"
 NOW = "2025-09-30 09:00"

@@ -3,6 +3,8 @@ latency, time from first reminder to completion, scope, paused time, extensions 
 
 import json
 
+from sqlalchemy import select
+
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
 from qixian.casework.directory import read_directory
@@ -10,7 +12,6 @@ from qixian.casework.feeds import ingest_path
 from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import OutboxRow
 from qixian.supervision.reports import Scope, report
-from sqlalchemy import select
 
 RULE = "incident.emergency_registration"  # 24 hours; reminders 12 h, 4 h, 1 h before; overdue every 4 h, escalated
 
@@ -99,8 +100,8 @@ def test_csv_cells_from_outside_are_never_formulas(store, pack, tmp_path):
     import csv
     import io
 
-    from qixian.supervision.reportviews import as_csv
     from qixian.safetext import csv_cell
+    from qixian.supervision.reportviews import as_csv
 
     hostile = {"=cmd|' /C calc'!A0", "@SUM(1+1)", "+1+1", "-2+3"}  # (a tab or CR is a space after ingest)
     feed(store, pack, tmp_path, [incident("X", "=cmd|' /C calc'!A0", "@SUM(1+1)", "2025-10-10 10:00"),

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from qixian.rulebook import load_pack
 from qixian.engine.examples import run_example
+from qixian.rulebook import load_pack
 from tests.paths import RULES
 
 PACK = load_pack(RULES)

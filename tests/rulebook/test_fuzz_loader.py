@@ -5,8 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qixian.rulebook import build_pack
-from tests.paths import RULES
-from tests.paths import DATA
+from tests.paths import DATA, RULES
 
 SHARED = {f"rules/{name}": (RULES / name).read_text(encoding="utf-8") for name in ("settings.yaml", "events.yaml")}
 SAMPLE = (DATA / "sample.good.yaml").read_text(encoding="utf-8")

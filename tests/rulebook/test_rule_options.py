@@ -2,9 +2,9 @@
 
 import pytest
 
+from qixian.engine.examples import run_examples
 from qixian.legaltime.yamlsource import ProblemsFound
 from qixian.rulebook import load_pack
-from qixian.engine.examples import run_examples
 from tests.paths import DATA
 
 BASE = (DATA / "family_notice.good.yaml").read_text(encoding="utf-8")

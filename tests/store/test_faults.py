@@ -21,10 +21,9 @@ from sqlalchemy import select, text
 from qixian.casework.samplefeed import Feed
 from qixian.store.database import connect, upgrade
 from qixian.store.tables import EventRow
-from tests.paths import RULES
 from tests.fixtures.stores import TABLES
-from tests.store.crashing import (NOW, QIXIAN, assert_as_clean, clocks_of, events_of, ingest, marks_of, qixian,
-                                  wait_gone)
+from tests.paths import RULES
+from tests.store.crashing import NOW, QIXIAN, assert_as_clean, clocks_of, events_of, ingest, marks_of, qixian, wait_gone
 
 CASES = 1200  # 12,630 events: three ingest batches of 5,000 lines, so replay runs in worker processes
 

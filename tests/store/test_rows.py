@@ -1,7 +1,7 @@
 """The bulk paths bind encoded values with the driver; what they store must be exactly what SQLAlchemy stores,
 so every other reader (scan, reports, case show) sees the same rows."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
@@ -11,7 +11,7 @@ from qixian.store.repository import Store
 from qixian.store.rows import decode_time, encode_time
 from qixian.store.tables import ClockRow
 
-STAMP = datetime(2026, 1, 5, 9, 30, 15, 123456, tzinfo=timezone.utc)
+STAMP = datetime(2026, 1, 5, 9, 30, 15, 123456, tzinfo=UTC)
 VALUES = {
     "rule_version": "2026-01-01", "lead_of": None, "open": True, "outcome": None, "paused": False, "provisional": True,
     "started_at": datetime(2026, 1, 5, 19, 10, tzinfo=SHANGHAI),  # not UTC: both paths must store the instant in UTC
@@ -55,7 +55,7 @@ def test_times_encode_as_utc_and_decode_to_the_same_instant():
     local = datetime(2024, 2, 29, 23, 59, 59, 999999, tzinfo=SHANGHAI)
     assert encode_time(local) == "2024-02-29 15:59:59.999999"
     assert decode_time(encode_time(local)) == local
-    assert encode_time(local.astimezone(timezone.utc).replace(tzinfo=None)) == encode_time(local)  # naive is UTC
+    assert encode_time(local.astimezone(UTC).replace(tzinfo=None)) == encode_time(local)  # naive is UTC
     assert encode_time(None) is None and decode_time(None) is None
     assert decode_time(encode_time(local + timedelta(microseconds=1))) - local == timedelta(microseconds=1)
 

@@ -91,7 +91,7 @@ def test_clocks_follow_the_rules(store, pack):
 def test_a_reused_id_with_other_content_is_quarantined(store, pack, tmp_path):
     ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
     changed = tmp_path / "changed.jsonl"
-    changed.write_text('{{"id": "e-0005", "case": "{}", "type": "detained", "at": "2025-09-29 18:00", "person": "张某"}}\n'.format(CASE),
+    changed.write_text(f'{{"id": "e-0005", "case": "{CASE}", "type": "detained", "at": "2025-09-29 18:00", "person": "张某"}}\n',
                        encoding="utf-8")
     report = ingest_path(store, pack, changed, source="case-system", now=NOW)
     assert (report.accepted, report.quarantined) == (0, 1)
@@ -159,7 +159,7 @@ def test_one_undecodable_byte_quarantines_its_line_only(store, pack, tmp_path):
     lines = text.splitlines()
     broken = next(n for n, line in enumerate(lines, start=1) if "某" in line)
     data = "\n".join(lines).encode("utf-8").split(b"\n")
-    data[broken - 1] = data[broken - 1].replace("某".encode("utf-8"), b"\xff", 1)
+    data[broken - 1] = data[broken - 1].replace("某".encode(), b"\xff", 1)
     path = tmp_path / "one-bad-byte.jsonl"
     path.write_bytes(b"\n".join(data) + b"\n")
     report = ingest_path(store, pack, path, source="case-system", now=NOW)

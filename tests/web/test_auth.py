@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from qixian.legaltime.localtime import parse_local
-from qixian.store.tables import AcknowledgementRow, OutboxRow, WebSessionRow
 from qixian.store.signins import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES, PAUSE, paused_until
+from qixian.store.tables import AcknowledgementRow, OutboxRow, WebSessionRow
 from qixian.web.auth import SESSION_COOKIE, hash_password, session_key
 from tests.fixtures.dashboard import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
 

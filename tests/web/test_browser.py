@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.web import LEGAL
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
 from qixian.legaltime.localtime import parse_local
-from tests.paths import ROOT
-from bench.web import LEGAL
 from tests.fixtures.dashboard import PASSWORD, SEES, THEFT, cases_on
+from tests.paths import ROOT
 from tests.web.test_paging import big  # noqa: F401 - the six-page store
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -4,7 +4,7 @@ following the pager's 下一页 links, and every page's clocks, in order, must b
 may see under the filters (every open clock reachable, none twice, the order stable, the count right)."""
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
@@ -52,7 +52,7 @@ def expected(store, pack, people, officer: str, keep=lambda clock, case: True) -
         rows = session.execute(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id)
                                .where(ClockRow.open.is_(True))).all()
     seen = [(c, k) for c, k in rows if viewer.sees(k) and keep(c, k)]
-    seen.sort(key=lambda pair: (pair[0].due_at is None, pair[0].due_at or datetime.min.replace(tzinfo=timezone.utc),
+    seen.sort(key=lambda pair: (pair[0].due_at is None, pair[0].due_at or datetime.min.replace(tzinfo=UTC),
                                 pair[0].id))
     return [c.id for c, _ in seen]
 
@@ -155,5 +155,5 @@ def test_a_long_list_is_counted_only_so_far_past_the_page(big, store, pack, monk
     assert "第 1 页 / 共 3 页以上 · 共 110 条以上" in " ".join(re.sub(r"<[^>]+>", " ", first).split())
     ids, labels = walk(client, "/")
     assert ids == expected(store, pack, people, LEGAL)
-    assert labels[-1].startswith("上一页 第 6 页 / 共 6 页 · 共 %d 条" % OPEN_CLOCKS), labels[-1]
+    assert labels[-1].startswith(f"上一页 第 6 页 / 共 6 页 · 共 {OPEN_CLOCKS} 条"), labels[-1]
     assert "以上" not in labels[3]  # from page 4 on, the count reaches the end of the list

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from qixian.cli import main
 from qixian.alerting.signing import LINK_LIFETIME
+from qixian.cli import main
 from qixian.legaltime.localtime import parse_local
 from qixian.web.auth import SESSION_HOURS
 from tests.clock import frozen_at

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
 
 import apprise
 from sqlalchemy import and_, select
@@ -23,8 +23,8 @@ from qixian.casework.directory import DUTY, Directory
 from qixian.engine.clocks import ClockState
 from qixian.faults import crash_point
 from qixian.legaltime.localtime import display, span
-from qixian.store import deliverylog
 from qixian.rulebook.model import RulePack
+from qixian.store import deliverylog
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
 from qixian.store.tables import CaseRow, ClockRow, DeliveryRow, OutboxRow, OutboxStatus
@@ -123,7 +123,7 @@ def masked(url: str) -> str:
     try:
         instance = apprise.Apprise.instantiate(url)
         return instance.url(privacy=True) if instance else url.split("://", 1)[0] + "://****"
-    except Exception:  # noqa: BLE001 - a URL apprise cannot read is logged by its scheme only
+    except Exception:
         return url.split("://", 1)[0] + "://****"
 
 
@@ -148,7 +148,7 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
     audit_key = deliverylog.signing_key()
     send = send or apprise_sender(config.plugins)
     result = Delivered()
-    utc_now = now.astimezone(timezone.utc)
+    utc_now = now.astimezone(UTC)
     began = time.monotonic()
 
     def moment() -> datetime:  # when an attempt is made: sending limits count real seconds, not the scan's start
@@ -319,7 +319,7 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
     (or a sending limit held it back: the next run sends it). Raises deliverylog.AuditKeyError, before sending, for an
     unusable audit key."""
     audit_key = deliverylog.signing_key()
-    utc_now = now.astimezone(timezone.utc)
+    utc_now = now.astimezone(UTC)
     with store.session() as session:
         earlier = session.exec(select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True),
                                                          DeliveryRow.at >= utc_now - timedelta(days=62))).scalars()

@@ -8,7 +8,7 @@ not composed again)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -52,7 +52,7 @@ def owe_digest(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = F
     if due is None:
         return []
     day, moment = due
-    utc_moment = moment.astimezone(timezone.utc)
+    utc_moment = moment.astimezone(UTC)
     prefix = f"digest:{day.isoformat()}:"
     clocks = ClockRow.__table__
     with store.session() as session:
@@ -74,7 +74,7 @@ def owe_digest(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = F
             handler=case.handler if case else None, co_handlers=list(case.co_handlers) if case else [])
         for recipient in recipients:
             mine.setdefault(recipient, []).append(row)
-    utc_now = now.astimezone(timezone.utc)
+    utc_now = now.astimezone(UTC)
     owed = [{"key": prefix + recipient, "clock_id": listed[0].id, "case_id": listed[0].case_id, "person": listed[0].person,
              "rule_id": listed[0].rule_id, "step": STEP, "level": "overdue", "label": LABEL, "due_at": listed[0].due_at,
              "step_at": utc_moment, "recipient": recipient, "late": False, "status": OutboxStatus.PENDING, "attempts": 0,

@@ -5,7 +5,7 @@ provider's (or the configuration's) reason, when, and what to do; and the reason
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -57,7 +57,7 @@ def reason(answer: str) -> str:
 def failing(store: Store, now: datetime) -> list[Failure]:
     """Each kind of channel whose last attempt (within LOOKED_BACK of `now`) failed. An attempt that found no
     usable channel or configuration (config, none) counts until its recipient was later reached some other way."""
-    since = (now - LOOKED_BACK).astimezone(timezone.utc)
+    since = (now - LOOKED_BACK).astimezone(UTC)
     with store.session() as session:
         last = select(func.max(DeliveryRow.id)).where(DeliveryRow.at >= since).group_by(DeliveryRow.channel)
         rows = list(session.execute(select(DeliveryRow).where(DeliveryRow.id.in_(last), DeliveryRow.ok.is_(False))
@@ -93,4 +93,4 @@ def waiting_because(store: Store, rows: list[OutboxRow]) -> dict[int, Failure]:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qixian.casework.campaign import CAMPAIGN_ROLES, campaign_people, open_new_periods
 from qixian.casework.directory import Directory
-from qixian.legaltime.localtime import SHANGHAI
-from qixian.legaltime.periods import Unit
 from qixian.casework.recompute import replay_pending
 from qixian.engine.recurring import PERIOD_LIMITS
 from qixian.engine.reminders import reached
+from qixian.legaltime.localtime import SHANGHAI
+from qixian.legaltime.periods import Unit
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.duechunks import due_chunks
 from qixian.store.repository import Store
@@ -104,7 +104,7 @@ def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = Fals
     events are replayed first, so nothing is owed from a clock an interrupted ingest left."""
     result = Scanned()
     directory = store.directory()
-    utc_now = now.astimezone(timezone.utc)
+    utc_now = now.astimezone(UTC)
     with nullcontext() if dry_run else single_scanner(store.engine):
         if not dry_run:
             result.replayed = replay_pending(store, pack, now).cases
@@ -174,7 +174,7 @@ def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: d
             result.owed.append(Owed(f"{row['id']}:{due_stamp}:{step.number}:{recipient}", row["id"], row["case_id"],
                                     row["person"], row["rule_id"], step.number, step.level, step.label, row["due_at"],
                                     step.at, recipient, late))
-    return later.at.astimezone(timezone.utc) if later else None
+    return later.at.astimezone(UTC) if later else None
 
 
 def _stamp(due: datetime) -> int:
@@ -201,5 +201,5 @@ def _cases(session, ids: set[str]) -> dict[str, CaseRow]:
 def _outbox_values(owed: Owed, now: datetime) -> dict:
     return {"key": owed.key, "clock_id": owed.clock_id, "case_id": owed.case_id, "person": owed.person,
             "rule_id": owed.rule_id, "step": owed.step, "level": owed.level, "label": owed.label,
-            "due_at": owed.due_at, "step_at": owed.step_at.astimezone(timezone.utc), "recipient": owed.recipient,
+            "due_at": owed.due_at, "step_at": owed.step_at.astimezone(UTC), "recipient": owed.recipient,
             "late": owed.late, "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select, text
 
@@ -87,7 +87,7 @@ def room_at(session, name: str, limit: Limit, now: datetime, unlogged: list[date
         if len(recent) >= limit.per_minute:
             return recent[-1] + MINUTE  # the moment the oldest of the last `per_minute` leaves the window
     if limit.per_day:
-        day = datetime.combine(now.astimezone(SHANGHAI).date(), time(), tzinfo=SHANGHAI).astimezone(timezone.utc)
+        day = datetime.combine(now.astimezone(SHANGHAI).date(), time(), tzinfo=SHANGHAI).astimezone(UTC)
         sent_today = session.execute(select(func.count()).select_from(attempts.where(DeliveryRow.at >= day).subquery())).scalar_one()
         sent_today += sum(at >= day for at in unlogged)
         if sent_today >= limit.per_day:

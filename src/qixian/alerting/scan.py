@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from qixian.alerting.delivery import Delivered, Message, Sender, compose, deliver
 from qixian.alerting.digest import owe_digest
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.outbox import Late, Scanned, _outbox_values, enqueue
-from qixian.store import deliverylog
 from qixian.rulebook.model import RulePack
+from qixian.store import deliverylog
 from qixian.store.repository import Store
 from qixian.store.scanlock import single_scanner
 from qixian.store.tables import OutboxRow, ScanRunRow
@@ -45,7 +45,7 @@ def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, d
                    caught_up=scanned.caught_up, late=listed(scanned.late, pack))
         return ScanReport(scanned, delivered, False)
     scanned = enqueue(store, pack, now, dry_run=True)
-    utc_now = now.astimezone(timezone.utc)
+    utc_now = now.astimezone(UTC)
     digests = owe_digest(store, pack, now, dry_run=True)
     scanned.digests = len(digests)
     rows = [OutboxRow(id=None, **_outbox_values(owed, utc_now)) for owed in scanned.owed] + \

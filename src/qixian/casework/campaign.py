@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, select
 
-from qixian.casework.feeds import FeedReport, ingest_items
 from qixian.casework.feedlines import check
-from qixian.legaltime.localtime import SHANGHAI, as_local
+from qixian.casework.feeds import FeedReport, ingest_items
 from qixian.casework.recompute import Recomputed, recompute
 from qixian.engine.recurring import next_period_start, period_label
+from qixian.legaltime.localtime import SHANGHAI, as_local
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
 from qixian.store.tables import ClockRow, EventRow
@@ -156,7 +156,7 @@ def listing(store_or_session, case_id: str, *, lifted_too: bool = False) -> dict
     rows = store_or_session.execute(select(events.c.type, events.c.data, events.c.at).where(
         events.c.case_id == case_id, events.c.type.in_(("case_listed", "listing_lifted"))).order_by(events.c.at, events.c.seq)).all()
     listed = [r for r in rows if r.type == "case_listed"]
-    if not listed or rows[-1].type != "case_listed" and not lifted_too:
+    if not listed or (rows[-1].type != "case_listed" and not lifted_too):
         return None
     lifted = rows[-1].at if rows[-1].type == "listing_lifted" else None
     return {**(listed[-1].data or {}), "at": listed[-1].at, "lifted_at": lifted}
@@ -179,7 +179,7 @@ def duty_periods(store: Store, pack: RulePack, *, units: list[str] | None = None
             unit = row.case_id[len(DUTY_MATTER):]
             found.append({"unit": unit, "unit_name": directory.unit_name(unit), "duty": rule.name,
                           "period": period_label(rule.every, as_local(row.started_at if row.started_at.tzinfo else
-                                                                      row.started_at.replace(tzinfo=timezone.utc)), row.number),
+                                                                      row.started_at.replace(tzinfo=UTC)), row.number),
                           "clock": row})
     return found
 

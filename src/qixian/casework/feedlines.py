@@ -12,13 +12,14 @@ import csv
 import difflib
 import json
 import math
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
+from qixian.engine.caseinfo import CASE_INFO, Incoming, Rejected
 from qixian.legaltime.localtime import TimeFormatError, parse_local
 from qixian.legaltime.parseerrors import json_error
 from qixian.legaltime.yamlsource import close_match
-from qixian.engine.caseinfo import CASE_INFO, Incoming, Rejected
 from qixian.rulebook.model import EventType
 from qixian.safetext import cleaned, may_hold_controls
 
@@ -153,7 +154,7 @@ def _text_problems(item: dict) -> list[str]:
     problems = []
     for key, longest in LENGTHS.items():
         value = item.get(key)
-        if value is None or type(value) is str and len(value) <= longest:
+        if value is None or (type(value) is str and len(value) <= longest):
             continue
         if isinstance(value, bool) or not isinstance(value, (str, int)):
             problems.append(f"{key} 应为文本，收到 {type(value).__name__}")
@@ -186,7 +187,7 @@ def _too_long(where: str, values: dict) -> list[str]:
     """The text values (and keys) of a mapping longer than VALUE_LENGTH."""
     return [f"{where}.{key[:20]} 超过 {VALUE_LENGTH} 个字符（{max(len(key), len(value))} 个）"
             for key, value in values.items()
-            if len(key) > VALUE_LENGTH or type(value) is str and len(value) > VALUE_LENGTH]
+            if len(key) > VALUE_LENGTH or (type(value) is str and len(value) > VALUE_LENGTH)]
 
 
 def _time(value: Any, problems: list[str]) -> datetime | None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import gc
 import json
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterable
 
 from sqlalchemy import create_engine, text
 

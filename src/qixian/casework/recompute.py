@@ -12,11 +12,12 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping
+from functools import lru_cache
+from typing import Any
 
 from qixian.engine.clocks import Clock, Event, replay
 from qixian.engine.reminders import plan, warning_of

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Iterator
 
 from qixian.legaltime.localtime import SHANGHAI
 

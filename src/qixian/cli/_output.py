@@ -26,7 +26,8 @@ def print_json(data) -> None:
 
 def rules_dir(option: Path | None) -> Path:
     """The rule pack folder (see qixian.ops.config.rules_dir), or a one-line error."""
-    from qixian.ops.config import ConfigError, rules_dir as resolve
+    from qixian.ops.config import ConfigError
+    from qixian.ops.config import rules_dir as resolve
 
     try:
         return resolve(option)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -14,15 +14,14 @@ from qixian.cli.options import Db, Notify, Now
 from qixian.legaltime.localtime import display
 from qixian.ops import audit
 
-
 app = typer.Typer(help="发送记录（证据）：核对是否被改动，签发检查点。", no_args_is_help=True)
 
 
-Checkpoints = Annotated[Optional[list[str]], typer.Option(
+Checkpoints = Annotated[list[str] | None, typer.Option(
     "--checkpoint", help="运维保存的检查点（以 QXAUDIT1 开头的一行），可重复给出", show_default=False)]
 
 
-CheckpointFile = Annotated[Optional[Path], typer.Option(
+CheckpointFile = Annotated[Path | None, typer.Option(
     "--checkpoints", help="保存检查点的文件（其中每行以 QXAUDIT1 开头的都是检查点；可直接存下收到的消息）", show_default=False)]
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -27,7 +27,7 @@ MAX_BYTES = 256 * 1024
 @app.command("import")
 def import_notice(
     notice: Annotated[Path, typer.Argument(help="通知正文的文本文件（UTF-8 或 GBK）；- 表示从标准输入读取", show_default=False)],
-    output: Annotated[Optional[Path], typer.Option("--output", help="写到哪个文件；默认 规则包/calendar/年份.yaml",
+    output: Annotated[Path | None, typer.Option("--output", help="写到哪个文件；默认 规则包/calendar/年份.yaml",
                                                     show_default=False)] = None,
     url: Annotated[str, typer.Option("--url", help="通知在中国政府网的网址，写入 source")] = "",
     replace: Annotated[bool, typer.Option("--replace", help="该年的文件已存在时重新生成")] = False,

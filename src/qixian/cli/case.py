@@ -14,7 +14,6 @@ from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display
 from qixian.supervision.clockview import STATES, left, state_of
 
-
 app = typer.Typer(help="案件：时间线与计时。", no_args_is_help=True)
 
 

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
+from qixian.cli._output import InputError, console, now_from, open_store, print_json
+from qixian.cli._output import table as new_table
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.packs import in_force
-from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.engine.clocks import OPEN_STATES, ClockState
+from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.supervision.clockview import STATES, left, state_of
-
 
 COLOURS = {ClockState.RUNNING: "green", ClockState.PROVISIONAL: "yellow", ClockState.PAUSED: "yellow", ClockState.OVERDUE: "bold red",
            ClockState.MET: "dim", ClockState.MET_LATE: "red", ClockState.CANCELLED: "dim", ClockState.RESTARTED: "dim"}
 
 
 def clocks(
-    case: Annotated[Optional[str], typer.Option("--case", help="只看此案件")] = None,
-    state: Annotated[Optional[str], typer.Option("--state", help="running paused met met_late overdue cancelled provisional")] = None,
-    due_before: Annotated[Optional[str], typer.Option("--due-before", help="只看此时间之前期满的未完成计时")] = None,
-    due_after: Annotated[Optional[str], typer.Option("--due-after", help="只看此时间及以后期满的未完成计时")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="只看此案件")] = None,
+    state: Annotated[str | None, typer.Option("--state", help="running paused met met_late overdue cancelled provisional")] = None,
+    due_before: Annotated[str | None, typer.Option("--due-before", help="只看此时间之前期满的未完成计时")] = None,
+    due_after: Annotated[str | None, typer.Option("--due-after", help="只看此时间及以后期满的未完成计时")] = None,
     limit: Annotated[int, typer.Option("--limit", help="最多列出多少条")] = 200,
     as_json: Json = False, db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:

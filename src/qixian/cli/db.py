@@ -1,12 +1,12 @@
 """`qixian db ...`: the case store's schema."""
 
 import typer
-
 from rich.markup import escape
 
 from qixian.cli._output import InputError, console
 from qixian.cli.options import Db
-from qixian.store.database import UnusableDatabase, database_url, shown, upgrade as run_upgrade
+from qixian.store.database import UnusableDatabase, database_url, shown
+from qixian.store.database import upgrade as run_upgrade
 
 app = typer.Typer(help="案件库：建表与升级。", no_args_is_help=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 
@@ -23,15 +23,15 @@ def deadline(
     start: Annotated[str, typer.Option("--from", help="起算时间，如 \"2025-09-29 15:40\"（无时区即北京时间）")],
     limit: Annotated[str, typer.Option("--limit", help="期限：3日、24小时、2个月、5个工作日、半个月、\"3 days\"")],
     custody: Annotated[bool, typer.Option("--custody", help="在押 / 被限制人身自由：期满日遇节假日不顺延")] = False,
-    extend: Annotated[Optional[list[str]], typer.Option(
+    extend: Annotated[list[str] | None, typer.Option(
         "--extend", help="延长，可多次：\"4日\" 延长4日，\"至30日\" 延长至30日；批准时间写在 @ 后：\"4日 @ 2025-10-01 09:00\"")] = None,
-    pause: Annotated[Optional[list[str]], typer.Option(
+    pause: Annotated[list[str] | None, typer.Option(
         "--pause", help="暂停（不计入的期间），可多次：\"2025-10-03 10:00..2025-10-05 09:00\"；未恢复写 \"2025-10-03 10:00..\"")] = None,
-    restart: Annotated[Optional[list[str]], typer.Option("--restart", help="重新计算期限的时间，可多次")] = None,
-    before: Annotated[Optional[str], typer.Option(
+    restart: Annotated[list[str] | None, typer.Option("--restart", help="重新计算期限的时间，可多次")] = None,
+    before: Annotated[str | None, typer.Option(
         "--before", help="倒推期限：须在这一将来时刻（如举行听证的时间）之前 --limit 完成，自该时刻向前推算")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
-    rules: Annotated[Optional[Path], typer.Option("--rules", help="规则包目录（读取其中的 calendar/）；默认 $QIXIAN_RULES 或 ./rules")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="规则包目录（读取其中的 calendar/）；默认 $QIXIAN_RULES 或 ./rules")] = None,
 ) -> None:
     """计算一个期限的期满时间，并逐步说明计算依据。
 

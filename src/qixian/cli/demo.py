@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.panel import Panel
@@ -32,7 +32,7 @@ TOUR = [
 
 
 def demo(
-    rules: Annotated[Optional[Path], typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules")] = None,
 ) -> None:
     """演示：按法律规定计算几个典型期限并说明依据。
 
@@ -123,10 +123,10 @@ def _main_job(rules: Path) -> None:
     import shutil
     import time as clock
 
-    from qixian.casework.directory import Officer, Unit
-    from qixian.casework.feeds import ingest_items
-    from qixian.casework.feedlines import check, read_lines
     from qixian.alerting.localsink import LocalSink
+    from qixian.casework.directory import Officer, Unit
+    from qixian.casework.feedlines import check, read_lines
+    from qixian.casework.feeds import ingest_items
     from qixian.casework.samplefeed import Feed, directory
     from qixian.store.database import private_folder, upgrade
     from qixian.store.repository import Store
@@ -160,7 +160,7 @@ def _main_job(rules: Path) -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    import flows.scan as scan_flow  # noqa: E402 - Prefect is imported only for this part of the demo
+    import flows.scan as scan_flow
 
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         state = scan_flow.scan(db=url, rules=str(rules), notify=str(notify), as_of=display(now), return_state=True)

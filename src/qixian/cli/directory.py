@@ -12,7 +12,6 @@ from qixian.cli._output import InputError, console, errors, open_store
 from qixian.cli.options import Db
 from qixian.legaltime.yamlsource import ProblemsFound
 
-
 app = typer.Typer(help="单位与民警名录（提醒发给谁）。", no_args_is_help=True)
 
 

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from qixian.casework import campaign
-from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
+from qixian.cli._output import InputError, console, now_from, open_store, print_json
+from qixian.cli._output import table as new_table
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.packs import in_force
 from qixian.engine.clocks import ClockState
-from qixian.supervision.clockview import state_of
 from qixian.legaltime.localtime import display
+from qixian.supervision.clockview import state_of
 
 app = typer.Typer(help="常态化工作：各单位的日梳理、周研判、月会商（按周期计时，漏做的计为超期）。", no_args_is_help=True)
 
-Unit = Annotated[Optional[list[str]], typer.Option("--unit", help="单位编号（见单位、民警名录），可写多次", show_default=False)]
-At = Annotated[Optional[str], typer.Option("--at", help="发生时间（默认当前时间），如 \"2026-10-09 16:00\"", show_default=False)]
+Unit = Annotated[list[str] | None, typer.Option("--unit", help="单位编号（见单位、民警名录），可写多次", show_default=False)]
+At = Annotated[str | None, typer.Option("--at", help="发生时间（默认当前时间），如 \"2026-10-09 16:00\"", show_default=False)]
 
 
 @app.command("open")
@@ -48,10 +49,10 @@ def duty_done(
     unit: Annotated[str, typer.Option("--unit", help="单位编号", show_default=False)],
     duty: Annotated[str, typer.Option("--duty", help="工作名称或规则编号：日梳理、周研判、月会商", show_default=False)],
     at: At = None,
-    period: Annotated[Optional[str], typer.Option("--period", help="补记某一周期时写明，如 2026-W40、2026-10、2026-10-08",
+    period: Annotated[str | None, typer.Option("--period", help="补记某一周期时写明，如 2026-W40、2026-10、2026-10-08",
                                                   show_default=False)] = None,
-    by: Annotated[Optional[str], typer.Option("--by", help="记录人（民警编号）", show_default=False)] = None,
-    note: Annotated[Optional[str], typer.Option("--note", help="备注", show_default=False)] = None,
+    by: Annotated[str | None, typer.Option("--by", help="记录人（民警编号）", show_default=False)] = None,
+    note: Annotated[str | None, typer.Option("--note", help="备注", show_default=False)] = None,
     db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:
     """记录一个单位完成了一次常态化工作（满足其所在周期；写 --period 则补记该周期，期满后记录的为超期完成）。

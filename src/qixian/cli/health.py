@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Callable
+from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from qixian.alerting.messages import NotifyConfig, NotifyConfigError
-from qixian.cli._output import InputError, console, now_from, print_json, rules_dir, table as new_table
+from qixian.cli._output import InputError, console, now_from, print_json, rules_dir
+from qixian.cli._output import table as new_table
 from qixian.cli.options import Db, Json, Notify, Now, Rules
 from qixian.legaltime.localtime import display
-from qixian.ops.health import OK, UNHEALTHY, WARNING, alert as send_alert, check
-
+from qixian.ops.health import OK, UNHEALTHY, WARNING, check
+from qixian.ops.health import alert as send_alert
 
 UNHEALTHY_EXIT = 1
 

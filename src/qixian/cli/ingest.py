@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import codecs
-
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from qixian.casework.feeds import FeedReport, files_in, ingest_path, ingest_sql
-from qixian.cli._output import InputError, console, now_from, open_store, table as new_table
+from qixian.cli._output import InputError, console, now_from, open_store
+from qixian.cli._output import table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.packs import in_force
 
 
 def ingest(
-    path: Annotated[Optional[Path], typer.Argument(help="事件文件（JSON Lines 或 CSV）或文件夹")] = None,
-    sql: Annotated[Optional[str], typer.Option("--sql", help="办案系统数据库地址（轮询视图）")] = None,
-    query: Annotated[Optional[str], typer.Option("--query", help="与 --sql 同用：查询事件的 SQL，可用 :watermark")] = None,
+    path: Annotated[Path | None, typer.Argument(help="事件文件（JSON Lines 或 CSV）或文件夹")] = None,
+    sql: Annotated[str | None, typer.Option("--sql", help="办案系统数据库地址（轮询视图）")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="与 --sql 同用：查询事件的 SQL，可用 :watermark")] = None,
     watermark_column: Annotated[str, typer.Option("--watermark-column", help="水位列：每次记下读到的最大值")] = "at",
     source: Annotated[str, typer.Option("--source", help="事件来源系统名：同一来源、同一事件编号只采用一次")] = "case-system",
-    fmt: Annotated[Optional[str], typer.Option("--format", help="jsonl 或 csv（默认按扩展名）")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="jsonl 或 csv（默认按扩展名）")] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="文件编码：utf-8，或较早的办案系统导出的 gb18030")] = "utf-8",
     db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from qixian.casework.feedlines import check, read_lines
 from qixian.casework.feeds import ingest_items
-from qixian.cli._output import console, now_from, open_store, print_json, table as new_table
+from qixian.cli._output import console, now_from, open_store, print_json
+from qixian.cli._output import table as new_table
 from qixian.cli.ingest import print_report
 from qixian.cli.options import Db, Json, Now, Rules
 from qixian.cli.packs import in_force
-
 
 app = typer.Typer(help="隔离区：无法采用的事件及原因。", no_args_is_help=True)
 
@@ -41,7 +41,7 @@ def quarantine_list(
 
 @app.command("retry")
 def quarantine_retry(
-    ids: Annotated[Optional[list[int]], typer.Argument(help="隔离序号；不写则重试全部")] = None,
+    ids: Annotated[list[int] | None, typer.Argument(help="隔离序号；不写则重试全部")] = None,
     source: Annotated[str, typer.Option("--source", help="事件来源系统名")] = "case-system",
     db: Db = None, rules: Rules = None, now: Now = None,
 ) -> None:

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich import box
 
-from qixian.cli._output import InputError, console, now_from, open_store, print_json, table as new_table
+from qixian.cli._output import InputError, console, now_from, open_store, print_json
+from qixian.cli._output import table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display
-from qixian.supervision.reports import Scope, day_start, report as build_report, scope_label
+from qixian.supervision.reports import Scope, day_start, scope_label
+from qixian.supervision.reports import report as build_report
 from qixian.supervision.reportviews import MEASURES, as_csv, as_html, basis_parts, cells, period_label, sections
-
 
 FORMATS = ("table", "csv", "html", "json")
 
@@ -36,11 +37,11 @@ def _day(option: str, text: str) -> date:
 def report(
     start: Annotated[str, typer.Option("--from", help="起始日期（含），如 2025-10-01", show_default=False)],
     end: Annotated[str, typer.Option("--to", help="截止日期（含当日），如 2025-10-31", show_default=False)],
-    unit: Annotated[Optional[str], typer.Option("--unit", help="只看一个单位（名录中的单位编号）", show_default=False)] = None,
-    officer: Annotated[Optional[str], typer.Option("--officer", help="只看一名主办民警（名录中的民警编号）", show_default=False)] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="只看一个单位（名录中的单位编号）", show_default=False)] = None,
+    officer: Annotated[str | None, typer.Option("--officer", help="只看一名主办民警（名录中的民警编号）", show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", help="table（终端表格）、csv、html（含图表的单页）或 json")] = "table",
-    output: Annotated[Optional[Path], typer.Option("--output", help="写入文件（默认输出到终端）", show_default=False)] = None,
-    ledger: Annotated[Optional[str], typer.Option("--ledger", help="专项工作台账：clues（线索）、listings（挂牌督办）、"
+    output: Annotated[Path | None, typer.Option("--output", help="写入文件（默认输出到终端）", show_default=False)] = None,
+    ledger: Annotated[str | None, typer.Option("--ledger", help="专项工作台账：clues（线索）、listings（挂牌督办）、"
                                                   "duties（常态化工作）、counts（按单位统计）；html 格式一页列出全部",
                                                   show_default=False)] = None,
     db: Db = None, rules: Rules = None, now: Now = None,
@@ -103,7 +104,7 @@ def _ledger(store, pack, kind: str, fmt: str, output: Path | None, start, end, m
         headings, body = ledgers.rows(found, kind)
         table = new_table(f"{ledgers.KINDS[kind]}：{found.scope_label}（{len(body)} 行）", *headings, wide=tuple(headings))
         for row in body:
-            table.add_row(*(str(value) for value in row), style="red" if "是" in row[-1:] or kind == "duties" and row[5] else None)
+            table.add_row(*(str(value) for value in row), style="red" if "是" in row[-1:] or (kind == "duties" and row[5]) else None)
         console.print(table)
         return
     text = ledgers.ledger_csv(found, kind) if fmt == "csv" else ledgers.ledger_html(found)

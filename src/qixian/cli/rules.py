@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 from xml.etree import ElementTree
 
 import typer
@@ -14,24 +14,25 @@ from rich.table import Table
 
 from qixian.casework import rollout as rollouts
 from qixian.casework.recompute import recompute as run_recompute
-from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, rules_dir, table as new_table
+from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, rules_dir
+from qixian.cli._output import table as new_table
 from qixian.cli.options import By, Db, Now, Rules
-from qixian.cli.packs import FAILED, in_force, load
+from qixian.cli.packs import FAILED, load
 from qixian.engine.clocks import Event, replay
+from qixian.engine.examples import run_examples
 from qixian.legaltime.localtime import TimeFormatError, display, parse_local
 from qixian.legaltime.parseerrors import json_error
 from qixian.legaltime.yamlsource import ProblemsFound, load_yaml
 from qixian.rulebook import RulePack
 from qixian.rulebook.describe import explain as describe
 from qixian.rulebook.diff import diff_packs
-from qixian.engine.examples import run_examples
 from qixian.rulebook.model import new_event_hint
 from qixian.rulebook.schema import EventsFile, RuleFile, Settings
 from qixian.supervision.clockview import STATES
 
 app = typer.Typer(help="规则包：检查、列出、解释、试算、比较规则文件。", no_args_is_help=True)
 
-RulesOption = Annotated[Optional[Path], typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules")]
+RulesOption = Annotated[Path | None, typer.Option("--rules", help="规则包目录；默认 $QIXIAN_RULES 或 ./rules")]
 
 
 def warn_failing_examples(pack: RulePack, folder: Path) -> None:
@@ -48,9 +49,9 @@ def _pack(option: Path | None) -> RulePack:
 
 @app.command("check")
 def check(
-    directory: Annotated[Optional[Path], typer.Argument(help="规则包目录，默认 ./rules")] = None,
-    run: Annotated[Optional[str], typer.Option("--run", help="只运行规则编号或例子名称匹配此正则的例子")] = None,
-    junit: Annotated[Optional[Path], typer.Option("--junit", help="另写一份 JUnit XML 结果，供 CI 使用")] = None,
+    directory: Annotated[Path | None, typer.Argument(help="规则包目录，默认 ./rules")] = None,
+    run: Annotated[str | None, typer.Option("--run", help="只运行规则编号或例子名称匹配此正则的例子")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="另写一份 JUnit XML 结果，供 CI 使用")] = None,
 ) -> None:
     """检查规则包并运行每条规则的例子；全部通过才返回 0。
 
@@ -94,7 +95,7 @@ def _by_group(pack: RulePack, results) -> Table:
 
 @app.command("list")
 def list_rules(
-    group: Annotated[Optional[str], typer.Option("--group", help="只列出此风险点分组，如 强制措施")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="只列出此风险点分组，如 强制措施")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 列表")] = False,
     rules: RulesOption = None,
 ) -> None:
@@ -163,11 +164,11 @@ def explain(
 @app.command("test")
 def test(
     rule_id: Annotated[str, typer.Argument(help="规则编号")],
-    events: Annotated[Optional[Path], typer.Option("--events", help="事件文件（YAML 或 JSON Lines）：每项 {type, at, person, data}")] = None,
-    event: Annotated[Optional[list[str]], typer.Option("--event", help="直接写一个事件：\"类型 时间 [人员] [字段=值...]\"，可多次")] = None,
-    case: Annotated[Optional[list[str]], typer.Option("--case", help="案件情况 字段=值，如 kind=criminal，可多次")] = None,
-    person: Annotated[Optional[list[str]], typer.Option("--person", help="人员情况 人员:字段=值，如 P1:foreign=true，可多次")] = None,
-    now: Annotated[Optional[str], typer.Option("--now", help="按此时间判断状态（默认最后一个事件的时间）")] = None,
+    events: Annotated[Path | None, typer.Option("--events", help="事件文件（YAML 或 JSON Lines）：每项 {type, at, person, data}")] = None,
+    event: Annotated[list[str] | None, typer.Option("--event", help="直接写一个事件：\"类型 时间 [人员] [字段=值...]\"，可多次")] = None,
+    case: Annotated[list[str] | None, typer.Option("--case", help="案件情况 字段=值，如 kind=criminal，可多次")] = None,
+    person: Annotated[list[str] | None, typer.Option("--person", help="人员情况 人员:字段=值，如 P1:foreign=true，可多次")] = None,
+    now: Annotated[str | None, typer.Option("--now", help="按此时间判断状态（默认最后一个事件的时间）")] = None,
     rules: RulesOption = None,
 ) -> None:
     """试算：给定事件，这条规则会产生什么计时、期满时间和状态，并说明依据。

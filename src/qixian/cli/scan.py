@@ -9,7 +9,8 @@ import typer
 from qixian.alerting.failures import failing
 from qixian.alerting.messages import LEVELS, NotifyConfig, NotifyConfigError, sms_segments
 from qixian.alerting.scan import scan as run_scan
-from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json, table as new_table
+from qixian.cli._output import InputError, console, errors, now_from, open_store, print_json
+from qixian.cli._output import table as new_table
 from qixian.cli.options import Db, Json, Notify, Now, Rules
 from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display

@@ -10,7 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,8 +23,8 @@ PORT = 4200
 
 
 def serve(
-    drop: Annotated[Optional[Path], typer.Option("--drop", help="办案系统导出事件文件的共享目录（每五分钟导入一次）")] = None,
-    notify: Annotated[Optional[Path], typer.Option("--notify", help="提醒渠道配置目录；默认 ./notify")] = None,
+    drop: Annotated[Path | None, typer.Option("--drop", help="办案系统导出事件文件的共享目录（每五分钟导入一次）")] = None,
+    notify: Annotated[Path | None, typer.Option("--notify", help="提醒渠道配置目录；默认 ./notify")] = None,
     port: Annotated[int, typer.Option("--port", help="本地 Prefect 服务端口（未配置 PREFECT_API_URL 时启动）")] = PORT,
     db: Db = None, rules: Rules = None,
 ) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
-from qixian.cli._output import InputError, console, now_from, open_store, rules_dir, table as new_table
+from qixian.cli._output import InputError, console, now_from, open_store, rules_dir
+from qixian.cli._output import table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display
@@ -23,7 +24,7 @@ def web(
     host: Annotated[str, typer.Option("--host", help="监听地址；经反向代理对外时保持 127.0.0.1")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="监听端口")] = 8000,
     root_path: Annotated[str, typer.Option("--root-path", help="反向代理把看板放在子路径下时的前缀，如 /qixian")] = "",
-    trusted_proxy: Annotated[Optional[list[str]], typer.Option(
+    trusted_proxy: Annotated[list[str] | None, typer.Option(
         "--trusted-proxy", help="受信任的反向代理地址或网段（可重复）：只采信来自它的 X-Forwarded-For；默认 "
                                 "$QIXIAN_TRUSTED_PROXIES（逗号分隔），都未设置时不采信任何来源", show_default=False)] = None,
     db: Db = None, rules: Rules = None, now: Now = None,

@@ -4,9 +4,10 @@ rules' `applies` conditions read) and its persons' facts, for the store and for 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 CASE_COLUMNS = ("kind", "title", "unit", "handler")  # case_info keys kept as the case's own columns (as text)
 CASE_INFO = (*CASE_COLUMNS, "co_handlers", "persons")  # the case_info keys with a meaning of their own

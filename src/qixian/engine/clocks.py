@@ -10,16 +10,17 @@ so every clock carries the explanation of its date. Nothing here reads a clock o
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Container, Iterable, Mapping, NamedTuple, Protocol, Sequence
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
+from qixian.engine.recurring import as_working_standard, interval_of, periods
 from qixian.legaltime.deadlines import Anomaly, Deadline, Extension, Pause, compute_deadline, count_back, count_before
 from qixian.legaltime.localtime import as_local, moment, parse_local
 from qixian.legaltime.periods import Duration, Unit
-from qixian.engine.recurring import as_working_standard, interval_of, periods
 from qixian.rulebook.model import DeferStep, PauseStep, Rule, RulePack
 
 # Which field of an extension event's data carries the approved amount, by unit of the rule's `by`.
@@ -397,7 +398,7 @@ def _lead_clocks(context: _Context, rule_id: str, targets: list[Clock], events: 
     clocks = []
     for target in targets:
         rule = context.pack.rule_at(rule_id, target.started.astimezone(context.zone), disabled=context.disabled)
-        if rule is None or rule.applies and not rule.applies_to(_facts(context, target.start_event)):
+        if rule is None or (rule.applies and not rule.applies_to(_facts(context, target.start_event))):
             continue
         mine = [e for e in events if e.at >= target.started and same_person(e.person, target.person)]
         extensions = {step.on for step in target.rule.extend}

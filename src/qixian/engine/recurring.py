@@ -18,9 +18,10 @@ rules/README.md states them for legal-affairs staff:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from qixian.legaltime.deadlines import Deadline, compute_deadline
 from qixian.legaltime.localtime import SHANGHAI, as_local, describe_day, display, moment
@@ -184,7 +185,7 @@ def _strip_statute(step: str, cited: str) -> str:
 def next_period_start(rule: Rule, started: datetime, due: datetime, calendar: LegalCalendar, zone=None) -> datetime:
     """When the period after a stored one of `rule` begins (its start and due as stored; naive times are UTC)."""
     every = rule.every
-    started, due = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (started, due))
+    started, due = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (started, due))
     if every.period is None:
         return due
     local = as_local(started, zone or SHANGHAI)

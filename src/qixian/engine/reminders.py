@@ -10,9 +10,10 @@ is listed in the daily overdue digest (qixian.alerting.digest) instead, once a d
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Callable, NamedTuple
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from qixian.engine.clocks import Clock

@@ -18,10 +18,11 @@ The rules (rules/README.md, 期间计算规则; 刑诉法第一百零五条, 行
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from datetime import date, datetime, timedelta
-from typing import Iterable, Literal
+from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from qixian.legaltime.calendar import LegalCalendar

@@ -84,9 +84,7 @@ def position_of(raw: object, path: tuple) -> tuple[int, int, int]:
     node = raw
     line, column, depth = getattr(raw, "line", 1) or 1, getattr(raw, "column", 1) or 1, 0
     for part in path:
-        if isinstance(node, LineDict) and part in node:
-            line, column = node.line_of(part)
-        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, LineDict) and part in node) or (isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node)):
             line, column = node.line_of(part)
         else:
             break

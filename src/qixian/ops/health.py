@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 import stat
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,8 +23,8 @@ from qixian.legaltime.localtime import SHANGHAI, display, span
 from qixian.legaltime.yamlsource import ProblemsFound
 from qixian.store.database import PRIVATE_FILE, PRIVATE_FOLDER, SIDE_FILES, database_url, sqlite_file
 from qixian.store.repository import Store, StoreError
-from qixian.store.tables import OutboxRow, OutboxStatus, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
 from qixian.store.signins import ADDRESS_FAILURES, OFFICER_EVERYWHERE, OFFICER_FAILURES
+from qixian.store.tables import OutboxRow, OutboxStatus, QuarantineRow, ReplayMarkRow, ScanRunRow, SignInRow
 
 if TYPE_CHECKING:
     from qixian.alerting.delivery import Told
@@ -100,7 +100,7 @@ def _scan(store: Store, now: datetime, interval: timedelta) -> Check:
 def _replay(store: Store, now: datetime) -> Check:
     """Cases whose clocks are older than their events (their replay marks): an ingest at work has some for a few
     seconds; marks that stay mean an ingest or recompute was interrupted and those dues may be wrong."""
-    stale_before = (now - REPLAY_GRACE).astimezone(timezone.utc)
+    stale_before = (now - REPLAY_GRACE).astimezone(UTC)
     marks = ReplayMarkRow.marked_at
     with store.session() as session:
         total, oldest = session.execute(select(func.count(), func.min(marks))).one()
@@ -143,7 +143,7 @@ def _channels(failures: list[Failure]) -> Check:
 
 
 def _outbox(store: Store, now: datetime, interval: timedelta, failures: list[Failure]) -> Check:
-    utc_now = now.astimezone(timezone.utc)
+    utc_now = now.astimezone(UTC)
     stuck_before = utc_now - interval * MISSED_SCANS
     with store.session() as session:
         pending, oldest = session.execute(select(func.count(), func.min(OutboxRow.created_at))
@@ -164,7 +164,7 @@ def _outbox(store: Store, now: datetime, interval: timedelta, failures: list[Fai
 
 
 def _undeliverable(store: Store, now: datetime) -> Check:
-    since = (now - RECENT).astimezone(timezone.utc)
+    since = (now - RECENT).astimezone(UTC)
     with store.session() as session:
         total = session.execute(select(func.count()).where(OutboxRow.status == OutboxStatus.UNDELIVERABLE)).scalar_one()
         recent = session.execute(select(func.count()).where(OutboxRow.status == OutboxStatus.UNDELIVERABLE,
@@ -188,7 +188,7 @@ def _quarantine(store: Store) -> Check:
 def _sign_ins(store: Store, now: datetime) -> Check:
     """Failed dashboard sign-ins of the last 24 hours; an officer id or address with as many as pause signing in
     is worth a look (someone guessing passwords, or an officer locked out)."""
-    since = (now - RECENT).astimezone(timezone.utc)
+    since = (now - RECENT).astimezone(UTC)
     failed = SignInRow.ok.is_(False), SignInRow.at >= since
     with store.session() as session:
         total = session.execute(select(func.count()).where(*failed)).scalar_one()
@@ -284,7 +284,7 @@ def _rules(store: Store | None, rules: Path) -> Check:
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=timezone.utc) if moment is not None and moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def _first_line(exc: Exception) -> str:

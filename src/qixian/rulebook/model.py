@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.localtime import parse_local
@@ -268,9 +269,9 @@ class FieldSpec:
             except (TypeError, ValueError):
                 return f"data.{name} 应为{'日期' if self.type == 'date' else '时间'}，收到 {value!r}"
             return None
-        if isinstance(value, bool) and self.type != "bool" or not isinstance(value, kinds[self.type]):
+        if (isinstance(value, bool) and self.type != "bool") or not isinstance(value, kinds[self.type]):
             return f"data.{name} 应为 {self.type}，收到 {value!r}"
-        if self.min is not None and value < self.min or self.max is not None and value > self.max:
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
             return f"data.{name} = {value} 超出范围 [{self.min}, {self.max}]"
         if self.values is not None and value not in self.values:
             return f"data.{name} 应为 {'、'.join(self.values)} 之一，收到 {value!r}"

@@ -8,7 +8,7 @@ lead rules point somewhere) live in `rulebook.load`.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 
@@ -110,7 +110,7 @@ class Basis(Strict):
     text: str = Field(description="条文原文（逐字）")
     kind: Literal["statute", "working_standard"] = Field(
         "statute", description="statute（法律法规，默认）或 working_standard（工作规范：本局或专项工作文件规定，不作为法律依据显示）")
-    label: Optional[Literal["工作规范", "本单位规定", "专项工作要求"]] = Field(
+    label: Literal["工作规范", "本单位规定", "专项工作要求"] | None = Field(
         None, description="工作规范在屏幕上的称呼（默认 工作规范）；只用于 kind: working_standard")
 
     @model_validator(mode="after")
@@ -122,8 +122,8 @@ class Basis(Strict):
 
 class ExtendStep(Strict):
     on: EventName
-    by: Optional[Duration] = Field(None, description="延长多少（在当前期限上累加；事件 data 可给出实际批准的较少数额）")
-    to: Optional[Duration] = Field(None, description="延长至（自起算重新计算的总期限）")
+    by: Duration | None = Field(None, description="延长多少（在当前期限上累加；事件 data 可给出实际批准的较少数额）")
+    to: Duration | None = Field(None, description="延长至（自起算重新计算的总期限）")
     times: int = Field(1, ge=1, description="最多可延长几次（默认 1 次）")
 
     @model_validator(mode="after")
@@ -144,7 +144,7 @@ class DeferStep(Strict):
 
 
 class Overdue(Strict):
-    every: Optional[Duration] = Field(None, description="超期后每隔多久再次提醒")
+    every: Duration | None = Field(None, description="超期后每隔多久再次提醒")
     escalate: list[str] = Field(default_factory=list, description="超期后同时提醒的角色（见 settings.yaml 的 roles）")
 
 
@@ -203,10 +203,10 @@ def parse_period_due(period: str, text: str) -> tuple[int | None, int]:
 
 
 class Every(Strict):
-    period: Optional[Literal["day", "week", "month"]] = Field(
+    period: Literal["day", "week", "month"] | None = Field(
         None, description="按日历周期：day（每日）、week（每周，周一至周日）、month（每月）")
-    due: Optional[str] = Field(None, description='周期内的期满时刻：day 写 "18:00"，week 写 "friday 18:00"，month 写 "25 18:00" 或 "last 24:00"')
-    interval: Optional[str] = Field(None, description="按固定间隔（自起算事件起）：如 15 days、1 month，"
+    due: str | None = Field(None, description='周期内的期满时刻：day 写 "18:00"，week 写 "friday 18:00"，month 写 "25 18:00" 或 "last 24:00"')
+    interval: str | None = Field(None, description="按固定间隔（自起算事件起）：如 15 days、1 month，"
                                     "或 data.report_every（起算事件写明的间隔）")
 
     @model_validator(mode="after")
@@ -225,14 +225,14 @@ class Every(Strict):
 
 
 class Effective(Strict):
-    start: Optional[DateText] = Field(None, alias="from", description="施行日期（含当日）")
-    until: Optional[DateText] = Field(None, description="停止适用的最后一日（含当日）")
+    start: DateText | None = Field(None, alias="from", description="施行日期（含当日）")
+    until: DateText | None = Field(None, description="停止适用的最后一日（含当日）")
 
 
 class ExampleEvent(Strict):
     type: EventName
     at: Moment
-    person: Optional[str] = None
+    person: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -241,31 +241,31 @@ class Example(Strict):
     case: dict[str, Any] = Field(default_factory=dict, description="案件情况，如 {kind: criminal}")
     persons: dict[str, dict[str, Any]] = Field(default_factory=dict, description="人员情况，如 {P1: {foreign: true}}")
     events: list[ExampleEvent]
-    now: Optional[Moment] = Field(None, description="判断状态的时间（默认最后一个事件的时间）")
-    person: Optional[str] = Field(None, description="检查哪个人的计时（按人计时且有多人时）")
+    now: Moment | None = Field(None, description="判断状态的时间（默认最后一个事件的时间）")
+    person: str | None = Field(None, description="检查哪个人的计时（按人计时且有多人时）")
     clock: int = Field(1, ge=1, description="检查该人（或本案）的第几个计时（结束后再次起算的为第 2 个）")
-    due: Optional[Moment] = Field(description="应得的期满时间，如 \"2025-10-02 24:00\"；计时暂停中或未启动写 null")
-    state: Optional[Literal["running", "paused", "met", "met_late", "overdue", "cancelled", "provisional"]] = None
-    provisional: Optional[bool] = None
+    due: Moment | None = Field(description="应得的期满时间，如 \"2025-10-02 24:00\"；计时暂停中或未启动写 null")
+    state: Literal["running", "paused", "met", "met_late", "overdue", "cancelled", "provisional"] | None = None
+    provisional: bool | None = None
 
 
 class RuleSpec(Strict):
     id: RuleId
     name: str = Field(description="规则名称（中文）")
-    group: Optional[str] = Field(None, description="风险点分组（见 settings.yaml 的 groups）")
-    reminder_type: Optional[str] = Field(None, description="提醒类型，统计报表按此计数，如 提捕提醒")
+    group: str | None = Field(None, description="风险点分组（见 settings.yaml 的 groups）")
+    reminder_type: str | None = Field(None, description="提醒类型，统计报表按此计数，如 提捕提醒")
     basis: list[Basis] = Field(min_length=1, description="法律依据，至少一条")
     applies: dict[str, Any] = Field(default_factory=dict, description="适用条件，如 case.kind: criminal")
     per: Literal["person", "case", "unit", "assignee"] = Field(
         "case", description="按人计时（每名嫌疑人一个）、按案计时、按单位计时（每个单位一个），"
                             "或按交办对象计时（双交办：每个承办对象一个，见起算事件的 data.assignee）")
-    start: Optional[Events] = Field(None, description="开始计时的事件")
+    start: Events | None = Field(None, description="开始计时的事件")
     stop: Events = Field(description="完成（期限义务已履行）的事件")
     cancel: Events = Field(default_factory=list, description="不再适用的事件（释放、撤案……）")
-    limit: Optional[Duration] = None
-    lead: Optional[Lead] = Field(None, description="提前量规则：在另一规则期满前多久必须完成（不写 start 和 limit）")
-    before: Optional[Before] = Field(None, description="倒推期限：须在起算事件写明的将来时刻之前多久完成（写 start，不写 limit）")
-    every: Optional[Every] = Field(None, description="周期性工作：自起算事件起每个周期一个计时，直到 cancel 中的事件"
+    limit: Duration | None = None
+    lead: Lead | None = Field(None, description="提前量规则：在另一规则期满前多久必须完成（不写 start 和 limit）")
+    before: Before | None = Field(None, description="倒推期限：须在起算事件写明的将来时刻之前多久完成（写 start，不写 limit）")
+    every: Every | None = Field(None, description="周期性工作：自起算事件起每个周期一个计时，直到 cancel 中的事件"
                                    "（写 start，不写 limit：周期就是期限）")
     custody: bool = Field(False, description="在押或被限制人身自由：期满日遇节假日不顺延")
     holiday_roll: bool = Field(True, description="期满日遇节假日是否顺延；不在押但依规定期满即止的（如冻结）写 false")
@@ -274,13 +274,13 @@ class RuleSpec(Strict):
     restart: Events = Field(default_factory=list, description="重新计算期限的事件")
     defer: list[DeferStep] = Field(default_factory=list, description="期限自某事件之日起计算：from 之后计时待起算，"
                                    "until 之日起重新计算（此前经过的期间、延长、暂停都不计入）")
-    remind: Optional[list[Offset]] = Field(None, description="期满前何时提醒；不写则用 settings.yaml 的默认值")
-    overdue: Optional[Overdue] = None
-    notify: Optional[list[str]] = Field(None, description="提醒谁（角色），默认 settings.yaml 的 defaults.notify")
-    effective: Optional[Effective] = None
+    remind: list[Offset] | None = Field(None, description="期满前何时提醒；不写则用 settings.yaml 的默认值")
+    overdue: Overdue | None = None
+    notify: list[str] | None = Field(None, description="提醒谁（角色），默认 settings.yaml 的 defaults.notify")
+    effective: Effective | None = None
     enabled: bool = True
     party_window: bool = Field(False, description="当事人的期间（公安只需关注，不算公安超期）")
-    note: Optional[str] = Field(None, description="给法制部门的说明，如启用前需确认的事项")
+    note: str | None = Field(None, description="给法制部门的说明，如启用前需确认的事项")
     examples: list[Example] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -319,9 +319,9 @@ class RuleFile(Strict):
 
 class FieldSpec(Strict):
     type: Literal["int", "float", "str", "bool", "date", "datetime", "duration"]
-    min: Optional[Union[int, float]] = None
-    max: Optional[Union[int, float]] = None
-    values: Optional[list[str]] = None
+    min: int | float | None = None
+    max: int | float | None = None
+    values: list[str] | None = None
     required: bool = False
 
 
@@ -364,8 +364,8 @@ class Level(Strict):
 class Settings(Strict):
     zone: str = "Asia/Shanghai"
     day_reminder_time: ClockTime = "08:30"
-    quiet_hours: Optional[QuietHours] = None
-    overdue_digest: Optional[OverdueDigest] = None
+    quiet_hours: QuietHours | None = None
+    overdue_digest: OverdueDigest | None = None
     defaults: Defaults
     levels: dict[Literal["notice", "warning", "overdue"], Level]
     groups: list[str] = Field(min_length=1, description="风险点分组")

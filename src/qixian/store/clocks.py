@@ -4,8 +4,8 @@ row keeps its id while it lives; the replay marks of cases whose events are newe
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Collection, Iterable, Mapping, Sequence
 
 from sqlalchemy import select
 

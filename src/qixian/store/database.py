@@ -14,10 +14,10 @@ import os
 import re
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
@@ -48,7 +48,7 @@ def connect(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=dump_json)
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record):  # noqa: ANN001 - SQLAlchemy's hook signature
+        def _pragmas(dbapi_connection, _record):
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -188,10 +188,10 @@ def checkpoints_aside(engine: Engine) -> Iterator[None]:
         except sqlite3.Error as exc:  # the log is still whole: the writer's own checkpoints take over again
             failure.append(exc)
 
-    def hold(dbapi_connection, _record, _proxy) -> None:  # noqa: ANN001 - SQLAlchemy's hook signature
+    def hold(dbapi_connection, _record, _proxy) -> None:
         dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
 
-    def release(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def release(dbapi_connection, _record) -> None:
         dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT}")
 
     event.listen(engine, "checkout", hold)

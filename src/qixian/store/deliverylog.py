@@ -10,9 +10,9 @@ import json
 import logging
 import os
 import stat
-from datetime import timezone
+from collections.abc import Iterable, Mapping
+from datetime import UTC
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from sqlalchemy import select, text
 from sqlmodel import Session
@@ -80,7 +80,7 @@ def _rank(seal: str) -> int:
 
 def text_hash(title: str, body: str) -> str:
     """The hash of a message's text as sent: sha256 of UTF-8 "title", two newlines, "body"."""
-    return hashlib.sha256(f"{title}\n\n{body}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{title}\n\n{body}".encode()).hexdigest()
 
 
 def row_hash(prev_hash: str, row: Mapping, key: bytes | None = None) -> str:
@@ -89,7 +89,7 @@ def row_hash(prev_hash: str, row: Mapping, key: bytes | None = None) -> str:
     needs the key (AuditKeyError otherwise)."""
     seal = row.get("seal") or LEGACY
     at = row["at"]
-    at = (at if at.tzinfo else at.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
     content = [prev_hash, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), row["recipient"], list(row["keys"]),
                int(row["attempt"]), row["channel"], row["url"], bool(row["ok"]), row["answer"]]
     if seal != LEGACY:

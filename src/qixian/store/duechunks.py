@@ -6,7 +6,7 @@ the next scan owes the rest, as a clean run would have."""
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import RowMapping

@@ -9,15 +9,16 @@ sending them back (plain strings cross the process boundary far cheaper than dat
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from itertools import chain
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, Table, TypeDecorator
 
 from qixian.store.database import dump_json
 
-_UTC = timezone.utc
+_UTC = UTC
 
 
 def encode_time(value: datetime | None) -> str | None:
@@ -105,4 +106,4 @@ def chunked(items: Sequence, size: int = 900) -> Iterable[Sequence]:
 
 
 def utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)

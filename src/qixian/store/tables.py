@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -22,10 +22,10 @@ class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
 
     id: str = Field(primary_key=True, max_length=200)
-    kind: Optional[str] = Field(default=None, max_length=40)
-    title: Optional[str] = None
-    unit: Optional[str] = Field(default=None, index=True, max_length=100)
-    handler: Optional[str] = Field(default=None, index=True, max_length=100)
+    kind: str | None = Field(default=None, max_length=40)
+    title: str | None = None
+    unit: str | None = Field(default=None, index=True, max_length=100)
+    handler: str | None = Field(default=None, index=True, max_length=100)
     co_handlers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime
@@ -56,13 +56,13 @@ class EventRow(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("source", "source_id", name="uq_events_source"),
                       Index("ix_events_type_at", "type", "at"))  # reports: pauses and extensions by type
 
-    seq: Optional[int] = Field(default=None, primary_key=True)
+    seq: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=200)
     source_id: str = Field(max_length=200)
     case_id: str = Field(index=True, max_length=200)
     type: str = Field(max_length=100)
     at: datetime
-    person: Optional[str] = Field(default=None, max_length=200)
+    person: str | None = Field(default=None, max_length=200)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     received_at: datetime
 
@@ -72,14 +72,14 @@ class QuarantineRow(SQLModel, table=True):
 
     __tablename__ = "quarantine"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=200)
     line: int = 0
-    source_id: Optional[str] = Field(default=None, max_length=200)
+    source_id: str | None = Field(default=None, max_length=200)
     raw: str
     reason: str
     received_at: datetime
-    resolved_at: Optional[datetime] = Field(default=None, index=True)
+    resolved_at: datetime | None = Field(default=None, index=True)
 
 
 _OPEN_ONLY = {"sqlite_where": text("open IS 1"), "postgresql_where": text("open IS true")}  # partial index: open clocks
@@ -112,28 +112,28 @@ class ClockRow(SQLModel, table=True):
         Index("ix_clocks_ended", "ended_at"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(max_length=200)  # looked up through uq_clocks_identity, which starts with it
     person: str = Field(default="", max_length=200)  # "" for a clock per case
     rule_id: str = Field(index=True, max_length=200)
     number: int = 1
     rule_version: str = Field(default="", max_length=40)  # the effective-from date of the bound version
-    lead_of: Optional[str] = Field(default=None, max_length=200)
+    lead_of: str | None = Field(default=None, max_length=200)
     open: bool = True
-    outcome: Optional[str] = Field(default=None, max_length=20)  # met | met_late | cancelled
+    outcome: str | None = Field(default=None, max_length=20)  # met | met_late | cancelled
     paused: bool = False
     provisional: bool = False
     started_at: datetime
-    due_at: Optional[datetime] = None
-    due_display: Optional[str] = Field(default=None, max_length=20)
-    ended_at: Optional[datetime] = None
-    ended_by: Optional[str] = Field(default=None, max_length=100)
+    due_at: datetime | None = None
+    due_display: str | None = Field(default=None, max_length=20)
+    ended_at: datetime | None = None
+    ended_by: str | None = Field(default=None, max_length=100)
     explanation: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     anomalies: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    next_reminder_at: Optional[datetime] = None
+    next_reminder_at: datetime | None = None
     # when the warning window opens (the rule's last reminder before the due; None: no such reminder): 橙 from then
-    warning_at: Optional[datetime] = None
-    unit: Optional[str] = Field(default=None, max_length=100)  # the case's unit, copied when the clock is written
+    warning_at: datetime | None = None
+    unit: str | None = Field(default=None, max_length=100)  # the case's unit, copied when the clock is written
     updated_at: datetime
 
 
@@ -142,9 +142,9 @@ class UnitRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=100)
     name: str
-    leader: Optional[str] = Field(default=None, max_length=100)
-    legal_officer: Optional[str] = Field(default=None, max_length=100)
-    duty_phone: Optional[str] = Field(default=None, max_length=40)
+    leader: str | None = Field(default=None, max_length=100)
+    legal_officer: str | None = Field(default=None, max_length=100)
+    duty_phone: str | None = Field(default=None, max_length=40)
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -153,8 +153,8 @@ class OfficerRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=100)
     name: str
-    unit: Optional[str] = Field(default=None, index=True, max_length=100)
-    phone: Optional[str] = Field(default=None, max_length=40)
+    unit: str | None = Field(default=None, index=True, max_length=100)
+    phone: str | None = Field(default=None, max_length=40)
     urls: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     extra: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -184,7 +184,7 @@ class OutboxRow(SQLModel, table=True):
         Index("ix_outbox_step", "step_at"),  # reports: reminders by their step time
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=400)  # clock : due : step : recipient — the idempotency key the sink sees
     clock_id: int = Field(index=True)
     case_id: str = Field(max_length=200)
@@ -201,10 +201,10 @@ class OutboxRow(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime
     created_at: datetime
-    sent_at: Optional[datetime] = None
-    channel: Optional[str] = Field(default=None, max_length=40)
+    sent_at: datetime | None = None
+    channel: str | None = Field(default=None, max_length=40)
     # a daily overdue digest (key digest:<day>:<recipient>) lists these clocks; None for a clock's own reminder
-    clocks: Optional[list[int]] = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
+    clocks: list[int] | None = Field(default=None, sa_column=Column(JSON(none_as_null=True), nullable=True))
 
 
 class DeliveryRow(SQLModel, table=True):
@@ -215,7 +215,7 @@ class DeliveryRow(SQLModel, table=True):
 
     __tablename__ = "deliveries"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(index=True)
     recipient: str = Field(max_length=200)
     keys: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -237,7 +237,7 @@ class ScanRunRow(SQLModel, table=True):
 
     __tablename__ = "scan_runs"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     as_of: datetime
     finished_at: datetime = Field(index=True)
     clocks: int = 0
@@ -247,7 +247,7 @@ class ScanRunRow(SQLModel, table=True):
     undeliverable: int = 0
     caught_up: int = 0  # clocks whose reminder went out late (补发)
     late: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    audit_id: Optional[int] = None  # the delivery log's last row when the scan finished: a truncated log shows
+    audit_id: int | None = None  # the delivery log's last row when the scan finished: a truncated log shows
     audit_hash: str = Field(default="", max_length=64)
 
 
@@ -256,7 +256,7 @@ class RolloutRow(SQLModel, table=True):
 
     __tablename__ = "rollouts"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(index=True)
     by: str = Field(max_length=100)
     directory: str
@@ -276,7 +276,7 @@ class AcknowledgementRow(SQLModel, table=True):
     __tablename__ = "acknowledgements"
     __table_args__ = (UniqueConstraint("outbox_id", name="uq_acknowledgements_outbox"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     outbox_id: int
     clock_id: int = Field(index=True)
     due_at: datetime  # the due the reminder was about: a later extension gives a new due, escalated afresh
@@ -308,7 +308,7 @@ class SignInRow(SQLModel, table=True):
         Index("ix_sign_ins_client_at", "client", "at"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     officer: str = Field(max_length=100)  # as typed: unknown ids are counted too, and answered alike
     client: str = Field(max_length=64)  # the browser's address (behind the proxy, from X-Forwarded-For)
     at: datetime

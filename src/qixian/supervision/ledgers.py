@@ -13,24 +13,24 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 import jinja2
 from sqlalchemy import select
 
-from qixian.casework.campaign import LEVEL_NAMES, listing
-from qixian.supervision.clockview import STATES, state_of
-from qixian.legaltime.localtime import SHANGHAI, display, moment
 from qixian.alerting.outbox import rule_of
+from qixian.casework.campaign import LEVEL_NAMES, listing
 from qixian.engine.clocks import MET_STATES, ClockState
 from qixian.engine.recurring import period_label
+from qixian.legaltime.localtime import SHANGHAI, display, moment
 from qixian.rulebook.model import RulePack
 from qixian.safetext import csv_row, visible
 from qixian.store.repository import Store
 from qixian.store.rows import chunked
 from qixian.store.tables import CaseRow, ClockRow, EventRow
+from qixian.supervision.clockview import STATES, state_of
 from qixian.supervision.reports import Scope, scoped
 from qixian.supervision.reportviews import TEMPLATES
 
@@ -208,7 +208,7 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
     for case in listed:
         given = listings.get(case.id) or {}
         lifted = given.get("lifted_at")
-        if _utc(given["at"]) >= end or lifted is not None and _utc(lifted) < start:
+        if _utc(given["at"]) >= end or (lifted is not None and _utc(lifted) < start):
             continue
         reports = [step(c, period_label(rule.every, c.started_at, c.number)) for c in clocks[case.id]
                    if (rule := rule_of(pack, c)) is not None and rule.every is not None and "case_listed" in rule.start]
@@ -260,7 +260,7 @@ def _local(at: datetime) -> datetime:
 
 def _utc(at: datetime) -> datetime:
     """A stored time (naive ones are UTC) as an aware instant."""
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 # -- CSV and HTML ---------------------------------------------------------------------------------

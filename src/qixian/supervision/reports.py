@@ -34,9 +34,9 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import String, case, cast, func, or_, select
 
@@ -469,7 +469,7 @@ def _round(value: float | None, digits: int) -> float | None:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 def day_start(day: date) -> datetime:

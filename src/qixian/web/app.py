@@ -5,8 +5,8 @@ standing in for the sign-in."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Callable, Sequence
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request

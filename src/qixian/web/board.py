@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
@@ -172,7 +172,7 @@ class Board:
             dated = dated.where(ClockRow.due_at >= _day_start(filters.due_from))
         if filters.due_to:
             dated = dated.where(ClockRow.due_at < _day_start(filters.due_to + timedelta(days=1)))
-        moment = now.astimezone(timezone.utc)
+        moment = now.astimezone(UTC)
         running = (ClockRow.paused.is_(False),)
         if filters.light == "red":
             dated = dated.where(ClockRow.due_at <= moment, *running)
@@ -295,7 +295,7 @@ def _count(session, query, limit: int) -> int:
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(timezone.utc)
+    return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(UTC)
 
 
 def _unit_name(directory, unit: str | None) -> str:

@@ -4,9 +4,9 @@ templates, who is signed in, the checked form of a request, and the pages' query
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Sequence
 from urllib.parse import parse_qs, quote, urlencode
 
 import jinja2

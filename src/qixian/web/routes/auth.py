@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
 from qixian.legaltime.localtime import display
-from qixian.web.access import viewer_of
 from qixian.store.signins import PAUSE, paused_until
+from qixian.web.access import viewer_of
 from qixian.web.auth import NONCE_COOKIE, SESSION_COOKIE, SESSION_HOURS, check_password, new_session, session_key
 from qixian.web.site import Site, base_of, local_path, set_cookie
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from qixian.web.board import Board
-from qixian.web.site import HERE, Refused, Signed, Site, filters_of, options_of, page_number, pager_of, chosen_filters
+from qixian.web.site import HERE, Refused, Signed, Site, chosen_filters, filters_of, options_of, page_number, pager_of
 
 
 def routes(site: Site) -> APIRouter:

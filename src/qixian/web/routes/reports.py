@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
 
-from qixian.supervision.reports import Scope, day_start, report as build_report
+from qixian.supervision.reports import Scope, day_start
+from qixian.supervision.reports import report as build_report
 from qixian.supervision.reportviews import html_context
-from qixian.web.site import Refused, Signed, Site, parse_day, options_of
+from qixian.web.site import Refused, Signed, Site, options_of, parse_day
 
 MAX_REPORT_DAYS = 400
 REPORT_ROWS = 100  # rows of each report table on the page (the worst first); the CSV has them all
