@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import pytest
 
+from qixian.alerting.delivery import CLAIMED
 from qixian.alerting.localsink import LocalSink
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
@@ -95,7 +96,8 @@ def test_killed_scans_lose_no_reminder(tmp_path):
                 if killed and len(sink.requests) > before:
                     interrupted_after_sending += 1
                     at_risk.update(k for r in sink.requests[before:] for k in r["keys"])
-            scan_in_child(url, pack, config, now, kill_after=None)  # the restart that finishes the work
+            # the restart that finishes the work, once a killed scanner's claimed rows are free again
+            scan_in_child(url, pack, config, now + CLAIMED + timedelta(minutes=1), kill_after=None)
         got = sink.keys()
         duplicates = len(got) - len(set(got))
         print(f"\ncrash test: {kills} scans killed at random points at {len(times)} scan times ({interrupted} before they "
