@@ -123,7 +123,7 @@ def masked(url: str) -> str:
     try:
         instance = apprise.Apprise.instantiate(url)
         return instance.url(privacy=True) if instance else url.split("://", 1)[0] + "://****"
-    except Exception:
+    except Exception:  # a URL apprise cannot read is logged by its scheme only
         return url.split("://", 1)[0] + "://****"
 
 
@@ -179,7 +179,7 @@ def _claim(store: Store, now: datetime, until: datetime) -> list[int]:
     before `until` (settling them sets their next time), committed at once. On PostgreSQL rows another scanner is
     claiming are skipped (SKIP LOCKED). Returns the claimed rows' ids; none when nothing is left to send."""
     outbox = OutboxRow.__table__
-    due = and_(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+    due = and_(outbox.c.status == OutboxStatus.PENDING, outbox.c.next_attempt_at <= now)
     with store.session() as session:
         recipient = session.execute(select(outbox.c.recipient).where(due).order_by(outbox.c.next_attempt_at, outbox.c.id)
                                     .limit(1).with_for_update(skip_locked=True)).scalar()
