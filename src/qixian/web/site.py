@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import overload
 from urllib.parse import parse_qs, quote, urlencode
 
 import jinja2
@@ -151,6 +152,10 @@ def options_of(directory: Directory, viewer: Viewer) -> dict[str, list[tuple[str
     return {"units": units, "officers": officers}
 
 
+@overload
+def parse_day(text: str | None, default: date, what: str) -> date: ...
+@overload
+def parse_day(text: str | None, default: None, what: str) -> date | None: ...
 def parse_day(text: str | None, default: date | None, what: str) -> date | None:
     if not text:
         return default
