@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import jinja2
 from sqlalchemy import select
+from sqlmodel import col
 
 from qixian.alerting.outbox import rule_of
 from qixian.casework.campaign import LEVEL_NAMES, listing
@@ -169,16 +170,16 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
     directory = store.directory()
     with store.session() as session:
         clues = _cases(session, narrow, CaseRow.kind == "clue", keep)
-        listed_ids = select(EventRow.case_id).where(EventRow.type == "case_listed").distinct()
-        listed = _cases(session, narrow, CaseRow.id.in_(listed_ids), keep)
+        listed_ids = select(col(EventRow.case_id)).where(col(EventRow.type) == "case_listed").distinct()
+        listed = _cases(session, narrow, col(CaseRow.id).in_(listed_ids), keep)
         duties = _cases(session, narrow, CaseRow.kind == "duty", keep)
         ids = [c.id for c in (*clues, *listed, *duties)]
         clocks: dict[str, list[ClockRow]] = defaultdict(list)
         events: dict[str, list[EventRow]] = defaultdict(list)
         for part in chunked(ids):
-            for row in session.execute(select(ClockRow).where(ClockRow.case_id.in_(part)).order_by(ClockRow.started_at, ClockRow.id)).scalars():
+            for row in session.execute(select(ClockRow).where(col(ClockRow.case_id).in_(part)).order_by(col(ClockRow.started_at), col(ClockRow.id))).scalars():
                 clocks[row.case_id].append(row)
-            for row in session.execute(select(EventRow).where(EventRow.case_id.in_(part)).order_by(EventRow.at, EventRow.seq)).scalars():
+            for row in session.execute(select(EventRow).where(col(EventRow.case_id).in_(part)).order_by(col(EventRow.at), col(EventRow.seq))).scalars():
                 events[row.case_id].append(row)
         listings = {c.id: listing(session, c.id, lifted_too=True) for c in listed}
     name = directory.unit_name
@@ -213,7 +214,7 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
         reports = [step(c, period_label(rule.every, c.started_at, c.number)) for c in clocks[case.id]
                    if (rule := rule_of(pack, c)) is not None and rule.every is not None and "case_listed" in rule.start]
         listing_lines.append(ListingLine(
-            case.id, case.title or "", name(case.unit), LEVEL_NAMES.get(given.get("level"), given.get("level") or "—"),
+            case.id, case.title or "", name(case.unit), LEVEL_NAMES.get(level, level) if (level := given.get("level")) else "—",
             people(given.get("leader")) if given.get("leader") else "—", people(given.get("contact")) if given.get("contact") else "—",
             moment(_local(given["at"])), str(given.get("report_every") or "—"), str(given.get("solve_by") or "—"),
             moment(_local(lifted)) if lifted else "", reports, sum(1 for r in reports if r.state in MET_STATES),
@@ -251,7 +252,10 @@ def _status_detail(status: str, happened: list[EventRow], name) -> str:
 
 
 def _source(happened: list[EventRow]) -> str:
-    return next((e.data.get("source") for e in happened if e.type == "clue_received" and e.data.get("source")), "—")
+    for e in happened:
+        if e.type == "clue_received" and (source := e.data.get("source")):
+            return source
+    return "—"
 
 
 def _local(at: datetime) -> datetime:

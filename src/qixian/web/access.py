@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, union
+from sqlalchemy import CompoundSelect, or_, select, union
+from sqlmodel import col
 
 from qixian.casework.directory import Directory
 from qixian.store.tables import CaseRow, CoHandlerRow
@@ -46,10 +47,10 @@ class Viewer:
         return query.where(or_(unit.in_(self.units), mine) if self.units else mine)
 
 
-def cases_of(officer: str):
+def cases_of(officer: str) -> CompoundSelect:
     """SELECT of the ids of the cases `officer` handles or co-handles."""
-    return union(select(CaseRow.id).where(CaseRow.handler == officer),
-                 select(CoHandlerRow.case_id).where(CoHandlerRow.officer == officer))
+    return union(select(col(CaseRow.id)).where(col(CaseRow.handler) == officer),
+                 select(col(CoHandlerRow.case_id)).where(col(CoHandlerRow.officer) == officer))
 
 
 def viewer_of(directory: Directory, officer_id: str) -> Viewer | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TypedDict
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -26,7 +27,14 @@ HEADERS = {  # no framing, no scripts, nothing loaded from elsewhere, no link to
     "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-SERVER = {"proxy_headers": False, "log_level": "warning"}  # how uvicorn serves it: the app decides whom to believe
+class ServerOptions(TypedDict):
+    """uvicorn's options for the dashboard (keyword arguments of uvicorn.run and uvicorn.Config)."""
+
+    proxy_headers: bool
+    log_level: str
+
+
+SERVER: ServerOptions = {"proxy_headers": False, "log_level": "warning"}  # how uvicorn serves it: the app decides whom to believe
 
 
 def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret: bytes, clock: Callable[[], datetime] | None = None,

@@ -94,4 +94,6 @@ def csrf_token(secret: bytes, nonce: str) -> str:
 
 
 def csrf_ok(secret: bytes, nonce: str | None, token: str | None) -> bool:
-    return bool(nonce and token) and hmac.compare_digest(csrf_token(secret, nonce), token)
+    if not nonce or not token:
+        return False
+    return hmac.compare_digest(csrf_token(secret, nonce), token)

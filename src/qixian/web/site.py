@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
+from typing import overload
 from urllib.parse import parse_qs, quote, urlencode
 
 import jinja2
@@ -14,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from qixian.alerting.digest import DIGESTED
+from qixian.casework.directory import Directory
 from qixian.legaltime.localtime import display
 from qixian.rulebook.model import RulePack
 from qixian.safetext import visible
@@ -44,7 +46,7 @@ class Signed:
     """The signed-in officer of a request: who (as a viewer), the session id the forms are keyed on, and the
     directory as it was read for the request (once: a province's has thousands of officers)."""
 
-    def __init__(self, viewer: Viewer, nonce: str, directory=None):
+    def __init__(self, viewer: Viewer, nonce: str, directory: Directory):
         self.viewer, self.nonce, self.directory = viewer, nonce, directory
 
 
@@ -71,9 +73,11 @@ class Site:
 
     def signed_in(self, request: Request) -> Signed:
         cookie = request.cookies.get(SESSION_COOKIE)
-        officer = self.store.web_session(session_key(cookie), self.now()) if cookie else None  # signed out, expired, new password
-        directory = self.store.directory() if officer else None
-        viewer = viewer_of(directory, officer) if officer else None
+        officer = self.store.web_session(session_key(cookie), self.now()) if cookie else None
+        if not cookie or not officer:
+            raise LoginRequired()  # signed out, expired, new password
+        directory = self.store.directory()
+        viewer = viewer_of(directory, officer)
         if viewer is None:
             raise LoginRequired()  # (or the officer left the directory)
         return Signed(viewer, cookie, directory)
@@ -138,7 +142,7 @@ def pager_of(request: Request, page: Page) -> dict:
             "next": link(page.number + 1), "beyond": page.number > page.pages, "more": page.more}
 
 
-def options_of(directory, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
+def options_of(directory: Directory, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
     """The units and officers the viewer may filter by: (id, name)."""
     if viewer.role == "officer":
         return {"units": [], "officers": []}
@@ -148,6 +152,10 @@ def options_of(directory, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
     return {"units": units, "officers": officers}
 
 
+@overload
+def parse_day(text: str | None, default: date, what: str) -> date: ...
+@overload
+def parse_day(text: str | None, default: None, what: str) -> date | None: ...
 def parse_day(text: str | None, default: date | None, what: str) -> date | None:
     if not text:
         return default

@@ -53,6 +53,7 @@ def routes(site: Site) -> APIRouter:
         # the signed token is the credential, so no session or CSRF cookie: whoever is in the chat can use it, and it
         # acknowledges only as its officer, while on the case, and no overdue reminder (Store.acknowledge)
         officer, row = linked(token)
+        assert row.id is not None, "a reminder read from the store has its id"
         try:
             _, new = site.store.acknowledge(row.id, officer, "link", site.now())
         except AcknowledgeError as exc:
