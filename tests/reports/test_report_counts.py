@@ -21,7 +21,7 @@ def recount(store, start, end, now, scope: Scope) -> dict[str, Counter]:
     with store.session() as session:
         cases = {c.id: c for c in session.execute(select(CaseRow)).scalars()}
         clocks = list(session.execute(select(ClockRow)).scalars())
-        outbox = list(session.execute(select(OutboxRow).order_by(OutboxRow.id)).scalars())
+        outbox = sorted(session.execute(select(OutboxRow)).scalars(), key=lambda row: row.id or 0)  # first row of a step first
     found: dict[str, Counter] = {name: Counter() for name in ("total", "rule", "unit", "officer", "week")}
 
     def add(rule_id, case_id, moment, measure):
