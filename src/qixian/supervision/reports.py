@@ -36,7 +36,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import String, case, cast, func, or_, select
 
@@ -213,21 +213,37 @@ class _Groups:
             self.labels[(grouping, key)] = label
             yield self.tallies[grouping][key]
 
-    def add_clocks(self, grouping: str, key: str, label: str, outcome: str, count: int) -> None:
-        """`count` clocks of one group of `grouping` with this outcome (met | met_late | overdue | pending); the rule
-        grouping also adds them to the total, to their rule's reminder type and to its basis (law or standard)."""
-        targets = [(grouping, key, label)]
-        if grouping == "rule":
-            kind, basis = self.kind(key), self.basis(key)
-            targets += [("type", kind, kind), ("basis", basis, BASIS_GROUPS[basis])]
-        tallies = [self.total] if grouping == "rule" else []
-        for name, group, shown in targets:
-            self.labels[(name, group)] = shown
-            tallies.append(self.tallies[name][group])
-        for tally in tallies:
-            setattr(tally, outcome, getattr(tally, outcome) + count)
-            if outcome != "pending":
-                tally.assessed += count
+    def add_counted(self, counted: Iterable[tuple[str, str | None, str | None, date, dict[str, int]]]) -> None:
+        """Counts from the database, each row (rule, unit, officer, day, {measure: count}) as fine as the query
+        grouped them: summed first by each grouping's value (rule, unit, officer, week), so a group's key and
+        label are worked out once however many rows it spans; a rule's sums also go to the total, its reminder
+        type and its basis (law or standard), as `each` adds one clock or reminder."""
+        sums: dict[tuple[str, object], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for rule_id, unit, handler, day, counts in counted:
+            monday = day - timedelta(days=day.weekday())
+            for value in (("rule", rule_id), ("unit", unit), ("officer", handler), ("week", monday)):
+                into = sums[value]
+                for measure, count in counts.items():
+                    into[measure] += count
+        for (grouping, value), counts in sorted(sums.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+            if grouping == "week":
+                assert isinstance(value, date)
+                targets = [("week", value.isoformat(), f"{value:%m-%d}～{value + timedelta(days=6):%m-%d}")]
+            else:
+                named = None if value is None else str(value)
+                rule_id, unit, handler = (named or "", None, None) if grouping == "rule" else \
+                    ("", named, None) if grouping == "unit" else ("", None, named)
+                keys = self.keys(rule_id, unit, handler, datetime(2000, 1, 3, tzinfo=UTC))  # (its week is not read)
+                targets = [(grouping, *keys[grouping])]
+                if grouping == "rule":
+                    targets += [("type", *keys["type"]), ("basis", *keys["basis"])]
+            tallies = [self.total] if grouping == "rule" else []
+            for name, group, shown in targets:
+                self.labels[(name, group)] = shown
+                tallies.append(self.tallies[name][group])
+            for tally in tallies:
+                for measure, count in counts.items():
+                    setattr(tally, measure, getattr(tally, measure) + count)
 
     def rows(self, grouping: str, by_key: bool = False) -> list[Row]:
         found = [Row(key, self.labels[(grouping, key)], tally) for key, tally in self.tallies[grouping].items()]
@@ -264,18 +280,8 @@ def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime,
             ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
             or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED))), scope)
         counted = session.execute(query.group_by(*columns)).all()
-    sums: dict[tuple[str, object, str], int] = defaultdict(int)
-    for rule_id, unit, handler, value, result, count in counted:
-        monday = _as_date(value) - timedelta(days=_as_date(value).weekday())
-        for grouping, value in (("rule", rule_id), ("unit", unit), ("officer", handler), ("week", monday)):
-            sums[(grouping, value, result)] += count
-    for (grouping, value, result), count in sorted(sums.items(), key=lambda item: (item[0][0], str(item[0][1]), item[0][2])):
-        if grouping == "week":
-            key, label = value.isoformat(), f"{value:%m-%d}～{value + timedelta(days=6):%m-%d}"
-        else:
-            key, label = groups.keys(*(value, None, None) if grouping == "rule" else
-                                     ("", value, None) if grouping == "unit" else ("", None, value), now)[grouping]
-        groups.add_clocks(grouping, key, label, result, count)
+    groups.add_counted((rule_id, unit, handler, _as_date(value), {result: count, "assessed": count if result != "pending" else 0})
+                       for rule_id, unit, handler, value, result, count in counted)
 
 
 def _beijing_day(dialect: str, column=ClockRow.due_at):
@@ -317,11 +323,8 @@ def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, no
                    OutboxRow.step_at, OutboxRow.sent_at, OutboxRow.created_at, AcknowledgementRow.at)
             .join(AcknowledgementRow, acknowledged_by_now).join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
             .where(*in_period), scope).order_by(OutboxRow.id)).all()
-    for rule_id, unit, handler, value, level, count in counted:
-        noon = datetime.combine(_as_date(value), time(12), tzinfo=SHANGHAI)  # a moment of that day, for its week
-        for tally in groups.each(rule_id, unit, handler, noon):
-            tally.reminders += count
-            tally.overdue_reminders += count if level == "overdue" else 0
+    groups.add_counted((rule_id, unit, handler, _as_date(value), {"reminders": count, "overdue_reminders": count if level == "overdue" else 0})
+                       for rule_id, unit, handler, value, level, count in counted)
     seen: set[tuple] = set()
     for clock_id, due_at, step, rule_id, unit, handler, step_at, sent_at, created_at, acknowledged_at in acknowledged:
         first = (clock_id, due_at, step) not in seen
