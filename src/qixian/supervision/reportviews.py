@@ -90,7 +90,8 @@ def html_context(report: Report, shown: int | None = None) -> dict:
     units = [(row.label, row.tally.overdue_rate or 0.0, row.tally.assessed) for row in report.by_unit]
     rules = sorted(((row.label, row.tally.met_late + row.tally.overdue) for row in report.by_rule
                     if row.tally.met_late + row.tally.overdue), key=lambda item: -item[1])[:12]
-    return dict(report=report, period=period_label(report), basis=basis_parts(report), basis_note=basis_note(report), measures=[label for _, label in MEASURES], cells=cells,
+    return dict(report=report, period=period_label(report), basis=basis_parts(report), basis_note=basis_note(report),
+                measures=[label for _, label in MEASURES], cells=cells,
                 sections=[(title, rows[:shown], len(rows[shown:]) if shown else 0) for title, rows in sections(report)],
                 anomalies=report.anomalies[:shown], weeks=weeks, week_max=max([sum(w[1:]) for w in weeks] + [1]),
                 units=units, rules=rules, rule_max=max([n for _, n in rules] + [1]))
