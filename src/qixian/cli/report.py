@@ -16,7 +16,7 @@ from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display
 from qixian.supervision.reports import Scope, day_start, scope_label
 from qixian.supervision.reports import report as build_report
-from qixian.supervision.reportviews import MEASURES, as_csv, as_html, basis_parts, cells, period_label, sections
+from qixian.supervision.reportviews import MEASURES, as_csv, as_html, basis_note, basis_parts, cells, period_label, sections
 
 FORMATS = ("table", "csv", "html", "json")
 
@@ -124,6 +124,8 @@ def _print_tables(result) -> None:
                   f"提醒 {total.reminders} 次（超期 {total.overdue_reminders}），已确认 {total.acknowledged}")
     for part in basis_parts(result):  # law and working standards apart, at a glance
         console.print(f"  {part}")
+    if note := basis_note(result):
+        console.print(f"  [dim]{note}[/dim]")
     for title, rows in sections(result):
         if not rows:
             continue

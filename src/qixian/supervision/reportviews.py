@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 
 from qixian.safetext import csv_row, markdown, visible
-from qixian.supervision.reports import Report, Row, Tally
+from qixian.supervision.reports import BASIS_GROUPS, Report, Row, Tally
 
 # (field, 中文列名): the measures of every tally, in the order tables show them
 MEASURES = [("assessed", "应办结"), ("met", "按期完成"), ("met_late", "超期完成"), ("overdue", "当前超期"),
@@ -24,6 +24,8 @@ MEASURES = [("assessed", "应办结"), ("met", "按期完成"), ("met_late", "�
 SECTIONS = [("by_basis", "按依据（法定期限与工作规范分开）"), ("by_type", "按提醒类型"), ("by_rule", "按规则"), ("by_unit", "按单位（超期率排名）"),
             ("by_officer", "按主办民警（超期率排名）"), ("by_week", "按周（期满所在周）")]
 TEMPLATES = Path(__file__).with_name("templates")
+# told only beside late work of both bases: with one basis alone its own label (法定期限 or 工作规范（非法定）) says it
+BASIS_NOTE = "法定期限是法律法规规定的期限；工作规范是本局或专项工作文件规定的期限，不是法律规定，超期不等于违法。"
 
 
 def period_label(report: Report) -> str:
@@ -51,6 +53,11 @@ def basis_parts(report: Report) -> list[str]:
     reads a missed working standard as a breach of law, or the other way round."""
     return [f"{row.label}：应办结 {row.tally.assessed}，超期完成 {row.tally.met_late}，当前超期 {row.tally.overdue}"
             for row in report.by_basis]
+
+
+def basis_note(report: Report) -> str | None:
+    """The note telling 法定期限 from 工作规范, when the report has clocks of both bases; None when it has one or none."""
+    return BASIS_NOTE if {row.key for row in report.by_basis} >= BASIS_GROUPS.keys() else None
 
 
 def sections(report: Report) -> list[tuple[str, list[Row]]]:
@@ -83,7 +90,8 @@ def html_context(report: Report, shown: int | None = None) -> dict:
     units = [(row.label, row.tally.overdue_rate or 0.0, row.tally.assessed) for row in report.by_unit]
     rules = sorted(((row.label, row.tally.met_late + row.tally.overdue) for row in report.by_rule
                     if row.tally.met_late + row.tally.overdue), key=lambda item: -item[1])[:12]
-    return dict(report=report, period=period_label(report), basis=basis_parts(report), measures=[label for _, label in MEASURES], cells=cells,
+    return dict(report=report, period=period_label(report), basis=basis_parts(report), basis_note=basis_note(report),
+                measures=[label for _, label in MEASURES], cells=cells,
                 sections=[(title, rows[:shown], len(rows[shown:]) if shown else 0) for title, rows in sections(report)],
                 anomalies=report.anomalies[:shown], weeks=weeks, week_max=max([sum(w[1:]) for w in weeks] + [1]),
                 units=units, rules=rules, rule_max=max([n for _, n in rules] + [1]))
@@ -102,6 +110,8 @@ def as_markdown(report: Report) -> str:
              f"应办结 **{total.assessed}**，按期完成 {total.met}，超期完成 {total.met_late}，当前超期 **{total.overdue}**，"
              f"超期率 {cells(total)[5]}；提醒 {total.reminders} 次，已确认 {total.acknowledged}。", ""]
     lines += [f"- {markdown(part)}" for part in basis_parts(report)] + ([""] if report.by_basis else [])
+    note = basis_note(report)
+    lines += [note, ""] if note else []
     for title, rows in sections(report)[:4]:
         lines += [f"## {title}", "", "| 名称 | " + " | ".join(label for _, label in MEASURES[:6]) + " |",
                   "|---" * 7 + "|"]
