@@ -10,7 +10,8 @@ import re
 from datetime import UTC
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlmodel import col
 
 from qixian.casework import campaign
 from qixian.casework.feeds import ingest_path
@@ -19,6 +20,7 @@ from qixian.legaltime.localtime import parse_local
 from qixian.store.tables import CaseRow, ClockRow, EventRow
 from qixian.supervision import ledgers
 from qixian.supervision.reports import Scope, day_start
+from qixian.supervision.reportviews import BASIS_NOTE
 from tests.fixtures.dashboard import THEFT, cases_on, csrf_of, serving
 
 CLUE_CG = "（2025）线索第0001号"   # chengguan, handler officer-1, 群众举报, running
@@ -182,3 +184,23 @@ def test_reports_keep_statutory_limits_apart_from_working_standards(dashboard, t
     assert 'class="cards basis"' in html and "不是法律规定，超期不等于违法" in html
     page = dashboard.login("officer-7").get("/reports", params={"from": "2025-09-01", "to": "2025-10-31"}).text
     assert "工作规范（非法定）" in page and "法定期限" in page
+
+
+def test_the_note_telling_law_from_working_standards_shows_only_when_both_occur(dashboard, tmp_path, capsys):
+    """With only statutory clocks in the store (the campaign's removed), the report has its 法定期限 line and no note
+    comparing it with working standards, in the terminal and in HTML."""
+    store = dashboard.store
+    db = store.engine.url.render_as_string(hide_password=False)
+    args = ["report", "--from", "2025-09-01", "--to", "2025-10-31", "--db", db, "--now", "2025-10-07 02:30"]
+    capsys.readouterr()
+    assert main(args) == 0
+    assert BASIS_NOTE in "".join(capsys.readouterr().out.split())         # both bases: the note (wrapped at 80 columns)
+    with store.session() as session:
+        session.execute(delete(ClockRow).where(col(ClockRow.rule_id).startswith("campaign.")))
+        session.commit()
+    assert main(args) == 0
+    shown = "".join(capsys.readouterr().out.split())
+    assert "法定期限：应办结" in shown and "工作规范（非法定）" not in shown and BASIS_NOTE not in shown
+    assert main([*args, "--format", "html", "--output", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "法定期限" in html and BASIS_NOTE not in html
