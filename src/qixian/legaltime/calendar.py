@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from qixian.legaltime.localtime import WEEKDAYS
-from qixian.legaltime.yamlsource import LineDict, Problem, ProblemsFound, load_yaml, outside, read_yaml, suggest
+from qixian.legaltime.yamlsource import LineDict, LineList, Problem, ProblemsFound, load_yaml, outside, read_yaml, suggest
 
 _FILE_KEYS = ("year", "source", "notice", "holidays", "workdays")
 _HOLIDAY_KEYS = ("name", "from", "to", "date")
@@ -91,8 +91,8 @@ class LegalCalendar:
             year = int(match.group(1))
             year_holidays, year_workdays, year_problems = _parse_year(data, year, source)
             problems.extend(year_problems)
-            for table, found in ((holidays, year_holidays), (workdays, year_workdays)):
-                for day, (name, line) in found.items():
+            for table, parsed in ((holidays, year_holidays), (workdays, year_workdays)):
+                for day, (name, line) in parsed.items():
                     if day in seen:
                         problems.append(Problem(source, line, 1, f"{day} 已在 {seen[day]} 中定义", "同一天只能写一次"))
                         continue
@@ -205,7 +205,7 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def _parse_year(data: object, year: int, source: str):
+def _parse_year(data: object, year: int, source: str) -> tuple[dict[date, tuple[str, int]], dict[date, tuple[str, int]], list[Problem]]:
     """Check one year's file. Returns ({date: (name, line)} for holidays, the same for workdays, problems)."""
     problems: list[Problem] = []
     holidays: dict[date, tuple[str, int]] = {}
@@ -227,7 +227,7 @@ def _parse_year(data: object, year: int, source: str):
             line, col = data.line_of(key) if key in data else (data.line, data.column)
             problems.append(Problem(source, line, col, f"缺少 {key}（{kind}列表）", f"没有{kind}时写 {key}: []"))
             continue
-        if not isinstance(entries, list):
+        if not isinstance(entries, LineList):  # every YAML list is read as a LineList
             line, col = data.line_of(key)
             problems.append(Problem(source, line, col, f"{key} 应为列表", f"每项写成 - {{name: 国庆节, date: {year}-10-01}}"))
             continue
@@ -236,11 +236,12 @@ def _parse_year(data: object, year: int, source: str):
     return holidays, workdays, problems
 
 
-def _parse_entry(entry, where, allowed, target, kind, year, source, key) -> list[Problem]:
+def _parse_entry(entry: object, where: tuple[int, int], allowed: tuple[str, ...], target: dict[date, tuple[str, int]], kind: str,
+                 year: int, source: str, key: str) -> list[Problem]:
     line = where[0]
     if not isinstance(entry, LineDict):
         return [Problem(source, *where, f"{key} 的每一项应为 {{name: ..., date: ...}}", "参照 2026.yaml 的格式")]
-    problems = []
+    problems: list[Problem] = []
     for field in entry:
         if field not in allowed:
             problems.append(Problem(source, *entry.line_of(field), f"未知的键 {field!r}", suggest(field, allowed)))

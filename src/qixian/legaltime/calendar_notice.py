@@ -156,9 +156,11 @@ def read_notice(text: str) -> Arrangement:
     return Arrangement(year, title, "\n".join(kept), festivals)
 
 
-def _split(raw: list[str], problems: list[NoticeProblem]):
+def _split(raw: list[str], problems: list[NoticeProblem]) -> tuple[str, int | None, list[_Block], list[str]]:
     """Title, year, the blocks to read and the lines to keep as the notice text."""
-    title, year, blocks, kept, subject = "", None, [], [], ""
+    title, year, subject = "", None, ""
+    blocks: list[_Block] = []
+    kept: list[str] = []
     for number, line in enumerate(raw, 1):
         if _CONTROL.search(line):
             problems.append(NoticeProblem(number, repr(line.strip())[1:-1], "含有控制字符", "通知原文的文字"))
@@ -320,8 +322,8 @@ def _festival(block: _Block, year: int) -> Festival:
             end = mentions[places[0]].day
         elif _MAKEUP.match(clause):
             workdays.extend(mentions[p].day for p in places)
-        elif _COUNT.search(clause) and not places:
-            stated = _number(_COUNT.search(clause).group(1))
+        elif (count := _COUNT.search(clause)) and not places:
+            stated = _number(count.group(1))
         elif clause == "与周末连休":
             joined = True
         elif clause == "不调休":
@@ -329,7 +331,7 @@ def _festival(block: _Block, year: int) -> Festival:
         elif places:
             raise _Refuse(f"「{_show(clause, mentions)}」看不懂",
                           "放假区间（X至Y放假）、补休日（X补休）或调休上班日（X、Y上班）", line_of(clause))
-    if start is None:
+    if start is None or end is None:  # set together
         raise _Refuse("这一项没有写放假日期", "「一、元旦：1月1日（周五）至3日（周日）放假，共3天。」", first_line)
     swapped: list[date] = []
     for sentence in rest:
@@ -399,9 +401,10 @@ def _amend(festivals: list[Festival], block: _Block, year: int) -> None:
 def _conflicts(festivals: list[Festival], year: int, raw: list[str]) -> list[NoticeProblem]:
     """Make-up days on weekends and outside every break; no day twice; every day in the notice's year or the
     December before it."""
-    problems, seen = [], {}
+    problems: list[NoticeProblem] = []
+    seen: dict[date, str] = {}  # day -> the festival it was first seen in
 
-    def refuse(festival: Festival, message: str, expected: str):
+    def refuse(festival: Festival, message: str, expected: str) -> None:
         problems.append(NoticeProblem(festival.line, raw[festival.line - 1].strip(), message, expected))
 
     for festival in festivals:

@@ -268,7 +268,8 @@ class _Reckoning:
 
     def _begin(self, anchor: datetime, undated: list[Extension]) -> None:
         self.anchor = anchor
-        self.shift = timedelta(0) if self.family == "exact" else 0
+        self.shift = timedelta(0)  # pauses so far: the exact family shifts by their length
+        self.shift_days = 0  # the calendar and workdays families by whole days, or working days
         self.paused_at: datetime | None = None
         self.unrolled = self._from_anchor(self.limit)
         self._explain_start()
@@ -330,12 +331,12 @@ class _Reckoning:
             self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}，共 {_span(pause.end - pause.start)}，期满时间相应顺延。")
         elif self.family == "calendar":
             days = (last - first).days
-            self.shift += days
+            self.shift_days += days
             self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}："
                               f"暂停之日 {first} 至恢复之日 {last} 相隔 {days} 日，期满日顺延 {days} 日。")
         else:
             days = self.calendar.working_days_between(first, last, assumed=self.missing)
-            self.shift += days
+            self.shift_days += days
             self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}："
                               f"{first} 之后至 {last} 有 {days} 个工作日，期满日顺延 {days} 个工作日。")
 
@@ -344,11 +345,11 @@ class _Reckoning:
         if self.paused_at is not None:
             self.steps.append("结论：计时暂停中，暂无期满时间。")
         elif self.family == "exact":
-            due = self._effective_unrolled()
+            due = self._instant(self._effective_unrolled())
             self.steps.append(f"期满：{display(due, self.zone)}（按小时、分钟计算的期限不因节假日顺延）。")
         else:
             day = self._effective_unrolled()
-            if self.shift:
+            if self.shift_days:
                 self.steps.append(f"计入暂停顺延后，期限的最后一日为 {describe_day(day)}。")
             if self.family == "calendar":
                 day = self._settle_last_day(day)
@@ -369,12 +370,13 @@ class _Reckoning:
 
     # -- counting ---------------------------------------------------------------------------------
 
-    def _from_anchor(self, amount: Duration) -> datetime | date:
+    def _from_anchor(self, amount: Duration) -> date:
+        """The unrolled due `amount` after the anchor: an instant (a datetime) in the exact family, else a date."""
         if self.family == "exact":
             return self.anchor + _exact(amount)
         return self._add(self.anchor.date(), amount)
 
-    def _add(self, base, amount: Duration):
+    def _add(self, base: date, amount: Duration) -> date:
         if amount.unit.exact:
             return base + _exact(amount)
         if amount.unit is Unit.DAYS:
@@ -383,18 +385,24 @@ class _Reckoning:
             return add_months(base, amount.amount)
         return self.calendar.add_working_days(base, amount.amount, assumed=self.missing)
 
-    def _effective_unrolled(self):
+    def _effective_unrolled(self) -> date:
         if self.family == "exact":
             return self.unrolled + self.shift
         if self.family == "calendar":
-            return self.unrolled + timedelta(days=self.shift)
-        return self.calendar.add_working_days(self.unrolled, self.shift, assumed=self.missing)
+            return self.unrolled + timedelta(days=self.shift_days)
+        return self.calendar.add_working_days(self.unrolled, self.shift_days, assumed=self.missing)
+
+    @staticmethod
+    def _instant(value: date) -> datetime:
+        """An unrolled due of the exact family, which counts from the start instant (see _from_anchor)."""
+        assert isinstance(value, datetime), "minute and hour limits count instants"
+        return value
 
     def _effective_due(self) -> datetime:
         """The due as things stand, roll included (for checking whether an act came too late)."""
         unrolled = self._effective_unrolled()
         if self.family == "exact":
-            return unrolled
+            return self._instant(unrolled)
         if self.family == "calendar" and self.rolls:
             unrolled = _roll(self.calendar, unrolled)[0]
         return end_of_day(unrolled, self.zone)
@@ -410,19 +418,19 @@ class _Reckoning:
 
     # -- words ------------------------------------------------------------------------------------
 
-    def _shown(self, value) -> str:
+    def _shown(self, value: date) -> str:
         return display(value, self.zone) if isinstance(value, datetime) else describe_day(value)
 
     def _explain_start(self) -> None:
         anchor, limit = self.anchor, self.limit
         start = moment(anchor)
         if self.family == "exact" and not limit.amount:
-            self.steps.append(f"起算：{start}。应当场（立即）完成，不留期间：期满即 {display(self.unrolled, self.zone)}。")
+            self.steps.append(f"起算：{start}。应当场（立即）完成，不留期间：期满即 {display(self._instant(self.unrolled), self.zone)}。")
             return
         if self.family == "exact":
             self.steps.append(
                 f"起算：{start}。按{limit.unit.label}计算，自该时刻起连续计算 {limit}，精确到分钟"
-                f"（从严：不推至下一整点）：{start} + {limit} = {display(self.unrolled, self.zone)}。")
+                f"（从严：不推至下一整点）：{start} + {limit} = {display(self._instant(self.unrolled), self.zone)}。")
             return
         first = anchor.date()
         begin, count = _day_count_steps(self.calendar, first, limit, self.unrolled)

@@ -17,12 +17,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from qixian.legaltime.parseerrors import yaml_problem
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    from yaml import SafeLoader as _Base  # one base for mypy: CSafeLoader (libyaml) has its interface
+else:
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Nodes that aliases may add to a file when expanded: a hand-written file reuses a few blocks (`<<: *defaults`),
 # a "billion laughs" file adds 10^9 and would take every tool that walks it to gigabytes.
 ALIAS_NODES = 10_000

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from qixian.rulebook.model import Rule, RulePack
+from qixian.legaltime.periods import Duration
+from qixian.rulebook.model import Before, Every, Rule, RulePack
 
 
 def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
@@ -21,24 +22,25 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
     elif rule.every:
         lines.append(("起算", "、".join(events(e) for e in rule.start) + "之时起，按周期计时，直到" +
                       ("、".join(events(e) for e in rule.cancel) or "规则停用")))
-        lines.append(("期限", _every(rule)))
+        lines.append(("期限", _every(rule, rule.every)))
     elif rule.before:
         lines.append(("起算", "、".join(events(e) for e in rule.start) + f"之时起算；该事件写明将来的时刻 data.{rule.before.field}"))
-        lines.append(("期限", _before(rule)))
+        lines.append(("期限", _before(rule, rule.before)))
     else:
+        assert rule.limit is not None, "a rule without lead, every or before has a limit (schema.Rule._limit_or_lead)"
         counted = "；开始的时、日不计入" if rule.limit.amount else "，应当场（立即）完成"
         lines.append(("起算", "、".join(events(e) for e in rule.start) + "之时起算" + counted))
-        lines.append(("期限", _limit(rule)))
+        lines.append(("期限", _limit(rule, rule.limit)))
     lines.append(("完成", "、".join(events(e) for e in rule.stop)))
     if rule.cancel:
         lines.append(("不再适用", "、".join(events(e) for e in rule.cancel)))
-    for step in rule.extend:
-        amount = f"延长{step.amount}（按批准数计，至多{step.amount}）" if step.mode == "by" else f"延长至自起算{step.amount}"
-        lines.append(("延长", f"{events(step.on)}：{amount}，限{step.times}次；延长须在期满前批准，逾期批准的不计入并标为异常"))
-    for step in rule.pause:
-        lines.append(("不计入", f"自{events(step.start)}至{events(step.until)}的期间不计入期限"))
-    for step in rule.defer:
-        lines.append(("自…之日起计算", f"{events(step.start)}后期限待起算；{events(step.until)}之日起计算期限（该日不计入），"
+    for extend in rule.extend:
+        amount = f"延长{extend.amount}（按批准数计，至多{extend.amount}）" if extend.mode == "by" else f"延长至自起算{extend.amount}"
+        lines.append(("延长", f"{events(extend.on)}：{amount}，限{extend.times}次；延长须在期满前批准，逾期批准的不计入并标为异常"))
+    for pause in rule.pause:
+        lines.append(("不计入", f"自{events(pause.start)}至{events(pause.until)}的期间不计入期限"))
+    for defer in rule.defer:
+        lines.append(("自…之日起计算", f"{events(defer.start)}后期限待起算；{events(defer.until)}之日起计算期限（该日不计入），"
                                     "此前经过的期间及延长、暂停都不计入"))
     if rule.restart and rule.before:
         lines.append(("重新计算", "、".join(events(e) for e in rule.restart) + f"时按其写明的新时刻（data.{rule.before.field}）重新推算"))
@@ -66,8 +68,7 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
 PER_LABELS = {"person": "按人计时", "case": "按案计时", "unit": "按单位计时", "assignee": "按交办对象计时（双交办各自计时）"}
 
 
-def _every(rule: Rule) -> str:
-    every = rule.every
+def _every(rule: Rule, every: Every) -> str:
     if every.period is None:
         return (f"{every}，第 N 期在起算后第 N 个间隔的末日二十四时期满（按日、月期限计算），"
                 "期内报送即满足该期；漏报的一期保持超期，直到补报（写明 period）")
@@ -76,8 +77,8 @@ def _every(rule: Rule) -> str:
     return f"{every}完成，每个周期一个计时；{rolled}；周期内的完成记录满足该周期，期满后记录的为超期完成"
 
 
-def _before(rule: Rule) -> str:
-    by, field = rule.before.by, f"data.{rule.before.field}"
+def _before(rule: Rule, before: Before) -> str:
+    by, field = before.by, f"data.{before.field}"
     head = f"须在 {field} 所写时刻之前 {by} 完成（倒推期限）"
     if by.unit.exact:
         return f"{head}：自该时刻向前精确推算 {by}，不因节假日调整"
@@ -91,13 +92,13 @@ def _before(rule: Rule) -> str:
     return counted + "；最后一日为节假日的，提前至其前最后一个工作日（节假日规则反向适用）"
 
 
-def _limit(rule: Rule) -> str:
-    text = str(rule.limit)
-    if not rule.limit.amount:
+def _limit(rule: Rule, limit: Duration) -> str:
+    text = str(limit)
+    if not limit.amount:
         return "当场（立即）：起算之时即期满，不留期间"
-    if rule.limit.unit.exact:
+    if limit.unit.exact:
         return f"{text}，自起算时刻精确计算，不因节假日顺延"
-    if rule.limit.unit.value == "workdays":
+    if limit.unit.value == "workdays":
         return f"{text}，只计工作日"
     if rule.custody:
         return f"{text}，至期满日二十四时；在押（被限制人身自由），期满日遇节假日不顺延"

@@ -49,8 +49,8 @@ def load_pack(directory: Path | str) -> m.RulePack:
     calendar = None
     try:
         calendar = LegalCalendar.load(folder / "calendar")
-    except ProblemsFound as found:
-        problems.extend(found.problems)
+    except ProblemsFound as refused_calendar:
+        problems.extend(refused_calendar.problems)
     pack, found = build_pack(texts, calendar, shown)
     problems.extend(found)
     if problems or pack is None:
@@ -58,7 +58,7 @@ def load_pack(directory: Path | str) -> m.RulePack:
     return pack
 
 
-def build_pack(texts: dict[str, str], calendar: LegalCalendar | None, directory: str = "rules"):
+def build_pack(texts: dict[str, str], calendar: LegalCalendar | None, directory: str = "rules") -> tuple[m.RulePack | None, list[Problem]]:
     """Check the texts of one pack's files ({source: text}); returns (pack or None, problems)."""
     problems: list[Problem] = []
     parsed: dict[str, Any] = {}
@@ -68,13 +68,13 @@ def build_pack(texts: dict[str, str], calendar: LegalCalendar | None, directory:
         except ProblemsFound as found:
             problems.extend(found.problems)
     special = {name: next((src for src in texts if src.endswith("/" + name) or src == name), None) for name in SPECIAL_FILES}
-    for name, source in special.items():
-        if source is None:
+    for name, special_source in special.items():
+        if special_source is None:
             problems.append(Problem(f"{directory}/{name}", 1, 1, f"缺少 {name}", "规则包目录中必须有 settings.yaml 和 events.yaml"))
 
     settings_spec = _validate(parsed, special["settings.yaml"], s.Settings, problems)
     events_spec = _validate(parsed, special["events.yaml"], s.EventsFile, problems)
-    settings = _settings(settings_spec, parsed.get(special["settings.yaml"]), special["settings.yaml"], problems)
+    settings = _settings(settings_spec, parsed, special["settings.yaml"], problems)
     events = {name: m.EventType(name, e.label, e.person, {k: m.FieldSpec(f.type, f.min, f.max,
                                                                            tuple(f.values) if f.values else None, f.required)
                                                            for k, f in e.data.items()})
@@ -137,9 +137,11 @@ def _validate(parsed: dict, source: str | None, model: type[BaseModel], problems
         return None
 
 
-def _settings(spec: s.Settings | None, raw: Any, source: str | None, problems: list[Problem]) -> m.Settings | None:
+def _settings(spec: s.Settings | None, parsed: dict[str, Any], source: str | None, problems: list[Problem]) -> m.Settings | None:
     if spec is None:
         return None
+    raw = parsed.get(source) if source is not None else None
+    assert source is not None and isinstance(raw, LineDict), "a spec is validated only from a file that is a mapping (_validate)"
     try:
         ZoneInfo(spec.zone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -271,8 +273,10 @@ class _RuleChecker:
         if every is None:
             return None
         if every.period is not None:
+            assert every.due is not None, "a period names its due (schema.Every._one_kind)"
             day, minute = s.parse_period_due(every.period, every.due)
             return m.Every(period=every.period, due_day=day, due_minute=minute)
+        assert every.interval is not None, "no period, so an interval (schema.Every._one_kind)"
         if not every.interval.startswith("data."):
             return m.Every(interval=parse_duration(every.interval))
         field = every.interval.split(".", 1)[1]
@@ -301,7 +305,7 @@ class _RuleChecker:
         spec = self.spec
         if spec.group is not None and spec.group not in self.settings.groups:
             self.problem(("group",), f"未知的分组 {spec.group!r}", "应为 " + "、".join(self.settings.groups))
-        roles = [(("notify", i), r) for i, r in enumerate(spec.notify or ())]
+        roles: list[tuple[tuple[str | int, ...], str]] = [(("notify", i), r) for i, r in enumerate(spec.notify or ())]
         roles += [(("overdue", "escalate", i), r) for i, r in enumerate(spec.overdue.escalate if spec.overdue else ())]
         for where, role in roles:
             if role not in self.settings.roles:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.localtime import parse_local
@@ -116,6 +116,7 @@ class Reminder:
     def __str__(self) -> str:
         if self.share:
             return "期限过半时" if self.share == 0.5 else f"期限过 {self.share:.0%} 时"
+        assert self.offset is not None, "a reminder has an offset or a share (rulebook.load._reminder)"
         return "期满当日" if self.offset.amount == 0 else f"期满前 {self.offset}"
 
 
@@ -158,6 +159,7 @@ class Every:
         if self.period == "day":
             return f"每日 {clock} 前"
         if self.period == "week":
+            assert self.due_day is not None, "a week's due names its day (schema.parse_period_due)"
             return f"每周{WEEKDAY_NAMES[self.due_day]} {clock} 前"
         return f"每月{'最后一日' if self.due_day == -1 else f'{self.due_day}日'} {clock} 前"
 
@@ -253,7 +255,7 @@ class FieldSpec:
 
     def problem(self, name: str, value: Any) -> str | None:
         """Why `value` is not acceptable for this field, or None."""
-        kinds = {"int": int, "float": (int, float), "str": str, "bool": bool}
+        kinds: dict[str, type[Any] | tuple[type[Any], ...]] = {"int": int, "float": (int, float), "str": str, "bool": bool}
         if self.type == "duration":  # an interval an event gives (a listing's report interval): days, months, working days
             try:
                 exact = parse_duration(value).unit.exact
@@ -339,14 +341,14 @@ class RulePack:
     calendar: LegalCalendar
     files: Mapping[str, str]  # path -> sha256 of its content
     directory: str
-    if TYPE_CHECKING:  # derived in __post_init__, not fields: indexes of `rules`
-        _uses: Mapping[str, tuple[frozenset[str], frozenset[str]]]
-        _on_case: Mapping[str, tuple[tuple[bool, tuple[Condition, ...]], ...]]
-        _versions: Mapping[str, tuple[Rule, ...]]
-        _starters: Mapping[str, frozenset[str]]
-        _leads: Mapping[str, str]  # lead rule -> the rule it leads
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
+        # derived here, not fields: indexes of `rules` (declared on the instance, set past the frozen dataclass's guard)
+        self._uses: Mapping[str, tuple[frozenset[str], frozenset[str]]]
+        self._on_case: Mapping[str, tuple[tuple[bool, tuple[Condition, ...]], ...]]
+        self._versions: Mapping[str, tuple[Rule, ...]]
+        self._starters: Mapping[str, frozenset[str]]
+        self._leads: Mapping[str, str]  # lead rule -> the rule it leads
         versions: dict[str, list[Rule]] = {}
         starters: dict[str, set[str]] = {}
         for rule in self.rules:

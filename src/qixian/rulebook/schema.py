@@ -219,8 +219,10 @@ class Every(Strict):
             parse_period_due(self.period, self.due)
         elif self.due is not None:
             raise ValueError("按间隔（interval）的周期在每个间隔的末日期满，不写 due")
-        elif not MOMENT_FIELD.match(self.interval):
-            _duration(self.interval)
+        else:
+            assert self.interval is not None, "no period, so an interval (the first check)"
+            if not MOMENT_FIELD.match(self.interval):
+                _duration(self.interval)
         return self
 
 
@@ -337,12 +339,18 @@ class EventsFile(Strict):
 
 # -- settings.yaml -------------------------------------------------------------------------------
 
+UnitName = Literal["minutes", "hours", "days", "workdays", "months"]
+
+
+def _day_units() -> list[UnitName]:
+    """The units whose reminders keep quiet hours unless settings say otherwise: those counted in days."""
+    return ["days", "workdays", "months"]
+
 
 class QuietHours(Strict):
     start: ClockTime = Field(alias="from")
     until: ClockTime = Field(alias="to")
-    applies_to: list[Literal["minutes", "hours", "days", "workdays", "months"]] = Field(
-        default_factory=lambda: ["days", "workdays", "months"])
+    applies_to: list[UnitName] = Field(default_factory=_day_units)
 
 
 class OverdueDigest(Strict):
@@ -351,7 +359,7 @@ class OverdueDigest(Strict):
 
 
 class Defaults(Strict):
-    remind: dict[Literal["minutes", "hours", "days", "workdays", "months"], list[Offset]]
+    remind: dict[UnitName, list[Offset]]
     overdue: Overdue
     notify: list[str]
 
