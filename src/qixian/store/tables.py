@@ -82,12 +82,18 @@ class QuarantineRow(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, index=True)
 
 
-_OPEN_ONLY = {"sqlite_where": text("open IS 1"), "postgresql_where": text("open IS true")}  # partial index: open clocks
-# Partial: open clocks that are not paused, as SQLAlchemy writes `open.is_(True), paused.is_(False)`
-_RUNNING = {"sqlite_where": text("open IS 1 AND paused IS 0"), "postgresql_where": text("open IS true AND paused IS false")}
-# Partial: clocks whose replay recorded an anomaly, as the dashboard's anomaly list asks for them
-_ANOMALOUS = {"sqlite_where": text("CAST(anomalies AS VARCHAR) != '[]'"),
-              "postgresql_where": text("CAST(anomalies AS VARCHAR) != '[]'")}
+# Partial indexes on clocks, each as its WHERE reads on SQLite and on PostgreSQL
+_OPEN_ONLY = ("open IS 1", "open IS true")  # open clocks
+# open clocks that are not paused, as SQLAlchemy writes `open.is_(True), paused.is_(False)`
+_RUNNING = ("open IS 1 AND paused IS 0", "open IS true AND paused IS false")
+# clocks whose replay recorded an anomaly, as the dashboard's anomaly list asks for them
+_ANOMALOUS = ("CAST(anomalies AS VARCHAR) != '[]'", "CAST(anomalies AS VARCHAR) != '[]'")
+
+
+def _partial(name: str, *columns: str, where: tuple[str, str]) -> Index:
+    """An index of `columns` holding only the rows `where` (SQLite's condition, PostgreSQL's) selects."""
+    sqlite, postgresql = where
+    return Index(name, *columns, sqlite_where=text(sqlite), postgresql_where=text(postgresql))
 
 
 class ClockRow(SQLModel, table=True):
@@ -99,15 +105,15 @@ class ClockRow(SQLModel, table=True):
         # Partial: the scan, the board and health read open clocks only, and most clocks of a bureau's years are
         # closed; a closed clock is then written to neither index. A partial index serves a query that says the same
         # as its WHERE: `open IS 1` / `open IS true` is how SQLAlchemy writes `open.is_(True)` on each database.
-        Index("ix_clocks_open_due", "due_at", **_OPEN_ONLY),
-        Index("ix_clocks_open_next_reminder", "next_reminder_at", **_OPEN_ONLY),
+        _partial("ix_clocks_open_due", "due_at", where=_OPEN_ONLY),
+        _partial("ix_clocks_open_next_reminder", "next_reminder_at", where=_OPEN_ONLY),
         # The dashboard's pages in due order (ties by id), the anomaly list, and reports by the due of a period.
-        Index("ix_clocks_open_due_id", "due_at", "id", **_OPEN_ONLY),
-        Index("ix_clocks_anomalous", "due_at", "id", **_ANOMALOUS),
+        _partial("ix_clocks_open_due_id", "due_at", "id", where=_OPEN_ONLY),
+        _partial("ix_clocks_anomalous", "due_at", "id", where=_ANOMALOUS),
         Index("ix_clocks_due", "due_at"),
         # The board's unit filter and a leader's list, in due order; its 橙 filter by the stored warning time
-        Index("ix_clocks_open_unit_due", "unit", "due_at", "id", **_OPEN_ONLY),
-        Index("ix_clocks_running_warning", "warning_at", "due_at", **_RUNNING),
+        _partial("ix_clocks_open_unit_due", "unit", "due_at", "id", where=_OPEN_ONLY),
+        _partial("ix_clocks_running_warning", "warning_at", "due_at", where=_RUNNING),
         # Reports: the clocks whose life reaches into a period (ended in or after it, or still open)
         Index("ix_clocks_ended", "ended_at"),
     )
