@@ -19,9 +19,10 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
-# ruff (lint) and mypy (types), configured in pyproject.toml; CI runs it before the tests.
+# ruff (lint and format) and mypy (types), configured in pyproject.toml; CI runs it before the tests.
 lint: $(STAMP)
 	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 	$(BIN)/mypy
 
 # The dashboard's browser tests drive Debian's chromium (never a downloaded browser) with a Chinese font for the

@@ -43,20 +43,22 @@ def _readable(text: str) -> bool:
 def main(rounds: int = 20) -> None:
     pack = load_pack(ROOT / "rules")
     opened = parse_local("2025-01-02 09:00")
-    duties = [Event("duties_opened", opened)] + [
-        Event("duty_done", opened + timedelta(days=day, hours=6), data={"duty": "日梳理"}) for day in range(0, 364, 1)]
+    duties = [Event("duties_opened", opened)] + [Event("duty_done", opened + timedelta(days=day, hours=6), data={"duty": "日梳理"}) for day in range(0, 364, 1)]
     year_end = parse_local("2025-12-31 20:00")
     lines = [json.loads(line) for line in (ROOT / "examples" / "events.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     first = lines[0]["case"]
-    case = [Event(item["type"], parse_local(item["at"]), item.get("person"), item.get("data") or {}) for item in lines
-            if item["case"] == first and item["type"] in pack.events and _readable(item["at"])]
+    case = [
+        Event(item["type"], parse_local(item["at"]), item.get("person"), item.get("data") or {})
+        for item in lines
+        if item["case"] == first and item["type"] in pack.events and _readable(item["at"])
+    ]
     facts = {"kind": "criminal"}
-    periods = len(replay(pack, duties, case="duties:x", facts={"kind": "duty", "unit": "x"}, until=year_end,
-                         rule_ids=pack.rules_started_by({"duties_opened"})))
-    duty_time = timed(lambda: replay(pack, duties, case="duties:x", facts={"kind": "duty", "unit": "x"}, until=year_end,
-                                     rule_ids=pack.rules_started_by({"duties_opened"})), rounds)
-    case_time = timed(lambda: replay(pack, case, case=first, facts=facts, rule_ids=pack.rules_started_by({e.type for e in case})),
-                      rounds)
+    periods = len(replay(pack, duties, case="duties:x", facts={"kind": "duty", "unit": "x"}, until=year_end, rule_ids=pack.rules_started_by({"duties_opened"})))
+    duty_time = timed(
+        lambda: replay(pack, duties, case="duties:x", facts={"kind": "duty", "unit": "x"}, until=year_end, rule_ids=pack.rules_started_by({"duties_opened"})),
+        rounds,
+    )
+    case_time = timed(lambda: replay(pack, case, case=first, facts=facts, rule_ids=pack.rules_started_by({e.type for e in case})), rounds)
     print(f"一个单位一年的常态化工作：{periods} 个周期、{len(duties)} 条事件，重放一次 {duty_time * 1000:.1f} ms")
     print(f"样例案件 {first}：{len(case)} 条事件，重放一次 {case_time * 1000:.2f} ms")
     print(f"比值（单位一年的常态化工作 / 一个案件）：{duty_time / case_time:.0f}")

@@ -53,8 +53,10 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, one process (one core)")
     mix = ", ".join(f"{w}% {limit}{' 在押' if custody else ''}" for w, limit, custody, _, _ in MIX)
     print(f"mix: {mix}; ~30% of eligible clocks carry an extension or a pause")
-    print(f"computed {count:,} due times with explanations in {elapsed:.2f} s: {count / elapsed:,.0f} per second "
-          f"({elapsed / count * 1e6:.1f} µs each; {provisional:,} provisional)")
+    print(
+        f"computed {count:,} due times with explanations in {elapsed:.2f} s: {count / elapsed:,.0f} per second "
+        f"({elapsed / count * 1e6:.1f} µs each; {provisional:,} provisional)"
+    )
     print("goal >= 50,000 per second:", "met" if count / elapsed >= 50_000 else "NOT met")
 
 

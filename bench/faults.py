@@ -59,8 +59,7 @@ def main() -> None:
                 how = chance.choice(["clock", "point"])
                 if how == "clock":
                     moment = chance.uniform(0.1, 1.0) * took
-                    process = subprocess.Popen([*QIXIAN, "ingest", str(feed), "--now", NOW, "--db", url],
-                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    process = subprocess.Popen([*QIXIAN, "ingest", str(feed), "--now", NOW, "--db", url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(moment)
                     process.kill()
                     process.wait()
@@ -75,8 +74,7 @@ def main() -> None:
                 assert ingest(url, feed).returncode == 0
                 same = clocks_of(url) == clean and marks_of(url) == 0
                 different += not same
-                print(f"第 {run} 次：{what}，留下 {left_marks} 个待重算标记；再次导入后"
-                      f"{'与完整导入相同' if same else '与完整导入不同'}")
+                print(f"第 {run} 次：{what}，留下 {left_marks} 个待重算标记；再次导入后{'与完整导入相同' if same else '与完整导入不同'}")
             finally:
                 drop()
         print(f"{args.runs} 次中断：{different} 次结果与完整导入不同，{lingering} 次有工作进程残留")

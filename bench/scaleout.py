@@ -66,11 +66,12 @@ def main() -> None:
         open_clocks = populate(url, pack, args.cases, sink.port, days=args.days)
         moments = ticks(args.days, args.hours)
         expected = owed_steps(url, pack, moments)
-        print(f"{args.cases:,} cases ingested, {open_clocks:,} open clocks, {len(moments)} scan ticks; "
-              f"{len(expected):,} reminder steps (clock × step) owed by the clocks' plans ({time.perf_counter() - began:.0f} s)")
+        print(
+            f"{args.cases:,} cases ingested, {open_clocks:,} open clocks, {len(moments)} scan ticks; "
+            f"{len(expected):,} reminder steps (clock × step) owed by the clocks' plans ({time.perf_counter() - began:.0f} s)"
+        )
         began = time.perf_counter()
-        sent = run_scanners(url, pack, notify_folder(Path(tempfile.mkdtemp()) / "notify", sink.port), moments,
-                            count=args.scanners)
+        sent = run_scanners(url, pack, notify_folder(Path(tempfile.mkdtemp()) / "notify", sink.port), moments, count=args.scanners)
         elapsed = time.perf_counter() - began
         delivered = sink.keys()
         store = Store.open(url)
@@ -85,10 +86,14 @@ def main() -> None:
     counts = Counter(delivered)
     twice = sum(n > 1 for n in counts.values())
     got = {(int(k.split(":")[0]), int(k.split(":")[2])) for k in counts}
-    print(f"{args.scanners} scanners, {len(moments)} ticks in {elapsed:.0f} s: {sum(sent):,} messages "
-          f"(per scanner {', '.join(f'{n:,}' for n in sent)}), {len(delivered):,} reminder keys (clock × step × recipient) at the sink")
-    print(f"delivered twice: {twice}; owed but not delivered: {len(expected - got)}; delivered but not owed: "
-          f"{len(got - expected)}; outbox rows not sent: {sum(s != 'sent' for s in outbox.values())}")
+    print(
+        f"{args.scanners} scanners, {len(moments)} ticks in {elapsed:.0f} s: {sum(sent):,} messages "
+        f"(per scanner {', '.join(f'{n:,}' for n in sent)}), {len(delivered):,} reminder keys (clock × step × recipient) at the sink"
+    )
+    print(
+        f"delivered twice: {twice}; owed but not delivered: {len(expected - got)}; delivered but not owed: "
+        f"{len(got - expected)}; outbox rows not sent: {sum(s != 'sent' for s in outbox.values())}"
+    )
     exact = twice == 0 and got == expected and set(counts) == set(outbox) and all(s == "sent" for s in outbox.values())
     print(f"every owed reminder delivered exactly once: {'yes' if exact else 'NO'}")
     sys.exit(0 if exact else 1)
@@ -117,8 +122,10 @@ def peak(cases: int, scanners: int, delay: float) -> bool:
         store = Store.open(url.format(base))  # caught up to the minute before: the peak tick owes only its own steps
         scan(store, pack, NotifyConfig.load(notify), moment - timedelta(minutes=1))
         store.engine.dispose()
-        print(f"{cases:,} cases, {open_clocks:,} open clocks, scanned up to {moment - timedelta(minutes=1):%Y-%m-%d %H:%M} "
-              f"({time.perf_counter() - began:.0f} s); the sink answers each message after {delay} s")
+        print(
+            f"{cases:,} cases, {open_clocks:,} open clocks, scanned up to {moment - timedelta(minutes=1):%Y-%m-%d %H:%M} "
+            f"({time.perf_counter() - began:.0f} s); the sink answers each message after {delay} s"
+        )
         for count, name in zip((1, scanners), names[1:], strict=False):
             admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{base}"')
             before = moment - timedelta(minutes=1)
@@ -133,23 +140,28 @@ def peak(cases: int, scanners: int, delay: float) -> bool:
                 outbox = [row for row in session.exec(select(OutboxRow)).scalars() if row.created_at >= moment]
             store.engine.dispose()
             got = {(row.clock_id, row.step) for row in outbox if row.clocks is None}  # not the daily digests
-            ok = (max(keys.values(), default=1) == 1 and got == expected and set(keys) == {row.key for row in outbox}
-                  and all(row.status == "sent" for row in outbox))
+            ok = (
+                max(keys.values(), default=1) == 1
+                and got == expected
+                and set(keys) == {row.key for row in outbox}
+                and all(row.status == "sent" for row in outbox)
+            )
             exact &= ok
             runs[count] = max(took)
             digests = sum(row.clocks is not None for row in outbox)
-            print(f"  {count} scanner{'s' if count > 1 else ''}: {len(expected):,} reminder steps due, {len(outbox):,} outbox "
-                  f"rows ({digests:,} of them daily overdue digests), {sum(sent):,} messages in {max(took):.1f} s "
-                  f"(per scanner {sent}); every reminder exactly "
-                  f"once: {'yes' if ok else 'NO'}")
+            print(
+                f"  {count} scanner{'s' if count > 1 else ''}: {len(expected):,} reminder steps due, {len(outbox):,} outbox "
+                f"rows ({digests:,} of them daily overdue digests), {sum(sent):,} messages in {max(took):.1f} s "
+                f"(per scanner {sent}); every reminder exactly "
+                f"once: {'yes' if ok else 'NO'}"
+            )
     finally:
         sink.close()
         for name in reversed(names):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
     ratio = runs[1] / runs[scanners]
-    print(f"08:30 peak: {scanners} scanners deliver it {ratio:.1f}x as fast as 1 (goal >= 3x: "
-          f"{'met' if ratio >= 3 else 'NOT met'})")
+    print(f"08:30 peak: {scanners} scanners deliver it {ratio:.1f}x as fast as 1 (goal >= 3x: {'met' if ratio >= 3 else 'NOT met'})")
     return exact
 
 

@@ -45,7 +45,7 @@ from qixian.store.tables import ClockRow  # noqa: E402
 DAY = parse_local("2026-03-10 00:00")  # a Tuesday: no holiday moves the day reminders
 PEAK = DAY + timedelta(hours=8, minutes=30)
 DAY_RULE = "admin.case_period.general"  # 90 days; reminders 15, 7, 3 and 1 days before, at 08:30
-HOUR_RULE = "accept.admin_review"       # 24 hours; reminders 12, 4 and 1 hours before, then every 4 hours overdue
+HOUR_RULE = "accept.admin_review"  # 24 hours; reminders 12, 4 and 1 hours before, then every 4 hours overdue
 PEAK_CLOCKS, DAY_REMINDERS = 1000, 15_000
 PROVINCE_PEAK = DAY + timedelta(days=1, hours=8, minutes=30)
 PROVINCE_CLOCKS = 15_000  # the province's 08:30: day reminders of 15,000 clocks in one tick
@@ -120,11 +120,12 @@ def build(folder: Path, pack, clocks: int) -> tuple[str, int, float]:
             "INSERT INTO clocks (case_id, person, rule_id, number, rule_version, open, paused, provisional, started_at, "
             "due_at, due_display, explanation, anomalies, next_reminder_at, updated_at) VALUES "
             "(?, '', ?, 1, '', 1, 0, 0, ?, ?, '', '[]', '[]', ?, ?)",
-            ((case, rule, utc_text(started), utc_text(due), utc_text(upcoming) if upcoming else None, stamp)
-             for case, rule, started, due, upcoming in rows))
-        raw.executemany("INSERT INTO cases (id, kind, title, unit, handler, co_handlers, facts, updated_at) "
-                        "VALUES (?, 'administrative', '', ?, ?, '[]', '{}', ?)",
-                        ((case, unit, handler, stamp) for case, unit, handler in cases))
+            ((case, rule, utc_text(started), utc_text(due), utc_text(upcoming) if upcoming else None, stamp) for case, rule, started, due, upcoming in rows),
+        )
+        raw.executemany(
+            "INSERT INTO cases (id, kind, title, unit, handler, co_handlers, facts, updated_at) VALUES (?, 'administrative', '', ?, ?, '[]', '{}', ?)",
+            ((case, unit, handler, stamp) for case, unit, handler in cases),
+        )
     with store.engine.connect() as connection:
         connection.execute(text("ANALYZE"))
         connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))  # as a long-running store would be: the load not
@@ -155,8 +156,7 @@ def province_ticks(url: str, results) -> None:
         enqueue(store, pack, moment - timedelta(minutes=1))
         began, cpu = time.perf_counter(), time.process_time()
         scanned = enqueue(store, pack, moment)
-        timed.append((time.perf_counter() - began, time.process_time() - cpu,
-                      len({(o.clock_id, o.step) for o in scanned.owed}), len(scanned.owed)))
+        timed.append((time.perf_counter() - began, time.process_time() - cpu, len({(o.clock_id, o.step) for o in scanned.owed}), len(scanned.owed)))
     results.put((timed, peak_rss_kb()))
 
 
@@ -168,15 +168,14 @@ def province(clocks: int) -> None:
     (usual, province_peak), rss = run_worker(province_ticks, url)
     (small_time, small_cpu, small_steps, small_rows), (big_time, big_cpu, big_steps, big_rows) = usual, province_peak
     ratio, steps = big_time / small_time, big_steps / small_steps
-    print(f"\nthe province peak in one tick among {clocks:,} open clocks (owing only: outbox rows written, clocks "
-          f"advanced, no sending):")
-    for moment, took, cpu, count, rows in ((PEAK, small_time, small_cpu, small_steps, small_rows),
-                                           (PROVINCE_PEAK, big_time, big_cpu, big_steps, big_rows)):
-        print(f"  {moment:%Y-%m-%d %H:%M}: {count:,} reminder steps ({rows:,} outbox rows) in {took * 1000:,.0f} ms "
-              f"(CPU {cpu * 1000:,.0f} ms)")
-    print(f"  {ratio:.1f}x the time for {steps:.1f}x the steps (goal at most 15x and no worse than linear: "
-          f"{'met' if ratio <= 15 and ratio <= steps else 'NOT met'}); CPU time {big_cpu / small_cpu:.1f}x "
-          f"(the wall-clock ratio varies with the disk's commits and other load: rerun when it is far from the CPU ratio)")
+    print(f"\nthe province peak in one tick among {clocks:,} open clocks (owing only: outbox rows written, clocks advanced, no sending):")
+    for moment, took, cpu, count, rows in ((PEAK, small_time, small_cpu, small_steps, small_rows), (PROVINCE_PEAK, big_time, big_cpu, big_steps, big_rows)):
+        print(f"  {moment:%Y-%m-%d %H:%M}: {count:,} reminder steps ({rows:,} outbox rows) in {took * 1000:,.0f} ms (CPU {cpu * 1000:,.0f} ms)")
+    print(
+        f"  {ratio:.1f}x the time for {steps:.1f}x the steps (goal at most 15x and no worse than linear: "
+        f"{'met' if ratio <= 15 and ratio <= steps else 'NOT met'}); CPU time {big_cpu / small_cpu:.1f}x "
+        f"(the wall-clock ratio varies with the disk's commits and other load: rerun when it is far from the CPU ratio)"
+    )
     print(f"  worker peak memory (RSS): {rss / 1024:,.0f} MB (goal under 500 MB: {'met' if rss < 500 * 1024 else 'NOT met'})")
 
 
@@ -225,9 +224,16 @@ def naive_tick(url: str, pack, sample: int, clocks: int) -> tuple[float, int]:
 
 def summary(ticks) -> dict:
     peak = next(t for t in ticks if t[0] == PEAK)
-    return {"day": sum(t[1] for t in ticks), "steps": sum(t[2] for t in ticks), "rows": sum(t[3] for t in ticks),
-            "peak": peak[1], "peak_steps": peak[2], "peak_rows": peak[3], "median": statistics.median(t[1] for t in ticks),
-            "busiest_other": max(t[2] for t in ticks if t[0] != PEAK)}
+    return {
+        "day": sum(t[1] for t in ticks),
+        "steps": sum(t[2] for t in ticks),
+        "rows": sum(t[3] for t in ticks),
+        "peak": peak[1],
+        "peak_steps": peak[2],
+        "peak_rows": peak[3],
+        "median": statistics.median(t[1] for t in ticks),
+        "busiest_other": max(t[2] for t in ticks if t[0] != PEAK),
+    }
 
 
 def main() -> None:
@@ -251,24 +257,31 @@ def main() -> None:
         print(f"  built {clocks:,} open clocks in {built:.0f} s; the day planned {day_steps:,} reminder steps")
     naive, naive_due = naive_tick(url, pack, args.sample, args.clocks)
     big, small = figures[args.clocks][0], figures[args.small][0]
-    print(f"\nscan figures (SQLite WAL; owing only: outbox rows written and clocks advanced, no sending), "
-          f"every minute of {DAY:%Y-%m-%d} scanned:")
+    print(f"\nscan figures (SQLite WAL; owing only: outbox rows written and clocks advanced, no sending), every minute of {DAY:%Y-%m-%d} scanned:")
     print(f"{'':38}{args.small:>14,}{args.clocks:>14,}   open clocks")
-    for label, key, unit in (("reminder steps owed in the day", "steps", ""), ("outbox rows (one per recipient)", "rows", ""),
-                             ("08:30 tick: reminder steps due", "peak_steps", ""), ("08:30 tick: time", "peak", "ms"),
-                             ("median tick: time", "median", "ms"), ("whole day (1,440 ticks): time", "day", "s")):
+    for label, key, unit in (
+        ("reminder steps owed in the day", "steps", ""),
+        ("outbox rows (one per recipient)", "rows", ""),
+        ("08:30 tick: reminder steps due", "peak_steps", ""),
+        ("08:30 tick: time", "peak", "ms"),
+        ("median tick: time", "median", "ms"),
+        ("whole day (1,440 ticks): time", "day", "s"),
+    ):
         scale = 1000 if unit == "ms" else 1
         fmt = (lambda v, scale=scale, unit=unit: f"{v * scale:,.1f} {unit}") if unit else (lambda v: f"{v:,}")
         print(f"  {label:36}{fmt(small[key]):>14}{fmt(big[key]):>14}")
     print(f"  {'worker peak memory (RSS)':36}{figures[args.small][1] / 1024:>11,.0f} MB{figures[args.clocks][1] / 1024:>11,.0f} MB")
     ratio = naive / big["peak"]
     flat = big["peak"] / small["peak"]
-    print(f"\nnaive tick (read all {args.clocks:,} open clocks and recompute their reminder steps; measured on "
-          f"{args.sample:,}, of which {naive_due} were due, and projected): {naive:,.1f} s")
-    print(f"08:30 tick with {big['peak_steps']:,} due reminders at {args.clocks:,} clocks: {big['peak'] * 1000:,.0f} ms — "
-          f"{ratio:,.0f}x faster than naive (goal >= 100x: {'met' if ratio >= 100 else 'NOT met'})")
-    print(f"08:30 tick at {args.clocks:,} vs {args.small:,} clocks: {flat:.2f}x the time "
-          f"(goal nearly flat: {'met' if flat <= 1.5 else 'NOT met'})")
+    print(
+        f"\nnaive tick (read all {args.clocks:,} open clocks and recompute their reminder steps; measured on "
+        f"{args.sample:,}, of which {naive_due} were due, and projected): {naive:,.1f} s"
+    )
+    print(
+        f"08:30 tick with {big['peak_steps']:,} due reminders at {args.clocks:,} clocks: {big['peak'] * 1000:,.0f} ms — "
+        f"{ratio:,.0f}x faster than naive (goal >= 100x: {'met' if ratio >= 100 else 'NOT met'})"
+    )
+    print(f"08:30 tick at {args.clocks:,} vs {args.small:,} clocks: {flat:.2f}x the time (goal nearly flat: {'met' if flat <= 1.5 else 'NOT met'})")
 
 
 if __name__ == "__main__":

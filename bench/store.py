@@ -65,15 +65,19 @@ def ingest_figure(pack, cases: int, folder: str, url: str | None = None) -> None
     workers = used.children_user + used.children_system - cpu.children_user - cpu.children_system
     database = "SQLite (WAL)" if url.startswith("sqlite") else "PostgreSQL (server on this machine)"
     goal = f"goal 20,000/s: {'met' if rate >= 20000 else 'NOT met'}" if url.startswith("sqlite") else "no goal set"
-    print(f"ingest: {len(lines):,} events of {cases:,} cases into {database} with clock recompute "
-          f"(replay in worker processes): {elapsed:.1f} s, "
-          f"{rate:,.0f} events/s ({report.clocks_changed:,} clocks written) — {goal}")
+    print(
+        f"ingest: {len(lines):,} events of {cases:,} cases into {database} with clock recompute "
+        f"(replay in worker processes): {elapsed:.1f} s, "
+        f"{rate:,.0f} events/s ({report.clocks_changed:,} clocks written) — {goal}"
+    )
     # Where the time goes: parsing and the database in this process, replay in the workers. With every core busy
     # the rate cannot exceed events / (all CPU seconds / cores), whatever the split. (A PostgreSQL server's own
     # CPU is not counted here, though on this machine it shares the cores.)
-    print(f"        CPU: this process {main:.1f} s, replay workers {workers:.1f} s, "
-          f"{(main + workers) * 1e6 / len(lines):.0f} µs per event in all; "
-          f"bound on {os.cpu_count()} cores: {len(lines) * (os.cpu_count() or 1) / (main + workers):,.0f} events/s")
+    print(
+        f"        CPU: this process {main:.1f} s, replay workers {workers:.1f} s, "
+        f"{(main + workers) * 1e6 / len(lines):.0f} µs per event in all; "
+        f"bound on {os.cpu_count()} cores: {len(lines) * (os.cpu_count() or 1) / (main + workers):,.0f} events/s"
+    )
     # A speed-up must not change what is stored: compare this digest before and after (same feed, same `now`).
     if url.startswith("sqlite"):
         print(f"        stored rows digest: {rows_digest(store)}")
@@ -92,8 +96,17 @@ def floor_figure(cases: int, folder: str) -> None:
     ingested, fresh = Path(folder) / "floor-ingest.db", Path(folder) / "floor-bare.db"
     for path in (ingested, fresh):
         upgrade(f"sqlite:///{path}")
-    command = [str(Path(sys.executable).with_name("qixian")), "ingest", str(feed), "--db", f"sqlite:///{ingested}",
-               "--rules", os.path.join(ROOT, "rules"), "--now", FLOOR_NOW]
+    command = [
+        str(Path(sys.executable).with_name("qixian")),
+        "ingest",
+        str(feed),
+        "--db",
+        f"sqlite:///{ingested}",
+        "--rules",
+        os.path.join(ROOT, "rules"),
+        "--now",
+        FLOOR_NOW,
+    ]
     begin = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
     ingest = time.perf_counter() - begin
@@ -111,10 +124,12 @@ def floor_figure(cases: int, folder: str) -> None:
     connection.close()
     events, clocks = len(tables["events"]), len(tables["clocks"])
     ratio = ingest / floor
-    print(f"ingest vs floor: `qixian ingest` of {cases:,} cases ({events:,} events, {clocks:,} clocks) took {ingest:.2f} s "
-          f"({events / ingest:,.0f} events/s, process start included); the same rows by bare executemany into a fresh "
-          f"SQLite database, one transaction: {floor:.2f} s ({events / floor:,.0f} events/s) — "
-          f"{ratio:.1f}x the floor (goal <= 5x: {'met' if ratio <= 5 else 'NOT met'})")
+    print(
+        f"ingest vs floor: `qixian ingest` of {cases:,} cases ({events:,} events, {clocks:,} clocks) took {ingest:.2f} s "
+        f"({events / ingest:,.0f} events/s, process start included); the same rows by bare executemany into a fresh "
+        f"SQLite database, one transaction: {floor:.2f} s ({events / floor:,.0f} events/s) — "
+        f"{ratio:.1f}x the floor (goal <= 5x: {'met' if ratio <= 5 else 'NOT met'})"
+    )
 
 
 @contextmanager
@@ -167,9 +182,11 @@ def replay_figure(pack, clocks_wanted: int) -> None:
     elapsed = time.perf_counter() - begin
     projected = 1_000_000 / (produced / elapsed)
     cases = sum(map(len, batches))
-    print(f"replay: {produced:,} clocks ({open_clocks:,} open) from {cases:,} cases in {elapsed:.1f} s on {workers} "
-          f"worker processes: {produced / elapsed:,.0f} clocks/s (one core: {one_core:,.0f}/s), 1,000,000 clocks in "
-          f"{projected:.0f} s — goal 60 s: {'met' if projected <= 60 else 'NOT met'}")
+    print(
+        f"replay: {produced:,} clocks ({open_clocks:,} open) from {cases:,} cases in {elapsed:.1f} s on {workers} "
+        f"worker processes: {produced / elapsed:,.0f} clocks/s (one core: {one_core:,.0f}/s), 1,000,000 clocks in "
+        f"{projected:.0f} s — goal 60 s: {'met' if projected <= 60 else 'NOT met'}"
+    )
 
 
 def _histories(pack, cases) -> list[History]:
@@ -199,10 +216,18 @@ def query_figure(rows: int, folder: str) -> None:
             "INSERT INTO clocks (case_id, person, rule_id, number, rule_version, open, paused, provisional, started_at, "
             "due_at, due_display, explanation, anomalies, next_reminder_at, updated_at) VALUES "
             "(?, '', 'crim.detention.arrest_request', 1, '', ?, 0, 0, ?, ?, '', '[]', '[]', ?, ?)",
-            ((f"case-{i}", i % 10 != 0, (base - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S.%f"),
-              (base + timedelta(minutes=(i * 7919) % (60 * 24 * 730) - 60 * 24 * 365)).strftime("%Y-%m-%d %H:%M:%S.%f"),
-              (base + timedelta(minutes=(i * 7919) % (60 * 24 * 730) - 60 * 24 * 365 - 600)).strftime("%Y-%m-%d %H:%M:%S.%f"),
-              base.strftime("%Y-%m-%d %H:%M:%S.%f")) for i in range(rows)))
+            (
+                (
+                    f"case-{i}",
+                    i % 10 != 0,
+                    (base - timedelta(days=3)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    (base + timedelta(minutes=(i * 7919) % (60 * 24 * 730) - 60 * 24 * 365)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    (base + timedelta(minutes=(i * 7919) % (60 * 24 * 730) - 60 * 24 * 365 - 600)).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    base.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                )
+                for i in range(rows)
+            ),
+        )
     loaded = time.perf_counter() - begin
     with store.engine.connect() as connection:
         connection.execute(text("ANALYZE"))
@@ -212,8 +237,10 @@ def query_figure(rows: int, folder: str) -> None:
         due = store.clocks(due_after=now, due_before=now + timedelta(hours=1))
         timings.append(time.perf_counter() - start)
     best = min(timings) * 1000
-    print(f"query: clocks due in the next hour among {rows:,} ({len(due)} found): best of 5 {best:.1f} ms "
-          f"(median {sorted(timings)[2] * 1000:.1f} ms; table loaded in {loaded:.0f} s) — goal 50 ms: {'met' if best <= 50 else 'NOT met'}")
+    print(
+        f"query: clocks due in the next hour among {rows:,} ({len(due)} found): best of 5 {best:.1f} ms "
+        f"(median {sorted(timings)[2] * 1000:.1f} ms; table loaded in {loaded:.0f} s) — goal 50 ms: {'met' if best <= 50 else 'NOT met'}"
+    )
 
 
 def main() -> None:
@@ -222,8 +249,13 @@ def main() -> None:
     parser.add_argument("--clocks", type=int, default=1_000_000)
     parser.add_argument("--floor-cases", type=int, default=4000, help="cases in the feed timed against the floor")
     parser.add_argument("--floor-only", action="store_true", help="only the ingest-to-floor ratio")
-    parser.add_argument("--postgres", metavar="URL", nargs="?", const="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="also ingest into a new database on this PostgreSQL server (default: the local one)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        nargs="?",
+        const="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="also ingest into a new database on this PostgreSQL server (default: the local one)",
+    )
     args = parser.parse_args()
     pack = load_pack(os.path.join(ROOT, "rules"))
     print(f"machine: {machine()}")

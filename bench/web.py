@@ -42,27 +42,77 @@ NOW = parse_local("2026-03-16 10:00")
 REPORT_OPEN, CLOSED_A_DAY = 20000, 200  # report stores: open clocks, and clocks closed a day over the years before NOW
 LEGAL = "legal-1"
 _CASES = Codec(CaseRow.__table__, ("id", "kind", "title", "unit", "handler", "co_handlers", "facts", "updated_at"))
-_CLOCKS = Codec(ClockRow.__table__, ("id", "case_id", "person", "rule_id", "number", "rule_version", "open", "outcome",
-                                     "paused", "provisional", "started_at", "due_at", "due_display", "ended_at",
-                                     "explanation", "anomalies", "updated_at", "unit", "warning_at"))
+_CLOCKS = Codec(
+    ClockRow.__table__,
+    (
+        "id",
+        "case_id",
+        "person",
+        "rule_id",
+        "number",
+        "rule_version",
+        "open",
+        "outcome",
+        "paused",
+        "provisional",
+        "started_at",
+        "due_at",
+        "due_display",
+        "ended_at",
+        "explanation",
+        "anomalies",
+        "updated_at",
+        "unit",
+        "warning_at",
+    ),
+)
 _CO_HANDLERS = Codec(CoHandlerRow.__table__, ("case_id", "officer"))
-_OUTBOX = Codec(OutboxRow.__table__, ("key", "clock_id", "case_id", "person", "rule_id", "step", "level", "label",
-                                      "due_at", "step_at", "recipient", "status", "attempts", "next_attempt_at",
-                                      "created_at", "sent_at", "channel", "late"))
+_OUTBOX = Codec(
+    OutboxRow.__table__,
+    (
+        "key",
+        "clock_id",
+        "case_id",
+        "person",
+        "rule_id",
+        "step",
+        "level",
+        "label",
+        "due_at",
+        "step_at",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "sent_at",
+        "channel",
+        "late",
+    ),
+)
 
 
 def directory(officers: int, units: int) -> Directory:
     """`units` police stations, `officers` spread over them (each station's first officer leads it), and one
     legal-affairs officer who sees everything."""
     unit_rows = {f"u{u:03d}": Unit(f"u{u:03d}", f"第{u + 1}派出所", f"o{u:05d}", None, None, {}) for u in range(units)}
-    officer_rows = {f"o{o:05d}": Officer(f"o{o:05d}", f"民警{o + 1}号", f"u{o % units:03d}", None, (), (), {})
-                    for o in range(officers)}
+    officer_rows = {f"o{o:05d}": Officer(f"o{o:05d}", f"民警{o + 1}号", f"u{o % units:03d}", None, (), (), {}) for o in range(officers)}
     officer_rows[LEGAL] = Officer(LEGAL, "法制员甲", None, None, (), ("legal_affairs",), {})
     return Directory(unit_rows, officer_rows)
 
 
-def populate(store: Store, pack, open_clocks: int, *, officers: int = 5000, units: int = 200, closed: int | None = None,
-             history_days: int = 365, now: datetime = NOW, seed: int = 1) -> Directory:
+def populate(
+    store: Store,
+    pack,
+    open_clocks: int,
+    *,
+    officers: int = 5000,
+    units: int = 200,
+    closed: int | None = None,
+    history_days: int = 365,
+    now: datetime = NOW,
+    seed: int = 1,
+) -> Directory:
     """Fill an empty store: the directory, open_clocks open clocks (two a case; dues spread from a month before `now`
     to eleven months after, one in 13 sharing the due of the one before, 1 in 50 paused of which a fifth have no due, 1 in 100
     with an anomaly), `closed` closed clocks (default a quarter as many, due in the `history_days` before `now`, met or
@@ -102,14 +152,53 @@ def populate(store: Store, pack, open_clocks: int, *, officers: int = 5000, unit
             anomalies = [{"kind": "late_extension", "message": "期满后才批准延长"}] if number % 100 == 3 else []
             rule_id = rules[number % len(rules)]
             warning = warning_at(pack, ClockRow(rule_id=rule_id, started_at=started, due_at=due)) if is_open else None
-            clocks.append((number + 1, case_id, "", rule_id, 1, "", is_open, outcome, paused, False,
-                           started, due, due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if due else None, ended,
-                           [], anomalies, stamp, people.officers[handler].unit, warning))
+            clocks.append(
+                (
+                    number + 1,
+                    case_id,
+                    "",
+                    rule_id,
+                    1,
+                    "",
+                    is_open,
+                    outcome,
+                    paused,
+                    False,
+                    started,
+                    due,
+                    due.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if due else None,
+                    ended,
+                    [],
+                    anomalies,
+                    stamp,
+                    people.officers[handler].unit,
+                    warning,
+                )
+            )
             if is_open and due is not None and number % 10 == 1:
                 step = min(due, stamp) - timedelta(hours=12)
-                outbox.append((f"{number + 1}:{due.timestamp():.0f}:0:{handler}", number + 1, case_id, "",
-                               rules[number % len(rules)], 0, "notice", "期满前 1 天", due, step, handler, "sent", 1,
-                               step, step, step, "json", False))
+                outbox.append(
+                    (
+                        f"{number + 1}:{due.timestamp():.0f}:0:{handler}",
+                        number + 1,
+                        case_id,
+                        "",
+                        rules[number % len(rules)],
+                        0,
+                        "notice",
+                        "期满前 1 天",
+                        due,
+                        step,
+                        handler,
+                        "sent",
+                        1,
+                        step,
+                        step,
+                        step,
+                        "json",
+                        False,
+                    )
+                )
         if len(clocks) >= 20000:
             _write(store, cases, clocks, outbox)
             cases, clocks, outbox = [], [], []
@@ -150,10 +239,17 @@ def pages(store: Store, pack, people: Directory) -> dict[str, float]:
         store.set_password_hash(officer, hashed, NOW)
     app = create_app(store, pack, secret=b"bench-secret-" + b"x" * 40, clock=lambda: NOW)
     case_id = _a_case(store)
-    wanted = {"list": (LEGAL, "/"), "list, unit filter": (LEGAL, "/?unit=u007"),
-              "list, page 20": (LEGAL, "/?page=20"), "overdue": (LEGAL, "/overdue"), "anomalies": (LEGAL, "/anomalies"),
-              "case": (LEGAL, f"/case?id={case_id}"), "my reminders": (handler, "/reminders"),
-              "list as officer": (handler, "/"), "reports": (LEGAL, "/reports")}
+    wanted = {
+        "list": (LEGAL, "/"),
+        "list, unit filter": (LEGAL, "/?unit=u007"),
+        "list, page 20": (LEGAL, "/?page=20"),
+        "overdue": (LEGAL, "/overdue"),
+        "anomalies": (LEGAL, "/anomalies"),
+        "case": (LEGAL, f"/case?id={case_id}"),
+        "my reminders": (handler, "/reminders"),
+        "list as officer": (handler, "/"),
+        "reports": (LEGAL, "/reports"),
+    }
     clients = {}
     for officer in (LEGAL, handler):
         client = TestClient(app, follow_redirects=False)
@@ -176,8 +272,7 @@ def pages(store: Store, pack, people: Directory) -> dict[str, float]:
 
 def store_officer_with_reminders(store: Store) -> str:
     with store.engine.connect() as connection:
-        return connection.exec_driver_sql("SELECT recipient FROM outbox GROUP BY recipient ORDER BY count(*) DESC, "
-                                          "recipient LIMIT 1").scalar_one()
+        return connection.exec_driver_sql("SELECT recipient FROM outbox GROUP BY recipient ORDER BY count(*) DESC, recipient LIMIT 1").scalar_one()
 
 
 def _a_case(store: Store) -> str:
@@ -220,8 +315,9 @@ def main() -> None:
     parser.add_argument("--officers", type=int, default=5000)
     parser.add_argument("--units", type=int, default=200)
     parser.add_argument("--small", action="store_true", help="2,000 and 20,000 open clocks; reports over 40,000 and 200,000")
-    parser.add_argument("--postgres", metavar="URL", nargs="?", const="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="PostgreSQL too (default server: the local one)")
+    parser.add_argument(
+        "--postgres", metavar="URL", nargs="?", const="postgresql://postgres@127.0.0.1:5432/postgres", help="PostgreSQL too (default server: the local one)"
+    )
     parser.add_argument("--only-postgres", action="store_true", help="with --postgres: skip SQLite")
     args = parser.parse_args()
     sizes = [2000, 20000] if args.small else [int(s) for s in args.sizes.split(",")]
@@ -236,12 +332,17 @@ def main() -> None:
                 with new_store(kind, folder, args.postgres or "", f"pages{size}") as store:
                     begin = time.perf_counter()
                     people = populate(store, pack, size, officers=args.officers, units=args.units)
-                    print(f"{kind}: {size:,} open clocks (+{size // 4:,} closed), {args.officers:,} officers, "
-                          f"{args.units} units built in {time.perf_counter() - begin:.0f} s", flush=True)
+                    print(
+                        f"{kind}: {size:,} open clocks (+{size // 4:,} closed), {args.officers:,} officers, "
+                        f"{args.units} units built in {time.perf_counter() - begin:.0f} s",
+                        flush=True,
+                    )
                     timings[size] = pages(store, pack, people)
             smallest = sizes[0]
-            print(f"{kind}: page times in ms at " + " / ".join(f"{s:,}" for s in sizes) + " open clocks, and the ratio "
-                  f"of the largest to {smallest:,} (goal: at most 2)")
+            print(
+                f"{kind}: page times in ms at " + " / ".join(f"{s:,}" for s in sizes) + " open clocks, and the ratio "
+                f"of the largest to {smallest:,} (goal: at most 2)"
+            )
             for name in timings[smallest]:
                 row = " / ".join(f"{timings[s][name]:.0f}" for s in sizes)
                 ratio = timings[sizes[-1]][name] / timings[smallest][name]
@@ -249,13 +350,25 @@ def main() -> None:
             reports = {}
             for size in report_sizes:  # the same work each month, a longer history in the larger store
                 with new_store(kind, folder, args.postgres or "", f"report{size}") as store:
-                    populate(store, pack, REPORT_OPEN, closed=size - REPORT_OPEN, officers=args.officers, units=args.units,
-                             history_days=round((size - REPORT_OPEN) / CLOSED_A_DAY))
+                    populate(
+                        store,
+                        pack,
+                        REPORT_OPEN,
+                        closed=size - REPORT_OPEN,
+                        officers=args.officers,
+                        units=args.units,
+                        history_days=round((size - REPORT_OPEN) / CLOSED_A_DAY),
+                    )
                     reports[size] = monthly_report(store, pack)
             ratio = reports[report_sizes[-1]] / reports[report_sizes[0]]
-            print(f"{kind}: monthly report over " + " / ".join(f"{s:,}" for s in report_sizes) + " clocks: "
-                  + " / ".join(f"{reports[s]:.0f} ms" for s in report_sizes)
-                  + f", ratio {ratio:.1f}x (goal: at most 3) {'met' if ratio <= 3 else 'NOT met'}", flush=True)
+            print(
+                f"{kind}: monthly report over "
+                + " / ".join(f"{s:,}" for s in report_sizes)
+                + " clocks: "
+                + " / ".join(f"{reports[s]:.0f} ms" for s in report_sizes)
+                + f", ratio {ratio:.1f}x (goal: at most 3) {'met' if ratio <= 3 else 'NOT met'}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,7 @@ from qixian.supervision.summaries import tell_leaders as tell_unit_leaders
 def bureau_report(db: str, rules: str | None, kind: str, first: date, until: date, now: datetime) -> dict:
     """The whole bureau's report, kept as a table artifact (units ranked) and a markdown artifact."""
     result = report(store := Store.open(db), pack_in_force(store, rules_dir(rules)), day_start(first), day_start(until), now)
-    rows = [{"单位": row.label, **{label: values[name] for name, label in MEASURES}}
-            for row in result.by_unit for values in [row.tally.as_dict()]]
+    rows = [{"单位": row.label, **{label: values[name] for name, label in MEASURES}} for row in result.by_unit for values in [row.tally.as_dict()]]
     key = f"qixian-report-{kind}"
     create_table_artifact(rows, key=key + "-units", description=f"各单位期限考核（{period_label(result)}，超期率排名）")
     create_markdown_artifact(as_markdown(result), key=key, description=f"期限考核{TITLES[kind]} {period_label(result)}")
@@ -54,8 +53,11 @@ def send_checkpoint(db: str, notify: str | None, now: datetime) -> dict:
         return {"checkpoint": None, "problem": audit.NO_KEY + "：没有签发检查点", "told": 0}
     verified, point = audit.checkpoint(Store.open(db), key, now)
     told = audit.send_checkpoint(verified, point, NotifyConfig.load(notify))
-    return {"checkpoint": point.line if point else None, "told": sum(t.ok for t in told),
-            "problem": audit.described(verified.broken) if verified.broken else None}
+    return {
+        "checkpoint": point.line if point else None,
+        "told": sum(t.ok for t in told),
+        "problem": audit.described(verified.broken) if verified.broken else None,
+    }
 
 
 def _run_name() -> str:
@@ -71,12 +73,19 @@ def _assess(kind: str, db: str | None, rules: str | None, notify: str | None, as
     total = bureau_report(url, rules, kind, first, until, now)
     told = tell_leaders(url, rules, notify, kind, first, until, now)
     logger = get_run_logger()
-    logger.info("期限考核%s %s 至 %s：应办结 %d，超期完成 %d，当前超期 %d；已告知 %d 位单位负责人", TITLES[kind], first,
-                until - timedelta(days=1), total["assessed"], total["met_late"], total["overdue"], told["sent"])
+    logger.info(
+        "期限考核%s %s 至 %s：应办结 %d，超期完成 %d，当前超期 %d；已告知 %d 位单位负责人",
+        TITLES[kind],
+        first,
+        until - timedelta(days=1),
+        total["assessed"],
+        total["met_late"],
+        total["overdue"],
+        told["sent"],
+    )
     for unit in told["failed"]:
         logger.warning("单位 %s 的负责人没有收到考核摘要（渠道均失败，见发送记录）", unit)
-    result = {"from": first.isoformat(), "to": until.isoformat(), **total, "leaders_told": told["sent"],
-              "leaders_failed": told["failed"]}
+    result = {"from": first.isoformat(), "to": until.isoformat(), **total, "leaders_told": told["sent"], "leaders_failed": told["failed"]}
     if kind == "daily":
         kept = send_checkpoint(url, notify, now)
         if kept["problem"]:

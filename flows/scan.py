@@ -28,11 +28,22 @@ def scan_once(db: str, rules: str | None, notify: str | None, now: datetime) -> 
     report = scan_now(store, pack, NotifyConfig.load(notify), now)
     scanned, delivered = report.scanned, report.delivered
     failures = failing(store, now) if delivered.failed or delivered.undeliverable else []
-    return {"clocks": scanned.clocks, "owed": len(scanned.owed), "digests": scanned.digests, "caught_up": scanned.caught_up,
-            "replayed": scanned.replayed, "late": listed(scanned.late, pack), "problems": scanned.problems[:50],
-            "messages": len(delivered.messages), "sent": delivered.sent, "failed": delivered.failed,
-            "undeliverable": delivered.undeliverable, "deferred": delivered.deferred, "attempts": delivered.attempts,
-            "failures": [f.line() for f in failures]}
+    return {
+        "clocks": scanned.clocks,
+        "owed": len(scanned.owed),
+        "digests": scanned.digests,
+        "caught_up": scanned.caught_up,
+        "replayed": scanned.replayed,
+        "late": listed(scanned.late, pack),
+        "problems": scanned.problems[:50],
+        "messages": len(delivered.messages),
+        "sent": delivered.sent,
+        "failed": delivered.failed,
+        "undeliverable": delivered.undeliverable,
+        "deferred": delivered.deferred,
+        "attempts": delivered.attempts,
+        "failures": [f.line() for f in failures],
+    }
 
 
 def _run_name() -> str:
@@ -48,9 +59,16 @@ def scan(db: str | None = None, rules: str | None = None, notify: str | None = N
     now = parse_local(as_of) if as_of else datetime.now(SHANGHAI)
     done = scan_once(database_url(db), rules, notify, now)
     logger = get_run_logger()
-    logger.info("扫描 %s：%d 个计时到点，%d 条提醒；发送 %d 条消息，稍后重试 %d，达到发送上限顺延 %d，无法送达 %d",
-                now.strftime("%Y-%m-%d %H:%M"), done["clocks"], done["owed"], done["sent"], done["failed"], done["deferred"],
-                done["undeliverable"])
+    logger.info(
+        "扫描 %s：%d 个计时到点，%d 条提醒；发送 %d 条消息，稍后重试 %d，达到发送上限顺延 %d，无法送达 %d",
+        now.strftime("%Y-%m-%d %H:%M"),
+        done["clocks"],
+        done["owed"],
+        done["sent"],
+        done["failed"],
+        done["deferred"],
+        done["undeliverable"],
+    )
     if done["replayed"]:
         logger.warning("先补算了 %d 起案件的计时：事件已导入、计时尚未重算（上一次导入或重算被中断）", done["replayed"])
     if done["caught_up"]:

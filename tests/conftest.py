@@ -35,4 +35,3 @@ def make_pack(tmp_path):
         return folder
 
     return make
-

@@ -50,8 +50,12 @@ def imported(*folders: str) -> set[str]:
                     found |= {alias.name.split(".")[0] for alias in node.names}
                 elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                     found.add(node.module.split(".")[0])
-                elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
-                      in ("importorskip", "import_module") and node.args and isinstance(node.args[0], ast.Constant)):
+                elif (
+                    isinstance(node, ast.Call)
+                    and getattr(node.func, "attr", getattr(node.func, "id", None)) in ("importorskip", "import_module")
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                ):
                     found.add(str(node.args[0].value).split(".")[0])
     return found - set(sys.stdlib_module_names) - OURS
 

@@ -21,5 +21,4 @@ Nothing here imports qixian.
 
 from . import aliyun_sms, dingtalk_checked, feishu_checked, sms_gateway, tencent_sms, wecom_checked
 
-__all__ = ["aliyun_sms", "dingtalk_checked", "feishu_checked", "sms_gateway", "tencent_sms",
-           "wecom_checked"]
+__all__ = ["aliyun_sms", "dingtalk_checked", "feishu_checked", "sms_gateway", "tencent_sms", "wecom_checked"]

@@ -68,8 +68,7 @@ def post(service: str, url: str, *, timeout: float, secrets: list[str], **kwargs
     except requests.RequestException as exc:
         log.warning("%s failed: %s %s", service, type(exc).__name__, redact(str(exc), secrets)[:500])
         return None
-    log.info("%s answer: HTTP %s %s", service, answer.status_code,
-             redact(answer.text, secrets)[:LOG_BODY_CHARS])
+    log.info("%s answer: HTTP %s %s", service, answer.status_code, redact(answer.text, secrets)[:LOG_BODY_CHARS])
     return answer
 
 
@@ -90,8 +89,7 @@ def checked(service: str, answer: requests.Response, field: str, code, meaning: 
     if code is None:
         log.warning("%s failed: HTTP %s, no %s in the answer", service, answer.status_code, field)
     else:
-        log.warning("%s failed: HTTP %s, %s=%s（%s）%s", service, answer.status_code, field, code, meaning,
-                    detail[:LOG_BODY_CHARS])
+        log.warning("%s failed: HTTP %s, %s=%s（%s）%s", service, answer.status_code, field, code, meaning, detail[:LOG_BODY_CHARS])
     return False
 
 

@@ -89,8 +89,7 @@ def sign_params(params: dict[str, str], secret: str, method: str = "POST") -> st
     Accepts every request parameter except Signature (ignored if present) and the
     AccessKeySecret; returns the base64 signature, not yet URL-encoded.
     """
-    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}"
-                         for k, v in sorted(params.items()) if k != "Signature")
+    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in sorted(params.items()) if k != "Signature")
     string_to_sign = f"{method.upper()}&{percent_encode('/')}&{percent_encode(canonical)}"
     digest = hmac.new(f"{secret}&".encode(), string_to_sign.encode("utf-8"), hashlib.sha1)
     return base64.b64encode(digest.digest()).decode("ascii")
@@ -152,8 +151,15 @@ def _send(body: str, meta: dict, secret: str) -> bool:
     if code is None:
         log.warning("%s failed: HTTP %s, no Code in the answer", SERVICE, answer.status_code)
     else:
-        log.warning("%s failed: HTTP %s, Code=%s（%s）%s RequestId=%s", SERVICE, answer.status_code,
-                    code, meaning(code), redact(message, [secret])[:LOG_BODY_CHARS], request_id)
+        log.warning(
+            "%s failed: HTTP %s, Code=%s（%s）%s RequestId=%s",
+            SERVICE,
+            answer.status_code,
+            code,
+            meaning(code),
+            redact(message, [secret])[:LOG_BODY_CHARS],
+            request_id,
+        )
     return False
 
 

@@ -100,9 +100,15 @@ def _send(body: str, title: str, meta: dict, secrets: list[str]) -> bool:
         "at": {"atMobiles": phones, "isAtAll": False},
     }
     headers["Content-Type"] = "application/json; charset=utf-8"
-    answer = post(SERVICE, (endpoint or DEFAULT_ENDPOINT) + "/robot/send", timeout=timeout, secrets=secrets,
-                   params=params, headers=headers,
-                   data=json.dumps(message, ensure_ascii=False).encode("utf-8"))
+    answer = post(
+        SERVICE,
+        (endpoint or DEFAULT_ENDPOINT) + "/robot/send",
+        timeout=timeout,
+        secrets=secrets,
+        params=params,
+        headers=headers,
+        data=json.dumps(message, ensure_ascii=False).encode("utf-8"),
+    )
     if answer is None:
         return False
     data = json_of(answer) or {}

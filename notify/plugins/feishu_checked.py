@@ -53,7 +53,6 @@ ERROR_CODES: dict[int, str] = {
 }
 
 
-
 def sign(secret: str, timestamp: str) -> str:
     """base64(HMAC-SHA256 keyed with "<timestamp>\\n<secret>" over an empty message)."""
     digest = hmac.new(f"{timestamp}\n{secret}".encode(), b"", hashlib.sha256)
@@ -75,9 +74,14 @@ def _send(body: str, meta: dict, secrets: list[str]) -> bool:
         timestamp = str(int(time.time()))
         message = {"timestamp": timestamp, "sign": sign(secret, timestamp), **message}
     headers["Content-Type"] = "application/json; charset=utf-8"
-    answer = post(SERVICE, f"{endpoint or DEFAULT_ENDPOINT}/open-apis/bot/v2/hook/{token}", timeout=timeout,
-                   secrets=secrets, headers=headers,
-                   data=json.dumps(message, ensure_ascii=False).encode("utf-8"))
+    answer = post(
+        SERVICE,
+        f"{endpoint or DEFAULT_ENDPOINT}/open-apis/bot/v2/hook/{token}",
+        timeout=timeout,
+        secrets=secrets,
+        headers=headers,
+        data=json.dumps(message, ensure_ascii=False).encode("utf-8"),
+    )
     if answer is None:
         return False
     data = json_of(answer) or {}

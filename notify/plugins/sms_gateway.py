@@ -102,12 +102,10 @@ def _send(body: str, meta: dict) -> bool:
         shown = code if code is not None else answer.status_code
         detail = f", code={code}" if code is not None else ""
         detail += f"（{meaning(shown)}）"
-        log.warning("%s failed: HTTP %s%s %s", SERVICE, answer.status_code, detail,
-                    redact(message, [token])[:LOG_BODY_CHARS])
+        log.warning("%s failed: HTTP %s%s %s", SERVICE, answer.status_code, detail, redact(message, [token])[:LOG_BODY_CHARS])
         return False
     if isinstance(data, dict) and "code" in data and code not in OK_CODES:
-        log.warning("%s failed: HTTP %s, code=%s（%s）%s", SERVICE, answer.status_code, code,
-                    meaning(code), redact(message, [token])[:LOG_BODY_CHARS])
+        log.warning("%s failed: HTTP %s, code=%s（%s）%s", SERVICE, answer.status_code, code, meaning(code), redact(message, [token])[:LOG_BODY_CHARS])
         return False
     return True
 

@@ -82,8 +82,7 @@ ERROR_CODES: dict[str, str] = {
 _PHONE = re.compile(r"^\+\d{6,20}$")
 
 
-def tc3_authorization(secret_id: str, secret_key: str, *, service: str, timestamp: int,
-                      payload: bytes, headers: dict[str, str], method: str = "POST") -> str:
+def tc3_authorization(secret_id: str, secret_key: str, *, service: str, timestamp: int, payload: bytes, headers: dict[str, str], method: str = "POST") -> str:
     """The Authorization header value for a TC3-HMAC-SHA256 request to path "/" without a query.
 
     headers holds every signed header (at least content-type and host), any case; the
@@ -92,20 +91,17 @@ def tc3_authorization(secret_id: str, secret_key: str, *, service: str, timestam
     signed = sorted((k.strip().lower(), v.strip().lower()) for k, v in headers.items())
     canonical_headers = "".join(f"{k}:{v}\n" for k, v in signed)
     signed_headers = ";".join(k for k, _ in signed)
-    canonical_request = "\n".join([method.upper(), "/", "", canonical_headers, signed_headers,
-                                   hashlib.sha256(payload).hexdigest()])
+    canonical_request = "\n".join([method.upper(), "/", "", canonical_headers, signed_headers, hashlib.sha256(payload).hexdigest()])
     date = time.strftime("%Y-%m-%d", time.gmtime(timestamp))
     scope = f"{date}/{service}/tc3_request"
-    string_to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope,
-                                hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()])
+    string_to_sign = "\n".join(["TC3-HMAC-SHA256", str(timestamp), scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()])
 
     def _hmac(key: bytes, msg: str) -> bytes:
         return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
     signing_key = _hmac(_hmac(_hmac(f"TC3{secret_key}".encode(), date), service), "tc3_request")
     signature = hmac.new(signing_key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    return (f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, "
-            f"SignedHeaders={signed_headers}, Signature={signature}")
+    return f"TC3-HMAC-SHA256 Credential={secret_id}/{scope}, SignedHeaders={signed_headers}, Signature={signature}"
 
 
 def e164(phone: str) -> str:
@@ -137,27 +133,43 @@ def _check(answer: requests.Response, phones: list[str], secret: str) -> bool:
     error = response.get("Error")
     if isinstance(error, dict):
         code = error.get("Code")
-        log.warning("%s failed: HTTP %s, Error.Code=%s（%s）%s RequestId=%s", SERVICE,
-                    answer.status_code, code, meaning(code),
-                    redact(str(error.get("Message") or ""), [secret])[:LOG_BODY_CHARS], request_id)
+        log.warning(
+            "%s failed: HTTP %s, Error.Code=%s（%s）%s RequestId=%s",
+            SERVICE,
+            answer.status_code,
+            code,
+            meaning(code),
+            redact(str(error.get("Message") or ""), [secret])[:LOG_BODY_CHARS],
+            request_id,
+        )
         return False
     if answer.status_code != 200:
         log.warning("%s failed: HTTP %s RequestId=%s", SERVICE, answer.status_code, request_id)
         return False
     statuses = response.get("SendStatusSet")
     if not isinstance(statuses, list) or len(statuses) != len(phones):
-        log.warning("%s failed: SendStatusSet has %s entries for %s numbers RequestId=%s", SERVICE,
-                    len(statuses) if isinstance(statuses, list) else "no", len(phones), request_id)
+        log.warning(
+            "%s failed: SendStatusSet has %s entries for %s numbers RequestId=%s",
+            SERVICE,
+            len(statuses) if isinstance(statuses, list) else "no",
+            len(phones),
+            request_id,
+        )
         return False
     ok = True
     for status in statuses:
         code = status.get("Code") if isinstance(status, dict) else None
         if code != "Ok":
             ok = False
-            log.warning("%s failed: %s Code=%s（%s）%s RequestId=%s", SERVICE,
-                        status.get("PhoneNumber") if isinstance(status, dict) else "?", code,
-                        meaning(code), str(status.get("Message") or "") if isinstance(status, dict) else "",
-                        request_id)
+            log.warning(
+                "%s failed: %s Code=%s（%s）%s RequestId=%s",
+                SERVICE,
+                status.get("PhoneNumber") if isinstance(status, dict) else "?",
+                code,
+                meaning(code),
+                str(status.get("Message") or "") if isinstance(status, dict) else "",
+                request_id,
+            )
     return ok
 
 
@@ -187,17 +199,17 @@ def _send(body: str, meta: dict, secret_key: str) -> bool:
     }
     payload = json.dumps(request, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     timestamp = int(time.time())
-    signed = {"Content-Type": "application/json; charset=utf-8", "Host": API_HOST,
-              "X-TC-Action": API_ACTION}
+    signed = {"Content-Type": "application/json; charset=utf-8", "Host": API_HOST, "X-TC-Action": API_ACTION}
     headers.update(signed)
-    headers.update({
-        "Authorization": tc3_authorization(secret_id, secret_key, service=API_SERVICE,
-                                           timestamp=timestamp, payload=payload, headers=signed),
-        "X-TC-Timestamp": str(timestamp),
-        "X-TC-Version": API_VERSION,
-        "X-TC-Region": region,
-        "X-TC-Language": "zh-CN",
-    })
+    headers.update(
+        {
+            "Authorization": tc3_authorization(secret_id, secret_key, service=API_SERVICE, timestamp=timestamp, payload=payload, headers=signed),
+            "X-TC-Timestamp": str(timestamp),
+            "X-TC-Version": API_VERSION,
+            "X-TC-Region": region,
+            "X-TC-Language": "zh-CN",
+        }
+    )
 
     url = (endpoint or DEFAULT_ENDPOINT) + "/"
     answer = post(SERVICE, url, timeout=timeout, secrets=[secret_key], data=payload, headers=headers)

@@ -47,7 +47,6 @@ ERROR_CODES: dict[int, str] = {
 }
 
 
-
 def meaning(code: Any) -> str:
     """The Chinese meaning of a WeCom errcode, or a pointer to the docs."""
     return code_meaning(ERROR_CODES, DOCS_URL, code)
@@ -59,9 +58,15 @@ def _send(body: str, meta: dict, key: str) -> bool:
         raise ValueError("缺少机器人 key：qxwecom://KEY")
     headers["Content-Type"] = "application/json; charset=utf-8"
     message = {"msgtype": "markdown", "markdown": {"content": body}}
-    answer = post(SERVICE, (endpoint or DEFAULT_ENDPOINT) + "/cgi-bin/webhook/send", timeout=timeout,
-                   secrets=[key], params={"key": key}, headers=headers,
-                   data=json.dumps(message, ensure_ascii=False).encode("utf-8"))
+    answer = post(
+        SERVICE,
+        (endpoint or DEFAULT_ENDPOINT) + "/cgi-bin/webhook/send",
+        timeout=timeout,
+        secrets=[key],
+        params={"key": key},
+        headers=headers,
+        data=json.dumps(message, ensure_ascii=False).encode("utf-8"),
+    )
     if answer is None:
         return False
     data = json_of(answer) or {}

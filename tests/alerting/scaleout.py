@@ -60,8 +60,7 @@ def run_scanners(url: str, pack, notify: Path, ticks: list, count: int = 4, took
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(count)
     sent, seconds = context.Array("i", count), context.Array("d", count)
-    processes = [context.Process(target=_scanner, args=(url, str(pack.directory), notify, ticks, barrier, sent, seconds, n))
-                 for n in range(count)]
+    processes = [context.Process(target=_scanner, args=(url, str(pack.directory), notify, ticks, barrier, sent, seconds, n)) for n in range(count)]
     for process in processes:
         process.start()
     for process in processes:

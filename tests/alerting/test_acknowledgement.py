@@ -26,10 +26,10 @@ def arrest_request_clock(store):
 def test_an_acknowledged_overdue_reminder_is_no_longer_escalated(store, pack, notify_folder, sink):
     config = setup(store, pack, notify_folder)
     clock = arrest_request_clock(store)
-    scan(store, pack, config, parse_local("2025-10-07 00:05"))                  # the due step: handler, legal officer, leader
+    scan(store, pack, config, parse_local("2025-10-07 00:05"))  # the due step: handler, legal officer, leader
     due_step = [r for r in rows_of(store, clock.id) if r.level == "overdue"]
     assert {r.recipient for r in due_step} == {"officer-1", "officer-8", "officer-9"}
-    scan(store, pack, config, parse_local("2025-10-07 02:05"))                  # first repeat, nobody acknowledged yet
+    scan(store, pack, config, parse_local("2025-10-07 02:05"))  # first repeat, nobody acknowledged yet
     first_repeat = [r for r in rows_of(store, clock.id) if r.label == "超期第2次提醒"]
     assert {r.recipient for r in first_repeat} == {"officer-1", "officer-8", "officer-9"}
 
@@ -37,7 +37,7 @@ def test_an_acknowledged_overdue_reminder_is_no_longer_escalated(store, pack, no
     ack, new = store.acknowledge(handler_row.id, "officer-1", "dashboard", parse_local("2025-10-07 02:20"))
     assert new and (ack.clock_id, ack.step, ack.level) == (clock.id, handler_row.step, "overdue")
 
-    scan(store, pack, config, parse_local("2025-10-07 04:05"))                  # the next repeat
+    scan(store, pack, config, parse_local("2025-10-07 04:05"))  # the next repeat
     second_repeat = [r for r in rows_of(store, clock.id) if r.label == "超期第3次提醒"]
     assert {r.recipient for r in second_repeat} == {"officer-1", "officer-8"}  # the rule's own recipients, not the leader
     running = arrest_request_clock(store)
@@ -54,7 +54,7 @@ def test_acknowledging_twice_keeps_the_first_and_strangers_are_refused(store, pa
     assert store.count(AcknowledgementRow) == 1
     with pytest.raises(AcknowledgeError, match="不是发给您的：只能确认发给自己的提醒") as refused:
         store.acknowledge(row.id, "officer-9", "dashboard", parse_local("2025-10-05 10:00"))
-    assert "officer-1" not in str(refused.value) and "刘明" not in str(refused.value)   # whose it is, is not said
+    assert "officer-1" not in str(refused.value) and "刘明" not in str(refused.value)  # whose it is, is not said
     with pytest.raises(AcknowledgeError, match="没有编号为 999999 的提醒"):
         store.acknowledge(999999, "officer-1", "dashboard", parse_local("2025-10-05 10:00"))
     with pytest.raises(AcknowledgeError, match="确认渠道"):
@@ -99,15 +99,15 @@ def test_only_an_officer_still_on_the_case_and_in_the_directory_acknowledges(sto
     scan(store, pack, config, parse_local("2025-10-05 09:00"))
     row = next(r for r in rows_of(store, arrest_request_clock(store).id) if r.recipient == "officer-1")
     at = parse_local("2025-10-05 09:30")
-    reassign(store, "officer-3", [])                      # handed to officer-3
+    reassign(store, "officer-3", [])  # handed to officer-3
     for channel in ("dashboard", "link", "cli"):
         with pytest.raises(AcknowledgeError, match="所属案件已不由您负责") as refused:
             store.acknowledge(row.id, "officer-1", channel, at)
         assert "officer-3" not in str(refused.value)
-    reassign(store, "officer-3", ["officer-1"])           # back on it, as a co-handler
+    reassign(store, "officer-3", ["officer-1"])  # back on it, as a co-handler
     assert store.acknowledgeable(row.id, "officer-1").id == row.id
     directory = store.directory()
-    del directory.officers["officer-1"]                                         # then leaves the directory
+    del directory.officers["officer-1"]  # then leaves the directory
     store.replace_directory(directory)
     with pytest.raises(AcknowledgeError, match="所属案件已不由您负责"):
         store.acknowledge(row.id, "officer-1", "dashboard", at)

@@ -39,17 +39,17 @@ def test_four_scanners_started_together_share_the_owing_and_sending(db_url, pack
     try:
         populate(db_url, pack, CASES, sink.port, days=3, per_unit=PER_UNIT)
         expected = owed_steps(db_url, pack, [NOW])
-        assert len(expected) > 3 * CHUNK["postgresql"]   # several chunks to claim
+        assert len(expected) > 3 * CHUNK["postgresql"]  # several chunks to claim
         sent = run_scanners(db_url, pack, notify_folder(tmp_path / "notify", sink.port), [NOW], count=4)
         keys = sink.keys()
     finally:
         sink.close()
     outbox, still_due = stored(db_url)
-    assert [key for key, n in Counter(keys).items() if n > 1] == []          # no reminder twice
-    assert {(row.clock_id, row.step) for row in outbox} == expected          # every owed step, nothing more
+    assert [key for key, n in Counter(keys).items() if n > 1] == []  # no reminder twice
+    assert {(row.clock_id, row.step) for row in outbox} == expected  # every owed step, nothing more
     assert set(keys) == {row.key for row in outbox} and all(row.status == "sent" for row in outbox)
-    assert still_due == 0                                                    # every clock advanced
-    assert sum(n > 0 for n in sent) >= 2, sent                               # the sending was shared
+    assert still_due == 0  # every clock advanced
+    assert sum(n > 0 for n in sent) >= 2, sent  # the sending was shared
 
 
 @pytest.mark.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
@@ -65,7 +65,7 @@ def test_a_scan_killed_between_chunks_is_completed_by_the_next(db_url, pack, tmp
         assert killed.returncode == -signal.SIGKILL, killed.stderr
         outbox, still_due = stored(db_url)
         assert outbox and all(row.status == "pending" for row in outbox) and not sink.requests
-        if "postgresql" in db_url:   # two chunks owed and their clocks advanced, the rest still due
+        if "postgresql" in db_url:  # two chunks owed and their clocks advanced, the rest still due
             assert {(row.clock_id, row.step) for row in outbox} < expected
             assert still_due == len({c for c, _ in expected}) - 2 * CHUNK["postgresql"]
         else:

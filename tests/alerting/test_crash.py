@@ -36,9 +36,15 @@ def prepared(folder, sink):
     upgrade(url)
     store, pack = Store.open(url), load_pack(ROOT / "rules")
     units = {"chengguan": Unit("chengguan", "城关派出所", "o1", "o2", "13800000000")}
-    store.replace_directory(Directory(units, {f"o{i}": Officer(f"o{i}", f"民警{i}", "chengguan", f"1390000000{i}",
-                                                               (f"json://127.0.0.1:{sink.port}/chat/o{i}",) if i % 2 else ())
-                                              for i in range(1, 6)}))
+    store.replace_directory(
+        Directory(
+            units,
+            {
+                f"o{i}": Officer(f"o{i}", f"民警{i}", "chengguan", f"1390000000{i}", (f"json://127.0.0.1:{sink.port}/chat/o{i}",) if i % 2 else ())
+                for i in range(1, 6)
+            },
+        )
+    )
     feed = Feed(seed=11, start=START - timedelta(days=3), days=6)
     for case in feed.cases(40):
         for event in case:
@@ -46,8 +52,7 @@ def prepared(folder, sink):
                 event["case_info"]["handler"] = random.Random(event["id"]).choice(["o1", "o2", "o3", "o4", "o5"])
                 event["case_info"]["unit"] = "chengguan"
         text = "\n".join(__import__("json").dumps(e, ensure_ascii=False) for e in case) + "\n"
-        ingest_items(store, pack, [check("f", n, raw, item, pack.events) for n, raw, item in read_lines("f.jsonl", text)],
-                     source="crash", now=START)
+        ingest_items(store, pack, [check("f", n, raw, item, pack.events) for n, raw, item in read_lines("f.jsonl", text)], source="crash", now=START)
     notify = folder / "notify"
     shutil.copytree(ROOT / "notify" / "templates", notify / "templates")
     (notify / "channels.yaml").write_text(f'sms: "json://127.0.0.1:{sink.port}/sms/{{phone}}"\n', encoding="utf-8")
@@ -100,14 +105,16 @@ def test_killed_scans_lose_no_reminder(tmp_path):
             scan_in_child(url, pack, config, now + CLAIMED + timedelta(minutes=1), kill_after=None)
         got = sink.keys()
         duplicates = len(got) - len(set(got))
-        print(f"\ncrash test: {kills} scans killed at random points at {len(times)} scan times ({interrupted} before they "
-              f"finished, {interrupted_after_sending} of those after sending something); {len(expected)} reminders expected, "
-              f"{len(set(got))} distinct keys delivered, {duplicates} delivered twice "
-              f"({duplicates / max(1, len(got)):.1%} of requests' keys)")
+        print(
+            f"\ncrash test: {kills} scans killed at random points at {len(times)} scan times ({interrupted} before they "
+            f"finished, {interrupted_after_sending} of those after sending something); {len(expected)} reminders expected, "
+            f"{len(set(got))} distinct keys delivered, {duplicates} delivered twice "
+            f"({duplicates / max(1, len(got)):.1%} of requests' keys)"
+        )
         assert interrupted >= 20 and interrupted_after_sending > 0  # the kills did land in the middle of the work
-        assert set(got) == expected                       # nothing lost, nothing invented
+        assert set(got) == expected  # nothing lost, nothing invented
         repeated = {k for k in got if got.count(k) > 1}
-        assert repeated <= at_risk                         # a key arrives twice only after a kill between sending and recording
+        assert repeated <= at_risk  # a key arrives twice only after a kill between sending and recording
     finally:
         reference_sink.close()
         sink.close()

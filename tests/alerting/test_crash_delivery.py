@@ -39,8 +39,7 @@ def command(url, notify, now):
 def together(url, notify, now) -> list[int]:
     """SCANNERS scans started at once; how many messages each sent. On SQLite all but one may stop at once
     (one scanner at a time: qixian.store.scanlock)."""
-    processes = [subprocess.Popen([*QIXIAN, *command(url, notify, now)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(SCANNERS)]
+    processes = [subprocess.Popen([*QIXIAN, *command(url, notify, now)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(SCANNERS)]
     sent = []
     for process in processes:
         out, err = process.communicate(timeout=300)
@@ -56,10 +55,8 @@ def state(url):
     """The outbox (key, status, channel, digest's clocks) and each open clock's next reminder."""
     store = Store.open(url)
     with store.session() as session:
-        outbox = sorted((r.key, r.status, r.channel, tuple(r.clocks or ()))
-                        for r in session.exec(select(OutboxRow)).scalars())
-        clocks = sorted(session.execute(select(ClockRow.id, ClockRow.next_reminder_at)
-                                        .where(ClockRow.open.is_(True))).all())
+        outbox = sorted((r.key, r.status, r.channel, tuple(r.clocks or ())) for r in session.exec(select(OutboxRow)).scalars())
+        clocks = sorted(session.execute(select(ClockRow.id, ClockRow.next_reminder_at).where(ClockRow.open.is_(True))).all())
     store.engine.dispose()
     return outbox, clocks
 
@@ -95,8 +92,7 @@ def twin(db_url, tmp_path):
 # One crash point per database, alternating (each case takes tens of seconds): the code after either point is the same
 # on both. Scanners started together without a crash: test_chunked_owing; PostgreSQL killed between owing chunks:
 # test_chunked_owing.test_a_scan_killed_between_chunks_is_completed_by_the_next.
-@pytest.mark.parametrize(("db_url", "crash_at"), [("sqlite", "scan.owed"), ("postgresql", "delivery.sent")],
-                         indirect=["db_url"])
+@pytest.mark.parametrize(("db_url", "crash_at"), [("sqlite", "scan.owed"), ("postgresql", "delivery.sent")], indirect=["db_url"])
 def test_scanners_started_together_after_a_crash_end_as_a_clean_run(db_url, pack, tmp_path, twin, crash_at):
     sink, clean_sink = LocalSink(), LocalSink()
     sink.delay = 0.05  # a provider slow enough that the scanners' sending overlaps
@@ -120,15 +116,15 @@ def test_scanners_started_together_after_a_crash_end_as_a_clean_run(db_url, pack
                 at_risk = set(sink.requests[-1]["keys"])
         sent = together(db_url, notify, NOW)
         if "postgresql" in db_url:
-            assert sum(n > 0 for n in sent) >= 2, sent   # the scanners shared the sending
+            assert sum(n > 0 for n in sent) >= 2, sent  # the scanners shared the sending
         assert qixian(*command(db_url, notify, LATER)).returncode == 0
         keys, clean_keys = sink.keys(), clean_sink.keys()
     finally:
         sink.close()
         clean_sink.close()
-    assert state(db_url) == state(clean)                              # the store as a clean run leaves it
+    assert state(db_url) == state(clean)  # the store as a clean run leaves it
     assert len(clean_keys) == len(set(clean_keys))
-    assert set(keys) == set(clean_keys)                               # every reminder reached the sink
+    assert set(keys) == set(clean_keys)  # every reminder reached the sink
     assert {(int(k.split(":")[0]), int(k.split(":")[2])) for k in clean_keys if not k.startswith("digest:")} >= expected
     twice = {key for key in keys if keys.count(key) > 1}
-    assert twice == at_risk                                           # sent again: only the unrecorded message
+    assert twice == at_risk  # sent again: only the unrecorded message

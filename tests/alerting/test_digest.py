@@ -24,15 +24,15 @@ def test_repeats_stop_after_the_limit_and_one_digest_a_day_follows(store, pack, 
     rows = outbox_rows(store)
     own, digests = [r for r in rows if r.clocks is None], [r for r in rows if r.clocks is not None]
     repeats = Counter((r.clock_id, r.due_at, r.recipient) for r in own if r.label.startswith("超期第"))
-    assert repeats and max(repeats.values()) <= after                      # never more than `after` repeats
+    assert repeats and max(repeats.values()) <= after  # never more than `after` repeats
     assert all(int(r.label[3:-3]) <= after + 1 for r in own if r.label.startswith("超期第"))  # 超期第7次提醒 at most
     assert digests and all(r.label == LABEL and r.status == "sent" for r in digests)
     per_day = Counter(r.key.rsplit(":", 1)[0] + ":" + r.recipient for r in digests)
-    assert set(per_day.values()) == {1}                                    # one digest per recipient per day
+    assert set(per_day.values()) == {1}  # one digest per recipient per day
     days = {r.key.split(":")[1] for r in digests}
     assert len(days) >= 10
     recipients = {r.recipient for r in digests}
-    assert {"officer-1", "officer-9", "officer-8"} <= recipients          # the handler and the leaders (escalation)
+    assert {"officer-1", "officer-9", "officer-8"} <= recipients  # the handler and the leaders (escalation)
     delivered = Counter(k for k in sink.keys() if k.startswith("digest:"))  # noqa: SIM118 - LocalSink.keys(): the keys it was sent
     assert set(delivered.values()) == {1} and set(delivered) == {r.key for r in digests}
     assert all(r.step_at.astimezone(parse_local("2025-10-01 00:00").tzinfo).strftime("%H:%M") == "08:30" for r in digests)
@@ -42,7 +42,7 @@ def test_repeats_stop_after_the_limit_and_one_digest_a_day_follows(store, pack, 
 
 def test_a_digest_is_owed_from_its_time_of_day_and_lists_each_folded_clock(store, pack, notify_folder, sink):
     config = setup(store, pack, notify_folder)
-    early = scan(store, pack, config, parse_local("2025-10-20 08:00"))   # long overdue, before the digest time
+    early = scan(store, pack, config, parse_local("2025-10-20 08:00"))  # long overdue, before the digest time
     assert early.scanned.digests == 0
     clocks = store.clocks(open_only=True)
     folded = {c.id for c in clocks if in_digest(pack, c, parse_local("2025-10-20 08:30"))}
@@ -54,4 +54,3 @@ def test_a_digest_is_owed_from_its_time_of_day_and_lists_each_folded_clock(store
     messages = [m for m in on_time.messages if m.digest and m.recipient == "officer-1"]
     assert len(messages) == 1 and len(messages[0].items) == len(mine[0].clocks)
     assert all(f"{i.case}{i.rule_name}已超期" in messages[0].text or "另有" in messages[0].text for i in messages[0].items[:1])
-

@@ -36,16 +36,16 @@ def test_reminders_arrive_once_and_escalate_after_the_due(store, pack, notify_fo
     seen = list(sink.keys())
     requests_before = len(sink.requests)
     assert len(seen) == len(set(seen))
-    again = scan(store, pack, config, parse_local("2025-10-05 09:00"))      # the same moment: nothing owed twice
+    again = scan(store, pack, config, parse_local("2025-10-05 09:00"))  # the same moment: nothing owed twice
     assert again.scanned.owed == [] and sink.keys() == seen
-    after = scan(store, pack, config, parse_local("2025-10-07 00:30"))       # past the due: escalation
+    after = scan(store, pack, config, parse_local("2025-10-07 00:30"))  # past the due: escalation
     assert after.delivered.sent >= 1
     overdue = [r for r in sink.requests[requests_before:] if "超期" in r["body"].get("title", "")]
     reached = {r["path"] for r in overdue}
-    assert "/chat/officer-1" in reached                                     # the handler, on chat
-    assert {"/sms/13900000009", "/sms/13900000008"} <= reached             # unit leader and legal officer, by SMS
+    assert "/chat/officer-1" in reached  # the handler, on chat
+    assert {"/sms/13900000009", "/sms/13900000008"} <= reached  # unit leader and legal officer, by SMS
     keys = sink.keys()
-    assert len(keys) == len(set(keys))                                      # no reminder twice
+    assert len(keys) == len(set(keys))  # no reminder twice
     assert store.count(OutboxRow) == len(set(keys))
 
 
@@ -60,8 +60,8 @@ def test_a_failing_chat_robot_falls_back_to_sms_and_is_recorded(store, pack, not
     sink.failing["/chat/"] = (500, {"errcode": 1})
     report = scan(store, pack, config, parse_local("2025-10-05 09:00"))
     assert report.delivered.sent >= 1
-    assert len(own(sink.to("/chat/officer-1"))) == 2                        # tried twice (tries: 2)
-    assert sink.to("/sms/13900000001")                                      # then the handler's phone
+    assert len(own(sink.to("/chat/officer-1"))) == 2  # tried twice (tries: 2)
+    assert sink.to("/sms/13900000001")  # then the handler's phone
     with store.session() as session:
         log = list(session.exec(select(DeliveryRow).order_by(DeliveryRow.id)).scalars())
     assert [(d.channel, d.ok) for d in own(log) if d.recipient == "officer-1"][:3] == [("chat", False), ("chat", False), ("sms", True)]
@@ -77,7 +77,7 @@ def test_nothing_is_marked_sent_when_every_channel_fails(store, pack, notify_fol
     rows = outbox_rows(store)
     assert rows and all(o.status == "pending" and o.attempts == 1 for o in rows)
     sink.failing.clear()
-    later = scan(store, pack, config, parse_local("2025-10-05 09:02"))        # after the 1-minute backoff
+    later = scan(store, pack, config, parse_local("2025-10-05 09:02"))  # after the 1-minute backoff
     assert later.delivered.sent >= 1
     assert all(o.status == "sent" for o in outbox_rows(store))
 
@@ -90,8 +90,7 @@ def test_dry_run_writes_and_sends_nothing(store, pack, notify_folder, sink):
     assert {m.recipient for m in real.messages} == {m.recipient for m in preview.messages}
 
 
-def test_a_dingtalk_refusal_inside_http_200_is_retried_falls_back_and_is_logged(store, pack, notify_folder, sink,
-                                                                                 monkeypatch):
+def test_a_dingtalk_refusal_inside_http_200_is_retried_falls_back_and_is_logged(store, pack, notify_folder, sink, monkeypatch):
     from qixian.casework.directory import Directory, Officer
 
     monkeypatch.setenv("QX_TEST_DING_SECRET", "SEC-very-secret-1")
@@ -100,8 +99,9 @@ def test_a_dingtalk_refusal_inside_http_200_is_retried_falls_back_and_is_logged(
     directory = store.directory()
     handler = directory.officers["officer-1"]
     robot = f"qxdingtalk://${{QX_TEST_DING_SECRET}}@${{QX_TEST_DING_TOKEN}}?endpoint=http://127.0.0.1:{sink.port}"
-    store.replace_directory(Directory(directory.units, {**directory.officers,
-                                                         "officer-1": Officer(handler.id, handler.name, handler.unit, handler.phone, (robot,))}))
+    store.replace_directory(
+        Directory(directory.units, {**directory.officers, "officer-1": Officer(handler.id, handler.name, handler.unit, handler.phone, (robot,))})
+    )
     sink.failing["/robot/send"] = (200, {"errcode": 310000, "errmsg": "sign not match"})
     report = scan(store, pack, config, parse_local("2025-10-05 09:00"))
     assert report.delivered.sent >= 1
@@ -116,11 +116,11 @@ def test_a_dingtalk_refusal_inside_http_200_is_retried_falls_back_and_is_logged(
 
 def test_after_downtime_each_clock_owes_one_late_message_at_its_most_severe_step(store, pack, notify_folder, sink):
     config = setup(store, pack, notify_folder)
-    report = scan(store, pack, config, parse_local("2025-10-08 09:00"))      # nothing scanned since the events
+    report = scan(store, pack, config, parse_local("2025-10-08 09:00"))  # nothing scanned since the events
     by_clock = {}
     for owed in report.scanned.owed:
         by_clock.setdefault((owed.clock_id, owed.recipient), []).append(owed)
-    assert by_clock and all(len(v) == 1 for v in by_clock.values())         # one step per clock and recipient
+    assert by_clock and all(len(v) == 1 for v in by_clock.values())  # one step per clock and recipient
     assert all(o.late and o.level == "overdue" for v in by_clock.values() for o in v)
     assert report.scanned.caught_up >= 1
 
@@ -131,14 +131,15 @@ def test_a_refused_connection_falls_back_to_the_duty_phone(store, pack, notify_f
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
-    closed.close()                                                            # nothing listens there now
+    closed.close()  # nothing listens there now
     channels = (notify_folder / "channels.yaml").read_text(encoding="utf-8")
-    (notify_folder / "channels.yaml").write_text(channels.replace(f'json://127.0.0.1:{sink.port}/sms/{{phone}}',
-                                                                  f'json://127.0.0.1:{port}/sms/{{phone}}'), encoding="utf-8")
+    (notify_folder / "channels.yaml").write_text(
+        channels.replace(f"json://127.0.0.1:{sink.port}/sms/{{phone}}", f"json://127.0.0.1:{port}/sms/{{phone}}"), encoding="utf-8"
+    )
     config = setup(store, pack, notify_folder)
     sink.failing["/chat/"] = (500, {})
     report = scan(store, pack, config, parse_local("2025-10-05 09:00"))
-    assert report.delivered.sent == 0 and report.delivered.failed >= 1      # SMS and duty phone both unreachable
+    assert report.delivered.sent == 0 and report.delivered.failed >= 1  # SMS and duty phone both unreachable
     with store.session() as session:
         log = list(session.execute(select(DeliveryRow)).scalars())
     assert {d.channel for d in log} >= {"chat", "sms", "duty"} and not any(d.ok for d in log)

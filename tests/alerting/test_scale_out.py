@@ -42,13 +42,13 @@ def test_four_scanners_over_a_month_deliver_every_reminder_once(db_url, pack, tm
         store.engine.dispose()
     finally:
         sink.close()
-    assert sum(sent) == requests and sum(n > 0 for n in sent) >= 3        # the scanners did share the sending
+    assert sum(sent) == requests and sum(n > 0 for n in sent) >= 3  # the scanners did share the sending
     twice = [key for key, n in Counter(delivered).items() if n > 1]
-    assert twice == []                                                     # no reminder twice
-    assert set(delivered) == {row.key for row in outbox}                  # every owed row reached the sink
+    assert twice == []  # no reminder twice
+    assert set(delivered) == {row.key for row in outbox}  # every owed row reached the sink
     assert all(row.status == "sent" for row in outbox)
     own = {(int(k.split(":")[0]), int(k.split(":")[2])) for k in delivered if not k.startswith("digest:")}
-    assert own == expected                                                 # exactly what the plans owe
+    assert own == expected  # exactly what the plans owe
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -59,19 +59,24 @@ def test_a_second_sqlite_scanner_stops_at_once_with_a_clear_error(db_url, pack, 
         populate(db_url, pack, 60, sink.port, days=2)
         notify = notify_folder(tmp_path / "notify", sink.port)
         now = "2025-11-05 09:00"
-        first = subprocess.Popen([str(QIXIAN), "scan", "--db", db_url, "--rules", str(RULES), "--notify", str(notify),
-                                  "--now", now], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(
+            [str(QIXIAN), "scan", "--db", db_url, "--rules", str(RULES), "--notify", str(notify), "--now", now],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         while not sink.requests:  # the first scan is sending
             assert first.poll() is None, first.communicate()
             time.sleep(0.05)
         began = time.monotonic()
-        second = subprocess.run([str(QIXIAN), "scan", "--db", db_url, "--rules", str(RULES), "--notify", str(notify),
-                                 "--now", now], capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            [str(QIXIAN), "scan", "--db", db_url, "--rules", str(RULES), "--notify", str(notify), "--now", now], capture_output=True, text=True, timeout=60
+        )
         waited = time.monotonic() - began
         _out, err = first.communicate(timeout=120)
     finally:
         sink.close()
-    assert second.returncode == 1 and waited < 10                          # no hang on the first scanner's lock
+    assert second.returncode == 1 and waited < 10  # no hang on the first scanner's lock
     assert "另一个扫描" in second.stderr and "PostgreSQL" in second.stderr
     assert "Traceback" not in second.stderr and "database is locked" not in second.stderr
     assert first.returncode == 0, err

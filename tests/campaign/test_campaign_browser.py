@@ -40,25 +40,25 @@ def test_the_campaign_page_on_a_phone_and_a_desktop(browser, dashboard, officer)
     phone = signed_in(browser, dashboard, officer)
     phone.get_by_role("link", name="专项工作").click()
     phone.goto(f"/campaign?{PERIOD}")
-    clues = "线索台账（1 条）" if officer == "officer-9" else "线索台账（2 条）"   # 城关's clue; legal staff: both
+    clues = "线索台账（1 条）" if officer == "officer-9" else "线索台账（2 条）"  # 城关's clue; legal staff: both
     assert phone.get_by_role("heading", name=clues).is_visible()
     assert fits_the_screen(phone)
     assert phone.evaluate(CUT_OFF) == []
     steps = phone.evaluate(STEPS)
-    assert {label for label, *_ in steps} == {'"步骤与期限："', '"进展报告："', '"各周期："'}   # clues, listed cases, duties
+    assert {label for label, *_ in steps} == {'"步骤与期限："', '"进展报告："', '"各周期："'}  # clues, listed cases, duties
     for label, text, left, right in steps:
-        assert text.strip() and 0 <= left < right <= 390, (label, text, left, right)   # each line wholly on screen
-    assert not phone.locator("table.ledger th").first.is_visible()          # cards: the column names are on each line
+        assert text.strip() and 0 <= left < right <= 390, (label, text, left, right)  # each line wholly on screen
+    assert not phone.locator("table.ledger th").first.is_visible()  # cards: the column names are on each line
     shot(phone, f"campaign-{officer}-phone")
-    red = "rgb(187, 34, 34)"                                               # #b22, as on a desktop
-    card = phone.locator("tr.red", has_text=CLUE_CG)                       # two steps overdue, one running
+    red = "rgb(187, 34, 34)"  # #b22, as on a desktop
+    card = phone.locator("tr.red", has_text=CLUE_CG)  # two steps overdue, one running
     assert card.evaluate("tr => getComputedStyle(tr).borderLeftColor") == red
     assert card.locator("td").first.evaluate("td => getComputedStyle(td).color") == red
     colours = card.locator("td.steps > span").evaluate_all("spans => spans.map(s => [s.innerText, getComputedStyle(s).color])")
     assert [text.endswith("已超期") for text, _ in colours] == [colour == red for _, colour in colours] == [False, True, True], colours
     desktop = signed_in(browser, dashboard, officer, DESKTOP)
     desktop.goto(f"/campaign?{PERIOD}")
-    assert desktop.locator("table.ledger th", has_text="步骤与期限").is_visible()   # a table with its header row
+    assert desktop.locator("table.ledger th", has_text="步骤与期限").is_visible()  # a table with its header row
     assert desktop.evaluate("getComputedStyle(document.querySelector('table.ledger tr')).display") == "table-row"
     if officer == "officer-7":
         assert desktop.locator("tr.red", has_text=CLUE_JD).is_visible()

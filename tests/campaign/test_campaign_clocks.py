@@ -48,8 +48,10 @@ def test_a_passed_down_clue_assigned_twice_verified_late_and_reported_back_in_ti
 
 def test_a_reported_clue_has_the_three_musts_as_clocks_of_their_own(pack):
     facts = {"kind": "clue", "source": "群众举报", "unit": "chengguan"}
-    events = [Event("clue_assigned", at("2026-03-02 09:00"), data={"assignee": "chengguan", "officer": "officer-2"}),
-              Event("informant_interviewed", at("2026-03-05 15:00"), data={"assignee": "chengguan"})]
+    events = [
+        Event("clue_assigned", at("2026-03-02 09:00"), data={"assignee": "chengguan", "officer": "officer-2"}),
+        Event("informant_interviewed", at("2026-03-05 15:00"), data={"assignee": "chengguan"}),
+    ]
     found = {c.rule.id: c for c in clocks_of(pack, events, facts)}
     # 见面询问 03-02 + 7 日 = 03-09 24:00（已于 03-05 完成）；重新核查 + 10 日 = 03-12 24:00；核查 + 15 日 = 03-17 24:00。
     assert display(found["campaign.clue.interview_informant"].due) == "2026-03-09 24:00"
@@ -60,8 +62,10 @@ def test_a_reported_clue_has_the_three_musts_as_clocks_of_their_own(pack):
 
 def test_a_clue_that_becomes_a_case_ends_its_clocks_and_keeps_them(pack):
     facts = {"kind": "clue", "source": "群众举报", "unit": "chengguan"}
-    events = [Event("clue_assigned", at("2026-03-02 09:00"), data={"assignee": "chengguan"}),
-              Event("clue_merged_into_case", at("2026-03-06 10:00"), data={"case": "（2026）城关刑字第0101号"})]
+    events = [
+        Event("clue_assigned", at("2026-03-02 09:00"), data={"assignee": "chengguan"}),
+        Event("clue_merged_into_case", at("2026-03-06 10:00"), data={"case": "（2026）城关刑字第0101号"}),
+    ]
     found = clocks_of(pack, events, facts)
     # 三个计时（见面询问、重新核查、核查）都在 03-06 转为案件时结束为"不再适用"，记录保留。
     assert [c.rule.id for c in found] == ["campaign.clue.interview_informant", "campaign.clue.reverify", "campaign.clue.verify"]
@@ -69,11 +73,12 @@ def test_a_clue_that_becomes_a_case_ends_its_clocks_and_keeps_them(pack):
 
 
 def test_a_listed_case_with_three_report_periods_one_missed_then_lifted(pack):
-    events = [Event("case_listed", at("2026-03-02 10:00"), data={"level": "市", "leader": "officer-9", "contact": "officer-7",
-                                                                 "report_every": "15日"}),
-              Event("listing_report_filed", at("2026-03-16 15:00")),
-              Event("listing_report_filed", at("2026-04-10 09:00")),
-              Event("listing_lifted", at("2026-04-20 10:00"))]
+    events = [
+        Event("case_listed", at("2026-03-02 10:00"), data={"level": "市", "leader": "officer-9", "contact": "officer-7", "report_every": "15日"}),
+        Event("listing_report_filed", at("2026-03-16 15:00")),
+        Event("listing_report_filed", at("2026-04-10 09:00")),
+        Event("listing_lifted", at("2026-04-20 10:00")),
+    ]
     now = at("2026-05-10 09:00")
     found = clocks_of(pack, events, {"kind": "criminal"}, until=now)
     # 每 15 日一期，第 N 期在挂牌后第 15N 日 24:00 期满：03-17、04-01、04-16；第 4 期 +60 日 = 05-01（劳动节）→ 05-06。
@@ -86,16 +91,17 @@ def test_a_listed_case_with_three_report_periods_one_missed_then_lifted(pack):
 
 def test_a_unit_misses_the_weekly_review_of_the_national_day_week(pack):
     facts = {"kind": "duty", "unit": "chengguan"}
-    events = [Event("duties_opened", at("2026-09-14 09:00")),
-              Event("duty_done", at("2026-09-18 10:00"), data={"duty": "周研判"}),
-              Event("duty_done", at("2026-09-24 16:00"), data={"duty": "周研判"}),
-              Event("duty_done", at("2026-10-09 09:00"), data={"duty": "周研判"})]
+    events = [
+        Event("duties_opened", at("2026-09-14 09:00")),
+        Event("duty_done", at("2026-09-18 10:00"), data={"duty": "周研判"}),
+        Event("duty_done", at("2026-09-24 16:00"), data={"duty": "周研判"}),
+        Event("duty_done", at("2026-10-09 09:00"), data={"duty": "周研判"}),
+    ]
     now = at("2026-10-12 09:00")
     weekly = [c for c in clocks_of(pack, events, facts, until=now) if c.rule.id == "campaign.duty.weekly_review"]
     # W38 周五 09-18 18:00；W39 周五 09-25 中秋、09-26/27 周末假期 → 09-28（星期一）18:00；
     # W40 周五 10-02 国庆，10-03—10-07 仍休息 → 10-08（星期四）18:00；W41 周五 10-09 18:00；W42 周五 10-16 18:00。
-    assert [display(c.due) for c in weekly] == ["2026-09-18 18:00", "2026-09-28 18:00", "2026-10-08 18:00",
-                                                "2026-10-09 18:00", "2026-10-16 18:00"]
+    assert [display(c.due) for c in weekly] == ["2026-09-18 18:00", "2026-09-28 18:00", "2026-10-08 18:00", "2026-10-09 18:00", "2026-10-16 18:00"]
     # 10-09 09:00 的研判已过 W40 顺延后的期满（10-08 18:00），记入 W41；W40 漏做，超期。
     assert [c.state(now) for c in weekly] == ["met", "met", "overdue", "met", "running"]
     assert all(c.person == "chengguan" for c in weekly)
@@ -107,8 +113,7 @@ def test_a_unit_misses_the_weekly_review_of_the_national_day_week(pack):
 
 def test_a_daily_duty_has_no_period_on_rest_days_and_other_duties_records_do_not_count(pack):
     facts = {"kind": "duty", "unit": "chengguan"}
-    events = [Event("duties_opened", at("2026-09-30 08:00")),
-              Event("duty_done", at("2026-09-30 17:00"), data={"duty": "周研判"})]
+    events = [Event("duties_opened", at("2026-09-30 08:00")), Event("duty_done", at("2026-09-30 17:00"), data={"duty": "周研判"})]
     daily = [c for c in clocks_of(pack, events, facts, until=at("2026-10-09 09:00")) if c.rule.id == "campaign.duty.daily_sorting"]
     # 09-30（星期三）一期；10-01—10-07 国庆假期无日梳理；10-08、10-09 各一期。周研判的记录不满足日梳理。
     assert [display(c.due) for c in daily] == ["2026-09-30 18:00", "2026-10-08 18:00", "2026-10-09 18:00"]

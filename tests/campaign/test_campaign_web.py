@@ -23,25 +23,40 @@ from qixian.supervision.reports import Scope, day_start
 from qixian.supervision.reportviews import BASIS_NOTE
 from tests.fixtures.dashboard import THEFT, cases_on, csrf_of, serving
 
-CLUE_CG = "（2025）线索第0001号"   # chengguan, handler officer-1, 群众举报, running
-CLUE_JD = "（2025）线索第0002号"   # jiaodong, handler officer-5, 110报警, overdue
+CLUE_CG = "（2025）线索第0001号"  # chengguan, handler officer-1, 群众举报, running
+CLUE_JD = "（2025）线索第0002号"  # jiaodong, handler officer-5, 110报警, overdue
 HOSTILE = '=HYPERLINK("http://x")<script>alert(1)</script>'
-SEES = {"officer-1": {CLUE_CG, THEFT}, "officer-9": {CLUE_CG, THEFT}, "officer-5": {CLUE_JD},
-        "officer-6": {CLUE_JD}, "officer-7": {CLUE_CG, CLUE_JD, THEFT}}
-DUTY_UNITS = {"officer-1": set(), "officer-9": {"城关派出所"}, "officer-5": set(), "officer-6": {"胶东派出所"},
-              "officer-7": {"城关派出所", "胶东派出所"}}
+SEES = {"officer-1": {CLUE_CG, THEFT}, "officer-9": {CLUE_CG, THEFT}, "officer-5": {CLUE_JD}, "officer-6": {CLUE_JD}, "officer-7": {CLUE_CG, CLUE_JD, THEFT}}
+DUTY_UNITS = {"officer-1": set(), "officer-9": {"城关派出所"}, "officer-5": set(), "officer-6": {"胶东派出所"}, "officer-7": {"城关派出所", "胶东派出所"}}
 PERIOD = "from=2025-09-01&to=2025-10-31"
 
 
 @pytest.fixture
 def campaign_world(world, store, pack, tmp_path):
     lines = [
-        {"id": "w1", "case": CLUE_CG, "type": "clue_assigned", "at": "2025-09-20 09:00", "data": {"assignee": "chengguan", "officer": "officer-1"},
-         "case_info": {"kind": "clue", "source": "群众举报", "unit": "chengguan", "handler": "officer-1", "title": HOSTILE}},
-        {"id": "w2", "case": CLUE_JD, "type": "clue_assigned", "at": "2025-09-01 09:00", "data": {"assignee": "jiaodong", "officer": "officer-5"},
-         "case_info": {"kind": "clue", "source": "110报警", "unit": "jiaodong", "handler": "officer-5", "title": "码头线索"}},
-        {"id": "w3", "case": THEFT, "type": "case_listed", "at": "2025-09-01 10:00",
-         "data": {"level": "市", "leader": "officer-9", "contact": "officer-7", "report_every": "15日", "solve_by": "2025-12-31 24:00"}},
+        {
+            "id": "w1",
+            "case": CLUE_CG,
+            "type": "clue_assigned",
+            "at": "2025-09-20 09:00",
+            "data": {"assignee": "chengguan", "officer": "officer-1"},
+            "case_info": {"kind": "clue", "source": "群众举报", "unit": "chengguan", "handler": "officer-1", "title": HOSTILE},
+        },
+        {
+            "id": "w2",
+            "case": CLUE_JD,
+            "type": "clue_assigned",
+            "at": "2025-09-01 09:00",
+            "data": {"assignee": "jiaodong", "officer": "officer-5"},
+            "case_info": {"kind": "clue", "source": "110报警", "unit": "jiaodong", "handler": "officer-5", "title": "码头线索"},
+        },
+        {
+            "id": "w3",
+            "case": THEFT,
+            "type": "case_listed",
+            "at": "2025-09-01 10:00",
+            "data": {"level": "市", "leader": "officer-9", "contact": "officer-7", "report_every": "15日", "solve_by": "2025-12-31 24:00"},
+        },
         {"id": "w4", "case": THEFT, "type": "listing_report_filed", "at": "2025-09-10 10:00"},
     ]
     path = tmp_path / "campaign.jsonl"
@@ -76,8 +91,7 @@ def test_each_role_sees_the_campaign_work_of_its_cases_and_units(dashboard):
 def test_a_leader_records_a_duty_on_the_dashboard_and_an_officer_cannot(dashboard):
     leader = dashboard.login("officer-6")
     page = leader.get(f"/campaign?{PERIOD}")
-    done = leader.post("/campaign/duty", data={"csrf": csrf_of(page.text), "unit": "jiaodong", "duty": "周研判",
-                                               "at": "2025-09-26 15:00"})
+    done = leader.post("/campaign/duty", data={"csrf": csrf_of(page.text), "unit": "jiaodong", "duty": "周研判", "at": "2025-09-26 15:00"})
     assert done.status_code == 303
     shown = leader.get(done.headers["location"]).text
     assert "已记录：胶东派出所 周研判" in shown
@@ -96,7 +110,7 @@ def test_the_case_page_shows_the_listing_level_and_leaders(dashboard):
     assert "市局挂牌督办" in page and "责任领导 周国平" in page and "督办联系人 郑洁" in page and "限期破案 2025-12-31 24:00" in page
     assert "挂牌督办进展报告（本单位规定）" in page and "挂牌督办限期破案（本单位规定）" in page
     clue = dashboard.login("officer-1").get("/case", params={"id": CLUE_CG}).text
-    assert "线索核查（专项工作要求）（城关派出所）" in clue                     # the assignee by name, not its id
+    assert "线索核查（专项工作要求）（城关派出所）" in clue  # the assignee by name, not its id
 
 
 def test_the_report_counts_campaign_work_per_unit_as_counted_independently(dashboard, tmp_path):
@@ -127,20 +141,59 @@ def test_the_report_counts_campaign_work_per_unit_as_counted_independently(dashb
     # The same counts in the CSV `qixian report --ledger` writes; the hostile title is text, never a formula.
     db = store.engine.url.render_as_string(hide_password=False)
     out = tmp_path / "clues.csv"
-    assert main(["report", "--from", "2025-09-01", "--to", "2025-10-31", "--ledger", "clues", "--format", "csv",
-                 "--output", str(out), "--db", db, "--now", "2025-10-07 02:30"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--from",
+                "2025-09-01",
+                "--to",
+                "2025-10-31",
+                "--ledger",
+                "clues",
+                "--format",
+                "csv",
+                "--output",
+                str(out),
+                "--db",
+                db,
+                "--now",
+                "2025-10-07 02:30",
+            ]
+        )
+        == 0
+    )
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8").lstrip("\ufeff"))))
     titles = {row[0]: row[1] for row in rows[1:]}
     assert titles[CLUE_CG] == "'" + HOSTILE
     html = tmp_path / "ledgers.html"
-    assert main(["report", "--from", "2025-09-01", "--to", "2025-10-31", "--ledger", "counts", "--format", "html",
-                 "--output", str(html), "--db", db, "--now", "2025-10-07 02:30"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--from",
+                "2025-09-01",
+                "--to",
+                "2025-10-31",
+                "--ledger",
+                "counts",
+                "--format",
+                "html",
+                "--output",
+                str(html),
+                "--db",
+                db,
+                "--now",
+                "2025-10-07 02:30",
+            ]
+        )
+        == 0
+    )
     assert "<script>alert" not in html.read_text(encoding="utf-8")
 
 
 def _utc(at):
     return at if at.tzinfo else at.replace(tzinfo=UTC)
-
 
 
 def test_reports_keep_statutory_limits_apart_from_working_standards(dashboard, tmp_path, capsys):
@@ -161,20 +214,20 @@ def test_reports_keep_statutory_limits_apart_from_working_standards(dashboard, t
             counts["met_late"] += late
             counts["overdue"] += overdue
             counts["assessed"] += late or overdue or clock.outcome == "met"
-    assert want["statute"]["assessed"] and want["working_standard"]["overdue"]   # the world has late work of both kinds
+    assert want["statute"]["assessed"] and want["working_standard"]["overdue"]  # the world has late work of both kinds
     args = ["report", "--from", "2025-09-01", "--to", "2025-10-31", "--db", db, "--now", "2025-10-07 02:30"]
     capsys.readouterr()
     assert main([*args, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     got = {row["key"]: {k: row[k] for k in ("met_late", "overdue", "assessed")} for row in data["by_basis"]}
     assert got == want
-    assert [row["label"] for row in data["by_basis"]] == ["法定期限", "工作规范（非法定）"]   # law first
+    assert [row["label"] for row in data["by_basis"]] == ["法定期限", "工作规范（非法定）"]  # law first
     assert main(args) == 0
     shown = capsys.readouterr().out
     for key, label in (("statute", "法定期限"), ("working_standard", "工作规范（非法定）")):
         line = f"{label}：应办结 {want[key]['assessed']}，超期完成 {want[key]['met_late']}，当前超期 {want[key]['overdue']}"
         assert line in shown
-    assert shown.index("法定期限：") < shown.index("按提醒类型")                  # above the tables, at a glance
+    assert shown.index("法定期限：") < shown.index("按提醒类型")  # above the tables, at a glance
     assert main([*args, "--format", "csv", "--output", str(tmp_path / "r.csv")]) == 0
     rows = list(csv.reader(io.StringIO((tmp_path / "r.csv").read_text(encoding="utf-8-sig"))))
     basis = {row[1]: row for row in rows if row[0].startswith("按依据")}
@@ -194,7 +247,7 @@ def test_the_note_telling_law_from_working_standards_shows_only_when_both_occur(
     args = ["report", "--from", "2025-09-01", "--to", "2025-10-31", "--db", db, "--now", "2025-10-07 02:30"]
     capsys.readouterr()
     assert main(args) == 0
-    assert BASIS_NOTE in "".join(capsys.readouterr().out.split())         # both bases: the note (wrapped at 80 columns)
+    assert BASIS_NOTE in "".join(capsys.readouterr().out.split())  # both bases: the note (wrapped at 80 columns)
     with store.session() as session:
         session.execute(delete(ClockRow).where(col(ClockRow.rule_id).startswith("campaign.")))
         session.commit()

@@ -20,10 +20,8 @@ OPENED = "2026-09-14 09:00"
 # weeks: recording it replays the unit's duties up to then, opening the periods missed in between.
 STEPS = {
     "open": ("duty", "open", "--all", "--at", OPENED, "--now", OPENED),
-    "done": ("duty", "done", "--unit", "chengguan", "--duty", "周研判", "--at", "2026-09-18 10:00",
-             "--now", "2026-09-18 10:00"),
-    "late": ("duty", "done", "--unit", "fazhi", "--duty", "月会商", "--at", "2026-10-09 10:00",
-             "--now", "2026-10-09 10:00"),
+    "done": ("duty", "done", "--unit", "chengguan", "--duty", "周研判", "--at", "2026-09-18 10:00", "--now", "2026-09-18 10:00"),
+    "late": ("duty", "done", "--unit", "fazhi", "--duty", "月会商", "--at", "2026-10-09 10:00", "--now", "2026-10-09 10:00"),
 }
 LIST_AT = "2026-10-09 10:00"
 
@@ -63,8 +61,7 @@ def clean(tmp_path_factory) -> dict[str, tuple]:
 @pytest.mark.slow
 # Each command killed at one of the two crash points, the points alternating (both are covered for every command by
 # tests/store's ingest kill tests; here the duty commands' own paths into them): half the cost of all six pairs.
-@pytest.mark.parametrize("step, point", [("open", "ingest.recorded"), ("done", "ingest.written"),
-                                         ("late", "ingest.recorded")])
+@pytest.mark.parametrize("step, point", [("open", "ingest.recorded"), ("done", "ingest.written"), ("late", "ingest.recorded")])
 def test_a_duty_command_killed_at_a_crash_point_and_run_again_ends_as_a_clean_run(db_url, clean, step, point):
     prepared(db_url)
     for before in STEPS:

@@ -40,8 +40,7 @@ def test_clocks_json_fields_and_filters(capsys, db):
     assert "crim.detention.arrest_request" in {r["rule"] for r in soon}
     assert all(datetime.fromisoformat(r["due"]) < cut for r in soon)
     assert "crim.bail.max_period" not in {r["rule"] for r in soon}
-    window = json.loads(run(capsys, "clocks", "--db", db, "--now", NOW, "--due-after", "2025-10-06 09:00",
-                            "--due-before", "2025-10-07 09:00", "--json")[1])
+    window = json.loads(run(capsys, "clocks", "--db", db, "--now", NOW, "--due-after", "2025-10-06 09:00", "--due-before", "2025-10-07 09:00", "--json")[1])
     assert [r["rule"] for r in window] == ["crim.detention.arrest_request"]
     arrest = next(r for r in rows if r["rule"] == "crim.detention.arrest_request" and r["person"] == "张某")
     assert arrest["due"] == "2025-10-07T00:00:00+08:00" and arrest["due_display"] == "2025-10-06 24:00"
@@ -70,7 +69,7 @@ def test_quarantine_list_and_retry_after_the_vocabulary_grows(capsys, db, tmp_pa
     code, _out, _ = run(capsys, "quarantine", "retry", "--db", db, "--rules", rules, "--now", NOW)
     assert code == 0
     left = json.loads(run(capsys, "quarantine", "list", "--db", db, "--json")[1])
-    assert [q["id"] for q in left] == ["e-0011"]      # the bad time is still bad; the other line is in
+    assert [q["id"] for q in left] == ["e-0011"]  # the bad time is still bad; the other line is in
 
 
 def test_recompute_dry_run_changes_nothing(capsys, db):
@@ -93,7 +92,7 @@ def test_recompute_dry_run_warns_first_when_the_packs_examples_fail(capsys, db, 
 
     folder = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", folder)
-    (folder / "calendar" / "2025.yaml").unlink()     # the National Day 2025 examples no longer hold
+    (folder / "calendar" / "2025.yaml").unlink()  # the National Day 2025 examples no longer hold
     run(capsys, "ingest", SAMPLE, "--db", db, "--now", NOW)
     code, out, _ = run(capsys, "recompute", "--db", db, "--rules", folder, "--dry-run", "--now", NOW)
     assert code == 0 and "个例子未通过，不能上线" in out

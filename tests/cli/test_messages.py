@@ -62,8 +62,11 @@ def golden(name: str, code: int, out: str, err: str) -> None:
 
 def framework_english(text: str) -> list[str]:
     """Sentences of click, typer, pydantic, datetime or the JSON/YAML parsers that reached the person."""
-    return re.findall(r"Missing|Invalid|No such|Usage|Options|Arguments|Error|Show this|Try '|Input should|isoformat|"
-                      r"must be in|Expecting|found character|found a tab|delimiter|Traceback|not one of", text)
+    return re.findall(
+        r"Missing|Invalid|No such|Usage|Options|Arguments|Error|Show this|Try '|Input should|isoformat|"
+        r"must be in|Expecting|found character|found a tab|delimiter|Traceback|not one of",
+        text,
+    )
 
 
 @pytest.mark.parametrize("name", USAGE)
@@ -122,9 +125,12 @@ def test_help_is_chinese_to_the_last_line(capsys, tmp_path):
 
 def test_json_syntax_errors_in_events_are_chinese_with_line_and_column(capsys, tmp_path, db):
     feed = tmp_path / "events.jsonl"
-    feed.write_text('{"id": "e-1", "case": "C1" "type": "case_filed", "at": "2025-10-01 09:00"}\n'
-                    '{"id": "e-2", "case": "C1", "type": "case_filed", "at": "2025-10-01 09:00",}\n'
-                    '{"id": "e-3", "case": "C1", "type": "case_filed", "at": "2025-10-01 25:00"}\n', encoding="utf-8")
+    feed.write_text(
+        '{"id": "e-1", "case": "C1" "type": "case_filed", "at": "2025-10-01 09:00"}\n'
+        '{"id": "e-2", "case": "C1", "type": "case_filed", "at": "2025-10-01 09:00",}\n'
+        '{"id": "e-3", "case": "C1", "type": "case_filed", "at": "2025-10-01 25:00"}\n',
+        encoding="utf-8",
+    )
     assert run(capsys, tmp_path, "ingest", feed, "--db", db, "--now", NOW)[0] == 0
     code, out, err = run(capsys, tmp_path, "quarantine", "list", "--db", db, "--json")
     reasons = "\n".join(row["reason"] for row in json.loads(out)) + "\n"
@@ -164,8 +170,7 @@ def test_tables_keep_status_words_and_times_whole_at_80_columns(capsys, tmp_path
         for token in (STATES[clock["state"]], clock["left"], clock["due_display"]):
             assert not token or any(token in line for line in lines), (token, out)
     assert "已超期" in out
-    code, out, _ = run(capsys, tmp_path, "report", "--from", "2025-09-01", "--to", "2025-10-31", "--db", loaded,
-                       "--now", NOW)
+    code, out, _ = run(capsys, tmp_path, "report", "--from", "2025-09-01", "--to", "2025-10-31", "--db", loaded, "--now", NOW)
     for heading in ("应办结", "超期完成", "当前超期", "超期率", "完成用时h", "确认用时m"):
         assert heading in out, (heading, out)
     code, out, _ = run(capsys, tmp_path, "rules", "list", "--rules", ROOT / "rules")

@@ -69,9 +69,22 @@ def test_explain_unknown_rule_suggests(capsys, make_pack):
 
 
 def test_what_if_with_inline_events(capsys, make_pack):
-    code, out, _ = run(capsys, "rules", "test", "crim.detention.arrest_request", "--rules", make_pack(DATA / "sample.good.yaml"),
-                       "--case", "kind=criminal", "--event", "detained 2025-09-29 15:40 P1",
-                       "--event", "arrest_request_extended 2025-10-01 09:00 P1 days=4", "--now", "2025-10-07 10:00")
+    code, out, _ = run(
+        capsys,
+        "rules",
+        "test",
+        "crim.detention.arrest_request",
+        "--rules",
+        make_pack(DATA / "sample.good.yaml"),
+        "--case",
+        "kind=criminal",
+        "--event",
+        "detained 2025-09-29 15:40 P1",
+        "--event",
+        "arrest_request_extended 2025-10-01 09:00 P1 days=4",
+        "--now",
+        "2025-10-07 10:00",
+    )
     assert code == 0
     assert "期满：2025-10-06 24:00，状态：已超期" in out
 
@@ -79,8 +92,7 @@ def test_what_if_with_inline_events(capsys, make_pack):
 def test_what_if_with_an_events_file(capsys, make_pack, tmp_path):
     events = tmp_path / "events.jsonl"
     events.write_text('{"type": "arrested", "at": "2026-01-31 10:00", "person": "P1"}\n', encoding="utf-8")
-    code, out, _ = run(capsys, "rules", "test", "crim.custody.extension_request", "--rules", make_pack(DATA / "sample.good.yaml"),
-                       "--events", events)
+    code, out, _ = run(capsys, "rules", "test", "crim.custody.extension_request", "--rules", make_pack(DATA / "sample.good.yaml"), "--events", events)
     assert code == 0 and "期满：2026-03-24 24:00" in out
 
 
@@ -121,28 +133,38 @@ def test_diff_warns_first_when_a_packs_examples_fail(capsys, make_pack):
     code, out, _ = run(capsys, "rules", "diff", old, new)
     assert code == 0
     warning = out.index(f"注意：规则包 {new} 有 1 个例子未通过，不能上线")
-    assert warning < out.index("两个规则包的规则没有差别") and f"规则包 {old} 有" not in out   # first; the old one passes
+    assert warning < out.index("两个规则包的规则没有差别") and f"规则包 {old} 有" not in out  # first; the old one passes
 
 
 def test_rules_test_names_the_missing_person_instead_of_starting_no_clock(capsys):
-    code, out, err = run(capsys, "rules", "test", "crim.detention.family_notice", "--rules", RULES, "--case", "kind=criminal",
-                         "--event", "detained 2025-09-29 15:40")
+    code, out, err = run(
+        capsys, "rules", "test", "crim.detention.family_notice", "--rules", RULES, "--case", "kind=criminal", "--event", "detained 2025-09-29 15:40"
+    )
     assert code == 2 and "没有启动" not in out
     assert "事件 detained 2025-09-29 15:40" in err and "必须写明人员 person" in err
     assert '--event "detained 2025-09-29 15:40 P1"' in err
 
 
 def test_rules_test_with_an_unknown_event_suggests_and_says_where_to_declare(capsys):
-    code, _, err = run(capsys, "rules", "test", "crim.detention.family_notice", "--rules", RULES,
-                       "--event", "detaind 2025-09-29 15:40 P1")
+    code, _, err = run(capsys, "rules", "test", "crim.detention.family_notice", "--rules", RULES, "--event", "detaind 2025-09-29 15:40 P1")
     assert code == 2 and "是否应为 detained？" in err and "events.yaml 中添加" in err
 
 
 def test_an_on_the_spot_limit_is_explained_as_on_the_spot_not_as_zero_hours(capsys):
     code, out, _ = run(capsys, "rules", "explain", "incident.receipt_on_spot", "--rules", RULES)
     assert code == 0 and "当场（立即）" in out and "0小时" not in out
-    code, out, _ = run(capsys, "rules", "test", "incident.receipt_on_spot", "--rules", RULES, "--case", "kind=incident",
-                       "--event", "case_registered_online 2025-09-28 20:05 channel=上门报案")
+    code, out, _ = run(
+        capsys,
+        "rules",
+        "test",
+        "incident.receipt_on_spot",
+        "--rules",
+        RULES,
+        "--case",
+        "kind=incident",
+        "--event",
+        "case_registered_online 2025-09-28 20:05 channel=上门报案",
+    )
     assert code == 0 and "应当场（立即）完成" in out and "连续计算" not in out and "0小时" not in out
     notes = " ".join(r.note or "" for r in load_pack(RULES).rules)
-    assert "目录 U-" not in notes                          # no editing placeholders left in what legal staff read
+    assert "目录 U-" not in notes  # no editing placeholders left in what legal staff read

@@ -12,8 +12,13 @@ from qixian.legaltime.yamlsource import ProblemsFound
 from tests.paths import RULES
 
 NAMES = {
-    "New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节", "Labour Day": "劳动节",
-    "Dragon Boat Festival": "端午节", "Mid-autumn Festival": "中秋节", "National Day": "国庆节",
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "Mid-autumn Festival": "中秋节",
+    "National Day": "国庆节",
     "Anti-Fascist 70th Day": "中国人民抗日战争暨世界反法西斯战争胜利70周年纪念日",
 }
 # Where the files follow the State Council notice and chinesecalendar 1.11.0 does not.
@@ -65,13 +70,13 @@ def test_net_days_off_match_the_statutory_holidays(calendar):
 
 
 def test_2026_spring_festival_and_national_day(calendar):
-    assert not calendar.is_rest_day(date(2026, 2, 14))           # 周六调休上班
+    assert not calendar.is_rest_day(date(2026, 2, 14))  # 周六调休上班
     assert all(calendar.is_rest_day(date(2026, 2, d)) for d in range(15, 24))
     assert not calendar.is_rest_day(date(2026, 2, 24))
-    assert not calendar.is_rest_day(date(2026, 2, 28))           # 周六调休上班
-    assert not calendar.is_rest_day(date(2026, 9, 20))           # 周日调休上班
+    assert not calendar.is_rest_day(date(2026, 2, 28))  # 周六调休上班
+    assert not calendar.is_rest_day(date(2026, 9, 20))  # 周日调休上班
     assert all(calendar.is_rest_day(date(2026, 10, d)) for d in range(1, 8))
-    assert not calendar.is_rest_day(date(2026, 10, 10))          # 周六调休上班
+    assert not calendar.is_rest_day(date(2026, 10, 10))  # 周六调休上班
     assert calendar.status(date(2026, 10, 3)).reason == "国庆节"
     assert calendar.status(date(2026, 2, 14)).reason == "调休上班（春节）"
     assert calendar.next_working_day(date(2026, 2, 15)) == date(2026, 2, 24)
@@ -87,7 +92,7 @@ def test_a_missing_year_is_never_answered_silently(calendar):
     assert "rules/calendar/2027.yaml" in str(gap.value)
     assert "国务院办公厅" in str(gap.value)
     with pytest.raises(CalendarGap):
-        calendar.next_working_day(date(2026, 12, 31))            # 2027-01-01 is unknown
+        calendar.next_working_day(date(2026, 12, 31))  # 2027-01-01 is unknown
     with pytest.raises(CalendarGap):
         calendar.status(date(2003, 12, 31))
     assumed = set()
@@ -101,7 +106,9 @@ def test_next_year_is_added_by_a_file_not_code(tmp_path):
     (folder / "2027.yaml").write_text(
         "year: 2027\nsource: 国务院办公厅关于2027年部分节假日安排的通知（测试用）\nnotice: ''\n"
         "holidays:\n  - {name: 元旦, from: 2027-01-01, to: 2027-01-03}\n"
-        "workdays: []\n", encoding="utf-8")
+        "workdays: []\n",
+        encoding="utf-8",
+    )
     calendar = LegalCalendar.load(folder)
     assert calendar.covers(2027)
     assert calendar.next_working_day(date(2026, 12, 31)) == date(2027, 1, 4)
@@ -111,19 +118,26 @@ def test_next_year_is_added_by_a_file_not_code(tmp_path):
 GOOD = "year: 2027\nsource: x\nnotice: ''\nholidays:\n  - {name: 元旦, date: 2027-01-01}\nworkdays: []\n"
 
 
-@pytest.mark.parametrize("text, where, words", [
-    (GOOD.replace("holidays:", "holiday:"), ":4:1:", "是否应为 holidays"),
-    (GOOD.replace("year: 2027", "year: 2028"), ":1:1:", "与文件名 2027 不符"),
-    (GOOD.replace("workdays: []", "workdays:\n  - {name: 元旦, date: 2027-01-05}"), ":7:", "调休上班日 2027-01-05 是星期二"),
-    (GOOD.replace("date: 2027-01-01", "date: 2027-13-01"), ":5:", "日期 '2027-13-01' 无效"),
-    (GOOD.replace("date: 2027-01-01", "from: 2027-01-03, to: 2027-01-01"), ":5:", "早于"),
-    (GOOD.replace("{name: 元旦, date", "{nmae: 元旦, date"), ":5:", "是否应为 name"),
-    (GOOD.replace("workdays: []\n", ""), ":1:1:", "缺少 workdays"),
-    (GOOD.replace("  - {name: 元旦, date: 2027-01-01}", "  - {name: 元旦, date: 2027-01-01\n"), ":", "YAML 格式错误"),
-    (GOOD + "workdays: []\n", ":7:1:", "重复的键"),
-    (GOOD.replace("workdays: []", "workdays:\n  - {name: 元旦, date: 2027-01-02}").replace("date: 2027-01-01", "date: 2027-01-02"), ":7:", "2027-01-02 已在"),
-    (GOOD.replace("  - {name: 元旦, date: 2027-01-01}", "  - 2027-01-01"), ":5:", "每一项应为"),
-])
+@pytest.mark.parametrize(
+    "text, where, words",
+    [
+        (GOOD.replace("holidays:", "holiday:"), ":4:1:", "是否应为 holidays"),
+        (GOOD.replace("year: 2027", "year: 2028"), ":1:1:", "与文件名 2027 不符"),
+        (GOOD.replace("workdays: []", "workdays:\n  - {name: 元旦, date: 2027-01-05}"), ":7:", "调休上班日 2027-01-05 是星期二"),
+        (GOOD.replace("date: 2027-01-01", "date: 2027-13-01"), ":5:", "日期 '2027-13-01' 无效"),
+        (GOOD.replace("date: 2027-01-01", "from: 2027-01-03, to: 2027-01-01"), ":5:", "早于"),
+        (GOOD.replace("{name: 元旦, date", "{nmae: 元旦, date"), ":5:", "是否应为 name"),
+        (GOOD.replace("workdays: []\n", ""), ":1:1:", "缺少 workdays"),
+        (GOOD.replace("  - {name: 元旦, date: 2027-01-01}", "  - {name: 元旦, date: 2027-01-01\n"), ":", "YAML 格式错误"),
+        (GOOD + "workdays: []\n", ":7:1:", "重复的键"),
+        (
+            GOOD.replace("workdays: []", "workdays:\n  - {name: 元旦, date: 2027-01-02}").replace("date: 2027-01-01", "date: 2027-01-02"),
+            ":7:",
+            "2027-01-02 已在",
+        ),
+        (GOOD.replace("  - {name: 元旦, date: 2027-01-01}", "  - 2027-01-01"), ":5:", "每一项应为"),
+    ],
+)
 def test_bad_files_name_file_line_and_fix_and_load_nothing(tmp_path, text, where, words):
     (tmp_path / "2026.yaml").write_text((RULES / "calendar" / "2026.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "2027.yaml").write_text(text, encoding="utf-8")
@@ -139,7 +153,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
     with pytest.raises(ProblemsFound) as found:
         LegalCalendar.load(tmp_path)
     messages = [p.message for p in found.value.problems]
-    assert len(messages) == 4, messages   # unknown key, missing holidays, wrong year, file name
+    assert len(messages) == 4, messages  # unknown key, missing holidays, wrong year, file name
 
 
 def test_a_file_that_is_not_utf8_is_reported(tmp_path):

@@ -13,8 +13,7 @@ SOURCE = Path(__file__).resolve().parents[2] / "src" / "qixian"
 LAYERS = ["safetext", "faults", "legaltime", "rulebook", "engine", "store", "casework", "alerting", "supervision", "ops", "web", "cli"]
 PURE = ["safetext", "faults", "legaltime", "rulebook", "engine"]
 ABOVE = ["casework", "alerting", "supervision", "ops", "store", "web", "cli", "flows"]
-FORBIDDEN = {"prefect", "sqlmodel", "sqlalchemy", "apprise", "alembic", "psycopg", "fastapi", "jinja2",
-             *(f"qixian.{package}" for package in ABOVE), "flows"}
+FORBIDDEN = {"prefect", "sqlmodel", "sqlalchemy", "apprise", "alembic", "psycopg", "fastapi", "jinja2", *(f"qixian.{package}" for package in ABOVE), "flows"}
 # Imports up the layers still made, each for a reason (an empty list is the aim):
 UPWARD = {("store/people.py", "qixian.casework.directory")}  # the store gives back the directory it keeps, as a Directory
 
@@ -51,7 +50,7 @@ def test_pure_sources_import_nothing_outer(package):
 
 @pytest.mark.parametrize("package", LAYERS)
 def test_each_package_imports_only_the_layers_below(package):
-    above = {f"qixian.{p}" for p in LAYERS[LAYERS.index(package) + 1:]} | ({"flows"} if package != "cli" else set())  # cli runs the flows
+    above = {f"qixian.{p}" for p in LAYERS[LAYERS.index(package) + 1 :]} | ({"flows"} if package != "cli" else set())  # cli runs the flows
     for path in sources(package):
         where = str(path.relative_to(SOURCE))
         for name in imported_names(path):
@@ -61,7 +60,10 @@ def test_each_package_imports_only_the_layers_below(package):
 
 def test_importing_the_pure_packages_loads_nothing_outer():
     modules = [".".join(("qixian", *path.relative_to(SOURCE).with_suffix("").parts)) for package in PURE for path in sources(package)]
-    code = ("import sys\n" + "".join(f"import {m.removesuffix('.__init__')}\n" for m in modules)
-            + f"print(sorted(m for m in sys.modules if any(m == f or m.startswith(f + '.') for f in {FORBIDDEN!r})))")
+    code = (
+        "import sys\n"
+        + "".join(f"import {m.removesuffix('.__init__')}\n" for m in modules)
+        + f"print(sorted(m for m in sys.modules if any(m == f or m.startswith(f + '.') for f in {FORBIDDEN!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -37,7 +37,7 @@ def test_due_is_the_exact_instant_of_24_00(calendar):
 
 
 def test_make_up_working_day_is_named(calendar):
-    result = due("2026-02-11 10:00", "3日", calendar)   # 2-14 is a working Saturday
+    result = due("2026-02-11 10:00", "3日", calendar)  # 2-14 is a working Saturday
     assert result.due_display == "2026-02-14 24:00"
     assert any("调休上班（春节）" in step for step in result.explanation)
 
@@ -49,16 +49,14 @@ def test_working_days_list_what_was_skipped(calendar):
 
 
 def test_late_extension_is_an_anomaly_and_not_applied(calendar):
-    result = due("2026-03-02 10:00", "3日", calendar, custody=True,
-                 extensions=[Extension(parse_duration("4日"), at=parse_local("2026-03-06 09:00"))])
+    result = due("2026-03-02 10:00", "3日", calendar, custody=True, extensions=[Extension(parse_duration("4日"), at=parse_local("2026-03-06 09:00"))])
     assert result.due_display == "2026-03-05 24:00"
     assert [a.kind for a in result.anomalies] == ["late_extension"]
     assert any(step.startswith("异常") and "不予计入" in step for step in result.explanation)
 
 
 def test_pause_after_due_is_an_anomaly(calendar):
-    result = due("2026-03-02 10:00", "24小时", calendar,
-                 pauses=[Pause(parse_local("2026-03-04 09:00"), parse_local("2026-03-04 12:00"))])
+    result = due("2026-03-02 10:00", "24小时", calendar, pauses=[Pause(parse_local("2026-03-04 09:00"), parse_local("2026-03-04 12:00"))])
     assert result.due_display == "2026-03-03 10:00"
     assert [a.kind for a in result.anomalies] == ["pause_after_due"]
 
@@ -70,17 +68,28 @@ def test_open_pause_has_no_due_and_says_what_is_left(calendar):
 
 
 def test_overlapping_pauses_count_once(calendar):
-    result = due("2026-03-02 10:00", "8小时", calendar, pauses=[
-        Pause(parse_local("2026-03-02 11:00"), parse_local("2026-03-02 13:00")),
-        Pause(parse_local("2026-03-02 12:00"), parse_local("2026-03-02 14:00"))])
-    assert result.due_display == "2026-03-02 21:00"      # 8 h + 3 h paused
+    result = due(
+        "2026-03-02 10:00",
+        "8小时",
+        calendar,
+        pauses=[
+            Pause(parse_local("2026-03-02 11:00"), parse_local("2026-03-02 13:00")),
+            Pause(parse_local("2026-03-02 12:00"), parse_local("2026-03-02 14:00")),
+        ],
+    )
+    assert result.due_display == "2026-03-02 21:00"  # 8 h + 3 h paused
 
 
 def test_restart_drops_earlier_extensions_and_pauses(calendar):
-    result = due("2026-03-02 10:00", "2个月", calendar, custody=True,
-                 extensions=[Extension(parse_duration("1个月"), at=parse_local("2026-04-20 10:00"))],
-                 pauses=[Pause(parse_local("2026-03-10 10:00"), parse_local("2026-03-12 10:00"))],
-                 restarts=[Restart(parse_local("2026-04-25 15:00"), "另有重要罪行")])
+    result = due(
+        "2026-03-02 10:00",
+        "2个月",
+        calendar,
+        custody=True,
+        extensions=[Extension(parse_duration("1个月"), at=parse_local("2026-04-20 10:00"))],
+        pauses=[Pause(parse_local("2026-03-10 10:00"), parse_local("2026-03-12 10:00"))],
+        restarts=[Restart(parse_local("2026-04-25 15:00"), "另有重要罪行")],
+    )
     assert result.due_display == "2026-06-25 24:00"
     assert result.start == parse_local("2026-04-25 15:00")
     assert any("另有重要罪行" in step for step in result.explanation)
@@ -93,8 +102,7 @@ def test_extension_in_another_unit_family_is_refused(calendar):
 
 def test_pause_that_ends_before_it_starts_is_refused(calendar):
     with pytest.raises(DeadlineError, match="早于"):
-        due("2026-03-02 10:00", "3日", calendar,
-            pauses=[Pause(parse_local("2026-03-03 10:00"), parse_local("2026-03-02 10:00"))])
+        due("2026-03-02 10:00", "3日", calendar, pauses=[Pause(parse_local("2026-03-03 10:00"), parse_local("2026-03-02 10:00"))])
 
 
 def test_provisional_names_the_missing_year_and_file(calendar):
@@ -140,22 +148,24 @@ def test_an_open_deferral_leaves_no_due_and_a_restart_inside_it_keeps_waiting(ca
     assert waiting.due is None and waiting.paused
     # another major crime found 04-01 restarts the count, but identity is still unknown until 05-20: 05-20 + 2 months
     ended = Pause(wait.start, parse_local("2026-05-20 10:00"), "身份不明", deferred=True)
-    result = due("2026-03-10 09:00", "2个月", calendar, custody=True, pauses=[ended],
-                 restarts=[Restart(parse_local("2026-04-01 10:00"), "另有重要罪行")])
+    result = due("2026-03-10 09:00", "2个月", calendar, custody=True, pauses=[ended], restarts=[Restart(parse_local("2026-04-01 10:00"), "另有重要罪行")])
     assert result.due_display == "2026-07-20 24:00"
 
 
-@pytest.mark.parametrize("moment_at, before, expected, why", [
-    # 03-20 not counted; 03-13 … 03-19 are the seven days; the last day to serve is 03-12 (Thursday)
-    ("2026-03-20 09:00", "7日", "2026-03-12 24:00", "义务的最后一日为 2026-03-12（星期四）"),
-    # 03-16 not counted; 03-09 … 03-15; 03-08 is a Sunday: moved back to Friday 03-06
-    ("2026-03-16 09:00", "7日", "2026-03-06 24:00", "提前至其前最后一个工作日 2026-03-06（星期五）"),
-    # 10-15 not counted; 10-08 … 10-14; 10-07 is in the National Day holiday (10-01 … 10-07): back to 09-30
-    ("2026-10-15 09:00", "7日", "2026-09-30 24:00", "2026-10-07（星期三）为休息日（国庆节）"),
-    # seven working days before 10-15: 10-14, 13, 12, 10 (a make-up Saturday), 09, 08, then 09-30; due the day before
-    ("2026-10-15 09:00", "7个工作日", "2026-09-29 24:00", "其前 7个工作日 为 2026-09-30 至 2026-10-14"),
-    ("2026-03-20 09:00", "24小时", "2026-03-19 09:00", "向前精确推算 24小时"),
-])
+@pytest.mark.parametrize(
+    "moment_at, before, expected, why",
+    [
+        # 03-20 not counted; 03-13 … 03-19 are the seven days; the last day to serve is 03-12 (Thursday)
+        ("2026-03-20 09:00", "7日", "2026-03-12 24:00", "义务的最后一日为 2026-03-12（星期四）"),
+        # 03-16 not counted; 03-09 … 03-15; 03-08 is a Sunday: moved back to Friday 03-06
+        ("2026-03-16 09:00", "7日", "2026-03-06 24:00", "提前至其前最后一个工作日 2026-03-06（星期五）"),
+        # 10-15 not counted; 10-08 … 10-14; 10-07 is in the National Day holiday (10-01 … 10-07): back to 09-30
+        ("2026-10-15 09:00", "7日", "2026-09-30 24:00", "2026-10-07（星期三）为休息日（国庆节）"),
+        # seven working days before 10-15: 10-14, 13, 12, 10 (a make-up Saturday), 09, 08, then 09-30; due the day before
+        ("2026-10-15 09:00", "7个工作日", "2026-09-29 24:00", "其前 7个工作日 为 2026-09-30 至 2026-10-14"),
+        ("2026-03-20 09:00", "24小时", "2026-03-19 09:00", "向前精确推算 24小时"),
+    ],
+)
 def test_worked_examples_of_a_duty_due_before_a_moment(calendar, moment_at, before, expected, why):
     result = count_before(parse_local("2026-03-02 10:00"), parse_local(moment_at), parse_duration(before), calendar)
     assert result.due_display == expected and not result.provisional
@@ -163,8 +173,7 @@ def test_worked_examples_of_a_duty_due_before_a_moment(calendar, moment_at, befo
 
 
 def test_a_backward_count_in_custody_does_not_move_a_rest_day(calendar):
-    result = count_before(parse_local("2026-03-02 10:00"), parse_local("2026-03-16 09:00"), parse_duration("7日"),
-                          calendar, custody=True)
+    result = count_before(parse_local("2026-03-02 10:00"), parse_local("2026-03-16 09:00"), parse_duration("7日"), calendar, custody=True)
     assert result.due_display == "2026-03-08 24:00"
     assert any("不得因节假日而延长" in step for step in result.explanation)
 

@@ -7,10 +7,19 @@ from hypothesis import strategies as st
 from qixian.legaltime.localtime import SHANGHAI, TimeFormatError, display, end_of_day, parse_local
 
 
-@pytest.mark.parametrize("text", [
-    "2025-09-29 15:40", "2025-09-29T15:40", "2025/9/29 15:40", "2025年9月29日 15时40分",
-    "2025-09-29 15:40:00", "2025-09-29T15:40:00+08:00", "2025-09-29T07:40:00Z", "2025-09-29T09:40:00+02:00",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-09-29 15:40",
+        "2025-09-29T15:40",
+        "2025/9/29 15:40",
+        "2025年9月29日 15时40分",
+        "2025-09-29 15:40:00",
+        "2025-09-29T15:40:00+08:00",
+        "2025-09-29T07:40:00Z",
+        "2025-09-29T09:40:00+02:00",
+    ],
+)
 def test_forms_of_the_same_instant(text):
     assert parse_local(text) == datetime(2025, 9, 29, 15, 40, tzinfo=SHANGHAI)
 
@@ -31,7 +40,8 @@ def test_bad_times_are_rejected(text):
 
 FIELDS = st.one_of(  # (year, month, day, hour, minute): real minutes, and numbers that make no date or time
     st.datetimes(datetime(1, 1, 1), datetime(9999, 12, 31)).map(lambda d: (d.year, d.month, d.day, d.hour, d.minute)),
-    st.tuples(st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99)))
+    st.tuples(st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99)),
+)
 
 
 @given(FIELDS)

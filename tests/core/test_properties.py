@@ -9,7 +9,7 @@ from qixian.legaltime.deadlines import Extension, Pause, Restart, compute_deadli
 from qixian.legaltime.localtime import SHANGHAI, end_of_day
 from qixian.legaltime.periods import Duration, Unit
 
-COVERED = (datetime(2004, 1, 1), datetime(2026, 11, 1))   # far enough from 2027 that a roll stays covered
+COVERED = (datetime(2004, 1, 1), datetime(2026, 11, 1))  # far enough from 2027 that a roll stays covered
 ANY_YEAR = (datetime(2004, 1, 1), datetime(2030, 12, 31))
 
 starts = st.datetimes(*COVERED).map(lambda d: d.replace(tzinfo=SHANGHAI, second=0, microsecond=0))
@@ -35,14 +35,14 @@ def test_custody_never_ends_later_than_the_same_period_out_of_custody(calendar, 
     held = compute_deadline(start, limit, calendar, custody=True)
     free = compute_deadline(start, limit, calendar, custody=False)
     assert held.due <= free.due
-    assert free.due - held.due <= timedelta(days=12)   # the longest official break is 9-10 days
+    assert free.due - held.due <= timedelta(days=12)  # the longest official break is 9-10 days
 
 
 @given(any_starts, all_limits, st.booleans())
 def test_a_due_is_never_before_its_start_and_never_raises(calendar, start, limit, custody):
     result = compute_deadline(start, limit, calendar, custody=custody)
     assert result.due >= start
-    if limit.amount and not limit.unit.exact:   # the start day is not counted: the first day is the next one
+    if limit.amount and not limit.unit.exact:  # the start day is not counted: the first day is the next one
         assert result.due >= end_of_day(start.date() + timedelta(days=1))
     assert result.explanation and result.due_display
 
@@ -57,8 +57,7 @@ def test_a_pause_never_makes_a_due_earlier(calendar, start, limit, custody, offs
 @given(starts, calendar_limits, st.booleans(), st.integers(0, 30))
 def test_a_timely_extension_never_makes_a_due_earlier(calendar, start, limit, custody, days):
     plain = compute_deadline(start, limit, calendar, custody=custody)
-    extended = compute_deadline(start, limit, calendar, custody=custody,
-                                extensions=[Extension(Duration(days, Unit.DAYS), at=start)])
+    extended = compute_deadline(start, limit, calendar, custody=custody, extensions=[Extension(Duration(days, Unit.DAYS), at=start)])
     assert extended.due >= plain.due
     assert not extended.anomalies
 
@@ -66,8 +65,7 @@ def test_a_timely_extension_never_makes_a_due_earlier(calendar, start, limit, cu
 @given(starts, starts, all_limits, st.booleans())
 def test_a_later_start_never_gives_an_earlier_due(calendar, a, b, limit, custody):
     first, second = sorted((a, b))
-    assert compute_deadline(first, limit, calendar, custody=custody).due <= \
-        compute_deadline(second, limit, calendar, custody=custody).due
+    assert compute_deadline(first, limit, calendar, custody=custody).due <= compute_deadline(second, limit, calendar, custody=custody).due
 
 
 @given(starts, st.integers(0, 40), st.integers(0, 40), st.sampled_from(list(Unit)), st.booleans())
@@ -76,14 +74,16 @@ def test_a_longer_limit_never_gives_an_earlier_due(calendar, start, n, m, unit, 
     if unit is Unit.MONTHS:
         short, long_ = short % 13, long_ % 13
         short, long_ = sorted((short, long_))
-    assert compute_deadline(start, Duration(short, unit), calendar, custody=custody).due <= \
-        compute_deadline(start, Duration(long_, unit), calendar, custody=custody).due
+    assert (
+        compute_deadline(start, Duration(short, unit), calendar, custody=custody).due
+        <= compute_deadline(start, Duration(long_, unit), calendar, custody=custody).due
+    )
 
 
 @given(starts, calendar_limits)
 def test_day_and_month_limits_end_at_24_00_on_a_working_day_out_of_custody(calendar, start, limit):
     result = compute_deadline(start, limit, calendar)
-    assume(not result.provisional)   # a 2027 date cannot be checked against the calendar
+    assume(not result.provisional)  # a 2027 date cannot be checked against the calendar
     local = result.due.astimezone(SHANGHAI)
     assert local.time() == time(0)
     last_day = local.date() - timedelta(days=1)
@@ -105,7 +105,7 @@ def test_hour_limits_are_exact_and_shift_by_exactly_the_paused_time(calendar, st
     assert compute_deadline(start, limit, calendar).due == start + timedelta(hours=hours)
     pause = pause_after(start, offset, length)
     paused = compute_deadline(start, limit, calendar, pauses=[pause])
-    if length == 0:   # an empty pause is no pause
+    if length == 0:  # an empty pause is no pause
         assert paused.due == start + timedelta(hours=hours) and not paused.anomalies
     elif pause.start < start + timedelta(hours=hours):
         assert paused.due == start + timedelta(hours=hours, minutes=length)
@@ -116,15 +116,13 @@ def test_hour_limits_are_exact_and_shift_by_exactly_the_paused_time(calendar, st
 @given(starts, all_limits, st.booleans(), st.integers(1, 60 * 24 * 20))
 def test_a_restart_is_the_same_as_starting_at_the_restart(calendar, start, limit, custody, later):
     again = start + timedelta(minutes=later)
-    restarted = compute_deadline(start, limit, calendar, custody=custody, restarts=[Restart(again)],
-                                 pauses=[pause_after(start, 0, later // 2)])
+    restarted = compute_deadline(start, limit, calendar, custody=custody, restarts=[Restart(again)], pauses=[pause_after(start, 0, later // 2)])
     fresh = compute_deadline(again, limit, calendar, custody=custody)
     assert restarted.due == fresh.due
 
 
 @settings(max_examples=200)
-@given(st.datetimes(datetime(2026, 6, 1), datetime(2028, 12, 31)).map(lambda d: d.replace(tzinfo=SHANGHAI)),
-       all_limits, st.booleans())
+@given(st.datetimes(datetime(2026, 6, 1), datetime(2028, 12, 31)).map(lambda d: d.replace(tzinfo=SHANGHAI)), all_limits, st.booleans())
 def test_missing_years_flag_the_answer_only_where_the_calendar_matters(calendar, start, limit, custody):
     result = compute_deadline(start, limit, calendar, custody=custody)
     needs_calendar = not limit.unit.exact and not (custody and limit.unit is not Unit.WORKDAYS)

@@ -13,8 +13,24 @@ from qixian.legaltime.localtime import parse_local
 from qixian.legaltime.periods import parse_duration
 
 EXAMPLES = yaml.safe_load((Path(__file__).parents[1] / "data" / "worked_examples.yaml").read_text(encoding="utf-8"))["examples"]
-SEMANTICS = {"hours", "minutes", "days", "months", "workdays", "custody", "roll", "makeup", "extension",
-             "late_extension", "pause", "open_pause", "restart", "provisional", "display_2400", "revision_2025"}
+SEMANTICS = {
+    "hours",
+    "minutes",
+    "days",
+    "months",
+    "workdays",
+    "custody",
+    "roll",
+    "makeup",
+    "extension",
+    "late_extension",
+    "pause",
+    "open_pause",
+    "restart",
+    "provisional",
+    "display_2400",
+    "revision_2025",
+}
 
 
 def _extension(item: dict) -> Extension:
@@ -31,8 +47,7 @@ def test_hand_derived_due(calendar, example):
         calendar,
         custody=example.get("custody", False),
         extensions=[_extension(e) for e in example.get("extend") or ()],
-        pauses=[Pause(parse_local(p["from"]), parse_local(p["until"]) if p.get("until") else None)
-                for p in example.get("pause") or ()],
+        pauses=[Pause(parse_local(p["from"]), parse_local(p["until"]) if p.get("until") else None) for p in example.get("pause") or ()],
         restarts=[Restart(parse_local(r)) for r in example.get("restart") or ()],
     )
     got = (result.due_display, result.provisional, result.paused, len(result.anomalies))

@@ -35,7 +35,6 @@ def sample_db(tmp_path, notify_folder):
     upgrade(db)
     store = Store.open(db)
     store.replace_directory(read_directory(notify_folder / "directory.yaml"))
-    ingest_path(store, load_pack(ROOT / "rules"), ROOT / "examples" / "events.jsonl", source="case-system",
-                now=parse_local("2025-09-29 16:00"))
+    ingest_path(store, load_pack(ROOT / "rules"), ROOT / "examples" / "events.jsonl", source="case-system", now=parse_local("2025-09-29 16:00"))
     store.engine.dispose()
     return db

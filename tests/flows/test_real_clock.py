@@ -30,8 +30,7 @@ def test_the_scheduled_scan_reads_the_clock_when_it_runs(prefect_server, sample_
     assert (quiet["owed"], morning["owed"] > 0, morning["sent"] > 0) == (0, True, True)
     with Store.open(sample_db).session() as session:
         runs = session.exec(select(ScanRunRow.as_of).order_by(ScanRunRow.id)).scalars().all()
-    assert len(runs) == 2 and all(parse_local(at) <= run < parse_local(at) + timedelta(minutes=1)
-                                  for run, at in zip(runs, moments, strict=False))
+    assert len(runs) == 2 and all(parse_local(at) <= run < parse_local(at) + timedelta(minutes=1) for run, at in zip(runs, moments, strict=False))
 
 
 def test_the_daily_report_covers_yesterday_in_beijing(prefect_server, sample_db, sink, notify_folder):

@@ -32,8 +32,7 @@ def test_a_scheduled_run_is_named_after_its_scheduled_time_not_when_it_started(p
     upgrade(db)
     parameters = {"db": db, "rules": str(ROOT / "rules"), "notify": str(notify_folder)}
     with get_client(sync_client=True) as client:
-        run = client.create_flow_run(scan, parameters=parameters,
-                                     state=Scheduled(scheduled_time=datetime(2025, 10, 5, 9, 0, 59, tzinfo=SHANGHAI)))
+        run = client.create_flow_run(scan, parameters=parameters, state=Scheduled(scheduled_time=datetime(2025, 10, 5, 9, 0, 59, tzinfo=SHANGHAI)))
     state = run_flow(scan, flow_run=run, parameters=parameters, return_type="state")
     assert state.is_completed()
     with get_client(sync_client=True) as client:

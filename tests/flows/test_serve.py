@@ -33,11 +33,24 @@ def test_serve_runs_the_scan_on_the_minute_and_stops_cleanly(tmp_path):
     upgrade(db)
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    env.update({"QIXIAN_DB": db, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2", "PREFECT_RUNNER_POLL_FREQUENCY": "2"})
-    serve = subprocess.Popen([str(QIXIAN), "serve", "--port", str(port), "--rules", str(ROOT / "rules"),
-                              "--notify", str(ROOT / "notify")], cwd=tmp_path, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env.update(
+        {
+            "QIXIAN_DB": db,
+            "DO_NOT_TRACK": "1",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+        }
+    )
+    serve = subprocess.Popen(
+        [str(QIXIAN), "serve", "--port", str(port), "--rules", str(ROOT / "rules"), "--notify", str(ROOT / "notify")],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     lines: list[str] = []
 
     def scan_completed() -> bool:

@@ -70,9 +70,7 @@ class FakeProvider:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
-                provider.seen.append(Seen(self.command, self.path,
-                                          {k.lower(): v for k, v in self.headers.items()},
-                                          self.rfile.read(length)))
+                provider.seen.append(Seen(self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)))
                 if provider.delay:
                     provider.stopping.wait(provider.delay)
                 answer = provider.answer
@@ -93,8 +91,7 @@ class FakeProvider:
                 pass
 
         self.server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                         daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -17,17 +17,28 @@ CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u20
 
 def test_each_robot_gets_its_flavour_and_the_title_stays_inert(store, pack, notify_folder, sink, tmp_path):
     endpoint = quote(f"http://127.0.0.1:{sink.port}", safe="")
-    urls = [f"qxdingtalk://dingtoken?endpoint={endpoint}", f"qxwecom://wecomkey?endpoint={endpoint}",
-            f"qxfeishu://feishutoken?endpoint={endpoint}"]
+    urls = [f"qxdingtalk://dingtoken?endpoint={endpoint}", f"qxwecom://wecomkey?endpoint={endpoint}", f"qxfeishu://feishutoken?endpoint={endpoint}"]
     (notify_folder / "directory.yaml").write_text(
-        "units:\n  - {id: chengguan, name: 城关派出所, duty_phone: \"13800000000\"}\n"
-        f"officers:\n  - {{id: officer-1, name: 刘明, unit: chengguan, phone: \"13900000001\", urls: {json.dumps(urls)}}}\n",
-        encoding="utf-8")
+        'units:\n  - {id: chengguan, name: 城关派出所, duty_phone: "13800000000"}\n'
+        f'officers:\n  - {{id: officer-1, name: 刘明, unit: chengguan, phone: "13900000001", urls: {json.dumps(urls)}}}\n',
+        encoding="utf-8",
+    )
     store.replace_directory(read_directory(notify_folder / "directory.yaml"))
     feed = tmp_path / "feed.jsonl"
-    feed.write_text(json.dumps({"id": "X-1", "case": "X", "type": "emergency_handled", "at": "2025-10-10 10:00",
-                                "case_info": {"kind": "incident", "title": TITLE, "unit": "chengguan",
-                                              "handler": "officer-1"}}, ensure_ascii=False) + "\n", encoding="utf-8")
+    feed.write_text(
+        json.dumps(
+            {
+                "id": "X-1",
+                "case": "X",
+                "type": "emergency_handled",
+                "at": "2025-10-10 10:00",
+                "case_info": {"kind": "incident", "title": TITLE, "unit": "chengguan", "handler": "officer-1"},
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     ingest_path(store, pack, feed, source="case-system", now=parse_local("2025-10-10 10:00"))
     # DingTalk and WeCom refuse (as a bad token would): the message moves on to Feishu, so all three are seen
     sink.failing = {"/robot/send": (200, {"errcode": 310000}), "/cgi-bin/webhook/send": (200, {"errcode": 93000})}
@@ -36,13 +47,12 @@ def test_each_robot_gets_its_flavour_and_the_title_stays_inert(store, pack, noti
     [ding, *_] = sink.to("/robot/send")
     [wecom, *_] = sink.to("/cgi-bin/webhook/send")
     [feishu] = sink.to("/open-apis/bot/v2/hook/feishutoken")
-    texts = {"dingtalk": ding["body"]["markdown"]["text"], "wecom": wecom["body"]["markdown"]["content"],
-             "feishu": feishu["body"]["content"]["text"]}
+    texts = {"dingtalk": ding["body"]["markdown"]["text"], "wecom": wecom["body"]["markdown"]["content"], "feishu": feishu["body"]["content"]["text"]}
     assert texts["dingtalk"].startswith("### 执法办案期限") and "\n\n- 期限：" in texts["dingtalk"]
     assert texts["wecom"].startswith("### 执法办案期限") and "\n> 期限：" in texts["wecom"]
     assert texts["feishu"].startswith("执法办案期限") and "###" not in texts["feishu"] and "**" not in texts["feishu"]
     for flavour, text in texts.items():
-        assert "张某案" in text and "2J）" in text, flavour               # the title is there, as text
-        assert "http://evil" not in text, flavour                       # no address a client makes a link of
-        assert flavour == "feishu" or "](" not in text, flavour         # (Feishu's text has no markdown links)
+        assert "张某案" in text and "2J）" in text, flavour  # the title is there, as text
+        assert "http://evil" not in text, flavour  # no address a client makes a link of
+        assert flavour == "feishu" or "](" not in text, flavour  # (Feishu's text has no markdown links)
         assert not CONTROLS.search(text), flavour

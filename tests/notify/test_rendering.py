@@ -30,14 +30,24 @@ def config():
     return NotifyConfig.load(ROOT / "notify")
 
 
-def item(key="c1", level="overdue", case="（2025）城关刑字第0001号", title=PHISH, rule="提请批准逮捕期限", person="张某",
-         due="2025-10-06 24:00", left="2小时5分", state="overdue", late=False, ack=ACK) -> Item:
+def item(
+    key="c1",
+    level="overdue",
+    case="（2025）城关刑字第0001号",
+    title=PHISH,
+    rule="提请批准逮捕期限",
+    person="张某",
+    due="2025-10-06 24:00",
+    left="2小时5分",
+    state="overdue",
+    late=False,
+    ack=ACK,
+) -> Item:
     return Item(key, level, case, title, rule, person, due, left, state, late, "超期第1次提醒", ack)
 
 
 ONE = [item()]
-TWO = [item(),
-       item("c2", "warning", "U2", "盗窃案", "刑事拘留期限", "", "2025-10-07 10:00", "1小时55分", "running", True, Trusted(""))]
+TWO = [item(), item("c2", "warning", "U2", "盗窃案", "刑事拘留期限", "", "2025-10-07 10:00", "1小时55分", "running", True, Trusted(""))]
 FLAVOURS = {"dingtalk": "md", "wecom": "md", "feishu": "txt"}
 
 
@@ -59,9 +69,20 @@ def matches_golden(name: str, text: str) -> None:
 
 
 # A daily overdue digest of 23 clocks: more than a chat digest lists (DIGEST_LISTED), so it says how many more.
-DIGEST = [item("digest:2025-10-20:officer-1", "overdue", f"（2025）城关刑字第{n:04d}号", PHISH if n == 1 else "",
-               "提请批准逮捕期限", "张某" if n % 2 else "", f"2025-10-{n % 9 + 1:02d} 24:00", f"{20 - n % 9}天", ack=Trusted(""))
-          for n in range(1, 24)]
+DIGEST = [
+    item(
+        "digest:2025-10-20:officer-1",
+        "overdue",
+        f"（2025）城关刑字第{n:04d}号",
+        PHISH if n == 1 else "",
+        "提请批准逮捕期限",
+        "张某" if n % 2 else "",
+        f"2025-10-{n % 9 + 1:02d} 24:00",
+        f"{20 - n % 9}天",
+        ack=Trusted(""),
+    )
+    for n in range(1, 24)
+]
 
 
 def digest(config, flavour: str, items: list[Item]) -> str:
@@ -101,7 +122,7 @@ def test_each_reminder_and_each_detail_is_a_line_of_its_own(config, flavour):
     starts = [i for i, line in enumerate(lines) if re.match(r"^(\*\*)?[12]\. ", line)]
     assert len(starts) == 2
     for start in starts:
-        details = [line for line in lines[start + 1:start + 5] if "期限：" in line or "期满：" in line]
+        details = [line for line in lines[start + 1 : start + 5] if "期限：" in line or "期满：" in line]
         assert len(details) == 2 and all(line.count("期满") <= 1 for line in details)
     assert lines[-1] == "请在期限内办理，办结后在办案系统中登记。"
 
@@ -110,23 +131,23 @@ def test_each_reminder_and_each_detail_is_a_line_of_its_own(config, flavour):
 def test_a_phishing_title_is_no_link_in_markdown(config, flavour):
     text = rendered(config, flavour, ONE)
     links = re.findall(r"\[([^\]]*)\]\(([^)]*)\)", text)
-    assert links == [("登录看板确认", ACK)]                              # ours (an overdue item: sign in to acknowledge), and only ours
-    assert "http://evil" not in text and "evil.example" in text        # still readable, no longer an address
+    assert links == [("登录看板确认", ACK)]  # ours (an overdue item: sign in to acknowledge), and only ours
+    assert "http://evil" not in text and "evil.example" in text  # still readable, no longer an address
     assert "张某案［确认收到］（http：//evil.example/phish）" in text
 
 
 def test_a_phishing_title_is_no_link_or_mention_in_feishu_text(config):
     title = PHISH + '<at user_id="all">所有人</at>'
     text = rendered(config, "feishu", [item(title=title)])
-    assert re.findall(r"https?://\S+", text) == [ACK]                  # the only address Feishu would make a link of
-    assert "<at" not in text and "＜at user_id=\"all\"＞所有人＜/at＞" in text
+    assert re.findall(r"https?://\S+", text) == [ACK]  # the only address Feishu would make a link of
+    assert "<at" not in text and '＜at user_id="all"＞所有人＜/at＞' in text
 
 
 @pytest.mark.parametrize("flavour", ["dingtalk", "wecom"])
 def test_markup_in_every_outside_field_stays_text(config, flavour):
     """Case id, title, rule name, person, recipient: nothing from outside opens a heading, a list, bold, an image,
     code, a quote, a font tag, a mention or a new line."""
-    evil = "**粗**_斜_`码`![图](http://x/i.png)<font color=\"warning\">红</font><@all>\n# 标题\n- 列表\n> 引用"
+    evil = '**粗**_斜_`码`![图](http://x/i.png)<font color="warning">红</font><@all>\n# 标题\n- 列表\n> 引用'
     text = config.chat([item(case=evil, title=evil, rule=evil, person=evil, state="running")], evil, flavour)
     ours = config.chat([item(case="案", title="题", rule="则", person="人", state="running")], "刘明", flavour)
     assert len(text.splitlines()) == len(ours.splitlines())
@@ -147,8 +168,7 @@ def test_sms_cannot_forge_a_signature(config):
 
 
 def test_each_robot_gets_its_own_flavour():
-    assert [chat_flavour(u) for u in ("qxdingtalk://S@T", "qxwecom://KEY", "QXFEISHU://T", "json://127.0.0.1/x")] == \
-        ["dingtalk", "wecom", "feishu", "dingtalk"]
+    assert [chat_flavour(u) for u in ("qxdingtalk://S@T", "qxwecom://KEY", "QXFEISHU://T", "json://127.0.0.1/x")] == ["dingtalk", "wecom", "feishu", "dingtalk"]
 
 
 @pytest.mark.parametrize("count", [1, 2, 3, 7, 300])
@@ -160,5 +180,5 @@ def test_an_sms_shows_the_most_reminders_that_fit_its_segments(config, count):
     shown = sum(f"第{n:04d}号" in text for n in range(count))
     assert shown >= 1 and (sms_segments(text) <= config.sms_max_segments or shown == 1)
     if shown < count:  # one more would not fit
-        more = config.templates["sms"].render(items=items, shown=items[:shown + 1]).strip()
+        more = config.templates["sms"].render(items=items, shown=items[: shown + 1]).strip()
         assert sms_segments(more) > config.sms_max_segments

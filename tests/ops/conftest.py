@@ -23,8 +23,9 @@ def drop_guard(store):
     if pg:
         with store.engine.begin() as connection:
             connection.execute(text("DROP TRIGGER IF EXISTS deliveries_append_only ON deliveries"))
-            connection.execute(text("CREATE TRIGGER deliveries_append_only BEFORE UPDATE OR DELETE ON deliveries "
-                                    "FOR EACH ROW EXECUTE FUNCTION qixian_append_only()"))
+            connection.execute(
+                text("CREATE TRIGGER deliveries_append_only BEFORE UPDATE OR DELETE ON deliveries FOR EACH ROW EXECUTE FUNCTION qixian_append_only()")
+            )
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -57,16 +57,14 @@ def test_the_database_refuses_to_change_or_delete_a_delivery_row(store, pack, no
     assert audit.verify(store).broken is None
 
 
-@pytest.mark.parametrize("column, change", [("answer", lambda row: row.answer + " "), ("ok", lambda row: not row.ok),
-                                            ("recipient", lambda row: "officer-3")])
+@pytest.mark.parametrize("column, change", [("answer", lambda row: row.answer + " "), ("ok", lambda row: not row.ok), ("recipient", lambda row: "officer-3")])
 def test_a_changed_row_is_named(drop_guard, store, db_url, pack, notify_folder, sink, capsys, column, change):
     rows = fill_log(store, pack, notify_folder, sink)
     target = rows[2]
     value = change(target)
     drop_guard()
     with store.engine.begin() as connection:
-        connection.execute(sa.update(DeliveryRow.__table__).where(DeliveryRow.__table__.c.id == target.id)
-                           .values({column: value}))
+        connection.execute(sa.update(DeliveryRow.__table__).where(DeliveryRow.__table__.c.id == target.id).values({column: value}))
     broken = audit.verify(store).broken
     assert broken.id == target.id and "改动" in broken.reason
     code, out = verify_cli(capsys, db_url)
@@ -93,24 +91,32 @@ def test_rows_cut_off_the_end_are_found_by_the_scans_record(drop_guard, store, p
 def expected_hash(prev: str, at: datetime, recipient, keys, attempt, channel, url, ok, answer) -> str:
     """The documented content, hashed here by hand: sha256 of the JSON list [prev, at (UTC), fields...]."""
     stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    content = json.dumps([prev, stamp, recipient, keys, attempt, channel, url, ok, answer], ensure_ascii=False,
-                         separators=(",", ":"))
+    content = json.dumps([prev, stamp, recipient, keys, attempt, channel, url, ok, answer], ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
 def test_the_migration_chains_the_rows_already_there(empty_url):
     upgrade(empty_url, "0002")
     at = datetime(2025, 10, 5, 1, 0, 12, 345678, tzinfo=UTC)
-    old = [("officer-1", ["k1"], 1, "chat", "json://127.0.0.1/chat", False, "HTTP 500"),
-           ("officer-1", ["k1"], 2, "sms", "json://127.0.0.1/sms", True, "HTTP 200 好")]
+    old = [
+        ("officer-1", ["k1"], 1, "chat", "json://127.0.0.1/chat", False, "HTTP 500"),
+        ("officer-1", ["k1"], 2, "sms", "json://127.0.0.1/sms", True, "HTTP 200 好"),
+    ]
     engine = connect(empty_url)
-    table = sa.table("deliveries", sa.column("at", DeliveryRow.__table__.c.at.type), sa.column("recipient"),
-                     sa.column("keys", sa.JSON()), sa.column("attempt"), sa.column("channel"), sa.column("url"),
-                     sa.column("ok"), sa.column("answer"))
+    table = sa.table(
+        "deliveries",
+        sa.column("at", DeliveryRow.__table__.c.at.type),
+        sa.column("recipient"),
+        sa.column("keys", sa.JSON()),
+        sa.column("attempt"),
+        sa.column("channel"),
+        sa.column("url"),
+        sa.column("ok"),
+        sa.column("answer"),
+    )
     with engine.begin() as connection:
         for recipient, keys, attempt, channel, link, ok, answer in old:
-            connection.execute(table.insert().values(at=at, recipient=recipient, keys=keys, attempt=attempt,
-                                                     channel=channel, url=link, ok=ok, answer=answer))
+            connection.execute(table.insert().values(at=at, recipient=recipient, keys=keys, attempt=attempt, channel=channel, url=link, ok=ok, answer=answer))
     engine.dispose()
     upgrade(empty_url)
     engine = connect(empty_url)

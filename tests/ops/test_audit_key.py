@@ -38,15 +38,23 @@ def run(capsys, *argv):
 
 def rows_of(store) -> list[dict]:
     with store.engine.connect() as connection:
-        return [dict(row) for row in connection.execute(select(DeliveryRow.__table__)
-                                                        .order_by(DeliveryRow.__table__.c.id)).mappings()]
+        return [dict(row) for row in connection.execute(select(DeliveryRow.__table__).order_by(DeliveryRow.__table__.c.id)).mappings()]
 
 
 def plain_hash(prev: str, row: dict, seal: str) -> str:
     """What someone without the key can compute: sha256 of the documented content, here by hand."""
     stamp = row["at"].replace(tzinfo=row["at"].tzinfo or UTC).astimezone(UTC)
-    content = [prev, stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), row["recipient"], row["keys"], row["attempt"],
-               row["channel"], row["url"], row["ok"], row["answer"]] + ([row["text_hash"], seal] if seal else [])
+    content = [
+        prev,
+        stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        row["recipient"],
+        row["keys"],
+        row["attempt"],
+        row["channel"],
+        row["url"],
+        row["ok"],
+        row["answer"],
+    ] + ([row["text_hash"], seal] if seal else [])
     return hashlib.sha256(json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -89,19 +97,20 @@ def test_golden_verify_output(keyed, store, db_url, pack, notify_folder, sink, c
     line = checkpoint_line(capsys, db_url)
     rows = rows_of(store)
     last = rows[-1]
-    assert line == audit.Checkpoint.make(keyed, len(rows), last["hash"],
-                                         datetime.fromisoformat("2025-10-07T08:00:00+08:00")).line
+    assert line == audit.Checkpoint.make(keyed, len(rows), last["hash"], datetime.fromisoformat("2025-10-07T08:00:00+08:00")).line
     code, out = run(capsys, "audit", "verify", "--db", db_url, "--checkpoint", line)
     from qixian.legaltime.localtime import display
+
     assert code == 0
-    assert out == (f"发送记录完整：{len(rows)} 条，哈希链核对无误。\n"
-                   f"末条哈希 {last['hash']}（第 {len(rows)} 条，{display(last['at'])}）\n"
-                   f"用审计密钥（编号 {audit.key_id(keyed)}）封印 {len(rows)} 条。\n"
-                   "对照 1 个检查点：没有记录被删去，也没有被重算。\n")
+    assert out == (
+        f"发送记录完整：{len(rows)} 条，哈希链核对无误。\n"
+        f"末条哈希 {last['hash']}（第 {len(rows)} 条，{display(last['at'])}）\n"
+        f"用审计密钥（编号 {audit.key_id(keyed)}）封印 {len(rows)} 条。\n"
+        "对照 1 个检查点：没有记录被删去，也没有被重算。\n"
+    )
 
 
-def test_an_edit_with_every_hash_recomputed_fails_with_the_key(keyed, drop_guard, store, db_url, pack, notify_folder,
-                                                               sink, capsys):
+def test_an_edit_with_every_hash_recomputed_fails_with_the_key(keyed, drop_guard, store, db_url, pack, notify_folder, sink, capsys):
     fill_log(store, pack, notify_folder, sink)
     target = rows_of(store)[2]
     drop_guard()
@@ -119,8 +128,7 @@ def test_relabelling_the_tail_as_unsealed_is_a_break(keyed, drop_guard, store, p
     assert broken.id == rows[2]["id"] and "封印弱于前面的记录" in broken.reason
 
 
-def test_a_chain_rewritten_without_seals_is_caught_by_a_kept_checkpoint(keyed, drop_guard, store, db_url, pack,
-                                                                        notify_folder, sink, capsys):
+def test_a_chain_rewritten_without_seals_is_caught_by_a_kept_checkpoint(keyed, drop_guard, store, db_url, pack, notify_folder, sink, capsys):
     fill_log(store, pack, notify_folder, sink)
     line = checkpoint_line(capsys, db_url)
     drop_guard()
@@ -129,14 +137,13 @@ def test_a_chain_rewritten_without_seals_is_caught_by_a_kept_checkpoint(keyed, d
     with store.engine.begin() as connection:
         connection.execute(text("DELETE FROM scan_runs"))
     code, out = run(capsys, "audit", "verify", "--db", db_url)
-    assert code == 0 and "尚无用审计密钥封印的记录" in out   # what the database alone can tell: said, not hidden
+    assert code == 0 and "尚无用审计密钥封印的记录" in out  # what the database alone can tell: said, not hidden
     code, out = run(capsys, "audit", "verify", "--db", db_url, "--checkpoint", line)
     assert code == 1 and "与检查点" in out and "重算" in out
 
 
 @pytest.mark.parametrize("keep", [2, 0])
-def test_rows_cut_off_the_end_are_found_by_the_checkpoint(keyed, drop_guard, store, db_url, pack, notify_folder, sink,
-                                                          capsys, tmp_path, keep):
+def test_rows_cut_off_the_end_are_found_by_the_checkpoint(keyed, drop_guard, store, db_url, pack, notify_folder, sink, capsys, tmp_path, keep):
     fill_log(store, pack, notify_folder, sink)
     total = len(rows_of(store))
     kept = tmp_path / "检查点.txt"
@@ -155,8 +162,11 @@ def test_a_changed_message_text_is_named(keyed, drop_guard, store, pack, notify_
     target = next(row for row in rows_of(store) if row["text_hash"])
     drop_guard()
     with store.engine.begin() as connection:
-        connection.execute(sa.update(DeliveryRow.__table__).where(DeliveryRow.__table__.c.id == target["id"])
-                           .values(text_hash=audit.text_hash("执法办案期限提醒", "另一段文字")))
+        connection.execute(
+            sa.update(DeliveryRow.__table__)
+            .where(DeliveryRow.__table__.c.id == target["id"])
+            .values(text_hash=audit.text_hash("执法办案期限提醒", "另一段文字"))
+        )
     broken = audit.verify(store, keyed).broken
     assert broken.id == target["id"] and "改动" in broken.reason
 
@@ -231,17 +241,28 @@ def test_an_unusable_key_stops_the_scan_before_anything_is_sent(db_url, notify_f
 def test_rows_from_before_the_key_still_verify_and_are_covered_by_the_sealed_ones(empty_url, keyed):
     upgrade(empty_url, "0008")
     at = datetime(2025, 10, 5, 1, 0, 12, 345678, tzinfo=UTC)
-    old = {"at": at, "recipient": "officer-1", "keys": ["k1"], "attempt": 1, "channel": "chat",
-           "url": "json://127.0.0.1/chat", "ok": False, "answer": "HTTP 500"}
-    table = sa.table("deliveries", *(sa.column(name, DeliveryRow.__table__.c[name].type) for name in
-                                     ("at", "recipient", "keys", "attempt", "channel", "url", "ok", "answer",
-                                      "prev_hash", "hash")))
+    old = {
+        "at": at,
+        "recipient": "officer-1",
+        "keys": ["k1"],
+        "attempt": 1,
+        "channel": "chat",
+        "url": "json://127.0.0.1/chat",
+        "ok": False,
+        "answer": "HTTP 500",
+    }
+    table = sa.table(
+        "deliveries",
+        *(
+            sa.column(name, DeliveryRow.__table__.c[name].type)
+            for name in ("at", "recipient", "keys", "attempt", "channel", "url", "ok", "answer", "prev_hash", "hash")
+        ),
+    )
     first = plain_hash("", old, "")
     second = plain_hash(first, {**old, "attempt": 2, "ok": True}, "")
     engine = connect(empty_url)
     with engine.begin() as connection:  # written as the code before 0010 wrote them (no text hash, no seal)
-        connection.execute(table.insert(), [{**old, "prev_hash": "", "hash": first},
-                                            {**old, "attempt": 2, "ok": True, "prev_hash": first, "hash": second}])
+        connection.execute(table.insert(), [{**old, "prev_hash": "", "hash": first}, {**old, "attempt": 2, "ok": True, "prev_hash": first, "hash": second}])
     engine.dispose()
     upgrade(empty_url)
     store = Store.open(empty_url)
@@ -257,7 +278,7 @@ def test_rows_from_before_the_key_still_verify_and_are_covered_by_the_sealed_one
     # an old row changed and the unsealed links recomputed: the sealed row after them no longer matches
     pg = store.engine.dialect.name == "postgresql"
     with store.engine.begin() as connection:
-        for name in (["deliveries_append_only"] if pg else ["deliveries_append_only_update"]):
+        for name in ["deliveries_append_only"] if pg else ["deliveries_append_only_update"]:
             connection.execute(text(f"DROP TRIGGER {name}" + (" ON deliveries" if pg else "")))
     rewrite(store, lambda row: {"answer": "HTTP 200"} if row["attempt"] == 1 else {})
     broken = audit.verify(store, keyed).broken
@@ -268,17 +289,18 @@ def test_rows_from_before_the_key_still_verify_and_are_covered_by_the_sealed_one
 def with_channels(notify_folder, sink):
     """ops and legal staff (audit:) keep checkpoints; both robots are the local sink."""
     channels = notify_folder / "channels.yaml"
-    channels.write_text(channels.read_text(encoding="utf-8") + f'ops: ["json://127.0.0.1:{sink.port}/ops"]\n'
-                        f'audit: ["json://127.0.0.1:{sink.port}/legal", "json://127.0.0.1:{sink.port}/ops"]\n',
-                        encoding="utf-8")
+    channels.write_text(
+        channels.read_text(encoding="utf-8") + f'ops: ["json://127.0.0.1:{sink.port}/ops"]\n'
+        f'audit: ["json://127.0.0.1:{sink.port}/legal", "json://127.0.0.1:{sink.port}/ops"]\n',
+        encoding="utf-8",
+    )
 
 
 def kept_by_ops_and_legal(sink) -> list[dict]:
     return [request["body"] for request in sink.requests if request["path"].startswith(("/ops", "/legal"))]
 
 
-def test_a_checkpoint_is_sent_to_ops_and_legal_and_a_broken_log_is_reported_instead(
-        keyed, drop_guard, store, db_url, pack, notify_folder, sink, capsys):
+def test_a_checkpoint_is_sent_to_ops_and_legal_and_a_broken_log_is_reported_instead(keyed, drop_guard, store, db_url, pack, notify_folder, sink, capsys):
     fill_log(store, pack, notify_folder, sink)
     with_channels(notify_folder, sink)
     code, out = run(capsys, "audit", "checkpoint", "--send", "--db", db_url, "--notify", str(notify_folder))
@@ -291,11 +313,9 @@ def test_a_checkpoint_is_sent_to_ops_and_legal_and_a_broken_log_is_reported_inst
     target = rows_of(store)[1]
     drop_guard()
     with store.engine.begin() as connection:  # a recipient that would be markup if printed as such
-        connection.execute(sa.update(DeliveryRow.__table__).where(DeliveryRow.__table__.c.id == target["id"])
-                           .values(recipient="[bold]officer-3[/bold]"))
+        connection.execute(sa.update(DeliveryRow.__table__).where(DeliveryRow.__table__.c.id == target["id"]).values(recipient="[bold]officer-3[/bold]"))
     code, out = run(capsys, "audit", "checkpoint", "--send", "--db", db_url, "--notify", str(notify_folder))
     assert code == 1 and "QXAUDIT1" not in out and f"发送记录第 {target['id']} 条" in out
     assert "[bold]officer-3[/bold]" in out
     failed = kept_by_ops_and_legal(sink)[2:]
-    assert len(failed) == 2 and all(body["title"] == "发送记录核对失败" and "本条被改动" in body["message"]
-                                    for body in failed)
+    assert len(failed) == 2 and all(body["title"] == "发送记录核对失败" and "本条被改动" in body["message"] for body in failed)

@@ -17,8 +17,7 @@ QIXIAN = str(Path(sys.executable).with_name("qixian"))
 
 def with_ops(notify_folder, sink):
     channels = notify_folder / "channels.yaml"
-    channels.write_text(channels.read_text(encoding="utf-8") + f'ops: ["json://127.0.0.1:{sink.port}/ops"]\n',
-                        encoding="utf-8")
+    channels.write_text(channels.read_text(encoding="utf-8") + f'ops: ["json://127.0.0.1:{sink.port}/ops"]\n', encoding="utf-8")
 
 
 def health_alert(db_url, notify_folder, now):
@@ -34,7 +33,7 @@ def test_ops_are_alerted_when_scans_stop_and_not_while_they_run(store, db_url, p
     quiet = health_alert(db_url, notify_folder, "2025-10-05 09:02")
     assert quiet.returncode == 0, quiet.stdout + quiet.stderr
     assert sink.to("/ops") == []
-    stopped = health_alert(db_url, notify_folder, "2025-10-05 09:10")   # 10 minutes: more than 3 one-minute intervals
+    stopped = health_alert(db_url, notify_folder, "2025-10-05 09:10")  # 10 minutes: more than 3 one-minute intervals
     assert stopped.returncode == 1 and "已送达" in stopped.stdout
     alerts = sink.to("/ops")
     assert len(alerts) == 1

@@ -43,13 +43,13 @@ def test_scan_and_health_say_why_sending_failed(db_url, notify_folder, sink, cap
     channels = json.loads(out)["checks"]["channels"]
     assert channels["status"] == "unhealthy"
     by_kind = {f["channel"]: f for f in channels["failing"]}
-    assert set(by_kind) == {"config"}                                      # no channel could even be tried
+    assert set(by_kind) == {"config"}  # no channel could even be tried
     assert by_kind["config"]["reason"] == MISSING and by_kind["config"]["at"].startswith("2025-10-05T09:00")
     code, out = run(capsys, "health", *common, "--now", "2025-10-05 09:01")
-    flat = re.sub(r"[\s│┃]", "", out)                                      # the table folds long lines
+    flat = re.sub(r"[\s│┃]", "", out)  # the table folds long lines
     assert "发送渠道" in flat and MISSING.replace(" ", "") in flat
 
-    monkeypatch.setenv("QIXIAN_SMS_GATEWAY", f"127.0.0.1:{sink.port}")   # the gateway set; the chat robot still down
+    monkeypatch.setenv("QIXIAN_SMS_GATEWAY", f"127.0.0.1:{sink.port}")  # the gateway set; the chat robot still down
     code, out = run(capsys, "scan", *common, "--notify", str(notify_folder), "--now", "2025-10-05 09:10")
     assert "已发送 0 条消息" not in out
     code, out = run(capsys, "health", "--json", *common, "--now", "2025-10-05 09:11")
@@ -57,7 +57,7 @@ def test_scan_and_health_say_why_sending_failed(db_url, notify_folder, sink, cap
     assert [(f["channel"], f["recipient"]) for f in failing_now] == [("chat", "刘明")]  # SMS took over; config is fixed
     assert "500" in failing_now[0]["reason"] and "工作群地址" in failing_now[0]["to_do"]
 
-    sink.failing.clear()                                                   # the robot is back
+    sink.failing.clear()  # the robot is back
     assert main(["scan", *common, "--notify", str(notify_folder), "--now", "2025-10-06 09:00"]) == 0
     capsys.readouterr()
     assert failing(Store.open(db_url), parse_local("2025-10-06 09:01")) == []

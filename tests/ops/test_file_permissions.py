@@ -76,11 +76,13 @@ def test_health_names_a_chmod_644_database_and_the_commands_that_fix_it(tmp_path
     permissions = health_permissions(capsys, url)  # health's own look at the store made -wal and -shm, 644 as well
     files = [database, f"{database}-wal", f"{database}-shm"]
     assert permissions["status"] == "warning"
-    assert permissions["loose"] == [{"path": str(home), "mode": "755", "fix": f"chmod 700 '{home}'"}] + \
-        [{"path": str(path), "mode": "644", "fix": f"chmod 600 '{path}'"} for path in files]
+    assert permissions["loose"] == [{"path": str(home), "mode": "755", "fix": f"chmod 700 '{home}'"}] + [
+        {"path": str(path), "mode": "644", "fix": f"chmod 600 '{path}'"} for path in files
+    ]
     assert permissions["summary"] == (
         f"本机其他用户可访问案件库（含密码哈希、手机号、嫌疑人姓名）：{home}（755）、{database}（644）、{database}-wal（644）、"
-        f"{database}-shm（644）。运行 chmod 700 '{home}'；chmod 600 " + " ".join(f"'{path}'" for path in files))
+        f"{database}-shm（644）。运行 chmod 700 '{home}'；chmod 600 " + " ".join(f"'{path}'" for path in files)
+    )
     capsys.readouterr()
     main(["health", "--db", url, "--rules", str(RULES)])
     assert "注意" in capsys.readouterr().out

@@ -24,19 +24,19 @@ NOW = "2025-10-05 09:00"
 @pytest.fixture
 def planted(monkeypatch, tmp_path, notify_folder, sink):
     """Channels whose URLs name the secrets only as ${VAR}; the values are in the environment alone."""
-    for name, value in (("QX_DING_SECRET", DING_SECRET), ("QX_DING_TOKEN", DING_TOKEN), ("QX_SMS_TOKEN", SMS_TOKEN),
-                        ("QX_OPS_TOKEN", OPS_TOKEN)):
+    for name, value in (("QX_DING_SECRET", DING_SECRET), ("QX_DING_TOKEN", DING_TOKEN), ("QX_SMS_TOKEN", SMS_TOKEN), ("QX_OPS_TOKEN", OPS_TOKEN)):
         monkeypatch.setenv(name, value)
     endpoint = f"http://127.0.0.1:{sink.port}"
     (notify_folder / "channels.yaml").write_text(
         f'sms: "qxsms://127.0.0.1:{sink.port}/sms?phones={{phone}}&scheme=http&token=${{QX_SMS_TOKEN}}"\n'
         "levels: {notice: [chat, sms], warning: [chat, sms, duty], overdue: [chat, sms, duty]}\n"
         "retry: {tries: 2, backoff: [1 minute, 5 minutes]}\n"
-        f'ops: ["qxdingtalk://${{QX_OPS_TOKEN}}?endpoint={endpoint}/ops"]\n', encoding="utf-8")
+        f'ops: ["qxdingtalk://${{QX_OPS_TOKEN}}?endpoint={endpoint}/ops"]\n',
+        encoding="utf-8",
+    )
     directory = (notify_folder / "directory.yaml").read_text(encoding="utf-8")
     robot = f"qxdingtalk://${{QX_DING_SECRET}}@${{QX_DING_TOKEN}}?endpoint={endpoint}"
-    (notify_folder / "directory.yaml").write_text(
-        directory.replace(f"json://127.0.0.1:{sink.port}/chat/officer-1", robot), encoding="utf-8")
+    (notify_folder / "directory.yaml").write_text(directory.replace(f"json://127.0.0.1:{sink.port}/chat/officer-1", robot), encoding="utf-8")
     # The robot refuses (HTTP 200, errcode) and the SMS gateway at first refuses too, both quoting the secrets back.
     sink.failing["/robot/send"] = (200, {"errcode": 310000, "errmsg": f"sign not match: {DING_SECRET} {DING_TOKEN}"})
     sink.failing["/sms"] = (401, {"code": 401, "msg": f"token {SMS_TOKEN} expired"})
@@ -77,11 +77,10 @@ def test_no_secret_in_the_store_the_logs_or_the_output(store, db_url, planted, s
 
     common = ["--db", db_url, "--rules", str(RULES), "--notify", str(planted)]
     assert main(["directory", "load", str(planted / "directory.yaml"), "--db", db_url]) == 0
-    assert main(["ingest", str(RULES.parent / "examples" / "events.jsonl"), "--db", db_url, "--rules", str(RULES),
-                 "--now", "2025-09-29 16:00"]) == 0
-    assert main(["scan", *common, "--now", NOW]) == 0                  # robot refused, SMS refused: retried later
+    assert main(["ingest", str(RULES.parent / "examples" / "events.jsonl"), "--db", db_url, "--rules", str(RULES), "--now", "2025-09-29 16:00"]) == 0
+    assert main(["scan", *common, "--now", NOW]) == 0  # robot refused, SMS refused: retried later
     del sink.failing["/sms"]
-    assert main(["scan", *common, "--now", "2025-10-05 09:01", "--json"]) == 0   # robot refused again, SMS takes it
+    assert main(["scan", *common, "--now", "2025-10-05 09:01", "--json"]) == 0  # robot refused again, SMS takes it
     assert main(["health", "--alert", *common, "--now", "2025-10-05 10:00"]) == 1  # scans stopped: ops alerted
     printed = capsys.readouterr()
 
@@ -92,8 +91,7 @@ def test_no_secret_in_the_store_the_logs_or_the_output(store, db_url, planted, s
         log = list(session.exec(select(DeliveryRow)).scalars())
     assert {(d.channel, d.ok) for d in log} >= {("chat", False), ("sms", False), ("sms", True)}
     # ... and are nowhere on our side.
-    for place, content in (("database", dump(db_url)), ("logs", every_log.getvalue()), ("stdout", printed.out),
-                           ("stderr", printed.err)):
+    for place, content in (("database", dump(db_url)), ("logs", every_log.getvalue()), ("stdout", printed.out), ("stderr", printed.err)):
         assert content or place == "stderr"
         for secret in SECRETS:
             assert secret not in content, f"{secret} found in {place}"

@@ -23,8 +23,7 @@ PERIOD = ("2025-09-25", "2025-10-04")  # both days included: [09-25 00:00, 10-05
 SIMPLE = {
     "incident.emergency_registration": ("emergency_handled", None, {"case_registered_online"}, 24, None),
     "incident.receipt_on_spot": ("case_registered_online", ("channel", {"上门报案", "扭送"}), {"receipt_issued"}, 0, None),
-    "accept.admin_review": ("case_registered_online", None, {"case_accepted", "case_not_accepted", "case_filed"}, 24,
-                            {"administrative"}),
+    "accept.admin_review": ("case_registered_online", None, {"case_accepted", "case_not_accepted", "case_filed"}, 24, {"administrative"}),
 }
 
 
@@ -50,8 +49,7 @@ def expected(events, rule, unit=None):
         if (kinds and info[case]["kind"] not in kinds) or (unit and info[case]["unit"] != unit):
             continue
         mine = sorted((e for e in events if e["case"] == case), key=lambda e: e["at"])
-        starts = [e for e in mine if e["type"] == start_type and
-                  (condition is None or e.get("data", {}).get(condition[0]) in condition[1])]
+        starts = [e for e in mine if e["type"] == start_type and (condition is None or e.get("data", {}).get(condition[0]) in condition[1])]
         if not starts:
             continue
         started = parse_local(starts[0]["at"])
@@ -71,8 +69,7 @@ def expected(events, rule, unit=None):
 
 def run_report(capsys, db_url, *extra):
     capsys.readouterr()
-    code = main(["report", "--from", PERIOD[0], "--to", PERIOD[1], "--now", "2025-10-09 09:00", "--db", db_url,
-                 "--format", "json", *extra])
+    code = main(["report", "--from", PERIOD[0], "--to", PERIOD[1], "--now", "2025-10-09 09:00", "--db", db_url, "--format", "json", *extra])
     assert code == 0
     return json.loads(capsys.readouterr().out)
 
@@ -83,33 +80,70 @@ def test_report_counts_match_the_event_feed(demo, db_url, capsys, unit, pack):
     by_rule = {row["key"]: row for row in data["by_rule"]}
     for rule in SIMPLE:
         want = expected(demo, rule, unit)
-        assert want["assessed"] > 0, rule                                   # the period holds some of each
+        assert want["assessed"] > 0, rule  # the period holds some of each
         got = by_rule[rule]
-        assert {k: got[k] for k in ("assessed", "met", "met_late", "overdue", "pending")} == \
-            {k: want[k] for k in ("assessed", "met", "met_late", "overdue", "pending")}, rule
+        assert {k: got[k] for k in ("assessed", "met", "met_late", "overdue", "pending")} == {
+            k: want[k] for k in ("assessed", "met", "met_late", "overdue", "pending")
+        }, rule
     # 受案回执提醒 is one rule in the pack: the reminder-type row is that rule's count
     assert [r.id for r in pack.rules if r.reminder_type == "受案回执提醒"] == ["incident.receipt_on_spot"]
     receipt = next(row for row in data["by_type"] if row["label"] == "受案回执提醒")
     assert receipt["assessed"] == expected(demo, "incident.receipt_on_spot", unit)["assessed"]
-    if unit is None:   # the units' rows add up to the bureau
+    if unit is None:  # the units' rows add up to the bureau
         assert sum(row["assessed"] for row in data["by_unit"]) == data["total"]["assessed"]
         assert sum(row["assessed"] for row in data["by_week"]) == data["total"]["assessed"]
 
 
 def test_csv_and_html_carry_the_same_figures(demo, db_url, capsys, tmp_path):
     data = run_report(capsys, db_url)
-    assert main(["report", "--from", PERIOD[0], "--to", PERIOD[1], "--now", "2025-10-09 09:00", "--db", db_url,
-                 "--format", "csv", "--output", str(tmp_path / "r.csv")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--from",
+                PERIOD[0],
+                "--to",
+                PERIOD[1],
+                "--now",
+                "2025-10-09 09:00",
+                "--db",
+                db_url,
+                "--format",
+                "csv",
+                "--output",
+                str(tmp_path / "r.csv"),
+            ]
+        )
+        == 0
+    )
     rows = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
     total = rows[1].split(",")
     assert total[:4] == ["合计", "", "全局", str(data["total"]["assessed"])]
-    assert main(["report", "--from", PERIOD[0], "--to", PERIOD[1], "--now", "2025-10-09 09:00", "--db", db_url,
-                 "--format", "html", "--output", str(tmp_path / "r.html")]) == 0
+    assert (
+        main(
+            [
+                "report",
+                "--from",
+                PERIOD[0],
+                "--to",
+                PERIOD[1],
+                "--now",
+                "2025-10-09 09:00",
+                "--db",
+                db_url,
+                "--format",
+                "html",
+                "--output",
+                str(tmp_path / "r.html"),
+            ]
+        )
+        == 0
+    )
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
-    assert "<script" not in html and "http://" not in html and "https://" not in html   # self-contained
+    assert "<script" not in html and "http://" not in html and "https://" not in html  # self-contained
     assert 'name="viewport"' in html and "执法办案期限考核" in html
     charts = [ElementTree.fromstring(svg) for svg in re.findall(r"<svg.*?</svg>", html, re.S)]
-    assert len(charts) == 3                                                  # trend, unit ranking, overdue by rule
+    assert len(charts) == 3  # trend, unit ranking, overdue by rule
     bars = charts[1].findall("rect")
     assert len(bars) == len(data["by_unit"])
 
@@ -130,5 +164,5 @@ def test_the_terminal_table_keeps_every_name_and_column_at_80_columns(demo, db_u
     assert main(["report", "--from", PERIOD[0], "--to", PERIOD[1], "--now", "2025-10-09 09:00", "--db", db_url]) == 0
     shown = capsys.readouterr().out
     for row in data["by_type"]:
-        assert row["label"] in shown, row["label"]                # no name squeezed away
+        assert row["label"] in shown, row["label"]  # no name squeezed away
     assert "完成用时h" in shown and "确认用时m" in shown and "超期完成" in shown  # every heading whole

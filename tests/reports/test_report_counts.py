@@ -30,16 +30,22 @@ def recount(store, start, end, now, scope: Scope) -> dict[str, Counter]:
         if (scope.unit and unit != scope.unit) or (scope.officer and handler != scope.officer):
             return
         day = moment.astimezone(SHANGHAI).date()
-        keys = {"total": "", "rule": rule_id, "unit": unit or "", "officer": handler or "",
-                "week": (day - timedelta(days=day.weekday())).isoformat()}
+        keys = {"total": "", "rule": rule_id, "unit": unit or "", "officer": handler or "", "week": (day - timedelta(days=day.weekday())).isoformat()}
         for grouping, key in keys.items():
             found[grouping][(key, measure)] += 1
 
     for clock in clocks:
         if clock.due_at is None or not start <= clock.due_at < end or clock.outcome in (ClockState.CANCELLED, ClockState.RESTARTED):
             continue
-        outcome = ("met" if clock.outcome == ClockState.MET else "met_late" if clock.outcome == ClockState.MET_LATE
-                   else "overdue" if clock.due_at <= now else "pending")
+        outcome = (
+            "met"
+            if clock.outcome == ClockState.MET
+            else "met_late"
+            if clock.outcome == ClockState.MET_LATE
+            else "overdue"
+            if clock.due_at <= now
+            else "pending"
+        )
         add(clock.rule_id, clock.case_id, clock.due_at, outcome)
         if outcome != "pending":
             add(clock.rule_id, clock.case_id, clock.due_at, "assessed")
@@ -54,19 +60,27 @@ def recount(store, start, end, now, scope: Scope) -> dict[str, Counter]:
 
 
 def reported(result) -> dict[str, Counter]:
-    tables = {"total": [("", result.total)], "rule": [(r.key, r.tally) for r in result.by_rule],
-              "unit": [(r.key, r.tally) for r in result.by_unit], "officer": [(r.key, r.tally) for r in result.by_officer],
-              "week": [(r.key, r.tally) for r in result.by_week]}
-    return {grouping: Counter({(key, measure): getattr(tally, measure) for key, tally in rows for measure in MEASURES
-                               if getattr(tally, measure)}) for grouping, rows in tables.items()}
+    tables = {
+        "total": [("", result.total)],
+        "rule": [(r.key, r.tally) for r in result.by_rule],
+        "unit": [(r.key, r.tally) for r in result.by_unit],
+        "officer": [(r.key, r.tally) for r in result.by_officer],
+        "week": [(r.key, r.tally) for r in result.by_week],
+    }
+    return {
+        grouping: Counter({(key, measure): getattr(tally, measure) for key, tally in rows for measure in MEASURES if getattr(tally, measure)})
+        for grouping, rows in tables.items()
+    }
 
 
 def test_every_tally_equals_a_recount_of_the_rows(store, pack):
     populate(store, pack, 3000, officers=40, units=6, history_days=120)
     month = day_start(NOW.date().replace(day=1))
-    periods = [(month, day_start(NOW.date() + timedelta(days=1))),  # the report page's default: the month so far
-               (day_start((NOW.date().replace(day=1) - timedelta(days=1)).replace(day=1)), month),  # last month
-               (day_start(NOW.date() - timedelta(days=100)), day_start(NOW.date() + timedelta(days=60)))]
+    periods = [
+        (month, day_start(NOW.date() + timedelta(days=1))),  # the report page's default: the month so far
+        (day_start((NOW.date().replace(day=1) - timedelta(days=1)).replace(day=1)), month),  # last month
+        (day_start(NOW.date() - timedelta(days=100)), day_start(NOW.date() + timedelta(days=60))),
+    ]
     for start, end in periods:
         for scope in (Scope(), Scope(unit="u002"), Scope(officer="o00008")):
             expected = recount(store, start, end, NOW, scope)

@@ -66,19 +66,21 @@ def test_an_unknown_event_type_with_nothing_close_says_to_declare_it(make_pack):
         load_pack(make_pack(("new_event.yaml", text)))
     said = " ".join(str(p) for p in found.value.problems)
     assert "未知的事件类型 'handcuffed_at_home'" in said and "events.yaml 中添加" in said and "是否应为" not in said
-    assert "可用的键" not in said                     # no list of every key as if it were a misspelt key
+    assert "可用的键" not in said  # no list of every key as if it were a misspelt key
 
 
-@pytest.mark.parametrize("written, words, not_said", [
-    ('"25:00"', "时刻 '25:00' 不存在：应在 00:00 至 23:59 之间", "加引号"),   # quoted: the time is wrong, not the quoting
-    ("25:00", "时刻 '25:00' 不存在", "加引号"),                               # the loader reads it as text too
-    ('"8:30"', "应写成两位数的 时:分", "不存在"),
-])
+@pytest.mark.parametrize(
+    "written, words, not_said",
+    [
+        ('"25:00"', "时刻 '25:00' 不存在：应在 00:00 至 23:59 之间", "加引号"),  # quoted: the time is wrong, not the quoting
+        ("25:00", "时刻 '25:00' 不存在", "加引号"),  # the loader reads it as text too
+        ('"8:30"', "应写成两位数的 时:分", "不存在"),
+    ],
+)
 def test_a_clock_time_is_answered_for_what_was_written(make_pack, written, words, not_said):
     folder = make_pack()
     settings = folder / "settings.yaml"
-    settings.write_text(settings.read_text(encoding="utf-8").replace('day_reminder_time: "08:30"',
-                                                                     f"day_reminder_time: {written}"), encoding="utf-8")
+    settings.write_text(settings.read_text(encoding="utf-8").replace('day_reminder_time: "08:30"', f"day_reminder_time: {written}"), encoding="utf-8")
     with pytest.raises(ProblemsFound) as found:
         load_pack(folder)
     said = [str(p) for p in found.value.problems if "day_reminder_time" in str(p)]

@@ -57,8 +57,11 @@ def test_events_of_another_person_do_not_touch_a_clock(pack):
 
 
 def test_case_level_events_reach_every_person(pack):
-    clocks = clocks_of(pack, ARREST_REQUEST, [ev("detained", "2025-09-29 15:40", "P1"), ev("detained", "2025-09-29 16:00", "P2"),
-                                              ev("case_withdrawn", "2025-09-30 10:00", None)])
+    clocks = clocks_of(
+        pack,
+        ARREST_REQUEST,
+        [ev("detained", "2025-09-29 15:40", "P1"), ev("detained", "2025-09-29 16:00", "P2"), ev("case_withdrawn", "2025-09-30 10:00", None)],
+    )
     assert [c.outcome for c in clocks] == ["cancelled", "cancelled"]
 
 
@@ -78,8 +81,15 @@ def test_extension_amount_comes_from_the_event_and_is_capped(pack):
 
 
 def test_an_extension_beyond_times_is_an_anomaly(pack):
-    clock = clocks_of(pack, ARREST_REQUEST, [ev("detained", "2025-09-29 15:40"), ev("arrest_request_extended", "2025-10-01 09:00", days=1),
-                                             ev("arrest_request_extended", "2025-10-02 09:00", days=1)])[0]
+    clock = clocks_of(
+        pack,
+        ARREST_REQUEST,
+        [
+            ev("detained", "2025-09-29 15:40"),
+            ev("arrest_request_extended", "2025-10-01 09:00", days=1),
+            ev("arrest_request_extended", "2025-10-02 09:00", days=1),
+        ],
+    )[0]
     assert clock.deadline.due_display == "2025-10-03 24:00"
     assert [a.kind for a in clock.anomalies] == ["extension_beyond_times"]
 
@@ -99,18 +109,21 @@ def test_pauses_open_and_close(pack):
     events = [ev("detained", "2025-09-29 15:40"), ev("appraisal_started", "2025-09-30 10:00", None)]
     assert clocks_of(pack, ARREST_REQUEST, events)[0].state(parse_local("2025-10-20 10:00")) == "paused"
     closed = clocks_of(pack, ARREST_REQUEST, [*events, ev("appraisal_done", "2025-10-03 10:00", None)])[0]
-    assert closed.deadline.due_display == "2025-10-05 24:00"     # 3 whole days from 09-30 to 10-03
+    assert closed.deadline.due_display == "2025-10-05 24:00"  # 3 whole days from 09-30 to 10-03
 
 
 def test_restart_reanchors_and_a_new_start_after_the_end_is_a_second_clock(pack):
-    old, new = clocks_of(pack, "crim.custody.investigation",
-                         [ev("arrested", "2026-01-31 10:00"), ev("custody_extended", "2026-03-20 10:00", months=1),
-                          ev("other_major_crime_found", "2026-03-25 09:00")])
-    assert (old.number, old.outcome, old.deadline.due_display) == (1, "restarted", "2026-04-30 24:00")   # kept for audit
-    assert (new.number, new.outcome, new.deadline.due_display) == (2, None, "2026-05-25 24:00")          # counted again
+    old, new = clocks_of(
+        pack,
+        "crim.custody.investigation",
+        [ev("arrested", "2026-01-31 10:00"), ev("custody_extended", "2026-03-20 10:00", months=1), ev("other_major_crime_found", "2026-03-25 09:00")],
+    )
+    assert (old.number, old.outcome, old.deadline.due_display) == (1, "restarted", "2026-04-30 24:00")  # kept for audit
+    assert (new.number, new.outcome, new.deadline.due_display) == (2, None, "2026-05-25 24:00")  # counted again
     assert new.started.day == 25 and "原计时自 2026-01-31 10:00 起算、期满 2026-04-30 24:00，保留备查" in new.deadline.explanation[0]
-    again = clocks_of(pack, "crim.custody.investigation",
-                      [ev("arrested", "2026-01-05 10:00"), ev("released", "2026-01-20 10:00"), ev("arrested", "2026-02-10 10:00")])
+    again = clocks_of(
+        pack, "crim.custody.investigation", [ev("arrested", "2026-01-05 10:00"), ev("released", "2026-01-20 10:00"), ev("arrested", "2026-02-10 10:00")]
+    )
     assert [(c.number, c.outcome) for c in again] == [(1, "cancelled"), (2, None)]
 
 
@@ -123,7 +136,7 @@ def test_lead_clock_follows_its_target_and_ends_with_it(pack):
     events = [ev("arrested", "2026-01-31 10:00"), ev("custody_extended", "2026-03-20 10:00", months=1)]
     lead = clocks_of(pack, "crim.custody.extension_request", events)[0]
     assert lead.lead_of == "crim.custody.investigation"
-    assert lead.deadline.due_display == "2026-04-23 24:00"        # target 04-30 after the extension, 7 days back
+    assert lead.deadline.due_display == "2026-04-23 24:00"  # target 04-30 after the extension, 7 days back
     ended = clocks_of(pack, "crim.custody.extension_request", [*events, ev("prosecution_transferred", "2026-04-01 10:00")])[0]
     assert ended.outcome == "cancelled"
 
@@ -131,23 +144,20 @@ def test_lead_clock_follows_its_target_and_ends_with_it(pack):
 def test_version_is_bound_at_the_start(pack):
     old = clocks_of(pack, "admin.questioning", [ev("summoned", "2025-12-31 20:00"), ev("questioning_extended", "2026-01-01 01:00")])[0]
     new = clocks_of(pack, "admin.questioning", [ev("summoned", "2026-01-05 19:10"), ev("questioning_extended", "2026-01-05 23:00")])[0]
-    assert old.rule.effective_until is not None and old.deadline.due_display == "2026-01-01 04:00"   # 2012 law: no 12 h step
+    assert old.rule.effective_until is not None and old.deadline.due_display == "2026-01-01 04:00"  # 2012 law: no 12 h step
     assert new.rule.effective_from is not None and new.deadline.due_display == "2026-01-06 07:10"
 
 
 def test_a_late_lead_stays_late_when_the_target_is_extended_afterwards(pack):
-    events = [ev("arrested", "2026-01-31 10:00"), ev("custody_extension_requested", "2026-03-27 10:00"),
-              ev("custody_extended", "2026-03-30 10:00", months=1)]
+    events = [ev("arrested", "2026-01-31 10:00"), ev("custody_extension_requested", "2026-03-27 10:00"), ev("custody_extended", "2026-03-30 10:00", months=1)]
     first = clocks_of(pack, "crim.custody.extension_request", events)[0]
     assert (first.deadline.due_display, first.outcome) == ("2026-03-24 24:00", "met_late")
 
 
 def test_each_granted_extension_opens_a_new_lead_round(pack):
-    events = [ev("arrested", "2026-01-31 10:00"), ev("custody_extension_requested", "2026-03-20 10:00"),
-              ev("custody_extended", "2026-03-30 10:00", months=1)]
+    events = [ev("arrested", "2026-01-31 10:00"), ev("custody_extension_requested", "2026-03-20 10:00"), ev("custody_extended", "2026-03-30 10:00", months=1)]
     rounds = clocks_of(pack, "crim.custody.extension_request", events)
-    assert [(c.number, c.outcome, c.deadline.due_display) for c in rounds] == [
-        (1, "met", "2026-03-24 24:00"), (2, None, "2026-04-23 24:00")]
+    assert [(c.number, c.outcome, c.deadline.due_display) for c in rounds] == [(1, "met", "2026-03-24 24:00"), (2, None, "2026-04-23 24:00")]
 
 
 def test_not_equal_holds_when_the_fact_is_absent():

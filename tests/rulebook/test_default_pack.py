@@ -38,15 +38,30 @@ def test_every_rule_has_basis_group_type_and_an_example():
 
 def test_the_reference_systems_stages_are_covered():
     types = {rule.reminder_type for rule in PACK.rules}
-    for named in ("警情分流提醒", "受案回执提醒", "刑事立案提醒", "立案告知提醒", "行政案件办理提醒", "取保候审提醒",
-                  "监视居住提醒", "刑拘提醒", "提捕提醒", "起诉提醒", "补充侦查提醒", "复议复核提醒"):
+    for named in (
+        "警情分流提醒",
+        "受案回执提醒",
+        "刑事立案提醒",
+        "立案告知提醒",
+        "行政案件办理提醒",
+        "取保候审提醒",
+        "监视居住提醒",
+        "刑拘提醒",
+        "提捕提醒",
+        "起诉提醒",
+        "补充侦查提醒",
+        "复议复核提醒",
+    ):
         assert named in types, named
 
 
 def test_both_public_order_law_versions_are_versions_of_the_same_ids():
-    switched = [rule_id for rule_id in PACK.ids
-                if any(r.effective_until == date(2025, 12, 31) for r in PACK.versions(rule_id))
-                and any(r.effective_from == date(2026, 1, 1) for r in PACK.versions(rule_id))]
+    switched = [
+        rule_id
+        for rule_id in PACK.ids
+        if any(r.effective_until == date(2025, 12, 31) for r in PACK.versions(rule_id))
+        and any(r.effective_from == date(2026, 1, 1) for r in PACK.versions(rule_id))
+    ]
     assert len(switched) >= 2, switched
     limits = {str(r.limit) for rule_id in switched for r in PACK.versions(rule_id)}
     assert "8小时" in limits and "30日" in limits
@@ -65,11 +80,14 @@ def test_shipped_examples_exercise_the_hard_parts():
     assert all(seen[k] >= 2 for k in ("custody", "extension", "pause", "state", "lead", "months", "workdays")), seen
 
 
-@pytest.mark.parametrize("data, expected", [
-    ({"detained": True}, ("crim.arrest.review", "2026-03-09 24:00")),
-    ({}, ("crim.arrest.review", "2026-03-09 24:00")),  # not said: the 7 days (the earlier due)
-    ({"detained": False}, ("crim.arrest.review_not_detained", "2026-03-17 24:00")),
-])
+@pytest.mark.parametrize(
+    "data, expected",
+    [
+        ({"detained": True}, ("crim.arrest.review", "2026-03-09 24:00")),
+        ({}, ("crim.arrest.review", "2026-03-09 24:00")),  # not said: the 7 days (the earlier due)
+        ({"detained": False}, ("crim.arrest.review_not_detained", "2026-03-17 24:00")),
+    ],
+)
 def test_one_arrest_review_clock_per_request_by_whether_the_suspect_is_detained(data, expected):
     from qixian.engine.clocks import Event, replay
     from qixian.legaltime.localtime import parse_local

@@ -12,9 +12,51 @@ SAMPLE = (DATA / "sample.good.yaml").read_text(encoding="utf-8")
 LINES = SAMPLE.splitlines(keepends=True)
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
-junk = st.sampled_from(["", " ", "  ", ":", "- ", "{", "}", "[", "]", "'", '"', "\t", "#", "&a", "*a", "!!python/object:os.system",
-                        "on", "no", "yes", "22:00", "3", "-1", "2027-13-01", "null", "~", "半个月", "3 weeks", "rules:", "\x00",
-                        "𠀀", "é", "\\", "|", ">", "%", "@", "`", "? ", "---\n", "...\n", "x" * 300])
+junk = st.sampled_from(
+    [
+        "",
+        " ",
+        "  ",
+        ":",
+        "- ",
+        "{",
+        "}",
+        "[",
+        "]",
+        "'",
+        '"',
+        "\t",
+        "#",
+        "&a",
+        "*a",
+        "!!python/object:os.system",
+        "on",
+        "no",
+        "yes",
+        "22:00",
+        "3",
+        "-1",
+        "2027-13-01",
+        "null",
+        "~",
+        "半个月",
+        "3 weeks",
+        "rules:",
+        "\x00",
+        "𠀀",
+        "é",
+        "\\",
+        "|",
+        ">",
+        "%",
+        "@",
+        "`",
+        "? ",
+        "---\n",
+        "...\n",
+        "x" * 300,
+    ]
+)
 
 
 @st.composite
@@ -71,9 +113,13 @@ def test_arbitrary_text(calendar, text):
 
 
 @FUZZ
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-                    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+        max_leaves=20,
+    )
+)
 def test_arbitrary_structures(calendar, value):
     import yaml
 

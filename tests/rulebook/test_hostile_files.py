@@ -29,9 +29,11 @@ SECRET = "root:$6$not-a-real-hash:19000:0:99999:7:::"
 
 def raising(error, call, *args):
     """An action that calls `call(*args)` and expects it to raise `error`."""
+
     def action():
         with pytest.raises(error):
             call(*args)
+
     return action
 
 
@@ -59,15 +61,17 @@ def problems_of(folder) -> list[str]:
 def test_a_billion_laughs_rule_file_is_refused_quickly_naming_the_line(make_pack):
     folder = make_pack(("bomb.yaml", BOMB_RULE))
     quickly_and_small(raising(ProblemsFound, load_pack, folder))
-    assert problems_of(folder) == [f"{folder}/bomb.yaml:5:7: 别名（*）展开后超过 {ALIAS_NODES} 个节点，拒绝读取。"
-                                   "规则与配置文件不需要大量别名：把内容直接写出来"]  # line 5: where the 10,000 is passed
+    assert problems_of(folder) == [
+        f"{folder}/bomb.yaml:5:7: 别名（*）展开后超过 {ALIAS_NODES} 个节点，拒绝读取。规则与配置文件不需要大量别名：把内容直接写出来"
+    ]  # line 5: where the 10,000 is passed
 
 
 def test_aliases_as_people_write_them_still_load(make_pack):
     folder = make_pack()
     settings = (folder / "settings.yaml").read_text(encoding="utf-8")
-    shared = settings.replace("days: [3 days, 1 day, 0 days]", "days: &daily [3 days, 1 day, 0 days]", 1) \
-        .replace("workdays: [3 days, 1 day, 0 days]", "workdays: *daily", 1)
+    shared = settings.replace("days: [3 days, 1 day, 0 days]", "days: &daily [3 days, 1 day, 0 days]", 1).replace(
+        "workdays: [3 days, 1 day, 0 days]", "workdays: *daily", 1
+    )
     assert shared.count("*daily") == 1
     (folder / "settings.yaml").write_text(shared, encoding="utf-8")
     remind = load_pack(folder).settings.default_remind
@@ -89,8 +93,9 @@ def test_an_alias_inside_its_own_anchor_is_refused(make_pack):
 def test_a_python_tag_in_a_rule_file_is_one_line_and_runs_nothing(make_pack, tmp_path):
     marker = tmp_path / "ran"
     folder = make_pack(("tagged.yaml", f"rules: !!python/object/apply:os.system ['touch {marker}']\n"))
-    assert problems_of(folder) == [f"{folder}/tagged.yaml:1:8: 不支持的 YAML 标签 !!python/object/apply:os.system。"
-                                   "只能写文字、数字、true/false、列表和键值对，请删除这个标签"]
+    assert problems_of(folder) == [
+        f"{folder}/tagged.yaml:1:8: 不支持的 YAML 标签 !!python/object/apply:os.system。只能写文字、数字、true/false、列表和键值对，请删除这个标签"
+    ]
     assert not marker.exists()
 
 
@@ -102,8 +107,7 @@ def test_a_link_out_of_the_pack_is_refused_and_its_target_never_quoted(make_pack
     (folder / "calendar" / "2031.yaml").symlink_to(outside)
     lines = problems_of(folder)
     assert f"{folder}/leak.yaml:1:1: 符号链接指向规则包目录之外，拒绝读取。把文件本身放进规则包目录" in lines
-    assert any(line.endswith("calendar/2031.yaml:1:1: 符号链接指向规则包目录之外，拒绝读取。把文件本身放进规则包目录")
-               for line in lines), lines
+    assert any(line.endswith("calendar/2031.yaml:1:1: 符号链接指向规则包目录之外，拒绝读取。把文件本身放进规则包目录") for line in lines), lines
     assert main(["rules", "check", str(folder)]) == 1
     shown = "".join(capsys.readouterr())
     assert "leak.yaml" in shown and "root:" not in shown and "shadow" not in shown
@@ -115,8 +119,7 @@ def test_a_linked_calendar_folder_out_of_the_pack_is_refused(make_pack, tmp_path
     folder = make_pack()
     (folder / "calendar").rename(tmp_path / "elsewhere")
     (folder / "calendar").symlink_to(tmp_path / "elsewhere")
-    assert any(line.endswith("calendar:1:1: 符号链接指向规则包目录之外，拒绝读取。把文件本身放进规则包目录")
-               for line in problems_of(folder))
+    assert any(line.endswith("calendar:1:1: 符号链接指向规则包目录之外，拒绝读取。把文件本身放进规则包目录") for line in problems_of(folder))
 
 
 def test_links_inside_the_pack_still_load(make_pack):
@@ -159,8 +162,11 @@ def test_a_billion_laughs_channels_file_is_one_line_and_exit_2(notify, capsys):
     quickly_and_small(raising(NotifyConfigError, NotifyConfig.load, notify))
     assert main(["health", "--alert", "--notify", str(notify), "--rules", str(RULES)]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.strip() == \
-        f"错误：{notify}/channels.yaml:5:7: 别名（*）展开后超过 {ALIAS_NODES} 个节点，拒绝读取。规则与配置文件不需要大量别名：把内容直接写出来"
+    assert (
+        out == ""
+        and err.strip()
+        == f"错误：{notify}/channels.yaml:5:7: 别名（*）展开后超过 {ALIAS_NODES} 个节点，拒绝读取。规则与配置文件不需要大量别名：把内容直接写出来"
+    )
 
 
 def test_a_python_tag_in_channels_is_one_line_and_runs_nothing(notify, tmp_path, capsys):
@@ -168,8 +174,9 @@ def test_a_python_tag_in_channels_is_one_line_and_runs_nothing(notify, tmp_path,
     (notify / "channels.yaml").write_text(f"sms: !!python/object/apply:os.system ['touch {marker}']\n", encoding="utf-8")
     assert main(["health", "--alert", "--notify", str(notify), "--rules", str(RULES)]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.strip() == (f"错误：{notify}/channels.yaml:1:6: 不支持的 YAML 标签 !!python/object/apply:os.system。"
-                                         "只能写文字、数字、true/false、列表和键值对，请删除这个标签")
+    assert out == "" and err.strip() == (
+        f"错误：{notify}/channels.yaml:1:6: 不支持的 YAML 标签 !!python/object/apply:os.system。只能写文字、数字、true/false、列表和键值对，请删除这个标签"
+    )
     assert not marker.exists()
 
 

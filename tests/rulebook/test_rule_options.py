@@ -58,13 +58,16 @@ def test_a_backward_limit_is_counted_from_the_moment_its_start_event_carries(mak
     assert "data.hearing_at" in text and "提前至其前最后一个工作日" in text
 
 
-@pytest.mark.parametrize("change, message", [
-    (("by: 7 days}", "by: 7 days}\n    limit: 3 days"), "不要再写 limit 或 lead"),
-    (("moment: data.hearing_at", "moment: hearing_at"), "应写成起算事件的时间字段"),
-    (("moment: data.hearing_at", "moment: data.hearing_on"), r"f.yaml:9:.*data.hearing_on 不是事件 hearing_scheduled（确定听证日期）的必填时间字段"),
-    (("start: hearing_scheduled", "start: hearing_requested"), "不是事件 hearing_requested"),
-    (("by: 7 days}", "by: 7 days}\n    pause: [{from: appraisal_started, until: appraisal_done}]"), "不能写 extend、pause 或 defer"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (("by: 7 days}", "by: 7 days}\n    limit: 3 days"), "不要再写 limit 或 lead"),
+        (("moment: data.hearing_at", "moment: hearing_at"), "应写成起算事件的时间字段"),
+        (("moment: data.hearing_at", "moment: data.hearing_on"), r"f.yaml:9:.*data.hearing_on 不是事件 hearing_scheduled（确定听证日期）的必填时间字段"),
+        (("start: hearing_scheduled", "start: hearing_requested"), "不是事件 hearing_requested"),
+        (("by: 7 days}", "by: 7 days}\n    pause: [{from: appraisal_started, until: appraisal_done}]"), "不能写 extend、pause 或 defer"),
+    ],
+)
 def test_a_backward_limit_written_wrong_is_a_load_error(make_pack, change, message):
     with pytest.raises(ProblemsFound, match=message):
         load_pack(make_pack(("f.yaml", HEARING.replace(*change))))

@@ -37,8 +37,7 @@ def clocks_of(url: str) -> list[tuple]:
     engine = connect(url)
     table = ClockRow.__table__
     with engine.connect() as connection:
-        rows = [(r["case_id"], r["rule_id"], r["person"], r["number"], *CLOCK_VALUES.encode(r))
-                for r in connection.execute(select(table)).mappings()]
+        rows = [(r["case_id"], r["rule_id"], r["person"], r["number"], *CLOCK_VALUES.encode(r)) for r in connection.execute(select(table)).mappings()]
     engine.dispose()
     return sorted(rows, key=repr)
 
@@ -64,8 +63,9 @@ def assert_as_clean(url: str, expected: list[tuple], least: int = 10_000) -> Non
     assert marks_of(url) == 0, "a case is still marked for replay after the run that should have replayed it"
     missing = set(expected) - set(got)
     extra = set(got) - set(expected)
-    assert not missing and not extra, (f"{len(missing)} clocks of a clean run are missing or differ, "
-                                       f"{len(extra)} clocks a clean run does not have; e.g. {sorted(missing, key=repr)[:2]}")
+    assert not missing and not extra, (
+        f"{len(missing)} clocks of a clean run are missing or differ, {len(extra)} clocks a clean run does not have; e.g. {sorted(missing, key=repr)[:2]}"
+    )
     assert len(got) == len(expected) > least
 
 
@@ -89,5 +89,3 @@ def wait_gone(marker: str, seconds: float = 10) -> list[int]:
     while (left := processes_running(marker)) and time.monotonic() < deadline:
         time.sleep(0.1)
     return left
-
-

@@ -35,9 +35,20 @@ def test_ingest_writes_warning_time_unit_and_co_handlers(store, pack, tmp_path):
     assert (THEFT, "officer-2") in co
 
     moved = tmp_path / "moved.jsonl"  # the case moves to another unit, with other co-handlers
-    moved.write_text(json.dumps({"id": "m-1", "case": THEFT, "type": "receipt_issued", "at": "2025-10-03 09:00",
-                                 "case_info": {"unit": "jiaodong", "co_handlers": ["officer-5", "officer-6"]}},
-                                ensure_ascii=False) + "\n", encoding="utf-8")
+    moved.write_text(
+        json.dumps(
+            {
+                "id": "m-1",
+                "case": THEFT,
+                "type": "receipt_issued",
+                "at": "2025-10-03 09:00",
+                "case_info": {"unit": "jiaodong", "co_handlers": ["officer-5", "officer-6"]},
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     ingest_path(store, pack, moved, source="case-system", now=parse_local("2025-10-03 09:05"))
     clocks, cases, co = stored(store)
     assert {c.unit for c in clocks if c.case_id == THEFT} == {"jiaodong"}

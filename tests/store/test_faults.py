@@ -121,15 +121,34 @@ def test_sql_poll_killed_before_its_watermark_loses_no_clock(db_url, feed, clean
     with sqlite3.connect(source) as connection:
         connection.execute('CREATE TABLE v_events (seq INTEGER PRIMARY KEY, id, "case", type, at, person, data, case_info)')
         rows = [json.loads(line) for line in feed.read_text(encoding="utf-8").splitlines()]
-        connection.executemany("INSERT INTO v_events (id, \"case\", type, at, person, data, case_info) VALUES (?,?,?,?,?,?,?)",
-                               [(r["id"], r["case"], r["type"], r["at"], r.get("person"),
-                                 json.dumps(r["data"], ensure_ascii=False) if "data" in r else None,
-                                 json.dumps(r["case_info"], ensure_ascii=False) if "case_info" in r else None)
-                                for r in rows])
-    poll = ("ingest", "--sql", f"sqlite:///{source}", "--query",
-            'SELECT seq, id, "case", type, at, person, data, case_info FROM v_events '
-            "WHERE seq >= COALESCE(NULLIF(:watermark, ''), 0) ORDER BY seq",
-            "--watermark-column", "seq", "--now", NOW, "--db", db_url)
+        connection.executemany(
+            'INSERT INTO v_events (id, "case", type, at, person, data, case_info) VALUES (?,?,?,?,?,?,?)',
+            [
+                (
+                    r["id"],
+                    r["case"],
+                    r["type"],
+                    r["at"],
+                    r.get("person"),
+                    json.dumps(r["data"], ensure_ascii=False) if "data" in r else None,
+                    json.dumps(r["case_info"], ensure_ascii=False) if "case_info" in r else None,
+                )
+                for r in rows
+            ],
+        )
+    poll = (
+        "ingest",
+        "--sql",
+        f"sqlite:///{source}",
+        "--query",
+        "SELECT seq, id, \"case\", type, at, person, data, case_info FROM v_events WHERE seq >= COALESCE(NULLIF(:watermark, ''), 0) ORDER BY seq",
+        "--watermark-column",
+        "seq",
+        "--now",
+        NOW,
+        "--db",
+        db_url,
+    )
     for point in ("ingest.recorded:2", "sql.ingested"):
         assert qixian(*poll, crash_at=point).returncode == -signal.SIGKILL
     assert qixian(*poll).returncode == 0
@@ -139,8 +158,7 @@ def test_sql_poll_killed_before_its_watermark_loses_no_clock(db_url, feed, clean
 def test_ingest_killed_from_outside_as_its_first_batch_lands_loses_no_clock(db_url, feed, clean):
     """The report's own reproduction, with `kill -9` from outside rather than a crash point: the ingest is killed
     as soon as its first batch of events is visible in the store (when its clocks are being replayed)."""
-    process = subprocess.Popen([*QIXIAN, "ingest", str(feed), "--now", NOW, "--db", db_url],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([*QIXIAN, "ingest", str(feed), "--now", NOW, "--db", db_url], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     engine = connect(db_url)
     try:
         deadline = time.monotonic() + 60
@@ -166,16 +184,16 @@ def test_ingest_whose_database_connection_is_cut_loses_no_clock(feed, clean, pg_
     engine = connect(pg_url)
     with engine.begin() as connection:
         connection.execute(text("TRUNCATE " + ", ".join(TABLES) + " RESTART IDENTITY"))
-    process = subprocess.Popen([*QIXIAN, "ingest", str(feed), "--now", NOW, "--db", pg_url],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([*QIXIAN, "ingest", str(feed), "--now", NOW, "--db", pg_url], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline, started = time.monotonic() + 60, False
         while process.poll() is None and time.monotonic() < deadline:
             with engine.connect() as connection:
                 started = started or connection.execute(select(EventRow.seq).limit(1)).first() is not None
                 if started:
-                    connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                            "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+                    connection.execute(
+                        text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                    )
             time.sleep(0.005)
         process.communicate(timeout=60)
     finally:

@@ -13,10 +13,18 @@ from qixian.store.tables import ClockRow
 
 STAMP = datetime(2026, 1, 5, 9, 30, 15, 123456, tzinfo=UTC)
 VALUES = {
-    "rule_version": "2026-01-01", "lead_of": None, "open": True, "outcome": None, "paused": False, "provisional": True,
+    "rule_version": "2026-01-01",
+    "lead_of": None,
+    "open": True,
+    "outcome": None,
+    "paused": False,
+    "provisional": True,
     "started_at": datetime(2026, 1, 5, 19, 10, tzinfo=SHANGHAI),  # not UTC: both paths must store the instant in UTC
-    "due_at": datetime(2026, 1, 6, 3, 10, tzinfo=SHANGHAI), "due_display": "2026-01-06 03:10",
-    "ended_at": None, "ended_by": None, "explanation": ["起算：2026-01-05 19:10。", "期满：2026-01-06 03:10（不顺延）。"],
+    "due_at": datetime(2026, 1, 6, 3, 10, tzinfo=SHANGHAI),
+    "due_display": "2026-01-06 03:10",
+    "ended_at": None,
+    "ended_by": None,
+    "explanation": ["起算：2026-01-05 19:10。", "期满：2026-01-06 03:10（不顺延）。"],
     "anomalies": [{"kind": "late_extension", "message": "延长晚于期满"}],
     "next_reminder_at": datetime(2026, 1, 6, 1, 10, tzinfo=SHANGHAI),
     "warning_at": datetime(2026, 1, 6, 1, 10, tzinfo=SHANGHAI),
@@ -26,8 +34,7 @@ VALUES = {
 def raw_rows(store):
     with store.engine.connect() as connection:
         columns = ", ".join((*CLOCK_VALUES.columns, "updated_at"))
-        return {case: tuple(rest) for case, *rest in connection.exec_driver_sql(
-            f"SELECT case_id, {columns} FROM clocks ORDER BY case_id")}
+        return {case: tuple(rest) for case, *rest in connection.exec_driver_sql(f"SELECT case_id, {columns} FROM clocks ORDER BY case_id")}
 
 
 def test_encoded_insert_stores_what_sqlalchemy_stores(store: Store):
@@ -66,8 +73,7 @@ def test_conflicting_rows_are_skipped_and_only_new_ones_returned(store: Store):
     row = ("src", "e1", "case", "detained", encode_time(STAMP), None, "{}", encode_time(STAMP))
     with store.engine.begin() as connection:
         first = EVENT_ROWS.insert(connection, [row], unique=("source", "source_id"), returning="source_id")
-        again = EVENT_ROWS.insert(connection, [row, (*row[:1], "e2", *row[2:])], unique=("source", "source_id"),
-                                  returning="source_id")
+        again = EVENT_ROWS.insert(connection, [row, (*row[:1], "e2", *row[2:])], unique=("source", "source_id"), returning="source_id")
     assert (first, again) == (["e1"], ["e2"])
     with store.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM events")).scalar_one() == 2
@@ -88,22 +94,34 @@ def test_replayed_clock_values_are_what_the_codec_encodes():
     for case in Feed(seed=3).cases(300):
         events = [Event(e["type"], parse_local(e["at"]), e.get("person"), e.get("data") or {}, e["id"]) for e in case]
         clocks += replay(pack, events, case=case[0]["case"], facts=case[0].get("case_info", {}))
-    late = [Event("detained", parse_local("2026-03-02 10:00"), "甲"),  # an extension after the due: an anomaly
-            Event("arrest_request_extended", parse_local("2026-03-09 10:00"), "甲", {"days": 4}),
-            Event("summoned", parse_local("2026-03-02 11:00"), "乙"),  # paused, not resumed: no due
-            Event("drunk_restraint_started", parse_local("2026-03-02 11:30"), "乙")]
+    late = [
+        Event("detained", parse_local("2026-03-02 10:00"), "甲"),  # an extension after the due: an anomaly
+        Event("arrest_request_extended", parse_local("2026-03-09 10:00"), "甲", {"days": 4}),
+        Event("summoned", parse_local("2026-03-02 11:00"), "乙"),  # paused, not resumed: no due
+        Event("drunk_restraint_started", parse_local("2026-03-02 11:30"), "乙"),
+    ]
     clocks += replay(pack, late, case="anomalous", facts={"kind": "criminal"})
     clocks += replay(pack, late, case="paused", facts={"kind": "administrative"})
     assert any(c.anomalies for c in clocks) and any(c.outcome for c in clocks) and any(c.lead_of for c in clocks)
     assert any(c.outcome is None for c in clocks) and any(c.deadline.paused for c in clocks)
     for clock in clocks:
         step = next_step(clock, pack.settings)
-        assert clock_values(clock, pack) == CLOCK_VALUES.encode({
-            "rule_version": clock.rule.effective_from.isoformat() if clock.rule.effective_from else "",
-            "lead_of": clock.lead_of, "open": clock.outcome is None, "outcome": clock.outcome,
-            "paused": clock.deadline.paused, "provisional": clock.deadline.provisional, "started_at": clock.started,
-            "due_at": clock.due, "due_display": clock.deadline.due_display, "ended_at": clock.ended_at,
-            "ended_by": clock.ended_by, "explanation": list(clock.deadline.explanation),
-            "anomalies": [{"kind": a.kind, "message": a.message} for a in clock.anomalies],
-            "next_reminder_at": step.at if step else None,
-            "warning_at": warning_of(plan(clock, pack.settings))})
+        assert clock_values(clock, pack) == CLOCK_VALUES.encode(
+            {
+                "rule_version": clock.rule.effective_from.isoformat() if clock.rule.effective_from else "",
+                "lead_of": clock.lead_of,
+                "open": clock.outcome is None,
+                "outcome": clock.outcome,
+                "paused": clock.deadline.paused,
+                "provisional": clock.deadline.provisional,
+                "started_at": clock.started,
+                "due_at": clock.due,
+                "due_display": clock.deadline.due_display,
+                "ended_at": clock.ended_at,
+                "ended_by": clock.ended_by,
+                "explanation": list(clock.deadline.explanation),
+                "anomalies": [{"kind": a.kind, "message": a.message} for a in clock.anomalies],
+                "next_reminder_at": step.at if step else None,
+                "warning_at": warning_of(plan(clock, pack.settings)),
+            }
+        )

@@ -37,15 +37,12 @@ def as_feed(scenario: dict, path: Path) -> Path:
 @pytest.mark.parametrize("file", SCENARIOS, ids=[p.stem for p in SCENARIOS])
 def test_scenario(store, pack, tmp_path, file):
     scenario = yaml.safe_load(file.read_text(encoding="utf-8"))
-    report = ingest_path(store, pack, as_feed(scenario, tmp_path / "feed.jsonl"), source="case-system",
-                         now=parse_local(scenario["now"]))
+    report = ingest_path(store, pack, as_feed(scenario, tmp_path / "feed.jsonl"), source="case-system", now=parse_local(scenario["now"]))
     assert report.quarantined == 0, store.quarantined()
     now = parse_local(scenario["now"])
     enabled = {rule.id for rule in pack.rules if rule.enabled}
-    got = Counter((r.rule_id, r.person or None, r.due_display, state_of(r, now))
-                  for r in store.clocks(case=scenario["case"]["id"]) if r.rule_id in enabled)
+    got = Counter((r.rule_id, r.person or None, r.due_display, state_of(r, now)) for r in store.clocks(case=scenario["case"]["id"]) if r.rule_id in enabled)
     expected = Counter((e["rule"], e.get("person"), e["due"], e["state"]) for e in scenario["expect"])
     missing, extra = expected - got, got - expected
     why = {(e["rule"], e.get("person")): e.get("why", "") for e in scenario["expect"]}
-    assert not missing and not extra, "\n".join(
-        [f"missing: {m}  ({why.get(m[:2], '')})" for m in missing] + [f"extra:   {x}" for x in extra])
+    assert not missing and not extra, "\n".join([f"missing: {m}  ({why.get(m[:2], '')})" for m in missing] + [f"extra:   {x}" for x in extra])

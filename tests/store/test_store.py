@@ -74,25 +74,24 @@ def test_quarantine_keeps_the_line_and_the_reason(store, pack):
     ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
     rows = {r.source_id: r for r in store.quarantined()}
     assert "25:00" in rows["e-0011"].raw and "无法识别的时间" in rows["e-0011"].reason
-    assert "未知的事件类型 'arrest_requestd'。是否应为 arrest_requested？" in rows["e-0012"].reason   # the likely typo
+    assert "未知的事件类型 'arrest_requestd'。是否应为 arrest_requested？" in rows["e-0012"].reason  # the likely typo
     assert rows["e-0012"].source.endswith("events.jsonl") and rows["e-0012"].line == 12
 
 
 def test_clocks_follow_the_rules(store, pack):
     ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
     clocks = clock_map(store)
-    assert clocks[("crim.detention.arrest_request", "张某", 1)] == ("2025-10-06 24:00", None, True)   # 3 + 4 days, custody
-    assert clocks[("crim.detention.arrest_request", "李某", 1)][1] == "cancelled"                     # bailed
+    assert clocks[("crim.detention.arrest_request", "张某", 1)] == ("2025-10-06 24:00", None, True)  # 3 + 4 days, custody
+    assert clocks[("crim.detention.arrest_request", "李某", 1)][1] == "cancelled"  # bailed
     assert clocks[("crim.bail.max_period", "李某", 1)][0] == "2026-10-08 24:00"
     public_order = clock_map(store, "（2025）城关治字第0002号")
-    assert public_order[("admin.summons.questioning", "赵某", 1)][0] == "2026-01-06 07:10"             # 2025 law: 12 h
+    assert public_order[("admin.summons.questioning", "赵某", 1)][0] == "2026-01-06 07:10"  # 2025 law: 12 h
 
 
 def test_a_reused_id_with_other_content_is_quarantined(store, pack, tmp_path):
     ingest_path(store, pack, SAMPLE, source="case-system", now=NOW)
     changed = tmp_path / "changed.jsonl"
-    changed.write_text(f'{{"id": "e-0005", "case": "{CASE}", "type": "detained", "at": "2025-09-29 18:00", "person": "张某"}}\n',
-                       encoding="utf-8")
+    changed.write_text(f'{{"id": "e-0005", "case": "{CASE}", "type": "detained", "at": "2025-09-29 18:00", "person": "张某"}}\n', encoding="utf-8")
     report = ingest_path(store, pack, changed, source="case-system", now=NOW)
     assert (report.accepted, report.quarantined) == (0, 1)
     assert any("内容不同" in r.reason for r in store.quarantined())
@@ -131,9 +130,17 @@ def test_csv_and_jsonl_give_the_same_clocks(store, pack, tmp_path):
         writer = csv.writer(handle)
         writer.writerow(["id", "case", "type", "at", "person", "data", "case_info"])
         for r in rows:
-            writer.writerow([r["id"], r["case"], r["type"], r["at"], r.get("person", ""),
-                             json.dumps(r["data"], ensure_ascii=False) if "data" in r else "",
-                             json.dumps(r["case_info"], ensure_ascii=False) if "case_info" in r else ""])
+            writer.writerow(
+                [
+                    r["id"],
+                    r["case"],
+                    r["type"],
+                    r["at"],
+                    r.get("person", ""),
+                    json.dumps(r["data"], ensure_ascii=False) if "data" in r else "",
+                    json.dumps(r["case_info"], ensure_ascii=False) if "case_info" in r else "",
+                ]
+            )
     report = ingest_path(store, pack, path, source="csv", now=NOW)
     assert (report.accepted, report.quarantined) == (12, 2)
     assert clock_map(store)[("crim.detention.arrest_request", "张某", 1)][0] == "2025-10-06 24:00"
@@ -145,13 +152,13 @@ def test_a_gb18030_file_is_read_with_its_encoding_and_one_bad_line_is_quarantine
     path.write_bytes(SAMPLE.read_text(encoding="utf-8").encode("gb18030"))
     as_utf8 = ingest_path(store, pack, path, source="case-system", now=NOW)  # read as UTF-8: every Chinese line is bad
     undecoded = [r for r in store.quarantined() if "编码" in r.reason]
-    assert as_utf8.quarantined == len(undecoded) == len(lines)          # every line of the sample holds Chinese
+    assert as_utf8.quarantined == len(undecoded) == len(lines)  # every line of the sample holds Chinese
     assert all(r.reason.startswith(f"第 {r.line} 行不是 utf-8 编码") and "--encoding gb18030" in r.reason for r in undecoded)
 
     read = ingest_path(store, pack, path, source="gb18030-export", now=NOW, encoding="gb18030")
-    assert (read.accepted, read.quarantined) == (len(lines) - 2, 2)     # as the UTF-8 sample: its two wrong lines
+    assert (read.accepted, read.quarantined) == (len(lines) - 2, 2)  # as the UTF-8 sample: its two wrong lines
     assert clock_map(store)[("crim.detention.arrest_request", "张某", 1)][0] == "2025-10-06 24:00"
-    assert any(e.person == "张某" for e in store.events_of(CASE))         # names read right, not mojibake
+    assert any(e.person == "张某" for e in store.events_of(CASE))  # names read right, not mojibake
 
 
 def test_one_undecodable_byte_quarantines_its_line_only(store, pack, tmp_path):
@@ -166,7 +173,7 @@ def test_one_undecodable_byte_quarantines_its_line_only(store, pack, tmp_path):
     assert (report.accepted, report.quarantined) == (len(lines) - 3, 3)  # the sample's two wrong lines, and this one
     [held] = [r for r in store.quarantined() if "编码" in r.reason]
     assert held.line == broken and held.reason.startswith(f"第 {broken} 行不是 utf-8 编码（该行第")
-    assert "\\xff" in held.raw                                             # the bad byte kept, written out
+    assert "\\xff" in held.raw  # the bad byte kept, written out
 
 
 def six_months_of_bail(tmp_path):
@@ -174,8 +181,7 @@ def six_months_of_bail(tmp_path):
     folder = tmp_path / "new-rules"
     shutil.copytree(RULES, folder)
     coercive = folder / "criminal-coercive.yaml"
-    coercive.write_text(coercive.read_text(encoding="utf-8").replace("    limit: 12 months\n", "    limit: 6 months\n", 1),
-                        encoding="utf-8")
+    coercive.write_text(coercive.read_text(encoding="utf-8").replace("    limit: 12 months\n", "    limit: 6 months\n", 1), encoding="utf-8")
     return load_pack(folder)
 
 
@@ -184,8 +190,8 @@ def test_recompute_reports_moved_dues_before_applying(store, pack, tmp_path, mak
     new_pack = six_months_of_bail(tmp_path)
     dry = recompute(store, new_pack, store.case_ids(), NOW, apply=False)
     moved = {(m.rule, m.person): (m.before, m.after) for m in dry.moved}
-    assert moved.get(("crim.bail.max_period", "李某")) == ("2026-10-08 24:00", "2026-04-02 24:00")   # 2025-10-02 + 6 months
-    assert clock_map(store)[("crim.bail.max_period", "李某", 1)][0] == "2026-10-08 24:00"     # not applied
+    assert moved.get(("crim.bail.max_period", "李某")) == ("2026-10-08 24:00", "2026-04-02 24:00")  # 2025-10-02 + 6 months
+    assert clock_map(store)[("crim.bail.max_period", "李某", 1)][0] == "2026-10-08 24:00"  # not applied
     recompute(store, new_pack, store.case_ids(), NOW)
     assert clock_map(store)[("crim.bail.max_period", "李某", 1)][0] == "2026-04-02 24:00"
 
@@ -195,26 +201,45 @@ def test_polling_a_view_with_a_watermark(store, pack, tmp_path):
     engine = connect(source_url)
     rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line]
     with engine.begin() as connection:
-        connection.execute(text('CREATE TABLE v_events (seq INTEGER, id TEXT, "case" TEXT, type TEXT, at TEXT, '
-                                'person TEXT, data TEXT, case_info TEXT)'))
+        connection.execute(text('CREATE TABLE v_events (seq INTEGER, id TEXT, "case" TEXT, type TEXT, at TEXT, person TEXT, data TEXT, case_info TEXT)'))
         for seq, r in enumerate(rows[:6], start=1):
-            connection.execute(text('INSERT INTO v_events VALUES (:seq, :id, :case, :type, :at, :person, :data, :info)'),
-                               {"seq": seq, "id": r["id"], "case": r["case"], "type": r["type"], "at": r["at"],
-                                "person": r.get("person"), "data": json.dumps(r.get("data", {}), ensure_ascii=False),
-                                "info": json.dumps(r.get("case_info", {}), ensure_ascii=False)})
+            connection.execute(
+                text("INSERT INTO v_events VALUES (:seq, :id, :case, :type, :at, :person, :data, :info)"),
+                {
+                    "seq": seq,
+                    "id": r["id"],
+                    "case": r["case"],
+                    "type": r["type"],
+                    "at": r["at"],
+                    "person": r.get("person"),
+                    "data": json.dumps(r.get("data", {}), ensure_ascii=False),
+                    "info": json.dumps(r.get("case_info", {}), ensure_ascii=False),
+                },
+            )
     query = 'SELECT seq, id, "case", type, at, person, data, case_info FROM v_events WHERE seq >= :watermark ORDER BY seq'
-    first = ingest_sql(store, pack, source_url, query.replace(">= :watermark", ">= COALESCE(NULLIF(:watermark, ''), 0)"),
-                       source="case-system", now=NOW, watermark_column="seq")
+    first = ingest_sql(
+        store, pack, source_url, query.replace(">= :watermark", ">= COALESCE(NULLIF(:watermark, ''), 0)"), source="case-system", now=NOW, watermark_column="seq"
+    )
     assert first.accepted == 6 and store.watermark("sql:case-system") == "6"
     with engine.begin() as connection:
         for seq, r in enumerate(rows[6:10], start=7):
-            connection.execute(text('INSERT INTO v_events VALUES (:seq, :id, :case, :type, :at, :person, :data, :info)'),
-                               {"seq": seq, "id": r["id"], "case": r["case"], "type": r["type"], "at": r["at"],
-                                "person": r.get("person"), "data": json.dumps(r.get("data", {}), ensure_ascii=False),
-                                "info": "{}"})
-    second = ingest_sql(store, pack, source_url, query.replace(">= :watermark", ">= COALESCE(NULLIF(:watermark, ''), 0)"),
-                        source="case-system", now=NOW, watermark_column="seq")
-    assert (second.accepted, second.duplicate) == (4, 1)      # the row at the watermark is read again, changes nothing
+            connection.execute(
+                text("INSERT INTO v_events VALUES (:seq, :id, :case, :type, :at, :person, :data, :info)"),
+                {
+                    "seq": seq,
+                    "id": r["id"],
+                    "case": r["case"],
+                    "type": r["type"],
+                    "at": r["at"],
+                    "person": r.get("person"),
+                    "data": json.dumps(r.get("data", {}), ensure_ascii=False),
+                    "info": "{}",
+                },
+            )
+    second = ingest_sql(
+        store, pack, source_url, query.replace(">= :watermark", ">= COALESCE(NULLIF(:watermark, ''), 0)"), source="case-system", now=NOW, watermark_column="seq"
+    )
+    assert (second.accepted, second.duplicate) == (4, 1)  # the row at the watermark is read again, changes nothing
     assert store.watermark("sql:case-system") == "10"
     engine.dispose()
 
@@ -247,14 +272,17 @@ def test_due_queries_use_the_scan_indexes_which_hold_open_clocks_only(store, pac
     assert {"ix_clocks_open_due", "ix_clocks_open_next_reminder"} <= set(indexes)
     clocks = ClockRow.__table__
     due_window = select(clocks).where(clocks.c.open.is_(True), clocks.c.due_at < NOW).order_by(clocks.c.due_at)
-    reminders_due = (select(clocks).where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= NOW)  # as outbox.owe
-                     .order_by(clocks.c.next_reminder_at).limit(500))
+    reminders_due = (
+        select(clocks)
+        .where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= NOW)  # as outbox.owe
+        .order_by(clocks.c.next_reminder_at)
+        .limit(500)
+    )
     with store.engine.connect() as connection:
         assert "ix_clocks_open_due" in query_plan(connection, due_window)
         assert "ix_clocks_open_next_reminder" in query_plan(connection, reminders_due)
         if connection.dialect.name == "sqlite":  # closed clocks are in neither index
-            in_index = connection.exec_driver_sql("SELECT count(*) FROM clocks INDEXED BY ix_clocks_open_due "
-                                                  "WHERE open IS 1 AND due_at IS NOT NULL").scalar()
+            in_index = connection.exec_driver_sql("SELECT count(*) FROM clocks INDEXED BY ix_clocks_open_due WHERE open IS 1 AND due_at IS NOT NULL").scalar()
             open_due = connection.exec_driver_sql("SELECT count(*) FROM clocks WHERE open AND due_at IS NOT NULL").scalar()
             closed = connection.exec_driver_sql("SELECT count(*) FROM clocks WHERE NOT open").scalar()
             assert in_index == open_due and closed > 0
@@ -265,13 +293,13 @@ def test_batched_parallel_ingest_equals_a_full_replay_from_the_store(store, pack
     from qixian.casework.feedlines import check, read_lines
     from qixian.casework.samplefeed import Feed
 
-    monkeypatch.setattr(feeds, "BATCH", 400)          # many batches: cases span them, histories come from both paths
+    monkeypatch.setattr(feeds, "BATCH", 400)  # many batches: cases span them, histories come from both paths
     monkeypatch.setattr("qixian.casework.recompute.os.cpu_count", lambda: 3)  # three batches in flight at once, on any machine
     lines = list(Feed(seed=5, days=20).lines(250))
     items = [check("feed", n, raw, item, pack.events) for n, raw, item in read_lines("f.jsonl", "\n".join(lines) + "\n")]
     report = feeds.ingest_items(store, pack, items, source="feed", now=NOW, parallel=True)
     assert report.accepted == len(lines) and report.quarantined == 0
-    assert report.cases == len({json.loads(line)["case"] for line in lines}) == 250   # a case in two batches counts once
+    assert report.cases == len({json.loads(line)["case"] for line in lines}) == 250  # a case in two batches counts once
     again = recompute(store, pack, store.case_ids(), NOW)
     assert again.changed == 0 and again.moved == [] and again.clocks > 1000
 
@@ -288,12 +316,12 @@ def test_a_parallel_recompute_reports_and_writes_what_a_serial_one_does(store, p
     seen, replayers = [], []
     monkeypatch.setattr(Replayer, "__enter__", lambda self: replayers.append(self) or self)
     parallel = recompute(store, new_pack, cases, NOW, apply=False, batch=7, parallel=True, progress=seen.append)
-    assert replayers[-1].workers == 3                                       # it did replay in worker processes
+    assert replayers[-1].workers == 3  # it did replay in worker processes
     assert serial.moved and parallel.moved == serial.moved and parallel.clocks == serial.clocks > 500
     assert sum(seen) == len(cases) and len(seen) == -(-len(cases) // 7)
     applied = recompute(store, new_pack, cases, NOW, batch=7, parallel=True)
     assert applied.changed >= len(serial.moved)
-    assert recompute(store, new_pack, cases, NOW, apply=False).moved == []   # what was written is what replay gives
+    assert recompute(store, new_pack, cases, NOW, apply=False).moved == []  # what was written is what replay gives
 
 
 def test_the_migrations_build_exactly_the_tables_the_code_declares(db_url):
@@ -311,9 +339,10 @@ def test_the_migrations_build_exactly_the_tables_the_code_declares(db_url):
 def test_times_with_an_offset_give_the_clocks_a_replay_from_the_store_gives(store, pack, tmp_path):
     """A new case is replayed from the lines in hand, a known one from the store (which gives local times): an event
     time written with another offset must explain itself in local time either way."""
-    lines = [{"id": "t1", "case": "offset", "type": "summoned", "at": "2026-03-02T02:00:00+00:00", "person": "乙",
-              "case_info": {"kind": "administrative"}},
-             {"id": "t2", "case": "offset", "type": "case_transferred", "at": "2026-03-02T03:00:00Z"}]
+    lines = [
+        {"id": "t1", "case": "offset", "type": "summoned", "at": "2026-03-02T02:00:00+00:00", "person": "乙", "case_info": {"kind": "administrative"}},
+        {"id": "t2", "case": "offset", "type": "case_transferred", "at": "2026-03-02T03:00:00Z"},
+    ]
     path = tmp_path / "offset.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
     ingest_path(store, pack, path, source="case-system", now=NOW)

@@ -14,8 +14,7 @@ from qixian.store.tables import AcknowledgementRow, OutboxRow, WebSessionRow
 from qixian.web.auth import SESSION_COOKIE, hash_password, session_key
 from tests.fixtures.dashboard import FIGHT, HARBOUR, PASSWORD, SEES, THEFT, cases_on, csrf_of
 
-PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports",
-         f"/case?id={THEFT}", "/?light=red"]
+PAGES = ["/", "/overdue", "/anomalies", "/reminders", "/rules", "/rules/crim.detention.arrest_request", "/reports", f"/case?id={THEFT}", "/?light=red"]
 
 
 def test_no_page_gives_data_without_signing_in(dashboard):
@@ -36,8 +35,7 @@ def test_no_page_gives_data_without_signing_in(dashboard):
 def test_wrong_password_and_unknown_officer_are_refused_alike(dashboard):
     with dashboard.client() as client:
         token = csrf_of(client.get("/login").text)
-        for officer, password in (("officer-1", "wrong password 1"), ("officer-404", PASSWORD), ("officer-1", ""),
-                                  ("x" * 300, PASSWORD)):
+        for officer, password in (("officer-1", "wrong password 1"), ("officer-404", PASSWORD), ("officer-1", ""), ("x" * 300, PASSWORD)):
             response = client.post("/login", data={"officer": officer, "password": password, "csrf": token})
             assert response.status_code == 401 and "民警编号或密码不正确" in response.text
             assert SESSION_COOKIE not in response.cookies
@@ -47,21 +45,20 @@ def test_wrong_password_and_unknown_officer_are_refused_alike(dashboard):
 def attempt(client, officer: str, password: str, address: str | None = None):
     """One sign-in from 127.0.0.1, with `address` in X-Forwarded-For (as a reverse proxy would report the browser's)."""
     headers = {"X-Forwarded-For": address} if address else {}
-    return client.post("/login", data={"officer": officer, "password": password, "csrf": csrf_of(client.get("/login").text)},
-                       headers=headers)
+    return client.post("/login", data={"officer": officer, "password": password, "csrf": csrf_of(client.get("/login").text)}, headers=headers)
 
 
 def test_guessing_an_officers_password_pauses_that_id_for_a_while(dashboard):
     with dashboard.client() as client:
         for _ in range(OFFICER_FAILURES):
             assert attempt(client, "officer-1", "a guess 12345").status_code == 401
-        paused = attempt(client, "officer-1", PASSWORD)               # the right password, but the id is paused
+        paused = attempt(client, "officer-1", PASSWORD)  # the right password, but the id is paused
         assert paused.status_code == 429 and SESSION_COOKIE not in paused.cookies
         assert "暂停登录至 2025-10-07 02:45（约 15 分钟）" in paused.text  # the dashboard's clock stands at 02:30
-        for _ in range(OFFICER_FAILURES):                           # an unknown id is answered alike
+        for _ in range(OFFICER_FAILURES):  # an unknown id is answered alike
             assert attempt(client, "officer-404", "a guess 12345").status_code == 401
         assert attempt(client, "officer-404", PASSWORD).status_code == 429
-    dashboard.login("officer-2")                                    # others sign in as usual
+    dashboard.login("officer-2")  # others sign in as usual
     dashboard.clock.at += timedelta(minutes=10)
     with dashboard.client() as client:
         assert "约 5 分钟" in attempt(client, "officer-1", PASSWORD).text
@@ -69,7 +66,7 @@ def test_guessing_an_officers_password_pauses_that_id_for_a_while(dashboard):
         assert attempt(client, "officer-1", PASSWORD).status_code == 303
     attempts = [(r.officer, r.ok) for r in dashboard.store.sign_ins()]
     assert attempts.count(("officer-1", False)) == OFFICER_FAILURES and attempts[-1] == ("officer-1", True)
-    assert ("officer-2", True) in attempts and len(attempts) == 2 * OFFICER_FAILURES + 2   # paused tries are not counted
+    assert ("officer-2", True) in attempts and len(attempts) == 2 * OFFICER_FAILURES + 2  # paused tries are not counted
 
 
 def test_a_success_or_a_new_password_starts_an_ids_count_again(dashboard):
@@ -89,7 +86,7 @@ def test_many_ids_tried_from_one_address_pause_that_address(dashboard):
     with dashboard.client() as client:
         for number in range(ADDRESS_FAILURES):
             assert attempt(client, f"officer-{100 + number}", "a guess 12345").status_code == 401
-        assert attempt(client, "officer-2", PASSWORD).status_code == 429   # each id failed once only: the address
+        assert attempt(client, "officer-2", PASSWORD).status_code == 429  # each id failed once only: the address
     dashboard.clock.at += PAUSE
     dashboard.login("officer-2")
 
@@ -100,10 +97,10 @@ def test_an_id_paused_at_one_address_signs_in_from_another_but_guessing_from_man
         for _ in range(OFFICER_FAILURES):
             assert attempt(client, "officer-1", "a guess 12345", "10.0.0.1").status_code == 401
         assert attempt(client, "officer-1", PASSWORD, "10.0.0.1").status_code == 429
-        assert attempt(client, "officer-1", PASSWORD, "10.0.0.2").status_code == 303   # nobody locks an officer out
-    dashboard.clock.at += timedelta(minutes=1)                      # (a success starts the id's count again)
+        assert attempt(client, "officer-1", PASSWORD, "10.0.0.2").status_code == 303  # nobody locks an officer out
+    dashboard.clock.at += timedelta(minutes=1)  # (a success starts the id's count again)
     with dashboard.client() as client:
-        for number in range(OFFICER_EVERYWHERE):                   # under every per-address limit, 50 in all
+        for number in range(OFFICER_EVERYWHERE):  # under every per-address limit, 50 in all
             address = f"10.0.1.{number // (OFFICER_FAILURES - 1)}"
             assert attempt(client, "officer-1", "a guess 12345", address).status_code == 401
         assert attempt(client, "officer-1", PASSWORD, "10.0.2.1").status_code == 429
@@ -112,10 +109,10 @@ def test_an_id_paused_at_one_address_signs_in_from_another_but_guessing_from_man
 
 
 def test_x_forwarded_for_from_a_client_that_is_no_trusted_proxy_changes_nothing(dashboard):
-    with dashboard.client() as client:                              # a program on the dashboard's own machine
+    with dashboard.client() as client:  # a program on the dashboard's own machine
         for number in range(OFFICER_FAILURES):
             assert attempt(client, "officer-1", "a guess 12345", f"10.0.3.{number}").status_code == 401
-        assert attempt(client, "officer-1", PASSWORD, "10.0.3.99").status_code == 429   # still the same address
+        assert attempt(client, "officer-1", PASSWORD, "10.0.3.99").status_code == 429  # still the same address
     assert {r.client for r in dashboard.store.sign_ins()} == {"127.0.0.1"}
 
 
@@ -161,7 +158,7 @@ def test_acknowledging_needs_the_session_token(dashboard):
         mine = session.exec(select(OutboxRow).where(OutboxRow.recipient == "officer-1")).scalars().first()
     client = dashboard.login("officer-1")
     page = client.get("/reminders")
-    assert f'/reminders/{mine.id}/ack' in page.text
+    assert f"/reminders/{mine.id}/ack" in page.text
     assert client.post(f"/reminders/{mine.id}/ack", data={}).status_code == 403
     assert client.post(f"/reminders/{mine.id}/ack", data={"csrf": "f" * 32}).status_code == 403
     foreign = csrf_of(dashboard.login("officer-3").get("/reminders").text)  # another officer's session's token
@@ -185,7 +182,7 @@ def test_someone_elses_reminder_cannot_be_acknowledged(dashboard):
     token = csrf_of(client.get("/reminders").text)
     refused = client.post(f"/reminders/{leaders.id}/ack", data={"csrf": token})
     assert refused.status_code == 400 and f"提醒 {leaders.id} 不是发给您的：只能确认发给自己的提醒" in refused.text
-    assert "officer-9" not in refused.text and "周国平" not in refused.text     # whose it is, is not said
+    assert "officer-9" not in refused.text and "周国平" not in refused.text  # whose it is, is not said
     assert dashboard.store.count(AcknowledgementRow) == 0
 
 
@@ -227,7 +224,7 @@ def copy_of(client) -> httpx.Client:
 
 
 def test_signing_out_ends_the_session_wherever_its_cookie_was_copied(dashboard):
-    client, other = dashboard.login("officer-1"), dashboard.login("officer-1")   # two browsers of the same officer
+    client, other = dashboard.login("officer-1"), dashboard.login("officer-1")  # two browsers of the same officer
     with copy_of(client) as copy:
         assert copy.get("/").status_code == 200
         signed_out = client.post("/logout", data={"csrf": csrf_of(client.get("/reminders").text)})
@@ -235,7 +232,7 @@ def test_signing_out_ends_the_session_wherever_its_cookie_was_copied(dashboard):
         for page in PAGES:
             refused = copy.get(page)
             assert refused.status_code == 303 and refused.headers["location"].startswith("/login?next="), page
-    assert other.get("/").status_code == 200                         # the officer's other session goes on
+    assert other.get("/").status_code == 200  # the officer's other session goes on
     assert dashboard.store.count(WebSessionRow) == 1
 
 

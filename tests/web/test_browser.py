@@ -17,15 +17,24 @@ from tests.paths import ROOT
 from tests.web.test_paging import big  # noqa: F401 - the six-page store
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 860}
 SHOTS = Path(os.environ.get("QIXIAN_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "screenshots"
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make test installs the test extras)")
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it as "
-                                                    "root: apt-get install chromium); no browser is downloaded"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed (make test installs it as root: apt-get install chromium); no browser is downloaded"
+    ),
     pytest.mark.parametrize("db_url", ["sqlite"], indirect=True),  # the server tests cover PostgreSQL
 ]
 
@@ -43,7 +52,7 @@ def signed_in(browser, dashboard, officer, viewport=PHONE):
     context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=dashboard.url)
     page = context.new_page()
     page.goto("/")
-    assert "/login" in page.url                                   # no data before signing in
+    assert "/login" in page.url  # no data before signing in
     page.get_by_label("民警编号").fill(officer)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
@@ -108,9 +117,16 @@ def test_acknowledging_in_the_browser_stops_escalation(browser, dashboard):
     shot(desktop, "case-escalation-stopped-desktop")
 
 
-PAGES = {"upcoming": "/", "overdue": "/overdue", "anomalies": "/anomalies", "reminders": "/reminders",
-         "case": f"/case?id={THEFT}", "rules": "/rules", "rule": "/rules/crim.detention.arrest_request",
-         "reports": "/reports?from=2025-09-01&to=2025-10-31"}
+PAGES = {
+    "upcoming": "/",
+    "overdue": "/overdue",
+    "anomalies": "/anomalies",
+    "reminders": "/reminders",
+    "case": f"/case?id={THEFT}",
+    "rules": "/rules",
+    "rule": "/rules/crim.detention.arrest_request",
+    "reports": "/reports?from=2025-09-01&to=2025-10-31",
+}
 
 
 def scrolls_sideways(page) -> bool:
@@ -121,7 +137,7 @@ def scrolls_sideways(page) -> bool:
 def test_no_page_scrolls_sideways_and_report_tables_and_charts_read_at_text_size(browser, dashboard, width):
     store, pack, config = dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world)
     for moment in ("2025-09-30 09:05", "2025-10-03 09:05", "2025-10-07 02:05"):
-        scan(store, pack, config, parse_local(moment))    # reminders for the reminder page and the report's counts
+        scan(store, pack, config, parse_local(moment))  # reminders for the reminder page and the report's counts
     viewport = PHONE if width == "phone" else DESKTOP
     context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=dashboard.url)
     login = context.new_page()
@@ -137,8 +153,8 @@ def test_no_page_scrolls_sideways_and_report_tables_and_charts_read_at_text_size
     page.goto(PAGES["reports"])
     text = float(page.evaluate("parseFloat(getComputedStyle(document.querySelector('.report td')).fontSize)"))
     labels = page.evaluate("[...document.querySelectorAll('.report svg text')].map(t => t.getBoundingClientRect().height)")
-    assert labels and max(labels) <= text * 1.4, (labels, text)           # chart labels no larger than the tables' text
-    if width == "desktop":   # at 1280 px every column of every report table is in view, none cut off at the right
+    assert labels and max(labels) <= text * 1.4, (labels, text)  # chart labels no larger than the tables' text
+    if width == "desktop":  # at 1280 px every column of every report table is in view, none cut off at the right
         cut = page.evaluate("""[...document.querySelectorAll('.report table')].filter(t => {
             const box = t.parentElement.getBoundingClientRect();
             return t.getBoundingClientRect().right > box.right + 0.5 || t.getBoundingClientRect().right > window.innerWidth;
@@ -165,6 +181,6 @@ def test_the_filter_form_and_pager_fit_the_screen_and_keep_the_filters(browser, 
     page.wait_for_url("**page=2*")
     assert "unit=u001" in page.url and "light=green" in page.url
     assert page.locator(".pager").first.inner_text().startswith("上一页") and "第 2 页" in page.locator(".pager").first.inner_text()
-    assert page.get_by_label("单位").input_value() == "u001"            # the form shows the filters in force
+    assert page.get_by_label("单位").input_value() == "u001"  # the form shows the filters in force
     shot(page, f"page-list-filtered-page-2-{width}")
     assert not scrolls_sideways(page)

@@ -25,16 +25,15 @@ def listed(client, **filters) -> set[str]:
 
 def test_traffic_lights_follow_the_warning_step_and_the_due(dashboard):
     client = dashboard.login("officer-7")
-    for at, light in (("2025-10-07 08:59", "green"), ("2025-10-07 09:00", "orange"), ("2025-10-07 09:59", "orange"),
-                      ("2025-10-07 10:00", "red")):
+    for at, light in (("2025-10-07 08:59", "green"), ("2025-10-07 09:00", "orange"), ("2025-10-07 09:59", "orange"), ("2025-10-07 10:00", "red")):
         dashboard.clock.at = parse_local(at)
         found = {name for name in ("green", "orange", "red") if HARBOUR in listed(client, light=name)}
         assert found == {light}, at
         assert HARBOUR in listed(client, group="警情分流") and HARBOUR not in listed(client, group="强制措施")
-    assert THEFT in listed(client, light="red")                    # 张某's arrest request was due 10-06 24:00
+    assert THEFT in listed(client, light="red")  # 张某's arrest request was due 10-06 24:00
     assert listed(client, unit="jiaodong") == {HARBOUR}
     assert listed(client, officer="officer-5") == {HARBOUR}
-    assert listed(client, officer="officer-2") == {THEFT}          # a co-handler's cases
+    assert listed(client, officer="officer-2") == {THEFT}  # a co-handler's cases
     overdue = client.get("/overdue").text
     assert cases_on(overdue) == {THEFT, HARBOUR}
     assert client.get("/", params={"light": "purple"}).status_code == 400
@@ -61,8 +60,8 @@ def reminder_lines(html: str, label: str) -> list[str]:
 
 def test_acknowledging_on_the_dashboard_stops_escalation_and_the_case_page_shows_it(dashboard):
     store, pack, config = dashboard.store, dashboard.pack, NotifyConfig.load(dashboard.world)
-    scan(store, pack, config, parse_local("2025-10-07 00:05"))      # the due step: handler, legal officer, leader
-    scan(store, pack, config, parse_local("2025-10-07 02:05"))      # the first repeat
+    scan(store, pack, config, parse_local("2025-10-07 00:05"))  # the due step: handler, legal officer, leader
+    scan(store, pack, config, parse_local("2025-10-07 02:05"))  # the first repeat
     leader = dashboard.login("officer-9")
     clock = next(c for c in store.clocks(case=THEFT) if c.rule_id == ARREST and c.person == "张某")
     page = section(leader.get("/case", params={"id": THEFT}).text, clock.id)
@@ -76,14 +75,14 @@ def test_acknowledging_on_the_dashboard_stops_escalation_and_the_case_page_shows
     assert form, "the reminder has an acknowledge button"
     answer = officer.post(f"/reminders/{repeat.id}/ack", data={"csrf": csrf_of(form.group(1)), "next": "/reminders"})
     assert answer.status_code == 303
-    assert f'action="/reminders/{repeat.id}/ack"' not in officer.get("/reminders").text   # the button is gone
+    assert f'action="/reminders/{repeat.id}/ack"' not in officer.get("/reminders").text  # the button is gone
 
     dashboard.clock.at = parse_local("2025-10-07 04:10")
-    scan(store, pack, config, parse_local("2025-10-07 04:05"))      # the next repeat, after the acknowledgement
+    scan(store, pack, config, parse_local("2025-10-07 04:05"))  # the next repeat, after the acknowledgement
     page = section(leader.get("/case", params={"id": THEFT}).text, clock.id)
     assert "已停止升级" in page and "刘明 于 2025-10-07 02:30 确认了超期提醒" in page
     recipients = {name for line in reminder_lines(page, "超期第3次提醒") for name in ("刘明", "孙静", "周国平") if name in line}
-    assert recipients == {"刘明", "孙静"}                            # the leader is no longer told
+    assert recipients == {"刘明", "孙静"}  # the leader is no longer told
     assert THEFT in cases_on(leader.get("/overdue").text) and "超期提醒已确认，不再升级" in leader.get("/overdue").text
 
 
@@ -97,22 +96,22 @@ def chat_links(dashboard, sink, monkeypatch, at: str) -> dict[str, list[str]]:
     for request in sink.to("/chat/officer-1"):
         for label, link in re.findall(r"\[([^]]+)\]\((http://[^)]+)\)", request["body"]["message"]):
             assert link.startswith(f"{dashboard.url}/ack/")
-            found.setdefault(label, []).append(link[len(dashboard.url):])
+            found.setdefault(label, []).append(link[len(dashboard.url) :])
     return found
 
 
 def test_the_signed_link_in_the_chat_message_acknowledges(dashboard, sink, monkeypatch):
     store = dashboard.store
-    path = chat_links(dashboard, sink, monkeypatch, "2025-10-06 09:00")["确认收到"][0]   # the day before the due
-    assert not any("/ack/" in str(r["body"]) for r in sink.to("/sms/"))       # SMS stays short: no link
-    with dashboard.client() as phone:                                      # no sign-in: the token is the credential
+    path = chat_links(dashboard, sink, monkeypatch, "2025-10-06 09:00")["确认收到"][0]  # the day before the due
+    assert not any("/ack/" in str(r["body"]) for r in sink.to("/sms/"))  # SMS stays short: no link
+    with dashboard.client() as phone:  # no sign-in: the token is the credential
         page = phone.get(path)
         assert page.status_code == 200 and "确认收到" in page.text and store.count(AcknowledgementRow) == 0
         assert phone.post(path).status_code == 200
         assert "已确认" in phone.get(path).text
         forged = path[:-3] + ("AAA" if not path.endswith("AAA") else "BBB")
         assert phone.post(forged).status_code == 400
-        dashboard.clock.at = parse_local("2025-10-13 09:01")                 # seven days after the message: expired
+        dashboard.clock.at = parse_local("2025-10-13 09:01")  # seven days after the message: expired
         expired = phone.get(path)
         assert expired.status_code == 400 and "已过期" in expired.text
     with store.session() as session:
@@ -122,29 +121,29 @@ def test_the_signed_link_in_the_chat_message_acknowledges(dashboard, sink, monke
 
 def test_an_overdue_reminders_link_asks_the_officer_to_sign_in_and_stops_no_escalation(dashboard, sink, monkeypatch):
     links = chat_links(dashboard, sink, monkeypatch, "2025-10-07 00:05")
-    assert list(links) == ["登录看板确认"]                                    # every reminder is overdue by now
+    assert list(links) == ["登录看板确认"]  # every reminder is overdue by now
     path = links["登录看板确认"][0]
-    with dashboard.client() as phone:                                      # anyone in the chat group
+    with dashboard.client() as phone:  # anyone in the chat group
         page = phone.get(path)
         assert page.status_code == 200 and "须本人登录期限看板确认" in page.text
         assert 'method="post"' not in page.text and 'href="/reminders"' in page.text
         refused = phone.post(path)
         assert refused.status_code == 400 and "须本人登录期限看板确认" in refused.text
-    assert dashboard.store.count(AcknowledgementRow) == 0                  # so the leaders are still told
+    assert dashboard.store.count(AcknowledgementRow) == 0  # so the leaders are still told
 
 
 def test_a_link_stops_when_its_officer_leaves_the_case_or_the_directory(dashboard, sink, monkeypatch):
     store = dashboard.store
     path = chat_links(dashboard, sink, monkeypatch, "2025-10-06 09:00")["确认收到"][0]
-    reassign(store, "officer-3", [], THEFT)                                 # the case handed to officer-3
+    reassign(store, "officer-3", [], THEFT)  # the case handed to officer-3
     with dashboard.client() as phone:
         for answer in (phone.get(path), phone.post(path)):
             assert answer.status_code == 400 and "所属案件已不由您负责" in answer.text
             assert not any(who in answer.text for who in ("officer-3", "赵强", "officer-1", "刘明"))
-        reassign(store, "officer-3", ["officer-1"], THEFT)                 # back on it as a co-handler
+        reassign(store, "officer-3", ["officer-1"], THEFT)  # back on it as a co-handler
         assert phone.get(path).status_code == 200
         directory = store.directory()
-        del directory.officers["officer-1"]                                # then removed from the directory
+        del directory.officers["officer-1"]  # then removed from the directory
         store.replace_directory(directory)
         for answer in (phone.get(path), phone.post(path)):
             assert answer.status_code == 400 and "所属案件已不由您负责" in answer.text
@@ -203,13 +202,12 @@ def test_a_clock_past_its_repeats_stays_red_and_says_it_is_in_the_daily_digest(d
 
     def arrest_section() -> str:
         case = client.get("/case", params={"id": THEFT}).text
-        found = re.search(r'<section class="clock red" id="clock-\d+">\s*<h3>[^<]*<span[^>]*></span>拘留后提请批准逮捕.*?</section>',
-                          case, re.S)
+        found = re.search(r'<section class="clock red" id="clock-\d+">\s*<h3>[^<]*<span[^>]*></span>拘留后提请批准逮捕.*?</section>', case, re.S)
         assert found, "the arrest request clock is red"
         return found.group(0)
 
     dashboard.clock.at = parse_local("2025-10-07 11:59")
-    assert "已转入每日超期汇总" not in arrest_section()                    # still repeating
+    assert "已转入每日超期汇总" not in arrest_section()  # still repeating
     dashboard.clock.at = parse_local("2025-10-07 12:00")
     assert "超期，已转入每日超期汇总" in arrest_section()
     overdue = client.get("/overdue").text

@@ -49,11 +49,9 @@ def expected(store, pack, people, officer: str, keep=lambda clock, case: True) -
     """The open clocks `officer` may see that `keep` keeps, due first (ties by id), then those without a due."""
     viewer = viewer_of(people, officer)
     with store.session() as session:
-        rows = session.execute(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id)
-                               .where(ClockRow.open.is_(True))).all()
+        rows = session.execute(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id).where(ClockRow.open.is_(True))).all()
     seen = [(c, k) for c, k in rows if viewer.sees(k) and keep(c, k)]
-    seen.sort(key=lambda pair: (pair[0].due_at is None, pair[0].due_at or datetime.min.replace(tzinfo=UTC),
-                                pair[0].id))
+    seen.sort(key=lambda pair: (pair[0].due_at is None, pair[0].due_at or datetime.min.replace(tzinfo=UTC), pair[0].id))
     return [c.id for c, _ in seen]
 
 
@@ -84,8 +82,9 @@ def test_filters_narrow_in_the_database_and_the_pager_keeps_them(big, store, pac
         return clock.due_at is not None and first <= clock.due_at.astimezone(NOW.tzinfo).date() <= last
 
     with store.session() as session:  # a moment an hour before a due: that clock, at least, is in its warning window
-        soon = sorted(c.due_at for c in session.execute(select(ClockRow).where(ClockRow.open.is_(True))).scalars()
-                      if c.due_at and c.due_at > NOW)[20] - timedelta(hours=1)
+        soon = sorted(c.due_at for c in session.execute(select(ClockRow).where(ClockRow.open.is_(True))).scalars() if c.due_at and c.due_at > NOW)[
+            20
+        ] - timedelta(hours=1)
     cases = {
         f"/?unit=u002&group={group}": lambda c, k: k.unit == "u002" and c.rule_id in group_rules,
         "/?officer=o00006": lambda c, k: k.handler == "o00006" or "o00006" in k.co_handlers,
@@ -112,9 +111,23 @@ def test_filters_narrow_in_the_database_and_the_pager_keeps_them(big, store, pac
     assert leader.get("/?officer=o00002").status_code == 400
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=-1", "page=abc", "page=%C2%B2", "page=1e9", "light=purple",
-                                   "unit=%27%3B%20DROP%20TABLE%20clocks%3B--", "officer=nobody", "group=%3Cscript%3E",
-                                   "from=2026-13-01", "from=2026-05-01&to=2026-04-01", "to=" + "9" * 5000])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=0",
+        "page=-1",
+        "page=abc",
+        "page=%C2%B2",
+        "page=1e9",
+        "light=purple",
+        "unit=%27%3B%20DROP%20TABLE%20clocks%3B--",
+        "officer=nobody",
+        "group=%3Cscript%3E",
+        "from=2026-13-01",
+        "from=2026-05-01&to=2026-04-01",
+        "to=" + "9" * 5000,
+    ],
+)
 def test_hostile_filter_values_get_a_chinese_message_not_a_500(big, query):
     served, _ = big
     answer = served.login(LEGAL).get("/?" + query)

@@ -40,8 +40,7 @@ def test_a_session_ends_twelve_hours_after_sign_in_by_the_real_clock(dashboard_o
         assert ended.status_code == 303 and ended.headers["location"].startswith("/login")
 
 
-def test_an_acknowledgement_link_works_for_seven_days_from_the_scan_by_the_real_clock(dashboard_on_real_time, db_url,
-                                                                                       sink, monkeypatch, capsys):
+def test_an_acknowledgement_link_works_for_seven_days_from_the_scan_by_the_real_clock(dashboard_on_real_time, db_url, sink, monkeypatch, capsys):
     dashboard = dashboard_on_real_time
     monkeypatch.setenv("QIXIAN_WEB_SECRET", "test-secret-" + "x" * 40)
     monkeypatch.setenv("QIXIAN_WEB_URL", dashboard.url)
@@ -49,8 +48,12 @@ def test_an_acknowledgement_link_works_for_seven_days_from_the_scan_by_the_real_
     with frozen_at(scanned):
         assert main(["scan", "--db", db_url, "--rules", str(RULES), "--notify", str(dashboard.world)]) == 0
     capsys.readouterr()
-    links = [link for request in sink.to("/chat/officer-1")
-             for label, link in re.findall(r"\[([^]]+)\]\((http://[^)]+)\)", request["body"]["message"]) if label == "确认收到"]
+    links = [
+        link
+        for request in sink.to("/chat/officer-1")
+        for label, link in re.findall(r"\[([^]]+)\]\((http://[^)]+)\)", request["body"]["message"])
+        if label == "确认收到"
+    ]
     assert links
     with frozen_at(scanned, real_asyncio=True) as clock, dashboard.client() as phone:
         clock.move_to(at(scanned, LINK_LIFETIME - timedelta(minutes=1)))

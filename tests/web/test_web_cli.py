@@ -19,7 +19,7 @@ def test_set_password_list_and_remove(store, monkeypatch, capsys):
     listed = capsys.readouterr().out
     assert "法制部门" in listed and "从未登录" in listed
     store.record_sign_in("officer-7", "127.0.0.1", True, parse_local("2025-10-07 08:15"))
-    store.record_sign_in("officer-7", "127.0.0.1", False, parse_local("2025-10-07 09:00"))   # a failure is not a sign-in
+    store.record_sign_in("officer-7", "127.0.0.1", False, parse_local("2025-10-07 09:00"))  # a failure is not a sign-in
     assert main(["web", "user", "list", "--db", url]) == 0
     assert "2025-10-07 08:15" in capsys.readouterr().out
     monkeypatch.setattr("sys.stdin", io.StringIO("1234567890123\n"))
@@ -41,9 +41,9 @@ def test_trusted_proxies_come_from_the_option_or_the_environment_and_must_be_add
     monkeypatch.setenv("QIXIAN_WEB_SECRET", "test-secret-" + "x" * 40)
     monkeypatch.setenv("QIXIAN_TRUSTED_PROXIES", " 10.0.0.0/24, ::1 ,")
     assert trusted_proxies() == ("10.0.0.0/24", "::1")
-    assert trusted_proxies(["127.0.0.1"]) == ("127.0.0.1",)          # the option wins over the environment
+    assert trusted_proxies(["127.0.0.1"]) == ("127.0.0.1",)  # the option wins over the environment
     monkeypatch.delenv("QIXIAN_TRUSTED_PROXIES")
-    assert trusted_proxies() == ()                                   # none by default
+    assert trusted_proxies() == ()  # none by default
     url = store.engine.url.render_as_string(hide_password=False)
     assert main(["web", "--db", url, "--port", "1", "--trusted-proxy", "127.0.0.1", "--trusted-proxy", "nginx"]) == 2
     assert "受信任的反向代理 'nginx' 不是 IP 地址或网段" in capsys.readouterr().err

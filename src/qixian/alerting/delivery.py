@@ -158,8 +158,7 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
         directory = store.directory()
         while claimed := _claim(store, utc_now, moment() + CLAIMED):
             with store.session() as session:
-                rows = list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(claimed))
-                                         .order_by(OutboxRow.id)).scalars())
+                rows = list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id)).scalars())
                 log = []
                 for mine, message in compose(store, pack, config, directory, rows, now):  # reminders, then a digest
                     result.messages.append(message)
@@ -181,69 +180,119 @@ def _claim(store: Store, now: datetime, until: datetime) -> list[int]:
     outbox = OutboxRow.__table__
     due = and_(outbox.c.status == OutboxStatus.PENDING, outbox.c.next_attempt_at <= now)
     with store.session() as session:
-        recipient = session.execute(select(outbox.c.recipient).where(due).order_by(outbox.c.next_attempt_at, outbox.c.id)
-                                    .limit(1).with_for_update(skip_locked=True)).scalar()
+        recipient = session.execute(
+            select(outbox.c.recipient).where(due).order_by(outbox.c.next_attempt_at, outbox.c.id).limit(1).with_for_update(skip_locked=True)
+        ).scalar()
         if recipient is None:
             return []
-        ids = list(session.execute(select(outbox.c.id).where(due, outbox.c.recipient == recipient)
-                                   .with_for_update(skip_locked=True)).scalars())
+        ids = list(session.execute(select(outbox.c.id).where(due, outbox.c.recipient == recipient).with_for_update(skip_locked=True)).scalars())
         session.execute(outbox.update().where(outbox.c.id.in_(ids)).values(next_attempt_at=until))
         session.commit()
     return ids
 
 
-def compose(store: Store, pack: RulePack, config: NotifyConfig, directory: Directory, rows: list[OutboxRow],
-            now: datetime) -> list[tuple[list[OutboxRow], Message]]:
+def compose(
+    store: Store, pack: RulePack, config: NotifyConfig, directory: Directory, rows: list[OutboxRow], now: datetime
+) -> list[tuple[list[OutboxRow], Message]]:
     """One message per recipient: its rows most urgent first, rendered for SMS and for chat; a daily overdue digest
     owed to the recipient is a message of its own (qixian.alerting.digest)."""
     with store.session() as session:
         wanted = {r.clock_id for r in rows} | {c for r in rows for c in r.clocks or ()}
         clocks = {c.id: c for c in session.exec(select(ClockRow).where(ClockRow.id.in_(wanted))).scalars()}
-        cases = {c.id: c for c in session.exec(select(CaseRow).where(CaseRow.id.in_(
-            {c.case_id for c in clocks.values()} | {r.case_id for r in rows}))).scalars()}
+        cases = {
+            c.id: c for c in session.exec(select(CaseRow).where(CaseRow.id.in_({c.case_id for c in clocks.values()} | {r.case_id for r in rows}))).scalars()
+        }
     by_recipient: dict[str, list[OutboxRow]] = {}
     composed = []
     for row in rows:
         if row.clocks is not None:
             items = [_digest_item(pack, row, clocks[c], cases.get(clocks[c].case_id), now) for c in row.clocks if c in clocks]
             name = directory.name_of(row.recipient)
-            composed.append(([row], Message(row.recipient, name, [row.key], "overdue", config.digest_sms(items),
-                                            config.digest_chat(items, name), items, ids=[row.id], config=config,
-                                            digest=True)))
+            composed.append(
+                (
+                    [row],
+                    Message(
+                        row.recipient,
+                        name,
+                        [row.key],
+                        "overdue",
+                        config.digest_sms(items),
+                        config.digest_chat(items, name),
+                        items,
+                        ids=[row.id],
+                        config=config,
+                        digest=True,
+                    ),
+                )
+            )
         else:
             by_recipient.setdefault(row.recipient, []).append(row)
     for recipient, mine in by_recipient.items():
         mine.sort(key=lambda r: (-SEVERITY[r.level], r.due_at))
         link = not recipient.startswith(DUTY)  # a duty room has no dashboard login: no link for it
-        items = [_item(pack, row, clocks.get(row.clock_id), cases.get(row.case_id), now,
-                       config.ack_url(row.id, recipient, now) if link else "") for row in mine]
+        items = [
+            _item(pack, row, clocks.get(row.clock_id), cases.get(row.case_id), now, config.ack_url(row.id, recipient, now) if link else "") for row in mine
+        ]
         name = directory.name_of(recipient)
-        composed.append((mine, Message(recipient, name, [r.key for r in mine], mine[0].level,
-                                       config.sms(items), config.chat(items, name), items, ids=[r.id for r in mine],
-                                       config=config)))
+        composed.append(
+            (
+                mine,
+                Message(
+                    recipient,
+                    name,
+                    [r.key for r in mine],
+                    mine[0].level,
+                    config.sms(items),
+                    config.chat(items, name),
+                    items,
+                    ids=[r.id for r in mine],
+                    config=config,
+                ),
+            )
+        )
     return sorted(composed, key=lambda c: (c[1].recipient, c[1].digest))
 
 
 def _digest_item(pack: RulePack, row: OutboxRow, clock: ClockRow, case: CaseRow | None, now: datetime) -> Item:
     """One clock listed in a daily overdue digest."""
-    return Item(row.key, "overdue", clock.case_id, case.title if case and case.title else "", pack.name_of(clock.rule_id),
-                clock.person, clock.due_display or display(clock.due_at), span(clock.due_at - now), ClockState.OVERDUE, False,
-                row.label)
+    return Item(
+        row.key,
+        "overdue",
+        clock.case_id,
+        case.title if case and case.title else "",
+        pack.name_of(clock.rule_id),
+        clock.person,
+        clock.due_display or display(clock.due_at),
+        span(clock.due_at - now),
+        ClockState.OVERDUE,
+        False,
+        row.label,
+    )
 
 
-def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow | None, now: datetime,
-          ack_url: str = "") -> Item:
+def _item(pack: RulePack, row: OutboxRow, clock: ClockRow | None, case: CaseRow | None, now: datetime, ack_url: str = "") -> Item:
     due = clock.due_display if clock and clock.due_display else display(row.due_at)
-    return Item(row.key, row.level, row.case_id, case.title if case and case.title else "",
-                pack.name_of(row.rule_id), row.person, due, span(row.due_at - now),
-                ClockState.OVERDUE if int((row.due_at - now).total_seconds()) <= 0 else ClockState.RUNNING, row.late, row.label, ack_url)
+    return Item(
+        row.key,
+        row.level,
+        row.case_id,
+        case.title if case and case.title else "",
+        pack.name_of(row.rule_id),
+        row.person,
+        due,
+        span(row.due_at - now),
+        ClockState.OVERDUE if int((row.due_at - now).total_seconds()) <= 0 else ClockState.RUNNING,
+        row.late,
+        row.label,
+        ack_url,
+    )
 
 
 def _channels(config: NotifyConfig, directory: Directory, recipient: str, level: str) -> list[tuple[str, str]]:
     """(kind, url) in the order to try them for this recipient and level."""
     chain: list[tuple[str, str]] = []
     officer = directory.officers.get(recipient)
-    unit = directory.units.get(recipient[len(DUTY):] if recipient.startswith(DUTY) else (officer.unit if officer else ""))
+    unit = directory.units.get(recipient[len(DUTY) :] if recipient.startswith(DUTY) else (officer.unit if officer else ""))
     for kind in config.levels[level]:
         if kind == "chat" and officer:
             chain += [("chat", expand(url)) for url in officer.urls]
@@ -273,17 +322,28 @@ class Letter:
         return cls(message.recipient, message.name, message.level, message.title, message.chat_in, message.text, message.keys)
 
 
-def _send(send: Sender, config: NotifyConfig, directory: Directory, session, letter: Letter,
-          moment: Callable[[], datetime]) -> tuple[str | None, list[dict], datetime | None]:
+def _send(
+    send: Sender, config: NotifyConfig, directory: Directory, session, letter: Letter, moment: Callable[[], datetime]
+) -> tuple[str | None, list[dict], datetime | None]:
     """Try the channels in order. Returns (the kind that accepted or None, the attempts as delivery-log rows (URL
     masked, with its fingerprint), when to try again if a channel's sending limit stopped it). The caller appends
     the attempts to the log in its transaction."""
     log: list[dict] = []
 
     def attempt(kind: str, url: str, ok: bool, answer: str, sent: str = "") -> None:
-        log.append({"at": moment(), "recipient": letter.recipient, "keys": list(letter.keys), "attempt": len(log) + 1,
-                    "channel": kind, "url": url, "ok": ok, "answer": answer[-2000:],
-                    "text_hash": deliverylog.text_hash(letter.title, sent) if sent else ""})
+        log.append(
+            {
+                "at": moment(),
+                "recipient": letter.recipient,
+                "keys": list(letter.keys),
+                "attempt": len(log) + 1,
+                "channel": kind,
+                "url": url,
+                "ok": ok,
+                "answer": answer[-2000:],
+                "text_hash": deliverylog.text_hash(letter.title, sent) if sent else "",
+            }
+        )
 
     try:
         chain = _channels(config, directory, letter.recipient, letter.level)
@@ -300,8 +360,7 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, session, let
         text = letter.chat(chat_flavour(url)) if kind == "chat" else letter.sms
         for _ in range(config.tries):
             # this send's own attempts are not in the log yet: they count against the limit too
-            wait = room_at(session, *limited, moment(), [a["at"] for a in log if in_bucket(limited[0], a)]) \
-                if limited else None
+            wait = room_at(session, *limited, moment(), [a["at"] for a in log if in_bucket(limited[0], a)]) if limited else None
             if wait:  # the channel is full: the message waits for it rather than moving to a costlier one
                 return None, log, wait
             ok, answer = send(with_keys(url, letter.keys), letter.title, text)
@@ -311,8 +370,7 @@ def _send(send: Sender, config: NotifyConfig, directory: Directory, session, let
     return None, log, None
 
 
-def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, text: str, key: str, now: datetime, *,
-              send: Sender | None = None) -> str | None:
+def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, text: str, key: str, now: datetime, *, send: Sender | None = None) -> str | None:
     """Send one message that is not a clock's reminder (a report summary) to `recipient` through the same channels,
     fallbacks, sending limits and delivery log as reminders. `key` makes it idempotent: a note already delivered
     under that key is not sent again. Returns the kind of channel that accepted it (or had), None if none did
@@ -321,22 +379,21 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
     audit_key = deliverylog.signing_key()
     utc_now = now.astimezone(UTC)
     with store.session() as session:
-        earlier = session.exec(select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True),
-                                                         DeliveryRow.at >= utc_now - timedelta(days=62))).scalars()
+        earlier = session.exec(
+            select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True), DeliveryRow.at >= utc_now - timedelta(days=62))
+        ).scalars()
         done = next((row.channel for row in earlier if key in row.keys), None)
         if done is not None:
             return done
         directory = store.directory()
         letter = Letter(recipient, directory.name_of(recipient), "notice", title, lambda _: text, text, [key])
-        channel, log, _ = _send(send or apprise_sender(config.plugins), config, directory, session, letter,
-                                lambda: utc_now)
+        channel, log, _ = _send(send or apprise_sender(config.plugins), config, directory, session, letter, lambda: utc_now)
         deliverylog.append(session, log, audit_key)
         session.commit()
     return channel
 
 
-def _settle(rows: list[OutboxRow], channel: str | None, wait: datetime | None, config: NotifyConfig, now: datetime,
-            result: Delivered) -> None:
+def _settle(rows: list[OutboxRow], channel: str | None, wait: datetime | None, config: NotifyConfig, now: datetime, result: Delivered) -> None:
     """The claimed rows' new status, in the claiming transaction, after the sending is over."""
     for row in rows:
         if channel is not None:

@@ -56,12 +56,19 @@ def owe_digest(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = F
     prefix = f"digest:{day.isoformat()}:"
     clocks = ClockRow.__table__
     with store.session() as session:
-        if session.execute(select(OutboxRow.id).where(OutboxRow.step == STEP, OutboxRow.step_at == utc_moment)
-                           .limit(1)).first():  # this day's digests are owed (ix_outbox_digest)
+        if session.execute(
+            select(OutboxRow.id).where(OutboxRow.step == STEP, OutboxRow.step_at == utc_moment).limit(1)
+        ).first():  # this day's digests are owed (ix_outbox_digest)
             return []
-        rows = [r for r in session.execute(select(ClockRow).where(
-            clocks.c.open.is_(True), clocks.c.paused.is_(False), clocks.c.due_at <= utc_moment)
-            .order_by(clocks.c.due_at, clocks.c.id)).scalars() if in_digest(pack, r, utc_moment)]
+        rows = [
+            r
+            for r in session.execute(
+                select(ClockRow)
+                .where(clocks.c.open.is_(True), clocks.c.paused.is_(False), clocks.c.due_at <= utc_moment)
+                .order_by(clocks.c.due_at, clocks.c.id)
+            ).scalars()
+            if in_digest(pack, r, utc_moment)
+        ]
         cases = _cases(session, {r.case_id for r in rows})
         quiet = acknowledged_overdue(session, {r.id for r in rows})
     directory = store.directory()
@@ -70,16 +77,36 @@ def owe_digest(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = F
         rule, case = rule_of(pack, row), cases.get(row.case_id)
         escalate = rule.overdue.escalate if (row.id, int(row.due_at.timestamp())) not in quiet else ()
         recipients, _ = directory.recipients(  # problems with the directory are reported by the clock's own reminders
-            tuple(dict.fromkeys(rule.notify + escalate)), unit=case.unit if case else None,
-            handler=case.handler if case else None, co_handlers=list(case.co_handlers) if case else [])
+            tuple(dict.fromkeys(rule.notify + escalate)),
+            unit=case.unit if case else None,
+            handler=case.handler if case else None,
+            co_handlers=list(case.co_handlers) if case else [],
+        )
         for recipient in recipients:
             mine.setdefault(recipient, []).append(row)
     utc_now = now.astimezone(UTC)
-    owed = [{"key": prefix + recipient, "clock_id": listed[0].id, "case_id": listed[0].case_id, "person": listed[0].person,
-             "rule_id": listed[0].rule_id, "step": STEP, "level": "overdue", "label": LABEL, "due_at": listed[0].due_at,
-             "step_at": utc_moment, "recipient": recipient, "late": False, "status": OutboxStatus.PENDING, "attempts": 0,
-             "next_attempt_at": utc_now, "created_at": utc_now, "clocks": [c.id for c in listed]}
-            for recipient, listed in sorted(mine.items())]
+    owed = [
+        {
+            "key": prefix + recipient,
+            "clock_id": listed[0].id,
+            "case_id": listed[0].case_id,
+            "person": listed[0].person,
+            "rule_id": listed[0].rule_id,
+            "step": STEP,
+            "level": "overdue",
+            "label": LABEL,
+            "due_at": listed[0].due_at,
+            "step_at": utc_moment,
+            "recipient": recipient,
+            "late": False,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": utc_now,
+            "created_at": utc_now,
+            "clocks": [c.id for c in listed],
+        }
+        for recipient, listed in sorted(mine.items())
+    ]
     if owed and not dry_run:
         dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
         with store.session() as session:

@@ -44,8 +44,14 @@ class Failure:
         return f"{self.label}发送失败（{display(self.at)}，{self.recipient}）：{self.reason}。处理：{self.to_do}"
 
     def as_dict(self) -> dict:
-        return {"channel": self.channel, "label": self.label, "reason": self.reason, "at": self.at.astimezone(SHANGHAI).isoformat(),
-                "recipient": self.recipient, "to_do": self.to_do}
+        return {
+            "channel": self.channel,
+            "label": self.label,
+            "reason": self.reason,
+            "at": self.at.astimezone(SHANGHAI).isoformat(),
+            "recipient": self.recipient,
+            "to_do": self.to_do,
+        }
 
 
 def reason(answer: str) -> str:
@@ -60,12 +66,15 @@ def failing(store: Store, now: datetime) -> list[Failure]:
     since = (now - LOOKED_BACK).astimezone(UTC)
     with store.session() as session:
         last = select(func.max(DeliveryRow.id)).where(DeliveryRow.at >= since).group_by(DeliveryRow.channel)
-        rows = list(session.execute(select(DeliveryRow).where(DeliveryRow.id.in_(last), DeliveryRow.ok.is_(False))
-                                    .order_by(DeliveryRow.channel)).scalars())
+        rows = list(session.execute(select(DeliveryRow).where(DeliveryRow.id.in_(last), DeliveryRow.ok.is_(False)).order_by(DeliveryRow.channel)).scalars())
         found = []
         for row in rows:
-            if row.channel in ("config", "none") and session.execute(select(DeliveryRow.id).where(
-                    DeliveryRow.id > row.id, DeliveryRow.recipient == row.recipient, DeliveryRow.ok.is_(True)).limit(1)).first():
+            if (
+                row.channel in ("config", "none")
+                and session.execute(
+                    select(DeliveryRow.id).where(DeliveryRow.id > row.id, DeliveryRow.recipient == row.recipient, DeliveryRow.ok.is_(True)).limit(1)
+                ).first()
+            ):
                 continue
             found.append(Failure(row.channel, reason(row.answer), _aware(row.at), row.recipient))
     directory = store.directory()
@@ -80,9 +89,12 @@ def waiting_because(store: Store, rows: list[OutboxRow]) -> dict[int, Failure]:
     wanted = {r.key: r.id for r in pending}
     found: dict[int, Failure] = {}
     with store.session() as session:
-        attempts = session.execute(select(DeliveryRow).where(DeliveryRow.recipient.in_({r.recipient for r in pending}),
-                                                             DeliveryRow.ok.is_(False))
-                                   .order_by(DeliveryRow.id.desc()).limit(50 * len(pending))).scalars()
+        attempts = session.execute(
+            select(DeliveryRow)
+            .where(DeliveryRow.recipient.in_({r.recipient for r in pending}), DeliveryRow.ok.is_(False))
+            .order_by(DeliveryRow.id.desc())
+            .limit(50 * len(pending))
+        ).scalars()
         for attempt in attempts:
             for key in attempt.keys:
                 if key in wanted and wanted[key] not in found:

@@ -33,8 +33,7 @@ class LocalSink:
                 with sink.lock:
                     sink.requests.append({"path": self.path, "keys": [k for k in keys.split(",") if k], "body": payload})
                 time.sleep(sink.delay)
-                status, answer = next(((s, a) for prefix, (s, a) in sink.failing.items() if self.path.startswith(prefix)),
-                                      (200, {"code": 0}))
+                status, answer = next(((s, a) for prefix, (s, a) in sink.failing.items() if self.path.startswith(prefix)), (200, {"code": 0}))
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -27,11 +27,14 @@ WEB_URL_ENV = "QIXIAN_WEB_URL"
 _ENV = re.compile(r"\$\{([A-Z0-9_]+)\}")
 # The chat flavour of a channel, by its URL scheme; any other chat channel gets DingTalk's (plain CommonMark).
 CHAT_FLAVOURS = {"qxdingtalk": "dingtalk", "qxwecom": "wecom", "qxfeishu": "feishu"}
-TEMPLATES = {"dingtalk": "chat.dingtalk.md.j2", "wecom": "chat.wecom.md.j2", "feishu": "chat.feishu.txt.j2",
-             "sms": "sms.txt.j2"}
+TEMPLATES = {"dingtalk": "chat.dingtalk.md.j2", "wecom": "chat.wecom.md.j2", "feishu": "chat.feishu.txt.j2", "sms": "sms.txt.j2"}
 # The daily overdue digest (qixian.alerting.digest), in the same flavours.
-DIGEST_TEMPLATES = {"digest-dingtalk": "digest.dingtalk.md.j2", "digest-wecom": "digest.wecom.md.j2",
-                    "digest-feishu": "digest.feishu.txt.j2", "digest-sms": "digest.sms.txt.j2"}
+DIGEST_TEMPLATES = {
+    "digest-dingtalk": "digest.dingtalk.md.j2",
+    "digest-wecom": "digest.wecom.md.j2",
+    "digest-feishu": "digest.feishu.txt.j2",
+    "digest-sms": "digest.sms.txt.j2",
+}
 DIGEST_LISTED = 20  # clocks a chat digest lists; the rest are counted ("另有N项")
 
 
@@ -103,15 +106,27 @@ class NotifyConfig:
             try:
                 secret = web_secret()
             except SigningError as exc:
-                raise NotifyConfigError(f"已配置期限看板地址 {web_url}（确认链接），但{exc}；或删去 web.base_url 与 "
-                                        f"{WEB_URL_ENV}，消息中就不带确认链接") from None
+                raise NotifyConfigError(
+                    f"已配置期限看板地址 {web_url}（确认链接），但{exc}；或删去 web.base_url 与 {WEB_URL_ENV}，消息中就不带确认链接"
+                ) from None
         ops, audit = _urls(data, "ops"), _urls(data, "audit")
         try:
             limits = read_limits(data.get("limits"))
         except LimitsError as exc:
             raise NotifyConfigError(str(exc)) from None
-        return cls(folder, data.get("sms"), levels, int(retry.get("tries", 2)), backoff, int(data.get("sms_max_segments", 3)),
-                   web_url.rstrip("/") if web_url else None, secret, ops, limits, audit)
+        return cls(
+            folder,
+            data.get("sms"),
+            levels,
+            int(retry.get("tries", 2)),
+            backoff,
+            int(data.get("sms_max_segments", 3)),
+            web_url.rstrip("/") if web_url else None,
+            secret,
+            ops,
+            limits,
+            audit,
+        )
 
     def ack_url(self, outbox_id: int | None, recipient: str, now: datetime) -> str:
         """The acknowledgement link of one reminder to an officer, or "" (no dashboard address, a dry run's row)."""
@@ -127,14 +142,20 @@ class NotifyConfig:
         drops the newline after a block tag: the templates end no line of text with one.)"""
         loader = jinja2.FileSystemLoader(self.folder / "templates")
         try:
-            return {flavour: jinja2.Environment(loader=loader, autoescape=False,
-                                                finalize=finalizer(flavour.removeprefix("digest-")), trim_blocks=True,
-                                                lstrip_blocks=True, undefined=jinja2.StrictUndefined)
-                    .get_template(name) for flavour, name in {**TEMPLATES, **DIGEST_TEMPLATES}.items()}
+            return {
+                flavour: jinja2.Environment(
+                    loader=loader,
+                    autoescape=False,
+                    finalize=finalizer(flavour.removeprefix("digest-")),
+                    trim_blocks=True,
+                    lstrip_blocks=True,
+                    undefined=jinja2.StrictUndefined,
+                ).get_template(name)
+                for flavour, name in {**TEMPLATES, **DIGEST_TEMPLATES}.items()
+            }
         except jinja2.TemplateNotFound as exc:
             names = "、".join([*TEMPLATES.values(), *DIGEST_TEMPLATES.values()])
-            raise NotifyConfigError(f"{self.folder}/templates 中缺少消息模板 {exc.name}（需要 {names}，"
-                                    "可从项目的 notify/templates/ 复制）") from None
+            raise NotifyConfigError(f"{self.folder}/templates 中缺少消息模板 {exc.name}（需要 {names}，可从项目的 notify/templates/ 复制）") from None
 
     def sms(self, items: list[Item]) -> str:
         """One SMS: as many of the items (most urgent first) as fit in `sms_max_segments` (the first always), then
@@ -170,8 +191,7 @@ class NotifyConfig:
 
     def digest_chat(self, items: list[Item], recipient: str, flavour: str = "dingtalk") -> str:
         """The daily overdue digest in a chat flavour: the first DIGEST_LISTED clocks, then how many more."""
-        return self.templates[f"digest-{flavour}"].render(items=items, shown=items[:DIGEST_LISTED],
-                                                         recipient=recipient).strip()
+        return self.templates[f"digest-{flavour}"].render(items=items, shown=items[:DIGEST_LISTED], recipient=recipient).strip()
 
 
 def chat_flavour(url: str) -> str:
@@ -183,8 +203,7 @@ def _urls(data: dict, name: str) -> tuple[str, ...]:
     """A list of channel URLs in channels.yaml (ops:, audit:)."""
     urls = data.get(name) or []
     if not isinstance(urls, list) or not all(isinstance(url, str) for url in urls):
-        raise NotifyConfigError(f"notify/channels.yaml: {name} 应为渠道地址的列表，如 {name}: "
-                                "[\"qxdingtalk://${OPS_DING_SECRET}@${OPS_DING_TOKEN}\"]")
+        raise NotifyConfigError(f'notify/channels.yaml: {name} 应为渠道地址的列表，如 {name}: ["qxdingtalk://${{OPS_DING_SECRET}}@${{OPS_DING_TOKEN}}"]')
     return tuple(urls)
 
 

@@ -60,9 +60,16 @@ class Late:
     crossed: int  # how many steps it crossed
 
     def as_dict(self) -> dict:
-        return {"clock": self.clock_id, "case": self.case_id, "person": self.person or None, "rule": self.rule_id,
-                "level": self.level, "step": self.label, "step_at": self.step_at.astimezone(SHANGHAI).isoformat(),
-                "crossed": self.crossed}
+        return {
+            "clock": self.clock_id,
+            "case": self.case_id,
+            "person": self.person or None,
+            "rule": self.rule_id,
+            "level": self.level,
+            "step": self.label,
+            "step_at": self.step_at.astimezone(SHANGHAI).isoformat(),
+            "crossed": self.crossed,
+        }
 
 
 @dataclass
@@ -125,26 +132,26 @@ def _owe_chunk(pack: RulePack, directory: Directory, session, rows, now: datetim
     for row in rows:
         result.clocks += 1
         quiet = (row["id"], _stamp(row["due_at"])) in acknowledged
-        upcoming.append(_owe(pack, directory, row, cases.get(row["case_id"]), now, result, escalate=not quiet,
-                             session=session))
+        upcoming.append(_owe(pack, directory, row, cases.get(row["case_id"]), now, result, escalate=not quiet, session=session))
     return upcoming
 
 
-def _write_chunk(store: Store, connection, owed: list[Owed], rows, upcoming: list[datetime | None],
-                 utc_now: datetime) -> None:
+def _write_chunk(store: Store, connection, owed: list[Owed], rows, upcoming: list[datetime | None], utc_now: datetime) -> None:
     """Write a chunk's owed reminders to the outbox and advance its clocks (committed together by the caller)."""
     clocks, outbox = ClockRow.__table__, OutboxRow.__table__
     if owed:
         dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["key"])
         connection.execute(statement, [_outbox_values(o, utc_now) for o in owed])
-    connection.execute(clocks.update().where(clocks.c.id == bindparam("row_id"))
-                       .values(next_reminder_at=bindparam("next_reminder_at")),
-                       [{"row_id": row["id"], "next_reminder_at": at} for row, at in zip(rows, upcoming, strict=False)])
+    connection.execute(
+        clocks.update().where(clocks.c.id == bindparam("row_id")).values(next_reminder_at=bindparam("next_reminder_at")),
+        [{"row_id": row["id"], "next_reminder_at": at} for row, at in zip(rows, upcoming, strict=False)],
+    )
 
 
-def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned, *,
-         escalate: bool = True, session=None) -> datetime | None:
+def _owe(
+    pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned, *, escalate: bool = True, session=None
+) -> datetime | None:
     """Add what one clock owes to `result` (overdue steps to the escalation roles too, if `escalate`); return its
     next reminder time."""
     rule = rule_of(pack, row)
@@ -158,22 +165,34 @@ def _owe(pack: RulePack, directory: Directory, row, case: CaseRow | None, now: d
         step = crossed[-1]  # the most severe step reached: one message, not a burst of stale ones
         late = len(crossed) > 1 or now - step.at > LATE_AFTER
         if late:
-            result.late.append(Late(row["id"], row["case_id"], row["person"], row["rule_id"], step.level, step.label,
-                                    step.at, len(crossed)))
+            result.late.append(Late(row["id"], row["case_id"], row["person"], row["rule_id"], step.level, step.label, step.at, len(crossed)))
         roles = rule.notify + (step.escalate if step.level == "overdue" and escalate else ())
         unit, handler = (case.unit, case.handler) if case else (None, None)
         named = None
         if session is not None and (rule.per == "assignee" or set(roles) & set(CAMPAIGN_ROLES)):
             unit, handler, named = campaign_people(session, directory, row, rule, unit, handler)
         recipients, problems = directory.recipients(
-            tuple(dict.fromkeys(roles)), unit=unit, handler=handler,
-            co_handlers=list(case.co_handlers) if case else [], named=named)
+            tuple(dict.fromkeys(roles)), unit=unit, handler=handler, co_handlers=list(case.co_handlers) if case else [], named=named
+        )
         result.problems += [f"{row['case_id']} {row['rule_id']}：{p}" for p in problems]
         due_stamp = _stamp(row["due_at"])
         for recipient in recipients:
-            result.owed.append(Owed(f"{row['id']}:{due_stamp}:{step.number}:{recipient}", row["id"], row["case_id"],
-                                    row["person"], row["rule_id"], step.number, step.level, step.label, row["due_at"],
-                                    step.at, recipient, late))
+            result.owed.append(
+                Owed(
+                    f"{row['id']}:{due_stamp}:{step.number}:{recipient}",
+                    row["id"],
+                    row["case_id"],
+                    row["person"],
+                    row["rule_id"],
+                    step.number,
+                    step.level,
+                    step.label,
+                    row["due_at"],
+                    step.at,
+                    recipient,
+                    late,
+                )
+            )
     return later.at.astimezone(UTC) if later else None
 
 
@@ -186,8 +205,10 @@ def acknowledged_overdue(session, clock_ids: set[int]) -> set[tuple[int, int]]:
     ids, found = list(clock_ids), set()
     acks = AcknowledgementRow.__table__
     for part in chunked(ids):
-        found.update((clock, _stamp(due)) for clock, due in session.execute(
-            select(acks.c.clock_id, acks.c.due_at).where(acks.c.clock_id.in_(part), acks.c.level == "overdue")))
+        found.update(
+            (clock, _stamp(due))
+            for clock, due in session.execute(select(acks.c.clock_id, acks.c.due_at).where(acks.c.clock_id.in_(part), acks.c.level == "overdue"))
+        )
     return found
 
 
@@ -199,7 +220,21 @@ def _cases(session, ids: set[str]) -> dict[str, CaseRow]:
 
 
 def _outbox_values(owed: Owed, now: datetime) -> dict:
-    return {"key": owed.key, "clock_id": owed.clock_id, "case_id": owed.case_id, "person": owed.person,
-            "rule_id": owed.rule_id, "step": owed.step, "level": owed.level, "label": owed.label,
-            "due_at": owed.due_at, "step_at": owed.step_at.astimezone(UTC), "recipient": owed.recipient,
-            "late": owed.late, "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "created_at": now}
+    return {
+        "key": owed.key,
+        "clock_id": owed.clock_id,
+        "case_id": owed.case_id,
+        "person": owed.person,
+        "rule_id": owed.rule_id,
+        "step": owed.step,
+        "level": owed.level,
+        "label": owed.label,
+        "due_at": owed.due_at,
+        "step_at": owed.step_at.astimezone(UTC),
+        "recipient": owed.recipient,
+        "late": owed.late,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }

@@ -39,8 +39,7 @@ def read_limits(data) -> dict[str, Limit]:
     limits = {}
     for name, spec in data.items():
         if not isinstance(spec, dict) or not spec or set(spec) - {"per_minute", "per_day"}:
-            raise LimitsError(f"notify/channels.yaml: limits.{name} 只能写 per_minute（每分钟条数）和 per_day（每天条数），"
-                              f"如 {{per_minute: 20}}")
+            raise LimitsError(f"notify/channels.yaml: limits.{name} 只能写 per_minute（每分钟条数）和 per_day（每天条数），如 {{per_minute: 20}}")
         values = {}
         for key, value in spec.items():
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -81,9 +80,8 @@ def room_at(session, name: str, limit: Limit, now: datetime, unlogged: list[date
     else:
         attempts = attempts.where(DeliveryRow.channel == "chat", DeliveryRow.url.like(f"%#{name.split('#', 1)[1]}"))
     if limit.per_minute:
-        recent = list(session.execute(attempts.where(DeliveryRow.at > now - MINUTE).order_by(DeliveryRow.at.desc())
-                                      .limit(limit.per_minute)).scalars())
-        recent = sorted(recent + [at for at in unlogged if at > now - MINUTE], reverse=True)[:limit.per_minute]
+        recent = list(session.execute(attempts.where(DeliveryRow.at > now - MINUTE).order_by(DeliveryRow.at.desc()).limit(limit.per_minute)).scalars())
+        recent = sorted(recent + [at for at in unlogged if at > now - MINUTE], reverse=True)[: limit.per_minute]
         if len(recent) >= limit.per_minute:
             return recent[-1] + MINUTE  # the moment the oldest of the last `per_minute` leaves the window
     if limit.per_day:

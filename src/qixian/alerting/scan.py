@@ -32,24 +32,31 @@ class ScanReport:
         return self.delivered.messages
 
 
-def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, dry_run: bool = False,
-         send: Sender | None = None) -> ScanReport:
+def scan(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *, dry_run: bool = False, send: Sender | None = None) -> ScanReport:
     """Enqueue and deliver as of `now`; with `dry_run`, compose the messages that would go, writing and sending nothing."""
     started = time.time()
     if not dry_run:
         with single_scanner(store.engine):  # held across owing and sending: another SQLite scanner stops at once
             scanned = owe(store, pack, now)
             delivered = deliver(store, pack, config, now, send=send)
-        record_run(store, now, time.time() - started, clocks=scanned.clocks, owed=len(scanned.owed),
-                   sent=delivered.sent, failed=delivered.failed, undeliverable=delivered.undeliverable,
-                   caught_up=scanned.caught_up, late=listed(scanned.late, pack))
+        record_run(
+            store,
+            now,
+            time.time() - started,
+            clocks=scanned.clocks,
+            owed=len(scanned.owed),
+            sent=delivered.sent,
+            failed=delivered.failed,
+            undeliverable=delivered.undeliverable,
+            caught_up=scanned.caught_up,
+            late=listed(scanned.late, pack),
+        )
         return ScanReport(scanned, delivered, False)
     scanned = enqueue(store, pack, now, dry_run=True)
     utc_now = now.astimezone(UTC)
     digests = owe_digest(store, pack, now, dry_run=True)
     scanned.digests = len(digests)
-    rows = [OutboxRow(id=None, **_outbox_values(owed, utc_now)) for owed in scanned.owed] + \
-        [OutboxRow(id=None, **values) for values in digests]
+    rows = [OutboxRow(id=None, **_outbox_values(owed, utc_now)) for owed in scanned.owed] + [OutboxRow(id=None, **values) for values in digests]
     preview = Delivered(messages=[message for _, message in compose(store, pack, config, store.directory(), rows, now)])
     return ScanReport(scanned, preview, True)
 
@@ -62,15 +69,28 @@ def owe(store: Store, pack: RulePack, now: datetime) -> Scanned:
     return scanned
 
 
-def record_run(store: Store, as_of: datetime, took_seconds: float, *, clocks: int, owed: int, sent: int, failed: int,
-               undeliverable: int, caught_up: int, late: list[dict]) -> None:
+def record_run(
+    store: Store, as_of: datetime, took_seconds: float, *, clocks: int, owed: int, sent: int, failed: int, undeliverable: int, caught_up: int, late: list[dict]
+) -> None:
     """Record a completed scan (for `qixian health` and the dead-man's switch), with the clocks it caught up and
     the delivery log's last row as it ended."""
     audit_id, audit_hash = deliverylog.head(store)
     with store.session() as session:
-        session.add(ScanRunRow(as_of=as_of, finished_at=as_of + timedelta(seconds=took_seconds), clocks=clocks,
-                               owed=owed, sent=sent, failed=failed, undeliverable=undeliverable, caught_up=caught_up,
-                               late=late[:LATE_KEPT], audit_id=audit_id, audit_hash=audit_hash))
+        session.add(
+            ScanRunRow(
+                as_of=as_of,
+                finished_at=as_of + timedelta(seconds=took_seconds),
+                clocks=clocks,
+                owed=owed,
+                sent=sent,
+                failed=failed,
+                undeliverable=undeliverable,
+                caught_up=caught_up,
+                late=late[:LATE_KEPT],
+                audit_id=audit_id,
+                audit_hash=audit_hash,
+            )
+        )
         session.commit()
 
 

@@ -29,8 +29,9 @@ def web_secret(value: str | None = None) -> bytes:
     """The secret key: `value`, else $QIXIAN_WEB_SECRET. Raises SigningError if missing or too short."""
     secret = value if value is not None else os.environ.get(SECRET_ENV, "")
     if len(secret) < MIN_SECRET:
-        raise SigningError(f"密钥 {SECRET_ENV} 未设置或少于 {MIN_SECRET} 个字符：请设置为随机字符串，例如 "
-                           "python3 -c \"import secrets; print(secrets.token_urlsafe(48))\" 的输出")
+        raise SigningError(
+            f'密钥 {SECRET_ENV} 未设置或少于 {MIN_SECRET} 个字符：请设置为随机字符串，例如 python3 -c "import secrets; print(secrets.token_urlsafe(48))" 的输出'
+        )
     return secret.encode()
 
 
@@ -77,8 +78,7 @@ def ack_token(secret: bytes, outbox_id: int, officer: str, expires: datetime) ->
 def read_ack_token(secret: bytes, token: str, now: datetime) -> tuple[int, str]:
     """(outbox id, officer) of a valid, unexpired acknowledgement token; raises BadToken otherwise."""
     value = unsign(secret, "ack", token)
-    if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], int) and isinstance(value[1], str)
-            and isinstance(value[2], int)):
+    if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], int) and isinstance(value[1], str) and isinstance(value[2], int)):
         raise BadToken("确认链接内容无效")
     if now.timestamp() > value[2]:
         raise BadToken("确认链接已过期：请登录期限看板确认，或使用最新一条提醒中的链接")

@@ -55,14 +55,32 @@ def duty_named(pack: RulePack, name: str) -> Rule:
 def open_duties(store: Store, pack: RulePack, units: list[str], at: datetime, now: datetime) -> FeedReport:
     """Begin the recurring duties of these units at `at` (once per unit: a unit already begun is left as it is)."""
     begun = set(store.case_ids())
-    lines = [{"id": f"duties-opened:{unit}", "case": duty_matter(unit), "type": "duties_opened", "at": _text(at),
-              "case_info": {"kind": "duty", "unit": unit, "title": f"{store.directory().unit_name(unit)}常态化工作"}}
-             for unit in units if duty_matter(unit) not in begun]
+    lines = [
+        {
+            "id": f"duties-opened:{unit}",
+            "case": duty_matter(unit),
+            "type": "duties_opened",
+            "at": _text(at),
+            "case_info": {"kind": "duty", "unit": unit, "title": f"{store.directory().unit_name(unit)}常态化工作"},
+        }
+        for unit in units
+        if duty_matter(unit) not in begun
+    ]
     return _record(store, pack, lines, now)
 
 
-def record_duty(store: Store, pack: RulePack, unit: str, duty: str, at: datetime, now: datetime, *,
-                period: str | None = None, by: str | None = None, note: str | None = None) -> FeedReport:
+def record_duty(
+    store: Store,
+    pack: RulePack,
+    unit: str,
+    duty: str,
+    at: datetime,
+    now: datetime,
+    *,
+    period: str | None = None,
+    by: str | None = None,
+    note: str | None = None,
+) -> FeedReport:
     """Record that `unit` did `duty` at `at` (for the period it falls in, or `period`). The unit's duties must have
     begun (qixian duty open). Raises ValueError with the reason in Chinese."""
     rule = duty_named(pack, duty)
@@ -95,11 +113,18 @@ def open_new_periods(store: Store, pack: RulePack, now: datetime) -> Recomputed:
     if not recurring:
         return Recomputed()
     clocks = ClockRow.__table__
-    latest = (select(clocks.c.case_id, clocks.c.rule_id, clocks.c.person, func.max(clocks.c.number).label("number"))
-              .where(clocks.c.rule_id.in_(recurring)).group_by(clocks.c.case_id, clocks.c.rule_id, clocks.c.person).subquery())
-    query = select(clocks.c.case_id, clocks.c.rule_id, clocks.c.rule_version, clocks.c.started_at, clocks.c.due_at,
-                   clocks.c.ended_by).join(latest, and_(clocks.c.case_id == latest.c.case_id, clocks.c.rule_id == latest.c.rule_id,
-                                                        clocks.c.person == latest.c.person, clocks.c.number == latest.c.number))
+    latest = (
+        select(clocks.c.case_id, clocks.c.rule_id, clocks.c.person, func.max(clocks.c.number).label("number"))
+        .where(clocks.c.rule_id.in_(recurring))
+        .group_by(clocks.c.case_id, clocks.c.rule_id, clocks.c.person)
+        .subquery()
+    )
+    query = select(clocks.c.case_id, clocks.c.rule_id, clocks.c.rule_version, clocks.c.started_at, clocks.c.due_at, clocks.c.ended_by).join(
+        latest,
+        and_(
+            clocks.c.case_id == latest.c.case_id, clocks.c.rule_id == latest.c.rule_id, clocks.c.person == latest.c.person, clocks.c.number == latest.c.number
+        ),
+    )
     due: set[str] = set()
     with store.engine.connect() as connection:
         for row in connection.execute(query):
@@ -120,8 +145,11 @@ def _series_ended(connection, case_ids: set[str], pack: RulePack) -> set[str]:
     starts = {t for rule_id in pack.ids if pack.is_recurring(rule_id) for r in pack.versions(rule_id) for t in r.start}
     events = EventRow.__table__
     last: dict[str, str] = {}
-    for case_id, kind in connection.execute(select(events.c.case_id, events.c.type).where(
-            events.c.case_id.in_(sorted(case_ids)), events.c.type.in_(sorted(cancels | starts))).order_by(events.c.at, events.c.seq)):
+    for case_id, kind in connection.execute(
+        select(events.c.case_id, events.c.type)
+        .where(events.c.case_id.in_(sorted(case_ids)), events.c.type.in_(sorted(cancels | starts)))
+        .order_by(events.c.at, events.c.seq)
+    ):
         last[case_id] = kind
     return {case_id for case_id, kind in last.items() if kind in cancels}
 
@@ -144,8 +172,13 @@ def campaign_people(session, directory, row, rule: Rule, unit: str | None, handl
 def assignment(store_or_session, case_id: str, assignee: str) -> dict:
     """The data of the latest assignment of a clue to `assignee` (its responsible officer: data.officer)."""
     events = EventRow.__table__
-    row = store_or_session.execute(select(events.c.data).where(events.c.case_id == case_id, events.c.type == "clue_assigned")
-                                   .order_by(events.c.at.desc(), events.c.seq.desc())).scalars().all()
+    row = (
+        store_or_session.execute(
+            select(events.c.data).where(events.c.case_id == case_id, events.c.type == "clue_assigned").order_by(events.c.at.desc(), events.c.seq.desc())
+        )
+        .scalars()
+        .all()
+    )
     return next((d for d in row if (d or {}).get("assignee") == assignee), {}) or {}
 
 
@@ -153,14 +186,16 @@ def listing(store_or_session, case_id: str, *, lifted_too: bool = False) -> dict
     """The case's listing for supervision in force (the data of its latest case_listed event, with `at` and, when
     `lifted_too`, `lifted_at`), or None if it was never listed or (unless `lifted_too`) has been lifted since."""
     events = EventRow.__table__
-    rows = store_or_session.execute(select(events.c.type, events.c.data, events.c.at).where(
-        events.c.case_id == case_id, events.c.type.in_(("case_listed", "listing_lifted"))).order_by(events.c.at, events.c.seq)).all()
+    rows = store_or_session.execute(
+        select(events.c.type, events.c.data, events.c.at)
+        .where(events.c.case_id == case_id, events.c.type.in_(("case_listed", "listing_lifted")))
+        .order_by(events.c.at, events.c.seq)
+    ).all()
     listed = [r for r in rows if r.type == "case_listed"]
     if not listed or (rows[-1].type != "case_listed" and not lifted_too):
         return None
     lifted = rows[-1].at if rows[-1].type == "listing_lifted" else None
     return {**(listed[-1].data or {}), "at": listed[-1].at, "lifted_at": lifted}
-
 
 
 def duty_periods(store: Store, pack: RulePack, *, units: list[str] | None = None) -> list[dict]:
@@ -176,11 +211,16 @@ def duty_periods(store: Store, pack: RulePack, *, units: list[str] | None = None
             rule = pack.bound(row.rule_id, row.rule_version)
             if rule is None or rule.every is None:
                 continue
-            unit = row.case_id[len(DUTY_MATTER):]
-            found.append({"unit": unit, "unit_name": directory.unit_name(unit), "duty": rule.name,
-                          "period": period_label(rule.every, as_local(row.started_at if row.started_at.tzinfo else
-                                                                      row.started_at.replace(tzinfo=UTC)), row.number),
-                          "clock": row})
+            unit = row.case_id[len(DUTY_MATTER) :]
+            found.append(
+                {
+                    "unit": unit,
+                    "unit_name": directory.unit_name(unit),
+                    "duty": rule.name,
+                    "period": period_label(rule.every, as_local(row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=UTC)), row.number),
+                    "clock": row,
+                }
+            )
     return found
 
 
@@ -211,11 +251,20 @@ def case_campaign(store: Store, directory, case_id: str) -> CaseCampaign:
     events = EventRow.__table__
     with store.session() as session:
         given = listing(session, case_id, lifted_too=True) or {}
-        merges = session.execute(select(events.c.case_id, events.c.data).where(events.c.type == "clue_merged_into_case")
-                                 .order_by(events.c.at, events.c.seq)).all()
+        merges = session.execute(
+            select(events.c.case_id, events.c.data).where(events.c.type == "clue_merged_into_case").order_by(events.c.at, events.c.seq)
+        ).all()
     from_clues = tuple(dict.fromkeys(clue for clue, data in merges if (data or {}).get("case") == case_id))
     became = next((data.get("case") for clue, data in reversed(merges) if clue == case_id and data), None)
     name = lambda officer: directory.name_of(officer) if officer else "—"  # noqa: E731
-    return CaseCampaign(LEVEL_NAMES.get(given.get("level"), given.get("level")), name(given.get("leader")),
-                        name(given.get("contact")), given.get("at"), str(given.get("report_every") or "—"),
-                        str(given.get("solve_by") or "—"), given.get("lifted_at"), from_clues, became)
+    return CaseCampaign(
+        LEVEL_NAMES.get(given.get("level"), given.get("level")),
+        name(given.get("leader")),
+        name(given.get("contact")),
+        given.get("at"),
+        str(given.get("report_every") or "—"),
+        str(given.get("solve_by") or "—"),
+        given.get("lifted_at"),
+        from_clues,
+        became,
+    )

@@ -46,8 +46,9 @@ class Directory:
     units: dict[str, Unit]
     officers: dict[str, Officer]
 
-    def recipients(self, roles: tuple[str, ...], *, unit: str | None, handler: str | None,
-                   co_handlers: list[str], named: dict[str, list[str]] | None = None) -> tuple[list[str], list[str]]:
+    def recipients(
+        self, roles: tuple[str, ...], *, unit: str | None, handler: str | None, co_handlers: list[str], named: dict[str, list[str]] | None = None
+    ) -> tuple[list[str], list[str]]:
         """(recipient ids, problems) for these roles on a case of `unit` handled by `handler`; `named` gives the
         officers of roles a case's own events name (a listing's leader and contact)."""
         found: list[str] = []
@@ -95,8 +96,8 @@ class Directory:
 
     def name_of(self, recipient: str) -> str:
         if recipient.startswith(DUTY):
-            unit = self.units.get(recipient[len(DUTY):])
-            return f"{unit.name if unit else recipient[len(DUTY):]}值班室"
+            unit = self.units.get(recipient[len(DUTY) :])
+            return f"{unit.name if unit else recipient[len(DUTY) :]}值班室"
         officer = self.officers.get(recipient)
         return officer.name if officer else recipient
 
@@ -125,16 +126,28 @@ def read_directory(path: Path) -> Directory:
                 problems.append(Problem(source, line, column, f"编号 {ident} 重复", ""))
                 continue
             if key == "units":
-                units[ident] = Unit(ident, str(entry["name"]), _text(entry.get("leader")), _text(entry.get("legal_officer")),
-                                    _text(entry.get("duty_phone")), _extra(entry, Unit))
+                units[ident] = Unit(
+                    ident,
+                    str(entry["name"]),
+                    _text(entry.get("leader")),
+                    _text(entry.get("legal_officer")),
+                    _text(entry.get("duty_phone")),
+                    _extra(entry, Unit),
+                )
             else:
                 urls = entry.get("urls") or []
                 if not isinstance(urls, list):
                     problems.append(Problem(source, line, column, f"民警 {ident} 的 urls 应为列表", ""))
                     urls = []
-                officers[ident] = Officer(ident, str(entry["name"]), _text(entry.get("unit")), _text(entry.get("phone")),
-                                          tuple(str(u) for u in urls), tuple(str(r) for r in entry.get("roles") or ()),
-                                          _extra(entry, Officer))
+                officers[ident] = Officer(
+                    ident,
+                    str(entry["name"]),
+                    _text(entry.get("unit")),
+                    _text(entry.get("phone")),
+                    tuple(str(u) for u in urls),
+                    tuple(str(r) for r in entry.get("roles") or ()),
+                    _extra(entry, Officer),
+                )
     for officer in officers.values():
         if officer.unit and officer.unit not in units:
             problems.append(Problem(source, 1, 1, f"民警 {officer.id} 的单位 {officer.unit} 不在 units 中", ""))

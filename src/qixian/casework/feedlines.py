@@ -87,8 +87,7 @@ def _loads(raw: str) -> Any:
     return json.loads(raw)
 
 
-def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, EventType],
-          kinds: Mapping[str, str] | None = None) -> Incoming | Rejected:
+def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, EventType], kinds: Mapping[str, str] | None = None) -> Incoming | Rejected:
     """Accept one parsed line, or say everything that is wrong with it; with `kinds` (the settings' case_kinds), a
     case_info.kind outside them too. (It runs for every line of every feed: a well-formed line passes each test once
     and builds nothing it does not return.)"""
@@ -98,7 +97,7 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
     if isinstance(item, Exception):
         return Rejected(origin, number, raw, json_error(item, number) if isinstance(item, json.JSONDecodeError) else f"无法解析：{item}")
     if not isinstance(item, dict):
-        return Rejected(origin, number, raw, "每行应为一个 JSON 对象 {\"id\", \"case\", \"type\", \"at\", ...}")
+        return Rejected(origin, number, raw, '每行应为一个 JSON 对象 {"id", "case", "type", "at", ...}')
     unstorable = _unstorable(item)
     if unstorable:
         return Rejected(origin, number, raw, unstorable)
@@ -172,8 +171,9 @@ def _info_problems(info: dict) -> list[str]:
             problems.append(f"case_info.{key} 超过 {longest} 个字符（{len(value)} 个）")
     handlers = info.get("co_handlers")
     if isinstance(handlers, list):
-        problems += [f"case_info.co_handlers 中的 {h[:20]!r}… 超过 {NAME_LENGTH} 个字符（{len(h)} 个）"
-                     for h in handlers if type(h) is str and len(h) > NAME_LENGTH]
+        problems += [
+            f"case_info.co_handlers 中的 {h[:20]!r}… 超过 {NAME_LENGTH} 个字符（{len(h)} 个）" for h in handlers if type(h) is str and len(h) > NAME_LENGTH
+        ]
     for person, facts in (info.get("persons") or {}).items():
         if len(person) > NAME_LENGTH:
             problems.append(f"case_info.persons 中的人员 {person[:20]!r}… 超过 {NAME_LENGTH} 个字符（{len(person)} 个）")
@@ -185,9 +185,11 @@ def _info_problems(info: dict) -> list[str]:
 
 def _too_long(where: str, values: dict) -> list[str]:
     """The text values (and keys) of a mapping longer than VALUE_LENGTH."""
-    return [f"{where}.{key[:20]} 超过 {VALUE_LENGTH} 个字符（{max(len(key), len(value))} 个）"
-            for key, value in values.items()
-            if len(key) > VALUE_LENGTH or (type(value) is str and len(value) > VALUE_LENGTH)]
+    return [
+        f"{where}.{key[:20]} 超过 {VALUE_LENGTH} 个字符（{max(len(key), len(value))} 个）"
+        for key, value in values.items()
+        if len(key) > VALUE_LENGTH or (type(value) is str and len(value) > VALUE_LENGTH)
+    ]
 
 
 def _time(value: Any, problems: list[str]) -> datetime | None:
@@ -244,7 +246,7 @@ def decode(origin: str, data: bytes, encoding: str = "utf-8") -> tuple[str, list
     """The text of a file in `encoding` (a UTF-8 byte-order mark dropped), and a Rejected for each line that does
     not decode: that line is left out (blank, so the others keep their numbers) and the rest are read."""
     if codecs.lookup(encoding).name == "utf-8" and data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode(encoding), []
     except UnicodeDecodeError:
@@ -256,10 +258,12 @@ def decode(origin: str, data: bytes, encoding: str = "utf-8") -> tuple[str, list
         except UnicodeDecodeError as exc:
             lines.append("")
             kept = line.decode(encoding, "backslashreplace").rstrip("\r")[:LINE_LENGTH]
-            other = "；如整个文件是 GB18030（GBK）编码，用 qixian ingest --encoding gb18030 导入" \
-                if codecs.lookup(encoding).name == "utf-8" else ""
-            bad.append(Rejected(origin, number, kept, f"第 {number} 行不是 {encoding} 编码（该行第 {exc.start + 1} 字节起无法解码）："
-                                                      f"请检查办案系统导出的这一行{other}"))
+            other = "；如整个文件是 GB18030（GBK）编码，用 qixian ingest --encoding gb18030 导入" if codecs.lookup(encoding).name == "utf-8" else ""
+            bad.append(
+                Rejected(
+                    origin, number, kept, f"第 {number} 行不是 {encoding} 编码（该行第 {exc.start + 1} 字节起无法解码）：请检查办案系统导出的这一行{other}"
+                )
+            )
     return "\n".join(lines), bad
 
 

@@ -51,13 +51,19 @@ class FeedReport:
         for name in ("lines", "accepted", "duplicate", "quarantined", "clocks_changed", "warned"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.case_ids |= other.case_ids
-        self.warnings += other.warnings[:WARNINGS_KEPT - len(self.warnings)]
+        self.warnings += other.warnings[: WARNINGS_KEPT - len(self.warnings)]
 
     def counts(self) -> dict[str, int]:
         """The figures, as the flows return them."""
-        return {"lines": self.lines, "accepted": self.accepted, "duplicate": self.duplicate,
-                "quarantined": self.quarantined, "cases": self.cases, "clocks_changed": self.clocks_changed,
-                "warned": self.warned}
+        return {
+            "lines": self.lines,
+            "accepted": self.accepted,
+            "duplicate": self.duplicate,
+            "quarantined": self.quarantined,
+            "cases": self.cases,
+            "clocks_changed": self.clocks_changed,
+            "warned": self.warned,
+        }
 
     def warn(self, warning: str) -> None:
         self.warned += 1
@@ -68,8 +74,9 @@ class FeedReport:
 Progress = Callable[[int], None]
 
 
-def ingest_items(store: Store, pack: RulePack, items: Iterable[Incoming | Rejected], *, source: str, now: datetime,
-                 progress: Progress | None = None, parallel: bool = False) -> FeedReport:
+def ingest_items(
+    store: Store, pack: RulePack, items: Iterable[Incoming | Rejected], *, source: str, now: datetime, progress: Progress | None = None, parallel: bool = False
+) -> FeedReport:
     """Record checked lines batch by batch and replay the cases with new events. With `parallel`, replay runs in
     worker processes while the next batches are recorded; the clocks written are the same either way (batches are
     written in the order they were recorded, and a case's later batch replays its whole history)."""
@@ -140,8 +147,10 @@ def outside_directory(store: Store) -> Callable[[Incoming], list[str]]:
             if value in (None, "") or str(value) in known or (item.case, what, str(value)) in said:
                 continue
             said.add((item.case, what, str(value)))
-            found.append(f"第 {item.line} 行（{item.origin}）：案件 {item.case} 的{label} {str(value)[:100]!r} 不在名录中，"
-                         f"已采用；其提醒发不到人，请核对后更新名录（qixian directory load）")
+            found.append(
+                f"第 {item.line} 行（{item.origin}）：案件 {item.case} 的{label} {str(value)[:100]!r} 不在名录中，"
+                f"已采用；其提醒发不到人，请核对后更新名录（qixian directory load）"
+            )
         return found
 
     return unknown
@@ -187,8 +196,18 @@ def files_in(path: Path) -> list[Path]:
     return [path]
 
 
-def ingest_path(store: Store, pack: RulePack, path: Path, *, source: str, now: datetime, fmt: str | None = None,
-                progress: Progress | None = None, parallel: bool = False, encoding: str = "utf-8") -> FeedReport:
+def ingest_path(
+    store: Store,
+    pack: RulePack,
+    path: Path,
+    *,
+    source: str,
+    now: datetime,
+    fmt: str | None = None,
+    progress: Progress | None = None,
+    parallel: bool = False,
+    encoding: str = "utf-8",
+) -> FeedReport:
     """Ingest a file, or every event file in a folder, in `encoding` (GB18030 for older case systems' exports):
     a line that does not decode is quarantined with its number, and the rest are taken. With `parallel`, a file of
     more than one batch is replayed in worker processes (starting them costs more than replaying one batch here)."""
@@ -198,13 +217,13 @@ def ingest_path(store: Store, pack: RulePack, path: Path, *, source: str, now: d
         content, undecodable = decode(str(file), file.read_bytes(), encoding)
         parsed = (check(str(file), n, raw, item, pack.events, kinds) for n, raw, item in read_lines(str(file), content, fmt))
         items = chain(undecodable, parsed)  # each line keeps its own number
-        report.add(ingest_items(store, pack, items, source=source, now=now, progress=progress,
-                                parallel=parallel and content.count("\n") > BATCH))
+        report.add(ingest_items(store, pack, items, source=source, now=now, progress=progress, parallel=parallel and content.count("\n") > BATCH))
     return report
 
 
-def ingest_sql(store: Store, pack: RulePack, url: str, query: str, *, source: str, now: datetime,
-               watermark_column: str = "at", progress: Progress | None = None) -> FeedReport:
+def ingest_sql(
+    store: Store, pack: RulePack, url: str, query: str, *, source: str, now: datetime, watermark_column: str = "at", progress: Progress | None = None
+) -> FeedReport:
     """Poll a view in the case system's database. `query` selects the event columns (id, case, type, at, person,
     data, case_info) and may use `:watermark` (e.g. `WHERE updated_at >= :watermark`); the largest value of
     `watermark_column` read is kept, so the next poll starts there. Rows read twice are duplicates, not errors."""

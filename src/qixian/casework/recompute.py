@@ -40,8 +40,16 @@ class History:
 
     def __reduce__(self):  # events as columns: a batch crosses to a replay worker at half the cost of one object each
         events = self.events
-        return _history, (self.case, self.facts, self.persons, [e.type for e in events], [e.at for e in events],
-                          [e.person for e in events], [e.data for e in events], [e.id for e in events])
+        return _history, (
+            self.case,
+            self.facts,
+            self.persons,
+            [e.type for e in events],
+            [e.at for e in events],
+            [e.person for e in events],
+            [e.data for e in events],
+            [e.id for e in events],
+        )
 
 
 def _history(case, facts, persons, types, times, people, data, ids) -> History:
@@ -79,8 +87,7 @@ def derive(pack: RulePack, histories: Iterable[History], until: datetime | None 
     rows: ClockRows = {}
     for history in histories:
         relevant = pack.rules_started_by({e.type for e in history.events})
-        clocks = replay(pack, history.events, case=history.case, facts=history.facts, persons=history.persons,
-                        rule_ids=relevant, until=until)
+        clocks = replay(pack, history.events, case=history.case, facts=history.facts, persons=history.persons, rule_ids=relevant, until=until)
         rows[history.case] = [(c.rule.id, c.person or "", c.number, clock_values(c, pack)) for c in clocks]
     return rows
 
@@ -95,11 +102,21 @@ def clock_values(clock: Clock, pack: RulePack) -> tuple:
     planned = plan(clock, pack.settings)
     step = planned[0] if planned else None
     return (
-        rule.version_key, clock.lead_of, clock.outcome is None,
-        clock.outcome, deadline.paused, deadline.provisional, _utc_text(clock.started), _utc_text(deadline.due),
-        deadline.due_display, _utc_text(clock.ended_at), clock.ended_by, dump_json(deadline.explanation),
+        rule.version_key,
+        clock.lead_of,
+        clock.outcome is None,
+        clock.outcome,
+        deadline.paused,
+        deadline.provisional,
+        _utc_text(clock.started),
+        _utc_text(deadline.due),
+        deadline.due_display,
+        _utc_text(clock.ended_at),
+        clock.ended_by,
+        dump_json(deadline.explanation),
         dump_json([{"kind": a.kind, "message": a.message} for a in clock.anomalies]) if clock.anomalies else "[]",
-        _utc_text(step.at) if step else None, _utc_text(warning_of(planned)),
+        _utc_text(step.at) if step else None,
+        _utc_text(warning_of(planned)),
     )
 
 
@@ -159,8 +176,9 @@ class Replayer:
             global _PACK
             _PACK = pack
             self.workers = os.cpu_count() or 1
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
-                                            initializer=_start_worker, initargs=(os.getpid(),))
+            self.pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker, initargs=(os.getpid(),)
+            )
 
     def submit(self, batch: list[History]) -> Future:
         if self.pool is not None:
@@ -177,8 +195,17 @@ class Replayer:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: datetime, *, apply: bool = True,
-              batch: int = 500, parallel: bool = False, progress: Callable[[int], None] | None = None) -> Recomputed:
+def recompute(
+    store: Store,
+    pack: RulePack,
+    case_ids: Iterable[str],
+    now: datetime,
+    *,
+    apply: bool = True,
+    batch: int = 500,
+    parallel: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Recomputed:
     """Replay the cases and (unless `apply` is false) store their clocks; report which dues move. With `parallel`,
     more than a few batches replay in worker processes while this one reads the next histories and writes the
     last clocks."""
@@ -219,8 +246,7 @@ def recompute(store: Store, pack: RulePack, case_ids: Iterable[str], now: dateti
 PENDING_ROUNDS = 3
 
 
-def replay_pending(store: Store, pack: RulePack, now: datetime, *, parallel: bool = False,
-                   progress: Callable[[int], None] | None = None) -> Recomputed:
+def replay_pending(store: Store, pack: RulePack, now: datetime, *, parallel: bool = False, progress: Callable[[int], None] | None = None) -> Recomputed:
     """Replay the cases whose clocks are older than their events (what an interrupted ingest left marked), until
     none is left (a case recorded again meanwhile keeps its mark for the replay that recorded it: a few rounds, then
     it is left to that one). Cheap when there are none: one read of an empty table."""
@@ -231,7 +257,6 @@ def replay_pending(store: Store, pack: RulePack, now: datetime, *, parallel: boo
             break
         done = recompute(store, pack, pending, now, parallel=parallel, progress=progress)
         report.case_ids.update(pending)
-        report.cases, report.clocks, report.changed = (report.cases + done.cases, report.clocks + done.clocks,
-                                                       report.changed + done.changed)
+        report.cases, report.clocks, report.changed = (report.cases + done.cases, report.clocks + done.clocks, report.changed + done.changed)
         report.moved += done.moved
     return report

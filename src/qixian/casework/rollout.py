@@ -48,8 +48,9 @@ def _yaml_files(directory: Path):
 
 def pack_files(directory: Path) -> dict[str, str]:
     """{path inside the pack: sha256 of its bytes}; a refused file is listed with the reason instead, unread."""
-    return dict(sorted((inside, refused.message if refused else hashlib.sha256(path.read_bytes()).hexdigest())
-                       for inside, path, refused in _yaml_files(directory)))
+    return dict(
+        sorted((inside, refused.message if refused else hashlib.sha256(path.read_bytes()).hexdigest()) for inside, path, refused in _yaml_files(directory))
+    )
 
 
 def snapshot(directory: Path) -> dict[str, str]:
@@ -76,17 +77,32 @@ def pack_hash(files: dict[str, str]) -> str:
     return hashlib.sha256(listing.encode("utf-8")).hexdigest()
 
 
-def record(store: Store, directory: str | Path, texts: dict[str, str], by: str, now: datetime,
-           result: Recomputed) -> RolloutRow:
+def record(store: Store, directory: str | Path, texts: dict[str, str], by: str, now: datetime, result: Recomputed) -> RolloutRow:
     """Record a roll-out of the pack with files `texts` whose recompute gave `result`, keeping the files (once per
     pack): from this commit on the pack is in force everywhere."""
     files = hashes(texts)
     digest = pack_hash(files)
-    row = RolloutRow(at=now, by=by, directory=str(directory), pack_hash=digest, files=files,
-                     cases=result.cases, clocks=result.clocks, changed=result.changed,
-                     moved=[{"case": m.case, "person": m.person or None, "rule": m.rule, "before": m.before,
-                             "after": m.after, "shift_hours": m.shift.total_seconds() / 3600 if m.shift else None}
-                            for m in result.moved])
+    row = RolloutRow(
+        at=now,
+        by=by,
+        directory=str(directory),
+        pack_hash=digest,
+        files=files,
+        cases=result.cases,
+        clocks=result.clocks,
+        changed=result.changed,
+        moved=[
+            {
+                "case": m.case,
+                "person": m.person or None,
+                "rule": m.rule,
+                "before": m.before,
+                "after": m.after,
+                "shift_hours": m.shift.total_seconds() / 3600 if m.shift else None,
+            }
+            for m in result.moved
+        ],
+    )
     with store.session() as session:
         if session.get(RulePackRow, digest) is None:
             session.add(RulePackRow(pack_hash=digest, files=texts, kept_at=now))
@@ -125,8 +141,7 @@ def previous(store: Store) -> RolloutRow | None:
     if current is None:
         return None
     with store.session() as session:
-        return session.exec(select(RolloutRow).where(RolloutRow.pack_hash != current.pack_hash)
-                            .order_by(RolloutRow.id.desc()).limit(1)).scalars().first()
+        return session.exec(select(RolloutRow).where(RolloutRow.pack_hash != current.pack_hash).order_by(RolloutRow.id.desc()).limit(1)).scalars().first()
 
 
 def kept(store: Store, digest: str) -> dict[str, str] | None:

@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 
 from qixian.legaltime.localtime import SHANGHAI
 
-UNITS = [("chengguan", "城关派出所"), ("jiaodong", "胶东派出所"), ("jiaoxi", "胶西派出所"), ("xingzheng", "刑侦大队"),
-         ("zhian", "治安大队")]
+UNITS = [("chengguan", "城关派出所"), ("jiaodong", "胶东派出所"), ("jiaoxi", "胶西派出所"), ("xingzheng", "刑侦大队"), ("zhian", "治安大队")]
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林高罗"
 PLACES = ["某超市", "某小区", "某网吧", "某KTV", "某工地", "某菜市场", "某宾馆", "某物流园", "某学校门口", "某加油站"]
 CRIMES = ["盗窃案", "诈骗案", "故意伤害案", "抢夺案", "寻衅滋事案", "非法拘禁案"]
@@ -25,8 +24,7 @@ def officers(per_unit: int = 3) -> list[dict]:
     for index, (unit, _) in enumerate(UNITS):
         for n in range(per_unit):
             number = index * per_unit + n + 1
-            people.append({"id": f"officer-{number}", "name": SURNAMES[(number - 1) % len(SURNAMES)] + "警官",
-                           "unit": unit, "phone": f"1390000{number:04d}"})
+            people.append({"id": f"officer-{number}", "name": SURNAMES[(number - 1) % len(SURNAMES)] + "警官", "unit": unit, "phone": f"1390000{number:04d}"})
     return people
 
 
@@ -36,11 +34,8 @@ def directory(chat: str | None = None, per_unit: int = 3):
     from qixian.casework.directory import Directory, Officer, Unit
 
     people = officers(per_unit)
-    units = {unit: Unit(unit, name, *[p["id"] for p in people if p["unit"] == unit][:2], f"1380000{index:04d}")
-             for index, (unit, name) in enumerate(UNITS)}
-    staff = {p["id"]: Officer(p["id"], p["name"], p["unit"], p["phone"],
-                              (f"{chat}/{p['id']}",) if chat and n % 2 == 0 else ())
-             for n, p in enumerate(people)}
+    units = {unit: Unit(unit, name, *[p["id"] for p in people if p["unit"] == unit][:2], f"1380000{index:04d}") for index, (unit, name) in enumerate(UNITS)}
+    staff = {p["id"]: Officer(p["id"], p["name"], p["unit"], p["phone"], (f"{chat}/{p['id']}",) if chat and n % 2 == 0 else ()) for n, p in enumerate(people)}
     return Directory(units, staff)
 
 
@@ -71,15 +66,12 @@ class Feed:
         officer = self.random.choice(self.officers)
         unit = officer["unit"]
         number = f"（{self.start.year}）{dict(UNITS)[unit][:2]}{word}字第{self.serial:05d}号"
-        info = {"kind": kind, "title": f"{self.random.choice(PLACES)}{self.random.choice(titles)}", "unit": unit,
-                "handler": officer["id"]}
+        info = {"kind": kind, "title": f"{self.random.choice(PLACES)}{self.random.choice(titles)}", "unit": unit, "handler": officer["id"]}
         when = self.start + timedelta(minutes=self.random.randrange(self.days * 24 * 60))
         return number, info, when
 
-    def _event(self, case: str, kind: str, at: datetime, person: str | None = None, data: dict | None = None,
-               info: dict | None = None) -> dict:
-        event = {"id": f"{case}#{kind}#{person or ''}#{at:%Y%m%d%H%M}", "case": case, "type": kind,
-                 "at": at.strftime("%Y-%m-%d %H:%M")}
+    def _event(self, case: str, kind: str, at: datetime, person: str | None = None, data: dict | None = None, info: dict | None = None) -> dict:
+        event = {"id": f"{case}#{kind}#{person or ''}#{at:%Y%m%d%H%M}", "case": case, "type": kind, "at": at.strftime("%Y-%m-%d %H:%M")}
         if person:
             event["person"] = person
         if data:
@@ -93,28 +85,31 @@ class Feed:
 
     def _criminal(self) -> list[dict]:
         case, info, at = self._new_case("criminal", "刑", CRIMES)
-        events = [self._event(case, "case_registered_online", at, data={"channel": "上门报案"}, info=info),
-                  self._event(case, "receipt_issued", at)]
+        events = [self._event(case, "case_registered_online", at, data={"channel": "上门报案"}, info=info), self._event(case, "receipt_issued", at)]
         accepted = self._later(at, 30, 600)
         filed = self._later(accepted, 600, 4000)
         events += [self._event(case, "case_accepted", accepted), self._event(case, "case_filed", filed)]
         for n in range(self.random.choice((1, 1, 2, 3))):
             person = self.random.choice(SURNAMES) + "某" + ("甲乙丙"[n] if n else "")
             detained = self._later(filed, 60, 3000)
-            events += [self._event(case, "detained", detained, person),
-                       self._event(case, "sent_to_custody", self._later(detained, 60, 600), person),
-                       self._event(case, "family_notified", self._later(detained, 120, 1500), person),
-                       self._event(case, "first_interrogated", self._later(detained, 30, 1200), person)]
+            events += [
+                self._event(case, "detained", detained, person),
+                self._event(case, "sent_to_custody", self._later(detained, 60, 600), person),
+                self._event(case, "family_notified", self._later(detained, 120, 1500), person),
+                self._event(case, "first_interrogated", self._later(detained, 30, 1200), person),
+            ]
             outcome = self.random.random()
             if outcome < 0.55:
                 requested = self._later(detained, 600, 4000)
                 events.append(self._event(case, "arrest_requested", requested, person))
                 approved = self._later(requested, 1440, 8640)
                 arrested = self._later(approved, 10, 240)
-                events += [self._event(case, "arrest_approved", approved, person),
-                           self._event(case, "arrested", arrested, person),
-                           self._event(case, "first_interrogated", self._later(arrested, 30, 1300), person, {"after": "逮捕"}),
-                           self._event(case, "family_notified", self._later(arrested, 60, 1500), person, {"notice": "逮捕"})]
+                events += [
+                    self._event(case, "arrest_approved", approved, person),
+                    self._event(case, "arrested", arrested, person),
+                    self._event(case, "first_interrogated", self._later(arrested, 30, 1300), person, {"after": "逮捕"}),
+                    self._event(case, "family_notified", self._later(arrested, 60, 1500), person, {"notice": "逮捕"}),
+                ]
                 if self.random.random() < 0.8:
                     events.append(self._event(case, "arrest_receipt_sent", self._later(approved, 600, 3600), person))
             elif outcome < 0.9:

@@ -18,8 +18,27 @@ from qixian.cli._output import USAGE, InputError, errors
 # The commands, in the order `qixian --help` lists them, each defined by the module of its name under qixian.cli: a
 # command by the function of its name, a group of commands by the module's `app`. Only the module of the command
 # being run is imported (`qixian ingest` starts without the web server, the flows or the report templates).
-COMMANDS = ("deadline", "demo", "rules", "calendar", "db", "ingest", "quarantine", "clocks", "case", "recompute", "scan",
-            "directory", "serve", "report", "duty", "ack", "web", "health", "audit")
+COMMANDS = (
+    "deadline",
+    "demo",
+    "rules",
+    "calendar",
+    "db",
+    "ingest",
+    "quarantine",
+    "clocks",
+    "case",
+    "recompute",
+    "scan",
+    "directory",
+    "serve",
+    "report",
+    "duty",
+    "ack",
+    "web",
+    "health",
+    "audit",
+)
 
 
 def build(names=COMMANDS) -> typer.Typer:
@@ -72,12 +91,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except OperationalError as exc:  # the database failed under a running command: full disk, restart, lost connection
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
-        errors.print(f"[red]错误：[/red]案件库出错，命令未完成：{escape(reason)}。已写入的都是完整的事务，导入的事件已标记待重算；"
-                     "排除故障（如磁盘空间、数据库服务）后再次运行同一命令即可补全。", soft_wrap=True)
+        errors.print(
+            f"[red]错误：[/red]案件库出错，命令未完成：{escape(reason)}。已写入的都是完整的事务，导入的事件已标记待重算；"
+            "排除故障（如磁盘空间、数据库服务）后再次运行同一命令即可补全。",
+            soft_wrap=True,
+        )
         return 1
     except BrokenProcessPool:
-        errors.print("[red]错误：[/red]重算计时的工作进程意外退出（可能被终止或内存不足）。已导入的事件都已标记待重算，"
-                     "没有丢失：再次运行同一命令（或等下一次扫描）即可补算。", soft_wrap=True)
+        errors.print(
+            "[red]错误：[/red]重算计时的工作进程意外退出（可能被终止或内存不足）。已导入的事件都已标记待重算，"
+            "没有丢失：再次运行同一命令（或等下一次扫描）即可补算。",
+            soft_wrap=True,
+        )
         return 1
     except NoArgsIsHelpError as exc:
         errors.print(exc.format_message())

@@ -13,8 +13,15 @@ from typer._click.core import Context
 from typer._click.formatting import HelpFormatter
 
 HELP = "显示本帮助并退出"
-_TYPES = {"int": "<整数>", "float": "<数字>", "str": "<文字>", "Path": "<路径>", "list[str]": "<文字>...",
-          "list[int]": "<整数>...", "list[Path]": "<路径>..."}  # an option's value in the help
+_TYPES = {
+    "int": "<整数>",
+    "float": "<数字>",
+    "str": "<文字>",
+    "Path": "<路径>",
+    "list[str]": "<文字>...",
+    "list[int]": "<整数>...",
+    "list[Path]": "<路径>...",
+}  # an option's value in the help
 
 # the fixed strings of typer's help pages and error panels
 rich_utils.ARGUMENTS_PANEL_TITLE = "参数"
@@ -31,8 +38,7 @@ rich_utils.RICH_HELP = "[blue]{command_path} {help_option}[/] 查看用法"
 
 class ChineseFormatter(HelpFormatter):
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        super().write_usage(prog, args.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]..."),
-                            "用法：" if prefix is None else prefix)
+        super().write_usage(prog, args.replace("[OPTIONS]", "[选项]").replace("COMMAND [ARGS]...", "命令 [参数]..."), "用法：" if prefix is None else prefix)
 
 
 class ChineseContext(Context):
@@ -95,12 +101,10 @@ def _bad_value(message: str) -> str:
 
 # click's own usage messages (not tied to one parameter) -> Chinese
 _USAGE = (
-    (re.compile(r"No such command '([^']*)'(?:\. Did you mean '([^']*)'\?)?"),
-     lambda m: f"没有命令 {m[1]}" + (f"（是否要用 {m[2]}？）" if m[2] else "")),
+    (re.compile(r"No such command '([^']*)'(?:\. Did you mean '([^']*)'\?)?"), lambda m: f"没有命令 {m[1]}" + (f"（是否要用 {m[2]}？）" if m[2] else "")),
     (re.compile(r"Missing command"), lambda m: "缺少子命令"),
     (re.compile(r"Got unexpected extra argument(?:s|\(s\))? \((.*)\)"), lambda m: f"多余的参数：{m[1]}"),
-    (re.compile(r"Option '(.*)' requires (?:an argument|(\d+) arguments)"),
-     lambda m: f"选项 {m[1]} 后面需要" + (f" {m[2]} 个值" if m[2] else "一个值")),
+    (re.compile(r"Option '(.*)' requires (?:an argument|(\d+) arguments)"), lambda m: f"选项 {m[1]} 后面需要" + (f" {m[2]} 个值" if m[2] else "一个值")),
     (re.compile(r"Option '(.*)' does not take a value"), lambda m: f"选项 {m[1]} 不带值"),
     (re.compile(r"Argument '(.*)' takes (\d+) values"), lambda m: f"参数 {m[1]} 需要 {m[2]} 个值"),
 )
@@ -120,7 +124,6 @@ def usage_error(exc: typer.TyperException) -> str:
         said = f"取值无效：{_bad_value(exc.message)}"
     else:
         message = getattr(exc, "message", "") or str(exc)
-        said = next((say(found) for pattern, say in _USAGE if (found := pattern.search(message))), None) \
-            or (message if not message.isascii() else "命令行有误")
+        said = next((say(found) for pattern, say in _USAGE if (found := pattern.search(message))), None) or (message if not message.isascii() else "命令行有误")
     ctx = getattr(exc, "ctx", None)
     return said + (f"（{ctx.command_path} --help 查看用法）" if ctx else "")

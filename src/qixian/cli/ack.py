@@ -15,7 +15,8 @@ from qixian.store.people import AcknowledgeError
 def ack(
     outbox_id: Annotated[int, typer.Argument(help="提醒编号（qixian scan --json 中每条提醒的 id）")],
     officer: Annotated[str, typer.Option("--officer", help="确认的民警编号（只能确认发给自己、且自己仍在名录中并负责该案的提醒）", show_default=False)],
-    db: Db = None, now: Now = None,
+    db: Db = None,
+    now: Now = None,
 ) -> None:
     """确认收到一条提醒：记录谁、何时确认；确认超期提醒后，该期限此后的重复超期提醒不再发给单位负责人等升级对象（计时照常）。
 

@@ -17,12 +17,12 @@ from qixian.ops import audit
 app = typer.Typer(help="发送记录（证据）：核对是否被改动，签发检查点。", no_args_is_help=True)
 
 
-Checkpoints = Annotated[list[str] | None, typer.Option(
-    "--checkpoint", help="运维保存的检查点（以 QXAUDIT1 开头的一行），可重复给出", show_default=False)]
+Checkpoints = Annotated[list[str] | None, typer.Option("--checkpoint", help="运维保存的检查点（以 QXAUDIT1 开头的一行），可重复给出", show_default=False)]
 
 
-CheckpointFile = Annotated[Path | None, typer.Option(
-    "--checkpoints", help="保存检查点的文件（其中每行以 QXAUDIT1 开头的都是检查点；可直接存下收到的消息）", show_default=False)]
+CheckpointFile = Annotated[
+    Path | None, typer.Option("--checkpoints", help="保存检查点的文件（其中每行以 QXAUDIT1 开头的都是检查点；可直接存下收到的消息）", show_default=False)
+]
 
 
 def _key(needed: str | None = None) -> bytes | None:
@@ -51,8 +51,7 @@ def _kept(lines: list[str] | None, file: Path | None, key: bytes | None) -> list
 
 def _broken(result: audit.Verified) -> None:
     """Print where the chain breaks and exit 1."""
-    console.print(f"[bold red]{escape(audit.described(result.broken))}[/bold red]此后的记录不能作为证据，请从备份核对。",
-                  soft_wrap=True)
+    console.print(f"[bold red]{escape(audit.described(result.broken))}[/bold red]此后的记录不能作为证据，请从备份核对。", soft_wrap=True)
     raise typer.Exit(UNHEALTHY_EXIT)
 
 
@@ -70,8 +69,11 @@ def verify(checkpoint: Checkpoints = None, checkpoints: CheckpointFile = None, d
     if result.broken is not None:
         _broken(result)
     if result.unchecked:
-        console.print(f"[bold red]发送记录 {result.rows} 条，链接无误，但其中 {result.unchecked} 条用审计密钥封印，未能核对："
-                      f"设置 {audit.KEY_ENV} 或 {audit.KEY_FILE_ENV} 后重新核对。[/bold red]", soft_wrap=True)
+        console.print(
+            f"[bold red]发送记录 {result.rows} 条，链接无误，但其中 {result.unchecked} 条用审计密钥封印，未能核对："
+            f"设置 {audit.KEY_ENV} 或 {audit.KEY_FILE_ENV} 后重新核对。[/bold red]",
+            soft_wrap=True,
+        )
     elif result.rows == 0:
         console.print("[green]发送记录为空。[/green]")
     else:
@@ -82,11 +84,13 @@ def verify(checkpoint: Checkpoints = None, checkpoints: CheckpointFile = None, d
         console.print(f"[yellow]{audit.NO_KEY}：只核对了未封印记录的哈希与链接。[/yellow]", soft_wrap=True)
     elif result.sealed:
         earlier = result.rows - result.sealed
-        console.print(f"用审计密钥（编号 {result.key}）封印 {result.sealed} 条" +
-                      (f"；此前 {earlier} 条写入时尚未配置密钥，由其后封印的记录覆盖。" if earlier else "。"))
+        console.print(
+            f"用审计密钥（编号 {result.key}）封印 {result.sealed} 条" + (f"；此前 {earlier} 条写入时尚未配置密钥，由其后封印的记录覆盖。" if earlier else "。")
+        )
     elif result.rows:
-        console.print("[yellow]尚无用审计密钥封印的记录（扫描写入时是否配置了审计密钥？）：链条可被有权写库者重算，"
-                      "只有对照检查点才能发现。[/yellow]", soft_wrap=True)
+        console.print(
+            "[yellow]尚无用审计密钥封印的记录（扫描写入时是否配置了审计密钥？）：链条可被有权写库者重算，只有对照检查点才能发现。[/yellow]", soft_wrap=True
+        )
     if kept:
         console.print(f"[green]对照 {len(kept)} 个检查点：没有记录被删去，也没有被重算。[/green]")
     else:
@@ -98,7 +102,9 @@ def verify(checkpoint: Checkpoints = None, checkpoints: CheckpointFile = None, d
 @app.command("checkpoint")
 def checkpoint(
     send: Annotated[bool, typer.Option("--send", help="同时发到 notify/channels.yaml 的 ops 与 audit 渠道")] = False,
-    db: Db = None, notify: Notify = None, now: Now = None,
+    db: Db = None,
+    notify: Notify = None,
+    now: Now = None,
 ) -> None:
     """签发检查点：核对整条发送记录后，输出记录条数与末条哈希（用审计密钥签名）。运维、法制部门把这一行保存在数据库之外，日后 qixian audit verify --checkpoint 据此发现被删去的记录或被重算的链条。日报流程每天自动发送。核对失败的不签发，以状态码 1 退出（--send 时把失败告知这些渠道）。
 
@@ -107,8 +113,7 @@ def checkpoint(
         qixian audit checkpoint --send
     """  # noqa: E501 - the help's first paragraph is one line: typer would join a broken line with a space, in Chinese
     key, moment = _key("签发检查点"), now_from(now)
-    config = channels(notify, lambda c: c.ops + c.audit,
-                       "--send 需要运维或审计渠道：在 notify/channels.yaml 中写 ops: [...] 或 audit: [...]") if send else None
+    config = channels(notify, lambda c: c.ops + c.audit, "--send 需要运维或审计渠道：在 notify/channels.yaml 中写 ops: [...] 或 audit: [...]") if send else None
     result, point = audit.checkpoint(open_store(db), key, moment)
     if point is not None:
         typer.echo(point.line)

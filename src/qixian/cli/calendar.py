@@ -27,8 +27,7 @@ MAX_BYTES = 256 * 1024
 @app.command("import")
 def import_notice(
     notice: Annotated[Path, typer.Argument(help="通知正文的文本文件（UTF-8 或 GBK）；- 表示从标准输入读取", show_default=False)],
-    output: Annotated[Path | None, typer.Option("--output", help="写到哪个文件；默认 规则包/calendar/年份.yaml",
-                                                    show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option("--output", help="写到哪个文件；默认 规则包/calendar/年份.yaml", show_default=False)] = None,
     url: Annotated[str, typer.Option("--url", help="通知在中国政府网的网址，写入 source")] = "",
     replace: Annotated[bool, typer.Option("--replace", help="该年的文件已存在时重新生成")] = False,
     rules: Rules = None,
@@ -61,11 +60,14 @@ def import_notice(
     _write(target, text)
     LegalCalendar.load(target.parent)
     console.print(_summary(arrangement, target))
-    console.print(f"[green]已写入 {target}。[/green]下一步：\n"
-                  "  1. 对照通知原文逐条核对上表（放假区间、调休上班日）\n"
-                  "  2. qixian rules check rules                 检查规则包、运行全部例子\n"
-                  "  3. qixian recompute --dry-run               查看哪些期满时间会因新日历改变（不写入）\n"
-                  "  4. qixian rules rollout --by 姓名            上线：重新计算并记录", soft_wrap=True)
+    console.print(
+        f"[green]已写入 {target}。[/green]下一步：\n"
+        "  1. 对照通知原文逐条核对上表（放假区间、调休上班日）\n"
+        "  2. qixian rules check rules                 检查规则包、运行全部例子\n"
+        "  3. qixian recompute --dry-run               查看哪些期满时间会因新日历改变（不写入）\n"
+        "  4. qixian rules rollout --by 姓名            上线：重新计算并记录",
+        soft_wrap=True,
+    )
 
 
 def _read(notice: Path):

@@ -20,7 +20,9 @@ app = typer.Typer(help="案件：时间线与计时。", no_args_is_help=True)
 @app.command("show")
 def case_show(
     case_id: Annotated[str, typer.Argument(help="案件编号")],
-    db: Db = None, rules: Rules = None, now: Now = None,
+    db: Db = None,
+    rules: Rules = None,
+    now: Now = None,
 ) -> None:
     """一个案件的时间线（事件）和全部计时，附每个期满时间的计算说明。
 
@@ -37,10 +39,12 @@ def case_show(
     if info is not None:
         directory = store.directory()
         helpers = "、".join(directory.name_of(o) for o in info.co_handlers or ())
-        console.print(f"[bold]{escape(case_id)}[/bold] {escape(info.title or '')}  类别：{escape(pack.kind_label(info.kind))}  "
-                      f"单位：{escape(directory.unit_name(info.unit))}  "
-                      f"主办：{escape(directory.name_of(info.handler) if info.handler else '—')}"
-                      + (f"  协办：{escape(helpers)}" if helpers else ""), soft_wrap=True)
+        console.print(
+            f"[bold]{escape(case_id)}[/bold] {escape(info.title or '')}  类别：{escape(pack.kind_label(info.kind))}  "
+            f"单位：{escape(directory.unit_name(info.unit))}  "
+            f"主办：{escape(directory.name_of(info.handler) if info.handler else '—')}" + (f"  协办：{escape(helpers)}" if helpers else ""),
+            soft_wrap=True,
+        )
     console.rule("时间线")
     for e in events:
         who = f" {e.person}" if e.person else ""

@@ -20,16 +20,17 @@ _BY = re.compile(r"^\s*(?:by|\+|延长)\s*", re.IGNORECASE)
 
 
 def deadline(
-    start: Annotated[str, typer.Option("--from", help="起算时间，如 \"2025-09-29 15:40\"（无时区即北京时间）")],
-    limit: Annotated[str, typer.Option("--limit", help="期限：3日、24小时、2个月、5个工作日、半个月、\"3 days\"")],
+    start: Annotated[str, typer.Option("--from", help='起算时间，如 "2025-09-29 15:40"（无时区即北京时间）')],
+    limit: Annotated[str, typer.Option("--limit", help='期限：3日、24小时、2个月、5个工作日、半个月、"3 days"')],
     custody: Annotated[bool, typer.Option("--custody", help="在押 / 被限制人身自由：期满日遇节假日不顺延")] = False,
-    extend: Annotated[list[str] | None, typer.Option(
-        "--extend", help="延长，可多次：\"4日\" 延长4日，\"至30日\" 延长至30日；批准时间写在 @ 后：\"4日 @ 2025-10-01 09:00\"")] = None,
-    pause: Annotated[list[str] | None, typer.Option(
-        "--pause", help="暂停（不计入的期间），可多次：\"2025-10-03 10:00..2025-10-05 09:00\"；未恢复写 \"2025-10-03 10:00..\"")] = None,
+    extend: Annotated[
+        list[str] | None, typer.Option("--extend", help='延长，可多次："4日" 延长4日，"至30日" 延长至30日；批准时间写在 @ 后："4日 @ 2025-10-01 09:00"')
+    ] = None,
+    pause: Annotated[
+        list[str] | None, typer.Option("--pause", help='暂停（不计入的期间），可多次："2025-10-03 10:00..2025-10-05 09:00"；未恢复写 "2025-10-03 10:00.."')
+    ] = None,
     restart: Annotated[list[str] | None, typer.Option("--restart", help="重新计算期限的时间，可多次")] = None,
-    before: Annotated[str | None, typer.Option(
-        "--before", help="倒推期限：须在这一将来时刻（如举行听证的时间）之前 --limit 完成，自该时刻向前推算")] = None,
+    before: Annotated[str | None, typer.Option("--before", help="倒推期限：须在这一将来时刻（如举行听证的时间）之前 --limit 完成，自该时刻向前推算")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON")] = False,
     rules: Annotated[Path | None, typer.Option("--rules", help="规则包目录（读取其中的 calendar/）；默认 $QIXIAN_RULES 或 ./rules")] = None,
 ) -> None:
@@ -100,5 +101,5 @@ def _extension(text: str) -> Extension:
 def _pause(text: str) -> Pause:
     begin, sep, end = text.partition("..")
     if not sep:
-        raise InputError(f"暂停 {text!r} 应写成 \"开始..恢复\"，如 \"2025-10-03 10:00..2025-10-05 09:00\"；尚未恢复写 \"2025-10-03 10:00..\"")
+        raise InputError(f'暂停 {text!r} 应写成 "开始..恢复"，如 "2025-10-03 10:00..2025-10-05 09:00"；尚未恢复写 "2025-10-03 10:00.."')
     return Pause(parse_local(begin), parse_local(end) if end.strip() else None)

@@ -23,8 +23,15 @@ TOUR = [
     ("拘留后通知家属", "刑诉法第八十五条", "2025-09-30 22:10", "24小时", True, [], []),
     ("拘留后提请批准逮捕（在押）", "刑诉法第九十一条", "2025-09-29 15:40", "3日", True, [], []),
     ("同一起算、不在押的3日期限", "刑诉法第一百零五条", "2025-09-29 15:40", "3日", False, [], []),
-    ("治安案件办案期限，延长一次并扣除鉴定期间", "治安管理处罚法(2025)第一百一十八条", "2026-01-05 09:00", "30日", False,
-     [("30日", "2026-02-01 10:00")], [("2026-01-10 09:00", "2026-01-20 17:00")]),
+    (
+        "治安案件办案期限，延长一次并扣除鉴定期间",
+        "治安管理处罚法(2025)第一百一十八条",
+        "2026-01-05 09:00",
+        "30日",
+        False,
+        [("30日", "2026-02-01 10:00")],
+        [("2026-01-10 09:00", "2026-01-20 17:00")],
+    ),
     ("逮捕后侦查羁押（月末起算）", "刑诉法第一百五十六条", "2026-01-31 16:00", "2个月", True, [], []),
     ("行政复议答复（工作日）", "行政复议法第四十八条、第八十八条", "2026-09-28 10:00", "10个工作日", False, [], []),
     ("取保候审最长期限（跨入未收录的2027年）", "刑诉法第七十九条", "2026-02-28 11:00", "12个月", False, [], []),
@@ -41,9 +48,7 @@ def demo(
         qixian demo
     """
     calendar = LegalCalendar.load(rules_dir(rules) / "calendar")
-    console.print(Panel.fit(
-        f"期限 Qixian：法定期限计算演示（日历已收录 {calendar.years[0]}–{calendar.years[-1]} 年）",
-        style="bold cyan"))
+    console.print(Panel.fit(f"期限 Qixian：法定期限计算演示（日历已收录 {calendar.years[0]}–{calendar.years[-1]} 年）", style="bold cyan"))
     table = Table(title="典型期限", show_lines=False)
     table.add_column("情形", overflow="fold")
     for column in ("起算", "期限", "在押", "期满"):
@@ -51,7 +56,10 @@ def demo(
     results = []
     for name, basis, start, limit, custody, extensions, pauses in TOUR:
         result = compute_deadline(
-            parse_local(start), parse_duration(limit), calendar, custody=custody,
+            parse_local(start),
+            parse_duration(limit),
+            calendar,
+            custody=custody,
             extensions=[Extension(parse_duration(a), at=parse_local(t)) for a, t in extensions],
             pauses=[Pause(parse_local(a), parse_local(b)) for a, b in pauses],
         )
@@ -66,7 +74,7 @@ def demo(
             console.print(f"{n}. {step}", soft_wrap=True)
     _case_tour(rules_dir(rules))
     _main_job(rules_dir(rules))
-    console.print("自己试一试：[bold]qixian deadline --from \"2025-09-29 15:40\" --limit \"3日\" --custody[/bold]")
+    console.print('自己试一试：[bold]qixian deadline --from "2025-09-29 15:40" --limit "3日" --custody[/bold]')
 
 
 # A theft case across National Day 2025: two suspects detained; one arrested, the other bailed.
@@ -88,18 +96,23 @@ CASE = [
     ("arrest_approved", "2025-10-08 15:00", "张某", {}),
     ("arrested", "2025-10-08 17:30", "张某", {}),
 ]
-STATE_STYLE = {ClockState.RUNNING: ("计时中", "green"), ClockState.PROVISIONAL: ("计时中（临时）", "yellow"),
-               ClockState.PAUSED: ("暂停", "yellow"), ClockState.MET: ("按期完成", "dim"), ClockState.MET_LATE: ("超期完成", "red"),
-               ClockState.OVERDUE: ("已超期", "bold red"), ClockState.CANCELLED: ("不再适用", "dim"),
-               ClockState.RESTARTED: ("已重新计算", "dim")}
+STATE_STYLE = {
+    ClockState.RUNNING: ("计时中", "green"),
+    ClockState.PROVISIONAL: ("计时中（临时）", "yellow"),
+    ClockState.PAUSED: ("暂停", "yellow"),
+    ClockState.MET: ("按期完成", "dim"),
+    ClockState.MET_LATE: ("超期完成", "red"),
+    ClockState.OVERDUE: ("已超期", "bold red"),
+    ClockState.CANCELLED: ("不再适用", "dim"),
+    ClockState.RESTARTED: ("已重新计算", "dim"),
+}
 
 
 def _case_tour(folder: Path) -> None:
     pack = load_pack(folder)
     now = parse_local("2025-10-09 09:00")
     events = [Event(kind, parse_local(at), person, data) for kind, at, person, data in CASE]
-    clocks = sorted(replay(pack, events, case="（2025）城关刑字第0001号", facts={"kind": "criminal"}),
-                    key=lambda c: (c.due is None, c.due or now))
+    clocks = sorted(replay(pack, events, case="（2025）城关刑字第0001号", facts={"kind": "criminal"}), key=lambda c: (c.due is None, c.due or now))
     console.rule(f"[bold]一起案件的全部期限[/bold]：盗窃案，两名嫌疑人国庆前被刑拘（按 {display(now)} 的情况）", align="left")
     console.print(f"默认规则包：{len(pack.ids)} 条规则；本案 {len(events)} 个办案事件产生 {len(clocks)} 个计时。")
     table = Table()
@@ -146,13 +159,16 @@ def _main_job(rules: Path) -> None:
     notify = work / "notify"
     shutil.copytree(Path(__file__).resolve().parents[3] / "notify" / "templates", notify / "templates")
     (notify / "channels.yaml").write_text(
-        f'sms: "json://127.0.0.1:{sink.port}/sms/{{phone}}"\n'
-        "levels: {notice: [chat, sms], warning: [chat, sms, duty], overdue: [chat, sms, duty]}\n", encoding="utf-8")
+        f'sms: "json://127.0.0.1:{sink.port}/sms/{{phone}}"\nlevels: {{notice: [chat, sms], warning: [chat, sms, duty], overdue: [chat, sms, duty]}}\n',
+        encoding="utf-8",
+    )
     lines = "\n".join(Feed(seed=7, start=now - timedelta(days=20), days=20).lines(300)) + "\n"
     items = [check("feed", n, raw, item, pack.events) for n, raw, item in read_lines("feed.jsonl", lines)]
     report = ingest_items(store, pack, items, source="demo", now=now)
-    console.print(f"导入 {report.accepted} 个事件（{report.cases} 起案件），产生 {report.clocks_changed} 个计时；"
-                  f"按 {display(now)} 扫描一次（Prefect 流程运行，首次启动本地 Prefect 约需十余秒）……")
+    console.print(
+        f"导入 {report.accepted} 个事件（{report.cases} 起案件），产生 {report.clocks_changed} 个计时；"
+        f"按 {display(now)} 扫描一次（Prefect 流程运行，首次启动本地 Prefect 约需十余秒）……"
+    )
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
@@ -165,8 +181,10 @@ def _main_job(rules: Path) -> None:
     with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         state = scan_flow.scan(db=url, rules=str(rules), notify=str(notify), as_of=display(now), return_state=True)
     result = state.result()
-    console.print(f"Prefect 流程运行 {state.name}：{result['clocks']} 个计时到点，{result['owed']} 条提醒，"
-                  f"发送 {result['sent']} 条消息（{result['caught_up']} 个计时为补发）。")
+    console.print(
+        f"Prefect 流程运行 {state.name}：{result['clocks']} 个计时到点，{result['owed']} 条提醒，"
+        f"发送 {result['sent']} 条消息（{result['caught_up']} 个计时为补发）。"
+    )
     table = Table(title="发给谁：本地 HTTP 服务（代替短信网关和工作群机器人）收到的消息")
     for column in ("收件人", "单位", "渠道", "提醒数", "内容（节选）"):
         table.add_column(column, overflow="fold")
@@ -177,16 +195,19 @@ def _main_job(rules: Path) -> None:
         name = person.name + ("值班室" if isinstance(person, Unit) else "") if person else who
         unit = units[person.unit].name if isinstance(person, Officer) else (person.name if person else "")
         text = request["body"].get("message", "").replace("\n", " ")
-        table.add_row(name, unit, "工作群" if request["path"].startswith("/chat/") else "短信", str(len(request["keys"])),
-                      text[:70] + "…")
+        table.add_row(name, unit, "工作群" if request["path"].startswith("/chat/") else "短信", str(len(request["keys"])), text[:70] + "…")
     console.print(table)
     keys = sink.keys()
-    console.print(f"共 {len(sink.requests)} 条消息，含 {len(keys)} 条提醒，每条提醒的幂等键只出现一次：{len(keys) == len(set(keys))}；"
-                  f"工作群 {len(sink.to('/chat/'))} 条，短信 {len(sink.to('/sms/'))} 条。")
+    console.print(
+        f"共 {len(sink.requests)} 条消息，含 {len(keys)} 条提醒，每条提醒的幂等键只出现一次：{len(keys) == len(set(keys))}；"
+        f"工作群 {len(sink.to('/chat/'))} 条，短信 {len(sink.to('/sms/'))} 条。"
+    )
     soon = store.clocks(due_after=now, due_before=now + timedelta(days=3))
     late = store.clocks(due_before=now)
-    console.print(f"[bold red]已超期 {len([c for c in late if not c.paused])}[/bold red]   "
-                  f"[bold yellow]三天内到期 {len(soon)}[/bold yellow]   "
-                  f"（详见 qixian clocks --db {url} --now \"{display(now)}\"）")
+    console.print(
+        f"[bold red]已超期 {len([c for c in late if not c.paused])}[/bold red]   "
+        f"[bold yellow]三天内到期 {len(soon)}[/bold yellow]   "
+        f'（详见 qixian clocks --db {url} --now "{display(now)}"）'
+    )
     sink.close()
     console.print(f"演示用时 {clock.perf_counter() - began:.0f} 秒；数据在 {work}/。")

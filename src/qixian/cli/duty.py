@@ -18,12 +18,18 @@ from qixian.supervision.clockview import state_of
 app = typer.Typer(help="常态化工作：各单位的日梳理、周研判、月会商（按周期计时，漏做的计为超期）。", no_args_is_help=True)
 
 Unit = Annotated[list[str] | None, typer.Option("--unit", help="单位编号（见单位、民警名录），可写多次", show_default=False)]
-At = Annotated[str | None, typer.Option("--at", help="发生时间（默认当前时间），如 \"2026-10-09 16:00\"", show_default=False)]
+At = Annotated[str | None, typer.Option("--at", help='发生时间（默认当前时间），如 "2026-10-09 16:00"', show_default=False)]
 
 
 @app.command("open")
-def duty_open(unit: Unit = None, all_units: Annotated[bool, typer.Option("--all", help="名录中的全部单位")] = False,
-              at: At = None, db: Db = None, rules: Rules = None, now: Now = None) -> None:
+def duty_open(
+    unit: Unit = None,
+    all_units: Annotated[bool, typer.Option("--all", help="名录中的全部单位")] = False,
+    at: At = None,
+    db: Db = None,
+    rules: Rules = None,
+    now: Now = None,
+) -> None:
     """开始某些单位的常态化工作计时：自此时所在的周期起，每个周期须有一条完成记录。已开始的单位不变。
 
     示例：
@@ -49,11 +55,12 @@ def duty_done(
     unit: Annotated[str, typer.Option("--unit", help="单位编号", show_default=False)],
     duty: Annotated[str, typer.Option("--duty", help="工作名称或规则编号：日梳理、周研判、月会商", show_default=False)],
     at: At = None,
-    period: Annotated[str | None, typer.Option("--period", help="补记某一周期时写明，如 2026-W40、2026-10、2026-10-08",
-                                                  show_default=False)] = None,
+    period: Annotated[str | None, typer.Option("--period", help="补记某一周期时写明，如 2026-W40、2026-10、2026-10-08", show_default=False)] = None,
     by: Annotated[str | None, typer.Option("--by", help="记录人（民警编号）", show_default=False)] = None,
     note: Annotated[str | None, typer.Option("--note", help="备注", show_default=False)] = None,
-    db: Db = None, rules: Rules = None, now: Now = None,
+    db: Db = None,
+    rules: Rules = None,
+    now: Now = None,
 ) -> None:
     """记录一个单位完成了一次常态化工作（满足其所在周期；写 --period 则补记该周期，期满后记录的为超期完成）。
 
@@ -64,8 +71,7 @@ def duty_done(
     moment, store = now_from(now), open_store(db)
     pack = in_force(store, rules)
     try:
-        report = campaign.record_duty(store, pack, unit, duty, now_from(at, "--at") if at else moment, moment,
-                                      period=period, by=by, note=note)
+        report = campaign.record_duty(store, pack, unit, duty, now_from(at, "--at") if at else moment, moment, period=period, by=by, note=note)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     said = "已记录" if report.accepted else "此前已记录（未改变）"
@@ -84,13 +90,16 @@ def duty_list(unit: Unit = None, as_json: Json = False, db: Db = None, rules: Ru
     pack = in_force(store, rules)
     rows = campaign.duty_periods(store, pack, units=unit)
     if as_json:
-        print_json([{**r, "state": state_of(r["clock"], moment), "clock": r["clock"].id, "due": display(r["clock"].due_at)}
-                    for r in rows])
+        print_json([{**r, "state": state_of(r["clock"], moment), "clock": r["clock"].id, "due": display(r["clock"].due_at)} for r in rows])
         return
     table = new_table(f"常态化工作（{len(rows)} 个周期）", "单位", "工作", "周期", "期满", "状态", wide=("单位", "工作"))
     for r in rows:
         state = state_of(r["clock"], moment)
-        label = {ClockState.OVERDUE: "[bold red]超期未做[/bold red]", ClockState.MET: "按期完成",
-                 ClockState.MET_LATE: "[red]超期完成[/red]", ClockState.CANCELLED: "已停止"}.get(state, "进行中")
+        label = {
+            ClockState.OVERDUE: "[bold red]超期未做[/bold red]",
+            ClockState.MET: "按期完成",
+            ClockState.MET_LATE: "[red]超期完成[/red]",
+            ClockState.CANCELLED: "已停止",
+        }.get(state, "进行中")
         table.add_row(r["unit_name"], r["duty"], r["period"], display(r["clock"].due_at), label)
     console.print(table)

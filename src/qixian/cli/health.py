@@ -26,7 +26,11 @@ STATUS = {OK: "[green]正常[/green]", WARNING: "[yellow]注意[/yellow]", UNHEA
 def health(
     alert: Annotated[bool, typer.Option("--alert", help="异常时通过 notify/channels.yaml 的 ops 渠道告知运维（供 cron/systemd 定时运行）")] = False,
     interval: Annotated[int, typer.Option("--interval", min=1, help="扫描间隔（分钟）：超过 3 个间隔没有完成扫描即为异常")] = 1,
-    as_json: Json = False, db: Db = None, rules: Rules = None, notify: Notify = None, now: Now = None,
+    as_json: Json = False,
+    db: Db = None,
+    rules: Rules = None,
+    notify: Notify = None,
+    now: Now = None,
 ) -> None:
     """系统是否正常：最近一次扫描及延迟、待发队列、无法送达、隔离区、案件库文件权限、节假日日历、在用的规则包、停机补发。异常时以状态码 1 退出（供探针使用）。
 
@@ -37,8 +41,7 @@ def health(
         qixian health --alert --interval 1      # cron 每 5 分钟运行：3 分钟没有完成扫描即告知运维
     """
     moment, folder = now_from(now), rules_dir(rules)
-    config = channels(notify, lambda c: c.ops, "--alert 需要运维渠道：在 notify/channels.yaml 中写 ops: [渠道地址, ...]") \
-        if alert else None
+    config = channels(notify, lambda c: c.ops, "--alert 需要运维渠道：在 notify/channels.yaml 中写 ops: [渠道地址, ...]") if alert else None
     report = check(db, folder, moment, timedelta(minutes=interval))
     alerted = send_alert(report, config) if config else []
     if as_json:

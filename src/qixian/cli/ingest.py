@@ -24,7 +24,9 @@ def ingest(
     source: Annotated[str, typer.Option("--source", help="事件来源系统名：同一来源、同一事件编号只采用一次")] = "case-system",
     fmt: Annotated[str | None, typer.Option("--format", help="jsonl 或 csv（默认按扩展名）")] = None,
     encoding: Annotated[str, typer.Option("--encoding", help="文件编码：utf-8，或较早的办案系统导出的 gb18030")] = "utf-8",
-    db: Db = None, rules: Rules = None, now: Now = None,
+    db: Db = None,
+    rules: Rules = None,
+    now: Now = None,
 ) -> None:
     """导入办案系统的事件并重新计算相关案件的计时；无法采用的事件进入隔离区，说明原因。
 
@@ -51,11 +53,13 @@ def ingest(
             report = ingest_sql(store, pack, sql, query, source=source, now=moment, watermark_column=watermark_column)
         else:
             total = sum(_count_lines(f) for f in files_in(path))
-            with Progress(TextColumn("导入事件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                          console=console, transient=True, disable=total < 20000) as bar:
+            with Progress(
+                TextColumn("导入事件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=total < 20000
+            ) as bar:
                 task = bar.add_task("ingest", total=total)
-                report = ingest_path(store, pack, path, source=source, now=moment, fmt=fmt, parallel=True,
-                                     progress=lambda n: bar.advance(task, n), encoding=encoding)
+                report = ingest_path(
+                    store, pack, path, source=source, now=moment, fmt=fmt, parallel=True, progress=lambda n: bar.advance(task, n), encoding=encoding
+                )
     finally:  # the database closed here, its write-ahead log copied in (SQLite), not left to the process's end
         store.engine.dispose()
     print_report(report)
@@ -69,9 +73,14 @@ def _count_lines(path: Path) -> int:
 def print_report(report: FeedReport) -> None:
     columns = ("读入", "采用", "重复（未改变）", "隔离", "涉及案件", "计时变化")
     table = new_table("导入结果", *columns, right=columns)
-    table.add_row(str(report.lines), f"[green]{report.accepted}[/green]", str(report.duplicate),
-                  f"[red]{report.quarantined}[/red]" if report.quarantined else "0", str(report.cases),
-                  str(report.clocks_changed))
+    table.add_row(
+        str(report.lines),
+        f"[green]{report.accepted}[/green]",
+        str(report.duplicate),
+        f"[red]{report.quarantined}[/red]" if report.quarantined else "0",
+        str(report.cases),
+        str(report.clocks_changed),
+    )
     console.print(table)
     if report.quarantined:
         console.print("[yellow]有事件进入隔离区：qixian quarantine list 查看原因，改正后 qixian quarantine retry 重新导入。[/yellow]")

@@ -34,7 +34,9 @@ def in_force(store, option: Path | None) -> RulePack:
     if option is not None:
         current = rollouts.differs(store, configured)
         if current is not None:
-            raise InputError(f"--rules {option} 与案件库在用的规则包 {rollouts.shown(current)} 不同：计时按在用的规则包计算，"
-                             f"不能混用。要换用它，先运行 qixian rules rollout --rules {option}；"
-                             "按在用的规则包查看、扫描不必写 --rules")
+            raise InputError(
+                f"--rules {option} 与案件库在用的规则包 {rollouts.shown(current)} 不同：计时按在用的规则包计算，"
+                f"不能混用。要换用它，先运行 qixian rules rollout --rules {option}；"
+                "按在用的规则包查看、扫描不必写 --rules"
+            )
     return load(rollouts.folder_for(store, configured))

@@ -20,7 +20,8 @@ app = typer.Typer(help="隔离区：无法采用的事件及原因。", no_args_
 @app.command("list")
 def quarantine_list(
     all_: Annotated[bool, typer.Option("--all", help="包括已重新导入的")] = False,
-    as_json: Json = False, db: Db = None,
+    as_json: Json = False,
+    db: Db = None,
 ) -> None:
     """列出隔离区中的事件：编号、原始内容、原因。
 
@@ -30,8 +31,20 @@ def quarantine_list(
     """
     rows = open_store(db).quarantined(include_resolved=all_)
     if as_json:
-        print_json([{"quarantine_id": r.id, "id": r.source_id, "origin": r.source, "line": r.line, "raw": r.raw,
-                     "reason": r.reason, "resolved": r.resolved_at is not None} for r in rows])
+        print_json(
+            [
+                {
+                    "quarantine_id": r.id,
+                    "id": r.source_id,
+                    "origin": r.source,
+                    "line": r.line,
+                    "raw": r.raw,
+                    "reason": r.reason,
+                    "resolved": r.resolved_at is not None,
+                }
+                for r in rows
+            ]
+        )
         return
     table = new_table(f"隔离区（{len(rows)} 条）", "序号", "事件编号", "来源", "原始内容", "原因", wide=("事件编号", "来源", "原始内容", "原因"))
     for r in rows:
@@ -43,7 +56,9 @@ def quarantine_list(
 def quarantine_retry(
     ids: Annotated[list[int] | None, typer.Argument(help="隔离序号；不写则重试全部")] = None,
     source: Annotated[str, typer.Option("--source", help="事件来源系统名")] = "case-system",
-    db: Db = None, rules: Rules = None, now: Now = None,
+    db: Db = None,
+    rules: Rules = None,
+    now: Now = None,
 ) -> None:
     """按当前规则包重新检查隔离区中的事件（例如补充了事件类型之后）；通过的导入，仍不通过的留在隔离区并更新原因。
 

@@ -22,9 +22,17 @@ FORMATS = ("table", "csv", "html", "json")
 
 
 # the terminal shows these measures, with short headings (csv, html and json have them all)
-SHORT = {"assessed": "应办结", "met": "按期", "met_late": "超期完成", "overdue": "当前超期", "overdue_rate": "超期率",
-         "reminders": "提醒", "acknowledged": "确认", "to_completion_hours_median": "完成用时h",
-         "ack_latency_minutes_median": "确认用时m"}
+SHORT = {
+    "assessed": "应办结",
+    "met": "按期",
+    "met_late": "超期完成",
+    "overdue": "当前超期",
+    "overdue_rate": "超期率",
+    "reminders": "提醒",
+    "acknowledged": "确认",
+    "to_completion_hours_median": "完成用时h",
+    "ack_latency_minutes_median": "确认用时m",
+}
 
 
 def _day(option: str, text: str) -> date:
@@ -41,10 +49,17 @@ def report(
     officer: Annotated[str | None, typer.Option("--officer", help="只看一名主办民警（名录中的民警编号）", show_default=False)] = None,
     fmt: Annotated[str, typer.Option("--format", help="table（终端表格）、csv、html（含图表的单页）或 json")] = "table",
     output: Annotated[Path | None, typer.Option("--output", help="写入文件（默认输出到终端）", show_default=False)] = None,
-    ledger: Annotated[str | None, typer.Option("--ledger", help="专项工作台账：clues（线索）、listings（挂牌督办）、"
-                                                  "duties（常态化工作）、counts（按单位统计）；html 格式一页列出全部",
-                                                  show_default=False)] = None,
-    db: Db = None, rules: Rules = None, now: Now = None,
+    ledger: Annotated[
+        str | None,
+        typer.Option(
+            "--ledger",
+            help="专项工作台账：clues（线索）、listings（挂牌督办）、duties（常态化工作）、counts（按单位统计）；html 格式一页列出全部",
+            show_default=False,
+        ),
+    ] = None,
+    db: Db = None,
+    rules: Rules = None,
+    now: Now = None,
 ) -> None:
     """考核报表：期间内期满的计时按期完成、超期完成、当前超期、超期率，按提醒类型、规则、单位、民警、周分组，
     以及提醒至完成用时、确认用时、暂停时间、延长与异常。计时按期满时间归属期间。加 --ledger 输出专项工作台账。
@@ -98,8 +113,7 @@ def _ledger(store, pack, kind: str, fmt: str, output: Path | None, start, end, m
         raise InputError(f"--ledger 应为 {'、'.join(f'{k}（{v}）' for k, v in ledgers.KINDS.items())} 之一，收到 {kind!r}")
     if fmt == "json":
         raise InputError("台账的格式为 table、csv 或 html")
-    found = ledgers.build(store, pack, start, end, moment, ledgers.narrow_to(scope),
-                          scope_label(scope, store.directory()))
+    found = ledgers.build(store, pack, start, end, moment, ledgers.narrow_to(scope), scope_label(scope, store.directory()))
     if fmt == "table":
         headings, body = ledgers.rows(found, kind)
         table = new_table(f"{ledgers.KINDS[kind]}：{found.scope_label}（{len(body)} 行）", *headings, wide=tuple(headings))
@@ -117,11 +131,12 @@ def _ledger(store, pack, kind: str, fmt: str, output: Path | None, start, end, m
 
 def _print_tables(result) -> None:
     total = result.total
-    console.print(f"[bold]执法办案期限考核：{result.scope_label}，{period_label(result)}[/bold]"
-                  f"（按期满时间归属；统计时点 {display(result.now)}）")
-    console.print(f"应办结 {total.assessed}，[green]按期完成 {total.met}[/green]，[yellow]超期完成 {total.met_late}[/yellow]，"
-                  f"[bold red]当前超期 {total.overdue}[/bold red]，超期率 {cells(total)[5]}；未到期 {total.pending}；"
-                  f"提醒 {total.reminders} 次（超期 {total.overdue_reminders}），已确认 {total.acknowledged}")
+    console.print(f"[bold]执法办案期限考核：{result.scope_label}，{period_label(result)}[/bold]（按期满时间归属；统计时点 {display(result.now)}）")
+    console.print(
+        f"应办结 {total.assessed}，[green]按期完成 {total.met}[/green]，[yellow]超期完成 {total.met_late}[/yellow]，"
+        f"[bold red]当前超期 {total.overdue}[/bold red]，超期率 {cells(total)[5]}；未到期 {total.pending}；"
+        f"提醒 {total.reminders} 次（超期 {total.overdue_reminders}），已确认 {total.acknowledged}"
+    )
     for part in basis_parts(result):  # law and working standards apart, at a glance
         console.print(f"  {part}")
     if note := basis_note(result):
@@ -129,8 +144,17 @@ def _print_tables(result) -> None:
     for title, rows in sections(result):
         if not rows:
             continue
-        table = new_table(title, "名称", *SHORT.values(), wide=("名称",), right=tuple(SHORT.values()),
-                          title_justify="left", box=box.SIMPLE_HEAD, padding=(0, 0), show_edge=False)  # ten columns in 80
+        table = new_table(
+            title,
+            "名称",
+            *SHORT.values(),
+            wide=("名称",),
+            right=tuple(SHORT.values()),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            padding=(0, 0),
+            show_edge=False,
+        )  # ten columns in 80
         table.columns[0].min_width = 12
         for row in rows[:30]:
             shown = [value for (name, _), value in zip(MEASURES, cells(row.tally), strict=False) if name in SHORT]
@@ -140,11 +164,9 @@ def _print_tables(result) -> None:
         console.print(table)
         if len(rows) > 30:
             console.print(f"（另有 {len(rows) - 30} 行，用 --format csv 或 html 查看全部）")
-    _print_list("暂停时间（按原因）", ("原因", "本期暂停（小时）", "计时数"),
-                [(r, f"{h:.1f}", str(n)) for r, h, n in result.paused])
+    _print_list("暂停时间（按原因）", ("原因", "本期暂停（小时）", "计时数"), [(r, f"{h:.1f}", str(n)) for r, h, n in result.paused])
     _print_list("延长（本期批准）", ("延长事项", "次数"), [(e, str(n)) for e, n in result.extensions])
-    _print_list("异常", ("异常", "案件", "规则", "人员", "说明"),
-                [(f.label, f.case, f.rule, f.person or "（本案）", f.message) for f in result.anomalies])
+    _print_list("异常", ("异常", "案件", "规则", "人员", "说明"), [(f.label, f.case, f.rule, f.person or "（本案）", f.message) for f in result.anomalies])
 
 
 def _print_list(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -39,8 +39,10 @@ def warn_failing_examples(pack: RulePack, folder: Path) -> None:
     """Say first, before any result drawn from `pack`, that its examples do not all pass (it cannot be rolled out)."""
     failed = sum(not r.passed for r in run_examples(pack))
     if failed:
-        console.print(f"[yellow]注意：规则包 {folder} 有 {failed} 个例子未通过，不能上线（qixian rules check {folder} 查看）；"
-                      "下面的结果仅供参考。[/yellow]", soft_wrap=True)
+        console.print(
+            f"[yellow]注意：规则包 {folder} 有 {failed} 个例子未通过，不能上线（qixian rules check {folder} 查看）；下面的结果仅供参考。[/yellow]",
+            soft_wrap=True,
+        )
 
 
 def _pack(option: Path | None) -> RulePack:
@@ -68,8 +70,15 @@ def check(
     table = Table(title=f"规则包 {pack.directory}")
     for column in ("文件", "规则", "版本", "启用", "例子", "通过", "失败"):
         table.add_column(column, justify="right")
-    table.add_row(str(len(pack.files)), str(len(pack.ids)), str(len(pack.rules)), str(enabled),
-                  str(len(results)), f"[green]{len(results) - len(failed)}[/green]", f"[red]{len(failed)}[/red]" if failed else "0")
+    table.add_row(
+        str(len(pack.files)),
+        str(len(pack.ids)),
+        str(len(pack.rules)),
+        str(enabled),
+        str(len(results)),
+        f"[green]{len(results) - len(failed)}[/green]",
+        f"[red]{len(failed)}[/red]" if failed else "0",
+    )
     console.print(table)
     console.print(_by_group(pack, results))
     if junit:
@@ -88,8 +97,7 @@ def _by_group(pack: RulePack, results) -> Table:
         rules = [r for r in pack.rules if r.group == group]
         if rules:
             ids = {r.id for r in rules}
-            table.add_row(group or "（未分组）", str(len(ids)), str(sum(r.enabled for r in rules)),
-                          str(sum(1 for res in results if res.rule.id in ids)))
+            table.add_row(group or "（未分组）", str(len(ids)), str(sum(r.enabled for r in rules)), str(sum(1 for res in results if res.rule.id in ids)))
     return table
 
 
@@ -112,12 +120,19 @@ def list_rules(
     if as_json:
         print_json([_summary(r) for r in chosen])
         return
-    table = new_table(f"规则（{len(chosen)} 个版本）", "编号", "名称", "期限", "在押", "分组", "提醒类型", "版本",
-                      wide=("编号", "名称", "期限", "提醒类型", "版本"))
+    table = new_table(
+        f"规则（{len(chosen)} 个版本）", "编号", "名称", "期限", "在押", "分组", "提醒类型", "版本", wide=("编号", "名称", "期限", "提醒类型", "版本")
+    )
     for r in chosen:
-        limit = ((str(r.limit) if r.limit.amount else "当场") if r.limit else
-                 f"{r.lead.of} 前 {r.lead.before}" if r.lead else str(r.every) if r.every else
-                 f"data.{r.before.field} 前 {r.before.by}")
+        limit = (
+            (str(r.limit) if r.limit.amount else "当场")
+            if r.limit
+            else f"{r.lead.of} 前 {r.lead.before}"
+            if r.lead
+            else str(r.every)
+            if r.every
+            else f"data.{r.before.field} 前 {r.before.by}"
+        )
         name = r.name if r.enabled else f"[dim]{r.name}（未启用）[/dim]"
         table.add_row(r.id, name, limit, "是" if r.custody else "", r.group or "", r.reminder_type or "", r.version)
     console.print(table)
@@ -125,15 +140,23 @@ def list_rules(
 
 def _summary(rule) -> dict:
     return {
-        "id": rule.id, "name": rule.name, "limit": str(rule.limit) if rule.limit else None,
+        "id": rule.id,
+        "name": rule.name,
+        "limit": str(rule.limit) if rule.limit else None,
         "lead": {"of": rule.lead.of, "before": str(rule.lead.before)} if rule.lead else None,
         "before": {"moment": f"data.{rule.before.field}", "by": str(rule.before.by)} if rule.before else None,
-        "every": str(rule.every) if rule.every else None, "working_standard": rule.working_standard,
-        "custody": rule.custody, "group": rule.group, "reminder_type": rule.reminder_type, "per": rule.per,
-        "start": list(rule.start), "stop": list(rule.stop), "enabled": rule.enabled,
-        "effective": {"from": rule.effective_from and rule.effective_from.isoformat(),
-                      "until": rule.effective_until and rule.effective_until.isoformat()},
-        "basis": [{"cite": b.cite, "text": b.text, "kind": b.kind, "shown_as": b.heading} for b in rule.basis], "source": rule.source,
+        "every": str(rule.every) if rule.every else None,
+        "working_standard": rule.working_standard,
+        "custody": rule.custody,
+        "group": rule.group,
+        "reminder_type": rule.reminder_type,
+        "per": rule.per,
+        "start": list(rule.start),
+        "stop": list(rule.stop),
+        "enabled": rule.enabled,
+        "effective": {"from": rule.effective_from and rule.effective_from.isoformat(), "until": rule.effective_until and rule.effective_until.isoformat()},
+        "basis": [{"cite": b.cite, "text": b.text, "kind": b.kind, "shown_as": b.heading} for b in rule.basis],
+        "source": rule.source,
     }
 
 
@@ -165,7 +188,7 @@ def explain(
 def test(
     rule_id: Annotated[str, typer.Argument(help="规则编号")],
     events: Annotated[Path | None, typer.Option("--events", help="事件文件（YAML 或 JSON Lines）：每项 {type, at, person, data}")] = None,
-    event: Annotated[list[str] | None, typer.Option("--event", help="直接写一个事件：\"类型 时间 [人员] [字段=值...]\"，可多次")] = None,
+    event: Annotated[list[str] | None, typer.Option("--event", help='直接写一个事件："类型 时间 [人员] [字段=值...]"，可多次')] = None,
     case: Annotated[list[str] | None, typer.Option("--case", help="案件情况 字段=值，如 kind=criminal，可多次")] = None,
     person: Annotated[list[str] | None, typer.Option("--person", help="人员情况 人员:字段=值，如 P1:foreign=true，可多次")] = None,
     now: Annotated[str | None, typer.Option("--now", help="按此时间判断状态（默认最后一个事件的时间）")] = None,
@@ -194,14 +217,14 @@ def test(
     except (TimeFormatError, ValueError) as exc:
         raise InputError(str(exc)) from None
     if not happened:
-        raise InputError("没有事件：用 --events FILE 或 --event \"类型 时间 [人员]\" 给出")
+        raise InputError('没有事件：用 --events FILE 或 --event "类型 时间 [人员]" 给出')
     for item in happened:
         if item.type not in pack.events:
             raise InputError(f"未知的事件类型 {item.type!r}。{new_event_hint(item.type, pack.events)}")
         wrong = pack.events[item.type].problems(item.person, item.data)
         if wrong:
             needs = pack.events[item.type].person == "required" and not item.person
-            example = f"（如 --event \"{item.type} {display(item.at)} P1\"）" if needs else ""
+            example = f'（如 --event "{item.type} {display(item.at)} P1"）' if needs else ""
             raise InputError(f"事件 {item.type} {display(item.at)}：{'；'.join(wrong)}{example}")
     moment = moment or max(e.at for e in happened)
     clocks = [c for c in replay(pack, happened, case="试算", facts=facts, persons=persons, rule_ids=[rule_id], disabled=True) if c.rule.id == rule_id]
@@ -240,7 +263,7 @@ def _read_events(path: Path | None) -> list[Event]:
 def _inline_event(text: str) -> Event:
     parts = text.split()
     if len(parts) < 3:
-        raise ValueError(f"事件 {text!r} 应写成 \"类型 日期 时间 [人员] [字段=值...]\"")
+        raise ValueError(f'事件 {text!r} 应写成 "类型 日期 时间 [人员] [字段=值...]"')
     kind, at, rest = parts[0], parse_local(" ".join(parts[1:3])), parts[3:]
     person = rest.pop(0) if rest and "=" not in rest[0] else None
     return Event(kind, at, person, dict(_assignment(item) for item in rest))
@@ -273,15 +296,13 @@ def diff(
         console.print("两个规则包的规则没有差别。")
         return
     words = {"added": "[green]新增[/green]", "removed": "[red]删除[/red]", "changed": "[yellow]修改[/yellow]"}
-    table = new_table(f"{old} → {new}：{len(changes)} 处变化", "规则", "版本", "变化", "内容", "原", "新",
-                      wide=("规则", "内容", "原", "新"))
+    table = new_table(f"{old} → {new}：{len(changes)} 处变化", "规则", "版本", "变化", "内容", "原", "新", wide=("规则", "内容", "原", "新"))
     for change in changes:
         if not change.fields:
             table.add_row(change.rule_id, change.version, words[change.kind], "", "", "")
         for number, (label, before, after) in enumerate(change.fields):
             first = number == 0
-            table.add_row(change.rule_id if first else "", change.version if first else "", words[change.kind] if first else "",
-                          label, before, after)
+            table.add_row(change.rule_id if first else "", change.version if first else "", words[change.kind] if first else "", label, before, after)
     console.print(table)
 
 
@@ -309,8 +330,7 @@ def schema_of(kind: str) -> dict:
 
 
 def _write_junit(path: Path, results) -> None:
-    suite = ElementTree.Element("testsuite", name="qixian rules", tests=str(len(results)),
-                                failures=str(sum(not r.passed for r in results)))
+    suite = ElementTree.Element("testsuite", name="qixian rules", tests=str(len(results)), failures=str(sum(not r.passed for r in results)))
     for result in results:
         case = ElementTree.SubElement(suite, "testcase", classname=result.rule.id, name=result.example.name)
         if not result.passed:
@@ -356,8 +376,10 @@ def rollback(by: By = None, db: Db = None, now: Now = None) -> None:
         raise InputError("没有可以回退的规则包：案件库中" + ("还没有上线记录" if current is None else "只上线过这一个规则包"))
     folder = rollouts.unpacked(store, target.pack_hash)
     if folder is None:
-        raise InputError(f"上线记录 #{target.id}（规则包 {rollouts.shown(target)}）没有保存规则包文件（在保存文件之前上线的），"
-                         f"无法回退：请用 qixian rules rollout --rules {target.directory} 重新上线那个规则包")
+        raise InputError(
+            f"上线记录 #{target.id}（规则包 {rollouts.shown(target)}）没有保存规则包文件（在保存文件之前上线的），"
+            f"无法回退：请用 qixian rules rollout --rules {target.directory} 重新上线那个规则包"
+        )
     pack = load(folder)
     _refuse_failed_examples(pack, "未回退")
     console.print(f"回退：规则包 {rollouts.shown(current)} → {rollouts.shown(target)}")
@@ -373,22 +395,29 @@ def _refuse_failed_examples(pack, outcome: str) -> None:
         raise typer.Exit(1)
 
 
-def recompute_all(texts: dict[str, str], pack, directory: str, by: str | None, db: str | None, now: str | None, *,
-                  dry_run: bool) -> None:
+def recompute_all(texts: dict[str, str], pack, directory: str, by: str | None, db: str | None, now: str | None, *, dry_run: bool) -> None:
     """Recompute every case under `pack` (whose files are `texts`); unless `dry_run`, store the clocks and record the
     roll-out, which keeps the files and puts the pack in force."""
     import os
 
     moment, store = now_from(now), open_store(db)
     cases = store.case_ids()
-    with Progress(TextColumn("重新计算"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=len(cases) < 2000) as bar:
+    with Progress(
+        TextColumn("重新计算"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=len(cases) < 2000
+    ) as bar:
         task = bar.add_task("recompute", total=len(cases))
-        result = run_recompute(store, pack, cases, moment, apply=not dry_run, parallel=True,
-                               progress=lambda n: bar.advance(task, n))
+        result = run_recompute(store, pack, cases, moment, apply=not dry_run, parallel=True, progress=lambda n: bar.advance(task, n))
     if result.moved:
-        table = new_table(f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""),
-                          "案件", "人员", "规则", "原期满", "新期满", "变化", wide=("案件", "规则"))
+        table = new_table(
+            f"期满时间变化（{len(result.moved)} 个计时）" + ("：未写入" if dry_run else ""),
+            "案件",
+            "人员",
+            "规则",
+            "原期满",
+            "新期满",
+            "变化",
+            wide=("案件", "规则"),
+        )
         for moved in result.moved[:MOVED_SHOWN]:
             shift = f"{moved.shift.total_seconds() / 86400:+.1f} 天" if moved.shift else "—"
             table.add_row(moved.case, moved.person, pack.name_of(moved.rule), moved.before or "—", moved.after or "—", shift)
@@ -401,8 +430,7 @@ def recompute_all(texts: dict[str, str], pack, directory: str, by: str | None, d
     if not dry_run:
         who = by or os.environ.get("USER") or os.environ.get("USERNAME") or "未署名"
         row = rollouts.record(store, directory, texts, who, moment, result)
-        console.print(f"[green]已记录上线：规则包 {rollouts.shown(row)}，{len(texts)} 个文件；"
-                      "扫描、看板、报表、导入此后都按这个规则包。[/green]")
+        console.print(f"[green]已记录上线：规则包 {rollouts.shown(row)}，{len(texts)} 个文件；扫描、看板、报表、导入此后都按这个规则包。[/green]")
 
 
 app.command("rollback")(rollback)

@@ -26,7 +26,8 @@ def serve(
     drop: Annotated[Path | None, typer.Option("--drop", help="办案系统导出事件文件的共享目录（每五分钟导入一次）")] = None,
     notify: Annotated[Path | None, typer.Option("--notify", help="提醒渠道配置目录；默认 ./notify")] = None,
     port: Annotated[int, typer.Option("--port", help="本地 Prefect 服务端口（未配置 PREFECT_API_URL 时启动）")] = PORT,
-    db: Db = None, rules: Rules = None,
+    db: Db = None,
+    rules: Rules = None,
 ) -> None:
     """在一台机器上运行：每分钟扫描并发送提醒，可选每五分钟导入共享目录的事件文件。未配置 PREFECT_API_URL 时自动启动本地 Prefect 服务。
 
@@ -47,8 +48,12 @@ def serve(
         os.environ["PREFECT_HOME"] = str(home)
         console.print(f"未配置 PREFECT_API_URL：启动本地 Prefect 服务 127.0.0.1:{port}（数据在 {home}）……")
         log = open(home / "server.log", "ab")  # noqa: SIM115 - the server's log, open for as long as the server runs
-        server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                                  stdout=log, stderr=subprocess.STDOUT, env=os.environ.copy())
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+        )
         os.environ["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
         _wait_healthy(os.environ["PREFECT_API_URL"], server, home / "server.log")
         console.print(f"[green]Prefect 服务已就绪：http://127.0.0.1:{port}（浏览器打开可看每次运行）[/green]")
@@ -94,13 +99,23 @@ def scheduled(drop: Path | None, notify: Path | None, db: str | None, rules: Pat
     from flows.scan import scan
 
     common = {"db": db, "rules": str(rules) if rules else None}
-    deployments = [scan.to_deployment(name="scan-every-minute", schedules=[Cron("* * * * *", timezone="Asia/Shanghai")],
-                                      parameters={**common, "notify": str(notify) if notify else None},
-                                      description="每分钟扫描并发送到点的提醒")]
+    deployments = [
+        scan.to_deployment(
+            name="scan-every-minute",
+            schedules=[Cron("* * * * *", timezone="Asia/Shanghai")],
+            parameters={**common, "notify": str(notify) if notify else None},
+            description="每分钟扫描并发送到点的提醒",
+        )
+    ]
     plan = ["每分钟（北京时间）：扫描计时，发送到点的提醒，超期的告知单位负责人、法制员"]
     if drop is not None:
-        deployments.append(ingest_files.to_deployment(
-            name="ingest-drop-folder", schedules=[Cron("*/5 * * * *", timezone="Asia/Shanghai")],
-            parameters={**common, "path": str(drop)}, description="每五分钟导入共享目录中的事件文件"))
+        deployments.append(
+            ingest_files.to_deployment(
+                name="ingest-drop-folder",
+                schedules=[Cron("*/5 * * * *", timezone="Asia/Shanghai")],
+                parameters={**common, "path": str(drop)},
+                description="每五分钟导入共享目录中的事件文件",
+            )
+        )
         plan.append(f"每五分钟：导入 {drop} 中的事件文件并重新计算相关案件的计时")
     return deployments, plan

@@ -24,10 +24,17 @@ def web(
     host: Annotated[str, typer.Option("--host", help="监听地址；经反向代理对外时保持 127.0.0.1")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="监听端口")] = 8000,
     root_path: Annotated[str, typer.Option("--root-path", help="反向代理把看板放在子路径下时的前缀，如 /qixian")] = "",
-    trusted_proxy: Annotated[list[str] | None, typer.Option(
-        "--trusted-proxy", help="受信任的反向代理地址或网段（可重复）：只采信来自它的 X-Forwarded-For；默认 "
-                                "$QIXIAN_TRUSTED_PROXIES（逗号分隔），都未设置时不采信任何来源", show_default=False)] = None,
-    db: Db = None, rules: Rules = None, now: Now = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="受信任的反向代理地址或网段（可重复）：只采信来自它的 X-Forwarded-For；默认 $QIXIAN_TRUSTED_PROXIES（逗号分隔），都未设置时不采信任何来源",
+            show_default=False,
+        ),
+    ] = None,
+    db: Db = None,
+    rules: Rules = None,
+    now: Now = None,
 ) -> None:
     """启动期限看板（需要环境变量 QIXIAN_WEB_SECRET 作为签名密钥）。民警用 qixian web user set-password 开通的账号登录。
     经本机 nginx 等反向代理对外时加 --trusted-proxy 127.0.0.1，登录暂停才按浏览器的真实地址计数。
@@ -54,10 +61,14 @@ def web(
     store = open_store(db)
     in_force(store, rules)  # refused here if --rules names another pack; each page then loads the pack in force
     fixed = now_from(now) if now else None
-    application = create_app(store, PackInForce(store, rules_dir(rules), load_pack), secret=secret, clock=(lambda: fixed) if fixed else None,
-                             trusted_proxies=proxies)
-    console.print(f"[green]期限看板：http://{host}:{port}{root_path}/[/green]" + (f"（按 {display(fixed)} 计算）" if fixed else "")
-                  + (f"；采信 {'、'.join(proxies)} 转发的 X-Forwarded-For" if proxies else ""))
+    application = create_app(
+        store, PackInForce(store, rules_dir(rules), load_pack), secret=secret, clock=(lambda: fixed) if fixed else None, trusted_proxies=proxies
+    )
+    console.print(
+        f"[green]期限看板：http://{host}:{port}{root_path}/[/green]"
+        + (f"（按 {display(fixed)} 计算）" if fixed else "")
+        + (f"；采信 {'、'.join(proxies)} 转发的 X-Forwarded-For" if proxies else "")
+    )
     uvicorn.run(application, host=host, port=port, root_path=root_path, **SERVER)
 
 
@@ -65,7 +76,8 @@ def web(
 def set_password(
     officer: Annotated[str, typer.Argument(help="民警编号（名录中的 id）")],
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读一行作为密码（供脚本使用）")] = False,
-    db: Db = None, now: Now = None,
+    db: Db = None,
+    now: Now = None,
 ) -> None:
     """为名录中的民警设置或重设看板密码（已登录的会话随之失效）。角色来自名录：单位负责人、法制员看本单位，
     roles 含 legal_affairs 的法制部门人员看全部，其他民警看自己主办、协办的案件。
@@ -121,15 +133,13 @@ def list_users(db: Db = None) -> None:
     store = open_store(db)
     directory = store.directory()
     last = store.last_sign_ins()
-    table = new_table("看板账号", "民警编号", "姓名", "角色", "可看范围", "密码设置于", "最近登录",
-                      wide=("民警编号", "可看范围", "角色"))
+    table = new_table("看板账号", "民警编号", "姓名", "角色", "可看范围", "密码设置于", "最近登录", wide=("民警编号", "可看范围", "角色"))
     for row in store.web_users():
         viewer = viewer_of(directory, row.officer)
         signed = display(last[row.officer]) if row.officer in last else "从未登录"
         if viewer is None:
             table.add_row(row.officer, "—", "[red]不在名录中，不能登录[/red]", "", display(row.updated_at), signed)
             continue
-        scope = {"legal": "全部案件", "officer": "本人主办、协办的案件"}.get(
-            viewer.role, "、".join(directory.units[u].name for u in viewer.units) + "的案件")
+        scope = {"legal": "全部案件", "officer": "本人主办、协办的案件"}.get(viewer.role, "、".join(directory.units[u].name for u in viewer.units) + "的案件")
         table.add_row(row.officer, viewer.name, viewer.role_label, scope, display(row.updated_at), signed)
     console.print(table)

@@ -86,9 +86,17 @@ def state_at(outcome: str | None, paused: bool, due: datetime | None, provisiona
     return ClockState.PROVISIONAL if provisional else ClockState.RUNNING
 
 
-def replay(pack: RulePack, events: Iterable[Event], *, case: str = "", facts: Mapping[str, Any] | None = None,
-           persons: Mapping[str, Mapping[str, Any]] | None = None, rule_ids: Iterable[str] | None = None,
-           disabled: bool = False, until: datetime | None = None) -> list[Clock]:
+def replay(
+    pack: RulePack,
+    events: Iterable[Event],
+    *,
+    case: str = "",
+    facts: Mapping[str, Any] | None = None,
+    persons: Mapping[str, Mapping[str, Any]] | None = None,
+    rule_ids: Iterable[str] | None = None,
+    disabled: bool = False,
+    until: datetime | None = None,
+) -> list[Clock]:
     """Every clock the events of one case give under `pack` (for `rule_ids`, default all rules; rules that
     are not enabled only when `disabled`, as for their examples). Recurring rules open their periods up to
     `until` (default: the last event)."""
@@ -129,16 +137,25 @@ class _Context:
 class _Open:
     """A clock being built from the events so far."""
 
-    def __init__(self, context: _Context, rule: Rule, person: str | None, number: int, start: Event,
-                 restarted_from: Clock | None = None, waiting: Mapping[str, datetime] | None = None):
+    def __init__(
+        self,
+        context: _Context,
+        rule: Rule,
+        person: str | None,
+        number: int,
+        start: Event,
+        restarted_from: Clock | None = None,
+        waiting: Mapping[str, datetime] | None = None,
+    ):
         self.context, self.rule, self.person, self.number, self.start = context, rule, person, number, start
         self.restarted_from = restarted_from  # the clock this one re-counts (另有重要罪行、移送管辖……)
         self.extensions: list[tuple[int, Event]] = []
         self.open_pauses: dict[int, datetime] = {}
         self.pauses: list[Pause] = []
         # deferrals still open when the clock starts (身份不明 recorded before 逮捕): it starts waiting
-        self.open_defers: dict[int, datetime] = {index: max(waiting[step.start], start.at) for index, step in enumerate(rule.defer)
-                                                 if waiting and step.start in waiting}
+        self.open_defers: dict[int, datetime] = {
+            index: max(waiting[step.start], start.at) for index, step in enumerate(rule.defer) if waiting and step.start in waiting
+        }
         self.outcome: ClockState | None = None
         self.ended: Event | None = None
         self.final: Deadline | None = None
@@ -170,28 +187,44 @@ class _Open:
     def deadline(self) -> Deadline:
         if self.rule.before is not None:  # the loader made the moment a required datetime of the start event
             before = self.rule.before
-            return count_before(self.start.at, parse_local(str(self.start.data[before.field]), self.context.zone), before.by,
-                                self.context.pack.calendar, custody=self.rule.custody, zone=self.context.zone,
-                                roll=self.rule.holiday_roll)
+            return count_before(
+                self.start.at,
+                parse_local(str(self.start.data[before.field]), self.context.zone),
+                before.by,
+                self.context.pack.calendar,
+                custody=self.rule.custody,
+                zone=self.context.zone,
+                roll=self.rule.holiday_roll,
+            )
         extensions, anomalies = self._approved_extensions()
         pauses = self.pauses + [Pause(start, None, "") for start in self.open_pauses.values()]
-        pauses += [Pause(self.open_defers[index], None, self.context.pack.event_label(self.rule.defer[index].start), deferred=True)
-                   for index in self.open_defers]
-        result = compute_deadline(self.start.at, self.rule.limit, self.context.pack.calendar, custody=self.rule.custody,
-                                  extensions=extensions, pauses=pauses, zone=self.context.zone, roll=self.rule.holiday_roll)
+        pauses += [
+            Pause(self.open_defers[index], None, self.context.pack.event_label(self.rule.defer[index].start), deferred=True) for index in self.open_defers
+        ]
+        result = compute_deadline(
+            self.start.at,
+            self.rule.limit,
+            self.context.pack.calendar,
+            custody=self.rule.custody,
+            extensions=extensions,
+            pauses=pauses,
+            zone=self.context.zone,
+            roll=self.rule.holiday_roll,
+        )
         if self.rule.working_standard:
             result = replace(result, explanation=as_working_standard(self.rule, result.explanation))
         if self.restarted_from is not None:
             old = self.restarted_from
             zone = self.context.zone
-            step = (f"{moment(as_local(self.start.at, zone))} 重新计算期限（{self.context.pack.event_label(self.start.type)}）："
-                    f"原计时自 {moment(as_local(old.started, zone))} 起算、期满 {old.deadline.due_display or '—'}，保留备查；"
-                    "此前的延长、暂停不再适用。")
+            step = (
+                f"{moment(as_local(self.start.at, zone))} 重新计算期限（{self.context.pack.event_label(self.start.type)}）："
+                f"原计时自 {moment(as_local(old.started, zone))} 起算、期满 {old.deadline.due_display or '—'}，保留备查；"
+                "此前的延长、暂停不再适用。"
+            )
             result = replace(result, explanation=(step, *result.explanation))
         if anomalies:
             notes = tuple(f"异常：{a.message}。" for a in anomalies)
-            result = replace(result, explanation=result.explanation[:-1] + notes + result.explanation[-1:],
-                             anomalies=result.anomalies + tuple(anomalies))
+            result = replace(result, explanation=result.explanation[:-1] + notes + result.explanation[-1:], anomalies=result.anomalies + tuple(anomalies))
         return result
 
     def _approved_extensions(self) -> tuple[list[Extension], list[Anomaly]]:
@@ -205,15 +238,13 @@ class _Open:
             label = self.context.pack.event_label(event.type)
             used[index] += 1
             if used[index] > step.times:
-                anomalies.append(Anomaly("extension_beyond_times",
-                                         f"{label}：第 {used[index]} 次延长超过规则允许的 {step.times} 次，不予计入"))
+                anomalies.append(Anomaly("extension_beyond_times", f"{label}：第 {used[index]} 次延长超过规则允许的 {step.times} 次，不予计入"))
                 continue
             amount = step.amount
             given = event.data.get(AMOUNT_FIELD[amount.unit]) if step.mode == "by" else None
             if isinstance(given, int) and not isinstance(given, bool):
                 if given > amount.amount:
-                    anomalies.append(Anomaly("extension_over_limit",
-                                             f"{label}：批准延长 {given}{amount.unit.label} 超过规定的 {amount}，按 {amount} 计算"))
+                    anomalies.append(Anomaly("extension_over_limit", f"{label}：批准延长 {given}{amount.unit.label} 超过规定的 {amount}，按 {amount} 计算"))
                 else:
                     amount = Duration(given, amount.unit)
             approved.append(Extension(amount, step.mode, event.at, label))
@@ -221,10 +252,19 @@ class _Open:
 
     def finish(self) -> Clock:
         deadline = self.final or self.deadline()
-        return Clock(rule=self.rule, case=self.context.case, person=self.person, number=self.number,
-                     started=self.start.at, deadline=deadline, outcome=self.outcome,
-                     ended_at=self.ended.at if self.ended else None, ended_by=self.ended.type if self.ended else None,
-                     anomalies=deadline.anomalies, start_event=self.start)
+        return Clock(
+            rule=self.rule,
+            case=self.context.case,
+            person=self.person,
+            number=self.number,
+            started=self.start.at,
+            deadline=deadline,
+            outcome=self.outcome,
+            ended_at=self.ended.at if self.ended else None,
+            ended_by=self.ended.type if self.ended else None,
+            anomalies=deadline.anomalies,
+            start_event=self.start,
+        )
 
 
 def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[Clock]:
@@ -243,15 +283,14 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
             if event.type == begins:
                 waiting.setdefault(event.person, {}).setdefault(begins, event.at)
             elif event.type == ends:
-                for who in ((event.person,) if event.person else tuple(waiting)):
+                for who in (event.person,) if event.person else tuple(waiting):
                     waiting.get(who, {}).pop(begins, None)
         for key, clock in list(running.items()) if running else ():
             if clock.concerns(event) and clock.feed(event):
                 finished.append(running.pop(key))
                 if clock.outcome == ClockState.RESTARTED:  # the old clock is kept; the law counts again from here
                     started[key] = started.get(key, 0) + 1
-                    running[key] = _Open(context, clock.rule, key, started[key], event, clock.finish(),
-                                         _waiting(waiting, key))
+                    running[key] = _Open(context, clock.rule, key, started[key], event, clock.finish(), _waiting(waiting, key))
         opens = _opens(context, rule_id, event, starters, running)
         if opens is None:
             continue
@@ -261,8 +300,7 @@ def _replay_rule(context: _Context, rule_id: str, events: list[Event]) -> list[C
     return [clock.finish() for clock in finished + list(running.values())]
 
 
-def _opens(context: _Context, rule_id: str, event: Event, starters: Container[str],
-           running: Container[str | None]) -> tuple[Rule, str | None] | None:
+def _opens(context: _Context, rule_id: str, event: Event, starters: Container[str], running: Container[str | None]) -> tuple[Rule, str | None] | None:
     """(the rule version, whose clock) that a start event opens; None when it opens nothing: not a start of the
     version in force, a start without its person (unit, assignee), a clock of that key already running, or a
     case the rule does not apply to."""
@@ -355,8 +393,7 @@ def _replay_series(context: _Context, rule_id: str, events: list[Event], until: 
     for rule, key, start, cancel in series:
         cancelled = cancel.at if cancel else None
         horizon = min(until, cancelled) if cancelled else until
-        opened = [p for p in periods(rule, start.at, horizon, context.pack.calendar, interval_of(rule, start.data))
-                  if not cancelled or p.begins < cancelled]
+        opened = [p for p in periods(rule, start.at, horizon, context.pack.calendar, interval_of(rule, start.data)) if not cancelled or p.begins < cancelled]
         met: dict[int, Event] = {}
         for event in events:
             if event.type not in rule.stop or event.at < start.at or not concerns(rule, key, event):
@@ -365,8 +402,7 @@ def _replay_series(context: _Context, rule_id: str, events: list[Event], until: 
             if duty is not None and duty not in (rule.id, rule.name):
                 continue
             named = event.data.get("period")
-            target = next((p for p in opened if p.number not in met and (
-                p.label == named if named else p.begins <= event.at < p.window_end)), None)
+            target = next((p for p in opened if p.number not in met and (p.label == named if named else p.begins <= event.at < p.window_end)), None)
             if target is not None:
                 met[target.number] = event
         for period in opened:
@@ -378,9 +414,20 @@ def _replay_series(context: _Context, rule_id: str, events: list[Event], until: 
                 outcome, ended = (ClockState.MET_LATE if done.at > period.deadline.due else ClockState.MET), done
             elif cancelled is not None and period.deadline.due > cancelled:
                 outcome, ended = ClockState.CANCELLED, cancel
-            clocks.append(Clock(rule=rule, case=context.case, person=key, number=numbers[key], started=period.begins,
-                                deadline=period.deadline, outcome=outcome, ended_at=ended.at if ended else None,
-                                ended_by=ended.type if ended else None, start_event=start))
+            clocks.append(
+                Clock(
+                    rule=rule,
+                    case=context.case,
+                    person=key,
+                    number=numbers[key],
+                    started=period.begins,
+                    deadline=period.deadline,
+                    outcome=outcome,
+                    ended_at=ended.at if ended else None,
+                    ended_by=ended.type if ended else None,
+                    start_event=start,
+                )
+            )
     return clocks
 
 
@@ -418,9 +465,14 @@ def _lead_clocks(context: _Context, rule_id: str, targets: list[Clock], events: 
 def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event], round_start: datetime, number: int) -> Clock:
     """One round of a lead clock. Its due follows the target's due as it stands, until the round ends or the due
     passes: an extension granted after a late request does not make the request timely."""
-    moving = {s.on for s in target.rule.extend} | {p.start for p in target.rule.pause} | \
-        {p.until for p in target.rule.pause} | set(target.rule.restart) | \
-        {d.start for d in target.rule.defer} | {d.until for d in target.rule.defer}
+    moving = (
+        {s.on for s in target.rule.extend}
+        | {p.start for p in target.rule.pause}
+        | {p.until for p in target.rule.pause}
+        | set(target.rule.restart)
+        | {d.start for d in target.rule.defer}
+        | {d.until for d in target.rule.defer}
+    )
     breaks = [round_start, *sorted(e.at for e in events if e.type in moving and e.at > round_start)]
     ending = next((e for e in events if e.at >= round_start and (e.type in rule.stop or e.type in rule.cancel)), None)
     for index, instant in enumerate(breaks):
@@ -436,10 +488,20 @@ def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event
         outcome = ClockState.CANCELLED if ending.type in rule.cancel else (ClockState.MET_LATE if late else ClockState.MET)
     elif target.outcome is not None:  # the target ended first: nothing is left to do ahead of it
         outcome, ended = ClockState.CANCELLED, Event(target.ended_by or "", target.ended_at)
-    return Clock(rule=rule, case=context.case, person=target.person, number=number, started=round_start,
-                 deadline=deadline, outcome=outcome, ended_at=ended.at if ended else None,
-                 ended_by=ended.type if ended else None, anomalies=deadline.anomalies, lead_of=target.rule.id,
-                 start_event=target.start_event)
+    return Clock(
+        rule=rule,
+        case=context.case,
+        person=target.person,
+        number=number,
+        started=round_start,
+        deadline=deadline,
+        outcome=outcome,
+        ended_at=ended.at if ended else None,
+        ended_by=ended.type if ended else None,
+        anomalies=deadline.anomalies,
+        lead_of=target.rule.id,
+        start_event=target.start_event,
+    )
 
 
 def _target_as_of(context: _Context, target: Clock, events: list[Event], moment: datetime) -> Deadline:
@@ -453,5 +515,8 @@ def _target_as_of(context: _Context, target: Clock, events: list[Event], moment:
 
 def _facts(context: _Context, event: Event | None) -> dict:
     person = event.person if event else None
-    return {"case": context.facts, "person": context.persons.get(person or "", {}),
-            "event": {"type": event.type, "person": person, "data": dict(event.data)} if event else {}}
+    return {
+        "case": context.facts,
+        "person": context.persons.get(person or "", {}),
+        "event": {"type": event.type, "person": person, "data": dict(event.data)} if event else {},
+    }

@@ -48,10 +48,11 @@ def example_events(example: Example) -> list[Event]:
 def run_example(pack: RulePack, rule: Rule, example: Example) -> ExampleResult:
     events = example_events(example)
     now = parse_local(example.now) if example.now else max(e.at for e in events)
-    clocks = [c for c in replay(pack, events, case="example", facts=example.case, persons=example.persons, rule_ids=[rule.id], disabled=True,
-                                until=now)
-              if c.rule.id == rule.id and (example.person is None or c.person == example.person)
-              and c.outcome != ClockState.RESTARTED]  # a clock superseded by a restart is an audit record; examples check the live one
+    clocks = [
+        c
+        for c in replay(pack, events, case="example", facts=example.case, persons=example.persons, rule_ids=[rule.id], disabled=True, until=now)
+        if c.rule.id == rule.id and (example.person is None or c.person == example.person) and c.outcome != ClockState.RESTARTED
+    ]  # a clock superseded by a restart is an audit record; examples check the live one
     expected: dict[str, Any] = {"due": example.due}
     if example.state is not None:
         expected["state"] = example.state

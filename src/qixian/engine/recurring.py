@@ -114,26 +114,34 @@ def _calendar_due(rule: Rule, begin_day: date, start: datetime, calendar: LegalC
         due_day = begin_day
     name = PERIOD_NAMES[every.period]
     missing: set[int] = set()
-    steps = [f"周期性工作：{rule.name}，{every}，自 {moment(as_local(start, zone))} 起每{name}一个计时。",
-             f"本{name}：{period_label(every, datetime.combine(begin_day, datetime.min.time(), zone), 0)}"
-             f"（{begin_day} 至 {_next_start(every.period, begin_day) - timedelta(days=1)}），"
-             f"期满时刻 {_shown(due_day, every.due_minute, zone)}。"]
+    steps = [
+        f"周期性工作：{rule.name}，{every}，自 {moment(as_local(start, zone))} 起每{name}一个计时。",
+        f"本{name}：{period_label(every, datetime.combine(begin_day, datetime.min.time(), zone), 0)}"
+        f"（{begin_day} 至 {_next_start(every.period, begin_day) - timedelta(days=1)}），"
+        f"期满时刻 {_shown(due_day, every.due_minute, zone)}。",
+    ]
     if rule.holiday_roll and calendar.is_rest_day(due_day, assumed=missing):
         moved = due_day + timedelta(days=1)
         while calendar.is_rest_day(moved, assumed=missing):
             moved += timedelta(days=1)
-        reasons = "、".join(dict.fromkeys(calendar.status(due_day + timedelta(days=i), assumed=missing).reason
-                                          for i in range((moved - due_day).days)))
+        reasons = "、".join(dict.fromkeys(calendar.status(due_day + timedelta(days=i), assumed=missing).reason for i in range((moved - due_day).days)))
         steps.append(f"{describe_day(due_day)}为休息日（{reasons}），{STANDARD_ROLL}：{describe_day(moved)}。")
         due_day = moved
     due = datetime.combine(due_day, datetime.min.time(), zone) + timedelta(minutes=every.due_minute)
     steps.append(f"期满：{display(due, zone)}。")
     if missing:
-        steps.append(f"⚠ 临时结果：{'、'.join(str(y) for y in sorted(missing))} 年的法定节假日安排未收录，该年只把周六、周日作为休息日；"
-                     "日历补齐后须重新计算。")
-    return Deadline(start=start, limit=PERIOD_LIMITS[every.period], custody=rule.custody, due=due,
-                    provisional=bool(missing), paused=False, explanation=tuple(steps),
-                    missing_years=tuple(sorted(missing)), zone=zone)
+        steps.append(f"⚠ 临时结果：{'、'.join(str(y) for y in sorted(missing))} 年的法定节假日安排未收录，该年只把周六、周日作为休息日；日历补齐后须重新计算。")
+    return Deadline(
+        start=start,
+        limit=PERIOD_LIMITS[every.period],
+        custody=rule.custody,
+        due=due,
+        provisional=bool(missing),
+        paused=False,
+        explanation=tuple(steps),
+        missing_years=tuple(sorted(missing)),
+        zone=zone,
+    )
 
 
 def _shown(day: date, minute: int, zone) -> str:
@@ -145,13 +153,25 @@ def _intervals(rule: Rule, start: datetime, until: datetime, calendar: LegalCale
     begins, number = start, 0
     while begins <= until:
         number += 1
-        whole = compute_deadline(start, Duration(interval.amount * number, interval.unit), calendar, custody=rule.custody,
-                                 zone=start.tzinfo, roll=rule.holiday_roll)
-        head = (f"周期性工作：{rule.name}，每{interval}一次，自 {moment(as_local(start, start.tzinfo))} 起算；"
-                f"第{number}期为起算后的第 {interval.amount * number}{interval.unit.label}。")
+        whole = compute_deadline(
+            start, Duration(interval.amount * number, interval.unit), calendar, custody=rule.custody, zone=start.tzinfo, roll=rule.holiday_roll
+        )
+        head = (
+            f"周期性工作：{rule.name}，每{interval}一次，自 {moment(as_local(start, start.tzinfo))} 起算；"
+            f"第{number}期为起算后的第 {interval.amount * number}{interval.unit.label}。"
+        )
         explanation = (head, *as_working_standard(rule, whole.explanation))
-        deadline = Deadline(start=begins, limit=whole.limit, custody=whole.custody, due=whole.due, provisional=whole.provisional,
-                            paused=False, explanation=explanation, missing_years=whole.missing_years, zone=whole.zone)
+        deadline = Deadline(
+            start=begins,
+            limit=whole.limit,
+            custody=whole.custody,
+            due=whole.due,
+            provisional=whole.provisional,
+            paused=False,
+            explanation=explanation,
+            missing_years=whole.missing_years,
+            zone=whole.zone,
+        )
         yield Period(number, f"第{number}期", begins, whole.due, deadline)
         begins = whole.due
 
@@ -178,7 +198,7 @@ def _strip_statute(step: str, cited: str) -> str:
         at = step.find(marker)
         if at != -1:
             close = step.find("）", at)
-            step = step[:at] + cited + step[close + 1:]
+            step = step[:at] + cited + step[close + 1 :]
     return step
 
 

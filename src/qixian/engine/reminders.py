@@ -49,8 +49,7 @@ def steps(rule: Rule, unit: Unit, started: datetime, due: datetime, settings: Se
         if at is not None and start < at < due:  # a reminder held past the due is covered by the due step
             times.append((at, _label(reminder)))
     times.sort()
-    result = [Step(at, "warning" if i == len(times) - 1 else "notice", label, (), i)
-              for i, (at, label) in enumerate(times)]
+    result = [Step(at, "warning" if i == len(times) - 1 else "notice", label, (), i) for i, (at, label) in enumerate(times)]
     result.append(Step(due, "overdue", "期满", rule.overdue.escalate, len(result)))
     every = rule.overdue.every
     if every is not None:
@@ -102,8 +101,7 @@ def _when(reminder: Reminder, start: datetime, due: datetime, by_hour: bool, mor
         return start + (due - start) * reminder.share
     offset = reminder.offset
     if offset.unit.exact or by_hour:
-        hours = offset.amount if offset.unit is Unit.HOURS else offset.amount / 60 if offset.unit is Unit.MINUTES \
-            else offset.amount * 24
+        hours = offset.amount if offset.unit is Unit.HOURS else offset.amount / 60 if offset.unit is Unit.MINUTES else offset.amount * 24
         return due - timedelta(hours=hours)
     last_day = (due - timedelta(minutes=1)).date()  # the day whose 24:00 is the due
     day = add_months(last_day, -offset.amount) if offset.unit is Unit.MONTHS else last_day - timedelta(days=offset.amount)

@@ -30,9 +30,7 @@ class CalendarGap(LookupError):
         self.year = year
         self.path = f"{directory}/{year}.yaml"
         span = f"{covered[0]}–{covered[-1]}" if covered else "无"
-        super().__init__(
-            f"{year} 年的法定节假日安排未收录：请依据国务院办公厅《关于{year}年部分节假日安排的通知》"
-            f"添加 {self.path}（已收录 {span} 年）")
+        super().__init__(f"{year} 年的法定节假日安排未收录：请依据国务院办公厅《关于{year}年部分节假日安排的通知》添加 {self.path}（已收录 {span} 年）")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,8 +218,7 @@ def _parse_year(data: object, year: int, source: str) -> tuple[dict[date, tuple[
     if declared != year:
         line, col = data.line_of("year")
         problems.append(Problem(source, line, col, f"year 为 {declared!r}，与文件名 {year} 不符", f"写 year: {year}"))
-    for key, allowed, target, kind in (("holidays", _HOLIDAY_KEYS, holidays, "放假日"),
-                                       ("workdays", _WORKDAY_KEYS, workdays, "调休上班日")):
+    for key, allowed, target, kind in (("holidays", _HOLIDAY_KEYS, holidays, "放假日"), ("workdays", _WORKDAY_KEYS, workdays, "调休上班日")):
         entries = data.get(key)
         if entries is None:
             line, col = data.line_of(key) if key in data else (data.line, data.column)
@@ -236,8 +233,9 @@ def _parse_year(data: object, year: int, source: str) -> tuple[dict[date, tuple[
     return holidays, workdays, problems
 
 
-def _parse_entry(entry: object, where: tuple[int, int], allowed: tuple[str, ...], target: dict[date, tuple[str, int]], kind: str,
-                 year: int, source: str, key: str) -> list[Problem]:
+def _parse_entry(
+    entry: object, where: tuple[int, int], allowed: tuple[str, ...], target: dict[date, tuple[str, int]], kind: str, year: int, source: str, key: str
+) -> list[Problem]:
     line = where[0]
     if not isinstance(entry, LineDict):
         return [Problem(source, *where, f"{key} 的每一项应为 {{name: ..., date: ...}}", "参照 2026.yaml 的格式")]
@@ -268,8 +266,9 @@ def _parse_entry(entry: object, where: tuple[int, int], allowed: tuple[str, ...]
         if abs(day.year - year) > 1:
             problems.append(Problem(source, line, entry.column, f"{day} 不在 {year} 年前后", "检查年份"))
         elif key == "workdays" and day.weekday() < 5:
-            problems.append(Problem(source, line, entry.column, f"调休上班日 {day} 是{WEEKDAYS[day.weekday()]}",
-                                    "调休上班日应为周六或周日；工作日本来就上班，无需列出"))
+            problems.append(
+                Problem(source, line, entry.column, f"调休上班日 {day} 是{WEEKDAYS[day.weekday()]}", "调休上班日应为周六或周日；工作日本来就上班，无需列出")
+            )
         elif day in target:
             problems.append(Problem(source, line, entry.column, f"{day} 重复列出", "同一天只写一次"))
         else:

@@ -27,13 +27,45 @@ from datetime import date, timedelta
 from qixian.legaltime.localtime import WEEKDAYS
 
 FESTIVALS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
-_ALIASES = {"五一": "劳动节", "五一国际劳动节": "劳动节", "国际劳动节": "劳动节", "十一": "国庆节", "清明": "清明节",
-            "端午": "端午节", "中秋": "中秋节", "国庆": "国庆节", "新年": "元旦"}
+_ALIASES = {
+    "五一": "劳动节",
+    "五一国际劳动节": "劳动节",
+    "国际劳动节": "劳动节",
+    "十一": "国庆节",
+    "清明": "清明节",
+    "端午": "端午节",
+    "中秋": "中秋节",
+    "国庆": "国庆节",
+    "新年": "元旦",
+}
 _NUMERALS = "〇一二三四五六七八九十"
 _WEEKDAY_WORDS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
-_TABLE = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)}, "（": "(", "）": ")", "：": ":", "，": ",",
-                        "；": ";", "。": ".", "－": "—", "–": "—", "～": "—", "~": "—", "-": "—",
-                        "　": "", " ": "", "\t": "", "“": "", "”": "", "\"": "", "「": "", "」": "", "‘": "", "’": ""})
+_TABLE = str.maketrans(
+    {
+        **{chr(0xFF10 + i): str(i) for i in range(10)},
+        "（": "(",
+        "）": ")",
+        "：": ":",
+        "，": ",",
+        "；": ";",
+        "。": ".",
+        "－": "—",
+        "–": "—",
+        "～": "—",
+        "~": "—",
+        "-": "—",
+        "　": "",
+        " ": "",
+        "\t": "",
+        "“": "",
+        "”": "",
+        '"': "",
+        "「": "",
+        "」": "",
+        "‘": "",
+        "’": "",
+    }
+)
 _DATE = re.compile(r"(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})日(?:\(([^()]*)\))?")
 _ITEM = re.compile(r"^([一二三四五六七八九十]+)、([^:]{1,40}):(.*)$")
 _TITLE = re.compile(r"关于.*通知$")
@@ -76,6 +108,7 @@ class NoticeRefused(ValueError):
 @dataclass(slots=True)
 class Festival:
     """One item of a notice: the break and its make-up working days."""
+
     name: str
     first: date
     last: date
@@ -86,6 +119,7 @@ class Festival:
 @dataclass(slots=True)
 class Arrangement:
     """One year's arrangement as the notice (and any later notice about that year) states it."""
+
     year: int
     title: str
     notice: str  # the lines that carry the arrangement, verbatim
@@ -122,6 +156,7 @@ class _Mention:
 @dataclass(slots=True)
 class _Block:
     """An item (一、春节：……) or an unnumbered paragraph of a later notice, with its continuation lines."""
+
     name: str
     lines: list[tuple[int, str]]  # (line number, normalized text)
     amends: bool = False
@@ -147,8 +182,7 @@ def read_notice(text: str) -> Arrangement:
             number = refused.line or block.lines[0][0]
             problems.append(NoticeProblem(number, raw[number - 1].strip(), refused.message, refused.expected))
     if not festivals and not problems:
-        problems.append(NoticeProblem(0, "", "没有找到任何放假安排",
-                                      "通知正文逐项列出，如「一、元旦：1月1日（周五）至3日（周日）放假，共3天。」"))
+        problems.append(NoticeProblem(0, "", "没有找到任何放假安排", "通知正文逐项列出，如「一、元旦：1月1日（周五）至3日（周日）放假，共3天。」"))
     if not problems:
         problems.extend(_conflicts(festivals, year, raw))
     if problems:
@@ -174,29 +208,36 @@ def _split(raw: list[str], problems: list[NoticeProblem]) -> tuple[str, int | No
                 if found:
                     title, year = line.strip(), int(found.group(1))
                     continue
-                problems.append(NoticeProblem(number, line.strip(), "通知标题中没有年份",
-                                              "国务院办公厅关于2027年部分节假日安排的通知"))
+                problems.append(NoticeProblem(number, line.strip(), "通知标题中没有年份", "国务院办公厅关于2027年部分节假日安排的通知"))
                 return title, None, blocks, kept
             found = _SUBJECT.search(norm)
             subject = _festival_name(found.group(1)) if found else ""
             if not subject or not _NAME_CHARS.match(subject):
-                problems.append(NoticeProblem(number, line.strip(), "看不出这份通知调整的是哪个节日",
-                                              "标题如「国务院办公厅关于调整2019年劳动节假期安排的通知」"))
+                problems.append(
+                    NoticeProblem(number, line.strip(), "看不出这份通知调整的是哪个节日", "标题如「国务院办公厅关于调整2019年劳动节假期安排的通知」")
+                )
                 subject = "?"
             kept.extend(["", line.strip()])
             continue
         if year is None:
             if _DATE.search(norm):
-                problems.append(NoticeProblem(number, line.strip(), "通知标题之前就出现了日期",
-                                              "第一行为通知标题，如「国务院办公厅关于2027年部分节假日安排的通知」"))
+                problems.append(
+                    NoticeProblem(number, line.strip(), "通知标题之前就出现了日期", "第一行为通知标题，如「国务院办公厅关于2027年部分节假日安排的通知」")
+                )
                 return title, None, blocks, kept
             continue  # anything above the title
         item = _ITEM.match(norm)
         if item:
             name = _festival_name(item.group(2))
             if not _NAME_CHARS.match(name):
-                problems.append(NoticeProblem(number, line.strip(), f"节日名称「{item.group(2)}」含有无法识别的字符",
-                                              "元旦、春节、清明节、劳动节、端午节、中秋节、国庆节，或「中秋节、国庆节」"))
+                problems.append(
+                    NoticeProblem(
+                        number,
+                        line.strip(),
+                        f"节日名称「{item.group(2)}」含有无法识别的字符",
+                        "元旦、春节、清明节、劳动节、端午节、中秋节、国庆节，或「中秋节、国庆节」",
+                    )
+                )
                 name = "?"
             blocks.append(_Block(name, [(number, item.group(3))], amends=bool(subject)))
             kept.append(line.strip())
@@ -209,8 +250,7 @@ def _split(raw: list[str], problems: list[NoticeProblem]) -> tuple[str, int | No
             blocks[-1].lines.append((number, norm))
             kept.append(line.strip())
         else:
-            problems.append(NoticeProblem(number, line.strip(), "第一项之前出现了日期",
-                                          "各项以「一、」「二、」编号，如「一、元旦：1月1日放假1天，不调休。」"))
+            problems.append(NoticeProblem(number, line.strip(), "第一项之前出现了日期", "各项以「一、」「二、」编号，如「一、元旦：1月1日放假1天，不调休。」"))
     if year is None and not problems:
         problems.append(NoticeProblem(0, "", "找不到通知标题", "第一行为「国务院办公厅关于2027年部分节假日安排的通知」"))
     return title, year, blocks, kept
@@ -243,7 +283,7 @@ def _mentions(block: _Block, year: int) -> tuple[str, list[_Mention]]:
     for found in _DATE.finditer(text):
         number = block.lines[max(i for i, start in enumerate(starts[:-1]) if start <= found.start())][0]
         written_year, month, day, bracket = found.groups()
-        if mentions and re.search(r"[.\n]", text[position:found.start()]):
+        if mentions and re.search(r"[.\n]", text[position : found.start()]):
             previous = mentions[0].day  # 其中，29日、30日…: a new sentence counts from the break's first month
         if month is None:
             if previous is None:
@@ -258,7 +298,7 @@ def _mentions(block: _Block, year: int) -> tuple[str, list[_Mention]]:
             raise _Refuse(f"日期「{found.group(0)}」不存在", "真实的日期，如「2月15日」", number) from None
         _check_weekday(when, bracket, found.group(0), number)
         mentions.append(_Mention(when, number))
-        pieces.append(text[position:found.start()] + f"\x00{len(mentions) - 1}\x00")
+        pieces.append(text[position : found.start()] + f"\x00{len(mentions) - 1}\x00")
         position, previous = found.end(), when
     pieces.append(text[position:])
     skeleton = re.sub(r"\([^()]*\)", "", "".join(pieces))
@@ -270,8 +310,9 @@ def _check_weekday(when: date, bracket: str | None, written: str, line: int) -> 
         return
     stated = re.findall(r"(?:星期|周)([一二三四五六日天])", bracket)
     if stated and _WEEKDAY_WORDS[stated[0]] != when.weekday():
-        raise _Refuse(f"{when.month}月{when.day}日写明{'星期' + stated[0]}，而 {when.isoformat()} 是{WEEKDAYS[when.weekday()]}",
-                      "核对通知原文的日期和星期", line)
+        raise _Refuse(
+            f"{when.month}月{when.day}日写明{'星期' + stated[0]}，而 {when.isoformat()} 是{WEEKDAYS[when.weekday()]}", "核对通知原文的日期和星期", line
+        )
 
 
 def _number(written: str) -> int:
@@ -329,8 +370,7 @@ def _festival(block: _Block, year: int) -> Festival:
         elif clause == "不调休":
             no_swap = True
         elif places:
-            raise _Refuse(f"「{_show(clause, mentions)}」看不懂",
-                          "放假区间（X至Y放假）、补休日（X补休）或调休上班日（X、Y上班）", line_of(clause))
+            raise _Refuse(f"「{_show(clause, mentions)}」看不懂", "放假区间（X至Y放假）、补休日（X补休）或调休上班日（X、Y上班）", line_of(clause))
     if start is None or end is None:  # set together
         raise _Refuse("这一项没有写放假日期", "「一、元旦：1月1日（周五）至3日（周日）放假，共3天。」", first_line)
     swapped: list[date] = []
@@ -343,8 +383,7 @@ def _festival(block: _Block, year: int) -> Festival:
                 before = clause.split("调至")[0]
                 swapped.extend(mentions[int(p)].day for p in _PLACE.findall(before))
             elif not describes and _PLACE.search(clause) and re.search("放假|补休", clause):
-                raise _Refuse(f"「{_show(clause, mentions)}」在这一项的第一句之外又写了放假",
-                              "放假区间写在这一项的第一句", line_of(clause))
+                raise _Refuse(f"「{_show(clause, mentions)}」在这一项的第一句之外又写了放假", "放假区间写在这一项的第一句", line_of(clause))
     if end < start:
         raise _Refuse(f"放假止日 {end} 早于起日 {start}", "核对通知原文", first_line)
     if joined:
@@ -371,8 +410,7 @@ def _with_weekend(start: date, end: date, line: int) -> tuple[date, date]:
         return start - timedelta(days=2), end
     if end.weekday() == 4:
         return start, end + timedelta(days=2)
-    raise _Refuse(f"写明与周末连休，而 {start} 是{WEEKDAYS[start.weekday()]}",
-                  "与周末连休的假日应在星期一或星期五", line)
+    raise _Refuse(f"写明与周末连休，而 {start} 是{WEEKDAYS[start.weekday()]}", "与周末连休的假日应在星期一或星期五", line)
 
 
 def _amend(festivals: list[Festival], block: _Block, year: int) -> None:
@@ -383,13 +421,11 @@ def _amend(festivals: list[Festival], block: _Block, year: int) -> None:
         festival = next((f for f in festivals if f.name == block.name), None)
         new_end = mentions[int(extended.group(1))].day
         if festival is None or new_end <= festival.last:
-            raise _Refuse(f"延长{block.name}假期至 {new_end}，但前文没有更早结束的{block.name}假期",
-                          "先列出原定安排，再写延长通知", block.lines[0][0])
+            raise _Refuse(f"延长{block.name}假期至 {new_end}，但前文没有更早结束的{block.name}假期", "先列出原定安排，再写延长通知", block.lines[0][0])
         for clause in _sentences(skeleton)[0]:
             back = _BACK.match(clause)
             if back and mentions[int(back.group(1))].day != new_end + timedelta(days=1):
-                raise _Refuse(f"{mentions[int(back.group(1))].day} 起上班与假期止于 {new_end} 不接", "假期末日的次日起上班",
-                              block.lines[0][0])
+                raise _Refuse(f"{mentions[int(back.group(1))].day} 起上班与假期止于 {new_end} 不接", "假期末日的次日起上班", block.lines[0][0])
         festival.last = new_end
         festival.workdays = [d for d in festival.workdays if not festival.first <= d <= new_end]
         return
@@ -426,18 +462,25 @@ def _conflicts(festivals: list[Festival], year: int, raw: list[str]) -> list[Not
 
 def overlaps(arrangement: Arrangement, defined: dict[date, str]) -> list[NoticeProblem]:
     """Days of the arrangement that another calendar file (`defined`: day → where) already defines."""
-    return [NoticeProblem(0, "", f"{day}（{name}）已在 {defined[day]} 中定义",
-                          "同一天只能写在一个年度文件中：核对通知年份，或先删去另一文件中的这一天")
-            for day, name in sorted(arrangement.days().items()) if day in defined]
+    return [
+        NoticeProblem(0, "", f"{day}（{name}）已在 {defined[day]} 中定义", "同一天只能写在一个年度文件中：核对通知年份，或先删去另一文件中的这一天")
+        for day, name in sorted(arrangement.days().items())
+        if day in defined
+    ]
 
 
 def render(arrangement: Arrangement, url: str = "") -> str:
     """The year file, in the format of rules/calendar/2026.yaml."""
     year = arrangement.year
     source = f"{arrangement.title} {url}".strip()
-    lines = [f"# {year} 年法定节假日与调休上班日", f"# 依据：{arrangement.title}",
-             "# 由 qixian calendar import 依据通知原文生成：上线前请核对 holidays、workdays 与通知原文。",
-             f"year: {year}", f"source: {_scalar(source)}", "notice: |"]
+    lines = [
+        f"# {year} 年法定节假日与调休上班日",
+        f"# 依据：{arrangement.title}",
+        "# 由 qixian calendar import 依据通知原文生成：上线前请核对 holidays、workdays 与通知原文。",
+        f"year: {year}",
+        f"source: {_scalar(source)}",
+        "notice: |",
+    ]
     lines += [f"  {line}" if line else "" for line in arrangement.notice.splitlines()]
     lines.append("holidays:          # 放假日（含与周末连休的日子）")
     for name, first, last in arrangement.holidays():

@@ -30,8 +30,10 @@ from qixian.legaltime.localtime import SHANGHAI, as_local, describe_day, display
 from qixian.legaltime.periods import Duration, Unit, add_months, last_day_of_month
 
 ROLL_BASIS = "期间的最后一日为节假日的，以节假日后的第一日为期满日期（刑诉法第一百零五条第四款；行政案件程序规定第三十五条）"
-CUSTODY_BASIS = ("但犯罪嫌疑人、被告人在押或违法行为人被限制人身自由的期间，应当至期满之日为止，不得因节假日而延长"
-                 "（刑诉法第一百零五条第四款但书；行政案件程序规定第三十五条但书）")
+CUSTODY_BASIS = (
+    "但犯罪嫌疑人、被告人在押或违法行为人被限制人身自由的期间，应当至期满之日为止，不得因节假日而延长"
+    "（刑诉法第一百零五条第四款但书；行政案件程序规定第三十五条但书）"
+)
 START_BASIS = "期间开始的时和日不算在期间以内（刑诉法第一百零五条第二款；行政案件程序规定第三十五条）"
 
 
@@ -64,8 +66,7 @@ class Restart:
 
 @dataclass(frozen=True, slots=True)
 class Anomaly:
-    kind: Literal["late_extension", "pause_after_due", "late_restart", "restart_before_start",
-                  "extension_beyond_times", "extension_over_limit"]
+    kind: Literal["late_extension", "pause_after_due", "late_restart", "restart_before_start", "extension_beyond_times", "extension_over_limit"]
     message: str
 
 
@@ -139,17 +140,18 @@ def count_back(target: Deadline, before: Duration) -> Deadline:
         else:  # working days are counted back as calendar days: earlier, never later
             last_day -= timedelta(days=before.amount)
         due = end_of_day(last_day, target.zone)
-    step = (f"提前量：须在上述期满时间 {display(target.due, target.zone)} 之前 {before} 完成，"
-            f"向前推算为 {display(due, target.zone)}（向前推算，不因节假日顺延）。")
+    step = (
+        f"提前量：须在上述期满时间 {display(target.due, target.zone)} 之前 {before} 完成，向前推算为 {display(due, target.zone)}（向前推算，不因节假日顺延）。"
+    )
     return replace(target, due=due, explanation=(*target.explanation, step))
 
 
-BEFORE_BASIS = ("向前推算同样适用期间的计算规则：该时刻所在之日不计入（如同期间开始之日不计入），其前 {n} 须完整经过，"
-                "义务应在这 {n} 开始之前完成")
+BEFORE_BASIS = "向前推算同样适用期间的计算规则：该时刻所在之日不计入（如同期间开始之日不计入），其前 {n} 须完整经过，义务应在这 {n} 开始之前完成"
 
 
-def count_before(start: datetime, moment_at: datetime, before: Duration, calendar: LegalCalendar, *,
-                 custody: bool = False, zone: ZoneInfo = SHANGHAI, roll: bool = True) -> Deadline:
+def count_before(
+    start: datetime, moment_at: datetime, before: Duration, calendar: LegalCalendar, *, custody: bool = False, zone: ZoneInfo = SHANGHAI, roll: bool = True
+) -> Deadline:
     """A duty due `before` ahead of a scheduled moment (在举行听证的七日前送达), counted backward with the rules that count
     forward, so that counting `before` forward from the due reaches the moment and no further:
     - minutes and hours: exactly `before` earlier;
@@ -180,8 +182,7 @@ def count_before(start: datetime, moment_at: datetime, before: Duration, calenda
                     count -= 1
         last = first - timedelta(days=1)
         period = f"{first} 至 {day - timedelta(days=1)}" if first < day else "（空）"
-        steps.append(BEFORE_BASIS.format(n=before) + f"：{day} 不计入，其前 {before} 为 {period}，"
-                     f"义务的最后一日为 {describe_day(last)}。")
+        steps.append(BEFORE_BASIS.format(n=before) + f"：{day} 不计入，其前 {before} 为 {period}，义务的最后一日为 {describe_day(last)}。")
         if before.unit is Unit.WORKDAYS:
             pass  # the day before the first working day of the period: nothing to move
         elif roll and not custody:
@@ -189,10 +190,10 @@ def count_before(start: datetime, moment_at: datetime, before: Duration, calenda
             while calendar.is_rest_day(moved, assumed=missing):
                 moved -= timedelta(days=1)
             if moved != last:
-                reasons = "、".join(dict.fromkeys(calendar.status(moved + timedelta(days=i), assumed=missing).reason
-                                                  for i in range(1, (last - moved).days + 1)))
-                steps.append(f"{describe_day(last)}为休息日（{reasons}），向前推算时节假日规则反向适用：提前至其前最后一个"
-                             f"工作日 {describe_day(moved)}。")
+                reasons = "、".join(
+                    dict.fromkeys(calendar.status(moved + timedelta(days=i), assumed=missing).reason for i in range(1, (last - moved).days + 1))
+                )
+                steps.append(f"{describe_day(last)}为休息日（{reasons}），向前推算时节假日规则反向适用：提前至其前最后一个工作日 {describe_day(moved)}。")
                 last = moved
         elif calendar.covers(last.year) and calendar.is_rest_day(last):
             why = CUSTODY_BASIS if custody else "本期限依规定期满即止，不因节假日调整"
@@ -204,10 +205,18 @@ def count_before(start: datetime, moment_at: datetime, before: Duration, calenda
     if missing:
         years = "、".join(str(y) for y in sorted(missing))
         files = "、".join(f"{calendar.directory}/{y}.yaml" for y in sorted(missing))
-        steps.append(f"⚠ 临时结果：{years} 年的法定节假日安排未收录（请添加 {files}），"
-                     "该年只把周六、周日作为休息日；日历补齐后须重新计算。")
-    return Deadline(start=start, limit=before, custody=custody, due=due, provisional=bool(missing), paused=False,
-                    explanation=tuple(steps), missing_years=tuple(sorted(missing)), zone=zone)
+        steps.append(f"⚠ 临时结果：{years} 年的法定节假日安排未收录（请添加 {files}），该年只把周六、周日作为休息日；日历补齐后须重新计算。")
+    return Deadline(
+        start=start,
+        limit=before,
+        custody=custody,
+        due=due,
+        provisional=bool(missing),
+        paused=False,
+        explanation=tuple(steps),
+        missing_years=tuple(sorted(missing)),
+        zone=zone,
+    )
 
 
 def _span(delta: timedelta) -> str:
@@ -237,22 +246,28 @@ class _Reckoning:
     def run(self, start, extensions, pauses, restarts) -> Deadline:
         for ext in extensions:
             if ext.amount.unit.family != self.family:
-                raise DeadlineError(
-                    f"延长期限 {ext.amount} 与原期限 {self.limit} 的计算单位不一致（小时与日、工作日与日不能互相延长）")
+                raise DeadlineError(f"延长期限 {ext.amount} 与原期限 {self.limit} 的计算单位不一致（小时与日、工作日与日不能互相延长）")
         start = as_local(start, self.zone)
         undated = [e for e in extensions if e.at is None]
         timeline = []
         if restarts or pauses or len(undated) < len(extensions):
-            deferred = [replace(p, start=max(as_local(p.start, self.zone), start),
-                                end=None if p.end is None else as_local(p.end, self.zone)) for p in pauses if p.deferred]
+            deferred = [
+                replace(p, start=max(as_local(p.start, self.zone), start), end=None if p.end is None else as_local(p.end, self.zone))
+                for p in pauses
+                if p.deferred
+            ]
             restarts = [*restarts, *(Restart(p.end, p.note, deferred=True) for p in deferred if p.end is not None)]
             restarts = sorted((replace(r, at=as_local(r.at, self.zone)) for r in restarts), key=lambda r: r.at)
             cuts = [r.at for r in restarts]
             timeline = [(r.at, 0, i, r) for i, r in enumerate(restarts)]
             timeline += [(as_local(e.at, self.zone), 1, i, e) for i, e in enumerate(extensions) if e.at is not None]
             timeline += [(p.start, 2, i, p) for i, p in enumerate(_merge([p for p in pauses if not p.deferred], start, cuts, self.zone))]
-            waits = [replace(p, start=cut) for p in deferred for cut in [p.start, *cuts]  # still waiting after a restart
-                     if p.start <= cut and (p.end is None or cut < p.end)]
+            waits = [
+                replace(p, start=cut)
+                for p in deferred
+                for cut in [p.start, *cuts]  # still waiting after a restart
+                if p.start <= cut and (p.end is None or cut < p.end)
+            ]
             timeline += [(p.start, 3, i, p) for i, p in enumerate(waits)]
             timeline.sort(key=lambda item: item[:3])
 
@@ -285,8 +300,9 @@ class _Reckoning:
             self._anomaly("late_restart", f"重新计算（{moment(restart.at)}）晚于原期满时间 {display(due, self.zone)}，原期限已届满，请核查")
         note = f"（{restart.note}）" if restart.note else ""
         if restart.deferred:
-            self.steps.append(f"{moment(restart.at)} 待起算的事项了结{note}：期限自该日起计算，此前自 {moment(self.anchor)} 起经过的期间"
-                              "及其间的延长、暂停都不计入。")
+            self.steps.append(
+                f"{moment(restart.at)} 待起算的事项了结{note}：期限自该日起计算，此前自 {moment(self.anchor)} 起经过的期间及其间的延长、暂停都不计入。"
+            )
         else:
             self.steps.append(f"{moment(restart.at)} 重新计算期限{note}：原起算时间 {moment(self.anchor)} 及其后的延长、暂停不再适用，自此重新起算。")
         self._begin(restart.at, undated)
@@ -296,8 +312,7 @@ class _Reckoning:
         if ext.at is not None and self.paused_at is None:
             due = self._effective_due()
             if as_local(ext.at, self.zone) >= due:
-                self._anomaly("late_extension",
-                              f"延长{ext.amount}{approved}晚于当时的期满时间 {display(due, self.zone)}，不予计入；请核实审批时间")
+                self._anomaly("late_extension", f"延长{ext.amount}{approved}晚于当时的期满时间 {display(due, self.zone)}，不予计入；请核实审批时间")
                 return
         before = self._shown(self._effective_unrolled())
         if ext.mode == "to":
@@ -332,13 +347,15 @@ class _Reckoning:
         elif self.family == "calendar":
             days = (last - first).days
             self.shift_days += days
-            self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}："
-                              f"暂停之日 {first} 至恢复之日 {last} 相隔 {days} 日，期满日顺延 {days} 日。")
+            self.steps.append(
+                f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}：暂停之日 {first} 至恢复之日 {last} 相隔 {days} 日，期满日顺延 {days} 日。"
+            )
         else:
             days = self.calendar.working_days_between(first, last, assumed=self.missing)
             self.shift_days += days
-            self.steps.append(f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}："
-                              f"{first} 之后至 {last} 有 {days} 个工作日，期满日顺延 {days} 个工作日。")
+            self.steps.append(
+                f"暂停 {moment(pause.start)} 至 {moment(pause.end)}{note}：{first} 之后至 {last} 有 {days} 个工作日，期满日顺延 {days} 个工作日。"
+            )
 
     def _finish(self) -> Deadline:
         due: datetime | None = None
@@ -358,14 +375,19 @@ class _Reckoning:
         if self.missing:
             years = "、".join(str(y) for y in sorted(self.missing))
             files = "、".join(f"{self.calendar.directory}/{y}.yaml" for y in sorted(self.missing))
-            how = ("该年只把周六、周日作为休息日计算工作日" if self.family == "workdays"
-                   else "不因节假日顺延，取最早可能的期满日")
+            how = "该年只把周六、周日作为休息日计算工作日" if self.family == "workdays" else "不因节假日顺延，取最早可能的期满日"
             self.steps.append(f"⚠ 临时结果：{years} 年的法定节假日安排未收录（请添加 {files}），{how}；日历补齐后须重新计算。")
         return Deadline(
-            start=self.anchor, limit=self.limit, custody=self.custody, due=due,
-            provisional=bool(self.missing), paused=self.paused_at is not None,
-            explanation=tuple(self.steps), anomalies=tuple(self.anomalies),
-            missing_years=tuple(sorted(self.missing)), zone=self.zone,
+            start=self.anchor,
+            limit=self.limit,
+            custody=self.custody,
+            due=due,
+            provisional=bool(self.missing),
+            paused=self.paused_at is not None,
+            explanation=tuple(self.steps),
+            anomalies=tuple(self.anomalies),
+            missing_years=tuple(sorted(self.missing)),
+            zone=self.zone,
         )
 
     # -- counting ---------------------------------------------------------------------------------
@@ -430,7 +452,8 @@ class _Reckoning:
         if self.family == "exact":
             self.steps.append(
                 f"起算：{start}。按{limit.unit.label}计算，自该时刻起连续计算 {limit}，精确到分钟"
-                f"（从严：不推至下一整点）：{start} + {limit} = {display(self._instant(self.unrolled), self.zone)}。")
+                f"（从严：不推至下一整点）：{start} + {limit} = {display(self._instant(self.unrolled), self.zone)}。"
+            )
             return
         first = anchor.date()
         begin, count = _day_count_steps(self.calendar, first, limit, self.unrolled)
@@ -501,8 +524,7 @@ def _day_count_steps(calendar: LegalCalendar, first: date, limit: Duration, last
             holidays.setdefault(status.reason, []).append(status.day)
         else:
             makeups.append(status.day)
-    parts = [f"{name} {days[0]:%m-%d}" + (f"至{days[-1]:%m-%d}" if len(days) > 1 else "") + " 放假不计"
-             for name, days in holidays.items()]
+    parts = [f"{name} {days[0]:%m-%d}" + (f"至{days[-1]:%m-%d}" if len(days) > 1 else "") + " 放假不计" for name, days in holidays.items()]
     parts += [f"{describe_day(day)} 调休上班计入" for day in makeups]
     special = f"（其间 {'；'.join(parts)}）" if parts else ""
     return begin, f"期限 {limit}：只计工作日，{first} 之后第 {limit.amount} 个工作日为 {describe_day(last)}{special}。"

@@ -23,8 +23,14 @@ _PLAIN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d", re.ASCII)  # `2025-09-29 15:40
 
 
 # datetime's ValueError for a field out of its range, said in Chinese
-_OUT_OF_RANGE = (("day is out of range", "该月没有这一天"), ("month", "月份应为 1–12"), ("hour", "小时应为 0–23（或 24:00）"),
-                 ("minute", "分钟应为 0–59"), ("second", "秒应为 0–59"), ("year", "年份超出范围"))
+_OUT_OF_RANGE = (
+    ("day is out of range", "该月没有这一天"),
+    ("month", "月份应为 1–12"),
+    ("hour", "小时应为 0–23（或 24:00）"),
+    ("minute", "分钟应为 0–59"),
+    ("second", "秒应为 0–59"),
+    ("year", "年份超出范围"),
+)
 
 
 class TimeFormatError(ValueError):
@@ -50,8 +56,7 @@ def parse_local(text: str, zone: ZoneInfo = SHANGHAI) -> datetime:
             return datetime(y, mo, d, h, mi, s, tzinfo=zone)
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
-        why = next((chinese for english, chinese in _OUT_OF_RANGE if english in str(exc)), "格式应为日期或日期加时间") \
-            if match else "格式应为日期或日期加时间"
+        why = next((chinese for english, chinese in _OUT_OF_RANGE if english in str(exc)), "格式应为日期或日期加时间") if match else "格式应为日期或日期加时间"
         raise TimeFormatError(f"无法识别的时间 {text!r}：{why}；请写成 2025-09-29 15:40、2025-09-29 或 2025年9月29日 15时40分") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=zone)

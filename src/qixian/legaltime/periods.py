@@ -28,23 +28,42 @@ class Unit(Enum):
     label: str  # the Chinese unit word
 
 
-for _unit, _family, _label in ((Unit.MINUTES, "exact", "分钟"), (Unit.HOURS, "exact", "小时"),
-                               (Unit.DAYS, "calendar", "日"), (Unit.MONTHS, "calendar", "个月"),
-                               (Unit.WORKDAYS, "workdays", "个工作日")):
+for _unit, _family, _label in (
+    (Unit.MINUTES, "exact", "分钟"),
+    (Unit.HOURS, "exact", "小时"),
+    (Unit.DAYS, "calendar", "日"),
+    (Unit.MONTHS, "calendar", "个月"),
+    (Unit.WORKDAYS, "workdays", "个工作日"),
+):
     _unit.exact, _unit.family, _unit.label = _family == "exact", _family, _label
 
 UNIT_WORDS = {  # every unit word a duration may be written with (English ones in any case)
-    "minute": Unit.MINUTES, "minutes": Unit.MINUTES, "min": Unit.MINUTES, "分钟": Unit.MINUTES,
-    "hour": Unit.HOURS, "hours": Unit.HOURS, "h": Unit.HOURS, "小时": Unit.HOURS, "个小时": Unit.HOURS,
-    "day": Unit.DAYS, "days": Unit.DAYS, "d": Unit.DAYS, "日": Unit.DAYS, "天": Unit.DAYS,
-    "workday": Unit.WORKDAYS, "workdays": Unit.WORKDAYS,
-    "工作日": Unit.WORKDAYS, "个工作日": Unit.WORKDAYS,
-    "month": Unit.MONTHS, "months": Unit.MONTHS, "月": Unit.MONTHS, "个月": Unit.MONTHS,
+    "minute": Unit.MINUTES,
+    "minutes": Unit.MINUTES,
+    "min": Unit.MINUTES,
+    "分钟": Unit.MINUTES,
+    "hour": Unit.HOURS,
+    "hours": Unit.HOURS,
+    "h": Unit.HOURS,
+    "小时": Unit.HOURS,
+    "个小时": Unit.HOURS,
+    "day": Unit.DAYS,
+    "days": Unit.DAYS,
+    "d": Unit.DAYS,
+    "日": Unit.DAYS,
+    "天": Unit.DAYS,
+    "workday": Unit.WORKDAYS,
+    "workdays": Unit.WORKDAYS,
+    "工作日": Unit.WORKDAYS,
+    "个工作日": Unit.WORKDAYS,
+    "month": Unit.MONTHS,
+    "months": Unit.MONTHS,
+    "月": Unit.MONTHS,
+    "个月": Unit.MONTHS,
 }
 HALF_MONTH_WORDS = ("半个月", "half month", "half a month")  # each exactly so: fifteen days
 
-_CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
-                   "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CHINESE_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
 def _any_case(word: str) -> str:
@@ -57,13 +76,12 @@ def _any_case(word: str) -> str:
 _ONE_DIGIT = "[零一二两三四五六七八九]"
 NUMBER_PATTERN = f"[0-9０-９]+|{_ONE_DIGIT}?十{_ONE_DIGIT}?|{_ONE_DIGIT}"
 UNIT_PATTERN = "|".join(_any_case(w) for w in sorted(UNIT_WORDS, key=len, reverse=True))
-DURATION_FORMS = (rf"({NUMBER_PATTERN})\s*({UNIT_PATTERN})|(" + "|".join(HALF_MONTH_WORDS) + ")")  # (number, unit) or half a month
+DURATION_FORMS = rf"({NUMBER_PATTERN})\s*({UNIT_PATTERN})|(" + "|".join(HALF_MONTH_WORDS) + ")"  # (number, unit) or half a month
 DURATION_PATTERN = rf"^\s*(?:{DURATION_FORMS})\s*$"
 _DURATION = re.compile(DURATION_PATTERN)
 _LOOSE = re.compile(r"^\s*(?P<n>\d+|[零一二两三四五六七八九十]+)\s*(?P<unit>[A-Za-z]+|[\u4e00-\u9fff]+)\s*$")  # only to say what is wrong
 
-ACCEPTED_FORMS = ("3 days", "3日", "3天", "24 hours", "24小时", "30 minutes", "30分钟",
-                  "2 months", "2个月", "5 workdays", "5个工作日", "半个月")
+ACCEPTED_FORMS = ("3 days", "3日", "3天", "24 hours", "24小时", "30 minutes", "30分钟", "2 months", "2个月", "5 workdays", "5个工作日", "半个月")
 
 
 class DurationError(ValueError):
@@ -95,8 +113,8 @@ def parse_duration(text: object) -> Duration:
         loose = _LOOSE.match(text)
         if loose is not None and loose["unit"].lower() not in UNIT_WORDS:
             raise DurationError(
-                f"期限 {text!r} 的单位 {loose['unit']!r} 无法识别：应为 分钟、小时、日/天、个工作日、个月"
-                f"（minutes, hours, days, workdays, months）")
+                f"期限 {text!r} 的单位 {loose['unit']!r} 无法识别：应为 分钟、小时、日/天、个工作日、个月（minutes, hours, days, workdays, months）"
+            )
         if loose is not None and not loose["n"].isdigit():
             raise DurationError(f"无法识别的数字 {loose['n']!r}，请写阿拉伯数字，如 30日")
         raise DurationError(f"无法识别的期限 {text!r}。可用写法：{', '.join(ACCEPTED_FORMS)}")

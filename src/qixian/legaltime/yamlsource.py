@@ -33,8 +33,7 @@ ALIAS_NODES = 10_000
 # Lists and mappings inside each other: a rule file goes 8 deep; libyaml's composer recurses in C and crashes the
 # process on 100,000 (`[[[[...`), so the depth is counted on the parser's events before anything is composed.
 NESTING = 100
-_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "str", "timestamp",
-                                                            "seq", "map", "merge"))
+_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "str", "timestamp", "seq", "map", "merge"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +150,7 @@ def _vet(root: yaml.Node) -> None:
         elif key in sizes:
             added += sizes[key]
             if added > ALIAS_NODES:
-                raise _Refused(parent, f"别名（*）展开后超过 {ALIAS_NODES} 个节点，拒绝读取",
-                               "规则与配置文件不需要大量别名：把内容直接写出来")
+                raise _Refused(parent, f"别名（*）展开后超过 {ALIAS_NODES} 个节点，拒绝读取", "规则与配置文件不需要大量别名：把内容直接写出来")
         elif key in open_nodes:
             raise _Refused(parent, "别名（*）引用了包含它自己的内容", "删除这个别名")
         elif node.tag not in _TAGS:
@@ -168,16 +166,16 @@ def _vet(root: yaml.Node) -> None:
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers
-            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-                           "tag:yaml.org,2002:value")]  # a lone `=` is text, not a tag nothing can build
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:value")
+    ]  # a lone `=` is text, not a tag nothing can build
     for first, resolvers in _Base.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-                              list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:float",
-                              re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"), list("-+0123456789."))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"), list("-+0123456789."))
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -190,8 +188,7 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         where = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
         if key in result:
             first = result.key_lines[key][0]
-            raise yaml.MarkedYAMLError(
-                problem=f"重复的键 {key!r}（第 {first} 行已出现）", problem_mark=key_node.start_mark)
+            raise yaml.MarkedYAMLError(problem=f"重复的键 {key!r}（第 {first} 行已出现）", problem_mark=key_node.start_mark)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = where
     return result
@@ -231,17 +228,18 @@ def load_yaml(text: str, source: str) -> object:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         lines = text.split("\n")
-        at = lines[line - 1][column - 1:column] if mark and line <= len(lines) else ""
+        at = lines[line - 1][column - 1 : column] if mark and line <= len(lines) else ""
         message = f"YAML 格式错误：{yaml_problem(exc.problem, exc.context, at=at)}"
         raise ProblemsFound([Problem(source, line, column, message, "请检查缩进、冒号和引号")]) from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a NUL byte
-        before = text[:exc.position]
+        before = text[: exc.position]
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise ProblemsFound([Problem(source, line, column, f"文件中有 YAML 不允许的字符 U+{code:04X}", "请删除该字符")]) from None
     except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
-        raise ProblemsFound([Problem(source, 1, 1, "YAML 无法读取：" + ("嵌套层数过多" if isinstance(exc, RecursionError) else
-                                                                     yaml_problem(str(exc))), "请检查文件内容")]) from None
+        raise ProblemsFound(
+            [Problem(source, 1, 1, "YAML 无法读取：" + ("嵌套层数过多" if isinstance(exc, RecursionError) else yaml_problem(str(exc))), "请检查文件内容")]
+        ) from None
 
 
 def read_yaml(path: Path, source: str | None = None) -> object:
@@ -272,7 +270,7 @@ def outside(path: Path, root: Path, source: str, folder: bool = False) -> Proble
 
 
 def close_match(word: str, choices) -> str:
-    """"是否应为 X？" naming the choice nearest to `word`, or "" when none is close."""
+    """ "是否应为 X？" naming the choice nearest to `word`, or "" when none is close."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"是否应为 {close[0]}？" if close else ""
 

@@ -46,11 +46,29 @@ from qixian.store.tables import DeliveryRow, ScanRunRow
 
 _TAG = 32  # hex characters of a checkpoint's tag (128 bits)
 # The chain as written (qixian.store.deliverylog), read by ops and its commands through this module too:
-__all__ = ["KEY_ENV", "KEY_FILE_ENV", "NO_KEY", "AuditKeyError", "Broken", "Checkpoint", "Verified", "append", "checkpoint",
-           "checkpoint_text", "described", "key_id", "read_checkpoints", "send_checkpoint", "signing_key", "text_hash", "verify"]
+__all__ = [
+    "KEY_ENV",
+    "KEY_FILE_ENV",
+    "NO_KEY",
+    "AuditKeyError",
+    "Broken",
+    "Checkpoint",
+    "Verified",
+    "append",
+    "checkpoint",
+    "checkpoint_text",
+    "described",
+    "key_id",
+    "read_checkpoints",
+    "send_checkpoint",
+    "signing_key",
+    "text_hash",
+    "verify",
+]
 
 if TYPE_CHECKING:
     from qixian.alerting.delivery import Told
+
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -138,8 +156,9 @@ def verify(store: Store, key: bytes | None = None, checkpoints: Iterable[Checkpo
         return Verified(count, broken, prev, last_at, sealed, unchecked, len(checkpoints), mine)
 
     with store.engine.connect() as connection:
-        recorded = connection.execute(select(runs.c.audit_id, runs.c.audit_hash, runs.c.finished_at)
-                                      .where(runs.c.audit_id.is_not(None)).order_by(runs.c.audit_id)).all()
+        recorded = connection.execute(
+            select(runs.c.audit_id, runs.c.audit_hash, runs.c.finished_at).where(runs.c.audit_id.is_not(None)).order_by(runs.c.audit_id)
+        ).all()
         wanted = {audit_id for audit_id, _, _ in recorded}
         result = connection.execution_options(yield_per=2000).execute(select(table).order_by(table.c.id)).mappings()
         for row in result:
@@ -157,15 +176,12 @@ def verify(store: Store, key: bytes | None = None, checkpoints: Iterable[Checkpo
                 at_count[count] = prev
     for point in checkpoints:
         if point.count > count:
-            return done(Broken(None, None, "", f"检查点（{display(point.at)}）时有 {point.count} 条记录，现只有 {count} 条："
-                                               "记录被截断或删除"))
+            return done(Broken(None, None, "", f"检查点（{display(point.at)}）时有 {point.count} 条记录，现只有 {count} 条：记录被截断或删除"))
         if at_count.get(point.count, "") != point.head:
-            return done(Broken(None, None, "", f"第 {point.count} 条记录的哈希与检查点（{display(point.at)}）不符："
-                                               "此前的记录被改动、删除或重算"))
+            return done(Broken(None, None, "", f"第 {point.count} 条记录的哈希与检查点（{display(point.at)}）不符：此前的记录被改动、删除或重算"))
     for audit_id, audit_hash, finished_at in recorded:
         if seen.get(audit_id) != audit_hash:
-            return done(Broken(audit_id, None, "",
-                               f"扫描（{display(finished_at)}）结束时记录的末条已不存在或被改动（记录被截断）"))
+            return done(Broken(audit_id, None, "", f"扫描（{display(finished_at)}）结束时记录的末条已不存在或被改动（记录被截断）"))
     return done(None)
 
 
@@ -180,7 +196,7 @@ def _row_problem(row: Mapping, prev: str, strongest: int, key: bytes | None, min
         if key is None:
             return ""
         if seal != f"{KEYED}{mine}":
-            return f"本条用另一把审计密钥（编号 {seal[len(KEYED):]}）封印，当前密钥编号 {mine}：密钥未更换的，本条被改动"
+            return f"本条用另一把审计密钥（编号 {seal[len(KEYED) :]}）封印，当前密钥编号 {mine}：密钥未更换的，本条被改动"
     if not hmac.compare_digest(row_hash(prev, row, key), row["hash"]):
         return "内容与其哈希不符（本条被改动）"
     return ""
@@ -195,8 +211,10 @@ def checkpoint(store: Store, key: bytes, now: datetime) -> tuple[Verified, Check
 
 def checkpoint_text(point: Checkpoint) -> str:
     """The message that carries a checkpoint to the people who keep it."""
-    return (f"{display(point.at)} 发送记录共 {point.count} 条，哈希链核对无误。请把下面一行保存在数据库之外（保留本消息即可）；"
-            f"核对时运行 qixian audit verify --checkpoint \"这一行\"，可发现此后被删去的记录或被重算的链条：\n{point.line}")
+    return (
+        f"{display(point.at)} 发送记录共 {point.count} 条，哈希链核对无误。请把下面一行保存在数据库之外（保留本消息即可）；"
+        f'核对时运行 qixian audit verify --checkpoint "这一行"，可发现此后被删去的记录或被重算的链条：\n{point.line}'
+    )
 
 
 def described(broken: Broken) -> str:

@@ -12,16 +12,16 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
     roles = pack.settings.roles
     lines: list[tuple[str, str]] = []
     lines.append(("规则", f"{rule.name}（{rule.id}）"))
-    tags = "，".join(t for t in (rule.group, rule.reminder_type, PER_LABELS[rule.per],
-                                "工作规范（非法律规定）" if rule.working_standard else None) if t)
+    tags = "，".join(t for t in (rule.group, rule.reminder_type, PER_LABELS[rule.per], "工作规范（非法律规定）" if rule.working_standard else None) if t)
     lines.append(("分类", tags))
     if rule.lead:
         target = pack.versions(rule.lead.of)
         name = target[0].name if target else rule.lead.of
         lines.append(("期限", f"须在「{name}」（{rule.lead.of}）期满前 {rule.lead.before} 完成，即自其期满时间向前推算 {rule.lead.before}"))
     elif rule.every:
-        lines.append(("起算", "、".join(events(e) for e in rule.start) + "之时起，按周期计时，直到" +
-                      ("、".join(events(e) for e in rule.cancel) or "规则停用")))
+        lines.append(
+            ("起算", "、".join(events(e) for e in rule.start) + "之时起，按周期计时，直到" + ("、".join(events(e) for e in rule.cancel) or "规则停用"))
+        )
         lines.append(("期限", _every(rule, rule.every)))
     elif rule.before:
         lines.append(("起算", "、".join(events(e) for e in rule.start) + f"之时起算；该事件写明将来的时刻 data.{rule.before.field}"))
@@ -40,8 +40,9 @@ def explain(pack: RulePack, rule: Rule) -> list[tuple[str, str]]:
     for pause in rule.pause:
         lines.append(("不计入", f"自{events(pause.start)}至{events(pause.until)}的期间不计入期限"))
     for defer in rule.defer:
-        lines.append(("自…之日起计算", f"{events(defer.start)}后期限待起算；{events(defer.until)}之日起计算期限（该日不计入），"
-                                    "此前经过的期间及延长、暂停都不计入"))
+        lines.append(
+            ("自…之日起计算", f"{events(defer.start)}后期限待起算；{events(defer.until)}之日起计算期限（该日不计入），此前经过的期间及延长、暂停都不计入")
+        )
     if rule.restart and rule.before:
         lines.append(("重新计算", "、".join(events(e) for e in rule.restart) + f"时按其写明的新时刻（data.{rule.before.field}）重新推算"))
     elif rule.restart:
@@ -70,10 +71,12 @@ PER_LABELS = {"person": "按人计时", "case": "按案计时", "unit": "按单�
 
 def _every(rule: Rule, every: Every) -> str:
     if every.period is None:
-        return (f"{every}，第 N 期在起算后第 N 个间隔的末日二十四时期满（按日、月期限计算），"
-                "期内报送即满足该期；漏报的一期保持超期，直到补报（写明 period）")
-    rolled = ("期满时刻遇休息日的，顺延至其后第一个工作日的同一时刻" + ("；休息日不安排" if every.period == "day" else "")
-              if rule.holiday_roll else "期满时刻遇休息日不顺延")
+        return f"{every}，第 N 期在起算后第 N 个间隔的末日二十四时期满（按日、月期限计算），期内报送即满足该期；漏报的一期保持超期，直到补报（写明 period）"
+    rolled = (
+        "期满时刻遇休息日的，顺延至其后第一个工作日的同一时刻" + ("；休息日不安排" if every.period == "day" else "")
+        if rule.holiday_roll
+        else "期满时刻遇休息日不顺延"
+    )
     return f"{every}完成，每个周期一个计时；{rolled}；周期内的完成记录满足该周期，期满后记录的为超期完成"
 
 
@@ -82,9 +85,12 @@ def _before(rule: Rule, before: Before) -> str:
     head = f"须在 {field} 所写时刻之前 {by} 完成（倒推期限）"
     if by.unit.exact:
         return f"{head}：自该时刻向前精确推算 {by}，不因节假日调整"
-    counted = (f"{head}：该时刻所在之日不计入，其前 {by} 须完整经过，义务的最后一日为这 {by} 之前的一日，至该日二十四时"
-               f"（如 {by.amount}{by.unit.label}前：该时刻之日减 {by.amount + 1} 日）" if by.unit.value == "days" else
-               f"{head}：该时刻所在之日不计入，其前 {by} 须完整经过，至这 {by} 开始前一日的二十四时")
+    counted = (
+        f"{head}：该时刻所在之日不计入，其前 {by} 须完整经过，义务的最后一日为这 {by} 之前的一日，至该日二十四时"
+        f"（如 {by.amount}{by.unit.label}前：该时刻之日减 {by.amount + 1} 日）"
+        if by.unit.value == "days"
+        else f"{head}：该时刻所在之日不计入，其前 {by} 须完整经过，至这 {by} 开始前一日的二十四时"
+    )
     if by.unit.value == "workdays":
         return counted
     if rule.custody or not rule.holiday_roll:

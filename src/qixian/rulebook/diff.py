@@ -8,11 +8,30 @@ from dataclasses import dataclass
 from qixian.rulebook.model import Rule, RulePack
 
 FIELDS = {  # field -> label, in the order a legal officer reads a rule
-    "name": "名称", "enabled": "启用", "group": "分组", "reminder_type": "提醒类型", "per": "计时对象",
-    "start": "起算事件", "stop": "完成事件", "cancel": "不再适用", "limit": "期限", "lead": "提前量", "before": "倒推期限", "every": "周期",
-    "custody": "在押不顺延", "holiday_roll": "节假日顺延", "extend": "延长", "pause": "不计入期间", "restart": "重新计算",
-    "defer": "自…之日起计算", "applies": "适用条件",
-    "remind": "提醒", "overdue": "超期", "notify": "提醒对象", "party_window": "当事人期间", "basis": "依据",
+    "name": "名称",
+    "enabled": "启用",
+    "group": "分组",
+    "reminder_type": "提醒类型",
+    "per": "计时对象",
+    "start": "起算事件",
+    "stop": "完成事件",
+    "cancel": "不再适用",
+    "limit": "期限",
+    "lead": "提前量",
+    "before": "倒推期限",
+    "every": "周期",
+    "custody": "在押不顺延",
+    "holiday_roll": "节假日顺延",
+    "extend": "延长",
+    "pause": "不计入期间",
+    "restart": "重新计算",
+    "defer": "自…之日起计算",
+    "applies": "适用条件",
+    "remind": "提醒",
+    "overdue": "超期",
+    "notify": "提醒对象",
+    "party_window": "当事人期间",
+    "basis": "依据",
 }
 
 
@@ -36,8 +55,7 @@ def diff_packs(old: RulePack, new: RulePack) -> list[Change]:
         elif b is None:
             changes.append(Change(a.id, a.version, "removed"))
         else:
-            fields = tuple((label, _text(getattr(a, f)), _text(getattr(b, f)))
-                           for f, label in FIELDS.items() if _text(getattr(a, f)) != _text(getattr(b, f)))
+            fields = tuple((label, _text(getattr(a, f)), _text(getattr(b, f))) for f, label in FIELDS.items() if _text(getattr(a, f)) != _text(getattr(b, f)))
             if fields:
                 changes.append(Change(a.id, a.version, "changed", fields))
     return changes

@@ -11,9 +11,17 @@ from pydantic_core import ErrorDetails
 
 from qixian.legaltime.yamlsource import LineDict, Problem, position_of, suggest
 
-QUOTE_HINT = "YAML 会把 22:00 读成数字、把 no/yes 读成 false/true、把 3 读成整数：请给这个值加引号并写明单位，如 \"3日\""
-_KINDS = {"string_type": "文字", "bool_type": " true 或 false", "int_type": "整数", "float_type": "数字",
-          "list_type": "列表（每项以 - 开头）", "dict_type": "键值对", "model_type": "键值对", "model_attributes_type": "键值对"}
+QUOTE_HINT = 'YAML 会把 22:00 读成数字、把 no/yes 读成 false/true、把 3 读成整数：请给这个值加引号并写明单位，如 "3日"'
+_KINDS = {
+    "string_type": "文字",
+    "bool_type": " true 或 false",
+    "int_type": "整数",
+    "float_type": "数字",
+    "list_type": "列表（每项以 - 开头）",
+    "dict_type": "键值对",
+    "model_type": "键值对",
+    "model_attributes_type": "键值对",
+}
 
 
 def problems_from(error: ValidationError, raw: Any, source: str, model: type[BaseModel], prefix: tuple = ()) -> list[Problem]:

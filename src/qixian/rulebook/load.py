@@ -75,10 +75,12 @@ def build_pack(texts: dict[str, str], calendar: LegalCalendar | None, directory:
     settings_spec = _validate(parsed, special["settings.yaml"], s.Settings, problems)
     events_spec = _validate(parsed, special["events.yaml"], s.EventsFile, problems)
     settings = _settings(settings_spec, parsed, special["settings.yaml"], problems)
-    events = {name: m.EventType(name, e.label, e.person, {k: m.FieldSpec(f.type, f.min, f.max,
-                                                                           tuple(f.values) if f.values else None, f.required)
-                                                           for k, f in e.data.items()})
-              for name, e in (events_spec.events.items() if events_spec else ())}
+    events = {
+        name: m.EventType(
+            name, e.label, e.person, {k: m.FieldSpec(f.type, f.min, f.max, tuple(f.values) if f.values else None, f.required) for k, f in e.data.items()}
+        )
+        for name, e in (events_spec.events.items() if events_spec else ())
+    }
 
     rules: list[tuple[m.Rule, LineDict]] = []
     for source in parsed:
@@ -115,8 +117,13 @@ def _check_raw_event_names(rule: LineDict, source: str, events: dict, problems: 
     rule_id = rule.get("id") if isinstance(rule.get("id"), str) else "?"
     for key in ("start", "stop", "cancel", "restart"):
         value = rule.get(key)
-        names = [(rule.line_of(key), value)] if isinstance(value, str) else \
-            [(value.line_of(i), v) for i, v in enumerate(value)] if isinstance(value, LineList) else []
+        names = (
+            [(rule.line_of(key), value)]
+            if isinstance(value, str)
+            else [(value.line_of(i), v) for i, v in enumerate(value)]
+            if isinstance(value, LineList)
+            else []
+        )
         for (line, column), name in names:
             if isinstance(name, str) and name not in events:
                 problems.append(Problem(source, line, column, f"规则 {rule_id}: 未知的事件类型 {name!r}", m.new_event_hint(name, events)))
@@ -150,12 +157,16 @@ def _settings(spec: s.Settings | None, parsed: dict[str, Any], source: str | Non
         if role not in spec.roles:
             problems.append(Problem(source, *raw.line_of("defaults"), f"默认提醒角色 {role!r} 未在 roles 中声明", suggest(role, spec.roles)))
     return m.Settings(
-        zone=spec.zone, day_reminder_time=spec.day_reminder_time,
+        zone=spec.zone,
+        day_reminder_time=spec.day_reminder_time,
         quiet_hours=spec.quiet_hours.model_dump(by_alias=True) if spec.quiet_hours else None,
         default_remind={unit: tuple(_reminder(o) for o in offsets) for unit, offsets in spec.defaults.remind.items()},
         default_overdue=_overdue(spec.defaults.overdue, None),
-        default_notify=tuple(spec.defaults.notify), levels={k: v.model_dump() for k, v in spec.levels.items()},
-        groups=tuple(spec.groups), roles=dict(spec.roles), case_kinds=dict(spec.case_kinds),
+        default_notify=tuple(spec.defaults.notify),
+        levels={k: v.model_dump() for k, v in spec.levels.items()},
+        groups=tuple(spec.groups),
+        roles=dict(spec.roles),
+        case_kinds=dict(spec.case_kinds),
         data_labels=dict(spec.data_labels),
         overdue_digest=spec.overdue_digest.model_dump() if spec.overdue_digest else None,
     )
@@ -186,8 +197,9 @@ def _minutes(duration: Duration) -> int:
 class _RuleChecker:
     """Checks one rule against the settings and events, and builds the immutable Rule."""
 
-    def __init__(self, spec: s.RuleSpec, raw: LineDict, source: str, settings: m.Settings | None,
-                 events: dict[str, m.EventType] | None, problems: list[Problem]):
+    def __init__(
+        self, spec: s.RuleSpec, raw: LineDict, source: str, settings: m.Settings | None, events: dict[str, m.EventType] | None, problems: list[Problem]
+    ):
         self.spec, self.raw, self.source = spec, raw, source
         self.settings, self.events, self.problems = settings, events, problems
 
@@ -209,29 +221,47 @@ class _RuleChecker:
             key = "by" if step.by else "to"
             amount = parse_duration(step.by or step.to)
             if limit and amount.unit.family != limit.unit.family:
-                self.problem(("extend", index, key), f"延长 {amount} 与期限 {limit} 的计算单位不一致",
-                             "小时与日、工作日与日不能互相延长：请改用与期限相同的单位（如 72 hours 而不是 3 days）")
+                self.problem(
+                    ("extend", index, key),
+                    f"延长 {amount} 与期限 {limit} 的计算单位不一致",
+                    "小时与日、工作日与日不能互相延长：请改用与期限相同的单位（如 72 hours 而不是 3 days）",
+                )
         effective_from = date.fromisoformat(spec.effective.start) if spec.effective and spec.effective.start else None
         effective_until = date.fromisoformat(spec.effective.until) if spec.effective and spec.effective.until else None
         if effective_from and effective_until and effective_until < effective_from:
             self.problem(("effective",), f"effective 的 until {effective_until} 早于 from {effective_from}", "检查施行日期")
         defaults = self.settings
         return m.Rule(
-            id=spec.id, name=spec.name, group=spec.group, reminder_type=spec.reminder_type,
-            basis=tuple(m.Basis(b.cite, b.text, b.kind, b.label) for b in spec.basis), applies=applies, per=spec.per,
-            start=tuple(spec.start or ()), stop=tuple(spec.stop), cancel=tuple(spec.cancel), limit=limit,
+            id=spec.id,
+            name=spec.name,
+            group=spec.group,
+            reminder_type=spec.reminder_type,
+            basis=tuple(m.Basis(b.cite, b.text, b.kind, b.label) for b in spec.basis),
+            applies=applies,
+            per=spec.per,
+            start=tuple(spec.start or ()),
+            stop=tuple(spec.stop),
+            cancel=tuple(spec.cancel),
+            limit=limit,
             lead=m.Lead(spec.lead.of, parse_duration(spec.lead.before)) if spec.lead else None,
-            before=before, every=every,
-            custody=spec.custody, holiday_roll=spec.holiday_roll,
+            before=before,
+            every=every,
+            custody=spec.custody,
+            holiday_roll=spec.holiday_roll,
             extend=tuple(m.ExtendStep(e.on, "by" if e.by else "to", parse_duration(e.by or e.to), e.times) for e in spec.extend),
-            pause=tuple(m.PauseStep(p.start, p.until) for p in spec.pause), restart=tuple(spec.restart),
+            pause=tuple(m.PauseStep(p.start, p.until) for p in spec.pause),
+            restart=tuple(spec.restart),
             defer=tuple(m.DeferStep(d.start, d.until) for d in spec.defer),
             remind=remind,
             # a party's own period is only watched: no repeats or escalation unless the rule asks for them
             overdue=_overdue(spec.overdue, None if spec.party_window else defaults.default_overdue if defaults else None),
             notify=tuple(spec.notify) if spec.notify is not None else (defaults.default_notify if defaults else ()),
-            effective_from=effective_from, effective_until=effective_until, enabled=spec.enabled,
-            party_window=spec.party_window, note=spec.note, examples=self._examples(),
+            effective_from=effective_from,
+            effective_until=effective_until,
+            enabled=spec.enabled,
+            party_window=spec.party_window,
+            note=spec.note,
+            examples=self._examples(),
             source=f"{self.source}:{self.raw.line}",
         )
 
@@ -263,8 +293,11 @@ class _RuleChecker:
             known = self.events.get(event_type) if self.events is not None else None
             wanted = known.data.get(field) if known else None
             if known is not None and (wanted is None or wanted.type != "datetime" or not (wanted.required or guarded)):
-                self.problem(("before", "moment"), f"倒推期限的时刻 data.{field} 不是事件 {event_type}（{known.label}）的必填时间字段",
-                             f"在 events.yaml 的 {event_type} 下声明 data: {{{field}: {{type: datetime, required: true}}}}")
+                self.problem(
+                    ("before", "moment"),
+                    f"倒推期限的时刻 data.{field} 不是事件 {event_type}（{known.label}）的必填时间字段",
+                    f"在 events.yaml 的 {event_type} 下声明 data: {{{field}: {{type: datetime, required: true}}}}",
+                )
         return m.Before(field, parse_duration(spec.before.by))
 
     def _every(self) -> m.Every | None:
@@ -284,8 +317,11 @@ class _RuleChecker:
             known = self.events.get(event_type) if self.events is not None else None
             wanted = known.data.get(field) if known else None
             if known is not None and (wanted is None or wanted.type != "duration" or not wanted.required):
-                self.problem(("every", "interval"), f"周期间隔 data.{field} 不是事件 {event_type}（{known.label}）的必填期间字段",
-                             f"在 events.yaml 的 {event_type} 下声明 data: {{{field}: {{type: duration, required: true}}}}")
+                self.problem(
+                    ("every", "interval"),
+                    f"周期间隔 data.{field} 不是事件 {event_type}（{known.label}）的必填期间字段",
+                    f"在 events.yaml 的 {event_type} 下声明 data: {{{field}: {{type: duration, required: true}}}}",
+                )
         return m.Every(interval_field=field)
 
     def _check_per(self) -> None:
@@ -296,8 +332,11 @@ class _RuleChecker:
             known = self.events.get(event_type)
             wanted = known.data.get("assignee") if known else None
             if known is not None and (wanted is None or not wanted.required):
-                self.problem(("per",), f"按交办对象计时（per: assignee）的起算事件 {event_type}（{known.label}）须有必填字段 data.assignee",
-                             f"在 events.yaml 的 {event_type} 下声明 data: {{assignee: {{type: str, required: true}}}}")
+                self.problem(
+                    ("per",),
+                    f"按交办对象计时（per: assignee）的起算事件 {event_type}（{known.label}）须有必填字段 data.assignee",
+                    f"在 events.yaml 的 {event_type} 下声明 data: {{assignee: {{type: str, required: true}}}}",
+                )
 
     def _check_roles_and_group(self) -> None:
         if self.settings is None:
@@ -322,8 +361,9 @@ class _RuleChecker:
                 conditions.append(m.Condition(parts, "eq", wanted))
                 continue
             if len(wanted) != 1 or next(iter(wanted)) not in m.MATCH_WORDS:
-                self.problem(("applies", path), f"适用条件 {path} 应写一个比较：{'、'.join(sorted(m.MATCH_WORDS))}",
-                             "如 {in: [criminal, administrative]} 或 {ge: 18}")
+                self.problem(
+                    ("applies", path), f"适用条件 {path} 应写一个比较：{'、'.join(sorted(m.MATCH_WORDS))}", "如 {in: [criminal, administrative]} 或 {ge: 18}"
+                )
                 continue
             op, value = next(iter(wanted.items()))
             if op in ("in", "not_in") and not isinstance(value, list):
@@ -342,8 +382,7 @@ class _RuleChecker:
             reminders = tuple(_reminder(text) for text in self.spec.remind)
             for index, reminder in enumerate(reminders):
                 if limit and reminder.offset and _minutes(reminder.offset) > _minutes(limit):
-                    self.problem(("remind", index), f"提醒时间 期满前{reminder.offset} 早于起算（期限只有 {limit}）",
-                                 "提醒应在期限之内，或删去这一项")
+                    self.problem(("remind", index), f"提醒时间 期满前{reminder.offset} 早于起算（期限只有 {limit}）", "提醒应在期限之内，或删去这一项")
             return reminders
         if self.settings is None:
             return ()
@@ -360,16 +399,25 @@ class _RuleChecker:
                 where = ("examples", index, "events", number)
                 known = self.events.get(event.type) if self.events is not None else None
                 if self.events is not None and known is None:
-                    self.problem(where, f"例子「{example.name}」中的事件类型 {event.type!r} 未在 events.yaml 中声明",
-                                 suggest(event.type, self.events))
+                    self.problem(where, f"例子「{example.name}」中的事件类型 {event.type!r} 未在 events.yaml 中声明", suggest(event.type, self.events))
                 elif known is not None:
                     for message in known.problems(event.person, event.data):
                         self.problem(where, f"例子「{example.name}」：{message}")
-            built.append(m.Example(
-                name=example.name, case=dict(example.case), persons={k: dict(v) for k, v in example.persons.items()},
-                events=tuple(e.model_dump() for e in example.events), now=example.now, person=example.person, clock=example.clock,
-                due=example.due, state=example.state, provisional=example.provisional,
-                source=f"{self.source}:{raw.line}"))
+            built.append(
+                m.Example(
+                    name=example.name,
+                    case=dict(example.case),
+                    persons={k: dict(v) for k, v in example.persons.items()},
+                    events=tuple(e.model_dump() for e in example.events),
+                    now=example.now,
+                    person=example.person,
+                    clock=example.clock,
+                    due=example.due,
+                    state=example.state,
+                    provisional=example.provisional,
+                    source=f"{self.source}:{raw.line}",
+                )
+            )
         return tuple(built)
 
 
@@ -379,24 +427,41 @@ def _check_across(rules: list[tuple[m.Rule, LineDict]], problems: list[Problem])
         by_id.setdefault(rule.id, []).append((rule, raw))
     for rule_id, versions in by_id.items():
         for i, (first, _first_raw) in enumerate(versions):
-            for second, _second_raw in versions[i + 1:]:
+            for second, _second_raw in versions[i + 1 :]:
                 if _overlap(first, second):
-                    problems.append(Problem(*_where(second), 1, f"规则 {rule_id}: 与 {first.source} 的同一编号规则适用期间重叠",
-                                            "同一编号的多个版本应写不重叠的 effective: {from, until}；若是不同的规则请换一个编号"))
+                    problems.append(
+                        Problem(
+                            *_where(second),
+                            1,
+                            f"规则 {rule_id}: 与 {first.source} 的同一编号规则适用期间重叠",
+                            "同一编号的多个版本应写不重叠的 effective: {from, until}；若是不同的规则请换一个编号",
+                        )
+                    )
     for rule, raw in rules:
         if rule.lead is None:
             continue
         targets = by_id.get(rule.lead.of)
         line, column = raw.line_of("lead")
         if not targets:
-            problems.append(Problem(rule.source.rsplit(":", 1)[0], line, column,
-                                    f"规则 {rule.id}: 提前量规则指向不存在的规则 {rule.lead.of!r}", suggest(rule.lead.of, by_id)))
+            problems.append(
+                Problem(
+                    rule.source.rsplit(":", 1)[0], line, column, f"规则 {rule.id}: 提前量规则指向不存在的规则 {rule.lead.of!r}", suggest(rule.lead.of, by_id)
+                )
+            )
         elif any(t.lead is not None for t, _ in targets):
-            problems.append(Problem(rule.source.rsplit(":", 1)[0], line, column,
-                                    f"规则 {rule.id}: 提前量规则不能指向另一条提前量规则 {rule.lead.of}", "请指向有起算事件和期限的规则"))
+            problems.append(
+                Problem(
+                    rule.source.rsplit(":", 1)[0],
+                    line,
+                    column,
+                    f"规则 {rule.id}: 提前量规则不能指向另一条提前量规则 {rule.lead.of}",
+                    "请指向有起算事件和期限的规则",
+                )
+            )
         elif any(t.per != rule.per for t, _ in targets):
-            problems.append(Problem(rule.source.rsplit(":", 1)[0], line, column,
-                                    f"规则 {rule.id}: per 应与被引用的规则 {rule.lead.of} 相同（{targets[0][0].per}）", ""))
+            problems.append(
+                Problem(rule.source.rsplit(":", 1)[0], line, column, f"规则 {rule.id}: per 应与被引用的规则 {rule.lead.of} 相同（{targets[0][0].per}）", "")
+            )
 
 
 def _overlap(a: m.Rule, b: m.Rule) -> bool:

@@ -15,8 +15,7 @@ from qixian.legaltime.periods import Duration, parse_duration
 
 # -- applies: a small, safe matcher (no eval) -----------------------------------------------------
 
-OPERATORS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
-             "gt": operator.gt, "ge": operator.ge}
+OPERATORS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge}
 MATCH_WORDS = set(OPERATORS) | {"in", "not_in", "exists"}
 FACT_ROOTS = ("case", "person", "event")
 
@@ -221,8 +220,7 @@ class Rule:
         return not any(b.is_law for b in self.basis)
 
     def in_force(self, day: date) -> bool:
-        return (self.effective_from is None or self.effective_from <= day) and \
-               (self.effective_until is None or day <= self.effective_until)
+        return (self.effective_from is None or self.effective_from <= day) and (self.effective_until is None or day <= self.effective_until)
 
     def applies_to(self, facts: Mapping[str, Any]) -> bool:
         return all(condition.holds(facts) for condition in self.applies)
@@ -263,8 +261,7 @@ class FieldSpec:
                 return f"data.{name} 应为期间（如 15日、1个月），收到 {value!r}"
             # An hour interval would be counted to the minute while the stored clocks remind by the day (their unit
             # is the rule's, not the event's): refused, not half-supported. Daily reports are written 1日.
-            return f"data.{name} 应写日、月或工作日（如 1日、15日、1个月；每日报告写 1日），不接受按小时、分钟的间隔，收到 {value!r}" \
-                if exact else None
+            return f"data.{name} 应写日、月或工作日（如 1日、15日、1个月；每日报告写 1日），不接受按小时、分钟的间隔，收到 {value!r}" if exact else None
         if self.type in ("date", "datetime"):
             try:
                 date.fromisoformat(value) if self.type == "date" else parse_local(str(value))
@@ -308,8 +305,7 @@ class EventType:
                 found.append(f"事件 {self.name} 没有字段 data.{name}（可用：{known}）")
             elif (problem := spec.problem(name, value)) is not None:
                 found.append(problem)
-        found += [f"事件 {self.name} 缺少必填字段 data.{name}" for name, spec in self.data.items()
-                  if spec.required and name not in data]
+        found += [f"事件 {self.name} 缺少必填字段 data.{name}" for name, spec in self.data.items() if spec.required and name not in data]
         return found
 
 
@@ -359,16 +355,34 @@ class RulePack:
         uses: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         for rule_id, rules in versions.items():
             starts = frozenset(t for r in rules for t in r.start)
-            uses[rule_id] = (starts, starts | {t for r in rules for t in (*r.stop, *r.cancel, *r.restart,
-                                                                         *(s.on for s in r.extend),
-                                                                         *(p.start for p in r.pause),
-                                                                         *(p.until for p in r.pause),
-                                                                         *(d.start for d in r.defer),
-                                                                         *(d.until for d in r.defer))})
+            uses[rule_id] = (
+                starts,
+                starts
+                | {
+                    t
+                    for r in rules
+                    for t in (
+                        *r.stop,
+                        *r.cancel,
+                        *r.restart,
+                        *(s.on for s in r.extend),
+                        *(p.start for p in r.pause),
+                        *(p.until for p in r.pause),
+                        *(d.start for d in r.defer),
+                        *(d.until for d in r.defer),
+                    )
+                },
+            )
         object.__setattr__(self, "_uses", MappingProxyType(uses))
-        object.__setattr__(self, "_on_case", MappingProxyType({  # per version: enabled, and its conditions on the case
-            rule_id: tuple((r.enabled, tuple(c for c in r.applies if c.path[0] == "case")) for r in rules)
-            for rule_id, rules in versions.items()}))
+        object.__setattr__(
+            self,
+            "_on_case",
+            MappingProxyType(
+                {  # per version: enabled, and its conditions on the case
+                    rule_id: tuple((r.enabled, tuple(c for c in r.applies if c.path[0] == "case")) for r in rules) for rule_id, rules in versions.items()
+                }
+            ),
+        )
         object.__setattr__(self, "_versions", MappingProxyType({k: tuple(v) for k, v in versions.items()}))
         object.__setattr__(self, "_starters", MappingProxyType({k: frozenset(v) for k, v in starters.items()}))
         object.__setattr__(self, "_leads", MappingProxyType(leads))
@@ -443,6 +457,7 @@ class RulePack:
 
     def data_text(self, data: Mapping[str, Any] | None) -> str:
         """An event's data as a person reads it: `报案方式：上门报案  紧急：是` (settings.yaml data_labels)."""
+
         def value(v: Any) -> str:
             if isinstance(v, bool):
                 return "是" if v else "否"

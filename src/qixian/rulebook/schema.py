@@ -68,8 +68,8 @@ def _moment(text: str) -> str:
 def _clock_time(text: str) -> str:
     if not _CLOCK.match(text):
         if re.fullmatch(r"\d\d:\d\d", text):  # quoted already: the time itself does not exist
-            raise ValueError(f"时刻 {text!r} 不存在：应在 00:00 至 23:59 之间，如 \"08:30\"")
-        raise ValueError(f"时刻 {text!r} 应写成两位数的 时:分，如 \"08:30\"（加引号）")
+            raise ValueError(f'时刻 {text!r} 不存在：应在 00:00 至 23:59 之间，如 "08:30"')
+        raise ValueError(f'时刻 {text!r} 应写成两位数的 时:分，如 "08:30"（加引号）')
     return text
 
 
@@ -86,16 +86,17 @@ def _text(pattern: str | None, description: str) -> WithJsonSchema:
 
 
 Duration = Annotated[str, AfterValidator(_duration), _text(DURATION_PATTERN, "期限：" + "、".join(ACCEPTED_FORMS))]
-Offset = Annotated[str, AfterValidator(_offset),
-                   _text(OFFSET_PATTERN, "期满前多久提醒：如 1 day、6小时、0 days（期满当日早上）或 50%（期限过半）")]
+Offset = Annotated[str, AfterValidator(_offset), _text(OFFSET_PATTERN, "期满前多久提醒：如 1 day、6小时、0 days（期满当日早上）或 50%（期限过半）")]
 RuleId = Annotated[str, AfterValidator(_rule_id), _text(RULE_ID.pattern, "规则编号，如 crim.detention.arrest_request")]
 EventName = Annotated[str, AfterValidator(_event_name), _text(EVENT_NAME.pattern, "事件类型（见 events.yaml）")]
 DateText = Annotated[str, AfterValidator(_date), _text(_DATE.pattern, "日期，如 2026-01-01")]
-Moment = Annotated[str, AfterValidator(_moment), _text(None, "时间，如 \"2025-09-29 15:40\"（北京时间）")]
-ClockTime = Annotated[str, AfterValidator(_clock_time), _text(_CLOCK.pattern, "时刻，如 \"08:30\"")]
-Events = Annotated[list[EventName], BeforeValidator(_listify),
-                   WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-                                   "description": "一个事件类型，或事件类型列表"})]
+Moment = Annotated[str, AfterValidator(_moment), _text(None, '时间，如 "2025-09-29 15:40"（北京时间）')]
+ClockTime = Annotated[str, AfterValidator(_clock_time), _text(_CLOCK.pattern, '时刻，如 "08:30"')]
+Events = Annotated[
+    list[EventName],
+    BeforeValidator(_listify),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}], "description": "一个事件类型，或事件类型列表"}),
+]
 
 
 class Strict(BaseModel):
@@ -109,9 +110,11 @@ class Basis(Strict):
     cite: str = Field(description="法律依据出处，如《中华人民共和国刑事诉讼法》第九十一条第一款；工作规范写文件名称")
     text: str = Field(description="条文原文（逐字）")
     kind: Literal["statute", "working_standard"] = Field(
-        "statute", description="statute（法律法规，默认）或 working_standard（工作规范：本局或专项工作文件规定，不作为法律依据显示）")
+        "statute", description="statute（法律法规，默认）或 working_standard（工作规范：本局或专项工作文件规定，不作为法律依据显示）"
+    )
     label: Literal["工作规范", "本单位规定", "专项工作要求"] | None = Field(
-        None, description="工作规范在屏幕上的称呼（默认 工作规范）；只用于 kind: working_standard")
+        None, description="工作规范在屏幕上的称呼（默认 工作规范）；只用于 kind: working_standard"
+    )
 
     @model_validator(mode="after")
     def _label_for_standards(self):
@@ -162,8 +165,9 @@ def _moment_field(text: str) -> str:
     return text
 
 
-MomentField = Annotated[str, AfterValidator(_moment_field),
-                        _text(MOMENT_FIELD.pattern, "起算事件中写明的时刻，如 data.hearing_at（须在 events.yaml 中声明为必填的 datetime）")]
+MomentField = Annotated[
+    str, AfterValidator(_moment_field), _text(MOMENT_FIELD.pattern, "起算事件中写明的时刻，如 data.hearing_at（须在 events.yaml 中声明为必填的 datetime）")
+]
 
 
 class Before(Strict):
@@ -171,11 +175,34 @@ class Before(Strict):
     by: Duration = Field(description="须在该时刻之前多久完成，如 7 days（在举行听证的七日前）")
 
 
-WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-            "周一": 0, "周二": 1, "周三": 2, "周四": 3, "周五": 4, "周六": 5, "周日": 6,
-            "星期一": 0, "星期二": 1, "星期三": 2, "星期四": 3, "星期五": 4, "星期六": 5, "星期日": 6}
-_DUE_FORMS = {"day": '"18:00"（每日几时前）', "week": '"friday 18:00" 或 "周五 18:00"（每周星期几几时前）',
-              "month": '"25 18:00" 或 "last 24:00"（每月几日几时前，last 为最后一日；日期不超过 28）'}
+WEEKDAYS = {
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+    "周一": 0,
+    "周二": 1,
+    "周三": 2,
+    "周四": 3,
+    "周五": 4,
+    "周六": 5,
+    "周日": 6,
+    "星期一": 0,
+    "星期二": 1,
+    "星期三": 2,
+    "星期四": 3,
+    "星期五": 4,
+    "星期六": 5,
+    "星期日": 6,
+}
+_DUE_FORMS = {
+    "day": '"18:00"（每日几时前）',
+    "week": '"friday 18:00" 或 "周五 18:00"（每周星期几几时前）',
+    "month": '"25 18:00" 或 "last 24:00"（每月几日几时前，last 为最后一日；日期不超过 28）',
+}
 
 
 def parse_period_due(period: str, text: str) -> tuple[int | None, int]:
@@ -203,11 +230,9 @@ def parse_period_due(period: str, text: str) -> tuple[int | None, int]:
 
 
 class Every(Strict):
-    period: Literal["day", "week", "month"] | None = Field(
-        None, description="按日历周期：day（每日）、week（每周，周一至周日）、month（每月）")
+    period: Literal["day", "week", "month"] | None = Field(None, description="按日历周期：day（每日）、week（每周，周一至周日）、month（每月）")
     due: str | None = Field(None, description='周期内的期满时刻：day 写 "18:00"，week 写 "friday 18:00"，month 写 "25 18:00" 或 "last 24:00"')
-    interval: str | None = Field(None, description="按固定间隔（自起算事件起）：如 15 days、1 month，"
-                                    "或 data.report_every（起算事件写明的间隔）")
+    interval: str | None = Field(None, description="按固定间隔（自起算事件起）：如 15 days、1 month，或 data.report_every（起算事件写明的间隔）")
 
     @model_validator(mode="after")
     def _one_kind(self):
@@ -246,7 +271,7 @@ class Example(Strict):
     now: Moment | None = Field(None, description="判断状态的时间（默认最后一个事件的时间）")
     person: str | None = Field(None, description="检查哪个人的计时（按人计时且有多人时）")
     clock: int = Field(1, ge=1, description="检查该人（或本案）的第几个计时（结束后再次起算的为第 2 个）")
-    due: Moment | None = Field(description="应得的期满时间，如 \"2025-10-02 24:00\"；计时暂停中或未启动写 null")
+    due: Moment | None = Field(description='应得的期满时间，如 "2025-10-02 24:00"；计时暂停中或未启动写 null')
     state: Literal["running", "paused", "met", "met_late", "overdue", "cancelled", "provisional"] | None = None
     provisional: bool | None = None
 
@@ -259,23 +284,25 @@ class RuleSpec(Strict):
     basis: list[Basis] = Field(min_length=1, description="法律依据，至少一条")
     applies: dict[str, Any] = Field(default_factory=dict, description="适用条件，如 case.kind: criminal")
     per: Literal["person", "case", "unit", "assignee"] = Field(
-        "case", description="按人计时（每名嫌疑人一个）、按案计时、按单位计时（每个单位一个），"
-                            "或按交办对象计时（双交办：每个承办对象一个，见起算事件的 data.assignee）")
+        "case",
+        description="按人计时（每名嫌疑人一个）、按案计时、按单位计时（每个单位一个），"
+        "或按交办对象计时（双交办：每个承办对象一个，见起算事件的 data.assignee）",
+    )
     start: Events | None = Field(None, description="开始计时的事件")
     stop: Events = Field(description="完成（期限义务已履行）的事件")
     cancel: Events = Field(default_factory=list, description="不再适用的事件（释放、撤案……）")
     limit: Duration | None = None
     lead: Lead | None = Field(None, description="提前量规则：在另一规则期满前多久必须完成（不写 start 和 limit）")
     before: Before | None = Field(None, description="倒推期限：须在起算事件写明的将来时刻之前多久完成（写 start，不写 limit）")
-    every: Every | None = Field(None, description="周期性工作：自起算事件起每个周期一个计时，直到 cancel 中的事件"
-                                   "（写 start，不写 limit：周期就是期限）")
+    every: Every | None = Field(None, description="周期性工作：自起算事件起每个周期一个计时，直到 cancel 中的事件（写 start，不写 limit：周期就是期限）")
     custody: bool = Field(False, description="在押或被限制人身自由：期满日遇节假日不顺延")
     holiday_roll: bool = Field(True, description="期满日遇节假日是否顺延；不在押但依规定期满即止的（如冻结）写 false")
     extend: list[ExtendStep] = Field(default_factory=list)
     pause: list[PauseStep] = Field(default_factory=list, description="不计入期限的期间")
     restart: Events = Field(default_factory=list, description="重新计算期限的事件")
-    defer: list[DeferStep] = Field(default_factory=list, description="期限自某事件之日起计算：from 之后计时待起算，"
-                                   "until 之日起重新计算（此前经过的期间、延长、暂停都不计入）")
+    defer: list[DeferStep] = Field(
+        default_factory=list, description="期限自某事件之日起计算：from 之后计时待起算，until 之日起重新计算（此前经过的期间、延长、暂停都不计入）"
+    )
     remind: list[Offset] | None = Field(None, description="期满前何时提醒；不写则用 settings.yaml 的默认值")
     overdue: Overdue | None = None
     notify: list[str] | None = Field(None, description="提醒谁（角色），默认 settings.yaml 的 defaults.notify")
@@ -378,7 +405,5 @@ class Settings(Strict):
     levels: dict[Literal["notice", "warning", "overdue"], Level]
     groups: list[str] = Field(min_length=1, description="风险点分组")
     roles: dict[str, str] = Field(description="可提醒的角色及其中文名称")
-    case_kinds: dict[str, str] = Field(default_factory=dict,
-                                       description="案件类别（case.kind 的取值）及其中文名称，如 criminal: 刑事案件")
-    data_labels: dict[str, str] = Field(default_factory=dict,
-                                        description="事件附带字段（data）的中文名称，如 approved_by: 批准人")
+    case_kinds: dict[str, str] = Field(default_factory=dict, description="案件类别（case.kind 的取值）及其中文名称，如 criminal: 刑事案件")
+    data_labels: dict[str, str] = Field(default_factory=dict, description="事件附带字段（data）的中文名称，如 approved_by: 批准人")

@@ -51,8 +51,9 @@ class Cases:
         with self.session() as session:
             seen_before = self._cases_with_events(session, {e.case for e in accepted})
             stamp = encode_time(received)
-            rows = [(source, e.id, e.case, e.type, encode_time(e.at), e.person, dump_json(dict(e.data)) if e.data else "{}",
-                     stamp) for e in accepted]  # most events have no data
+            rows = [
+                (source, e.id, e.case, e.type, encode_time(e.at), e.person, dump_json(dict(e.data)) if e.data else "{}", stamp) for e in accepted
+            ]  # most events have no data
             fresh = self._insert_new_events(session, rows)
             taken: dict[str, Incoming] = {}  # the occurrence of each new id that was inserted (the first)
             repeats = []
@@ -71,27 +72,31 @@ class Cases:
                     result.duplicate += 1
             held = set()  # the same bad line read again is already in quarantine: keep one row for it
             if rejected:
-                held = set(session.execute(select(QuarantineRow.raw, QuarantineRow.reason).where(
-                    QuarantineRow.resolved_at.is_(None), QuarantineRow.raw.in_({r.raw for r in rejected}))).tuples())
+                held = set(
+                    session.execute(
+                        select(QuarantineRow.raw, QuarantineRow.reason).where(
+                            QuarantineRow.resolved_at.is_(None), QuarantineRow.raw.in_({r.raw for r in rejected})
+                        )
+                    ).tuples()
+                )
             for r in rejected:
                 if (r.raw, r.reason) not in held:
                     held.add((r.raw, r.reason))
-                    session.add(QuarantineRow(source=r.origin, line=r.line, source_id=r.id, raw=r.raw, reason=r.reason,
-                                              received_at=received))
+                    session.add(QuarantineRow(source=r.origin, line=r.line, source_id=r.id, raw=r.raw, reason=r.reason, received_at=received))
             result.quarantined = len(rejected)
             result.new_cases = result.cases - seen_before
             self._merge_case_info(session, [e for e in taken.values() if e.case_info], received, result.new_cases)
             if result.cases:
-                _MARK_ROWS.insert(session.connection(), [(case, result.token, stamp) for case in sorted(result.cases)],
-                                  unique=("case_id",), replace=("token", "marked_at"))
+                _MARK_ROWS.insert(
+                    session.connection(), [(case, result.token, stamp) for case in sorted(result.cases)], unique=("case_id",), replace=("token", "marked_at")
+                )
             session.commit()
         return result
 
     def _cases_with_events(self, session: Session, case_ids: set[str]) -> set[str]:
         ids, found = list(case_ids), set()
         for part in chunked(ids):
-            found.update(session.execute(select(EventRow.case_id).where(EventRow.case_id.in_(part))
-                                         .distinct()).scalars())
+            found.update(session.execute(select(EventRow.case_id).where(EventRow.case_id.in_(part)).distinct()).scalars())
         return found
 
     def _insert_new_events(self, session: Session, rows: list[tuple]) -> set[str]:
@@ -104,16 +109,17 @@ class Cases:
         """{position in `repeats`: reason} for the repeats whose content differs from what was recorded first."""
         if not repeats:
             return {}
-        stored = {row.source_id: row for row in session.exec(
-            select(EventRow).where(EventRow.source == source, EventRow.source_id.in_({e.id for e in repeats}))).scalars()}
+        stored = {
+            row.source_id: row
+            for row in session.exec(select(EventRow).where(EventRow.source == source, EventRow.source_id.in_({e.id for e in repeats}))).scalars()
+        }
         first_in_batch: dict[str, Incoming] = {}
         found = {}
         for number, e in enumerate(repeats):
             old = stored.get(e.id)
             if old is None:  # repeated inside this batch: compare with its first occurrence
                 first = first_in_batch.setdefault(e.id, e)
-                same = first is e or (first.case, first.type, first.at, first.person, dict(first.data)) == \
-                    (e.case, e.type, e.at, e.person, dict(e.data))
+                same = first is e or (first.case, first.type, first.at, first.person, dict(first.data)) == (e.case, e.type, e.at, e.person, dict(e.data))
             else:
                 same = (old.case_id, old.type, old.at, old.person, old.data) == (e.case, e.type, utc(e.at), e.person, dict(e.data))
             if not same:
@@ -129,15 +135,21 @@ class Cases:
         connection = session.connection()
         cases, persons = CaseRow.__table__, PersonRow.__table__
         ids = [case_id for case_id in info_by_case if case_id not in new_cases]
-        stored = {r["id"]: r for part in chunked(ids) for r in connection.execute(
-            select(cases).where(cases.c.id.in_(part))).mappings()}
-        known_persons = {(r["case_id"], r["person"]): r["facts"] for part in chunked(ids) for r in connection.execute(
-            select(persons).where(persons.c.case_id.in_(part))).mappings()}
+        stored = {r["id"]: r for part in chunked(ids) for r in connection.execute(select(cases).where(cases.c.id.in_(part))).mappings()}
+        known_persons = {
+            (r["case_id"], r["person"]): r["facts"]
+            for part in chunked(ids)
+            for r in connection.execute(select(persons).where(persons.c.case_id.in_(part))).mappings()
+        }
         case_inserts, case_updates, person_inserts, person_updates, co_handled = [], [], [], [], {}
         for case_id, info in info_by_case.items():
             old = stored.get(case_id)
-            row = {"id": case_id, **{c: (old[c] if old else None) for c in CASE_COLUMNS},
-                   "co_handlers": old["co_handlers"] if old else [], "facts": dict(old["facts"]) if old else {}}
+            row = {
+                "id": case_id,
+                **{c: (old[c] if old else None) for c in CASE_COLUMNS},
+                "co_handlers": old["co_handlers"] if old else [],
+                "facts": dict(old["facts"]) if old else {},
+            }
             row.update(columns_of(info))
             if "co_handlers" in info:
                 row["co_handlers"] = co_handlers_of(info)
@@ -149,8 +161,7 @@ class Cases:
             for person, facts in persons_of(info).items():
                 key = (case_id, person)
                 merged = {**known_persons.get(key, {}), **facts}
-                (person_updates if key in known_persons else person_inserts).append(
-                    {"case_id": case_id, "person": person, "facts": merged})
+                (person_updates if key in known_persons else person_inserts).append({"case_id": case_id, "person": person, "facts": merged})
                 known_persons[key] = merged
         if case_inserts:
             _CASE_INSERT.insert(connection, [_CASE_INSERT.encode(row) for row in case_inserts])
@@ -160,22 +171,24 @@ class Cases:
             table = CoHandlerRow.__table__
             for chunk in chunked([case_id for case_id in co_handled if case_id not in new_cases]):
                 connection.execute(table.delete().where(table.c.case_id.in_(chunk)))
-            _CO_HANDLER_ROWS.insert(connection, [(case_id, officer) for case_id, officers in co_handled.items()
-                                                 for officer in dict.fromkeys(officers)])
+            _CO_HANDLER_ROWS.insert(connection, [(case_id, officer) for case_id, officers in co_handled.items() for officer in dict.fromkeys(officers)])
         if person_inserts:
             _PERSON_INSERT.insert(connection, [_PERSON_INSERT.encode(row) for row in person_inserts])
         if person_updates:
-            _PERSON_UPDATE.update(connection, [(*_PERSON_UPDATE.encode(row), row["case_id"], row["person"])
-                                               for row in person_updates], key=("case_id", "person"))
+            _PERSON_UPDATE.update(
+                connection, [(*_PERSON_UPDATE.encode(row), row["case_id"], row["person"]) for row in person_updates], key=("case_id", "person")
+            )
 
     def case_events(self, case_ids: Iterable[str]) -> dict[str, list[Event]]:
         ids = list(case_ids)
         found: dict[str, list[Event]] = defaultdict(list)
         with self.session() as session:
             for part in chunked(ids):
-                rows = session.execute(select(EventRow.case_id, EventRow.type, EventRow.at, EventRow.person,
-                                              EventRow.data, EventRow.source_id)
-                                       .where(EventRow.case_id.in_(part)).order_by(EventRow.at, EventRow.seq))
+                rows = session.execute(
+                    select(EventRow.case_id, EventRow.type, EventRow.at, EventRow.person, EventRow.data, EventRow.source_id)
+                    .where(EventRow.case_id.in_(part))
+                    .order_by(EventRow.at, EventRow.seq)
+                )
                 for case_id, kind, at, person, data, ident in rows:
                     found[case_id].append(Event(kind, at.astimezone(SHANGHAI), person, data or {}, ident))
         return found

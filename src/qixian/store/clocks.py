@@ -13,9 +13,26 @@ from qixian.store.rows import Codec, chunked, encode_time, utc
 from qixian.store.tables import CaseRow, ClockRow, ReplayMarkRow
 
 # The stored values of a replayed clock, besides its identity (case, rule, person, number) and update time.
-CLOCK_VALUES = Codec(ClockRow.__table__, (
-    "rule_version", "lead_of", "open", "outcome", "paused", "provisional", "started_at", "due_at", "due_display",
-    "ended_at", "ended_by", "explanation", "anomalies", "next_reminder_at", "warning_at"))
+CLOCK_VALUES = Codec(
+    ClockRow.__table__,
+    (
+        "rule_version",
+        "lead_of",
+        "open",
+        "outcome",
+        "paused",
+        "provisional",
+        "started_at",
+        "due_at",
+        "due_display",
+        "ended_at",
+        "ended_by",
+        "explanation",
+        "anomalies",
+        "next_reminder_at",
+        "warning_at",
+    ),
+)
 # Written with them: the case's unit, as the cases table has it when the clocks are written (a case's new unit
 # comes with an event, and the case's clocks are replayed and written after it).
 _CLOCK_INSERT = Codec(ClockRow.__table__, ("case_id", "rule_id", "person", "number", *CLOCK_VALUES.columns, "unit", "updated_at"))
@@ -26,8 +43,9 @@ Marks = Mapping[str, str]  # {case: token of its replay mark}
 class Clocks:
     """Writing and reading clocks (a part of Store)."""
 
-    def write_clocks(self, rows_by_case: dict[str, list[tuple[str, str, int, tuple]]], now: datetime, *,
-                     new_cases: Collection[str] = (), marks: Marks | None = None) -> int:
+    def write_clocks(
+        self, rows_by_case: dict[str, list[tuple[str, str, int, tuple]]], now: datetime, *, new_cases: Collection[str] = (), marks: Marks | None = None
+    ) -> int:
         """Make the stored clocks of these cases equal to the derived rows [(rule, person, number, values encoded
         by CLOCK_VALUES)], matched by identity so a row keeps its id while it lives. `new_cases` had no events
         before, hence no clocks: nothing to read back for them. Returns how many rows changed.
@@ -72,8 +90,11 @@ class Clocks:
     @staticmethod
     def _units_of(connection, case_ids: Sequence[str]) -> dict[str, str | None]:
         cases = CaseRow.__table__
-        return {case: unit for chunk in chunked(case_ids) for case, unit in connection.execute(
-            select(cases.c.id, cases.c.unit).where(cases.c.id.in_(chunk))).tuples()}
+        return {
+            case: unit
+            for chunk in chunked(case_ids)
+            for case, unit in connection.execute(select(cases.c.id, cases.c.unit).where(cases.c.id.in_(chunk))).tuples()
+        }
 
     def _clear_marks(self, connection, marks: Marks, case_ids: Iterable[str]) -> set[str]:
         """Delete the marks of these cases that still hold the token in `marks`; returns the cases cleared."""
@@ -85,8 +106,9 @@ class Clocks:
         cleared: set[str] = set()
         for token, cases in by_token.items():
             for chunk in chunked(cases):
-                cleared.update(connection.execute(table.delete().where(table.c.token == token, table.c.case_id.in_(chunk))
-                                                  .returning(table.c.case_id)).scalars())
+                cleared.update(
+                    connection.execute(table.delete().where(table.c.token == token, table.c.case_id.in_(chunk)).returning(table.c.case_id)).scalars()
+                )
         return cleared
 
     def replay_marks(self, case_ids: Sequence[str] | None = None) -> dict[str, str]:
@@ -95,8 +117,11 @@ class Clocks:
         with self.engine.connect() as connection:
             if case_ids is None:
                 return dict(connection.execute(select(table.c.case_id, table.c.token).order_by(table.c.case_id)).tuples().all())
-            return {case: token for chunk in chunked(case_ids) for case, token in connection.execute(
-                select(table.c.case_id, table.c.token).where(table.c.case_id.in_(chunk))).tuples()}
+            return {
+                case: token
+                for chunk in chunked(case_ids)
+                for case, token in connection.execute(select(table.c.case_id, table.c.token).where(table.c.case_id.in_(chunk))).tuples()
+            }
 
     def dues_of_cases(self, case_ids: list[str]) -> dict[tuple[str, str, str, int], tuple[datetime | None, str | None]]:
         """{(case, rule, person, number): (due, due as shown)} of the stored clocks of these cases: what a recompute
@@ -105,13 +130,27 @@ class Clocks:
         found = {}
         with self.engine.connect() as connection:
             for part in chunked(case_ids):
-                found.update({(r.case_id, r.rule_id, r.person, r.number): (r.due_at, r.due_display) for r in connection.execute(
-                    select(table.c.case_id, table.c.rule_id, table.c.person, table.c.number, table.c.due_at, table.c.due_display)
-                    .where(table.c.case_id.in_(part)))})
+                found.update(
+                    {
+                        (r.case_id, r.rule_id, r.person, r.number): (r.due_at, r.due_display)
+                        for r in connection.execute(
+                            select(table.c.case_id, table.c.rule_id, table.c.person, table.c.number, table.c.due_at, table.c.due_display).where(
+                                table.c.case_id.in_(part)
+                            )
+                        )
+                    }
+                )
         return found
 
-    def clocks(self, *, case: str | None = None, open_only: bool = False, due_before: datetime | None = None,
-               due_after: datetime | None = None, limit: int | None = None) -> list[ClockRow]:
+    def clocks(
+        self,
+        *,
+        case: str | None = None,
+        open_only: bool = False,
+        due_before: datetime | None = None,
+        due_after: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[ClockRow]:
         """Clock rows; with a due window only open clocks, read through the (open, due_at) index."""
         query = select(ClockRow)
         if case is not None:

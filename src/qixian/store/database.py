@@ -93,8 +93,14 @@ _DRIVER = (
     ("readonly database", "数据库文件只读"),
     ("disk I/O error", "磁盘读写出错"),
 )
-_ERRNO = {errno.ENOENT: "路径不存在", errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.EROFS: "只读文件系统",
-          errno.ENOSPC: "磁盘已满", errno.ENOTDIR: "路径中有一段不是文件夹"}
+_ERRNO = {
+    errno.ENOENT: "路径不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EROFS: "只读文件系统",
+    errno.ENOSPC: "磁盘已满",
+    errno.ENOTDIR: "路径中有一段不是文件夹",
+}
 
 
 def driver_reason(exc: BaseException) -> str:
@@ -110,12 +116,12 @@ def driver_reason(exc: BaseException) -> str:
 def unusable(url: str, exc: BaseException) -> UnusableDatabase:
     """One Chinese line for an error met while making an engine for `url` or in its first query."""
     if isinstance(exc, (NoSuchModuleError, ImportError)):  # (NoSuchModuleError is an ArgumentError)
-        return UnusableDatabase(f"不支持的数据库 {url.split('://', 1)[0]!r}：案件库只用 SQLite（sqlite:///文件路径）"
-                                "或 PostgreSQL（postgresql://用户@主机:5432/库名）")
+        return UnusableDatabase(
+            f"不支持的数据库 {url.split('://', 1)[0]!r}：案件库只用 SQLite（sqlite:///文件路径）或 PostgreSQL（postgresql://用户@主机:5432/库名）"
+        )
     if isinstance(exc, ArgumentError):
         example = f"sqlite:///{url}" if "://" not in url else "sqlite:///文件路径"
-        return UnusableDatabase(f"无法识别的数据库地址 {url!r}：SQLite 写成 {example}，"
-                                "PostgreSQL 写成 postgresql://用户@主机:5432/库名")
+        return UnusableDatabase(f"无法识别的数据库地址 {url!r}：SQLite 写成 {example}，PostgreSQL 写成 postgresql://用户@主机:5432/库名")
     return UnusableDatabase(f"无法使用案件库 {shown(url)}：{driver_reason(exc)}")
 
 

@@ -45,8 +45,7 @@ def signing_key() -> bytes | None:
         return None
     value = value.strip()
     if len(value) < MIN_KEY:
-        raise AuditKeyError(f"审计密钥少于 {MIN_KEY} 个字符：请设置为随机字符串，例如 "
-                            "python3 -c \"import secrets; print(secrets.token_urlsafe(48))\" 的输出")
+        raise AuditKeyError(f'审计密钥少于 {MIN_KEY} 个字符：请设置为随机字符串，例如 python3 -c "import secrets; print(secrets.token_urlsafe(48))" 的输出')
     return value.encode()
 
 
@@ -56,8 +55,9 @@ def _key_file(path: Path) -> str:
         if not stat.S_ISREG(mode):
             raise AuditKeyError(f"审计密钥文件 {path} 不是普通文件")
         if mode & 0o077:
-            raise AuditKeyError(f"审计密钥文件 {path} 可被同组或其他用户读取（权限 {stat.filemode(mode)}）："
-                                f"请运行 chmod 600 {path}，并确认属主是运行 qixian 的用户")
+            raise AuditKeyError(
+                f"审计密钥文件 {path} 可被同组或其他用户读取（权限 {stat.filemode(mode)}）：请运行 chmod 600 {path}，并确认属主是运行 qixian 的用户"
+            )
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise AuditKeyError(f"找不到审计密钥文件 {path}（{KEY_FILE_ENV}）") from None
@@ -90,8 +90,17 @@ def row_hash(prev_hash: str, row: Mapping, key: bytes | None = None) -> str:
     seal = row.get("seal") or LEGACY
     at = row["at"]
     at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
-    content = [prev_hash, at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), row["recipient"], list(row["keys"]),
-               int(row["attempt"]), row["channel"], row["url"], bool(row["ok"]), row["answer"]]
+    content = [
+        prev_hash,
+        at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        row["recipient"],
+        list(row["keys"]),
+        int(row["attempt"]),
+        row["channel"],
+        row["url"],
+        bool(row["ok"]),
+        row["answer"],
+    ]
     if seal != LEGACY:
         content += [row["text_hash"], seal]
     data = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -28,11 +28,14 @@ def due_chunks(store: Store, utc_now, *, write: bool, size: int | None = None) -
     size = size or CHUNK.get(store.engine.dialect.name, CHUNK["sqlite"])
     after = None  # the last (next reminder, id) seen: each chunk starts past it, so the loop ends even when nothing is written
     while True:
-        query = (select(*(clocks.c[name] for name in OWING)).where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= utc_now)
-                 .order_by(clocks.c.next_reminder_at, clocks.c.id).limit(size))
+        query = (
+            select(*(clocks.c[name] for name in OWING))
+            .where(clocks.c.open.is_(True), clocks.c.next_reminder_at <= utc_now)
+            .order_by(clocks.c.next_reminder_at, clocks.c.id)
+            .limit(size)
+        )
         if after is not None:
-            query = query.where(or_(clocks.c.next_reminder_at > after[0],
-                                    and_(clocks.c.next_reminder_at == after[0], clocks.c.id > after[1])))
+            query = query.where(or_(clocks.c.next_reminder_at > after[0], and_(clocks.c.next_reminder_at == after[0], clocks.c.id > after[1])))
         if write and store.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         with store.session() as session:

@@ -30,11 +30,21 @@ class People:
             session.execute(delete(OfficerRow))
             session.execute(delete(UnitRow))
             for unit in directory.units.values():
-                session.add(UnitRow(id=unit.id, name=unit.name, leader=unit.leader, legal_officer=unit.legal_officer,
-                                    duty_phone=unit.duty_phone, extra=unit.extra))
+                session.add(
+                    UnitRow(id=unit.id, name=unit.name, leader=unit.leader, legal_officer=unit.legal_officer, duty_phone=unit.duty_phone, extra=unit.extra)
+                )
             for officer in directory.officers.values():
-                session.add(OfficerRow(id=officer.id, name=officer.name, unit=officer.unit, phone=officer.phone,
-                                       urls=list(officer.urls), roles=list(officer.roles), extra=officer.extra))
+                session.add(
+                    OfficerRow(
+                        id=officer.id,
+                        name=officer.name,
+                        unit=officer.unit,
+                        phone=officer.phone,
+                        urls=list(officer.urls),
+                        roles=list(officer.roles),
+                        extra=officer.extra,
+                    )
+                )
             session.commit()
 
     def directory(self):
@@ -42,12 +52,16 @@ class People:
 
         units_, officers_ = UnitRow.__table__.c, OfficerRow.__table__.c  # plain rows: a province has 5,000 officers
         with self.engine.connect() as connection:
-            units = {u.id: Unit(u.id, u.name, u.leader, u.legal_officer, u.duty_phone, u.extra)
-                     for u in connection.execute(select(units_.id, units_.name, units_.leader, units_.legal_officer,
-                                                        units_.duty_phone, units_.extra))}
-            officers = {o.id: Officer(o.id, o.name, o.unit, o.phone, tuple(o.urls), tuple(o.roles), o.extra)
-                        for o in connection.execute(select(officers_.id, officers_.name, officers_.unit, officers_.phone,
-                                                           officers_.urls, officers_.roles, officers_.extra))}
+            units = {
+                u.id: Unit(u.id, u.name, u.leader, u.legal_officer, u.duty_phone, u.extra)
+                for u in connection.execute(select(units_.id, units_.name, units_.leader, units_.legal_officer, units_.duty_phone, units_.extra))
+            }
+            officers = {
+                o.id: Officer(o.id, o.name, o.unit, o.phone, tuple(o.urls), tuple(o.roles), o.extra)
+                for o in connection.execute(
+                    select(officers_.id, officers_.name, officers_.unit, officers_.phone, officers_.urls, officers_.roles, officers_.extra)
+                )
+            }
         return Directory(units, officers)
 
     def acknowledge(self, outbox_id: int, officer: str, channel: str, now: datetime) -> tuple[AcknowledgementRow, bool]:
@@ -61,9 +75,25 @@ class People:
         if channel == "link" and row.level not in LINK_LEVELS:
             raise AcknowledgeError("超期提醒须本人登录期限看板确认（确认后不再告知单位负责人等）：工作群中的链接谁都能点开")
         with self.session() as session:
-            inserted = _ACK_ROWS.insert(session.connection(), [_ACK_ROWS.encode({
-                "outbox_id": row.id, "clock_id": row.clock_id, "due_at": row.due_at, "step": row.step, "level": row.level,
-                "officer": officer, "at": utc(now), "channel": channel})], unique=("outbox_id",), returning="id")
+            inserted = _ACK_ROWS.insert(
+                session.connection(),
+                [
+                    _ACK_ROWS.encode(
+                        {
+                            "outbox_id": row.id,
+                            "clock_id": row.clock_id,
+                            "due_at": row.due_at,
+                            "step": row.step,
+                            "level": row.level,
+                            "officer": officer,
+                            "at": utc(now),
+                            "channel": channel,
+                        }
+                    )
+                ],
+                unique=("outbox_id",),
+                returning="id",
+            )
             session.commit()
             found = session.exec(select(AcknowledgementRow).where(AcknowledgementRow.outbox_id == outbox_id)).scalars().one()
         return found, bool(inserted)
@@ -81,8 +111,8 @@ class People:
             raise AcknowledgeError(f"提醒 {outbox_id} 不是发给您的：只能确认发给自己的提醒")
         if row.clocks is not None:
             raise AcknowledgeError(f"提醒 {outbox_id} 是每日超期汇总，不能整体确认：请在看板上逐个案件办理")
-        if case is None or not self.directory().on_case(officer, unit=case.unit, handler=case.handler,
-                                                        co_handlers=list(case.co_handlers or [])):
-            raise AcknowledgeError(f"提醒 {outbox_id} 所属案件已不由您负责（您已不在民警名录中，或已不是该案的主办、协办民警"
-                                   "或所在单位的负责人、法制员）：不能再确认")
+        if case is None or not self.directory().on_case(officer, unit=case.unit, handler=case.handler, co_handlers=list(case.co_handlers or [])):
+            raise AcknowledgeError(
+                f"提醒 {outbox_id} 所属案件已不由您负责（您已不在民警名录中，或已不是该案的主办、协办民警或所在单位的负责人、法制员）：不能再确认"
+            )
         return row

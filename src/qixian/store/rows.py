@@ -26,8 +26,10 @@ def encode_time(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not None and value.tzinfo is not _UTC:
         value = value.astimezone(_UTC)
-    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}:{value.second:02d}"  # SQLAlchemy's SQLite
-            f".{value.microsecond:06d}")  # format, twice as fast as strftime
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}:{value.second:02d}"  # SQLAlchemy's SQLite
+        f".{value.microsecond:06d}"
+    )  # format, twice as fast as strftime
 
 
 def decode_time(text: str | None) -> datetime | None:
@@ -40,17 +42,23 @@ class Codec:
     def __init__(self, table: Table, columns: Sequence[str]):
         self.table, self.columns = table, tuple(columns)
         self.kinds = tuple(_kind(table.c[name].type) for name in self.columns)
-        self._encoders: tuple[Callable | None, ...] = tuple(
-            {"time": encode_time, "json": dump_json}.get(kind) for kind in self.kinds)
+        self._encoders: tuple[Callable | None, ...] = tuple({"time": encode_time, "json": dump_json}.get(kind) for kind in self.kinds)
 
     def encode(self, values: Mapping[str, Any]) -> tuple:
         """Python values (aware or naive-UTC times, JSON-able data) as the driver takes them. Rows read back
         through SQLAlchemy encode to the same tuple, so stored and derived rows compare as tuples."""
-        return tuple(values[name] if encode is None else encode(values[name])
-                     for name, encode in zip(self.columns, self._encoders, strict=False))
+        return tuple(values[name] if encode is None else encode(values[name]) for name, encode in zip(self.columns, self._encoders, strict=False))
 
-    def insert(self, connection: Connection, rows: Iterable[tuple], *, unique: Sequence[str] = (),
-               replace: Sequence[str] = (), returning: str | None = None, chunk: int = 500) -> list:
+    def insert(
+        self,
+        connection: Connection,
+        rows: Iterable[tuple],
+        *,
+        unique: Sequence[str] = (),
+        replace: Sequence[str] = (),
+        returning: str | None = None,
+        chunk: int = 500,
+    ) -> list:
         """INSERT the encoded rows; with `unique`, rows clashing on those columns are skipped (ON CONFLICT DO
         NOTHING), or with `replace` too, have those columns replaced by the new values; with `returning`, that
         column of the rows actually inserted is returned."""
@@ -102,7 +110,7 @@ def _kind(column_type) -> str | None:
 def chunked(items: Sequence, size: int = 900) -> Iterable[Sequence]:
     """`items` in slices small enough for one `IN (...)` (SQLite binds at most 999 values in a statement)."""
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def utc(moment: datetime) -> datetime:

@@ -44,8 +44,10 @@ def single_scanner(engine: Engine) -> Iterator[None]:
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "未知"
-            raise ScanBusy(f"另一个扫描（进程 {holder}）正在使用 SQLite 案件库 {database}：SQLite 只允许一个扫描进程。"
-                           "等它结束后再运行；需要多个扫描进程同时工作时，案件库请改用 PostgreSQL（见 README 运维部分）") from None
+            raise ScanBusy(
+                f"另一个扫描（进程 {holder}）正在使用 SQLite 案件库 {database}：SQLite 只允许一个扫描进程。"
+                "等它结束后再运行；需要多个扫描进程同时工作时，案件库请改用 PostgreSQL（见 README 运维部分）"
+            ) from None
         try:
             handle.seek(0)
             handle.truncate()

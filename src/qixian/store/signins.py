@@ -21,9 +21,11 @@ def paused_until(here: list[datetime], everywhere: list[datetime], address: list
     """Until when signing in pauses, given the failures within PAUSE (oldest first) for the officer id from this
     address, for the id from anywhere, and from this address for any id; None when it may go on. A pause ends
     when enough of its failures have left the window."""
-    ends = [failures[-limit] + PAUSE for failures, limit in ((here, OFFICER_FAILURES), (everywhere, OFFICER_EVERYWHERE),
-                                                             (address, ADDRESS_FAILURES))
-            if len(failures) >= limit]
+    ends = [
+        failures[-limit] + PAUSE
+        for failures, limit in ((here, OFFICER_FAILURES), (everywhere, OFFICER_EVERYWHERE), (address, ADDRESS_FAILURES))
+        if len(failures) >= limit
+    ]
     return max(ends, default=None)
 
 
@@ -82,27 +84,29 @@ class SignIns:
     def last_sign_ins(self) -> dict[str, datetime]:
         """Each officer's last successful sign-in."""
         with self.session() as session:
-            return {officer: at for officer, at in session.execute(
-                select(SignInRow.officer, func.max(SignInRow.at)).where(SignInRow.ok.is_(True)).group_by(SignInRow.officer))}
+            return {
+                officer: at
+                for officer, at in session.execute(select(SignInRow.officer, func.max(SignInRow.at)).where(SignInRow.ok.is_(True)).group_by(SignInRow.officer))
+            }
 
     def sign_ins(self) -> list[SignInRow]:
         with self.session() as session:
             return list(session.exec(select(SignInRow).order_by(SignInRow.id)).scalars())
 
-    def failed_sign_ins(self, since: datetime, *, officer: str | None = None,
-                        client: str | None = None) -> list[tuple[datetime, str]]:
+    def failed_sign_ins(self, since: datetime, *, officer: str | None = None, client: str | None = None) -> list[tuple[datetime, str]]:
         """(time, address) of the failed sign-ins after `since`, oldest first: for an officer id (only those after its
         last success and after its password was last set), or from an address."""
         since = utc(since)
         with self.session() as session:
             if officer is not None:
                 user = session.get(WebUserRow, officer)
-                last_ok = session.execute(select(func.max(SignInRow.at)).where(SignInRow.officer == officer,
-                                                                               SignInRow.ok.is_(True))).scalar()
+                last_ok = session.execute(select(func.max(SignInRow.at)).where(SignInRow.officer == officer, SignInRow.ok.is_(True))).scalar()
                 since = max([since] + [t for t in (user.updated_at if user else None, last_ok) if t is not None])
                 whose = SignInRow.officer == officer
             else:
                 whose = SignInRow.client == client
-            return list(session.execute(select(SignInRow.at, SignInRow.client)
-                                        .where(whose, SignInRow.ok.is_(False), SignInRow.at > since)
-                                        .order_by(SignInRow.at)).tuples())
+            return list(
+                session.execute(
+                    select(SignInRow.at, SignInRow.client).where(whose, SignInRow.ok.is_(False), SignInRow.at > since).order_by(SignInRow.at)
+                ).tuples()
+            )

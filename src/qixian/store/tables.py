@@ -53,8 +53,10 @@ class EventRow(SQLModel, table=True):
     """The append-only event log. (source, source_id) is unique: the same event twice changes nothing."""
 
     __tablename__ = "events"
-    __table_args__ = (UniqueConstraint("source", "source_id", name="uq_events_source"),
-                      Index("ix_events_type_at", "type", "at"))  # reports: pauses and extensions by type
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", name="uq_events_source"),
+        Index("ix_events_type_at", "type", "at"),
+    )  # reports: pauses and extensions by type
 
     seq: int | None = Field(default=None, primary_key=True)
     source: str = Field(max_length=200)

@@ -12,9 +12,16 @@ from qixian.legaltime.localtime import span
 from qixian.rulebook.model import RulePack
 from qixian.store.tables import ClockRow
 
-STATES = {ClockState.RUNNING: "计时中", ClockState.PAUSED: "暂停", ClockState.MET: "按期完成", ClockState.MET_LATE: "超期完成",
-          ClockState.OVERDUE: "已超期", ClockState.CANCELLED: "不再适用", ClockState.RESTARTED: "已重新计算",
-          ClockState.PROVISIONAL: "计时中（临时）"}
+STATES = {
+    ClockState.RUNNING: "计时中",
+    ClockState.PAUSED: "暂停",
+    ClockState.MET: "按期完成",
+    ClockState.MET_LATE: "超期完成",
+    ClockState.OVERDUE: "已超期",
+    ClockState.CANCELLED: "不再适用",
+    ClockState.RESTARTED: "已重新计算",
+    ClockState.PROVISIONAL: "计时中（临时）",
+}
 LIGHTS = {"red": "已超期", "orange": "临期", "green": "正常", "grey": "暂停或已结束"}
 
 

@@ -36,8 +36,14 @@ from qixian.supervision.reports import Scope, scoped
 from qixian.supervision.reportviews import TEMPLATES
 
 CLUE_STATUS = [  # the latest of these events says where a clue stands (the last matching wins)
-    ("clue_received", "待交办"), ("clue_assigned", "核查中"), ("clue_verified", "已核查"), ("clue_feedback_given", "已反馈"),
-    ("clue_transferred", "已移交"), ("clue_closed", "已办结"), ("clue_merged_into_case", "已转为案件")]
+    ("clue_received", "待交办"),
+    ("clue_assigned", "核查中"),
+    ("clue_verified", "已核查"),
+    ("clue_feedback_given", "已反馈"),
+    ("clue_transferred", "已移交"),
+    ("clue_closed", "已办结"),
+    ("clue_merged_into_case", "已转为案件"),
+]
 FINISHED = ("已移交", "已办结", "已转为案件")
 KINDS = {"clues": "线索台账", "listings": "挂牌督办台账", "duties": "常态化工作台账", "counts": "专项工作按单位统计"}
 Narrow = Callable  # (query, case id column) -> the query narrowed to the cases a scope may see
@@ -145,6 +151,7 @@ class Ledgers:
 
         def of(unit: str, name: str) -> UnitCount:
             return found.setdefault(unit, UnitCount(unit, name))
+
         for clue in self.clues:
             count = of(clue.unit, clue.unit)
             count.clues += 1
@@ -163,8 +170,9 @@ class Ledgers:
         return sorted(found.values(), key=lambda c: c.unit)
 
 
-def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: datetime, narrow: Narrow,
-          scope_label: str, keep: Callable[[CaseRow], bool] | None = None) -> Ledgers:
+def build(
+    store: Store, pack: RulePack, start: datetime, end: datetime, now: datetime, narrow: Narrow, scope_label: str, keep: Callable[[CaseRow], bool] | None = None
+) -> Ledgers:
     """The ledgers of the cases `narrow` lets through (and `keep` confirms, one by one: a dashboard viewer's
     `sees`), for the period [start, end) as of `now`."""
     directory = store.directory()
@@ -186,8 +194,7 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
     people = directory.name_of
 
     def step(row: ClockRow, whose: str) -> Step:
-        return Step(pack.name_of(row.rule_id), whose, row.due_display or "—", state_of(row, now),
-                    display(row.ended_at) if row.ended_at else "")
+        return Step(pack.name_of(row.rule_id), whose, row.due_display or "—", state_of(row, now), display(row.ended_at) if row.ended_at else "")
 
     clue_lines = []
     for case in clues:
@@ -199,26 +206,52 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
         steps = [step(c, name(c.person) if c.person else "") for c in clocks[case.id] if c.outcome != ClockState.RESTARTED]
         if status.startswith(FINISHED) and happened[-1].at and _utc(happened[-1].at) < start and not any(s.state == ClockState.OVERDUE for s in steps):
             continue  # finished before the period
-        assignees = "、".join(dict.fromkeys(name(e.data.get("assignee")) + ("（双交办）" if e.data.get("parallel") else "")
-                                            for e in happened if e.type == "clue_assigned"))
-        clue_lines.append(ClueLine(case.id, case.title or "", (case.facts or {}).get("source") or _source(happened),
-                                   name(case.unit), people(case.handler) if case.handler else "—",
-                                   moment(_local(happened[0].at)), assignees or "—", steps, status,
-                                   any(s.overdue for s in steps)))
+        assignees = "、".join(
+            dict.fromkeys(name(e.data.get("assignee")) + ("（双交办）" if e.data.get("parallel") else "") for e in happened if e.type == "clue_assigned")
+        )
+        clue_lines.append(
+            ClueLine(
+                case.id,
+                case.title or "",
+                (case.facts or {}).get("source") or _source(happened),
+                name(case.unit),
+                people(case.handler) if case.handler else "—",
+                moment(_local(happened[0].at)),
+                assignees or "—",
+                steps,
+                status,
+                any(s.overdue for s in steps),
+            )
+        )
     listing_lines = []
     for case in listed:
         given = listings.get(case.id) or {}
         lifted = given.get("lifted_at")
         if _utc(given["at"]) >= end or (lifted is not None and _utc(lifted) < start):
             continue
-        reports = [step(c, period_label(rule.every, c.started_at, c.number)) for c in clocks[case.id]
-                   if (rule := rule_of(pack, c)) is not None and rule.every is not None and "case_listed" in rule.start]
-        listing_lines.append(ListingLine(
-            case.id, case.title or "", name(case.unit), LEVEL_NAMES.get(level, level) if (level := given.get("level")) else "—",
-            people(given.get("leader")) if given.get("leader") else "—", people(given.get("contact")) if given.get("contact") else "—",
-            moment(_local(given["at"])), str(given.get("report_every") or "—"), str(given.get("solve_by") or "—"),
-            moment(_local(lifted)) if lifted else "", reports, sum(1 for r in reports if r.state in MET_STATES),
-            sum(1 for r in reports if r.state == ClockState.OVERDUE), any(r.overdue for r in reports)))
+        reports = [
+            step(c, period_label(rule.every, c.started_at, c.number))
+            for c in clocks[case.id]
+            if (rule := rule_of(pack, c)) is not None and rule.every is not None and "case_listed" in rule.start
+        ]
+        listing_lines.append(
+            ListingLine(
+                case.id,
+                case.title or "",
+                name(case.unit),
+                LEVEL_NAMES.get(level, level) if (level := given.get("level")) else "—",
+                people(given.get("leader")) if given.get("leader") else "—",
+                people(given.get("contact")) if given.get("contact") else "—",
+                moment(_local(given["at"])),
+                str(given.get("report_every") or "—"),
+                str(given.get("solve_by") or "—"),
+                moment(_local(lifted)) if lifted else "",
+                reports,
+                sum(1 for r in reports if r.state in MET_STATES),
+                sum(1 for r in reports if r.state == ClockState.OVERDUE),
+                any(r.overdue for r in reports),
+            )
+        )
     duty_lines: dict[tuple[str, str], DutyLine] = {}
     for case in duties:
         for row in clocks[case.id]:
@@ -226,10 +259,16 @@ def build(store: Store, pack: RulePack, start: datetime, end: datetime, now: dat
             if rule is None or rule.every is None or row.due_at is None or not start <= _utc(row.due_at) < end:
                 continue
             line = duty_lines.setdefault((case.unit or "", rule.id), DutyLine(case.unit or "", name(case.unit), rule.name))
-            line.periods.append(Step(rule.name, period_label(rule.every, _local(row.started_at), row.number),
-                                     row.due_display or "—", state_of(row, now), display(row.ended_at) if row.ended_at else ""))
-    return Ledgers(scope_label, start, end, now, clue_lines, listing_lines,
-                   sorted(duty_lines.values(), key=lambda d: (d.unit_name, d.duty)))
+            line.periods.append(
+                Step(
+                    rule.name,
+                    period_label(rule.every, _local(row.started_at), row.number),
+                    row.due_display or "—",
+                    state_of(row, now),
+                    display(row.ended_at) if row.ended_at else "",
+                )
+            )
+    return Ledgers(scope_label, start, end, now, clue_lines, listing_lines, sorted(duty_lines.values(), key=lambda d: (d.unit_name, d.duty)))
 
 
 def narrow_to(scope: Scope) -> Narrow:
@@ -269,6 +308,7 @@ def _utc(at: datetime) -> datetime:
 
 # -- CSV and HTML ---------------------------------------------------------------------------------
 
+
 def _steps_text(steps: list[Step]) -> str:
     return "；".join(f"{s.name}{('（' + s.whose + '）') if s.whose else ''} {s.due} {s.state_label}" for s in steps)
 
@@ -276,22 +316,86 @@ def _steps_text(steps: list[Step]) -> str:
 def rows(ledgers: Ledgers, kind: str) -> tuple[list[str], list[list]]:
     """(headings, rows) of one ledger: clues | listings | duties | counts."""
     if kind == "clues":
-        return (["线索编号", "标题", "来源", "单位", "责任民警", "接收时间", "承办对象", "步骤与期限", "状态", "超期"],
-                [[c.id, c.title, c.source, c.unit, c.handler, c.received, c.assignees, _steps_text(c.steps), c.status,
-                  "是" if c.overdue else ""] for c in ledgers.clues])
+        return (
+            ["线索编号", "标题", "来源", "单位", "责任民警", "接收时间", "承办对象", "步骤与期限", "状态", "超期"],
+            [
+                [c.id, c.title, c.source, c.unit, c.handler, c.received, c.assignees, _steps_text(c.steps), c.status, "是" if c.overdue else ""]
+                for c in ledgers.clues
+            ],
+        )
     if kind == "listings":
-        return (["案件编号", "标题", "单位", "挂牌级别", "责任领导", "督办联系人", "挂牌时间", "报告间隔", "限期破案", "撤销挂牌",
-                 "进展报告", "已报", "漏报", "超期"],
-                [[ln.id, ln.title, ln.unit, ln.level, ln.leader, ln.contact, ln.listed, ln.every, ln.solve_by, ln.lifted or "",
-                  _steps_text(ln.reports), ln.made, ln.missed, "是" if ln.overdue else ""] for ln in ledgers.listings])
+        return (
+            [
+                "案件编号",
+                "标题",
+                "单位",
+                "挂牌级别",
+                "责任领导",
+                "督办联系人",
+                "挂牌时间",
+                "报告间隔",
+                "限期破案",
+                "撤销挂牌",
+                "进展报告",
+                "已报",
+                "漏报",
+                "超期",
+            ],
+            [
+                [
+                    ln.id,
+                    ln.title,
+                    ln.unit,
+                    ln.level,
+                    ln.leader,
+                    ln.contact,
+                    ln.listed,
+                    ln.every,
+                    ln.solve_by,
+                    ln.lifted or "",
+                    _steps_text(ln.reports),
+                    ln.made,
+                    ln.missed,
+                    "是" if ln.overdue else "",
+                ]
+                for ln in ledgers.listings
+            ],
+        )
     if kind == "duties":
-        return (["单位", "工作", "周期数", "按期完成", "超期完成", "漏做（超期）", "进行中", "各周期"],
-                [[d.unit_name, d.duty, len(d.periods), d.count(ClockState.MET), d.count(ClockState.MET_LATE), d.count(ClockState.OVERDUE),
-                  d.count(ClockState.RUNNING, ClockState.PROVISIONAL), "；".join(f"{p.period_text} {p.state_label}" for p in d.periods)]
-                 for d in ledgers.duties])
-    return (["单位", "线索", "线索超期", "线索办结", "挂牌督办案件", "进展已报", "进展漏报", "常态化工作周期", "已完成", "漏做"],
-            [[c.unit_name, c.clues, c.clues_overdue, c.clues_finished, c.listed, c.reports_made, c.reports_missed,
-              c.duty_periods, c.duties_done, c.duties_missed] for c in ledgers.counts()])
+        return (
+            ["单位", "工作", "周期数", "按期完成", "超期完成", "漏做（超期）", "进行中", "各周期"],
+            [
+                [
+                    d.unit_name,
+                    d.duty,
+                    len(d.periods),
+                    d.count(ClockState.MET),
+                    d.count(ClockState.MET_LATE),
+                    d.count(ClockState.OVERDUE),
+                    d.count(ClockState.RUNNING, ClockState.PROVISIONAL),
+                    "；".join(f"{p.period_text} {p.state_label}" for p in d.periods),
+                ]
+                for d in ledgers.duties
+            ],
+        )
+    return (
+        ["单位", "线索", "线索超期", "线索办结", "挂牌督办案件", "进展已报", "进展漏报", "常态化工作周期", "已完成", "漏做"],
+        [
+            [
+                c.unit_name,
+                c.clues,
+                c.clues_overdue,
+                c.clues_finished,
+                c.listed,
+                c.reports_made,
+                c.reports_missed,
+                c.duty_periods,
+                c.duties_done,
+                c.duties_missed,
+            ]
+            for c in ledgers.counts()
+        ],
+    )
 
 
 def ledger_csv(ledgers: Ledgers, kind: str) -> str:
@@ -307,8 +411,9 @@ def ledger_csv(ledgers: Ledgers, kind: str) -> str:
 
 def ledger_html(ledgers: Ledgers) -> str:
     """Every ledger on one self-contained page (names escaped; overdue rows in red)."""
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, finalize=visible,
-                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, finalize=visible, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
     return environment.get_template("ledger.html.j2").render(**html_context(ledgers))
 
 

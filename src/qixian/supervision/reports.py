@@ -50,10 +50,15 @@ from qixian.store.tables import AcknowledgementRow, CaseRow, ClockRow, EventRow,
 
 UNASSESSED = (ClockState.CANCELLED, ClockState.RESTARTED)
 NEAR_DUE = timedelta(days=1)
-ANOMALY_LABELS = {"late_extension": "期满后才批准延长", "extension_beyond_times": "延长次数超过规定",
-                  "extension_over_limit": "延长超过规定时长", "pause_after_due": "期满后才暂停",
-                  "late_restart": "期满后才重新计算", "restart_before_start": "重新计算早于起算",
-                  "pause_before_due": "临期反复暂停"}
+ANOMALY_LABELS = {
+    "late_extension": "期满后才批准延长",
+    "extension_beyond_times": "延长次数超过规定",
+    "extension_over_limit": "延长超过规定时长",
+    "pause_after_due": "期满后才暂停",
+    "late_restart": "期满后才重新计算",
+    "restart_before_start": "重新计算早于起算",
+    "pause_before_due": "临期反复暂停",
+}
 NO_UNIT, NO_OFFICER = "（未填单位）", "（未填主办民警）"
 # what a rule's limit is set by, as reports keep them apart: a breach of law, or of the bureau's working standards
 BASIS_GROUPS = {"statute": "法定期限", "working_standard": "工作规范（非法定）"}
@@ -94,11 +99,19 @@ class Tally:
         return statistics.median(self.ack_latency) if self.ack_latency else None
 
     def as_dict(self) -> dict:
-        return {"assessed": self.assessed, "met": self.met, "met_late": self.met_late, "overdue": self.overdue,
-                "pending": self.pending, "overdue_rate": _round(self.overdue_rate, 4), "reminders": self.reminders,
-                "overdue_reminders": self.overdue_reminders, "acknowledged": self.acknowledged,
-                "to_completion_hours_median": _round(self.to_completion_median, 1),
-                "ack_latency_minutes_median": _round(self.ack_latency_median, 1)}
+        return {
+            "assessed": self.assessed,
+            "met": self.met,
+            "met_late": self.met_late,
+            "overdue": self.overdue,
+            "pending": self.pending,
+            "overdue_rate": _round(self.overdue_rate, 4),
+            "reminders": self.reminders,
+            "overdue_reminders": self.overdue_reminders,
+            "acknowledged": self.acknowledged,
+            "to_completion_hours_median": _round(self.to_completion_median, 1),
+            "ack_latency_minutes_median": _round(self.ack_latency_median, 1),
+        }
 
 
 @dataclass
@@ -149,14 +162,24 @@ class Report:
         def rows(items: list[Row]) -> list[dict]:
             return [{"key": r.key, "label": r.label, **r.tally.as_dict()} for r in items]
 
-        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "now": self.now.isoformat(),
-                "scope": {"unit": self.scope.unit, "officer": self.scope.officer, "label": self.scope_label},
-                "total": self.total.as_dict(), "by_type": rows(self.by_type), "by_rule": rows(self.by_rule),
-                "by_unit": rows(self.by_unit), "by_officer": rows(self.by_officer), "by_week": rows(self.by_week), "by_basis": rows(self.by_basis),
-                "paused": [{"reason": r, "hours": round(h, 1), "clocks": n} for r, h, n in self.paused],
-                "extensions": [{"event": e, "count": n} for e, n in self.extensions],
-                "anomalies": [{"kind": f.kind, "label": f.label, "case": f.case, "rule": f.rule, "person": f.person or None,
-                               "message": f.message} for f in self.anomalies]}
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "now": self.now.isoformat(),
+            "scope": {"unit": self.scope.unit, "officer": self.scope.officer, "label": self.scope_label},
+            "total": self.total.as_dict(),
+            "by_type": rows(self.by_type),
+            "by_rule": rows(self.by_rule),
+            "by_unit": rows(self.by_unit),
+            "by_officer": rows(self.by_officer),
+            "by_week": rows(self.by_week),
+            "by_basis": rows(self.by_basis),
+            "paused": [{"reason": r, "hours": round(h, 1), "clocks": n} for r, h, n in self.paused],
+            "extensions": [{"event": e, "count": n} for e, n in self.extensions],
+            "anomalies": [
+                {"kind": f.kind, "label": f.label, "case": f.case, "rule": f.rule, "person": f.person or None, "message": f.message} for f in self.anomalies
+            ],
+        }
 
 
 def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: datetime, scope: Scope = Scope()) -> Report:
@@ -167,12 +190,27 @@ def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: da
     _reminders(store, groups, start, end, now, scope)
     _completion_times(store, groups, start, end, scope)
     paused, extensions, pause_findings = _pauses_and_extensions(store, pack, start, end, now, scope)
-    findings = [Finding(a["kind"], c.case_id, pack.name_of(c.rule_id), c.person, a["message"])
-                for c in _anomalous_clocks(store, start, end, scope) for a in c.anomalies] + pause_findings
+    findings = [
+        Finding(a["kind"], c.case_id, pack.name_of(c.rule_id), c.person, a["message"]) for c in _anomalous_clocks(store, start, end, scope) for a in c.anomalies
+    ] + pause_findings
     findings.sort(key=lambda f: (f.kind, f.case, f.rule, f.person))
-    return Report(start, end, now, scope, scope_label(scope, directory), groups.total,
-                  groups.rows("type"), groups.rows("rule"), groups.ranked("unit"), groups.ranked("officer"),
-                  groups.rows("week", by_key=True), groups.rows("basis", by_key=True), paused, extensions, findings)
+    return Report(
+        start,
+        end,
+        now,
+        scope,
+        scope_label(scope, directory),
+        groups.total,
+        groups.rows("type"),
+        groups.rows("rule"),
+        groups.ranked("unit"),
+        groups.ranked("officer"),
+        groups.rows("week", by_key=True),
+        groups.rows("basis", by_key=True),
+        paused,
+        extensions,
+        findings,
+    )
 
 
 # -- grouping -------------------------------------------------------------------------------------
@@ -203,9 +241,14 @@ class _Groups:
         unit_name = self.directory.units[unit].name if unit in self.directory.units else (unit or NO_UNIT)
         officer_name = self.directory.officers[handler].name if handler in self.directory.officers else (handler or NO_OFFICER)
         basis = self.basis(rule_id)
-        return {"type": (kind, kind), "rule": (rule_id, self.pack.name_of(rule_id)), "basis": (basis, BASIS_GROUPS[basis]),
-                "unit": (unit or "", unit_name), "officer": (handler or "", officer_name),
-                "week": (monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}")}
+        return {
+            "type": (kind, kind),
+            "rule": (rule_id, self.pack.name_of(rule_id)),
+            "basis": (basis, BASIS_GROUPS[basis]),
+            "unit": (unit or "", unit_name),
+            "officer": (handler or "", officer_name),
+            "week": (monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}"),
+        }
 
     def each(self, rule_id: str, unit: str | None, handler: str | None, moment: datetime) -> Iterable[Tally]:
         yield self.total
@@ -231,8 +274,7 @@ class _Groups:
                 targets = [("week", value.isoformat(), f"{value:%m-%d}～{value + timedelta(days=6):%m-%d}")]
             else:
                 named = None if value is None else str(value)
-                rule_id, unit, handler = (named or "", None, None) if grouping == "rule" else \
-                    ("", named, None) if grouping == "unit" else ("", None, named)
+                rule_id, unit, handler = (named or "", None, None) if grouping == "rule" else ("", named, None) if grouping == "unit" else ("", None, named)
                 keys = self.keys(rule_id, unit, handler, datetime(2000, 1, 3, tzinfo=UTC))  # (its week is not read)
                 targets = [(grouping, *keys[grouping])]
                 if grouping == "rule":
@@ -251,8 +293,7 @@ class _Groups:
 
     def ranked(self, grouping: str) -> list[Row]:
         """Worst first: the highest overdue rate, then the most late or overdue clocks."""
-        return sorted(self.rows(grouping), key=lambda r: (-(r.tally.overdue_rate or 0), -(r.tally.met_late + r.tally.overdue),
-                                                           -r.tally.assessed, r.label))
+        return sorted(self.rows(grouping), key=lambda r: (-(r.tally.overdue_rate or 0), -(r.tally.met_late + r.tally.overdue), -r.tally.assessed, r.label))
 
 
 # -- reading the store ----------------------------------------------------------------------------
@@ -271,17 +312,26 @@ def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime,
     """The clocks due in the period, counted in the database by outcome: one GROUP BY (rule, unit, officer, day of
     the due in Beijing, outcome) over the period's range of the due index (ix_clocks_due), so a report reads the
     clocks of its period and no other, whatever the store's history; the groupings are summed from its rows."""
-    outcome = case((ClockRow.outcome == ClockState.MET, "met"), (ClockRow.outcome == ClockState.MET_LATE, "met_late"),
-                   (ClockRow.due_at <= _utc(now), "overdue"), else_="pending")
+    outcome = case(
+        (ClockRow.outcome == ClockState.MET, "met"),
+        (ClockRow.outcome == ClockState.MET_LATE, "met_late"),
+        (ClockRow.due_at <= _utc(now), "overdue"),
+        else_="pending",
+    )
     with store.session() as session:
         day = _beijing_day(session.get_bind().dialect.name)
         columns = (ClockRow.rule_id, CaseRow.unit, CaseRow.handler, day, outcome)
-        query = scoped(select(*columns, func.count()).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(
-            ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
-            or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED))), scope)
+        query = scoped(
+            select(*columns, func.count())
+            .join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+            .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED))),
+            scope,
+        )
         counted = session.execute(query.group_by(*columns)).all()
-    groups.add_counted((rule_id, unit, handler, _as_date(value), {result: count, "assessed": count if result != "pending" else 0})
-                       for rule_id, unit, handler, value, result, count in counted)
+    groups.add_counted(
+        (rule_id, unit, handler, _as_date(value), {result: count, "assessed": count if result != "pending" else 0})
+        for rule_id, unit, handler, value, result, count in counted
+    )
 
 
 def _beijing_day(dialect: str, column=ClockRow.due_at):
@@ -297,10 +347,12 @@ def _as_date(value) -> date:
 
 
 def _anomalous_clocks(store: Store, start: datetime, end: datetime, scope: Scope) -> list[ClockRow]:
-    query = (select(ClockRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-             .where(ANOMALOUS, ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end),
-                    or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
-             .order_by(ClockRow.due_at, ClockRow.id))
+    query = (
+        select(ClockRow)
+        .join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+        .where(ANOMALOUS, ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
+        .order_by(ClockRow.due_at, ClockRow.id)
+    )
     with store.session() as session:
         return list(session.execute(scoped(query, scope)).scalars())
 
@@ -316,15 +368,35 @@ def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, no
     with store.session() as session:
         day = _beijing_day(session.get_bind().dialect.name, OutboxRow.step_at)
         columns = (OutboxRow.rule_id, CaseRow.unit, CaseRow.handler, day, OutboxRow.level)
-        counted = session.execute(scoped(select(*columns, func.count()).join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
-                                         .where(OutboxRow.id.in_(first_rows)), scope).group_by(*columns)).all()
-        acknowledged = session.execute(scoped(
-            select(OutboxRow.clock_id, OutboxRow.due_at, OutboxRow.step, OutboxRow.rule_id, CaseRow.unit, CaseRow.handler,
-                   OutboxRow.step_at, OutboxRow.sent_at, OutboxRow.created_at, AcknowledgementRow.at)
-            .join(AcknowledgementRow, acknowledged_by_now).join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
-            .where(*in_period), scope).order_by(OutboxRow.id)).all()
-    groups.add_counted((rule_id, unit, handler, _as_date(value), {"reminders": count, "overdue_reminders": count if level == "overdue" else 0})
-                       for rule_id, unit, handler, value, level, count in counted)
+        counted = session.execute(
+            scoped(
+                select(*columns, func.count()).join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True).where(OutboxRow.id.in_(first_rows)), scope
+            ).group_by(*columns)
+        ).all()
+        acknowledged = session.execute(
+            scoped(
+                select(
+                    OutboxRow.clock_id,
+                    OutboxRow.due_at,
+                    OutboxRow.step,
+                    OutboxRow.rule_id,
+                    CaseRow.unit,
+                    CaseRow.handler,
+                    OutboxRow.step_at,
+                    OutboxRow.sent_at,
+                    OutboxRow.created_at,
+                    AcknowledgementRow.at,
+                )
+                .join(AcknowledgementRow, acknowledged_by_now)
+                .join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
+                .where(*in_period),
+                scope,
+            ).order_by(OutboxRow.id)
+        ).all()
+    groups.add_counted(
+        (rule_id, unit, handler, _as_date(value), {"reminders": count, "overdue_reminders": count if level == "overdue" else 0})
+        for rule_id, unit, handler, value, level, count in counted
+    )
     seen: set[tuple] = set()
     for clock_id, due_at, step, rule_id, unit, handler, step_at, sent_at, created_at, acknowledged_at in acknowledged:
         first = (clock_id, due_at, step) not in seen
@@ -338,12 +410,19 @@ def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, no
 def _completion_times(store: Store, groups: _Groups, start: datetime, end: datetime, scope: Scope) -> None:
     """From the first reminder a channel accepted to completion, for the clocks due in the period that were finished
     after one: the first sending is found in the database, one row per such clock."""
-    query = (select(ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler,
-                    func.min(OutboxRow.sent_at))
-             .join(OutboxRow, OutboxRow.clock_id == ClockRow.id).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-             .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), ClockRow.outcome.in_(MET_STATES),
-                    ClockRow.ended_at.is_not(None), OutboxRow.sent_at.is_not(None))
-             .group_by(ClockRow.id, ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler))
+    query = (
+        select(ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler, func.min(OutboxRow.sent_at))
+        .join(OutboxRow, OutboxRow.clock_id == ClockRow.id)
+        .join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+        .where(
+            ClockRow.due_at >= _utc(start),
+            ClockRow.due_at < _utc(end),
+            ClockRow.outcome.in_(MET_STATES),
+            ClockRow.ended_at.is_not(None),
+            OutboxRow.sent_at.is_not(None),
+        )
+        .group_by(ClockRow.id, ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler)
+    )
     with store.session() as session:
         rows = session.execute(scoped(query, scope)).all()
     for rule_id, due_at, ended_at, unit, handler, sent in rows:
@@ -352,8 +431,9 @@ def _completion_times(store: Store, groups: _Groups, start: datetime, end: datet
                 tally.to_completion.append((ended_at - sent).total_seconds() / 3600)
 
 
-def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: datetime, now: datetime,
-                           scope: Scope) -> tuple[list[tuple[str, float, int]], list[tuple[str, int]], list[Finding]]:
+def _pauses_and_extensions(
+    store: Store, pack: RulePack, start: datetime, end: datetime, now: datetime, scope: Scope
+) -> tuple[list[tuple[str, float, int]], list[tuple[str, int]], list[Finding]]:
     """Paused hours inside [start, min(end, now)) by reason, extension approvals in the period, and clocks paused
     again and again just before their due; over every clock whose rule pauses or extends and whose life overlaps
     the period."""
@@ -362,17 +442,24 @@ def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: d
     if not shaping:
         return [], [], []
     shaped = select(EventRow.case_id).where(EventRow.type.in_(types), EventRow.at < _utc(end))  # (ix_events_type_at)
-    query = (select(ClockRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-             .where(ClockRow.rule_id.in_(shaping), ClockRow.started_at < _utc(end),
-                    or_(ClockRow.ended_at.is_(None), ClockRow.ended_at >= _utc(start)), ClockRow.case_id.in_(shaped)))
+    query = (
+        select(ClockRow)
+        .join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+        .where(
+            ClockRow.rule_id.in_(shaping),
+            ClockRow.started_at < _utc(end),
+            or_(ClockRow.ended_at.is_(None), ClockRow.ended_at >= _utc(start)),
+            ClockRow.case_id.in_(shaped),
+        )
+    )
     with store.session() as session:
         clocks = list(session.execute(scoped(query, scope)).scalars())
         events: dict[str, list[EventRow]] = defaultdict(list)
         cases = list({c.case_id for c in clocks})
         for part in chunked(cases):
-            for event in session.execute(select(EventRow).where(EventRow.case_id.in_(part),
-                                                                EventRow.type.in_(types), EventRow.at < _utc(end))
-                                         .order_by(EventRow.at, EventRow.seq)).scalars():
+            for event in session.execute(
+                select(EventRow).where(EventRow.case_id.in_(part), EventRow.type.in_(types), EventRow.at < _utc(end)).order_by(EventRow.at, EventRow.seq)
+            ).scalars():
                 events[event.case_id].append(event)
     hours: dict[str, float] = defaultdict(float)
     paused_clocks: dict[str, set[int]] = defaultdict(set)
@@ -384,8 +471,7 @@ def _pauses_and_extensions(store: Store, pack: RulePack, start: datetime, end: d
         if rule is None:
             continue
         life_end = clock.ended_at or now
-        mine = [e for e in events.get(clock.case_id, ()) if clock.started_at <= e.at <= life_end
-                and same_person(e.person, clock.person)]
+        mine = [e for e in events.get(clock.case_id, ()) if clock.started_at <= e.at <= life_end and same_person(e.person, clock.person)]
         extension_types = {s.on for s in rule.extend}
         for event in mine:
             if event.type in extension_types and start <= event.at < end:
@@ -425,9 +511,16 @@ def _paused_before_due(store: Store, pack: RulePack, suspects, start: datetime, 
         near = []
         for begun in beginnings:
             before = [e for e in histories[clock.case_id] if e.at < begun]
-            due = next((c.due for c in replay(pack, before, case=clock.case_id, facts=facts.get(clock.case_id, {}),
-                                              persons=persons.get(clock.case_id, {}), rule_ids=[clock.rule_id])
-                        if c.started == clock.started_at and (c.person or "") == clock.person), None)
+            due = next(
+                (
+                    c.due
+                    for c in replay(
+                        pack, before, case=clock.case_id, facts=facts.get(clock.case_id, {}), persons=persons.get(clock.case_id, {}), rule_ids=[clock.rule_id]
+                    )
+                    if c.started == clock.started_at and (c.person or "") == clock.person
+                ),
+                None,
+            )
             if due is None:
                 continue
             window = NEAR_DUE if due - clock.started_at >= 4 * NEAR_DUE else (due - clock.started_at) / 4
@@ -435,8 +528,7 @@ def _paused_before_due(store: Store, pack: RulePack, suspects, start: datetime, 
                 near.append((begun, due))
         if len(near) >= 2 and start <= near[-1][0] < end:
             shown = "、".join(f"{b.astimezone(SHANGHAI):%m-%d %H:%M}（距期满 {_hours(d - b)}）" for b, d in near)
-            found.append(Finding("pause_before_due", clock.case_id, rule.name, clock.person,
-                                 f"{len(near)} 次在临近期满时暂停：{shown}"))
+            found.append(Finding("pause_before_due", clock.case_id, rule.name, clock.person, f"{len(near)} 次在临近期满时暂停：{shown}"))
     return found
 
 

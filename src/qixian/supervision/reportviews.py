@@ -17,12 +17,27 @@ from qixian.safetext import csv_row, markdown, visible
 from qixian.supervision.reports import BASIS_GROUPS, Report, Row, Tally
 
 # (field, 中文列名): the measures of every tally, in the order tables show them
-MEASURES = [("assessed", "应办结"), ("met", "按期完成"), ("met_late", "超期完成"), ("overdue", "当前超期"),
-            ("pending", "未到期"), ("overdue_rate", "超期率"), ("reminders", "提醒"), ("overdue_reminders", "超期提醒"),
-            ("acknowledged", "已确认"), ("to_completion_hours_median", "提醒至完成(小时,中位)"),
-            ("ack_latency_minutes_median", "确认用时(分钟,中位)")]
-SECTIONS = [("by_basis", "按依据（法定期限与工作规范分开）"), ("by_type", "按提醒类型"), ("by_rule", "按规则"), ("by_unit", "按单位（超期率排名）"),
-            ("by_officer", "按主办民警（超期率排名）"), ("by_week", "按周（期满所在周）")]
+MEASURES = [
+    ("assessed", "应办结"),
+    ("met", "按期完成"),
+    ("met_late", "超期完成"),
+    ("overdue", "当前超期"),
+    ("pending", "未到期"),
+    ("overdue_rate", "超期率"),
+    ("reminders", "提醒"),
+    ("overdue_reminders", "超期提醒"),
+    ("acknowledged", "已确认"),
+    ("to_completion_hours_median", "提醒至完成(小时,中位)"),
+    ("ack_latency_minutes_median", "确认用时(分钟,中位)"),
+]
+SECTIONS = [
+    ("by_basis", "按依据（法定期限与工作规范分开）"),
+    ("by_type", "按提醒类型"),
+    ("by_rule", "按规则"),
+    ("by_unit", "按单位（超期率排名）"),
+    ("by_officer", "按主办民警（超期率排名）"),
+    ("by_week", "按周（期满所在周）"),
+]
 TEMPLATES = Path(__file__).with_name("templates")
 # told only beside late work of both bases: with one basis alone its own label (法定期限 or 工作规范（非法定）) says it
 BASIS_NOTE = "法定期限是法律法规规定的期限；工作规范是本局或专项工作文件规定的期限，不是法律规定，超期不等于违法。"
@@ -51,8 +66,7 @@ def cells(tally: Tally) -> list[str]:
 def basis_parts(report: Report) -> list[str]:
     """Late work by basis, law first, one phrase each ("法定期限：应办结 12，超期完成 1，当前超期 2"), so nobody
     reads a missed working standard as a breach of law, or the other way round."""
-    return [f"{row.label}：应办结 {row.tally.assessed}，超期完成 {row.tally.met_late}，当前超期 {row.tally.overdue}"
-            for row in report.by_basis]
+    return [f"{row.label}：应办结 {row.tally.assessed}，超期完成 {row.tally.met_late}，当前超期 {row.tally.overdue}" for row in report.by_basis]
 
 
 def basis_note(report: Report) -> str | None:
@@ -88,33 +102,48 @@ def html_context(report: Report, shown: int | None = None) -> dict:
     ones their worst first) and says how many more there are: a province's 5,000 officers are a CSV, not a page."""
     weeks = [(row.label, row.tally.met, row.tally.met_late, row.tally.overdue) for row in report.by_week]
     units = [(row.label, row.tally.overdue_rate or 0.0, row.tally.assessed) for row in report.by_unit]
-    rules = sorted(((row.label, row.tally.met_late + row.tally.overdue) for row in report.by_rule
-                    if row.tally.met_late + row.tally.overdue), key=lambda item: -item[1])[:12]
-    return dict(report=report, period=period_label(report), basis=basis_parts(report), basis_note=basis_note(report),
-                measures=[label for _, label in MEASURES], cells=cells,
-                sections=[(title, rows[:shown], len(rows[shown:]) if shown else 0) for title, rows in sections(report)],
-                anomalies=report.anomalies[:shown], weeks=weeks, week_max=max([sum(w[1:]) for w in weeks] + [1]),
-                units=units, rules=rules, rule_max=max([n for _, n in rules] + [1]))
+    rules = sorted(
+        ((row.label, row.tally.met_late + row.tally.overdue) for row in report.by_rule if row.tally.met_late + row.tally.overdue), key=lambda item: -item[1]
+    )[:12]
+    return dict(
+        report=report,
+        period=period_label(report),
+        basis=basis_parts(report),
+        basis_note=basis_note(report),
+        measures=[label for _, label in MEASURES],
+        cells=cells,
+        sections=[(title, rows[:shown], len(rows[shown:]) if shown else 0) for title, rows in sections(report)],
+        anomalies=report.anomalies[:shown],
+        weeks=weeks,
+        week_max=max([sum(w[1:]) for w in weeks] + [1]),
+        units=units,
+        rules=rules,
+        rule_max=max([n for _, n in rules] + [1]),
+    )
 
 
 def as_html(report: Report) -> str:
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, finalize=visible,
-                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, finalize=visible, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+    )
     return environment.get_template("report.html.j2").render(**html_context(report))
 
 
 def as_markdown(report: Report) -> str:
     """The report for a Prefect markdown artifact: the totals, the unit ranking, anomalies."""
     total = report.total
-    lines = [f"# 执法办案期限考核：{markdown(report.scope_label)}，{period_label(report)}", "",
-             f"应办结 **{total.assessed}**，按期完成 {total.met}，超期完成 {total.met_late}，当前超期 **{total.overdue}**，"
-             f"超期率 {cells(total)[5]}；提醒 {total.reminders} 次，已确认 {total.acknowledged}。", ""]
+    lines = [
+        f"# 执法办案期限考核：{markdown(report.scope_label)}，{period_label(report)}",
+        "",
+        f"应办结 **{total.assessed}**，按期完成 {total.met}，超期完成 {total.met_late}，当前超期 **{total.overdue}**，"
+        f"超期率 {cells(total)[5]}；提醒 {total.reminders} 次，已确认 {total.acknowledged}。",
+        "",
+    ]
     lines += [f"- {markdown(part)}" for part in basis_parts(report)] + ([""] if report.by_basis else [])
     note = basis_note(report)
     lines += [note, ""] if note else []
     for title, rows in sections(report)[:4]:
-        lines += [f"## {title}", "", "| 名称 | " + " | ".join(label for _, label in MEASURES[:6]) + " |",
-                  "|---" * 7 + "|"]
+        lines += [f"## {title}", "", "| 名称 | " + " | ".join(label for _, label in MEASURES[:6]) + " |", "|---" * 7 + "|"]
         lines += ["| " + markdown(row.label) + " | " + " | ".join(cells(row.tally)[:6]) + " |" for row in rows]
         lines.append("")
     if report.anomalies:
@@ -125,8 +154,10 @@ def as_markdown(report: Report) -> str:
 def summary_text(report: Report) -> str:
     """A few lines for a unit leader's phone (chat markdown or SMS): the totals and the worst groups, names escaped."""
     total = report.total
-    text = [f"{markdown(report.scope_label)} {period_label(report)} 期限考核：应办结{total.assessed}，按期{total.met}，"
-            f"超期完成{total.met_late}，当前超期{total.overdue}，超期率{cells(total)[5]}。"]
+    text = [
+        f"{markdown(report.scope_label)} {period_label(report)} 期限考核：应办结{total.assessed}，按期{total.met}，"
+        f"超期完成{total.met_late}，当前超期{total.overdue}，超期率{cells(total)[5]}。"
+    ]
     if len(report.by_basis) > 1:
         text.append("其中" + "；".join(basis_parts(report)) + "。")
     worst = [row for row in report.by_type if row.tally.met_late + row.tally.overdue][:3]

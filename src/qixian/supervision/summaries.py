@@ -26,8 +26,7 @@ def period(kind: str, today: date) -> tuple[date, date]:
     return (first - timedelta(days=1)).replace(day=1), first
 
 
-def tell_leaders(store: Store, pack: RulePack, config: NotifyConfig, kind: str, first: date, until: date,
-                 now: datetime) -> tuple[int, list[str]]:
+def tell_leaders(store: Store, pack: RulePack, config: NotifyConfig, kind: str, first: date, until: date, now: datetime) -> tuple[int, list[str]]:
     """Each unit leader: the unit's summary, once per period (the key names kind, period and leader). Returns how
     many were told and the units whose leader no channel reached."""
     sent, failed = 0, []

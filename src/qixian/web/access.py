@@ -49,8 +49,7 @@ class Viewer:
 
 def cases_of(officer: str) -> CompoundSelect:
     """SELECT of the ids of the cases `officer` handles or co-handles."""
-    return union(select(col(CaseRow.id)).where(col(CaseRow.handler) == officer),
-                 select(col(CoHandlerRow.case_id)).where(col(CoHandlerRow.officer) == officer))
+    return union(select(col(CaseRow.id)).where(col(CaseRow.handler) == officer), select(col(CoHandlerRow.case_id)).where(col(CoHandlerRow.officer) == officer))
 
 
 def viewer_of(directory: Directory, officer_id: str) -> Viewer | None:

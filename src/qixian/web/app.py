@@ -23,10 +23,14 @@ from qixian.web.site import LoginRequired, Refused, Site, base_of, path_of
 
 HEADERS = {  # no framing, no scripts, nothing loaded from elsewhere, no link token leaked in a Referer
     "Content-Security-Policy": "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
-                               "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
 class ServerOptions(TypedDict):
     """uvicorn's options for the dashboard (keyword arguments of uvicorn.run and uvicorn.Config)."""
 
@@ -37,8 +41,9 @@ class ServerOptions(TypedDict):
 SERVER: ServerOptions = {"proxy_headers": False, "log_level": "warning"}  # how uvicorn serves it: the app decides whom to believe
 
 
-def create_app(store: Store, packs: RulePack | Callable[[], RulePack], *, secret: bytes, clock: Callable[[], datetime] | None = None,
-               trusted_proxies: Sequence[str] = ()) -> FastAPI:
+def create_app(
+    store: Store, packs: RulePack | Callable[[], RulePack], *, secret: bytes, clock: Callable[[], datetime] | None = None, trusted_proxies: Sequence[str] = ()
+) -> FastAPI:
     """The dashboard over `store` and the pack in force (`packs()`, asked on each page so that a roll-out switches
     it; or one fixed RulePack); links are signed and form tokens keyed with `secret`; `clock` gives
     "now" (default: the real time in Beijing). Only a request from one of `trusted_proxies` (addresses or networks,

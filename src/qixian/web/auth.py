@@ -21,15 +21,14 @@ SESSION_COOKIE = "qixian_session"
 NONCE_COOKIE = "qixian_nonce"  # before sign-in: what the login form's CSRF token is keyed on
 SESSION_HOURS = 12
 MIN_PASSWORD = 10
-_SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}  # about 50 ms per check here; 16 MiB of memory
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}  # about 50 ms per check here; 16 MiB of memory
 
 
 def hash_password(password: str) -> str:
     """`scrypt$n$r$p$salt$hash` (base64) of the password with a fresh 16-byte salt."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return "$".join(["scrypt", str(_SCRYPT["n"]), str(_SCRYPT["r"]), str(_SCRYPT["p"]),
-                     base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
+    return "$".join(["scrypt", str(_SCRYPT["n"]), str(_SCRYPT["r"]), str(_SCRYPT["p"]), base64.b64encode(salt).decode(), base64.b64encode(digest).decode()])
 
 
 def check_password(password: str, stored: str | None) -> bool:
@@ -40,8 +39,7 @@ def check_password(password: str, stored: str | None) -> bool:
     try:
         kind, n, r, p, salt, digest = stored.split("$")
         expected = base64.b64decode(digest)
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), dklen=len(expected), n=int(n), r=int(r),
-                             p=int(p))
+        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), dklen=len(expected), n=int(n), r=int(r), p=int(p))
     except (ValueError, TypeError):
         return False
     return kind == "scrypt" and hmac.compare_digest(got, expected)
@@ -63,8 +61,9 @@ def trusted_proxies(addresses: list[str] | None = None) -> tuple[str, ...]:
         try:
             ipaddress.ip_network(address, strict=False)
         except ValueError:
-            raise ValueError(f"受信任的反向代理 {address!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/24）："
-                             f"请检查 --trusted-proxy 或环境变量 {TRUSTED_PROXIES_ENV}") from None
+            raise ValueError(
+                f"受信任的反向代理 {address!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/24）：请检查 --trusted-proxy 或环境变量 {TRUSTED_PROXIES_ENV}"
+            ) from None
     return chosen
 
 

@@ -147,10 +147,12 @@ class Board:
             chosen.count(dated_count + _count(session, undated, counted + 1 - dated_count), counted)
             rows = list(session.execute(dated.order_by(ClockRow.due_at, ClockRow.id).offset(chosen.offset).limit(PAGE)))
             if len(rows) < PAGE:  # past the dated clocks: the undated ones, by id
-                rows += session.execute(undated.order_by(ClockRow.id)
-                                        .offset(max(0, chosen.offset - dated_count)).limit(PAGE - len(rows))).all()
-        lines = [self._line(clock, case, now) for clock, case in rows if viewer.sees(case) and (
-            not filters.officer or (case and (case.handler == filters.officer or filters.officer in case.co_handlers)))]
+                rows += session.execute(undated.order_by(ClockRow.id).offset(max(0, chosen.offset - dated_count)).limit(PAGE - len(rows))).all()
+        lines = [
+            self._line(clock, case, now)
+            for clock, case in rows
+            if viewer.sees(case) and (not filters.officer or (case and (case.handler == filters.officer or filters.officer in case.co_handlers)))
+        ]
         self._mark_acknowledged(lines)
         chosen.lines = lines
         return chosen
@@ -159,8 +161,11 @@ class Board:
         """(open clocks with a due, open clocks without) as queries over clocks left-joined to their cases (a join
         the databases drop when nothing reads the case), filtered and scoped to the viewer. The colours as `light`
         gives them, from the stored due, pause and warning time."""
-        query = viewer.scoped(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-                              .where(ClockRow.open.is_(True)), ClockRow.case_id, ClockRow.unit)
+        query = viewer.scoped(
+            select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(ClockRow.open.is_(True)),
+            ClockRow.case_id,
+            ClockRow.unit,
+        )
         if filters.unit:
             query = query.where(ClockRow.unit == filters.unit)
         if filters.officer:
@@ -181,8 +186,7 @@ class Board:
         elif filters.light == "orange":
             dated = dated.where(ClockRow.warning_at <= moment, ClockRow.due_at > moment, *running)
         elif filters.light == "green":
-            dated = dated.where(ClockRow.due_at > moment, or_(ClockRow.warning_at.is_(None), ClockRow.warning_at > moment),
-                                *running)
+            dated = dated.where(ClockRow.due_at > moment, or_(ClockRow.warning_at.is_(None), ClockRow.warning_at > moment), *running)
         if filters.due_from or filters.due_to or filters.light in ("red", "orange", "green"):
             undated = undated.where(False)  # a clock without a due is paused (灰) and in no due window
         return dated, undated
@@ -190,16 +194,20 @@ class Board:
     def anomalies(self, viewer: Viewer, now: datetime, page: int = 1) -> Page:
         """One page of (clock, anomaly label, message) for the viewer's clocks whose replay recorded an anomaly,
         latest due first (a page holds PAGE clocks, each with all its anomalies)."""
-        query = viewer.scoped(select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-                              .where(ANOMALOUS), ClockRow.case_id, ClockRow.unit)
+        query = viewer.scoped(
+            select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(ANOMALOUS), ClockRow.case_id, ClockRow.unit
+        )
         with self.store.session() as session:
             chosen = Page([], page, 0)
             counted = chosen.offset + PAGE + COUNTED
             chosen.count(_count(session, query, counted + 1), counted)
-            rows = list(session.execute(query.order_by(ClockRow.due_at.desc(), ClockRow.id.desc())
-                                        .offset(chosen.offset).limit(PAGE)))
-        chosen.lines = [(self._line(clock, case, now), ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")),
-                         a.get("message", "")) for clock, case in rows if viewer.sees(case) for a in clock.anomalies]
+            rows = list(session.execute(query.order_by(ClockRow.due_at.desc(), ClockRow.id.desc()).offset(chosen.offset).limit(PAGE)))
+        chosen.lines = [
+            (self._line(clock, case, now), ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")), a.get("message", ""))
+            for clock, case in rows
+            if viewer.sees(case)
+            for a in clock.anomalies
+        ]
         return chosen
 
     def reminders(self, viewer: Viewer, page: int = 1) -> Page:
@@ -207,8 +215,11 @@ class Board:
         mine = OutboxRow.recipient == viewer.officer
         with self.store.session() as session:
             chosen = Page([], page, session.execute(select(func.count()).select_from(OutboxRow).where(mine)).scalar_one())
-            rows = list(session.execute(select(OutboxRow).where(mine).order_by(OutboxRow.step_at.desc(), OutboxRow.id.desc())
-                                        .offset(chosen.offset).limit(PAGE)).scalars())
+            rows = list(
+                session.execute(
+                    select(OutboxRow).where(mine).order_by(OutboxRow.step_at.desc(), OutboxRow.id.desc()).offset(chosen.offset).limit(PAGE)
+                ).scalars()
+            )
         chosen.lines = self._reminder_lines(rows)
         return chosen
 
@@ -221,11 +232,9 @@ class Board:
         if (case is None and not events) or not viewer.sees(case):
             return None
         directory = self.directory
-        timeline = [(display(e.at), self.pack.event_name(e.type), e.person or "",
-                     self.pack.data_text(e.data)) for e in events]
+        timeline = [(display(e.at), self.pack.event_name(e.type), e.person or "", self.pack.data_text(e.data)) for e in events]
         with self.store.session() as session:
-            outbox = list(session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id)
-                                          .order_by(OutboxRow.step_at, OutboxRow.id)).scalars())
+            outbox = list(session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id).order_by(OutboxRow.step_at, OutboxRow.id)).scalars())
         reminders = self._reminder_lines([r for r in outbox if r.clocks is None])  # a digest is not this case's
         waiting = waiting_because(self.store, [r.row for r in reminders])
         for line in reminders:
@@ -234,16 +243,30 @@ class Board:
         for clock in self.store.clocks(case=case_id):
             line = self._line(clock, case, now)
             mine = [r for r in reminders if r.row.clock_id == clock.id]
-            stopped = next((r for r in mine if r.ack_at is not None and r.row.level == "overdue"
-                            and clock.due_at is not None and r.row.due_at == clock.due_at), None)
+            stopped = next(
+                (r for r in mine if r.ack_at is not None and r.row.level == "overdue" and clock.due_at is not None and r.row.due_at == clock.due_at), None
+            )
             line.acknowledged = stopped is not None
-            details.append(ClockDetail(line, list(clock.explanation), mine, stopped,
-                                       [(ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")), a.get("message", ""))
-                                        for a in clock.anomalies]))
-        return CasePage(case, case_id, _unit_name(directory, case.unit if case else None),
-                        directory.name_of(case.handler) if case and case.handler else "—",
-                        [directory.name_of(o) for o in (case.co_handlers if case else [])], timeline, details,
-                        self.pack.kind_label(case.kind if case else None), case_campaign(self.store, directory, case_id))
+            details.append(
+                ClockDetail(
+                    line,
+                    list(clock.explanation),
+                    mine,
+                    stopped,
+                    [(ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")), a.get("message", "")) for a in clock.anomalies],
+                )
+            )
+        return CasePage(
+            case,
+            case_id,
+            _unit_name(directory, case.unit if case else None),
+            directory.name_of(case.handler) if case and case.handler else "—",
+            [directory.name_of(o) for o in (case.co_handlers if case else [])],
+            timeline,
+            details,
+            self.pack.kind_label(case.kind if case else None),
+            case_campaign(self.store, directory, case_id),
+        )
 
     def reminder(self, row: OutboxRow) -> ReminderLine:
         return self._reminder_lines([row])[0]
@@ -252,11 +275,19 @@ class Board:
 
     def _line(self, clock: ClockRow, case: CaseRow | None, now: datetime) -> ClockLine:
         directory = self.directory
-        return ClockLine(clock, case, self.pack.name_of(clock.rule_id), self.group_of.get(clock.rule_id, ""),
-                         light(clock, now), STATES[state_of(clock, now)], left(clock, now),
-                         _unit_name(directory, case.unit if case else None),
-                         directory.name_of(case.handler) if case and case.handler else "—",
-                         whose=_whose(self.pack, directory, clock), digested=in_digest(self.pack, clock, now))
+        return ClockLine(
+            clock,
+            case,
+            self.pack.name_of(clock.rule_id),
+            self.group_of.get(clock.rule_id, ""),
+            light(clock, now),
+            STATES[state_of(clock, now)],
+            left(clock, now),
+            _unit_name(directory, case.unit if case else None),
+            directory.name_of(case.handler) if case and case.handler else "—",
+            whose=_whose(self.pack, directory, clock),
+            digested=in_digest(self.pack, clock, now),
+        )
 
     def _mark_acknowledged(self, lines: list[ClockLine]) -> None:
         with self.store.session() as session:
@@ -269,20 +300,25 @@ class Board:
             return []
         ids = [r.id for r in rows]
         with self.store.session() as session:
-            acks = {a.outbox_id: a for a in session.execute(
-                select(AcknowledgementRow).where(AcknowledgementRow.outbox_id.in_(ids))).scalars()}
-            open_clocks = set(session.execute(select(ClockRow.id).where(
-                ClockRow.id.in_({r.clock_id for r in rows}), ClockRow.open.is_(True))).scalars())
-            titles = {case_id: title for case_id, title in session.execute(select(CaseRow.id, CaseRow.title).where(
-                CaseRow.id.in_({r.case_id for r in rows})))}
+            acks = {a.outbox_id: a for a in session.execute(select(AcknowledgementRow).where(AcknowledgementRow.outbox_id.in_(ids))).scalars()}
+            open_clocks = set(session.execute(select(ClockRow.id).where(ClockRow.id.in_({r.clock_id for r in rows}), ClockRow.open.is_(True))).scalars())
+            titles = {case_id: title for case_id, title in session.execute(select(CaseRow.id, CaseRow.title).where(CaseRow.id.in_({r.case_id for r in rows})))}
         directory = self.directory
         lines = []
         for row in rows:
             ack = acks.get(row.id)
-            lines.append(ReminderLine(row, directory.name_of(row.recipient), self.pack.name_of(row.rule_id),
-                                      titles.get(row.case_id) or "", ack.at if ack else None,
-                                      directory.name_of(ack.officer) if ack else "", ack.channel if ack else "",
-                                      row.clock_id in open_clocks))
+            lines.append(
+                ReminderLine(
+                    row,
+                    directory.name_of(row.recipient),
+                    self.pack.name_of(row.rule_id),
+                    titles.get(row.case_id) or "",
+                    ack.at if ack else None,
+                    directory.name_of(ack.officer) if ack else "",
+                    ack.channel if ack else "",
+                    row.clock_id in open_clocks,
+                )
+            )
         return lines
 
 

@@ -56,19 +56,26 @@ class Site:
 
     def __init__(self, store: Store, in_force: Callable[[], RulePack], secret: bytes, now: Callable[[], datetime]):
         self.store, self.in_force, self.secret, self.now = store, in_force, secret, now
-        self.pages = jinja2.Environment(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"),
-                                                                    jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
-                                        autoescape=True, finalize=visible, undefined=jinja2.StrictUndefined,
-                                        trim_blocks=True, lstrip_blocks=True)
-        self.pages.globals.update(display=display, lights=LIGHTS, DIGESTED=DIGESTED,
-                                  quote=lambda text: quote(str(text), safe=""))
+        self.pages = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"), jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
+            autoescape=True,
+            finalize=visible,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.pages.globals.update(display=display, lights=LIGHTS, DIGESTED=DIGESTED, quote=lambda text: quote(str(text), safe=""))
 
-    def render(self, name: str, request: Request, signed: Signed | None, status: int = 200, *, nonce: str = "",
-               **context) -> HTMLResponse:
+    def render(self, name: str, request: Request, signed: Signed | None, status: int = 200, *, nonce: str = "", **context) -> HTMLResponse:
         nonce = signed.nonce if signed else nonce or request.cookies.get(NONCE_COOKIE) or ""
-        html = self.pages.get_template(name).render(viewer=signed.viewer if signed else None,
-                                                    csrf=csrf_token(self.secret, nonce), base=base_of(request),
-                                                    path=path_of(request), now=self.now(), **context)
+        html = self.pages.get_template(name).render(
+            viewer=signed.viewer if signed else None,
+            csrf=csrf_token(self.secret, nonce),
+            base=base_of(request),
+            path=path_of(request),
+            now=self.now(),
+            **context,
+        )
         return HTMLResponse(html, status_code=status)
 
     def signed_in(self, request: Request) -> Signed:
@@ -137,9 +144,17 @@ def pager_of(request: Request, page: Page) -> dict:
             return None
         return base_of(request) + path_of(request) + "?" + urlencode(kept + ([("page", str(number))] if number > 1 else []))
 
-    return {"number": page.number, "pages": page.pages, "total": page.total, "first": page.offset + 1,
-            "last": min(page.total, page.offset + page.size), "previous": link(min(page.number - 1, page.pages)),
-            "next": link(page.number + 1), "beyond": page.number > page.pages, "more": page.more}
+    return {
+        "number": page.number,
+        "pages": page.pages,
+        "total": page.total,
+        "first": page.offset + 1,
+        "last": min(page.total, page.offset + page.size),
+        "previous": link(min(page.number - 1, page.pages)),
+        "next": link(page.number + 1),
+        "beyond": page.number > page.pages,
+        "more": page.more,
+    }
 
 
 def options_of(directory: Directory, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
@@ -171,8 +186,7 @@ def local_path(target: str) -> str:
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", path="/",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", path="/", secure=request.url.scheme == "https")
 
 
 def base_of(request: Request) -> str:
@@ -184,4 +198,4 @@ def path_of(request: Request) -> str:
     """The request's path inside the site (without the proxy's prefix): what `next` and the menu compare with."""
     path = request.url.path
     base = base_of(request)
-    return path[len(base):] or "/" if base and path.startswith(base) else path
+    return path[len(base) :] or "/" if base and path.startswith(base) else path

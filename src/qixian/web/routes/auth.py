@@ -32,18 +32,29 @@ def routes(site: Site) -> APIRouter:
         officer, password = fields.get("officer", "").strip()[:100], fields.get("password", "")  # ids are that long at most
         client, moment = request.client.host if request.client else "", site.now()
         officer_failures = site.store.failed_sign_ins(moment - PAUSE, officer=officer)
-        until = paused_until([at for at, where in officer_failures if where == client], [at for at, _ in officer_failures],
-                             [at for at, _ in site.store.failed_sign_ins(moment - PAUSE, client=client)])
+        until = paused_until(
+            [at for at, where in officer_failures if where == client],
+            [at for at, _ in officer_failures],
+            [at for at, _ in site.store.failed_sign_ins(moment - PAUSE, client=client)],
+        )
         if until is not None:  # answered before the password is looked at: a paused id says nothing of it
             wait = max(1, math.ceil((until - moment).total_seconds() / 60))
-            return site.render("login.html.j2", request, None, 429, title="登录", next=local_path(fields.get("next", "/")),
-                               error=f"登录失败次数过多，暂停登录至 {display(until)}（约 {wait} 分钟）；忘记密码请联系运维重设",
-                               officer=officer)
+            return site.render(
+                "login.html.j2",
+                request,
+                None,
+                429,
+                title="登录",
+                next=local_path(fields.get("next", "/")),
+                error=f"登录失败次数过多，暂停登录至 {display(until)}（约 {wait} 分钟）；忘记密码请联系运维重设",
+                officer=officer,
+            )
         stored = site.store.password_hash(officer)
         if not check_password(password, stored) or viewer_of(site.store.directory(), officer) is None:
             site.store.record_sign_in(officer, client, False, moment)
-            return site.render("login.html.j2", request, None, 401, title="登录", next=local_path(fields.get("next", "/")),
-                               error="民警编号或密码不正确", officer=officer)
+            return site.render(
+                "login.html.j2", request, None, 401, title="登录", next=local_path(fields.get("next", "/")), error="民警编号或密码不正确", officer=officer
+            )
         site.store.record_sign_in(officer, client, True, moment)
         cookie = new_session()
         site.store.open_web_session(session_key(cookie), officer, moment, moment + timedelta(hours=SESSION_HOURS))

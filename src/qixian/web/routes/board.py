@@ -14,8 +14,7 @@ def routes(site: Site) -> APIRouter:
 
     @router.get("/static/style.css")
     def style():
-        return Response((HERE / "static" / "style.css").read_text(encoding="utf-8"), media_type="text/css",
-                        headers={"Cache-Control": "max-age=3600"})
+        return Response((HERE / "static" / "style.css").read_text(encoding="utf-8"), media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
     def listing(request: Request, signed: Signed, title: str, colour: str | None):
         """A page of the open-clock list (`colour` fixed: the overdue page) with the filters of the query string."""
@@ -23,9 +22,18 @@ def routes(site: Site) -> APIRouter:
         options = options_of(signed.directory, signed.viewer)
         filters = filters_of(request, options, pack.settings.groups, colour)
         page = Board(site.store, pack, signed.directory).clocks(signed.viewer, site.now(), filters, page_number(request))
-        return site.render("clocks.html.j2", request, signed, title=title, listing=page, colour_fixed=colour is not None,
-                           chosen=chosen_filters(request), options=options, groups=pack.settings.groups,
-                           paging=pager_of(request, page))
+        return site.render(
+            "clocks.html.j2",
+            request,
+            signed,
+            title=title,
+            listing=page,
+            colour_fixed=colour is not None,
+            chosen=chosen_filters(request),
+            options=options,
+            groups=pack.settings.groups,
+            paging=pager_of(request, page),
+        )
 
     @router.get("/")
     def upcoming(request: Request, signed: Signed = Depends(site.signed_in)):

@@ -28,13 +28,30 @@ def routes(site: Site) -> APIRouter:
         if last < first or (last - first).days > MAX_REPORT_DAYS:
             raise Refused(400, f"期间应为起始日期至截止日期，截止不早于起始，且不超过 {MAX_REPORT_DAYS} 天")
         pack = site.in_force()
-        found = ledgers.build(site.store, pack, day_start(first), day_start(last + timedelta(days=1)), site.now(),
-                              viewer.scoped, "全局" if viewer.role == "legal" else viewer.name, keep=viewer.sees)
+        found = ledgers.build(
+            site.store,
+            pack,
+            day_start(first),
+            day_start(last + timedelta(days=1)),
+            site.now(),
+            viewer.scoped,
+            "全局" if viewer.role == "legal" else viewer.name,
+            keep=viewer.sees,
+        )
         duty_units = [(u, signed.directory.unit_name(u)) for u in viewer.units] if viewer.role != "officer" else []
         base = base_of(request)
-        return site.render("campaign.html.j2", request, signed, title="专项工作", first=first, last=last,
-                           duty_units=duty_units, duties=[r.name for r in duty_rules(pack)], recorded=recorded[:200],
-                           **ledgers.html_context(found, case_link=lambda case_id: f"{base}/case?id={quote(case_id, safe='')}"))
+        return site.render(
+            "campaign.html.j2",
+            request,
+            signed,
+            title="专项工作",
+            first=first,
+            last=last,
+            duty_units=duty_units,
+            duties=[r.name for r in duty_rules(pack)],
+            recorded=recorded[:200],
+            **ledgers.html_context(found, case_link=lambda case_id: f"{base}/case?id={quote(case_id, safe='')}"),
+        )
 
     @router.post("/campaign/duty")
     def campaign_duty(request: Request, fields: dict = Depends(site.posted), signed: Signed = Depends(site.signed_in)):

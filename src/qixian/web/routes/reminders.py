@@ -40,8 +40,16 @@ def routes(site: Site) -> APIRouter:
             raise Refused(400, str(exc)) from None
 
     def link_page(request: Request, token: str, row: OutboxRow, done: str) -> HTMLResponse:
-        return site.render("ack_link.html.j2", request, None, title="已确认" if done else "确认收到提醒",
-                           line=Board(site.store, site.in_force()).reminder(row), token=token, done=done, by_link=row.level in LINK_LEVELS)
+        return site.render(
+            "ack_link.html.j2",
+            request,
+            None,
+            title="已确认" if done else "确认收到提醒",
+            line=Board(site.store, site.in_force()).reminder(row),
+            token=token,
+            done=done,
+            by_link=row.level in LINK_LEVELS,
+        )
 
     @router.get("/ack/{token}")
     def ack_link(request: Request, token: str):

@@ -35,7 +35,16 @@ def routes(site: Site) -> APIRouter:
         if scope.unit is not None and scope.unit not in dict(units):
             raise Refused(400, f"没有单位 {scope.unit}")
         result = build_report(site.store, site.in_force(), day_start(first), day_start(last + timedelta(days=1)), site.now(), scope)
-        return site.render("reports.html.j2", request, signed, title="考核报表", first=first, last=last, unit_choices=units,
-                           unit=scope.unit or "", **html_context(result, REPORT_ROWS))
+        return site.render(
+            "reports.html.j2",
+            request,
+            signed,
+            title="考核报表",
+            first=first,
+            last=last,
+            unit_choices=units,
+            unit=scope.unit or "",
+            **html_context(result, REPORT_ROWS),
+        )
 
     return router

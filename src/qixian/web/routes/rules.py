@@ -23,7 +23,6 @@ def routes(site: Site) -> APIRouter:
         versions = pack.versions(rule_id)
         if not versions:
             raise Refused(404, f"规则包中没有规则 {rule_id}")
-        return site.render("rule.html.j2", request, signed, title=versions[-1].name,
-                           versions=[(r, explain(pack, r)) for r in versions])
+        return site.render("rule.html.j2", request, signed, title=versions[-1].name, versions=[(r, explain(pack, r)) for r in versions])
 
     return router
