@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from qixian.legaltime.yamlsource import LineDict, Problem, position_of, suggest
 
@@ -49,7 +49,7 @@ def _rule_prefix(raw: Any, loc: tuple) -> str:
     return ""
 
 
-def _words(item: ErrorDetails, loc: tuple, model: type[BaseModel]) -> tuple[str, str]:
+def _words(item: Mapping[str, Any], loc: tuple, model: type[BaseModel]) -> tuple[str, str]:
     kind, value = item["type"], item.get("input")
     key = next((part for part in reversed(loc) if isinstance(part, str)), "")
     # inside a rule the rule is named already: say only where in it
