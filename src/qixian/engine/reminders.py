@@ -17,7 +17,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from qixian.engine.clocks import Clock
-from qixian.legaltime.periods import Unit, add_months
+from qixian.legaltime.periods import Duration, Unit, add_months
 from qixian.rulebook.model import Reminder, Rule, Settings
 
 
@@ -100,6 +100,7 @@ def _when(reminder: Reminder, start: datetime, due: datetime, by_hour: bool, mor
     if reminder.share is not None:
         return start + (due - start) * reminder.share
     offset = reminder.offset
+    assert offset is not None, "a reminder has an offset or a share (rulebook.load._reminder)"
     if offset.unit.exact or by_hour:
         hours = offset.amount if offset.unit is Unit.HOURS else offset.amount / 60 if offset.unit is Unit.MINUTES else offset.amount * 24
         return due - timedelta(hours=hours)
@@ -108,7 +109,7 @@ def _when(reminder: Reminder, start: datetime, due: datetime, by_hour: bool, mor
     return datetime.combine(day, morning, tzinfo=due.tzinfo)
 
 
-def _after(due: datetime, every, n: int) -> datetime:
+def _after(due: datetime, every: Duration, n: int) -> datetime:
     if every.unit.exact:
         return due + (timedelta(hours=every.amount) if every.unit is Unit.HOURS else timedelta(minutes=every.amount)) * n
     return due + timedelta(days=every.amount * n)
