@@ -117,7 +117,9 @@ def replay(
         clocks += replayed[rule_id]
     for rule_id in wanted:
         if pack.is_lead(rule_id):
-            target = next(r.lead.of for r in pack.versions(rule_id))
+            lead = next(r.lead for r in pack.versions(rule_id))
+            assert lead is not None, "is_lead: the rule's versions are lead rules"
+            target = lead.of
             if target not in replayed:
                 replayed[target] = _replay_rule(context, target, ordered)
             clocks += _lead_clocks(context, rule_id, replayed[target], ordered)
@@ -201,9 +203,11 @@ class _Open:
         pauses += [
             Pause(self.open_defers[index], None, self.context.pack.event_label(self.rule.defer[index].start), deferred=True) for index in self.open_defers
         ]
+        limit = self.rule.limit
+        assert limit is not None, "no before, every or lead: the schema requires a limit (schema.RuleSpec._limit_or_lead)"
         result = compute_deadline(
             self.start.at,
-            self.rule.limit,
+            limit,
             self.context.pack.calendar,
             custody=self.rule.custody,
             extensions=extensions,
@@ -408,11 +412,13 @@ def _replay_series(context: _Context, rule_id: str, events: list[Event], until: 
         for period in opened:
             numbers[key] = numbers.get(key, 0) + 1
             done = met.get(period.number)
+            due = period.deadline.due
+            assert due is not None, "a period is never paused: recurring rules have no pause or defer steps (schema)"
             outcome: ClockState | None = None
             ended = None
             if done is not None:
-                outcome, ended = (ClockState.MET_LATE if done.at > period.deadline.due else ClockState.MET), done
-            elif cancelled is not None and period.deadline.due > cancelled:
+                outcome, ended = (ClockState.MET_LATE if done.at > due else ClockState.MET), done
+            elif cancelled is not None and due > cancelled:
                 outcome, ended = ClockState.CANCELLED, cancel
             clocks.append(
                 Clock(
@@ -455,7 +461,9 @@ def _lead_clocks(context: _Context, rule_id: str, targets: list[Clock], events: 
             clocks.append(clock)
             if clock.outcome not in MET_STATES:
                 break
-            granted = next((e for e in mine if e.at > clock.ended_at and e.type in extensions), None)
+            met_at = clock.ended_at
+            assert met_at is not None, "a met round ended at its stop event"
+            granted = next((e for e in mine if e.at > met_at and e.type in extensions), None)
             if granted is None or (target.ended_at is not None and granted.at >= target.ended_at):
                 break
             round_start, number = granted.at, number + 1
@@ -475,9 +483,11 @@ def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event
     )
     breaks = [round_start, *sorted(e.at for e in events if e.type in moving and e.at > round_start)]
     ending = next((e for e in events if e.at >= round_start and (e.type in rule.stop or e.type in rule.cancel)), None)
+    lead = rule.lead
+    assert lead is not None, "a version of a lead rule is a lead rule"
     for index, instant in enumerate(breaks):
         until = breaks[index + 1] if index + 1 < len(breaks) else None
-        deadline = count_back(_target_as_of(context, target, events, instant), rule.lead.before)
+        deadline = count_back(_target_as_of(context, target, events, instant), lead.before)
         ends_here = ending is not None and (until is None or ending.at < until)
         passes_here = deadline.due is not None and (until is None or deadline.due < until)
         if ends_here or passes_here:
@@ -487,6 +497,7 @@ def _lead_round(context: _Context, rule: Rule, target: Clock, events: list[Event
         late = deadline.due is not None and ending.at > deadline.due
         outcome = ClockState.CANCELLED if ending.type in rule.cancel else (ClockState.MET_LATE if late else ClockState.MET)
     elif target.outcome is not None:  # the target ended first: nothing is left to do ahead of it
+        assert target.ended_at is not None, "an ended clock has its end: outcome and ended_at are set together"
         outcome, ended = ClockState.CANCELLED, Event(target.ended_by or "", target.ended_at)
     return Clock(
         rule=rule,

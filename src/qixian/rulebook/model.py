@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.localtime import parse_local
@@ -86,7 +86,7 @@ class Basis:
 @dataclass(frozen=True, slots=True)
 class ExtendStep:
     on: str
-    mode: str  # "by" | "to"
+    mode: Literal["by", "to"]
     amount: Duration
     times: int
 
