@@ -9,10 +9,12 @@ officers' and duty phones together). Per minute means any 60 seconds; per day me
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select, text
+from sqlmodel import col
 
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.tables import DeliveryRow
@@ -70,23 +72,25 @@ def in_bucket(name: str, attempt: dict) -> bool:
     return attempt["channel"] == "chat" and attempt["url"].endswith(f"#{name.split('#', 1)[1]}")
 
 
-def room_at(session, name: str, limit: Limit, now: datetime, unlogged: list[datetime] = ()) -> datetime | None:
+def room_at(session, name: str, limit: Limit, now: datetime, unlogged: Sequence[datetime] = ()) -> datetime | None:
     """None when the bucket has room at `now`, else the moment it will. Reads the delivery log, so it sees every
     scanner's committed attempts; on PostgreSQL the caller holds `hold(session, name)` so none are in flight.
     `unlogged`: the moments of the caller's own attempts in this bucket not yet in the log."""
-    attempts = select(DeliveryRow.at)
+    attempts = select(col(DeliveryRow.at))
     if name == "sms":
-        attempts = attempts.where(DeliveryRow.channel.in_(("sms", "duty")))
+        attempts = attempts.where(col(DeliveryRow.channel).in_(("sms", "duty")))
     else:
-        attempts = attempts.where(DeliveryRow.channel == "chat", DeliveryRow.url.like(f"%#{name.split('#', 1)[1]}"))
+        attempts = attempts.where(col(DeliveryRow.channel) == "chat", col(DeliveryRow.url).like(f"%#{name.split('#', 1)[1]}"))
     if limit.per_minute:
-        recent = list(session.execute(attempts.where(DeliveryRow.at > now - MINUTE).order_by(DeliveryRow.at.desc()).limit(limit.per_minute)).scalars())
+        recent = list(
+            session.execute(attempts.where(col(DeliveryRow.at) > now - MINUTE).order_by(col(DeliveryRow.at).desc()).limit(limit.per_minute)).scalars()
+        )
         recent = sorted(recent + [at for at in unlogged if at > now - MINUTE], reverse=True)[: limit.per_minute]
         if len(recent) >= limit.per_minute:
             return recent[-1] + MINUTE  # the moment the oldest of the last `per_minute` leaves the window
     if limit.per_day:
         day = datetime.combine(now.astimezone(SHANGHAI).date(), time(), tzinfo=SHANGHAI).astimezone(UTC)
-        sent_today = session.execute(select(func.count()).select_from(attempts.where(DeliveryRow.at >= day).subquery())).scalar_one()
+        sent_today = session.execute(select(func.count()).select_from(attempts.where(col(DeliveryRow.at) >= day).subquery())).scalar_one()
         sent_today += sum(at >= day for at in unlogged)
         if sent_today >= limit.per_day:
             return day + timedelta(days=1)
