@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from qixian.alerting.outbox import _cases, acknowledged_overdue, counting_unit, rule_of
 from qixian.engine.reminders import folded_at
@@ -54,10 +55,10 @@ def owe_digest(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = F
     day, moment = due
     utc_moment = moment.astimezone(UTC)
     prefix = f"digest:{day.isoformat()}:"
-    clocks = ClockRow.__table__
+    clocks = ClockRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     with store.session() as session:
         if session.execute(
-            select(OutboxRow.id).where(OutboxRow.step == STEP, OutboxRow.step_at == utc_moment).limit(1)
+            select(col(OutboxRow.id)).where(col(OutboxRow.step) == STEP, col(OutboxRow.step_at) == utc_moment).limit(1)
         ).first():  # this day's digests are owed (ix_outbox_digest)
             return []
         rows = [
@@ -75,6 +76,7 @@ def owe_digest(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = F
     mine: dict[str, list[ClockRow]] = {}
     for row in rows:
         rule, case = rule_of(pack, row), cases.get(row.case_id)
+        assert rule is not None, "in_digest holds only for a clock whose rule the pack has"
         escalate = rule.overdue.escalate if (row.id, int(row.due_at.timestamp())) not in quiet else ()
         recipients, _ = directory.recipients(  # problems with the directory are reported by the clock's own reminders
             tuple(dict.fromkeys(rule.notify + escalate)),
@@ -110,6 +112,7 @@ def owe_digest(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = F
     if owed and not dry_run:
         dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
         with store.session() as session:
-            session.execute(dialect.insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"]), owed)
+            table = OutboxRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
+            session.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=["key"]), owed)
             session.commit()
     return owed
