@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qixian.legaltime.yamlsource import LineDict, Problem, ProblemsFound, read_yaml
+from qixian.legaltime.yamlsource import LineDict, LineList, Problem, ProblemsFound, read_yaml
 
 DUTY = "duty:"  # recipient ids of a unit's duty phone: duty:<unit id>
 COMMAND_CENTER = "duty:command_center"
@@ -112,8 +112,8 @@ def read_directory(path: Path) -> Directory:
     units: dict[str, Unit] = {}
     officers: dict[str, Officer] = {}
     for key, kind in (("units", "单位"), ("officers", "民警")):
-        entries = data.get(key) or []
-        if not isinstance(entries, list):
+        entries = data.get(key) or LineList()
+        if not isinstance(entries, LineList):  # every YAML list is read as a LineList
             problems.append(Problem(source, *data.line_of(key), f"{key} 应为列表", ""))
             continue
         for index, entry in enumerate(entries):

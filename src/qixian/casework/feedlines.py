@@ -137,6 +137,7 @@ def check(origin: str, number: int, raw: str, item: Any, events: Mapping[str, Ev
         ident = str(ident) if isinstance(ident, int) and not isinstance(ident, bool) else None
     if problems:
         return Rejected(origin, number, raw, "；".join(problems), ident if ident and len(ident) <= LENGTHS["id"] else None)
+    assert at is not None, "_time gives None only for a missing or bad `at`, and then it added a problem"
     return Incoming(origin, number, raw, ident, str(case), kind, at, person, data, info)
 
 

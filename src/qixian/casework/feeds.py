@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import chain
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -117,7 +118,10 @@ def ingest_items(
 
     with _few_collections(), checkpoints_aside(store.engine), Replayer(pack, parallel, until=now) as replayer:
         for item in items:
-            (accepted if isinstance(item, Incoming) else rejected).append(item)
+            if isinstance(item, Incoming):
+                accepted.append(item)
+            else:
+                rejected.append(item)
             if len(accepted) + len(rejected) >= BATCH:
                 flush(replayer)
         if accepted or rejected:
@@ -179,7 +183,7 @@ def new_case_histories(accepted: list[Incoming], new_cases: set[str]) -> dict[st
             by_case.setdefault(item.case, []).append(item)
     known = {}
     for case, items in by_case.items():
-        first = {}
+        first: dict[str, Incoming] = {}
         for item in items:  # the first occurrence of an id is the one recorded
             first.setdefault(item.id, item)
         ordered = sorted(first.values(), key=lambda i: i.at)
@@ -237,15 +241,16 @@ def ingest_sql(
         for number, row in enumerate(connection.execute(text(query), params).mappings(), start=1):
             # the watermark column may be one the event format does not have (a sequence number): it is not event data
             item = {k: _plain(v) for k, v in row.items() if v is not None and (k in FIELDS or k != watermark_column)}
+            parsed: dict[str, Any] | json.JSONDecodeError = item
             for key in ("data", "case_info"):
                 if isinstance(item.get(key), str):
                     try:
                         item[key] = json.loads(item[key])
                     except json.JSONDecodeError as exc:
-                        item = exc
+                        parsed = exc
                         break
             raw = json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False, default=str)
-            items.append(check(origin, number, raw, item, pack.events, pack.settings.case_kinds))
+            items.append(check(origin, number, raw, parsed, pack.events, pack.settings.case_kinds))
             mark = row.get(watermark_column)
             if mark is not None and _order(str(_plain(mark))) > _order(highest):
                 highest = str(_plain(mark))

@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -120,7 +120,7 @@ def clock_values(clock: Clock, pack: RulePack) -> tuple:
     )
 
 
-def histories(store: Store, case_ids: list[str], known: Mapping[str, History] | None = None) -> list[History]:
+def histories(store: Store, case_ids: Sequence[str], known: Mapping[str, History] | None = None) -> list[History]:
     """Histories of these cases: from `known` where given (cases whose every event is in hand), else from the store."""
     known = known or {}
     missing = [c for c in case_ids if c not in known]
@@ -134,6 +134,7 @@ _PACK: RulePack | None = None  # the pack a forked replay worker uses (inherited
 
 
 def _derive_in_worker(batch: list[History], until: datetime | None) -> ClockRows:
+    assert _PACK is not None, "a Replayer sets the pack before it forks its workers"
     rows = derive(_PACK, batch, until)
     crash_point("replay.derived")
     return rows
@@ -213,7 +214,7 @@ def recompute(
     parallel = parallel and len(ids) > 4 * batch
     report = Recomputed(cases=len(ids))
     # batches being replayed, settled in the order sent, with the replay marks read before their histories
-    pending: deque[tuple[list[str], dict[str, str], Future]] = deque()
+    pending: deque[tuple[Sequence[str], dict[str, str], Future]] = deque()
 
     def settle(keep: int) -> None:
         while len(pending) > keep:

@@ -8,6 +8,7 @@ import json
 import random
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from qixian.legaltime.localtime import SHANGHAI
 
@@ -34,7 +35,10 @@ def directory(chat: str | None = None, per_unit: int = 3):
     from qixian.casework.directory import Directory, Officer, Unit
 
     people = officers(per_unit)
-    units = {unit: Unit(unit, name, *[p["id"] for p in people if p["unit"] == unit][:2], f"1380000{index:04d}") for index, (unit, name) in enumerate(UNITS)}
+    units = {}
+    for index, (unit, name) in enumerate(UNITS):
+        leader, legal_officer = ([p["id"] for p in people if p["unit"] == unit] + [None, None])[:2]
+        units[unit] = Unit(unit, name, leader, legal_officer, f"1380000{index:04d}")
     staff = {p["id"]: Officer(p["id"], p["name"], p["unit"], p["phone"], (f"{chat}/{p['id']}",) if chat and n % 2 == 0 else ()) for n, p in enumerate(people)}
     return Directory(units, staff)
 
@@ -71,7 +75,7 @@ class Feed:
         return number, info, when
 
     def _event(self, case: str, kind: str, at: datetime, person: str | None = None, data: dict | None = None, info: dict | None = None) -> dict:
-        event = {"id": f"{case}#{kind}#{person or ''}#{at:%Y%m%d%H%M}", "case": case, "type": kind, "at": at.strftime("%Y-%m-%d %H:%M")}
+        event: dict[str, Any] = {"id": f"{case}#{kind}#{person or ''}#{at:%Y%m%d%H%M}", "case": case, "type": kind, "at": at.strftime("%Y-%m-%d %H:%M")}
         if person:
             event["person"] = person
         if data:

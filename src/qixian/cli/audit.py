@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, overload
 
 import typer
 from rich.markup import escape
@@ -25,6 +25,10 @@ CheckpointFile = Annotated[
 ]
 
 
+@overload
+def _key(needed: str) -> bytes: ...
+@overload
+def _key(needed: None = None) -> bytes | None: ...
 def _key(needed: str | None = None) -> bytes | None:
     """The audit key, or a one-line error: an unusable one always, a missing one when `needed` says what for."""
     try:
@@ -49,9 +53,9 @@ def _kept(lines: list[str] | None, file: Path | None, key: bytes | None) -> list
         raise InputError(str(exc)) from None
 
 
-def _broken(result: audit.Verified) -> None:
+def _broken(broken: audit.Broken) -> None:
     """Print where the chain breaks and exit 1."""
-    console.print(f"[bold red]{escape(audit.described(result.broken))}[/bold red]此后的记录不能作为证据，请从备份核对。", soft_wrap=True)
+    console.print(f"[bold red]{escape(audit.described(broken))}[/bold red]此后的记录不能作为证据，请从备份核对。", soft_wrap=True)
     raise typer.Exit(UNHEALTHY_EXIT)
 
 
@@ -67,7 +71,7 @@ def verify(checkpoint: Checkpoints = None, checkpoints: CheckpointFile = None, d
     kept = _kept(checkpoint, checkpoints, key)
     result = audit.verify(open_store(db), key, kept)
     if result.broken is not None:
-        _broken(result)
+        _broken(result.broken)
     if result.unchecked:
         console.print(
             f"[bold red]发送记录 {result.rows} 条，链接无误，但其中 {result.unchecked} 条用审计密钥封印，未能核对："
@@ -79,6 +83,7 @@ def verify(checkpoint: Checkpoints = None, checkpoints: CheckpointFile = None, d
     else:
         console.print(f"[green]发送记录完整：{result.rows} 条，哈希链核对无误。[/green]")
     if result.rows:
+        assert result.last_at is not None, "a log with rows has a last row's time"
         console.print(f"末条哈希 {result.head}（第 {result.rows} 条，{display(result.last_at)}）", soft_wrap=True)
     if key is None:
         console.print(f"[yellow]{audit.NO_KEY}：只核对了未封印记录的哈希与链接。[/yellow]", soft_wrap=True)
@@ -119,4 +124,5 @@ def checkpoint(
         typer.echo(point.line)
     told("检查点发至" if point else "核对失败告知", audit.send_checkpoint(result, point, config) if config else [])
     if point is None:
-        _broken(result)
+        assert result.broken is not None, "checkpoint() withholds a checkpoint only from a log that breaks"
+        _broken(result.broken)

@@ -50,8 +50,10 @@ def ingest(
     try:
         pack = in_force(store, rules)
         if sql:
+            assert query is not None, "--sql without --query was refused above"
             report = ingest_sql(store, pack, sql, query, source=source, now=moment, watermark_column=watermark_column)
         else:
+            assert path is not None, "without --sql a path was required above"
             total = sum(_count_lines(f) for f in files_in(path))
             with Progress(
                 TextColumn("导入事件"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True, disable=total < 20000

@@ -146,7 +146,7 @@ def verify(store: Store, key: bytes | None = None, checkpoints: Iterable[Checkpo
     """Recompute the chain from the first row; the first row whose link, seal or content does not match, or the
     first recorded end of the log (a kept checkpoint, then a scan's record) that is gone or hashes otherwise.
     Rows sealed with a key are only linked, not checked, when `key` is None (counted as `unchecked`)."""
-    table, runs = DeliveryRow.__table__, ScanRunRow.__table__
+    table, runs = DeliveryRow.__table__, ScanRunRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs omit __table__
     checkpoints = sorted(checkpoints, key=lambda point: point.count)
     count, prev, strongest, sealed, unchecked, last_at, seen, at_count = 0, "", 0, 0, 0, None, {}, {}
     positions = {point.count for point in checkpoints}
@@ -232,5 +232,6 @@ def send_checkpoint(verified: Verified, point: Checkpoint | None, config, send=N
     if point is not None:
         title, body = "发送记录检查点", checkpoint_text(point)
     else:
+        assert verified.broken is not None, "checkpoint() withholds a checkpoint only from a log that breaks"
         title, body = "发送记录核对失败", f"{described(verified.broken)}请运行 qixian audit verify，并从备份核对。"
     return tell(dict.fromkeys(config.ops + config.audit), title, body, config.plugins, send)

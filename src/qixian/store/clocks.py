@@ -123,7 +123,7 @@ class Clocks:
                 for case, token in connection.execute(select(table.c.case_id, table.c.token).where(table.c.case_id.in_(chunk))).tuples()
             }
 
-    def dues_of_cases(self, case_ids: list[str]) -> dict[tuple[str, str, str, int], tuple[datetime | None, str | None]]:
+    def dues_of_cases(self, case_ids: Sequence[str]) -> dict[tuple[str, str, str, int], tuple[datetime | None, str | None]]:
         """{(case, rule, person, number): (due, due as shown)} of the stored clocks of these cases: what a recompute
         compares, read without the rest of each row."""
         table = ClockRow.__table__
