@@ -20,6 +20,11 @@ def test_ingest_prints_counts_and_points_to_quarantine(capsys, db):
     assert code == 0 and "14" in out and "12" in out and "qixian quarantine list" in out
 
 
+def test_ingest_with_an_empty_sql_address_says_to_give_a_source(capsys, db):
+    code, _, err = run(capsys, "ingest", "--sql", "", "--query", "select 1", "--db", db, "--now", NOW)
+    assert code != 0 and "二者选一" in err and "Traceback" not in err
+
+
 def test_commands_before_db_upgrade_say_what_to_do(capsys, tmp_path):
     code, _, err = run(capsys, "clocks", "--db", f"sqlite:///{tmp_path}/none.db")
     assert code == 2 and "qixian db upgrade" in err and len(err.strip().splitlines()) == 1

@@ -34,7 +34,7 @@ def ingest(
 
         qixian ingest examples/events.jsonl
     """
-    if (path is None) == (sql is None):
+    if (path is None) == (not sql):  # an empty --sql is no address
         raise InputError("请给出事件文件/文件夹，或 --sql 数据库地址与 --query 查询，二者选一")
     if sql and not query:
         raise InputError("--sql 需要同时给出 --query")
