@@ -93,7 +93,7 @@ _DRIVER = (
     ("readonly database", "数据库文件只读"),
     ("disk I/O error", "磁盘读写出错"),
 )
-_ERRNO = {
+_ERRNO: dict[int | None, str] = {  # keyed by OSError.errno, which is None when the error carries no number
     errno.ENOENT: "路径不存在",
     errno.EACCES: "没有权限",
     errno.EPERM: "没有权限",
@@ -231,14 +231,14 @@ def upgrade(url: str, target: str = "head") -> tuple[str | None, str | None]:
     from alembic.config import Config
 
     path = sqlite_file(url)
-    fresh = path is not None and not path.exists()
+    made = path if path is not None and not path.exists() else None  # the SQLite file this attempt makes
     engine = engine_for(url)  # for SQLite: the file, private, and its folder
     try:
         before = revision(engine)
     except UnusableDatabase:
         engine.dispose()
-        if fresh:
-            for leftover in (path, *(path.with_name(path.name + side) for side in SIDE_FILES)):
+        if made is not None:
+            for leftover in (made, *(made.with_name(made.name + side) for side in SIDE_FILES)):
                 leftover.unlink(missing_ok=True)
         raise
     config = Config()

@@ -132,7 +132,7 @@ def append(session: Session, rows: Iterable[dict], key: bytes | None) -> None:
 
 def _head(session: Session) -> tuple[int | None, str, str]:
     """(id, hash, seal) of the last row of the delivery log; (None, "", "") when it is empty."""
-    table = DeliveryRow.__table__
+    table = DeliveryRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     last = session.execute(select(table.c.id, table.c.hash, table.c.seal).order_by(table.c.id.desc()).limit(1)).first()
     return tuple(last) if last else (None, "", "")
 

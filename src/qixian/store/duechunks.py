@@ -24,7 +24,7 @@ def due_chunks(store: Store, utc_now, *, write: bool, size: int | None = None) -
     """Yield (session, clock rows) for the open clocks whose next reminder is due by `utc_now`, a chunk at a time in
     due order; with `write`, the rows are claimed (PostgreSQL row locks, skipping those another scanner holds) and
     the session is committed once the caller is done with the chunk."""
-    clocks = ClockRow.__table__
+    clocks = ClockRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     size = size or CHUNK.get(store.engine.dialect.name, CHUNK["sqlite"])
     after = None  # the last (next reminder, id) seen: each chunk starts past it, so the loop ends even when nothing is written
     while True:

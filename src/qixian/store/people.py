@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from qixian.store.rows import Codec, utc
 from qixian.store.tables import AcknowledgementRow, CaseRow, OfficerRow, OutboxRow, UnitRow
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
 
 ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
 # A link in a chat message is opened by whoever is in the chat, so it acknowledges only reminders whose
 # acknowledgement is a record: an overdue one stops the escalation to leaders and is acknowledged signed in.
 LINK_LEVELS = ("notice", "warning")
-_ACK_ROWS = Codec(AcknowledgementRow.__table__, ("outbox_id", "clock_id", "due_at", "step", "level", "officer", "at", "channel"))
+_ACK_ROWS = Codec(
+    AcknowledgementRow.__table__,  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
+    ("outbox_id", "clock_id", "due_at", "step", "level", "officer", "at", "channel"),
+)
 
 
 class AcknowledgeError(ValueError):
@@ -23,6 +32,11 @@ class AcknowledgeError(ValueError):
 
 class People:
     """The directory and acknowledgements (a part of Store)."""
+
+    if TYPE_CHECKING:  # what the Store (repository.py) provides its parts
+        engine: Engine
+
+        def session(self) -> Session: ...
 
     def replace_directory(self, directory) -> None:
         """The directory becomes exactly this one (units and officers not in it are removed)."""
@@ -50,7 +64,7 @@ class People:
     def directory(self):
         from qixian.casework.directory import Directory, Officer, Unit
 
-        units_, officers_ = UnitRow.__table__.c, OfficerRow.__table__.c  # plain rows: a province has 5,000 officers
+        units_, officers_ = UnitRow.__table__.c, OfficerRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__; plain rows: a province has 5,000 officers
         with self.engine.connect() as connection:
             units = {
                 u.id: Unit(u.id, u.name, u.leader, u.legal_officer, u.duty_phone, u.extra)
@@ -95,7 +109,7 @@ class People:
                 returning="id",
             )
             session.commit()
-            found = session.exec(select(AcknowledgementRow).where(AcknowledgementRow.outbox_id == outbox_id)).scalars().one()
+            found = session.execute(select(AcknowledgementRow).where(col(AcknowledgementRow.outbox_id) == outbox_id)).scalars().one()
         return found, bool(inserted)
 
     def acknowledgeable(self, outbox_id: int, officer: str) -> OutboxRow:

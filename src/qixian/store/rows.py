@@ -42,7 +42,8 @@ class Codec:
     def __init__(self, table: Table, columns: Sequence[str]):
         self.table, self.columns = table, tuple(columns)
         self.kinds = tuple(_kind(table.c[name].type) for name in self.columns)
-        self._encoders: tuple[Callable | None, ...] = tuple({"time": encode_time, "json": dump_json}.get(kind) for kind in self.kinds)
+        encoders: dict[str | None, Callable] = {"time": encode_time, "json": dump_json}  # other kinds (None): as they are
+        self._encoders: tuple[Callable | None, ...] = tuple(encoders.get(kind) for kind in self.kinds)
 
     def encode(self, values: Mapping[str, Any]) -> tuple:
         """Python values (aware or naive-UTC times, JSON-able data) as the driver takes them. Rows read back
@@ -89,7 +90,7 @@ class Codec:
         mark = _placeholder(connection)
         if connection.dialect.name != "postgresql":
             return [mark] * len(self.columns)
-        typed = {"time": f"timezone('UTC', {mark}::timestamp)", "json": f"{mark}::json"}
+        typed: dict[str | None, str] = {"time": f"timezone('UTC', {mark}::timestamp)", "json": f"{mark}::json"}
         return [typed.get(kind, mark) for kind in self.kinds]
 
 
