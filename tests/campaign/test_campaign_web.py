@@ -139,57 +139,20 @@ def test_the_report_counts_campaign_work_per_unit_as_counted_independently(dashb
     # 群众举报 clue's 举报人见面询问 (09-20 + 7 days = 09-27, a Saturday → 09-28, the make-up working Sunday, 24:00).
     assert counted["胶东派出所"].clues_overdue == 1 and counted["城关派出所"].clues_overdue == 1
     # The same counts in the CSV `qixian report --ledger` writes; the hostile title is text, never a formula.
-    db = store.engine.url.render_as_string(hide_password=False)
     out = tmp_path / "clues.csv"
-    assert (
-        main(
-            [
-                "report",
-                "--from",
-                "2025-09-01",
-                "--to",
-                "2025-10-31",
-                "--ledger",
-                "clues",
-                "--format",
-                "csv",
-                "--output",
-                str(out),
-                "--db",
-                db,
-                "--now",
-                "2025-10-07 02:30",
-            ]
-        )
-        == 0
-    )
+    assert main([*report_args(store), "--ledger", "clues", "--format", "csv", "--output", str(out)]) == 0
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8").lstrip("\ufeff"))))
     titles = {row[0]: row[1] for row in rows[1:]}
     assert titles[CLUE_CG] == "'" + HOSTILE
     html = tmp_path / "ledgers.html"
-    assert (
-        main(
-            [
-                "report",
-                "--from",
-                "2025-09-01",
-                "--to",
-                "2025-10-31",
-                "--ledger",
-                "counts",
-                "--format",
-                "html",
-                "--output",
-                str(html),
-                "--db",
-                db,
-                "--now",
-                "2025-10-07 02:30",
-            ]
-        )
-        == 0
-    )
+    assert main([*report_args(store), "--ledger", "counts", "--format", "html", "--output", str(html)]) == 0
     assert "<script>alert" not in html.read_text(encoding="utf-8")
+
+
+def report_args(store) -> list[str]:
+    """`qixian report` on this store over September and October 2025, read at the dashboard's moment."""
+    db = store.engine.url.render_as_string(hide_password=False)
+    return ["report", "--from", "2025-09-01", "--to", "2025-10-31", "--db", db, "--now", "2025-10-07 02:30"]
 
 
 def _utc(at):
@@ -201,7 +164,6 @@ def test_reports_keep_statutory_limits_apart_from_working_standards(dashboard, t
     report's JSON, terminal table, CSV and HTML, with the counts made here from the stored clocks (every rule of
     rules/campaign.yaml is a working standard, every other shipped rule a statute)."""
     store = dashboard.store
-    db = store.engine.url.render_as_string(hide_password=False)
     start, end, now = parse_local("2025-09-01 00:00"), parse_local("2025-11-01 00:00"), parse_local("2025-10-07 02:30")
     want = {"statute": {"met_late": 0, "overdue": 0, "assessed": 0}, "working_standard": {"met_late": 0, "overdue": 0, "assessed": 0}}
     with store.session() as session:
@@ -215,7 +177,7 @@ def test_reports_keep_statutory_limits_apart_from_working_standards(dashboard, t
             counts["overdue"] += overdue
             counts["assessed"] += late or overdue or clock.outcome == "met"
     assert want["statute"]["assessed"] and want["working_standard"]["overdue"]  # the world has late work of both kinds
-    args = ["report", "--from", "2025-09-01", "--to", "2025-10-31", "--db", db, "--now", "2025-10-07 02:30"]
+    args = report_args(store)
     capsys.readouterr()
     assert main([*args, "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -243,8 +205,7 @@ def test_the_note_telling_law_from_working_standards_shows_only_when_both_occur(
     """With only statutory clocks in the store (the campaign's removed), the report has its 法定期限 line and no note
     comparing it with working standards, in the terminal and in HTML."""
     store = dashboard.store
-    db = store.engine.url.render_as_string(hide_password=False)
-    args = ["report", "--from", "2025-09-01", "--to", "2025-10-31", "--db", db, "--now", "2025-10-07 02:30"]
+    args = report_args(store)
     capsys.readouterr()
     assert main(args) == 0
     assert BASIS_NOTE in "".join(capsys.readouterr().out.split())  # both bases: the note (wrapped at 80 columns)

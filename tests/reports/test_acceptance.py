@@ -67,9 +67,14 @@ def expected(events, rule, unit=None):
     return counts
 
 
+def report_args(db_url) -> list[str]:
+    """`qixian report` over the acceptance period, read at one moment."""
+    return ["report", "--from", PERIOD[0], "--to", PERIOD[1], "--now", "2025-10-09 09:00", "--db", db_url]
+
+
 def run_report(capsys, db_url, *extra):
     capsys.readouterr()
-    code = main(["report", "--from", PERIOD[0], "--to", PERIOD[1], "--now", "2025-10-09 09:00", "--db", db_url, "--format", "json", *extra])
+    code = main([*report_args(db_url), "--format", "json", *extra])
     assert code == 0
     return json.loads(capsys.readouterr().out)
 
@@ -96,49 +101,11 @@ def test_report_counts_match_the_event_feed(demo, db_url, capsys, unit, pack):
 
 def test_csv_and_html_carry_the_same_figures(demo, db_url, capsys, tmp_path):
     data = run_report(capsys, db_url)
-    assert (
-        main(
-            [
-                "report",
-                "--from",
-                PERIOD[0],
-                "--to",
-                PERIOD[1],
-                "--now",
-                "2025-10-09 09:00",
-                "--db",
-                db_url,
-                "--format",
-                "csv",
-                "--output",
-                str(tmp_path / "r.csv"),
-            ]
-        )
-        == 0
-    )
+    assert main([*report_args(db_url), "--format", "csv", "--output", str(tmp_path / "r.csv")]) == 0
     rows = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()
     total = rows[1].split(",")
     assert total[:4] == ["合计", "", "全局", str(data["total"]["assessed"])]
-    assert (
-        main(
-            [
-                "report",
-                "--from",
-                PERIOD[0],
-                "--to",
-                PERIOD[1],
-                "--now",
-                "2025-10-09 09:00",
-                "--db",
-                db_url,
-                "--format",
-                "html",
-                "--output",
-                str(tmp_path / "r.html"),
-            ]
-        )
-        == 0
-    )
+    assert main([*report_args(db_url), "--format", "html", "--output", str(tmp_path / "r.html")]) == 0
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<script" not in html and "http://" not in html and "https://" not in html  # self-contained
     assert 'name="viewport"' in html and "执法办案期限考核" in html

@@ -200,45 +200,34 @@ def test_polling_a_view_with_a_watermark(store, pack, tmp_path):
     source_url = f"sqlite:///{tmp_path}/case_system.db"
     engine = connect(source_url)
     rows = [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line]
+
+    def add(first_seq: int, batch: list[dict], *, case_info: bool) -> None:
+        """Rows put in the case system's view, numbered from `first_seq` (without their case info unless asked)."""
+        with engine.begin() as connection:
+            for seq, r in enumerate(batch, start=first_seq):
+                connection.execute(
+                    text("INSERT INTO v_events VALUES (:seq, :id, :case, :type, :at, :person, :data, :info)"),
+                    {
+                        "seq": seq,
+                        "id": r["id"],
+                        "case": r["case"],
+                        "type": r["type"],
+                        "at": r["at"],
+                        "person": r.get("person"),
+                        "data": json.dumps(r.get("data", {}), ensure_ascii=False),
+                        "info": json.dumps(r.get("case_info", {}) if case_info else {}, ensure_ascii=False),
+                    },
+                )
+
     with engine.begin() as connection:
         connection.execute(text('CREATE TABLE v_events (seq INTEGER, id TEXT, "case" TEXT, type TEXT, at TEXT, person TEXT, data TEXT, case_info TEXT)'))
-        for seq, r in enumerate(rows[:6], start=1):
-            connection.execute(
-                text("INSERT INTO v_events VALUES (:seq, :id, :case, :type, :at, :person, :data, :info)"),
-                {
-                    "seq": seq,
-                    "id": r["id"],
-                    "case": r["case"],
-                    "type": r["type"],
-                    "at": r["at"],
-                    "person": r.get("person"),
-                    "data": json.dumps(r.get("data", {}), ensure_ascii=False),
-                    "info": json.dumps(r.get("case_info", {}), ensure_ascii=False),
-                },
-            )
+    add(1, rows[:6], case_info=True)
     query = 'SELECT seq, id, "case", type, at, person, data, case_info FROM v_events WHERE seq >= :watermark ORDER BY seq'
-    first = ingest_sql(
-        store, pack, source_url, query.replace(">= :watermark", ">= COALESCE(NULLIF(:watermark, ''), 0)"), source="case-system", now=NOW, watermark_column="seq"
-    )
+    query = query.replace(">= :watermark", ">= COALESCE(NULLIF(:watermark, ''), 0)")
+    first = ingest_sql(store, pack, source_url, query, source="case-system", now=NOW, watermark_column="seq")
     assert first.accepted == 6 and store.watermark("sql:case-system") == "6"
-    with engine.begin() as connection:
-        for seq, r in enumerate(rows[6:10], start=7):
-            connection.execute(
-                text("INSERT INTO v_events VALUES (:seq, :id, :case, :type, :at, :person, :data, :info)"),
-                {
-                    "seq": seq,
-                    "id": r["id"],
-                    "case": r["case"],
-                    "type": r["type"],
-                    "at": r["at"],
-                    "person": r.get("person"),
-                    "data": json.dumps(r.get("data", {}), ensure_ascii=False),
-                    "info": "{}",
-                },
-            )
-    second = ingest_sql(
-        store, pack, source_url, query.replace(">= :watermark", ">= COALESCE(NULLIF(:watermark, ''), 0)"), source="case-system", now=NOW, watermark_column="seq"
-    )
+    add(7, rows[6:10], case_info=False)
+    second = ingest_sql(store, pack, source_url, query, source="case-system", now=NOW, watermark_column="seq")
     assert (second.accepted, second.duplicate) == (4, 1)  # the row at the watermark is read again, changes nothing
     assert store.watermark("sql:case-system") == "10"
     engine.dispose()
