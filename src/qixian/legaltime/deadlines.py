@@ -203,9 +203,7 @@ def count_before(
     if due < start:
         steps.append(f"注意：推算出的期满时间早于起算时间 {moment(start)}：确定的时刻距今已不足 {before}，义务已无法按期完成。")
     if missing:
-        years = "、".join(str(y) for y in sorted(missing))
-        files = "、".join(f"{calendar.directory}/{y}.yaml" for y in sorted(missing))
-        steps.append(f"⚠ 临时结果：{years} 年的法定节假日安排未收录（请添加 {files}），该年只把周六、周日作为休息日；日历补齐后须重新计算。")
+        steps.append(provisional_step(calendar, missing, "该年只把周六、周日作为休息日"))
     return Deadline(
         start=start,
         limit=before,
@@ -217,6 +215,14 @@ def count_before(
         missing_years=tuple(sorted(missing)),
         zone=zone,
     )
+
+
+def provisional_step(calendar: LegalCalendar, missing: set[int], how: str) -> str:
+    """The explanation's warning that a due is provisional: which years' holidays are missing, the files that would
+    add them, and `how` the missing years were counted meanwhile."""
+    years = "、".join(str(y) for y in sorted(missing))
+    files = "、".join(f"{calendar.directory}/{y}.yaml" for y in sorted(missing))
+    return f"⚠ 临时结果：{years} 年的法定节假日安排未收录（请添加 {files}），{how}；日历补齐后须重新计算。"
 
 
 def _span(delta: timedelta) -> str:
@@ -373,10 +379,8 @@ class _Reckoning:
             due = end_of_day(day, self.zone)
             self.steps.append(f"期满：{display(due, self.zone)}。")
         if self.missing:
-            years = "、".join(str(y) for y in sorted(self.missing))
-            files = "、".join(f"{self.calendar.directory}/{y}.yaml" for y in sorted(self.missing))
             how = "该年只把周六、周日作为休息日计算工作日" if self.family == "workdays" else "不因节假日顺延，取最早可能的期满日"
-            self.steps.append(f"⚠ 临时结果：{years} 年的法定节假日安排未收录（请添加 {files}），{how}；日历补齐后须重新计算。")
+            self.steps.append(provisional_step(self.calendar, self.missing, how))
         return Deadline(
             start=self.anchor,
             limit=self.limit,
