@@ -235,20 +235,27 @@ class _Groups:
         rule = _latest_version(self.pack, rule_id)
         return "working_standard" if rule is not None and rule.working_standard else "statute"
 
+    def key(self, grouping: str, value) -> tuple[str, str]:
+        """A group's (key, label) in `grouping`, from its value: a rule id (for rule, type and basis), a unit, an
+        officer (None: none recorded) or a week's Monday."""
+        if grouping == "rule":
+            return value, self.pack.name_of(value)
+        if grouping == "type":
+            kind = self.kind(value)
+            return kind, kind
+        if grouping == "basis":
+            basis = self.basis(value)
+            return basis, BASIS_GROUPS[basis]
+        if grouping == "unit":
+            return value or "", self.directory.units[value].name if value in self.directory.units else (value or NO_UNIT)
+        if grouping == "officer":
+            return value or "", self.directory.officers[value].name if value in self.directory.officers else (value or NO_OFFICER)
+        return value.isoformat(), f"{value:%m-%d}～{value + timedelta(days=6):%m-%d}"  # week
+
     def keys(self, rule_id: str, unit: str | None, handler: str | None, moment: datetime) -> dict[str, tuple[str, str]]:
-        kind = self.kind(rule_id)
-        monday = moment.astimezone(SHANGHAI).date() - timedelta(days=moment.astimezone(SHANGHAI).weekday())
-        unit_name = self.directory.units[unit].name if unit in self.directory.units else (unit or NO_UNIT)
-        officer_name = self.directory.officers[handler].name if handler in self.directory.officers else (handler or NO_OFFICER)
-        basis = self.basis(rule_id)
-        return {
-            "type": (kind, kind),
-            "rule": (rule_id, self.pack.name_of(rule_id)),
-            "basis": (basis, BASIS_GROUPS[basis]),
-            "unit": (unit or "", unit_name),
-            "officer": (handler or "", officer_name),
-            "week": (monday.isoformat(), f"{monday:%m-%d}～{monday + timedelta(days=6):%m-%d}"),
-        }
+        day = moment.astimezone(SHANGHAI).date()
+        values = {"type": rule_id, "rule": rule_id, "basis": rule_id, "unit": unit, "officer": handler, "week": day - timedelta(days=day.weekday())}
+        return {grouping: self.key(grouping, value) for grouping, value in values.items()}
 
     def each(self, rule_id: str, unit: str | None, handler: str | None, moment: datetime) -> Iterable[Tally]:
         yield self.total
@@ -269,20 +276,11 @@ class _Groups:
                 for measure, count in counts.items():
                     into[measure] += count
         for (grouping, value), counts in sorted(sums.items(), key=lambda item: (item[0][0], str(item[0][1]))):
-            if grouping == "week":
-                assert isinstance(value, date)
-                targets = [("week", value.isoformat(), f"{value:%m-%d}～{value + timedelta(days=6):%m-%d}")]
-            else:
-                named = None if value is None else str(value)
-                rule_id, unit, handler = (named or "", None, None) if grouping == "rule" else ("", named, None) if grouping == "unit" else ("", None, named)
-                keys = self.keys(rule_id, unit, handler, datetime(2000, 1, 3, tzinfo=UTC))  # (its week is not read)
-                targets = [(grouping, *keys[grouping])]
-                if grouping == "rule":
-                    targets += [("type", *keys["type"]), ("basis", *keys["basis"])]
             tallies = [self.total] if grouping == "rule" else []
-            for name, group, shown in targets:
-                self.labels[(name, group)] = shown
-                tallies.append(self.tallies[name][group])
+            for name in [grouping, "type", "basis"] if grouping == "rule" else [grouping]:
+                key, label = self.key(name, value)
+                self.labels[(name, key)] = label
+                tallies.append(self.tallies[name][key])
             for tally in tallies:
                 for measure, count in counts.items():
                     setattr(tally, measure, getattr(tally, measure) + count)
