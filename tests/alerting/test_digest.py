@@ -4,9 +4,14 @@ listed once a day in one digest per recipient (the handler and the escalation ro
 from collections import Counter
 from datetime import timedelta
 
-from qixian.alerting.digest import LABEL, in_digest
+from sqlalchemy import update
+from sqlmodel import col
+
+from qixian.alerting.delivery import deliver
+from qixian.alerting.digest import LABEL, in_digest, owe_digest
 from qixian.alerting.scan import scan
 from qixian.legaltime.localtime import parse_local
+from qixian.store.tables import ClockRow
 from tests.alerting.test_end_to_end import setup
 from tests.fixtures.sinks import outbox_rows
 
@@ -54,3 +59,21 @@ def test_a_digest_is_owed_from_its_time_of_day_and_lists_each_folded_clock(store
     messages = [m for m in on_time.messages if m.digest and m.recipient == "officer-1"]
     assert len(messages) == 1 and len(messages[0].items) == len(mine[0].clocks)
     assert all(f"{i.case}{i.rule_name}已超期" in messages[0].text or "另有" in messages[0].text for i in messages[0].items[:1])
+
+
+def test_a_clock_paused_after_its_digest_was_owed_is_left_out_of_it(store, pack, notify_folder, sink):
+    config = setup(store, pack, notify_folder)
+    scan(store, pack, config, parse_local("2025-10-20 08:00"))  # the reminders owed before the digest time, sent
+    now = parse_local("2025-10-20 08:31")
+    owe_digest(store, pack, now)
+    (digest,) = [r for r in outbox_rows(store) if r.clocks is not None and r.recipient == "officer-1"]
+    assert digest.clocks and len(digest.clocks) >= 2, "the sample case has several overdue clocks for officer-1"
+    paused = digest.clocks[0]
+    with store.session() as session:  # as a replay writes a clock a pause event reached: no due while paused
+        session.execute(update(ClockRow).where(col(ClockRow.id) == paused).values(paused=True, due_at=None, due_display=None))
+        session.commit()
+    delivered = deliver(store, pack, config, now)
+    (message,) = [m for m in delivered.messages if m.digest and m.recipient == "officer-1"]
+    assert message.channel is not None, "the digest was sent"
+    listed = [i.key for i in message.items]
+    assert len(listed) == len(digest.clocks) - 1, "every clock of the digest but the paused one"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import apprise
 from sqlalchemy import and_, select
+from sqlmodel import Session, col
 
 from qixian.alerting.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
 from qixian.alerting.ratelimits import bucket, hold, in_bucket, room_at, tag
@@ -158,7 +159,7 @@ def deliver(store: Store, pack: RulePack, config: NotifyConfig, now: datetime, *
         directory = store.directory()
         while claimed := _claim(store, utc_now, moment() + CLAIMED):
             with store.session() as session:
-                rows = list(session.exec(select(OutboxRow).where(OutboxRow.id.in_(claimed)).order_by(OutboxRow.id)).scalars())
+                rows = list(session.execute(select(OutboxRow).where(col(OutboxRow.id).in_(claimed)).order_by(col(OutboxRow.id))).scalars())
                 log = []
                 for mine, message in compose(store, pack, config, directory, rows, now):  # reminders, then a digest
                     result.messages.append(message)
@@ -177,7 +178,7 @@ def _claim(store: Store, now: datetime, until: datetime) -> list[int]:
     """Claim the pending rows, due by `now`, of the recipient whose row has waited longest: they are not due again
     before `until` (settling them sets their next time), committed at once. On PostgreSQL rows another scanner is
     claiming are skipped (SKIP LOCKED). Returns the claimed rows' ids; none when nothing is left to send."""
-    outbox = OutboxRow.__table__
+    outbox = OutboxRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     due = and_(outbox.c.status == OutboxStatus.PENDING, outbox.c.next_attempt_at <= now)
     with store.session() as session:
         recipient = session.execute(
@@ -198,15 +199,14 @@ def compose(
     owed to the recipient is a message of its own (qixian.alerting.digest)."""
     with store.session() as session:
         wanted = {r.clock_id for r in rows} | {c for r in rows for c in r.clocks or ()}
-        clocks = {c.id: c for c in session.exec(select(ClockRow).where(ClockRow.id.in_(wanted))).scalars()}
-        cases = {
-            c.id: c for c in session.exec(select(CaseRow).where(CaseRow.id.in_({c.case_id for c in clocks.values()} | {r.case_id for r in rows}))).scalars()
-        }
+        clocks = {c.id: c for c in session.execute(select(ClockRow).where(col(ClockRow.id).in_(wanted))).scalars()}
+        case_ids = {c.case_id for c in clocks.values()} | {r.case_id for r in rows}
+        cases = {c.id: c for c in session.execute(select(CaseRow).where(col(CaseRow.id).in_(case_ids))).scalars()}
     by_recipient: dict[str, list[OutboxRow]] = {}
     composed = []
     for row in rows:
         if row.clocks is not None:
-            items = [_digest_item(pack, row, clocks[c], cases.get(clocks[c].case_id), now) for c in row.clocks if c in clocks]
+            items = [item for c in row.clocks if c in clocks and (item := _digest_item(pack, row, clocks[c], cases.get(clocks[c].case_id), now)) is not None]
             name = directory.name_of(row.recipient)
             composed.append(
                 (
@@ -253,8 +253,11 @@ def compose(
     return sorted(composed, key=lambda c: (c[1].recipient, c[1].digest))
 
 
-def _digest_item(pack: RulePack, row: OutboxRow, clock: ClockRow, case: CaseRow | None, now: datetime) -> Item:
-    """One clock listed in a daily overdue digest."""
+def _digest_item(pack: RulePack, row: OutboxRow, clock: ClockRow, case: CaseRow | None, now: datetime) -> Item | None:
+    """One clock listed in a daily overdue digest; None for one paused since the digest was owed (it has no due while
+    paused, so it is not overdue now)."""
+    if clock.due_at is None:
+        return None
     return Item(
         row.key,
         "overdue",
@@ -292,7 +295,7 @@ def _channels(config: NotifyConfig, directory: Directory, recipient: str, level:
     """(kind, url) in the order to try them for this recipient and level."""
     chain: list[tuple[str, str]] = []
     officer = directory.officers.get(recipient)
-    unit = directory.units.get(recipient[len(DUTY) :] if recipient.startswith(DUTY) else (officer.unit if officer else ""))
+    unit = directory.units.get(recipient[len(DUTY) :] if recipient.startswith(DUTY) else (officer.unit or "" if officer else ""))
     for kind in config.levels[level]:
         if kind == "chat" and officer:
             chain += [("chat", expand(url)) for url in officer.urls]
@@ -323,7 +326,7 @@ class Letter:
 
 
 def _send(
-    send: Sender, config: NotifyConfig, directory: Directory, session, letter: Letter, moment: Callable[[], datetime]
+    send: Sender, config: NotifyConfig, directory: Directory, session: Session, letter: Letter, moment: Callable[[], datetime]
 ) -> tuple[str | None, list[dict], datetime | None]:
     """Try the channels in order. Returns (the kind that accepted or None, the attempts as delivery-log rows (URL
     masked, with its fingerprint), when to try again if a channel's sending limit stopped it). The caller appends
@@ -379,8 +382,10 @@ def send_note(store: Store, config: NotifyConfig, recipient: str, title: str, te
     audit_key = deliverylog.signing_key()
     utc_now = now.astimezone(UTC)
     with store.session() as session:
-        earlier = session.exec(
-            select(DeliveryRow).where(DeliveryRow.recipient == recipient, DeliveryRow.ok.is_(True), DeliveryRow.at >= utc_now - timedelta(days=62))
+        earlier = session.execute(
+            select(DeliveryRow).where(
+                col(DeliveryRow.recipient) == recipient, col(DeliveryRow.ok).is_(True), col(DeliveryRow.at) >= utc_now - timedelta(days=62)
+            )
         ).scalars()
         done = next((row.channel for row in earlier if key in row.keys), None)
         if done is not None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.store.repository import Store
@@ -65,14 +66,18 @@ def failing(store: Store, now: datetime) -> list[Failure]:
     usable channel or configuration (config, none) counts until its recipient was later reached some other way."""
     since = (now - LOOKED_BACK).astimezone(UTC)
     with store.session() as session:
-        last = select(func.max(DeliveryRow.id)).where(DeliveryRow.at >= since).group_by(DeliveryRow.channel)
-        rows = list(session.execute(select(DeliveryRow).where(DeliveryRow.id.in_(last), DeliveryRow.ok.is_(False)).order_by(DeliveryRow.channel)).scalars())
+        last = select(func.max(DeliveryRow.id)).where(col(DeliveryRow.at) >= since).group_by(DeliveryRow.channel)
+        failed = select(DeliveryRow).where(col(DeliveryRow.id).in_(last), col(DeliveryRow.ok).is_(False)).order_by(DeliveryRow.channel)
+        rows = list(session.execute(failed).scalars())
         found = []
         for row in rows:
             if (
                 row.channel in ("config", "none")
                 and session.execute(
-                    select(DeliveryRow.id).where(DeliveryRow.id > row.id, DeliveryRow.recipient == row.recipient, DeliveryRow.ok.is_(True)).limit(1)
+                    select(col(DeliveryRow.id))
+                    .where(col(DeliveryRow.id) > row.id, col(DeliveryRow.recipient) == row.recipient)
+                    .where(col(DeliveryRow.ok).is_(True))
+                    .limit(1)
                 ).first()
             ):
                 continue
@@ -86,13 +91,16 @@ def waiting_because(store: Store, rows: list[OutboxRow]) -> dict[int, Failure]:
     pending = [r for r in rows if r.status == OutboxStatus.PENDING and r.attempts]
     if not pending:
         return {}
-    wanted = {r.key: r.id for r in pending}
+    wanted: dict[str, int] = {}
+    for r in pending:
+        assert r.id is not None, "a reminder read from the store has its id"
+        wanted[r.key] = r.id
     found: dict[int, Failure] = {}
     with store.session() as session:
         attempts = session.execute(
             select(DeliveryRow)
-            .where(DeliveryRow.recipient.in_({r.recipient for r in pending}), DeliveryRow.ok.is_(False))
-            .order_by(DeliveryRow.id.desc())
+            .where(col(DeliveryRow.recipient).in_({r.recipient for r in pending}), col(DeliveryRow.ok).is_(False))
+            .order_by(col(DeliveryRow.id).desc())
             .limit(50 * len(pending))
         ).scalars()
         for attempt in attempts:

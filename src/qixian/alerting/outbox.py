@@ -9,9 +9,12 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlmodel import Session
 
 from qixian.casework.campaign import CAMPAIGN_ROLES, campaign_people, open_new_periods
 from qixian.casework.directory import Directory
@@ -87,9 +90,11 @@ class Scanned:
         return len(self.late)
 
 
-def rule_of(pack: RulePack, row: ClockRow) -> Rule | None:
-    """The version a stored clock is bound to."""
-    return pack.bound(row.rule_id, row.rule_version)
+def rule_of(pack: RulePack, row: ClockRow | RowMapping) -> Rule | None:
+    """The version a stored clock is bound to (its row, or the columns of it a scan reads)."""
+    if isinstance(row, ClockRow):
+        return pack.bound(row.rule_id, row.rule_version)
+    return pack.bound(row["rule_id"], row["rule_version"])
 
 
 def counting_unit(pack: RulePack, rule: Rule) -> Unit:
@@ -101,6 +106,7 @@ def counting_unit(pack: RulePack, rule: Rule) -> Unit:
         if rule.every.period is not None:
             return PERIOD_LIMITS[rule.every.period].unit
         return rule.every.interval.unit if rule.every.interval else Unit.DAYS  # a listing's interval: days or months
+    assert rule.lead is not None, "no limit, before or every: the schema requires a lead (schema.RuleSpec._limit_or_lead)"
     target = pack.versions(rule.lead.of)
     return target[0].limit.unit if target and target[0].limit else Unit.DAYS
 
@@ -124,11 +130,11 @@ def enqueue(store: Store, pack: RulePack, now: datetime, *, dry_run: bool = Fals
     return result
 
 
-def _owe_chunk(pack: RulePack, directory: Directory, session, rows, now: datetime, result: Scanned) -> list[datetime | None]:
+def _owe_chunk(pack: RulePack, directory: Directory, session: Session, rows: list[RowMapping], now: datetime, result: Scanned) -> list[datetime | None]:
     """Add what these clocks owe to `result`; return their next reminder times, in order."""
     cases = _cases(session, {r["case_id"] for r in rows})
     acknowledged = acknowledged_overdue(session, {r["id"] for r in rows})
-    upcoming = []
+    upcoming: list[datetime | None] = []
     for row in rows:
         result.clocks += 1
         quiet = (row["id"], _stamp(row["due_at"])) in acknowledged
@@ -136,9 +142,9 @@ def _owe_chunk(pack: RulePack, directory: Directory, session, rows, now: datetim
     return upcoming
 
 
-def _write_chunk(store: Store, connection, owed: list[Owed], rows, upcoming: list[datetime | None], utc_now: datetime) -> None:
+def _write_chunk(store: Store, connection: Connection, owed: list[Owed], rows: list[RowMapping], upcoming: list[datetime | None], utc_now: datetime) -> None:
     """Write a chunk's owed reminders to the outbox and advance its clocks (committed together by the caller)."""
-    clocks, outbox = ClockRow.__table__, OutboxRow.__table__
+    clocks, outbox = ClockRow.__table__, OutboxRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     if owed:
         dialect = postgresql if store.engine.dialect.name == "postgresql" else sqlite
         statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["key"])
@@ -150,7 +156,15 @@ def _write_chunk(store: Store, connection, owed: list[Owed], rows, upcoming: lis
 
 
 def _owe(
-    pack: RulePack, directory: Directory, row, case: CaseRow | None, now: datetime, result: Scanned, *, escalate: bool = True, session=None
+    pack: RulePack,
+    directory: Directory,
+    row: RowMapping,
+    case: CasePeople | None,
+    now: datetime,
+    result: Scanned,
+    *,
+    escalate: bool = True,
+    session: Session | None = None,
 ) -> datetime | None:
     """Add what one clock owes to `result` (overdue steps to the escalation roles too, if `escalate`); return its
     next reminder time."""
@@ -200,10 +214,10 @@ def _stamp(due: datetime) -> int:
     return int(due.timestamp())
 
 
-def acknowledged_overdue(session, clock_ids: set[int]) -> set[tuple[int, int]]:
+def acknowledged_overdue(session: Session, clock_ids: set[int]) -> set[tuple[int, int]]:
     """(clock, due) pairs among these clocks with an acknowledged overdue reminder."""
-    ids, found = list(clock_ids), set()
-    acks = AcknowledgementRow.__table__
+    ids, found = list(clock_ids), set[tuple[int, int]]()
+    acks = AcknowledgementRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     for part in chunked(ids):
         found.update(
             (clock, _stamp(due))
@@ -212,11 +226,22 @@ def acknowledged_overdue(session, clock_ids: set[int]) -> set[tuple[int, int]]:
     return found
 
 
-def _cases(session, ids: set[str]) -> dict[str, CaseRow]:
+class CasePeople(Protocol):
+    """Whom a case's reminders go to: its unit and handlers (a CaseRow, or the plain row `_cases` reads)."""
+
+    @property
+    def unit(self) -> str | None: ...
+    @property
+    def handler(self) -> str | None: ...
+    @property
+    def co_handlers(self) -> list[str]: ...
+
+
+def _cases(session: Session, ids: set[str]) -> dict[str, CasePeople]:
     """The cases' unit and handlers (plain rows: no ORM objects to build for thousands of clocks a tick)."""
-    ids, cases = list(ids), CaseRow.__table__
+    cases = CaseRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     columns = (cases.c.id, cases.c.unit, cases.c.handler, cases.c.co_handlers)
-    return {c.id: c for part in chunked(ids) for c in session.execute(select(*columns).where(cases.c.id.in_(part)))}
+    return {c.id: c for part in chunked(list(ids)) for c in session.execute(select(*columns).where(cases.c.id.in_(part)))}
 
 
 def _outbox_values(owed: Owed, now: datetime) -> dict:

@@ -9,6 +9,7 @@ An officer id the directory does not know is reported, and the unit's duty phone
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,10 +48,10 @@ class Directory:
     officers: dict[str, Officer]
 
     def recipients(
-        self, roles: tuple[str, ...], *, unit: str | None, handler: str | None, co_handlers: list[str], named: dict[str, list[str]] | None = None
+        self, roles: tuple[str, ...], *, unit: str | None, handler: str | None, co_handlers: list[str], named: Mapping[str, Sequence[str | None]] | None = None
     ) -> tuple[list[str], list[str]]:
         """(recipient ids, problems) for these roles on a case of `unit` handled by `handler`; `named` gives the
-        officers of roles a case's own events name (a listing's leader and contact)."""
+        officers of roles a case's own events name (a listing's leader and contact; None where it names none)."""
         found: list[str] = []
         problems: list[str] = []
         home = self.units.get(unit or "")

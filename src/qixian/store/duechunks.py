@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import RowMapping
+from sqlmodel import Session
 
 from qixian.faults import crash_point
 from qixian.store.repository import Store
@@ -20,7 +21,7 @@ CHUNK = {"postgresql": 200, "sqlite": 5000}  # clocks per transaction
 OWING = ("id", "case_id", "person", "rule_id", "rule_version", "paused", "started_at", "due_at", "next_reminder_at")
 
 
-def due_chunks(store: Store, utc_now, *, write: bool, size: int | None = None) -> Iterator[tuple[object, list[RowMapping]]]:
+def due_chunks(store: Store, utc_now, *, write: bool, size: int | None = None) -> Iterator[tuple[Session, list[RowMapping]]]:
     """Yield (session, clock rows) for the open clocks whose next reminder is due by `utc_now`, a chunk at a time in
     due order; with `write`, the rows are claimed (PostgreSQL row locks, skipping those another scanner holds) and
     the session is committed once the caller is done with the chunk."""
