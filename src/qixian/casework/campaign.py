@@ -12,9 +12,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Connection, and_, func, select
+from sqlalchemy.engine import RowMapping
+from sqlmodel import Session, col
 
+from qixian.casework.directory import Directory
 from qixian.casework.feedlines import check
 from qixian.casework.feeds import FeedReport, ingest_items
 from qixian.casework.recompute import Recomputed, recompute
@@ -112,7 +116,7 @@ def open_new_periods(store: Store, pack: RulePack, now: datetime) -> Recomputed:
     recurring = [rule_id for rule_id in pack.ids if pack.is_recurring(rule_id)]
     if not recurring:
         return Recomputed()
-    clocks = ClockRow.__table__
+    clocks = ClockRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     latest = (
         select(clocks.c.case_id, clocks.c.rule_id, clocks.c.person, func.max(clocks.c.number).label("number"))
         .where(clocks.c.rule_id.in_(recurring))
@@ -137,13 +141,13 @@ def open_new_periods(store: Store, pack: RulePack, now: datetime) -> Recomputed:
     return recompute(store, pack, sorted(due - ended), now) if due - ended else Recomputed()
 
 
-def _series_ended(connection, case_ids: set[str], pack: RulePack) -> set[str]:
+def _series_ended(connection: Connection, case_ids: set[str], pack: RulePack) -> set[str]:
     """Matters whose every recurring series has been ended by a cancel event since (no new period can open)."""
     if not case_ids:
         return set()
     cancels = {t for rule_id in pack.ids if pack.is_recurring(rule_id) for r in pack.versions(rule_id) for t in r.cancel}
     starts = {t for rule_id in pack.ids if pack.is_recurring(rule_id) for r in pack.versions(rule_id) for t in r.start}
-    events = EventRow.__table__
+    events = EventRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     last: dict[str, str] = {}
     for case_id, kind in connection.execute(
         select(events.c.case_id, events.c.type)
@@ -157,7 +161,9 @@ def _series_ended(connection, case_ids: set[str], pack: RulePack) -> set[str]:
 CAMPAIGN_ROLES = ("listing_leader", "listing_contact")  # roles a case's listing names (settings.yaml roles)
 
 
-def campaign_people(session, directory, row, rule: Rule, unit: str | None, handler: str | None):
+def campaign_people(
+    session: Session, directory: Directory, row: RowMapping, rule: Rule, unit: str | None, handler: str | None
+) -> tuple[str | None, str | None, dict[str, list[str | None]]]:
     """(unit, handler, named roles) a campaign clock's reminders resolve against: a clock per assignee (双交办) goes
     to the officer its assignment names, in the unit assigned if the directory has it (a body outside the police,
     such as the discipline commission, is followed up by the case's own unit); a listing's leader and contact."""
@@ -169,12 +175,13 @@ def campaign_people(session, directory, row, rule: Rule, unit: str | None, handl
     return unit, handler, {"listing_leader": [listed.get("leader")], "listing_contact": [listed.get("contact")]}
 
 
-def assignment(store_or_session, case_id: str, assignee: str) -> dict:
+def assignment(session: Session, case_id: str, assignee: str) -> dict[str, Any]:
     """The data of the latest assignment of a clue to `assignee` (its responsible officer: data.officer)."""
-    events = EventRow.__table__
     row = (
-        store_or_session.execute(
-            select(events.c.data).where(events.c.case_id == case_id, events.c.type == "clue_assigned").order_by(events.c.at.desc(), events.c.seq.desc())
+        session.execute(
+            select(col(EventRow.data))
+            .where(col(EventRow.case_id) == case_id, col(EventRow.type) == "clue_assigned")
+            .order_by(col(EventRow.at).desc(), col(EventRow.seq).desc())
         )
         .scalars()
         .all()
@@ -182,14 +189,13 @@ def assignment(store_or_session, case_id: str, assignee: str) -> dict:
     return next((d for d in row if (d or {}).get("assignee") == assignee), {}) or {}
 
 
-def listing(store_or_session, case_id: str, *, lifted_too: bool = False) -> dict | None:
+def listing(session: Session, case_id: str, *, lifted_too: bool = False) -> dict[str, Any] | None:
     """The case's listing for supervision in force (the data of its latest case_listed event, with `at` and, when
     `lifted_too`, `lifted_at`), or None if it was never listed or (unless `lifted_too`) has been lifted since."""
-    events = EventRow.__table__
-    rows = store_or_session.execute(
-        select(events.c.type, events.c.data, events.c.at)
-        .where(events.c.case_id == case_id, events.c.type.in_(("case_listed", "listing_lifted")))
-        .order_by(events.c.at, events.c.seq)
+    rows = session.execute(
+        select(col(EventRow.type), col(EventRow.data), col(EventRow.at))
+        .where(col(EventRow.case_id) == case_id, col(EventRow.type).in_(("case_listed", "listing_lifted")))
+        .order_by(col(EventRow.at), col(EventRow.seq))
     ).all()
     listed = [r for r in rows if r.type == "case_listed"]
     if not listed or (rows[-1].type != "case_listed" and not lifted_too):
@@ -202,12 +208,12 @@ def duty_periods(store: Store, pack: RulePack, *, units: list[str] | None = None
     """The duty periods of these units (all when None), in unit, duty and time order: {unit_name, duty, period, clock}."""
     directory = store.directory()
     matters = [duty_matter(u) for u in units] if units else None
-    query = select(ClockRow).where(ClockRow.case_id.like(DUTY_MATTER.replace("_", "\\_") + "%", escape="\\"))
+    query = select(ClockRow).where(col(ClockRow.case_id).like(DUTY_MATTER.replace("_", "\\_") + "%", escape="\\"))
     if matters is not None:
-        query = query.where(ClockRow.case_id.in_(matters))
+        query = query.where(col(ClockRow.case_id).in_(matters))
     found = []
     with store.session() as session:
-        for row in session.execute(query.order_by(ClockRow.case_id, ClockRow.rule_id, ClockRow.number)).scalars():
+        for row in session.execute(query.order_by(col(ClockRow.case_id), col(ClockRow.rule_id), col(ClockRow.number))).scalars():
             rule = pack.bound(row.rule_id, row.rule_version)
             if rule is None or rule.every is None:
                 continue
@@ -247,18 +253,18 @@ class CaseCampaign:
         return self.level is None and not self.from_clues and self.became is None
 
 
-def case_campaign(store: Store, directory, case_id: str) -> CaseCampaign:
-    events = EventRow.__table__
+def case_campaign(store: Store, directory: Directory, case_id: str) -> CaseCampaign:
     with store.session() as session:
         given = listing(session, case_id, lifted_too=True) or {}
         merges = session.execute(
-            select(events.c.case_id, events.c.data).where(events.c.type == "clue_merged_into_case").order_by(events.c.at, events.c.seq)
+            select(col(EventRow.case_id), col(EventRow.data)).where(col(EventRow.type) == "clue_merged_into_case").order_by(col(EventRow.at), col(EventRow.seq))
         ).all()
     from_clues = tuple(dict.fromkeys(clue for clue, data in merges if (data or {}).get("case") == case_id))
     became = next((data.get("case") for clue, data in reversed(merges) if clue == case_id and data), None)
     name = lambda officer: directory.name_of(officer) if officer else "—"  # noqa: E731
+    level = given.get("level")
     return CaseCampaign(
-        LEVEL_NAMES.get(given.get("level"), given.get("level")),
+        LEVEL_NAMES.get(level, level) if level is not None else None,
         name(given.get("leader")),
         name(given.get("contact")),
         given.get("at"),

@@ -12,15 +12,18 @@ import hashlib
 import os
 import shutil
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from qixian.casework.recompute import Recomputed
 from qixian.legaltime.localtime import SHANGHAI
-from qixian.legaltime.yamlsource import outside
+from qixian.legaltime.yamlsource import Problem, outside
+from qixian.rulebook.model import RulePack
 from qixian.store.database import private_folder, sqlite_file
 from qixian.store.repository import Store
 from qixian.store.tables import RolloutRow, RulePackRow
@@ -32,7 +35,7 @@ class NotKept(ValueError):
     """A pack file that cannot be kept (a refused link, not UTF-8): the message says which."""
 
 
-def _yaml_files(directory: Path):
+def _yaml_files(directory: Path) -> Iterator[tuple[str, Path, Problem | None]]:
     """(path inside the pack, path, why it is refused or None) for every YAML file of the pack, calendar included.
     A file that loading the pack refuses (a symbolic link out of the pack or in a loop) is never read; linked
     folders are not entered."""
@@ -113,7 +116,7 @@ def record(store: Store, directory: str | Path, texts: dict[str, str], by: str, 
 
 def last(store: Store) -> RolloutRow | None:
     with store.session() as session:
-        return session.exec(select(RolloutRow).order_by(RolloutRow.id.desc()).limit(1)).scalars().first()
+        return session.execute(select(RolloutRow).order_by(col(RolloutRow.id).desc()).limit(1)).scalars().first()
 
 
 def shown(row: RolloutRow) -> str:
@@ -141,7 +144,8 @@ def previous(store: Store) -> RolloutRow | None:
     if current is None:
         return None
     with store.session() as session:
-        return session.exec(select(RolloutRow).where(RolloutRow.pack_hash != current.pack_hash).order_by(RolloutRow.id.desc()).limit(1)).scalars().first()
+        query = select(RolloutRow).where(col(RolloutRow.pack_hash) != current.pack_hash).order_by(col(RolloutRow.id).desc()).limit(1)
+        return session.execute(query).scalars().first()
 
 
 def kept(store: Store, digest: str) -> dict[str, str] | None:
@@ -208,12 +212,12 @@ class PackInForce:
     """The pack in force for a process that runs on (the dashboard): one small query per use, the pack reloaded
     only when a roll-out or rollback has put another one in force."""
 
-    def __init__(self, store: Store, configured: Path, load):
+    def __init__(self, store: Store, configured: Path, load: Callable[[Path], RulePack]):
         self.store, self.configured, self.load = store, Path(configured), load
-        self._loaded: tuple[str, object] | None = None  # (hash of the last roll-out, the pack)
+        self._loaded: tuple[str, RulePack] | None = None  # (hash of the last roll-out, the pack)
         self._lock = threading.Lock()
 
-    def __call__(self):
+    def __call__(self) -> RulePack:
         row = last(self.store)
         digest = row.pack_hash if row is not None else ""
         with self._lock:
@@ -222,7 +226,7 @@ class PackInForce:
             return self._loaded[1]
 
 
-def pack_in_force(store: Store, configured: Path):
+def pack_in_force(store: Store, configured: Path) -> RulePack:
     """The pack in force, loaded (for the flows, which have no terminal to print a pack's problems on)."""
     from qixian.rulebook import load_pack
 
