@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from xml.etree import ElementTree
 
 import typer
+from pydantic import BaseModel
+from rich.console import JustifyMethod
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -19,14 +21,14 @@ from qixian.cli._output import table as new_table
 from qixian.cli.options import By, Db, Now, Rules
 from qixian.cli.packs import FAILED, load
 from qixian.engine.clocks import Event, replay
-from qixian.engine.examples import run_examples
+from qixian.engine.examples import ExampleResult, run_examples
 from qixian.legaltime.localtime import TimeFormatError, display, parse_local
 from qixian.legaltime.parseerrors import json_error
 from qixian.legaltime.yamlsource import ProblemsFound, load_yaml
 from qixian.rulebook import RulePack
 from qixian.rulebook.describe import explain as describe
 from qixian.rulebook.diff import diff_packs
-from qixian.rulebook.model import new_event_hint
+from qixian.rulebook.model import Rule, new_event_hint
 from qixian.rulebook.schema import EventsFile, RuleFile, Settings
 from qixian.supervision.clockview import STATES
 
@@ -89,9 +91,10 @@ def check(
     console.print(f"[green]检查通过：{len(pack.ids)} 条规则（{len(pack.rules)} 个版本），{len(results)} 个例子全部通过。[/green]")
 
 
-def _by_group(pack: RulePack, results) -> Table:
+def _by_group(pack: RulePack, results: list[ExampleResult]) -> Table:
     table = Table(title="按风险点分组")
-    for column, justify in (("分组", "left"), ("规则", "right"), ("启用", "right"), ("例子", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (("分组", "left"), ("规则", "right"), ("启用", "right"), ("例子", "right"))
+    for column, justify in columns:
         table.add_column(column, justify=justify)
     for group in (*pack.settings.groups, None):
         rules = [r for r in pack.rules if r.group == group]
@@ -124,21 +127,12 @@ def list_rules(
         f"规则（{len(chosen)} 个版本）", "编号", "名称", "期限", "在押", "分组", "提醒类型", "版本", wide=("编号", "名称", "期限", "提醒类型", "版本")
     )
     for r in chosen:
-        limit = (
-            (str(r.limit) if r.limit.amount else "当场")
-            if r.limit
-            else f"{r.lead.of} 前 {r.lead.before}"
-            if r.lead
-            else str(r.every)
-            if r.every
-            else f"data.{r.before.field} 前 {r.before.by}"
-        )
         name = r.name if r.enabled else f"[dim]{r.name}（未启用）[/dim]"
-        table.add_row(r.id, name, limit, "是" if r.custody else "", r.group or "", r.reminder_type or "", r.version)
+        table.add_row(r.id, name, _limit_text(r), "是" if r.custody else "", r.group or "", r.reminder_type or "", r.version)
     console.print(table)
 
 
-def _summary(rule) -> dict:
+def _summary(rule: Rule) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule.name,
@@ -240,12 +234,24 @@ def test(
             console.print(f"  {number}. {step}", soft_wrap=True, markup=False)
 
 
+def _limit_text(rule: Rule) -> str:
+    """The 期限 column: the limit, the lead, the period, or how long before a moment in the start event's data."""
+    if rule.limit:
+        return str(rule.limit) if rule.limit.amount else "当场"
+    if rule.lead:
+        return f"{rule.lead.of} 前 {rule.lead.before}"
+    if rule.every:
+        return str(rule.every)
+    assert rule.before is not None, "no limit, lead or every: the schema requires before (schema.RuleSpec._limit_or_lead)"
+    return f"data.{rule.before.field} 前 {rule.before.by}"
+
+
 def _read_events(path: Path | None) -> list[Event]:
     if path is None:
         return []
     text = path.read_text(encoding="utf-8")
     if path.suffix in (".jsonl", ".json"):
-        items = []
+        items: list[Any] = []
         for number, line in enumerate(text.splitlines(), start=1):
             try:
                 items.extend([json.loads(line)] if line.strip() else [])
@@ -253,10 +259,13 @@ def _read_events(path: Path | None) -> list[Event]:
                 raise ValueError(f"{path}：{json_error(exc, number)}") from None
     else:
         try:
-            items = load_yaml(text, str(path))
+            document = load_yaml(text, str(path))
         except ProblemsFound as found:
             raise ValueError(str(found.problems[0])) from None
-        items = items.get("events", []) if isinstance(items, dict) else items
+        listed = document.get("events", []) if isinstance(document, dict) else document
+        if not isinstance(listed, list):
+            raise ValueError(f"{path}：应为事件列表（或 events: 下的列表），每项 {{type, at, person, data}}")
+        items = listed
     return [Event(i["type"], parse_local(str(i["at"])), i.get("person"), i.get("data") or {}) for i in items]
 
 
@@ -288,10 +297,10 @@ def diff(
 
         qixian rules diff rules /tmp/rules-new
     """
-    before, after = load(old), load(new)
-    for folder, pack in ((old, before), (new, after)):
+    old_pack, new_pack = load(old), load(new)
+    for folder, pack in ((old, old_pack), (new, new_pack)):
         warn_failing_examples(pack, folder)
-    changes = diff_packs(before, after)
+    changes = diff_packs(old_pack, new_pack)
     if not changes:
         console.print("两个规则包的规则没有差别。")
         return
@@ -323,13 +332,14 @@ def schema(
 
 
 def schema_of(kind: str) -> dict:
-    model = {"rules": RuleFile, "events": EventsFile, "settings": Settings}[kind]
+    models: dict[str, type[BaseModel]] = {"rules": RuleFile, "events": EventsFile, "settings": Settings}
+    model = models[kind]
     document = model.model_json_schema(by_alias=True)
     titles = {"rules": "Qixian 规则文件", "events": "Qixian 事件词表 events.yaml", "settings": "Qixian 提醒设置 settings.yaml"}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": titles[kind], **document}
 
 
-def _write_junit(path: Path, results) -> None:
+def _write_junit(path: Path, results: list[ExampleResult]) -> None:
     suite = ElementTree.Element("testsuite", name="qixian rules", tests=str(len(results)), failures=str(sum(not r.passed for r in results)))
     for result in results:
         case = ElementTree.SubElement(suite, "testcase", classname=result.rule.id, name=result.example.name)
@@ -382,11 +392,12 @@ def rollback(by: By = None, db: Db = None, now: Now = None) -> None:
         )
     pack = load(folder)
     _refuse_failed_examples(pack, "未回退")
+    assert current is not None, "previous() finds a roll-out only when there is a last one"
     console.print(f"回退：规则包 {rollouts.shown(current)} → {rollouts.shown(target)}")
     recompute_all(rollouts.snapshot(folder), pack, f"回退至上线记录 #{target.id}（{target.directory}）", by, db, now, dry_run=False)
 
 
-def _refuse_failed_examples(pack, outcome: str) -> None:
+def _refuse_failed_examples(pack: RulePack, outcome: str) -> None:
     failed = [r for r in run_examples(pack) if not r.passed]
     if failed:
         for result in failed:
@@ -395,7 +406,7 @@ def _refuse_failed_examples(pack, outcome: str) -> None:
         raise typer.Exit(1)
 
 
-def recompute_all(texts: dict[str, str], pack, directory: str, by: str | None, db: str | None, now: str | None, *, dry_run: bool) -> None:
+def recompute_all(texts: dict[str, str], pack: RulePack, directory: str, by: str | None, db: str | None, now: str | None, *, dry_run: bool) -> None:
     """Recompute every case under `pack` (whose files are `texts`); unless `dry_run`, store the clocks and record the
     roll-out, which keeps the files and puts the pack in force."""
     import os
