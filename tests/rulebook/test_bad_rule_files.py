@@ -24,6 +24,7 @@ EXPECTED = {  # fixture -> (line, words every reader needs to see)
     "lead_points_nowhere": (10, "提前量规则指向不存在的规则 'crim.detention.no_such_rule'"),
     "lead_with_limit": (2, "不要再写 start 或 limit"),
     "overlapping_versions": (17, "适用期间重叠"),
+    "lead_and_plain_versions": (33, "lead_and_plain_versions.yaml:17 的同一编号规则不是。同一编号的各个版本应都写 lead 或都不写"),
     "effective_backwards": (13, "早于 from"),
     "bad_effective_date": (13, "日期 '2026-02-30' 无效"),
     "bad_id": (2, "规则编号 'Family-Notice' 应为小写英文"),

@@ -1,8 +1,8 @@
 """Load a rule pack folder whole or not at all: every problem in every file, or one immutable RulePack.
 
 Order: parse each file (positions kept), check it against its model, then check across files: event types
-exist, groups and roles are declared, versions of one id do not overlap, lead rules point at a rule,
-reminders fall inside the period, examples use events correctly.
+exist, groups and roles are declared, versions of one id do not overlap and are all lead rules or none, lead
+rules point at a rule, reminders fall inside the period, examples use events correctly.
 """
 
 from __future__ import annotations
@@ -437,6 +437,17 @@ def _check_across(rules: list[tuple[m.Rule, LineDict]], problems: list[Problem])
                             "同一编号的多个版本应写不重叠的 effective: {from, until}；若是不同的规则请换一个编号",
                         )
                     )
+        first, _first_raw = versions[0]
+        other = next((rule for rule, _raw in versions[1:] if (rule.lead is None) != (first.lead is None)), None)
+        if other is not None:  # replay treats an id as a lead rule or not, whichever version a clock is bound to
+            problems.append(
+                Problem(
+                    *_where(other),
+                    1,
+                    f"规则 {rule_id}: {'是' if other.lead else '不是'}提前量规则（lead），而 {first.source} 的同一编号规则{'不是' if other.lead else '是'}",
+                    "同一编号的各个版本应都写 lead 或都不写；若是不同的规则请换一个编号",
+                )
+            )
     for rule, raw in rules:
         if rule.lead is None:
             continue
