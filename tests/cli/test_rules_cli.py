@@ -96,6 +96,14 @@ def test_what_if_with_an_events_file(capsys, make_pack, tmp_path):
     assert code == 0 and "期满：2026-03-24 24:00" in out
 
 
+def test_an_events_file_that_is_not_a_list_is_refused_in_one_line(capsys, make_pack, tmp_path):
+    events = tmp_path / "events.yaml"
+    events.write_text("events: 拘留\n", encoding="utf-8")
+    code, out, err = run(capsys, "rules", "test", "crim.custody.extension_request", "--rules", make_pack(DATA / "sample.good.yaml"), "--events", events)
+    assert code == 2 and out == "", "a usage error, nothing printed as a result"
+    assert "应为事件列表" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
 def test_diff_names_what_changed(capsys, make_pack):
     old = make_pack(DATA / "sample.good.yaml", name="old")
     changed = (DATA / "sample.good.yaml").read_text(encoding="utf-8").replace("limit: 3 days", "limit: 4 days")
