@@ -118,3 +118,25 @@ def test_a_daily_duty_has_no_period_on_rest_days_and_other_duties_records_do_not
     # 09-30（星期三）一期；10-01—10-07 国庆假期无日梳理；10-08、10-09 各一期。周研判的记录不满足日梳理。
     assert [display(c.due) for c in daily] == ["2026-09-30 18:00", "2026-10-08 18:00", "2026-10-09 18:00"]
     assert daily[0].outcome is None
+
+
+def test_a_monthly_duty_due_on_the_last_day_of_each_month(make_pack):
+    """`due: "last 24:00"` (rules/README.md: 月末) is due at 24:00 of each month's last day, rolled like any due."""
+    from qixian.rulebook import load_pack
+
+    rule = """rules:
+  - id: campaign.test.month_end
+    name: 月末小结
+    basis:
+      - {cite: 《某工作规范》, kind: working_standard, text: 每月最后一日24时前报送小结。}
+    applies: {case.kind: duty}
+    per: unit
+    start: duties_opened
+    every: {period: month, due: "last 24:00"}
+    stop: [duty_done]
+"""
+    pack = load_pack(make_pack(("test.yaml", rule)))
+    found = clocks_of(pack, [Event("duties_opened", at("2026-01-05 09:00"))], {"kind": "duty", "unit": "chengguan"}, until=at("2026-03-10 09:00"))
+    # 01-31 是星期六 → 顺延至 02-02（星期一）24:00；02-28 是星期六，但为春节调休上班日：不顺延；03-31 是星期二。
+    assert [display(c.due) for c in found] == ["2026-02-02 24:00", "2026-02-28 24:00", "2026-03-31 24:00"]
+    assert "本月：2026-02（2026-02-01 至 2026-02-28），期满时刻 2026-02-28 24:00。" in found[1].deadline.explanation

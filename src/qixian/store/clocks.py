@@ -164,10 +164,7 @@ class Clocks(StorePart):
             query = query.where(due < utc(due_before))
         if due_after is not None:
             query = query.where(due >= utc(due_after))
-        if windowed:
-            query = query.where(due.is_not(None)).order_by(due)
-        else:
-            query = query.order_by(due.is_(None), due, col(ClockRow.case_id), col(ClockRow.rule_id))
+        query = query.where(due.is_not(None)).order_by(due) if windowed else query.order_by(due.is_(None), due, col(ClockRow.case_id), col(ClockRow.rule_id))
         if limit:
             query = query.limit(limit)
         with self.session() as session:

@@ -5,6 +5,7 @@ its capability."""
 from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
+
 from qixian.store.cases import Cases
 from qixian.store.clocks import Clocks
 from qixian.store.database import UnusableDatabase, database_url, engine_for, is_current, shown, sqlite_file
