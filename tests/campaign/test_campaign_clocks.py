@@ -140,3 +140,15 @@ def test_a_monthly_duty_due_on_the_last_day_of_each_month(make_pack):
     # 01-31 是星期六 → 顺延至 02-02（星期一）24:00；02-28 是星期六，但为春节调休上班日：不顺延；03-31 是星期二。
     assert [display(c.due) for c in found] == ["2026-02-02 24:00", "2026-02-28 24:00", "2026-03-31 24:00"]
     assert "本月：2026-02（2026-02-01 至 2026-02-28），期满时刻 2026-02-28 24:00。" in found[1].deadline.explanation
+
+
+def test_a_duty_in_a_year_without_a_calendar_is_provisional_and_names_the_file_to_add(pack):
+    """The provisional warning of a recurring duty is the one every due uses (deadlines.provisional_step)."""
+    facts = {"kind": "duty", "unit": "chengguan"}
+    found = clocks_of(pack, [Event("duties_opened", at("2027-01-04 09:00"))], facts, until=at("2027-01-05 09:00"))
+    weekly = next(c for c in found if c.rule.id == "campaign.duty.weekly_review")
+    # 2027 年日历未收录：只把周六、周日作为休息日，周五 01-08 18:00 期满，是临时结果。
+    assert display(weekly.due) == "2027-01-08 18:00" and weekly.deadline.provisional and weekly.deadline.missing_years == (2027,)
+    warning = weekly.deadline.explanation[-1]
+    assert warning.startswith("⚠ 临时结果：2027 年的法定节假日安排未收录（请添加 ")
+    assert warning.endswith("rules/calendar/2027.yaml），该年只把周六、周日作为休息日；日历补齐后须重新计算。")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from qixian.legaltime.deadlines import Deadline, compute_deadline
+from qixian.legaltime.deadlines import Deadline, compute_deadline, provisional_step
 from qixian.legaltime.localtime import SHANGHAI, as_local, describe_day, display, moment
 from qixian.legaltime.periods import Duration, Unit, add_months, parse_duration
 
@@ -151,7 +151,7 @@ def _calendar_due(rule: Rule, every: Every, period: str, begin_day: date, start:
     due = datetime.combine(due_day, datetime.min.time(), zone) + timedelta(minutes=every.due_minute)
     steps.append(f"期满：{display(due, zone)}。")
     if missing:
-        steps.append(f"⚠ 临时结果：{'、'.join(str(y) for y in sorted(missing))} 年的法定节假日安排未收录，该年只把周六、周日作为休息日；日历补齐后须重新计算。")
+        steps.append(provisional_step(calendar, missing, "该年只把周六、周日作为休息日"))
     return Deadline(
         start=start,
         limit=PERIOD_LIMITS[period],
