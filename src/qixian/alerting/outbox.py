@@ -14,8 +14,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qixian.casework.campaign import CAMPAIGN_ROLES, campaign_people, open_new_periods
-from qixian.casework.directory import Directory
 from qixian.casework.recompute import replay_pending
+from qixian.engine.directory import Directory
 from qixian.engine.recurring import PERIOD_LIMITS
 from qixian.engine.reminders import reached
 from qixian.legaltime.localtime import SHANGHAI

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlmodel import col
 
+from qixian.engine.directory import Directory, Officer, Unit
 from qixian.store.part import StorePart
 from qixian.store.rows import Codec, utc
 from qixian.store.tables import AcknowledgementRow, CaseRow, OfficerRow, OutboxRow, UnitRow
@@ -29,7 +30,7 @@ class AcknowledgeError(ValueError):
 class People(StorePart):
     """The directory and acknowledgements (a part of Store)."""
 
-    def replace_directory(self, directory) -> None:
+    def replace_directory(self, directory: Directory) -> None:
         """The directory becomes exactly this one (units and officers not in it are removed)."""
         with self.session() as session:
             session.execute(delete(OfficerRow))
@@ -52,9 +53,7 @@ class People(StorePart):
                 )
             session.commit()
 
-    def directory(self):
-        from qixian.casework.directory import Directory, Officer, Unit
-
+    def directory(self) -> Directory:
         units_, officers_ = UnitRow.__table__.c, OfficerRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__; plain rows: a province has 5,000 officers
         with self.engine.connect() as connection:
             units = {
