@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.store import machine  # noqa: E402
-from qixian.casework.directory import Directory, Officer, Unit  # noqa: E402
+from qixian.engine.directory import Directory, Officer, Unit  # noqa: E402
 from qixian.legaltime.localtime import SHANGHAI, parse_local  # noqa: E402
 from qixian.rulebook import load_pack  # noqa: E402
 from qixian.store.database import upgrade  # noqa: E402

@@ -16,10 +16,10 @@ from qixian.alerting.delivery import CLAIMED
 from qixian.alerting.localsink import LocalSink
 from qixian.alerting.messages import NotifyConfig
 from qixian.alerting.scan import scan
-from qixian.casework.directory import Directory, Officer, Unit
 from qixian.casework.feedlines import check, read_lines
 from qixian.casework.feeds import ingest_items
 from qixian.casework.samplefeed import Feed
+from qixian.engine.directory import Directory, Officer, Unit
 from qixian.legaltime.localtime import parse_local
 from qixian.rulebook import load_pack
 from qixian.store.database import upgrade

@@ -91,7 +91,7 @@ def test_dry_run_writes_and_sends_nothing(store, pack, notify_folder, sink):
 
 
 def test_a_dingtalk_refusal_inside_http_200_is_retried_falls_back_and_is_logged(store, pack, notify_folder, sink, monkeypatch):
-    from qixian.casework.directory import Directory, Officer
+    from qixian.engine.directory import Directory, Officer
 
     monkeypatch.setenv("QX_TEST_DING_SECRET", "SEC-very-secret-1")
     monkeypatch.setenv("QX_TEST_DING_TOKEN", "tok-very-secret-2")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from qixian.alerting.delivery import deliver
 from qixian.alerting.messages import NotifyConfig, NotifyConfigError
-from qixian.casework.directory import Directory, Officer, Unit
+from qixian.engine.directory import Directory, Officer, Unit
 from qixian.legaltime.localtime import parse_local
 from qixian.store.repository import Store
 from qixian.store.tables import DeliveryRow, OutboxRow

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from qixian.alerting.messages import Item, NotifyConfig, sms_segments
-from qixian.casework.directory import Directory, Officer, Unit
+from qixian.engine.directory import Directory, Officer, Unit
 from qixian.engine.reminders import reached, steps
 from qixian.legaltime.localtime import parse_local
 from qixian.legaltime.periods import Duration

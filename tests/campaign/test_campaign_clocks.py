@@ -118,3 +118,37 @@ def test_a_daily_duty_has_no_period_on_rest_days_and_other_duties_records_do_not
     # 09-30（星期三）一期；10-01—10-07 国庆假期无日梳理；10-08、10-09 各一期。周研判的记录不满足日梳理。
     assert [display(c.due) for c in daily] == ["2026-09-30 18:00", "2026-10-08 18:00", "2026-10-09 18:00"]
     assert daily[0].outcome is None
+
+
+def test_a_monthly_duty_due_on_the_last_day_of_each_month(make_pack):
+    """`due: "last 24:00"` (rules/README.md: 月末) is due at 24:00 of each month's last day, rolled like any due."""
+    from qixian.rulebook import load_pack
+
+    rule = """rules:
+  - id: campaign.test.month_end
+    name: 月末小结
+    basis:
+      - {cite: 《某工作规范》, kind: working_standard, text: 每月最后一日24时前报送小结。}
+    applies: {case.kind: duty}
+    per: unit
+    start: duties_opened
+    every: {period: month, due: "last 24:00"}
+    stop: [duty_done]
+"""
+    pack = load_pack(make_pack(("test.yaml", rule)))
+    found = clocks_of(pack, [Event("duties_opened", at("2026-01-05 09:00"))], {"kind": "duty", "unit": "chengguan"}, until=at("2026-03-10 09:00"))
+    # 01-31 是星期六 → 顺延至 02-02（星期一）24:00；02-28 是星期六，但为春节调休上班日：不顺延；03-31 是星期二。
+    assert [display(c.due) for c in found] == ["2026-02-02 24:00", "2026-02-28 24:00", "2026-03-31 24:00"]
+    assert "本月：2026-02（2026-02-01 至 2026-02-28），期满时刻 2026-02-28 24:00。" in found[1].deadline.explanation
+
+
+def test_a_duty_in_a_year_without_a_calendar_is_provisional_and_names_the_file_to_add(pack):
+    """The provisional warning of a recurring duty is the one every due uses (deadlines.provisional_step)."""
+    facts = {"kind": "duty", "unit": "chengguan"}
+    found = clocks_of(pack, [Event("duties_opened", at("2027-01-04 09:00"))], facts, until=at("2027-01-05 09:00"))
+    weekly = next(c for c in found if c.rule.id == "campaign.duty.weekly_review")
+    # 2027 年日历未收录：只把周六、周日作为休息日，周五 01-08 18:00 期满，是临时结果。
+    assert display(weekly.due) == "2027-01-08 18:00" and weekly.deadline.provisional and weekly.deadline.missing_years == (2027,)
+    warning = weekly.deadline.explanation[-1]
+    assert warning.startswith("⚠ 临时结果：2027 年的法定节假日安排未收录（请添加 ")
+    assert warning.endswith("rules/calendar/2027.yaml），该年只把周六、周日作为休息日；日历补齐后须重新计算。")

@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from qixian.casework.directory import Directory, Officer, Unit
 from qixian.casework.feedlines import check, read_lines
 from qixian.casework.feeds import ingest_items
 from qixian.casework.samplefeed import UNITS, Feed, officers
 from qixian.cli import main
+from qixian.engine.directory import Directory, Officer, Unit
 from qixian.legaltime.localtime import parse_local
 
 NOW = parse_local("2025-10-09 09:00")

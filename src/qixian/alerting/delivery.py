@@ -20,8 +20,8 @@ from sqlmodel import Session, col
 
 from qixian.alerting.messages import SEVERITY, Item, NotifyConfig, NotifyConfigError, chat_flavour, expand
 from qixian.alerting.ratelimits import bucket, hold, in_bucket, room_at, tag
-from qixian.casework.directory import DUTY, Directory
 from qixian.engine.clocks import ClockState
+from qixian.engine.directory import DUTY, Directory
 from qixian.faults import crash_point
 from qixian.legaltime.localtime import display, span
 from qixian.rulebook.model import RulePack

@@ -17,8 +17,8 @@ from sqlalchemy.engine import RowMapping
 from sqlmodel import Session
 
 from qixian.casework.campaign import CAMPAIGN_ROLES, campaign_people, open_new_periods
-from qixian.casework.directory import Directory
 from qixian.casework.recompute import replay_pending
+from qixian.engine.directory import Directory
 from qixian.engine.recurring import PERIOD_LIMITS
 from qixian.engine.reminders import reached
 from qixian.legaltime.localtime import SHANGHAI

@@ -32,7 +32,7 @@ def officers(per_unit: int = 3) -> list[dict]:
 def directory(chat: str | None = None, per_unit: int = 3):
     """The sample units and officers as a Directory; with `chat` (a URL prefix), every other officer has a chat
     robot at `<chat>/<officer id>` and the rest are reached by SMS."""
-    from qixian.casework.directory import Directory, Officer, Unit
+    from qixian.engine.directory import Directory, Officer, Unit
 
     people = officers(per_unit)
     units = {}

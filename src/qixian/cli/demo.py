@@ -137,10 +137,10 @@ def _main_job(rules: Path) -> None:
     import time as clock
 
     from qixian.alerting.localsink import LocalSink
-    from qixian.casework.directory import Officer, Unit
     from qixian.casework.feedlines import check, read_lines
     from qixian.casework.feeds import ingest_items
     from qixian.casework.samplefeed import Feed, directory
+    from qixian.engine.directory import Officer, Unit
     from qixian.store.database import private_folder, upgrade
     from qixian.store.repository import Store
 

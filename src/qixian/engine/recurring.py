@@ -18,14 +18,14 @@ rules/README.md states them for legal-affairs staff:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
 
-from qixian.legaltime.deadlines import Deadline, compute_deadline
+from qixian.legaltime.deadlines import Deadline, compute_deadline, provisional_step
 from qixian.legaltime.localtime import SHANGHAI, as_local, describe_day, display, moment
-from qixian.legaltime.periods import Duration, Unit, add_months, last_day_of_month, parse_duration
+from qixian.legaltime.periods import Duration, Unit, add_months, parse_duration
 
 if TYPE_CHECKING:
     from qixian.legaltime.calendar import LegalCalendar
@@ -47,7 +47,21 @@ class Period:
     @property
     def window_end(self) -> datetime:
         """Until when a record still belongs to this period (a due moved past the period's end extends it)."""
+        assert self.deadline.due is not None, _NEVER_PAUSED
         return max(self.ends, self.deadline.due)
+
+
+_NEVER_PAUSED = "a period is counted without pauses (recurring rules have no pause or defer steps: schema), so it has a due"
+
+
+def _every(rule: Rule) -> Every:
+    assert rule.every is not None, "only a recurring rule (`every:`) has periods: RulePack.is_recurring chose it"
+    return rule.every
+
+
+def _zone(start: datetime) -> tzinfo:
+    assert start.tzinfo is not None, "event times are aware: parse_local and the store give their zone"
+    return start.tzinfo
 
 
 def period_label(every: Every, begins: datetime, number: int) -> str:
@@ -65,22 +79,25 @@ def period_label(every: Every, begins: datetime, number: int) -> str:
 
 def periods(rule: Rule, start: datetime, until: datetime, calendar: LegalCalendar, interval: Duration | None = None) -> Iterator[Period]:
     """The periods of a series started at `start`, those beginning by `until`, in order."""
-    zone = start.tzinfo
-    every = rule.every
-    if every.period is None:
-        yield from _intervals(rule, start, until, calendar, interval or every.interval)
+    zone, every = _zone(start), _every(rule)
+    period = every.period
+    if period is None:
+        interval = interval or every.interval
+        assert interval is not None, "an interval series runs at the rule's interval or the start event's (checked at ingest: interval_of)"
+        yield from _intervals(rule, start, until, calendar, interval)
         return
-    first = _period_start(every.period, as_local(start, zone).date())
+    first = _period_start(period, as_local(start, zone).date())
     number = 0
     while True:
         begin_day = first
-        first = _next_start(every.period, first)
+        first = _next_start(period, first)
         begins = datetime.combine(begin_day, datetime.min.time(), zone)
         if begins > until:
             return
-        if every.period == "day" and rule.holiday_roll and calendar.is_rest_day(begin_day, assumed=set()):
+        if period == "day" and rule.holiday_roll and calendar.is_rest_day(begin_day, assumed=set()):
             continue  # a daily duty of working days: no period on a rest day
-        deadline = _calendar_due(rule, begin_day, start, calendar)
+        deadline = _calendar_due(rule, every, period, begin_day, start, calendar)
+        assert deadline.due is not None, _NEVER_PAUSED
         if deadline.due <= start:
             continue  # the duty began after this period's due: its first period is the next one
         number += 1
@@ -104,20 +121,24 @@ def _next_start(period: str, day: date) -> date:
     return day + timedelta(days=1)
 
 
-def _calendar_due(rule: Rule, begin_day: date, start: datetime, calendar: LegalCalendar) -> Deadline:
-    every, zone = rule.every, start.tzinfo
-    if every.period == "week":
-        due_day = begin_day + timedelta(days=every.due_day)
-    elif every.period == "month":
-        due_day = last_day_of_month(begin_day) if every.due_day == -1 else begin_day.replace(day=every.due_day)
-    else:
+def _calendar_due(rule: Rule, every: Every, period: str, begin_day: date, start: datetime, calendar: LegalCalendar) -> Deadline:
+    """The due of the calendar `period` (every.period) beginning on `begin_day`."""
+    zone = _zone(start)
+    if period == "day":
         due_day = begin_day
-    name = PERIOD_NAMES[every.period]
+    else:
+        assert every.due_day is not None, "a week's or month's due names its day (schema.parse_period_due)"
+        if period == "week":
+            due_day = begin_day + timedelta(days=every.due_day)
+        else:
+            last = _next_start(period, begin_day) - timedelta(days=1)  # the month's last day (`last`, stored as -1)
+            due_day = last if every.due_day == -1 else begin_day.replace(day=every.due_day)
+    name = PERIOD_NAMES[period]
     missing: set[int] = set()
     steps = [
         f"周期性工作：{rule.name}，{every}，自 {moment(as_local(start, zone))} 起每{name}一个计时。",
         f"本{name}：{period_label(every, datetime.combine(begin_day, datetime.min.time(), zone), 0)}"
-        f"（{begin_day} 至 {_next_start(every.period, begin_day) - timedelta(days=1)}），"
+        f"（{begin_day} 至 {_next_start(period, begin_day) - timedelta(days=1)}），"
         f"期满时刻 {_shown(due_day, every.due_minute, zone)}。",
     ]
     if rule.holiday_roll and calendar.is_rest_day(due_day, assumed=missing):
@@ -130,10 +151,10 @@ def _calendar_due(rule: Rule, begin_day: date, start: datetime, calendar: LegalC
     due = datetime.combine(due_day, datetime.min.time(), zone) + timedelta(minutes=every.due_minute)
     steps.append(f"期满：{display(due, zone)}。")
     if missing:
-        steps.append(f"⚠ 临时结果：{'、'.join(str(y) for y in sorted(missing))} 年的法定节假日安排未收录，该年只把周六、周日作为休息日；日历补齐后须重新计算。")
+        steps.append(provisional_step(calendar, missing, "该年只把周六、周日作为休息日"))
     return Deadline(
         start=start,
-        limit=PERIOD_LIMITS[every.period],
+        limit=PERIOD_LIMITS[period],
         custody=rule.custody,
         due=due,
         provisional=bool(missing),
@@ -144,20 +165,18 @@ def _calendar_due(rule: Rule, begin_day: date, start: datetime, calendar: LegalC
     )
 
 
-def _shown(day: date, minute: int, zone) -> str:
+def _shown(day: date, minute: int, zone: tzinfo) -> str:
     return display(datetime.combine(day, datetime.min.time(), zone) + timedelta(minutes=minute), zone)
 
 
 def _intervals(rule: Rule, start: datetime, until: datetime, calendar: LegalCalendar, interval: Duration) -> Iterator[Period]:
     """Periods of `interval` counted from `start`: period k is due as a limit of k × interval would be."""
-    begins, number = start, 0
+    begins, number, zone = start, 0, _zone(start)
     while begins <= until:
         number += 1
-        whole = compute_deadline(
-            start, Duration(interval.amount * number, interval.unit), calendar, custody=rule.custody, zone=start.tzinfo, roll=rule.holiday_roll
-        )
+        whole = compute_deadline(start, Duration(interval.amount * number, interval.unit), calendar, custody=rule.custody, zone=zone, roll=rule.holiday_roll)
         head = (
-            f"周期性工作：{rule.name}，每{interval}一次，自 {moment(as_local(start, start.tzinfo))} 起算；"
+            f"周期性工作：{rule.name}，每{interval}一次，自 {moment(as_local(start, zone))} 起算；"
             f"第{number}期为起算后的第 {interval.amount * number}{interval.unit.label}。"
         )
         explanation = (head, *as_working_standard(rule, whole.explanation))
@@ -172,15 +191,17 @@ def _intervals(rule: Rule, start: datetime, until: datetime, calendar: LegalCale
             missing_years=whole.missing_years,
             zone=whole.zone,
         )
+        assert whole.due is not None, _NEVER_PAUSED
         yield Period(number, f"第{number}期", begins, whole.due, deadline)
         begins = whole.due
 
 
-def interval_of(rule: Rule, start_data) -> Duration | None:
+def interval_of(rule: Rule, start_data: Mapping[str, Any]) -> Duration | None:
     """The interval a series runs at: the rule's, or the one its start event gives (checked at ingest)."""
-    if rule.every.interval_field is None:
-        return rule.every.interval
-    return parse_duration(start_data[rule.every.interval_field])
+    every = _every(rule)
+    if every.interval_field is None:
+        return every.interval
+    return parse_duration(start_data[every.interval_field])
 
 
 def as_working_standard(rule: Rule, explanation: tuple[str, ...]) -> tuple[str, ...]:
@@ -202,14 +223,14 @@ def _strip_statute(step: str, cited: str) -> str:
     return step
 
 
-def next_period_start(rule: Rule, started: datetime, due: datetime, calendar: LegalCalendar, zone=None) -> datetime:
+def next_period_start(rule: Rule, started: datetime, due: datetime, calendar: LegalCalendar, zone: tzinfo | None = None) -> datetime:
     """When the period after a stored one of `rule` begins (its start and due as stored; naive times are UTC)."""
-    every = rule.every
+    period = _every(rule).period
     started, due = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (started, due))
-    if every.period is None:
+    if period is None:
         return due
     local = as_local(started, zone or SHANGHAI)
-    following = _next_start(every.period, _period_start(every.period, local.date()))
-    while every.period == "day" and rule.holiday_roll and calendar.is_rest_day(following, assumed=set()):
+    following = _next_start(period, _period_start(period, local.date()))
+    while period == "day" and rule.holiday_roll and calendar.is_rest_day(following, assumed=set()):
         following += timedelta(days=1)  # a daily duty of working days: the next period is the next working day
     return datetime.combine(following, datetime.min.time(), local.tzinfo)

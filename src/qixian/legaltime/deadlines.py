@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from qixian.legaltime.calendar import LegalCalendar
 from qixian.legaltime.localtime import SHANGHAI, as_local, describe_day, display, end_of_day, moment
@@ -81,7 +80,7 @@ class Deadline:
     explanation: tuple[str, ...]
     anomalies: tuple[Anomaly, ...] = ()
     missing_years: tuple[int, ...] = ()
-    zone: ZoneInfo = field(default=SHANGHAI, repr=False, compare=False)
+    zone: tzinfo = field(default=SHANGHAI, repr=False, compare=False)
 
     @property
     def due_display(self) -> str | None:
@@ -112,7 +111,7 @@ def compute_deadline(
     extensions: Iterable[Extension] = (),
     pauses: Iterable[Pause] = (),
     restarts: Iterable[Restart] = (),
-    zone: ZoneInfo = SHANGHAI,
+    zone: tzinfo = SHANGHAI,
     roll: bool = True,
 ) -> Deadline:
     """The due time of one clock. `custody` (or `roll=False`, for periods that by their own rule never roll,
@@ -150,7 +149,7 @@ BEFORE_BASIS = "向前推算同样适用期间的计算规则：该时刻所在�
 
 
 def count_before(
-    start: datetime, moment_at: datetime, before: Duration, calendar: LegalCalendar, *, custody: bool = False, zone: ZoneInfo = SHANGHAI, roll: bool = True
+    start: datetime, moment_at: datetime, before: Duration, calendar: LegalCalendar, *, custody: bool = False, zone: tzinfo = SHANGHAI, roll: bool = True
 ) -> Deadline:
     """A duty due `before` ahead of a scheduled moment (在举行听证的七日前送达), counted backward with the rules that count
     forward, so that counting `before` forward from the due reaches the moment and no further:
@@ -236,7 +235,7 @@ def _span(delta: timedelta) -> str:
 class _Reckoning:
     """One computation: walks the clock's history in time order and writes down each step."""
 
-    def __init__(self, limit: Duration, calendar: LegalCalendar, custody: bool, zone: ZoneInfo, roll: bool = True):
+    def __init__(self, limit: Duration, calendar: LegalCalendar, custody: bool, zone: tzinfo, roll: bool = True):
         self.limit = limit
         self.family = limit.unit.family
         self.calendar = calendar
@@ -538,7 +537,7 @@ def _exact(amount: Duration) -> timedelta:
     return timedelta(minutes=amount.amount) if amount.unit is Unit.MINUTES else timedelta(hours=amount.amount)
 
 
-def _merge(pauses: Iterable[Pause], start: datetime, restarts: list[datetime], zone: ZoneInfo) -> list[Pause]:
+def _merge(pauses: Iterable[Pause], start: datetime, restarts: list[datetime], zone: tzinfo) -> list[Pause]:
     """Pauses in local time, clipped to the start, split at restarts, and overlapping ones merged."""
     spans: list[tuple[datetime, datetime | None, str]] = []
     for pause in pauses:

@@ -7,7 +7,7 @@ A period that ends "at 24:00 of D" is stored as the instant 00:00 of D+1 and alw
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -63,19 +63,19 @@ def parse_local(text: str, zone: ZoneInfo = SHANGHAI) -> datetime:
     return parsed
 
 
-def as_local(instant: datetime, zone: ZoneInfo = SHANGHAI) -> datetime:
+def as_local(instant: datetime, zone: tzinfo = SHANGHAI) -> datetime:
     """The instant in `zone`; a naive datetime is taken to be local already."""
     if instant.tzinfo is None:
         return instant.replace(tzinfo=zone)
     return instant.astimezone(zone)
 
 
-def end_of_day(day: date, zone: ZoneInfo = SHANGHAI) -> datetime:
+def end_of_day(day: date, zone: tzinfo = SHANGHAI) -> datetime:
     """The instant 24:00 of `day`, i.e. 00:00 of the next day."""
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
 
 
-def display(instant: datetime, zone: ZoneInfo = SHANGHAI) -> str:
+def display(instant: datetime, zone: tzinfo = SHANGHAI) -> str:
     """`YYYY-MM-DD HH:MM` in `zone`; midnight is shown as the previous day's `24:00`."""
     local = as_local(instant, zone)
     if local.hour == 0 and local.minute == 0 and local.second == 0:

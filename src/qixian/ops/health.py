@@ -11,10 +11,11 @@ import stat
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col
 
 from qixian.alerting.failures import Failure, failing
 from qixian.casework import rollout
@@ -90,7 +91,7 @@ def check(db: str | None, rules: Path, now: datetime, interval: timedelta) -> He
 
 def _scan(store: Store, now: datetime, interval: timedelta) -> Check:
     with store.session() as session:
-        last = session.exec(select(ScanRunRow).order_by(ScanRunRow.finished_at.desc()).limit(1)).scalars().first()
+        last = session.execute(select(ScanRunRow).order_by(col(ScanRunRow.finished_at).desc()).limit(1)).scalars().first()
     limit = interval * MISSED_SCANS
     if last is None:
         return Check(
@@ -125,14 +126,17 @@ def _replay(store: Store, now: datetime) -> Check:
     """Cases whose clocks are older than their events (their replay marks): an ingest at work has some for a few
     seconds; marks that stay mean an ingest or recompute was interrupted and those dues may be wrong."""
     stale_before = (now - REPLAY_GRACE).astimezone(UTC)
-    marks = ReplayMarkRow.marked_at
+    marks = col(ReplayMarkRow.marked_at)
     with store.session() as session:
         total, oldest = session.execute(select(func.count(), func.min(marks))).one()
         stale = session.execute(select(func.count()).where(marks < stale_before)).scalar_one()
-        cases = list(session.execute(select(ReplayMarkRow.case_id).where(marks < stale_before).order_by(marks, ReplayMarkRow.case_id).limit(5)).scalars())
+        cases = list(
+            session.execute(select(col(ReplayMarkRow.case_id)).where(marks < stale_before).order_by(marks, col(ReplayMarkRow.case_id)).limit(5)).scalars()
+        )
     oldest = _aware(oldest)
     data = {"pending": total, "stale": stale, "oldest": oldest.astimezone(SHANGHAI).isoformat() if oldest else None, "cases": cases}
     if stale:
+        assert oldest is not None, "there are stale marks, so the oldest mark's time was read"
         more = f" 等 {stale} 起" if stale > len(cases) else ""
         return Check(
             "replay",
@@ -149,7 +153,7 @@ def _replay(store: Store, now: datetime) -> Check:
 
 def _catch_up(store: Store, now: datetime) -> Check:
     with store.session() as session:
-        last = session.exec(select(ScanRunRow).where(ScanRunRow.caught_up > 0).order_by(ScanRunRow.finished_at.desc()).limit(1)).scalars().first()
+        last = session.execute(select(ScanRunRow).where(col(ScanRunRow.caught_up) > 0).order_by(col(ScanRunRow.finished_at).desc()).limit(1)).scalars().first()
     if last is None or now - last.finished_at > RECENT:
         return Check("catch_up", "停机补发", OK, "最近 24 小时没有停机补发", {"count": 0, "clocks": []})
     clocks = [f"{c['case']} {c.get('rule_name') or c['rule']}{'（' + c['person'] + '）' if c.get('person') else ''} {c['step']}" for c in last.late[:5]]
@@ -174,9 +178,10 @@ def _channels(failures: list[Failure]) -> Check:
 def _outbox(store: Store, now: datetime, interval: timedelta, failures: list[Failure]) -> Check:
     utc_now = now.astimezone(UTC)
     stuck_before = utc_now - interval * MISSED_SCANS
+    status = col(OutboxRow.status)
     with store.session() as session:
-        pending, oldest = session.execute(select(func.count(), func.min(OutboxRow.created_at)).where(OutboxRow.status == OutboxStatus.PENDING)).one()
-        stuck = session.execute(select(func.count()).where(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.next_attempt_at < stuck_before)).scalar_one()
+        pending, oldest = session.execute(select(func.count(), func.min(col(OutboxRow.created_at))).where(status == OutboxStatus.PENDING)).one()
+        stuck = session.execute(select(func.count()).where(status == OutboxStatus.PENDING, col(OutboxRow.next_attempt_at) < stuck_before)).scalar_one()
     oldest = _aware(oldest)
     data = {
         "pending": pending,
@@ -189,6 +194,7 @@ def _outbox(store: Store, now: datetime, interval: timedelta, failures: list[Fai
         return Check("outbox", "待发队列", UNHEALTHY, f"{stuck} 条提醒已到重试时间 {MISSED_SCANS} 个扫描间隔仍未发出（共待发 {pending} 条）：{cause}", data)
     if not pending:
         return Check("outbox", "待发队列", OK, "没有待发的提醒", data)
+    assert oldest is not None, "there are pending reminders, so the oldest one's time was read"
     return Check(
         "outbox",
         "待发队列",
@@ -200,9 +206,10 @@ def _outbox(store: Store, now: datetime, interval: timedelta, failures: list[Fai
 
 def _undeliverable(store: Store, now: datetime) -> Check:
     since = (now - RECENT).astimezone(UTC)
+    undeliverable = col(OutboxRow.status) == OutboxStatus.UNDELIVERABLE
     with store.session() as session:
-        total = session.execute(select(func.count()).where(OutboxRow.status == OutboxStatus.UNDELIVERABLE)).scalar_one()
-        recent = session.execute(select(func.count()).where(OutboxRow.status == OutboxStatus.UNDELIVERABLE, OutboxRow.next_attempt_at >= since)).scalar_one()
+        total = session.execute(select(func.count()).where(undeliverable)).scalar_one()
+        recent = session.execute(select(func.count()).where(undeliverable, col(OutboxRow.next_attempt_at) >= since)).scalar_one()
     data = {"total": total, "last_24h": recent}
     if recent:
         return Check(
@@ -217,7 +224,7 @@ def _undeliverable(store: Store, now: datetime) -> Check:
 
 def _quarantine(store: Store) -> Check:
     with store.session() as session:
-        held = session.execute(select(func.count()).where(QuarantineRow.resolved_at.is_(None))).scalar_one()
+        held = session.execute(select(func.count()).where(col(QuarantineRow.resolved_at).is_(None))).scalar_one()
     if held:
         return Check("quarantine", "隔离区", WARNING, f"{held} 个事件无法采用：qixian quarantine list 查看原因，改正后 qixian quarantine retry", {"size": held})
     return Check("quarantine", "隔离区", OK, "没有待处理的事件", {"size": 0})
@@ -227,20 +234,15 @@ def _sign_ins(store: Store, now: datetime) -> Check:
     """Failed dashboard sign-ins of the last 24 hours; an officer id or address with as many as pause signing in
     is worth a look (someone guessing passwords, or an officer locked out)."""
     since = (now - RECENT).astimezone(UTC)
-    failed = SignInRow.ok.is_(False), SignInRow.at >= since
+    officer, client = col(SignInRow.officer), col(SignInRow.client)
+    failed = col(SignInRow.ok).is_(False), col(SignInRow.at) >= since
     with store.session() as session:
         total = session.execute(select(func.count()).where(*failed)).scalar_one()
         ids = sorted(
-            set(
-                session.execute(
-                    select(SignInRow.officer).where(*failed).group_by(SignInRow.officer, SignInRow.client).having(func.count() >= OFFICER_FAILURES)
-                ).scalars()
-            )
-            | set(session.execute(select(SignInRow.officer).where(*failed).group_by(SignInRow.officer).having(func.count() >= OFFICER_EVERYWHERE)).scalars())
+            set(session.execute(select(officer).where(*failed).group_by(officer, client).having(func.count() >= OFFICER_FAILURES)).scalars())
+            | set(session.execute(select(officer).where(*failed).group_by(officer).having(func.count() >= OFFICER_EVERYWHERE)).scalars())
         )
-        addresses = sorted(
-            session.execute(select(SignInRow.client).where(*failed).group_by(SignInRow.client).having(func.count() >= ADDRESS_FAILURES)).scalars()
-        )
+        addresses = sorted(session.execute(select(client).where(*failed).group_by(client).having(func.count() >= ADDRESS_FAILURES)).scalars())
     data = {"failed_24h": total, "officers": ids, "addresses": addresses}
     if ids or addresses:
         named = "、".join(ids[:5] + addresses[:5]) + (" 等" if len(ids) > 5 or len(addresses) > 5 else "")
@@ -257,7 +259,8 @@ def _permissions(db: str | None) -> Check:
     if path is None:
         return Check("permissions", "文件权限", OK, "案件库不是本机文件：由数据库服务器控制访问", {"loose": []})
     wanted = [(path.parent, PRIVATE_FOLDER)] + [(Path(f"{path}{side}"), PRIVATE_FILE) for side in ("", *SIDE_FILES)]
-    loose, fixes = [], {}
+    loose: list[dict[str, str]] = []
+    fixes: dict[int, list[str]] = {}
     for each, mode in wanted:
         try:
             actual = stat.S_IMODE(each.stat().st_mode)
@@ -314,7 +317,7 @@ def adding_a_year(year: int) -> str:
 def _rules(store: Store | None, rules: Path) -> Check:
     """The pack in force (the last roll-out's kept files) and whether the configured folder holds another one."""
     current = rollout.pack_hash(rollout.pack_files(rules))
-    data = {"directory": str(rules), "pack_hash": current, "rolled_out": None, "kept": False}
+    data: dict[str, Any] = {"directory": str(rules), "pack_hash": current, "rolled_out": None, "kept": False}
     try:
         last = rollout.in_force(store) if store is not None else None
     except SQLAlchemyError:

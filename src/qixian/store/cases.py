@@ -8,25 +8,32 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlalchemy import RowMapping, Table, select
+from sqlmodel import Session, col
 
 from qixian.engine.caseinfo import CASE_COLUMNS, Incoming, Rejected, case_facts, co_handlers_of, columns_of, facts_of, folded, persons_of
 from qixian.engine.clocks import Event
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.store.database import dump_json
+from qixian.store.part import StorePart
 from qixian.store.rows import Codec, chunked, encode_time, utc
 from qixian.store.tables import CaseRow, CoHandlerRow, EventRow, PersonRow, QuarantineRow, ReplayMarkRow, WatermarkRow
 
-EVENT_ROWS = Codec(EventRow.__table__, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
+_EVENTS: Table = EventRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
+_CASES: Table = CaseRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
+_PERSONS: Table = PersonRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
+_CO_HANDLERS: Table = CoHandlerRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
+_MARKS: Table = ReplayMarkRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
+EVENT_ROWS = Codec(_EVENTS, ("source", "source_id", "case_id", "type", "at", "person", "data", "received_at"))
 _CASE_VALUES = (*CASE_COLUMNS, "co_handlers", "facts", "updated_at")
-_CASE_INSERT = Codec(CaseRow.__table__, ("id", *_CASE_VALUES))
-_CASE_UPDATE = Codec(CaseRow.__table__, _CASE_VALUES)
-_PERSON_INSERT = Codec(PersonRow.__table__, ("case_id", "person", "facts"))
-_PERSON_UPDATE = Codec(PersonRow.__table__, ("facts",))
-_CO_HANDLER_ROWS = Codec(CoHandlerRow.__table__, ("case_id", "officer"))
-_MARK_ROWS = Codec(ReplayMarkRow.__table__, ("case_id", "token", "marked_at"))
+_CASE_INSERT = Codec(_CASES, ("id", *_CASE_VALUES))
+_CASE_UPDATE = Codec(_CASES, _CASE_VALUES)
+_PERSON_INSERT = Codec(_PERSONS, ("case_id", "person", "facts"))
+_PERSON_UPDATE = Codec(_PERSONS, ("facts",))
+_CO_HANDLER_ROWS = Codec(_CO_HANDLERS, ("case_id", "officer"))
+_MARK_ROWS = Codec(_MARKS, ("case_id", "token", "marked_at"))
 
 
 @dataclass
@@ -39,7 +46,7 @@ class Recorded:
     token: str = ""  # the replay mark this recording left on `cases`
 
 
-class Cases:
+class Cases(StorePart):
     """Events in and cases back out (a part of Store)."""
 
     def record(self, accepted: list[Incoming], rejected: list[Rejected], source: str, now: datetime) -> Recorded:
@@ -56,7 +63,7 @@ class Cases:
             ]  # most events have no data
             fresh = self._insert_new_events(session, rows)
             taken: dict[str, Incoming] = {}  # the occurrence of each new id that was inserted (the first)
-            repeats = []
+            repeats: list[Incoming] = []
             for e in accepted:
                 if e.id in fresh and e.id not in taken:
                     taken[e.id] = e
@@ -70,12 +77,12 @@ class Cases:
                     rejected.append(Rejected(e.origin, e.line, e.raw, conflicts[number], e.id))
                 else:
                     result.duplicate += 1
-            held = set()  # the same bad line read again is already in quarantine: keep one row for it
+            held: set[tuple[str, str]] = set()  # the same bad line read again is already in quarantine: keep one row for it
             if rejected:
                 held = set(
                     session.execute(
-                        select(QuarantineRow.raw, QuarantineRow.reason).where(
-                            QuarantineRow.resolved_at.is_(None), QuarantineRow.raw.in_({r.raw for r in rejected})
+                        select(col(QuarantineRow.raw), col(QuarantineRow.reason)).where(
+                            col(QuarantineRow.resolved_at).is_(None), col(QuarantineRow.raw).in_({r.raw for r in rejected})
                         )
                     ).tuples()
                 )
@@ -94,16 +101,17 @@ class Cases:
         return result
 
     def _cases_with_events(self, session: Session, case_ids: set[str]) -> set[str]:
-        ids, found = list(case_ids), set()
-        for part in chunked(ids):
-            found.update(session.execute(select(EventRow.case_id).where(EventRow.case_id.in_(part)).distinct()).scalars())
+        found: set[str] = set()
+        for part in chunked(list(case_ids)):
+            found.update(session.execute(select(col(EventRow.case_id)).where(col(EventRow.case_id).in_(part)).distinct()).scalars())
         return found
 
     def _insert_new_events(self, session: Session, rows: list[tuple]) -> set[str]:
         """Insert encoded event rows whose (source, source_id) is new; returns the ids inserted."""
-        seen: set[str] = set()
-        unique = [r for r in rows if not (r[1] in seen or seen.add(r[1]))]
-        return set(EVENT_ROWS.insert(session.connection(), unique, unique=("source", "source_id"), returning="source_id"))
+        first: dict[str, tuple] = {}  # each source_id's first row
+        for r in rows:
+            first.setdefault(r[1], r)
+        return set(EVENT_ROWS.insert(session.connection(), first.values(), unique=("source", "source_id"), returning="source_id"))
 
     def _conflicting(self, session: Session, source: str, repeats: list[Incoming]) -> dict[int, str]:
         """{position in `repeats`: reason} for the repeats whose content differs from what was recorded first."""
@@ -111,10 +119,10 @@ class Cases:
             return {}
         stored = {
             row.source_id: row
-            for row in session.exec(select(EventRow).where(EventRow.source == source, EventRow.source_id.in_({e.id for e in repeats}))).scalars()
+            for row in session.execute(select(EventRow).where(col(EventRow.source) == source, col(EventRow.source_id).in_({e.id for e in repeats}))).scalars()
         }
         first_in_batch: dict[str, Incoming] = {}
-        found = {}
+        found: dict[int, str] = {}
         for number, e in enumerate(repeats):
             old = stored.get(e.id)
             if old is None:  # repeated inside this batch: compare with its first occurrence
@@ -133,18 +141,23 @@ class Cases:
         if not info_by_case:
             return
         connection = session.connection()
-        cases, persons = CaseRow.__table__, PersonRow.__table__
         ids = [case_id for case_id in info_by_case if case_id not in new_cases]
-        stored = {r["id"]: r for part in chunked(ids) for r in connection.execute(select(cases).where(cases.c.id.in_(part))).mappings()}
-        known_persons = {
+        stored: dict[str, RowMapping] = {
+            r["id"]: r for part in chunked(ids) for r in connection.execute(select(_CASES).where(_CASES.c.id.in_(part))).mappings()
+        }
+        known_persons: dict[tuple[str, str], dict[str, Any]] = {
             (r["case_id"], r["person"]): r["facts"]
             for part in chunked(ids)
-            for r in connection.execute(select(persons).where(persons.c.case_id.in_(part))).mappings()
+            for r in connection.execute(select(_PERSONS).where(_PERSONS.c.case_id.in_(part))).mappings()
         }
-        case_inserts, case_updates, person_inserts, person_updates, co_handled = [], [], [], [], {}
+        case_inserts: list[dict[str, Any]] = []
+        case_updates: list[dict[str, Any]] = []
+        person_inserts: list[dict[str, Any]] = []
+        person_updates: list[dict[str, Any]] = []
+        co_handled: dict[str, list[str]] = {}
         for case_id, info in info_by_case.items():
             old = stored.get(case_id)
-            row = {
+            row: dict[str, Any] = {
                 "id": case_id,
                 **{c: (old[c] if old else None) for c in CASE_COLUMNS},
                 "co_handlers": old["co_handlers"] if old else [],
@@ -168,9 +181,8 @@ class Cases:
         if case_updates:
             _CASE_UPDATE.update(connection, [(*_CASE_UPDATE.encode(row), row["id"]) for row in case_updates], key=("id",))
         if co_handled:  # case_co_handlers follows the cases' lists
-            table = CoHandlerRow.__table__
             for chunk in chunked([case_id for case_id in co_handled if case_id not in new_cases]):
-                connection.execute(table.delete().where(table.c.case_id.in_(chunk)))
+                connection.execute(_CO_HANDLERS.delete().where(_CO_HANDLERS.c.case_id.in_(chunk)))
             _CO_HANDLER_ROWS.insert(connection, [(case_id, officer) for case_id, officers in co_handled.items() for officer in dict.fromkeys(officers)])
         if person_inserts:
             _PERSON_INSERT.insert(connection, [_PERSON_INSERT.encode(row) for row in person_inserts])
@@ -185,9 +197,9 @@ class Cases:
         with self.session() as session:
             for part in chunked(ids):
                 rows = session.execute(
-                    select(EventRow.case_id, EventRow.type, EventRow.at, EventRow.person, EventRow.data, EventRow.source_id)
-                    .where(EventRow.case_id.in_(part))
-                    .order_by(EventRow.at, EventRow.seq)
+                    select(col(EventRow.case_id), col(EventRow.type), col(EventRow.at), col(EventRow.person), col(EventRow.data), col(EventRow.source_id))
+                    .where(col(EventRow.case_id).in_(part))
+                    .order_by(col(EventRow.at), col(EventRow.seq))
                 )
                 for case_id, kind, at, person, data, ident in rows:
                     found[case_id].append(Event(kind, at.astimezone(SHANGHAI), person, data or {}, ident))
@@ -200,15 +212,15 @@ class Cases:
         persons: dict[str, dict[str, dict]] = defaultdict(dict)
         with self.session() as session:
             for chunk in chunked(ids):
-                for row in session.exec(select(CaseRow).where(CaseRow.id.in_(chunk))).scalars():
+                for row in session.execute(select(CaseRow).where(col(CaseRow.id).in_(chunk))).scalars():
                     facts[row.id] = case_facts(row.facts, {c: getattr(row, c) for c in CASE_COLUMNS})
-                for row in session.exec(select(PersonRow).where(PersonRow.case_id.in_(chunk))).scalars():
-                    persons[row.case_id][row.person] = row.facts
+                for person_row in session.execute(select(PersonRow).where(col(PersonRow.case_id).in_(chunk))).scalars():
+                    persons[person_row.case_id][person_row.person] = person_row.facts
         return facts, persons
 
     def case_ids(self) -> list[str]:
         with self.session() as session:
-            return list(session.execute(select(EventRow.case_id).distinct()).scalars())
+            return list(session.execute(select(col(EventRow.case_id)).distinct()).scalars())
 
     def case(self, case_id: str) -> CaseRow | None:
         with self.session() as session:
@@ -216,18 +228,18 @@ class Cases:
 
     def events_of(self, case_id: str) -> list[EventRow]:
         with self.session() as session:
-            return list(session.exec(select(EventRow).where(EventRow.case_id == case_id).order_by(EventRow.at, EventRow.seq)).scalars())
+            return list(session.execute(select(EventRow).where(col(EventRow.case_id) == case_id).order_by(col(EventRow.at), col(EventRow.seq))).scalars())
 
     def quarantined(self, include_resolved: bool = False) -> list[QuarantineRow]:
-        query = select(QuarantineRow).order_by(QuarantineRow.id)
+        query = select(QuarantineRow).order_by(col(QuarantineRow.id))
         if not include_resolved:
-            query = query.where(QuarantineRow.resolved_at.is_(None))
+            query = query.where(col(QuarantineRow.resolved_at).is_(None))
         with self.session() as session:
-            return list(session.exec(query).scalars())
+            return list(session.execute(query).scalars())
 
     def resolve_quarantined(self, ids: Iterable[int], now: datetime) -> None:
         with self.session() as session:
-            for row in session.exec(select(QuarantineRow).where(QuarantineRow.id.in_(list(ids)))).scalars():
+            for row in session.execute(select(QuarantineRow).where(col(QuarantineRow.id).in_(list(ids)))).scalars():
                 row.resolved_at = utc(now)
                 session.add(row)
             session.commit()

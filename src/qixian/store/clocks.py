@@ -7,14 +7,19 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, select
+from sqlmodel import col
 
+from qixian.store.part import StorePart
 from qixian.store.rows import Codec, chunked, encode_time, utc
 from qixian.store.tables import CaseRow, ClockRow, ReplayMarkRow
 
+_CLOCKS: Table = ClockRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
+_CASES: Table = CaseRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
+_MARKS: Table = ReplayMarkRow.__table__  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
 # The stored values of a replayed clock, besides its identity (case, rule, person, number) and update time.
 CLOCK_VALUES = Codec(
-    ClockRow.__table__,
+    _CLOCKS,
     (
         "rule_version",
         "lead_of",
@@ -35,12 +40,12 @@ CLOCK_VALUES = Codec(
 )
 # Written with them: the case's unit, as the cases table has it when the clocks are written (a case's new unit
 # comes with an event, and the case's clocks are replayed and written after it).
-_CLOCK_INSERT = Codec(ClockRow.__table__, ("case_id", "rule_id", "person", "number", *CLOCK_VALUES.columns, "unit", "updated_at"))
-_CLOCK_UPDATE = Codec(ClockRow.__table__, (*CLOCK_VALUES.columns, "unit", "updated_at"))
+_CLOCK_INSERT = Codec(_CLOCKS, ("case_id", "rule_id", "person", "number", *CLOCK_VALUES.columns, "unit", "updated_at"))
+_CLOCK_UPDATE = Codec(_CLOCKS, (*CLOCK_VALUES.columns, "unit", "updated_at"))
 Marks = Mapping[str, str]  # {case: token of its replay mark}
 
 
-class Clocks:
+class Clocks(StorePart):
     """Writing and reading clocks (a part of Store)."""
 
     def write_clocks(
@@ -55,8 +60,8 @@ class Clocks:
         since (a new token), or another replay already cleared the mark, these rows are older than what is or will
         be written, and are dropped. Cases without a mark in `marks` are written as given."""
         stamp = encode_time(now)
-        table = ClockRow.__table__
-        inserts, updates = [], []
+        inserts: list[tuple] = []
+        updates: list[tuple] = []
         with self.session() as session:
             connection = session.connection()
             if marks:
@@ -65,7 +70,7 @@ class Clocks:
             existing: dict[tuple, tuple[int, tuple]] = {}
             ids = [case_id for case_id in rows_by_case if case_id not in new_cases]
             for part in chunked(ids):
-                for row in connection.execute(select(table).where(table.c.case_id.in_(part))).mappings():
+                for row in connection.execute(select(_CLOCKS).where(_CLOCKS.c.case_id.in_(part))).mappings():
                     identity = (row["case_id"], row["rule_id"], row["person"], row["number"])
                     existing[identity] = (row["id"], (*CLOCK_VALUES.encode(row), row["unit"]))
             units = self._units_of(connection, [case_id for case_id, rows in rows_by_case.items() if rows])
@@ -83,22 +88,20 @@ class Clocks:
             if updates:
                 _CLOCK_UPDATE.update(connection, updates, key=("id",))
             for part in chunked(deletes):
-                connection.execute(table.delete().where(table.c.id.in_(part)))
+                connection.execute(_CLOCKS.delete().where(_CLOCKS.c.id.in_(part)))
             session.commit()
         return len(inserts) + len(updates) + len(deletes)
 
     @staticmethod
-    def _units_of(connection, case_ids: Sequence[str]) -> dict[str, str | None]:
-        cases = CaseRow.__table__
+    def _units_of(connection: Connection, case_ids: Sequence[str]) -> dict[str, str | None]:
         return {
             case: unit
             for chunk in chunked(case_ids)
-            for case, unit in connection.execute(select(cases.c.id, cases.c.unit).where(cases.c.id.in_(chunk))).tuples()
+            for case, unit in connection.execute(select(_CASES.c.id, _CASES.c.unit).where(_CASES.c.id.in_(chunk))).tuples()
         }
 
-    def _clear_marks(self, connection, marks: Marks, case_ids: Iterable[str]) -> set[str]:
+    def _clear_marks(self, connection: Connection, marks: Marks, case_ids: Iterable[str]) -> set[str]:
         """Delete the marks of these cases that still hold the token in `marks`; returns the cases cleared."""
-        table = ReplayMarkRow.__table__
         by_token: dict[str, list[str]] = defaultdict(list)
         for case in case_ids:
             if case in marks:
@@ -107,35 +110,33 @@ class Clocks:
         for token, cases in by_token.items():
             for chunk in chunked(cases):
                 cleared.update(
-                    connection.execute(table.delete().where(table.c.token == token, table.c.case_id.in_(chunk)).returning(table.c.case_id)).scalars()
+                    connection.execute(_MARKS.delete().where(_MARKS.c.token == token, _MARKS.c.case_id.in_(chunk)).returning(_MARKS.c.case_id)).scalars()
                 )
         return cleared
 
     def replay_marks(self, case_ids: Sequence[str] | None = None) -> dict[str, str]:
         """{case: token} of the cases whose clocks are older than their events (all, or of these cases)."""
-        table = ReplayMarkRow.__table__
         with self.engine.connect() as connection:
             if case_ids is None:
-                return dict(connection.execute(select(table.c.case_id, table.c.token).order_by(table.c.case_id)).tuples().all())
+                return dict(connection.execute(select(_MARKS.c.case_id, _MARKS.c.token).order_by(_MARKS.c.case_id)).tuples().all())
             return {
                 case: token
                 for chunk in chunked(case_ids)
-                for case, token in connection.execute(select(table.c.case_id, table.c.token).where(table.c.case_id.in_(chunk))).tuples()
+                for case, token in connection.execute(select(_MARKS.c.case_id, _MARKS.c.token).where(_MARKS.c.case_id.in_(chunk))).tuples()
             }
 
     def dues_of_cases(self, case_ids: Sequence[str]) -> dict[tuple[str, str, str, int], tuple[datetime | None, str | None]]:
         """{(case, rule, person, number): (due, due as shown)} of the stored clocks of these cases: what a recompute
         compares, read without the rest of each row."""
-        table = ClockRow.__table__
-        found = {}
+        found: dict[tuple[str, str, str, int], tuple[datetime | None, str | None]] = {}
         with self.engine.connect() as connection:
             for part in chunked(case_ids):
                 found.update(
                     {
                         (r.case_id, r.rule_id, r.person, r.number): (r.due_at, r.due_display)
                         for r in connection.execute(
-                            select(table.c.case_id, table.c.rule_id, table.c.person, table.c.number, table.c.due_at, table.c.due_display).where(
-                                table.c.case_id.in_(part)
+                            select(_CLOCKS.c.case_id, _CLOCKS.c.rule_id, _CLOCKS.c.person, _CLOCKS.c.number, _CLOCKS.c.due_at, _CLOCKS.c.due_display).where(
+                                _CLOCKS.c.case_id.in_(part)
                             )
                         )
                     }
@@ -153,20 +154,18 @@ class Clocks:
     ) -> list[ClockRow]:
         """Clock rows; with a due window only open clocks, read through the (open, due_at) index."""
         query = select(ClockRow)
+        due = col(ClockRow.due_at)
         if case is not None:
-            query = query.where(ClockRow.case_id == case)
+            query = query.where(col(ClockRow.case_id) == case)
         windowed = due_before is not None or due_after is not None
         if open_only or windowed:
-            query = query.where(ClockRow.open.is_(True))
+            query = query.where(col(ClockRow.open).is_(True))
         if due_before is not None:
-            query = query.where(ClockRow.due_at < utc(due_before))
+            query = query.where(due < utc(due_before))
         if due_after is not None:
-            query = query.where(ClockRow.due_at >= utc(due_after))
-        if windowed:
-            query = query.where(ClockRow.due_at.is_not(None)).order_by(ClockRow.due_at)
-        else:
-            query = query.order_by(ClockRow.due_at.is_(None), ClockRow.due_at, ClockRow.case_id, ClockRow.rule_id)
+            query = query.where(due >= utc(due_after))
+        query = query.where(due.is_not(None)).order_by(due) if windowed else query.order_by(due.is_(None), due, col(ClockRow.case_id), col(ClockRow.rule_id))
         if limit:
             query = query.limit(limit)
         with self.session() as session:
-            return list(session.exec(query).scalars())
+            return list(session.execute(query).scalars())

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlmodel import col
 
+from qixian.engine.directory import Directory, Officer, Unit
+from qixian.store.part import StorePart
 from qixian.store.rows import Codec, utc
 from qixian.store.tables import AcknowledgementRow, CaseRow, OfficerRow, OutboxRow, UnitRow
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
-    from sqlmodel import Session
 
 ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
 # A link in a chat message is opened by whoever is in the chat, so it acknowledges only reminders whose
@@ -30,15 +27,10 @@ class AcknowledgeError(ValueError):
     case, an overdue reminder by link); the message says why."""
 
 
-class People:
+class People(StorePart):
     """The directory and acknowledgements (a part of Store)."""
 
-    if TYPE_CHECKING:  # what the Store (repository.py) provides its parts
-        engine: Engine
-
-        def session(self) -> Session: ...
-
-    def replace_directory(self, directory) -> None:
+    def replace_directory(self, directory: Directory) -> None:
         """The directory becomes exactly this one (units and officers not in it are removed)."""
         with self.session() as session:
             session.execute(delete(OfficerRow))
@@ -61,9 +53,7 @@ class People:
                 )
             session.commit()
 
-    def directory(self):
-        from qixian.casework.directory import Directory, Officer, Unit
-
+    def directory(self) -> Directory:
         units_, officers_ = UnitRow.__table__.c, OfficerRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__; plain rows: a province has 5,000 officers
         with self.engine.connect() as connection:
             units = {

@@ -1,10 +1,10 @@
 """The case store: one Store over one database, made of a part per capability (cases.py, clocks.py, people.py,
-signins.py), so callers hold one object while each table's reading and writing lives with its capability."""
+signins.py, each a StorePart: part.py), so callers hold one object while each table's reading and writing lives with
+its capability."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
 
 from qixian.store.cases import Cases
 from qixian.store.clocks import Clocks
@@ -37,9 +37,6 @@ class Store(Cases, Clocks, People, SignIns):
             engine.dispose()
             raise StoreError(f"案件库 {shown(url)} 尚未建表或表结构不是最新：请先运行 qixian db upgrade")
         return cls(engine)
-
-    def session(self) -> Session:
-        return Session(self.engine, expire_on_commit=False)
 
     def count(self, table) -> int:
         with self.session() as session:

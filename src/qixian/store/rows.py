@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import JSON, Connection, DateTime, Table, TypeDecorator
+from sqlalchemy import JSON, Connection, DateTime, RowMapping, Table, TypeDecorator
 
 from qixian.store.database import dump_json
 
@@ -45,7 +45,7 @@ class Codec:
         encoders: dict[str | None, Callable] = {"time": encode_time, "json": dump_json}  # other kinds (None): as they are
         self._encoders: tuple[Callable | None, ...] = tuple(encoders.get(kind) for kind in self.kinds)
 
-    def encode(self, values: Mapping[str, Any]) -> tuple:
+    def encode(self, values: Mapping[str, Any] | RowMapping) -> tuple:
         """Python values (aware or naive-UTC times, JSON-able data) as the driver takes them. Rows read back
         through SQLAlchemy encode to the same tuple, so stored and derived rows compare as tuples."""
         return tuple(values[name] if encode is None else encode(values[name]) for name, encode in zip(self.columns, self._encoders, strict=False))

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
+from sqlmodel import col
 
+from qixian.store.part import StorePart
 from qixian.store.rows import utc
 from qixian.store.tables import SignInRow, WebSessionRow, WebUserRow
 
@@ -29,7 +31,7 @@ def paused_until(here: list[datetime], everywhere: list[datetime], address: list
     return max(ends, default=None)
 
 
-class SignIns:
+class SignIns(StorePart):
     """Dashboard accounts, sessions and sign-ins (a part of Store)."""
 
     def set_password_hash(self, officer: str, password_hash: str, now: datetime) -> None:
@@ -38,7 +40,7 @@ class SignIns:
             row = session.get(WebUserRow, officer) or WebUserRow(officer=officer, password_hash=password_hash, updated_at=utc(now))
             row.password_hash, row.updated_at = password_hash, utc(now)
             session.add(row)
-            session.execute(delete(WebSessionRow).where(WebSessionRow.officer == officer))
+            session.execute(delete(WebSessionRow).where(col(WebSessionRow.officer) == officer))
             session.commit()
 
     def password_hash(self, officer: str) -> str | None:
@@ -49,15 +51,15 @@ class SignIns:
     def remove_web_user(self, officer: str) -> bool:
         """Whether the officer had a password (now removed: signing in and open sessions stop working)."""
         with self.session() as session:
-            removed = session.execute(delete(WebUserRow).where(WebUserRow.officer == officer)).rowcount
-            session.execute(delete(WebSessionRow).where(WebSessionRow.officer == officer))
+            removed = session.exec(delete(WebUserRow).where(col(WebUserRow.officer) == officer)).rowcount
+            session.execute(delete(WebSessionRow).where(col(WebSessionRow.officer) == officer))
             session.commit()
         return bool(removed)
 
     def open_web_session(self, key: str, officer: str, now: datetime, expires: datetime) -> None:
         """Hold a new dashboard session (`key`: the digest of the cookie's id), dropping the sessions that expired."""
         with self.session() as session:
-            session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= utc(now)))
+            session.execute(delete(WebSessionRow).where(col(WebSessionRow.expires_at) <= utc(now)))
             session.add(WebSessionRow(id=key, officer=officer, created_at=utc(now), expires_at=utc(expires)))
             session.commit()
 
@@ -69,12 +71,12 @@ class SignIns:
 
     def end_web_session(self, key: str) -> None:
         with self.session() as session:
-            session.execute(delete(WebSessionRow).where(WebSessionRow.id == key))
+            session.execute(delete(WebSessionRow).where(col(WebSessionRow.id) == key))
             session.commit()
 
     def web_users(self) -> list[WebUserRow]:
         with self.session() as session:
-            return list(session.exec(select(WebUserRow).order_by(WebUserRow.officer)).scalars())
+            return list(session.execute(select(WebUserRow).order_by(col(WebUserRow.officer))).scalars())
 
     def record_sign_in(self, officer: str, client: str, ok: bool, now: datetime) -> None:
         with self.session() as session:
@@ -86,12 +88,14 @@ class SignIns:
         with self.session() as session:
             return {
                 officer: at
-                for officer, at in session.execute(select(SignInRow.officer, func.max(SignInRow.at)).where(SignInRow.ok.is_(True)).group_by(SignInRow.officer))
+                for officer, at in session.execute(
+                    select(col(SignInRow.officer), func.max(col(SignInRow.at))).where(col(SignInRow.ok).is_(True)).group_by(col(SignInRow.officer))
+                )
             }
 
     def sign_ins(self) -> list[SignInRow]:
         with self.session() as session:
-            return list(session.exec(select(SignInRow).order_by(SignInRow.id)).scalars())
+            return list(session.execute(select(SignInRow).order_by(col(SignInRow.id))).scalars())
 
     def failed_sign_ins(self, since: datetime, *, officer: str | None = None, client: str | None = None) -> list[tuple[datetime, str]]:
         """(time, address) of the failed sign-ins after `since`, oldest first: for an officer id (only those after its
@@ -100,13 +104,15 @@ class SignIns:
         with self.session() as session:
             if officer is not None:
                 user = session.get(WebUserRow, officer)
-                last_ok = session.execute(select(func.max(SignInRow.at)).where(SignInRow.officer == officer, SignInRow.ok.is_(True))).scalar()
+                last_ok = session.execute(select(func.max(col(SignInRow.at))).where(col(SignInRow.officer) == officer, col(SignInRow.ok).is_(True))).scalar()
                 since = max([since] + [t for t in (user.updated_at if user else None, last_ok) if t is not None])
-                whose = SignInRow.officer == officer
+                whose = col(SignInRow.officer) == officer
             else:
-                whose = SignInRow.client == client
+                whose = col(SignInRow.client) == client
             return list(
                 session.execute(
-                    select(SignInRow.at, SignInRow.client).where(whose, SignInRow.ok.is_(False), SignInRow.at > since).order_by(SignInRow.at)
+                    select(col(SignInRow.at), col(SignInRow.client))
+                    .where(whose, col(SignInRow.ok).is_(False), col(SignInRow.at) > since)
+                    .order_by(col(SignInRow.at))
                 ).tuples()
             )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import CompoundSelect, or_, select, union
 from sqlmodel import col
 
-from qixian.casework.directory import Directory
+from qixian.engine.directory import Directory
 from qixian.store.tables import CaseRow, CoHandlerRow
 
 LEGAL_ROLE = "legal_affairs"

@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from qixian.alerting.digest import DIGESTED
-from qixian.casework.directory import Directory
+from qixian.engine.directory import Directory
 from qixian.legaltime.localtime import display
 from qixian.rulebook.model import RulePack
 from qixian.safetext import visible
