@@ -1,6 +1,8 @@
 """Campaign work replayed by the one clock engine: clues (双交办, 三个必须), listed supervision, recurring duties.
 Every due below is derived by hand in the comments from rules/campaign.yaml and rules/calendar/2026.yaml."""
 
+from datetime import UTC, datetime
+
 from qixian.engine.clocks import Event, replay
 from qixian.legaltime.localtime import display, parse_local
 
@@ -152,3 +154,25 @@ def test_a_duty_in_a_year_without_a_calendar_is_provisional_and_names_the_file_t
     warning = weekly.deadline.explanation[-1]
     assert warning.startswith("⚠ 临时结果：2027 年的法定节假日安排未收录（请添加 ")
     assert warning.endswith("rules/calendar/2027.yaml），该年只把周六、周日作为休息日；日历补齐后须重新计算。")
+
+
+def test_a_duty_opened_at_a_time_written_in_utc_counts_beijing_days(pack):
+    # 2026-09-30 00:30Z is 08:30 Beijing time on 09-30: the same periods as when written in Beijing time. Counted in
+    # the event's own offset, the days would begin at 08:00 Beijing time and the due would read 2026-10-01 02:00.
+    facts = {"kind": "duty", "unit": "chengguan"}
+    until = at("2026-10-09 09:00")
+    beijing = [Event("duties_opened", at("2026-09-30 08:30"))]
+    utc = [Event("duties_opened", datetime(2026, 9, 30, 0, 30, tzinfo=UTC))]
+
+    def daily(events):
+        return [(display(c.started), display(c.due)) for c in clocks_of(pack, events, facts, until=until) if c.rule.id == "campaign.duty.daily_sorting"]
+
+    assert (
+        daily(utc)
+        == daily(beijing)
+        == [
+            ("2026-09-30 08:30", "2026-09-30 18:00"),
+            ("2026-10-07 24:00", "2026-10-08 18:00"),
+            ("2026-10-08 24:00", "2026-10-09 18:00"),
+        ]
+    )

@@ -396,8 +396,13 @@ def _replay_series(context: _Context, rule_id: str, events: list[Event], until: 
     numbers: dict[str | None, int] = {}
     for rule, key, start, cancel in series:
         cancelled = cancel.at if cancel else None
+        # periods are the pack's days, weeks and months, whatever offset the start event's time was written in
         horizon = min(until, cancelled) if cancelled else until
-        opened = [p for p in periods(rule, start.at, horizon, context.pack.calendar, interval_of(rule, start.data)) if not cancelled or p.begins < cancelled]
+        opened = [
+            p
+            for p in periods(rule, start.at.astimezone(context.zone), horizon, context.pack.calendar, interval_of(rule, start.data))
+            if not cancelled or p.begins < cancelled
+        ]
         met: dict[int, Event] = {}
         for event in events:
             if event.type not in rule.stop or event.at < start.at or not concerns(rule, key, event):
