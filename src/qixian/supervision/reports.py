@@ -37,11 +37,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import String, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, case, cast, func, or_, select
+from sqlalchemy.sql.elements import SQLCoreOperations
+from sqlmodel import col
 
 from qixian.alerting.outbox import rule_of
 from qixian.engine.clocks import MET_STATES, ClockState, pair_steps, replay, same_person
+from qixian.engine.directory import Directory
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import Rule, RulePack
 from qixian.store.repository import Store
@@ -62,6 +66,7 @@ ANOMALY_LABELS = {
 NO_UNIT, NO_OFFICER = "（未填单位）", "（未填主办民警）"
 # what a rule's limit is set by, as reports keep them apart: a breach of law, or of the bureau's working standards
 BASIS_GROUPS = {"statute": "法定期限", "working_standard": "工作规范（非法定）"}
+_Selected = TypeVar("_Selected", bound=tuple[Any, ...])  # what a query selects, kept as `scoped` narrows it
 ANOMALOUS = cast(ClockRow.anomalies, String) != "[]"  # clocks with an anomaly, as the partial index ix_clocks_anomalous says it
 
 
@@ -219,7 +224,7 @@ def report(store: Store, pack: RulePack, start: datetime, end: datetime, now: da
 class _Groups:
     """Tallies by every grouping at once: each clock, reminder or time measured is added to its group in each."""
 
-    def __init__(self, pack: RulePack, directory):
+    def __init__(self, pack: RulePack, directory: Directory) -> None:
         self.pack, self.directory = pack, directory
         self.total = Tally()
         self.tallies: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
@@ -271,8 +276,8 @@ class _Groups:
         sums: dict[tuple[str, object], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for rule_id, unit, handler, day, counts in counted:
             monday = day - timedelta(days=day.weekday())
-            for value in (("rule", rule_id), ("unit", unit), ("officer", handler), ("week", monday)):
-                into = sums[value]
+            for grouped in (("rule", rule_id), ("unit", unit), ("officer", handler), ("week", monday)):
+                into = sums[grouped]
                 for measure, count in counts.items():
                     into[measure] += count
         for (grouping, value), counts in sorted(sums.items(), key=lambda item: (item[0][0], str(item[0][1]))):
@@ -297,12 +302,12 @@ class _Groups:
 # -- reading the store ----------------------------------------------------------------------------
 
 
-def scoped(query, scope: Scope):
+def scoped(query: Select[_Selected], scope: Scope) -> Select[_Selected]:
     """`query` (over CaseRow) narrowed to the cases of `scope`: a unit's, or those an officer handles."""
     if scope.unit is not None:
-        query = query.where(CaseRow.unit == scope.unit)
+        query = query.where(col(CaseRow.unit) == scope.unit)
     if scope.officer is not None:
-        query = query.where(CaseRow.handler == scope.officer)
+        query = query.where(col(CaseRow.handler) == scope.officer)
     return query
 
 
@@ -310,19 +315,20 @@ def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime,
     """The clocks due in the period, counted in the database by outcome: one GROUP BY (rule, unit, officer, day of
     the due in Beijing, outcome) over the period's range of the due index (ix_clocks_due), so a report reads the
     clocks of its period and no other, whatever the store's history; the groupings are summed from its rows."""
+    due_at, outcome_of = col(ClockRow.due_at), col(ClockRow.outcome)
     outcome = case(
-        (ClockRow.outcome == ClockState.MET, "met"),
-        (ClockRow.outcome == ClockState.MET_LATE, "met_late"),
-        (ClockRow.due_at <= _utc(now), "overdue"),
+        (outcome_of == ClockState.MET, "met"),
+        (outcome_of == ClockState.MET_LATE, "met_late"),
+        (due_at <= _utc(now), "overdue"),
         else_="pending",
     )
     with store.session() as session:
-        day = _beijing_day(session.get_bind().dialect.name)
-        columns = (ClockRow.rule_id, CaseRow.unit, CaseRow.handler, day, outcome)
+        day = _beijing_day(session.get_bind().dialect.name, due_at)
+        columns = (col(ClockRow.rule_id), col(CaseRow.unit), col(CaseRow.handler), day, outcome)
         query = scoped(
             select(*columns, func.count())
-            .join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-            .where(ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED))),
+            .join(CaseRow, col(CaseRow.id) == col(ClockRow.case_id), isouter=True)
+            .where(due_at >= _utc(start), due_at < _utc(end), or_(outcome_of.is_(None), outcome_of.not_in(UNASSESSED))),
             scope,
         )
         counted = session.execute(query.group_by(*columns)).all()
@@ -332,24 +338,25 @@ def _tally_clocks(store: Store, groups: _Groups, start: datetime, end: datetime,
     )
 
 
-def _beijing_day(dialect: str, column=ClockRow.due_at):
-    """The day (Beijing time) of a moment (default: a clock's due), as the database works it out (Beijing keeps
-    +08:00 all year)."""
+def _beijing_day(dialect: str, column: SQLCoreOperations[datetime | None]) -> ColumnElement[date | str]:
+    """The day (Beijing time) of a moment (a clock's due, a reminder's step time), as the database works it out
+    (Beijing keeps +08:00 all year)."""
     if dialect == "postgresql":
         return func.date(func.timezone("Asia/Shanghai", column))
-    return func.date(column, "+8 hours")  # SQLite holds UTC as text
+    return func.date(column, "+8 hours")  # SQLite holds UTC as text, and gives the day as text (_as_date)
 
 
-def _as_date(value) -> date:
+def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _anomalous_clocks(store: Store, start: datetime, end: datetime, scope: Scope) -> list[ClockRow]:
+    due_at, outcome = col(ClockRow.due_at), col(ClockRow.outcome)
     query = (
         select(ClockRow)
-        .join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
-        .where(ANOMALOUS, ClockRow.due_at >= _utc(start), ClockRow.due_at < _utc(end), or_(ClockRow.outcome.is_(None), ClockRow.outcome.not_in(UNASSESSED)))
-        .order_by(ClockRow.due_at, ClockRow.id)
+        .join(CaseRow, col(CaseRow.id) == col(ClockRow.case_id), isouter=True)
+        .where(ANOMALOUS, due_at >= _utc(start), due_at < _utc(end), or_(outcome.is_(None), outcome.not_in(UNASSESSED)))
+        .order_by(due_at, col(ClockRow.id))
     )
     with store.session() as session:
         return list(session.execute(scoped(query, scope)).scalars())
@@ -360,36 +367,38 @@ def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, no
     moment counts nothing that happened after it). A step (clock, due, step) is counted once, by its first row,
     however many recipients it had: counted in the database over the period's range of ix_outbox_step, grouped by
     rule, unit, officer, day and level; only the acknowledged reminders are read one by one (for their latency)."""
-    in_period = (OutboxRow.step_at >= _utc(start), OutboxRow.step_at < _utc(end), OutboxRow.step_at <= _utc(now))
-    first_rows = select(func.min(OutboxRow.id)).where(*in_period).group_by(OutboxRow.clock_id, OutboxRow.due_at, OutboxRow.step)
-    acknowledged_by_now = (AcknowledgementRow.outbox_id == OutboxRow.id) & (AcknowledgementRow.at <= _utc(now))
+    step_at = col(OutboxRow.step_at)
+    in_period = (step_at >= _utc(start), step_at < _utc(end), step_at <= _utc(now))
+    first_rows = select(func.min(col(OutboxRow.id))).where(*in_period).group_by(col(OutboxRow.clock_id), col(OutboxRow.due_at), col(OutboxRow.step))
+    acknowledged_by_now = (col(AcknowledgementRow.outbox_id) == col(OutboxRow.id)) & (col(AcknowledgementRow.at) <= _utc(now))
     with store.session() as session:
-        day = _beijing_day(session.get_bind().dialect.name, OutboxRow.step_at)
-        columns = (OutboxRow.rule_id, CaseRow.unit, CaseRow.handler, day, OutboxRow.level)
+        day = _beijing_day(session.get_bind().dialect.name, step_at)
+        columns = (col(OutboxRow.rule_id), col(CaseRow.unit), col(CaseRow.handler), day, col(OutboxRow.level))
         counted = session.execute(
             scoped(
-                select(*columns, func.count()).join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True).where(OutboxRow.id.in_(first_rows)), scope
+                select(*columns, func.count()).join(CaseRow, col(CaseRow.id) == col(OutboxRow.case_id), isouter=True).where(col(OutboxRow.id).in_(first_rows)),
+                scope,
             ).group_by(*columns)
         ).all()
         acknowledged = session.execute(
             scoped(
                 select(
-                    OutboxRow.clock_id,
-                    OutboxRow.due_at,
-                    OutboxRow.step,
-                    OutboxRow.rule_id,
-                    CaseRow.unit,
-                    CaseRow.handler,
-                    OutboxRow.step_at,
-                    OutboxRow.sent_at,
-                    OutboxRow.created_at,
-                    AcknowledgementRow.at,
+                    col(OutboxRow.clock_id),
+                    col(OutboxRow.due_at),
+                    col(OutboxRow.step),
+                    col(OutboxRow.rule_id),
+                    col(CaseRow.unit),
+                    col(CaseRow.handler),
+                    step_at,
+                    col(OutboxRow.sent_at),
+                    col(OutboxRow.created_at),
+                    col(AcknowledgementRow.at),
                 )
                 .join(AcknowledgementRow, acknowledged_by_now)
-                .join(CaseRow, CaseRow.id == OutboxRow.case_id, isouter=True)
+                .join(CaseRow, col(CaseRow.id) == col(OutboxRow.case_id), isouter=True)
                 .where(*in_period),
                 scope,
-            ).order_by(OutboxRow.id)
+            ).order_by(col(OutboxRow.id))
         ).all()
     groups.add_counted(
         (rule_id, unit, handler, _as_date(value), {"reminders": count, "overdue_reminders": count if level == "overdue" else 0})
@@ -408,18 +417,19 @@ def _reminders(store: Store, groups: _Groups, start: datetime, end: datetime, no
 def _completion_times(store: Store, groups: _Groups, start: datetime, end: datetime, scope: Scope) -> None:
     """From the first reminder a channel accepted to completion, for the clocks due in the period that were finished
     after one: the first sending is found in the database, one row per such clock."""
+    due_at, ended_at, sent_at = col(ClockRow.due_at), col(ClockRow.ended_at), col(OutboxRow.sent_at)
     query = (
-        select(ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler, func.min(OutboxRow.sent_at))
-        .join(OutboxRow, OutboxRow.clock_id == ClockRow.id)
-        .join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+        select(col(ClockRow.rule_id), due_at, ended_at, col(CaseRow.unit), col(CaseRow.handler), func.min(sent_at))
+        .join(OutboxRow, col(OutboxRow.clock_id) == col(ClockRow.id))
+        .join(CaseRow, col(CaseRow.id) == col(ClockRow.case_id), isouter=True)
         .where(
-            ClockRow.due_at >= _utc(start),
-            ClockRow.due_at < _utc(end),
-            ClockRow.outcome.in_(MET_STATES),
-            ClockRow.ended_at.is_not(None),
-            OutboxRow.sent_at.is_not(None),
+            due_at >= _utc(start),
+            due_at < _utc(end),
+            col(ClockRow.outcome).in_(MET_STATES),
+            ended_at.is_not(None),
+            sent_at.is_not(None),
         )
-        .group_by(ClockRow.id, ClockRow.rule_id, ClockRow.due_at, ClockRow.ended_at, CaseRow.unit, CaseRow.handler)
+        .group_by(col(ClockRow.id), col(ClockRow.rule_id), due_at, ended_at, col(CaseRow.unit), col(CaseRow.handler))
     )
     with store.session() as session:
         rows = session.execute(scoped(query, scope)).all()
@@ -439,15 +449,16 @@ def _pauses_and_extensions(
     types = {t for r in pack.rules for t in (*(p.start for p in r.pause), *(p.until for p in r.pause), *(s.on for s in r.extend))}
     if not shaping:
         return [], [], []
-    shaped = select(EventRow.case_id).where(EventRow.type.in_(types), EventRow.at < _utc(end))  # (ix_events_type_at)
+    shaped = select(col(EventRow.case_id)).where(col(EventRow.type).in_(types), col(EventRow.at) < _utc(end))  # (ix_events_type_at)
+    ended_at = col(ClockRow.ended_at)
     query = (
         select(ClockRow)
-        .join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True)
+        .join(CaseRow, col(CaseRow.id) == col(ClockRow.case_id), isouter=True)
         .where(
-            ClockRow.rule_id.in_(shaping),
-            ClockRow.started_at < _utc(end),
-            or_(ClockRow.ended_at.is_(None), ClockRow.ended_at >= _utc(start)),
-            ClockRow.case_id.in_(shaped),
+            col(ClockRow.rule_id).in_(shaping),
+            col(ClockRow.started_at) < _utc(end),
+            or_(ended_at.is_(None), ended_at >= _utc(start)),
+            col(ClockRow.case_id).in_(shaped),
         )
     )
     with store.session() as session:
@@ -456,7 +467,9 @@ def _pauses_and_extensions(
         cases = list({c.case_id for c in clocks})
         for part in chunked(cases):
             for event in session.execute(
-                select(EventRow).where(EventRow.case_id.in_(part), EventRow.type.in_(types), EventRow.at < _utc(end)).order_by(EventRow.at, EventRow.seq)
+                select(EventRow)
+                .where(col(EventRow.case_id).in_(part), col(EventRow.type).in_(types), col(EventRow.at) < _utc(end))
+                .order_by(col(EventRow.at), col(EventRow.seq))
             ).scalars():
                 events[event.case_id].append(event)
     hours: dict[str, float] = defaultdict(float)
@@ -486,7 +499,7 @@ def _pauses_and_extensions(
     return paused, sorted(extended.items(), key=lambda item: -item[1]), _paused_before_due(store, pack, suspects, start, end)
 
 
-def pause_spans(rule: Rule, events: list, life_end: datetime) -> list[tuple[str, datetime, datetime]]:
+def pause_spans(rule: Rule, events: list[EventRow], life_end: datetime) -> list[tuple[str, datetime, datetime]]:
     """(reason, begun, resumed) of each pause of a clock of `rule`, from its events in time order, as the clock
     engine pairs them (a pause step is open until its resume event; one still open runs to `life_end`)."""
     open_at: dict[int, datetime] = {}
@@ -497,7 +510,7 @@ def pause_spans(rule: Rule, events: list, life_end: datetime) -> list[tuple[str,
     return sorted(spans, key=lambda span: span[1])
 
 
-def _paused_before_due(store: Store, pack: RulePack, suspects, start: datetime, end: datetime) -> list[Finding]:
+def _paused_before_due(store: Store, pack: RulePack, suspects: list[tuple[ClockRow, Rule, list[datetime]]], start: datetime, end: datetime) -> list[Finding]:
     """临期反复暂停: the due in force when each pause began is replayed from the events before it."""
     if not suspects:
         return []
@@ -543,7 +556,7 @@ def _event_name(pack: RulePack, event_type: str) -> str:
     return event.label if event else event_type
 
 
-def scope_label(scope: Scope, directory) -> str:
+def scope_label(scope: Scope, directory: Directory) -> str:
     if scope.officer:
         officer = directory.officers.get(scope.officer)
         return f"民警 {officer.name if officer else scope.officer}"

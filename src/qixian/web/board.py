@@ -8,12 +8,14 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
+from sqlmodel import Session, col
 
 from qixian.alerting.digest import in_digest
 from qixian.alerting.failures import Failure, waiting_because
 from qixian.alerting.outbox import acknowledged_overdue
 from qixian.casework.campaign import CaseCampaign, case_campaign
+from qixian.engine.directory import Directory
 from qixian.legaltime.localtime import SHANGHAI, display
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
@@ -125,7 +127,7 @@ class CasePage:
 class Board:
     """The pages' data for one request: the store, the rule pack and the directory as it is now."""
 
-    def __init__(self, store: Store, pack: RulePack, directory=None):
+    def __init__(self, store: Store, pack: RulePack, directory: Directory | None = None) -> None:
         self.store, self.pack = store, pack
         self.directory = directory if directory is not None else store.directory()
         groups: dict[str, str] = {}
@@ -145,9 +147,9 @@ class Board:
             counted = chosen.offset + PAGE + COUNTED
             dated_count = _count(session, dated, counted + 1)
             chosen.count(dated_count + _count(session, undated, counted + 1 - dated_count), counted)
-            rows = list(session.execute(dated.order_by(ClockRow.due_at, ClockRow.id).offset(chosen.offset).limit(PAGE)))
+            rows = list(session.execute(dated.order_by(col(ClockRow.due_at), col(ClockRow.id)).offset(chosen.offset).limit(PAGE)))
             if len(rows) < PAGE:  # past the dated clocks: the undated ones, by id
-                rows += session.execute(undated.order_by(ClockRow.id).offset(max(0, chosen.offset - dated_count)).limit(PAGE - len(rows))).all()
+                rows += session.execute(undated.order_by(col(ClockRow.id)).offset(max(0, chosen.offset - dated_count)).limit(PAGE - len(rows))).all()
         lines = [
             self._line(clock, case, now)
             for clock, case in rows
@@ -157,36 +159,37 @@ class Board:
         chosen.lines = lines
         return chosen
 
-    def _open(self, viewer: Viewer, now: datetime, filters: Filters):
+    def _open(self, viewer: Viewer, now: datetime, filters: Filters) -> tuple[Select[tuple[ClockRow, CaseRow]], Select[tuple[ClockRow, CaseRow]]]:
         """(open clocks with a due, open clocks without) as queries over clocks left-joined to their cases (a join
         the databases drop when nothing reads the case), filtered and scoped to the viewer. The colours as `light`
         gives them, from the stored due, pause and warning time."""
         query = viewer.scoped(
-            select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(ClockRow.open.is_(True)),
-            ClockRow.case_id,
-            ClockRow.unit,
+            select(ClockRow, CaseRow).join(CaseRow, col(CaseRow.id) == col(ClockRow.case_id), isouter=True).where(col(ClockRow.open).is_(True)),
+            col(ClockRow.case_id),
+            col(ClockRow.unit),
         )
         if filters.unit:
-            query = query.where(ClockRow.unit == filters.unit)
+            query = query.where(col(ClockRow.unit) == filters.unit)
         if filters.officer:
-            query = query.where(ClockRow.case_id.in_(cases_of(filters.officer)))
+            query = query.where(col(ClockRow.case_id).in_(cases_of(filters.officer)))
         if filters.group is not None:
-            query = query.where(ClockRow.rule_id.in_(sorted(r for r, g in self.group_of.items() if g == filters.group)))
-        undated, dated = query.where(ClockRow.due_at.is_(None)), query.where(ClockRow.due_at.is_not(None))
+            query = query.where(col(ClockRow.rule_id).in_(sorted(r for r, g in self.group_of.items() if g == filters.group)))
+        due_at, warning_at = col(ClockRow.due_at), col(ClockRow.warning_at)
+        undated, dated = query.where(due_at.is_(None)), query.where(due_at.is_not(None))
         if filters.due_from:
-            dated = dated.where(ClockRow.due_at >= _day_start(filters.due_from))
+            dated = dated.where(due_at >= _day_start(filters.due_from))
         if filters.due_to:
-            dated = dated.where(ClockRow.due_at < _day_start(filters.due_to + timedelta(days=1)))
+            dated = dated.where(due_at < _day_start(filters.due_to + timedelta(days=1)))
         moment = now.astimezone(UTC)
-        running = (ClockRow.paused.is_(False),)
+        running = (col(ClockRow.paused).is_(False),)
         if filters.light == "red":
-            dated = dated.where(ClockRow.due_at <= moment, *running)
+            dated = dated.where(due_at <= moment, *running)
         elif filters.light == "grey":
-            dated = dated.where(ClockRow.paused.is_(True))
+            dated = dated.where(col(ClockRow.paused).is_(True))
         elif filters.light == "orange":
-            dated = dated.where(ClockRow.warning_at <= moment, ClockRow.due_at > moment, *running)
+            dated = dated.where(warning_at <= moment, due_at > moment, *running)
         elif filters.light == "green":
-            dated = dated.where(ClockRow.due_at > moment, or_(ClockRow.warning_at.is_(None), ClockRow.warning_at > moment), *running)
+            dated = dated.where(due_at > moment, or_(warning_at.is_(None), warning_at > moment), *running)
         if filters.due_from or filters.due_to or filters.light in ("red", "orange", "green"):
             undated = undated.where(False)  # a clock without a due is paused (灰) and in no due window
         return dated, undated
@@ -195,13 +198,15 @@ class Board:
         """One page of (clock, anomaly label, message) for the viewer's clocks whose replay recorded an anomaly,
         latest due first (a page holds PAGE clocks, each with all its anomalies)."""
         query = viewer.scoped(
-            select(ClockRow, CaseRow).join(CaseRow, CaseRow.id == ClockRow.case_id, isouter=True).where(ANOMALOUS), ClockRow.case_id, ClockRow.unit
+            select(ClockRow, CaseRow).join(CaseRow, col(CaseRow.id) == col(ClockRow.case_id), isouter=True).where(ANOMALOUS),
+            col(ClockRow.case_id),
+            col(ClockRow.unit),
         )
         with self.store.session() as session:
             chosen = Page([], page, 0)
             counted = chosen.offset + PAGE + COUNTED
             chosen.count(_count(session, query, counted + 1), counted)
-            rows = list(session.execute(query.order_by(ClockRow.due_at.desc(), ClockRow.id.desc()).offset(chosen.offset).limit(PAGE)))
+            rows = list(session.execute(query.order_by(col(ClockRow.due_at).desc(), col(ClockRow.id).desc()).offset(chosen.offset).limit(PAGE)))
         chosen.lines = [
             (self._line(clock, case, now), ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")), a.get("message", ""))
             for clock, case in rows
@@ -212,12 +217,12 @@ class Board:
 
     def reminders(self, viewer: Viewer, page: int = 1) -> Page:
         """One page of the reminders sent to the viewer, latest first."""
-        mine = OutboxRow.recipient == viewer.officer
+        mine = col(OutboxRow.recipient) == viewer.officer
         with self.store.session() as session:
             chosen = Page([], page, session.execute(select(func.count()).select_from(OutboxRow).where(mine)).scalar_one())
             rows = list(
                 session.execute(
-                    select(OutboxRow).where(mine).order_by(OutboxRow.step_at.desc(), OutboxRow.id.desc()).offset(chosen.offset).limit(PAGE)
+                    select(OutboxRow).where(mine).order_by(col(OutboxRow.step_at).desc(), col(OutboxRow.id).desc()).offset(chosen.offset).limit(PAGE)
                 ).scalars()
             )
         chosen.lines = self._reminder_lines(rows)
@@ -234,11 +239,14 @@ class Board:
         directory = self.directory
         timeline = [(display(e.at), self.pack.event_name(e.type), e.person or "", self.pack.data_text(e.data)) for e in events]
         with self.store.session() as session:
-            outbox = list(session.execute(select(OutboxRow).where(OutboxRow.case_id == case_id).order_by(OutboxRow.step_at, OutboxRow.id)).scalars())
+            outbox = list(
+                session.execute(select(OutboxRow).where(col(OutboxRow.case_id) == case_id).order_by(col(OutboxRow.step_at), col(OutboxRow.id))).scalars()
+            )
         reminders = self._reminder_lines([r for r in outbox if r.clocks is None])  # a digest is not this case's
         waiting = waiting_because(self.store, [r.row for r in reminders])
-        for line in reminders:
-            line.failure = waiting.get(line.row.id)
+        for reminder in reminders:
+            assert reminder.row.id is not None, "a reminder read from the store has its id"
+            reminder.failure = waiting.get(reminder.row.id)
         details = []
         for clock in self.store.clocks(case=case_id):
             line = self._line(clock, case, now)
@@ -290,8 +298,13 @@ class Board:
         )
 
     def _mark_acknowledged(self, lines: list[ClockLine]) -> None:
+        red: set[int] = set()
+        for line in lines:
+            if line.light == "red":
+                assert line.clock.id is not None, "a clock read from the store has its id"
+                red.add(line.clock.id)
         with self.store.session() as session:
-            quiet = acknowledged_overdue(session, {line.clock.id for line in lines if line.light == "red"})
+            quiet = acknowledged_overdue(session, red)
         for line in lines:
             line.acknowledged = line.clock.due_at is not None and (line.clock.id, int(line.clock.due_at.timestamp())) in quiet
 
@@ -300,9 +313,14 @@ class Board:
             return []
         ids = [r.id for r in rows]
         with self.store.session() as session:
-            acks = {a.outbox_id: a for a in session.execute(select(AcknowledgementRow).where(AcknowledgementRow.outbox_id.in_(ids))).scalars()}
-            open_clocks = set(session.execute(select(ClockRow.id).where(ClockRow.id.in_({r.clock_id for r in rows}), ClockRow.open.is_(True))).scalars())
-            titles = {case_id: title for case_id, title in session.execute(select(CaseRow.id, CaseRow.title).where(CaseRow.id.in_({r.case_id for r in rows})))}
+            acks = {a.outbox_id: a for a in session.execute(select(AcknowledgementRow).where(col(AcknowledgementRow.outbox_id).in_(ids))).scalars()}
+            open_clocks = set(
+                session.execute(select(col(ClockRow.id)).where(col(ClockRow.id).in_({r.clock_id for r in rows}), col(ClockRow.open).is_(True))).scalars()
+            )
+            titles = {
+                case_id: title
+                for case_id, title in session.execute(select(col(CaseRow.id), col(CaseRow.title)).where(col(CaseRow.id).in_({r.case_id for r in rows})))
+            }
         directory = self.directory
         lines = []
         for row in rows:
@@ -322,11 +340,11 @@ class Board:
         return lines
 
 
-def _count(session, query, limit: int) -> int:
+def _count(session: Session, query: Select[tuple[ClockRow, CaseRow]], limit: int) -> int:
     """How many rows `query` (over clocks) selects, counted up to `limit`: a province's list is not counted through."""
     if limit <= 0:
         return 0
-    found = query.with_only_columns(ClockRow.id).order_by(None).limit(limit).subquery()
+    found = query.with_only_columns(col(ClockRow.id)).order_by(None).limit(limit).subquery()
     return session.execute(select(func.count()).select_from(found)).scalar_one()
 
 
@@ -334,11 +352,11 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI).astimezone(UTC)
 
 
-def _unit_name(directory, unit: str | None) -> str:
+def _unit_name(directory: Directory, unit: str | None) -> str:
     return directory.unit_name(unit)
 
 
-def _whose(pack: RulePack, directory, clock: ClockRow) -> str:
+def _whose(pack: RulePack, directory: Directory, clock: ClockRow) -> str:
     """Whose clock it is, as shown: a person as recorded; a unit or assigned body by its name in the directory."""
     if not clock.person:
         return ""
