@@ -201,12 +201,12 @@ class Board:
             select(ClockRow, CaseRow).join(CaseRow, col(CaseRow.id) == col(ClockRow.case_id), isouter=True).where(ANOMALOUS),
             col(ClockRow.case_id),
             col(ClockRow.unit),
-        )
+        ).order_by(col(ClockRow.due_at).desc(), col(ClockRow.id).desc())  # ix_clocks_anomalous (due_at, id), walked backwards
         with self.store.session() as session:
             chosen = Page([], page, 0)
             counted = chosen.offset + PAGE + COUNTED
-            chosen.count(_count(session, query, counted + 1), counted)
-            rows = list(session.execute(query.order_by(col(ClockRow.due_at).desc(), col(ClockRow.id).desc()).offset(chosen.offset).limit(PAGE)))
+            chosen.count(_count(session, query, counted + 1), counted)  # in the list's order: the index, up to the cap
+            rows = list(session.execute(query.offset(chosen.offset).limit(PAGE)))
         chosen.lines = [
             (self._line(clock, case, now), ANOMALY_LABELS.get(a.get("kind", ""), a.get("kind", "")), a.get("message", ""))
             for clock, case in rows
@@ -341,10 +341,12 @@ class Board:
 
 
 def _count(session: Session, query: Select[tuple[ClockRow, CaseRow]], limit: int) -> int:
-    """How many rows `query` (over clocks) selects, counted up to `limit`: a province's list is not counted through."""
+    """How many rows `query` (over clocks) selects, counted up to `limit`: a province's list is not counted through.
+    Counted in the query's own order if it has one: the database then walks the index that order reads (as the page
+    itself does) and stops at `limit`, instead of finding every row first."""
     if limit <= 0:
         return 0
-    found = query.with_only_columns(col(ClockRow.id)).order_by(None).limit(limit).subquery()
+    found = query.with_only_columns(col(ClockRow.id)).limit(limit).subquery()
     return session.execute(select(func.count()).select_from(found)).scalar_one()
 
 
