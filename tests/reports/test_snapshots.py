@@ -68,13 +68,13 @@ def test_the_json_gives_back_the_very_report(store, pack, tmp_path):
         [],
         [("醉酒约束", 1 / 7, 2)],
         [],
-        [Finding("late_extension", "（2025）城关刑字第0001号", "拘留", "", "期满后才批准延长 \"引号\" <b>")],
+        [Finding("late_extension", "（2025）城关刑字第0001号", "拘留", "", '期满后才批准延长 "引号" <b>')],
     )
     assert from_json(to_json(made)) == made
 
 
 @pytest.mark.parametrize(
-    "body", ["", "not json", "[]", '{"format": 0}', '{"format": 1}', '{"format": 1, "start": "2025-10-01T00:00:00"}', "{\"format\": 1, \"start\": 3"]
+    "body", ["", "not json", "[]", '{"format": 0}', '{"format": 1}', '{"format": 1, "start": "2025-10-01T00:00:00"}', '{"format": 1, "start": 3']
 )
 def test_what_is_not_a_snapshot_of_this_format_is_unreadable(body):
     with pytest.raises(Unreadable):
