@@ -41,3 +41,7 @@ def test_serve_and_the_deployments_refresh_the_snapshots_every_five_minutes():
     listed = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
     [declared] = [d for d in listed if d["name"] == "refresh-report"]
     assert declared["entrypoint"] == "flows/report.py:refresh_report" and [s["interval"] for s in declared["schedules"]] == [REFRESH_SECONDS]
+    from prefect.cli.deploy._schedules import _schedule_config_to_deployment_schedule  # what `prefect deploy` reads it with
+
+    [schedule] = [_schedule_config_to_deployment_schedule(s)["schedule"] for s in declared["schedules"]]
+    assert schedule.interval == timedelta(minutes=5) and schedule.timezone == "Asia/Shanghai"
