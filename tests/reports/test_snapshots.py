@@ -18,33 +18,21 @@ from qixian.supervision.reports import Finding, Report, Row, Scope, Tally, day_s
 from qixian.supervision.reportviews import as_csv, as_html
 from qixian.supervision.snapshots import KEPT, Unreadable, View, fresh, from_json, keep, pack_hash, refresh, served, to_json
 from tests.paths import ROOT
-from tests.reports.test_reports import feed, incident
+from tests.reports.test_reports import feed, incident, questioning_events
 
 NOW = parse_local("2025-10-12 09:00")
 OCTOBER = View(parse_local("2025-10-01 00:00").date(), NOW.date())
 
 
-def questioning(store, pack, tmp_path):
+def history(store, pack, tmp_path):
     """A history with every part of a report: a pause twice near the due, a late extension (anomalies), late work,
     and an incident still open past its due in another unit."""
     store.replace_directory(read_directory(ROOT / "notify" / "directory.yaml"))
-    case = "（2025）城关行字第0009号"
-    events = [
-        ("summoned", "2025-10-10 08:00"),
-        ("drunk_restraint_started", "2025-10-10 15:00"),
-        ("drunk_restraint_ended", "2025-10-10 17:00"),
-        ("drunk_restraint_started", "2025-10-10 17:30"),
-        ("drunk_restraint_ended", "2025-10-10 18:30"),
-        ("questioning_extended_major", "2025-10-10 19:30"),
-        ("questioning_ended", "2025-10-10 20:00"),
-    ]
-    lines = [{"id": f"q{n}", "case": case, "type": kind, "at": at, "person": "王某"} for n, (kind, at) in enumerate(events)]
-    lines[0]["case_info"] = {"kind": "administrative", "unit": "chengguan", "handler": "officer-1"}
-    feed(store, pack, tmp_path, [*lines, incident("B", "jiaodong", "officer-3", "2025-10-10 10:00")])
+    feed(store, pack, tmp_path, [*questioning_events(), incident("B", "jiaodong", "officer-3", "2025-10-10 10:00")])
 
 
 def test_the_json_gives_back_the_very_report(store, pack, tmp_path):
-    questioning(store, pack, tmp_path)
+    history(store, pack, tmp_path)
     counted = OCTOBER.compute(store, pack, NOW)
     assert counted.anomalies and counted.paused and counted.extensions and counted.total.overdue  # every part is there
     again = from_json(to_json(counted))
@@ -82,7 +70,7 @@ def test_what_is_not_a_snapshot_of_this_format_is_unreadable(body):
 
 
 def test_a_snapshot_serves_while_fresh_and_a_stale_one_is_counted_again(store, pack, tmp_path):
-    questioning(store, pack, tmp_path)
+    history(store, pack, tmp_path)
     first, was_kept = served(store, pack, OCTOBER, NOW)
     assert not was_kept and store.report_snapshot(OCTOBER.key).computed_at == NOW
     assert fresh(store, pack, OCTOBER, NOW + timedelta(minutes=10)) == first  # ten minutes old: fresh (the default)
@@ -103,7 +91,7 @@ def test_a_snapshot_serves_while_fresh_and_a_stale_one_is_counted_again(store, p
 
 
 def test_another_rule_pack_or_calendar_makes_a_snapshot_stale(store, pack, tmp_path, make_pack):
-    questioning(store, pack, tmp_path)
+    history(store, pack, tmp_path)
     keep(store, pack, OCTOBER, OCTOBER.compute(store, pack, NOW))
     assert fresh(store, pack, OCTOBER, NOW) is not None
     assert pack_hash(load_pack(ROOT / "rules")) == pack_hash(pack)  # the same files: the same hash, wherever loaded
@@ -120,7 +108,7 @@ def test_another_rule_pack_or_calendar_makes_a_snapshot_stale(store, pack, tmp_p
 
 @pytest.mark.parametrize("body", ["not json", '{"format": 0, "total": {}}', '{"format": 1, "start": "2025-10-01T00:00:00+08:00"}'])
 def test_an_unreadable_snapshot_is_counted_again(store, pack, tmp_path, body):
-    questioning(store, pack, tmp_path)
+    history(store, pack, tmp_path)
     counted = OCTOBER.compute(store, pack, NOW)
     keep(store, pack, OCTOBER, counted)
     with store.session() as session:
@@ -134,7 +122,7 @@ def test_an_unreadable_snapshot_is_counted_again(store, pack, tmp_path, body):
 
 
 def test_refresh_keeps_the_month_to_date_and_deletes_snapshots_older_than_a_day(store, pack, tmp_path):
-    questioning(store, pack, tmp_path)
+    history(store, pack, tmp_path)
     leader = View(OCTOBER.first, OCTOBER.last, Scope(unit="chengguan"))
     yesterday = View(OCTOBER.first, OCTOBER.last - timedelta(days=1))
     keep(store, pack, yesterday, yesterday.compute(store, pack, NOW - KEPT - timedelta(minutes=1)))
