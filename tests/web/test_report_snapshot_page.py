@@ -82,7 +82,7 @@ def test_report_fresh_sets_how_long_a_snapshot_serves(world, store, pack):
         assert assessed(legal.get("/reports").text) != 4242
 
 
-def test_qixian_web_takes_report_fresh_from_the_environment(store, pack, world, monkeypatch):
+def test_qixian_web_takes_report_fresh_from_the_environment(store, pack, world, monkeypatch, capsys):
     """`qixian web` as ops start it, the server's run replaced by serving its application in-process."""
     served = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app))
@@ -96,7 +96,8 @@ def test_qixian_web_takes_report_fresh_from_the_environment(store, pack, world, 
         assert client.post("/login", data={"officer": "officer-7", "password": PASSWORD, "csrf": csrf_of(form.text), "next": "/"}).status_code == 303
         page = client.get("/reports").text
     assert SNAPSHOT_LINE.search(page).groups() == ("02:30", "45") and assessed(page) == 4242
-    assert main(["web", "--db", url, "--report-fresh", "0"]) == 2  # at least a minute
+    assert main(["web", "--db", url, "--report-fresh", "0"]) == 2
+    assert "--report-fresh 的值无效：应不小于 1" in capsys.readouterr().err
 
 
 def test_a_snapshot_ages_with_the_real_clock(world, store, pack):

@@ -39,7 +39,7 @@ def web(
             "--report-fresh",
             envvar="QIXIAN_REPORT_FRESH",
             min=1,
-            help="考核报表页使用后台预先统计的结果，不超过此分钟数即直接显示，过期则当场统计；环境变量 QIXIAN_REPORT_FRESH",
+            help="考核报表页使用后台预先统计的结果，不超过此分钟数即直接显示，过期则当场统计（后台每 5 分钟更新一次）",
         ),
     ] = DEFAULT_FRESH,
     db: Db = None,
