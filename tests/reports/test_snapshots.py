@@ -69,6 +69,20 @@ def test_what_is_not_a_snapshot_of_this_format_is_unreadable(body):
         from_json(body)
 
 
+def test_figures_of_the_wrong_kind_are_unreadable():
+    made = Report(NOW, NOW, NOW, Scope(), "全局", Tally(assessed=2, to_completion=[1.5]), [], [], [], [], [], [], [], [], [])
+    data = json.loads(to_json(made))
+    for wrong in ("2", 2.0, None, True):
+        data["total"][0] = wrong
+        with pytest.raises(Unreadable):
+            from_json(json.dumps(data))
+    data["total"][0], data["total"][-2] = 2, ["1.5"]
+    with pytest.raises(Unreadable):
+        from_json(json.dumps(data))
+    data["total"][-2] = [1.5]
+    assert from_json(json.dumps(data)) == made
+
+
 def test_a_snapshot_serves_while_fresh_and_a_stale_one_is_counted_again(store, pack, tmp_path):
     history(store, pack, tmp_path)
     first, was_kept = served(store, pack, OCTOBER, NOW)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
 from qixian.legaltime.localtime import SHANGHAI
@@ -66,11 +66,14 @@ def pack_hash(pack: RulePack) -> str:
 # -- JSON -----------------------------------------------------------------------------------------
 
 _GROUPINGS = ("by_type", "by_rule", "by_unit", "by_officer", "by_week", "by_basis")
-_TALLY_COUNTS = ("assessed", "met", "met_late", "overdue", "pending", "reminders", "overdue_reminders", "acknowledged")
+_TALLY_FIELDS = tuple(f.name for f in fields(Tally))  # the counts, then the two lists of raw times
+assert _TALLY_FIELDS[-2:] == ("to_completion", "ack_latency")
 
 
-def _tally(tally: Tally) -> dict:
-    return {**{name: getattr(tally, name) for name in _TALLY_COUNTS}, "to_completion": tally.to_completion, "ack_latency": tally.ack_latency}
+def _tally(tally: Tally) -> list:
+    """A tally as one list, its fields in order: the counts, then the raw times (compact: a province's report has a
+    row for each of thousands of officers)."""
+    return [getattr(tally, name) for name in _TALLY_FIELDS]
 
 
 def _rows(rows: list[Row]) -> list:
@@ -99,12 +102,13 @@ def to_json(result: Report) -> str:
     )
 
 
-def _read_tally(data: dict) -> Tally:
-    return Tally(
-        **{name: int(data[name]) for name in _TALLY_COUNTS},
-        to_completion=[float(value) for value in data["to_completion"]],
-        ack_latency=[float(value) for value in data["ack_latency"]],
-    )
+def _read_tally(data: list) -> Tally:
+    *counts, to_completion, ack_latency = data
+    if len(data) != len(_TALLY_FIELDS) or any(type(count) is not int for count in counts):
+        raise Unreadable("快照中的统计数不是整数")
+    if any(type(value) is not float for value in (*to_completion, *ack_latency)):
+        raise Unreadable("快照中的时长不是数值")
+    return Tally(*data)
 
 
 def _read_rows(items: list) -> list[Row]:
