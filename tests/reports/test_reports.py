@@ -70,11 +70,9 @@ def test_reminders_acknowledgement_and_time_to_completion(store, pack, notify_fo
     assert elsewhere.total.assessed == 0 and elsewhere.total.reminders == 0
 
 
-def test_paused_time_extensions_and_anomalies(store, pack, tmp_path):
-    # Questioning (8 hours, exact, custody): summoned 08:00, due 16:00. Restrained for drunkenness 15:00–17:00 (due
-    # then 16:00, one hour away) and 17:30–18:30 (due then 18:00, half an hour away): 3 hours paused, due 19:00.
-    # The extension approved 19:30 is after the due: an anomaly, not applied. Questioning ends 20:00: met late.
-    case = "（2025）城关行字第0009号"
+def questioning_events() -> list[dict]:
+    """王某 questioned at 城关 (officer-1): summoned 10-10 08:00, restrained 15:00–17:00 and 17:30–18:30, the
+    extension approved 19:30, questioning ended 20:00 (worked out below)."""
     events = [
         ("summoned", "2025-10-10 08:00"),
         ("drunk_restraint_started", "2025-10-10 15:00"),
@@ -84,9 +82,16 @@ def test_paused_time_extensions_and_anomalies(store, pack, tmp_path):
         ("questioning_extended_major", "2025-10-10 19:30"),
         ("questioning_ended", "2025-10-10 20:00"),
     ]
-    lines = [{"id": f"q{n}", "case": case, "type": kind, "at": at, "person": "王某"} for n, (kind, at) in enumerate(events)]
+    lines = [{"id": f"q{n}", "case": "（2025）城关行字第0009号", "type": kind, "at": at, "person": "王某"} for n, (kind, at) in enumerate(events)]
     lines[0]["case_info"] = {"kind": "administrative", "unit": "chengguan", "handler": "officer-1"}
-    feed(store, pack, tmp_path, lines)
+    return lines
+
+
+def test_paused_time_extensions_and_anomalies(store, pack, tmp_path):
+    # Questioning (8 hours, exact, custody): summoned 08:00, due 16:00. Restrained for drunkenness 15:00–17:00 (due
+    # then 16:00, one hour away) and 17:30–18:30 (due then 18:00, half an hour away): 3 hours paused, due 19:00.
+    # The extension approved 19:30 is after the due: an anomaly, not applied. Questioning ends 20:00: met late.
+    feed(store, pack, tmp_path, questioning_events())
     result = report(store, pack, parse_local("2025-10-10 00:00"), parse_local("2025-10-11 00:00"), parse_local("2025-10-12 09:00"))
     questioning = next(r for r in result.by_rule if r.key == "admin.summons.questioning").tally
     assert (questioning.assessed, questioning.met_late) == (1, 1)

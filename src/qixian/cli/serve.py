@@ -1,6 +1,7 @@
 """`qixian serve`: the whole product on one machine. Without a configured Prefect API it starts a local Prefect
-server first (its database under ./.qixian/prefect), then serves the scan (every minute) and, given a drop folder,
-the file ingest (every five minutes), all in Beijing time."""
+server first (its database under ./.qixian/prefect), then serves the scan (every minute), the refresh of the
+reports page's snapshots (every five minutes) and, given a drop folder, the file ingest (every five minutes), all in
+Beijing time."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from qixian.cli.packs import in_force
 from qixian.store.database import private_folder
 
 PORT = 4200
+REFRESH_SECONDS = 300  # the report snapshots (deployments/prefect.yaml's refresh-report says the same)
 
 
 def serve(
@@ -93,9 +95,10 @@ def _serve_deployments(drop: Path | None, notify: Path | None, db: str | None, r
 def scheduled(drop: Path | None, notify: Path | None, db: str | None, rules: Path | None) -> tuple[list, list[str]]:
     """The deployments serve runs on their schedules, and the plan in words. No run is given a time: each reads the
     clock when it starts."""
-    from prefect.schedules import Cron
+    from prefect.schedules import Cron, Interval
 
     from flows.ingest import ingest_files
+    from flows.report import refresh_report
     from flows.scan import scan
 
     common = {"db": db, "rules": str(rules) if rules else None}
@@ -105,9 +108,15 @@ def scheduled(drop: Path | None, notify: Path | None, db: str | None, rules: Pat
             schedules=[Cron("* * * * *", timezone="Asia/Shanghai")],
             parameters={**common, "notify": str(notify) if notify else None},
             description="每分钟扫描并发送到点的提醒",
-        )
+        ),
+        refresh_report.to_deployment(
+            name="refresh-report",
+            schedules=[Interval(REFRESH_SECONDS, timezone="Asia/Shanghai")],
+            parameters=common,
+            description="每五分钟更新看板考核报表页读取的统计快照",
+        ),
     ]
-    plan = ["每分钟（北京时间）：扫描计时，发送到点的提醒，超期的告知单位负责人、法制员"]
+    plan = ["每分钟（北京时间）：扫描计时，发送到点的提醒，超期的告知单位负责人、法制员", "每五分钟：更新看板考核报表（本月全局）的统计快照"]
     if drop is not None:
         deployments.append(
             ingest_files.to_deployment(

@@ -12,6 +12,7 @@ from qixian.cli._output import table as new_table
 from qixian.cli.options import Db, Now, Rules
 from qixian.cli.packs import in_force
 from qixian.legaltime.localtime import display
+from qixian.supervision.snapshots import DEFAULT_FRESH
 
 app = typer.Typer(invoke_without_command=True)
 user_app = typer.Typer(help="看板账号：民警名录中的民警设置密码后即可登录，角色来自名录。", no_args_is_help=True)
@@ -32,6 +33,15 @@ def web(
             show_default=False,
         ),
     ] = None,
+    report_fresh: Annotated[
+        int,
+        typer.Option(
+            "--report-fresh",
+            envvar="QIXIAN_REPORT_FRESH",
+            min=1,
+            help="考核报表页使用后台预先统计的结果，不超过此分钟数即直接显示，过期则当场统计（后台每 5 分钟更新一次）",
+        ),
+    ] = DEFAULT_FRESH,
     db: Db = None,
     rules: Rules = None,
     now: Now = None,
@@ -62,7 +72,12 @@ def web(
     in_force(store, rules)  # refused here if --rules names another pack; each page then loads the pack in force
     fixed = now_from(now) if now else None
     application = create_app(
-        store, PackInForce(store, rules_dir(rules), load_pack), secret=secret, clock=(lambda: fixed) if fixed else None, trusted_proxies=proxies
+        store,
+        PackInForce(store, rules_dir(rules), load_pack),
+        secret=secret,
+        clock=(lambda: fixed) if fixed else None,
+        trusted_proxies=proxies,
+        report_fresh=report_fresh,
     )
     console.print(
         f"[green]期限看板：http://{host}:{port}{root_path}/[/green]"

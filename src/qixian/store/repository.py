@@ -1,5 +1,5 @@
 """The case store: one Store over one database, made of a part per capability (cases.py, clocks.py, people.py,
-signins.py, each a StorePart: part.py), so callers hold one object while each table's reading and writing lives with
+signins.py, snapshots.py, each a StorePart: part.py), so callers hold one object while each table's reading and writing lives with
 its capability."""
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from qixian.store.clocks import Clocks
 from qixian.store.database import UnusableDatabase, database_url, engine_for, is_current, shown, sqlite_file
 from qixian.store.people import People
 from qixian.store.signins import SignIns
+from qixian.store.snapshots import ReportSnapshots
 
 
 class StoreError(RuntimeError):
     """The store cannot be used as asked (e.g. its schema is missing); the message says what to run."""
 
 
-class Store(Cases, Clocks, People, SignIns):
+class Store(Cases, Clocks, People, SignIns, ReportSnapshots):
     def __init__(self, engine: Engine):
         self.engine = engine
 

@@ -358,3 +358,16 @@ class RulePackRow(SQLModel, table=True):
     pack_hash: str = Field(primary_key=True, max_length=64)
     files: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     kept_at: datetime
+
+
+class ReportSnapshotRow(SQLModel, table=True):
+    """An assessment report computed ahead (qixian.supervision.snapshots), so the dashboard's reports page reads it
+    instead of counting a province's clocks on every request: one row per view (period, unit, officer), the hash of
+    the rule pack and calendar it was computed with, when, and the report as JSON."""
+
+    __tablename__ = "report_snapshots"
+
+    view: str = Field(primary_key=True, max_length=200)  # qixian.supervision.snapshots.View.key
+    pack_hash: str = Field(max_length=64)
+    computed_at: datetime = Field(index=True)  # the report's "now": how old the figures are
+    body: str  # the report as JSON (snapshots.to_json), with its format number

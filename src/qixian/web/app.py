@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
+from qixian.supervision.snapshots import DEFAULT_FRESH
 from qixian.web.auth import SESSION_COOKIE
 from qixian.web.routes import auth, board, campaign, reminders, reports, rules
 from qixian.web.site import LoginRequired, Refused, Site, base_of, path_of
@@ -42,14 +43,21 @@ SERVER: ServerOptions = {"proxy_headers": False, "log_level": "warning"}  # how 
 
 
 def create_app(
-    store: Store, packs: RulePack | Callable[[], RulePack], *, secret: bytes, clock: Callable[[], datetime] | None = None, trusted_proxies: Sequence[str] = ()
+    store: Store,
+    packs: RulePack | Callable[[], RulePack],
+    *,
+    secret: bytes,
+    clock: Callable[[], datetime] | None = None,
+    trusted_proxies: Sequence[str] = (),
+    report_fresh: int = DEFAULT_FRESH,
 ) -> FastAPI:
     """The dashboard over `store` and the pack in force (`packs()`, asked on each page so that a roll-out switches
     it; or one fixed RulePack); links are signed and form tokens keyed with `secret`; `clock` gives
     "now" (default: the real time in Beijing). Only a request from one of `trusted_proxies` (addresses or networks,
     qixian.web.auth.trusted_proxies) has its X-Forwarded-For and X-Forwarded-Proto believed: the browser's address
-    is then the nearest one in X-Forwarded-For not of a trusted proxy; from anywhere else, the address connecting."""
-    site = Site(store, packs if callable(packs) else (lambda: packs), secret, clock or (lambda: datetime.now(SHANGHAI)))
+    is then the nearest one in X-Forwarded-For not of a trusted proxy; from anywhere else, the address connecting.
+    The reports page serves a report snapshot at most `report_fresh` minutes old, else counts live."""
+    site = Site(store, packs if callable(packs) else (lambda: packs), secret, clock or (lambda: datetime.now(SHANGHAI)), report_fresh)
     app = FastAPI(title="期限看板", docs_url=None, redoc_url=None, openapi_url=None)
     if trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(trusted_proxies))

@@ -22,6 +22,7 @@ from qixian.safetext import visible
 from qixian.store.repository import Store
 from qixian.supervision.clockview import LIGHTS
 from qixian.supervision.reportviews import TEMPLATES as REPORT_TEMPLATES
+from qixian.supervision.snapshots import DEFAULT_FRESH
 from qixian.web.access import Viewer, viewer_of
 from qixian.web.auth import NONCE_COOKIE, SESSION_COOKIE, csrf_ok, csrf_token, session_key
 from qixian.web.board import Filters, Page
@@ -52,10 +53,11 @@ class Signed:
 
 class Site:
     """The dashboard over `store` and the pack in force (`in_force()`, asked on each page so that a roll-out
-    switches it); forms keyed and links signed with `secret`; `now()` the time of a request."""
+    switches it); forms keyed and links signed with `secret`; `now()` the time of a request; the reports page serves
+    a report snapshot at most `report_fresh` minutes old (qixian.supervision.snapshots)."""
 
-    def __init__(self, store: Store, in_force: Callable[[], RulePack], secret: bytes, now: Callable[[], datetime]):
-        self.store, self.in_force, self.secret, self.now = store, in_force, secret, now
+    def __init__(self, store: Store, in_force: Callable[[], RulePack], secret: bytes, now: Callable[[], datetime], report_fresh: int = DEFAULT_FRESH):
+        self.store, self.in_force, self.secret, self.now, self.report_fresh = store, in_force, secret, now, report_fresh
         self.pages = jinja2.Environment(
             loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(HERE / "templates"), jinja2.FileSystemLoader(REPORT_TEMPLATES)]),
             autoescape=True,

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import APIRouter, Depends, Request
 
-from qixian.supervision.reports import Scope, day_start
-from qixian.supervision.reports import report as build_report
+from qixian.supervision.reports import Scope
 from qixian.supervision.reportviews import html_context
+from qixian.supervision.snapshots import View, served
 from qixian.web.site import Refused, Signed, Site, options_of, parse_day
 
 MAX_REPORT_DAYS = 400
@@ -34,7 +32,8 @@ def routes(site: Site) -> APIRouter:
             scope = Scope(unit=unit or None)
         if scope.unit is not None and scope.unit not in dict(units):
             raise Refused(400, f"没有单位 {scope.unit}")
-        result = build_report(site.store, site.in_force(), day_start(first), day_start(last + timedelta(days=1)), site.now(), scope)
+        # a snapshot of this view computed with this pack at most report_fresh minutes ago, else counted now and kept
+        result, from_snapshot = served(site.store, site.in_force(), View(first, last, scope), site.now(), site.report_fresh)
         return site.render(
             "reports.html.j2",
             request,
@@ -44,6 +43,8 @@ def routes(site: Site) -> APIRouter:
             last=last,
             unit_choices=units,
             unit=scope.unit or "",
+            snapshot_at=result.now if from_snapshot else None,
+            report_fresh=site.report_fresh,
             **html_context(result, REPORT_ROWS),
         )
 
