@@ -19,7 +19,7 @@ def test_the_scheduled_scan_reads_the_clock_when_it_runs(prefect_server, sample_
     from flows.scan import scan
 
     deployments, _ = scheduled(None, notify_folder, sample_db, ROOT / "rules")
-    (every_minute,) = deployments
+    (every_minute,) = [d for d in deployments if d.name == "scan-every-minute"]
     assert "as_of" not in every_minute.parameters
     moments = ("2025-09-29 16:00", "2025-10-05 09:00")
     results = []
