@@ -7,6 +7,7 @@ CalendarGap naming the year and the file to add.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -52,6 +53,15 @@ class LegalCalendar:
         self.years = tuple(sorted(set(years)))
         self._covered = frozenset(self.years)
         self.directory = directory
+
+    def digest(self) -> str:
+        """A hash of what the calendar says: the years covered and every holiday and make-up working day with its
+        reason. Equal for two calendars that count every period alike, whichever folder they came from."""
+        listing = hashlib.sha256(repr(self.years).encode())
+        for kind, days in (("holiday", self._holidays), ("workday", self._workdays)):
+            for day, label in sorted(days.items()):
+                listing.update(f"{kind}\0{day.isoformat()}\0{label}\n".encode())
+        return listing.hexdigest()
 
     @classmethod
     def load(cls, directory: Path | str) -> LegalCalendar:

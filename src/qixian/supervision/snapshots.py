@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
+from qixian.casework import rollout
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
@@ -50,17 +51,10 @@ def warm_views(now: datetime) -> list[View]:
 
 
 def pack_hash(pack: RulePack) -> str:
-    """The rule pack as the figures depend on it: its files' contents and the legal calendar's days (a new year's
-    holidays change dues and so the report)."""
-    digest = hashlib.sha256()
-    for name, content in sorted((name.rsplit("/", 1)[-1], content) for name, content in pack.files.items()):
-        digest.update(f"{name}\0{content}\n".encode())
-    calendar = pack.calendar
-    digest.update(repr(calendar.years).encode())
-    for kind, days in (("holiday", calendar._holidays), ("workday", calendar._workdays)):
-        for day, label in sorted(days.items()):
-            digest.update(f"{kind}\0{day.isoformat()}\0{label}\n".encode())
-    return digest.hexdigest()
+    """The rule pack as the figures depend on it: its files (by name, wherever the pack's folder is) and the legal
+    calendar (a new year's holidays change dues and so the report)."""
+    files = rollout.pack_hash({name.rsplit("/", 1)[-1]: digest for name, digest in pack.files.items()})
+    return hashlib.sha256(f"{files}\0{pack.calendar.digest()}".encode()).hexdigest()
 
 
 # -- JSON -----------------------------------------------------------------------------------------
