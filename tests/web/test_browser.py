@@ -79,7 +79,10 @@ def test_each_role_signs_in_and_sees_its_cases(browser, dashboard, officer):
     shot(desktop, f"upcoming-{officer}-desktop")
     desktop.get_by_role("link", name="规则").click()
     assert desktop.get_by_role("heading", name="规则").is_visible()
-    phone.get_by_role("link", name="考核报表").click()
+    phone.get_by_role("link", name="考核报表").click()  # counted on the request and kept as the view's snapshot
+    assert phone.locator("svg").first.is_visible() and not phone.locator(".snapshot").count()
+    phone.reload()  # the next reader is served the snapshot, and told as of when
+    assert phone.locator(".snapshot").inner_text().startswith("统计截至 02:30（北京时间）")
     assert phone.locator("svg").first.is_visible() and fits_the_screen(phone)
     shot(phone, f"reports-{officer}-phone")
     phone.get_by_role("button", name="退出").click()

@@ -17,7 +17,7 @@ from tests.clock import frozen_at
 from tests.fixtures.dashboard import PASSWORD, SECRET, csrf_of, serving
 from tests.paths import ROOT
 
-SNAPSHOT_LINE = re.compile(r"统计截至 (\d\d:\d\d)（北京时间），每 (\d+) 分钟更新")
+SNAPSHOT_LINE = re.compile(r"统计截至 (\d\d:\d\d)（北京时间），数据最多滞后 (\d+) 分钟")
 
 
 def assessed(page: str) -> int:
