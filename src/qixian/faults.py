@@ -11,6 +11,7 @@ clean run would not:
 - sql.ingested: a poll's events and clocks are committed, its watermark is not
 - scan.owed: a scan's chunk of clocks is owed (outbox rows written, clocks advanced), later chunks are not
 - delivery.sent: a claimed message's channels have answered, the outbox rows and delivery log do not record it yet
+- report.kept: the report refresh has kept its snapshots, the ones older than a day are not deleted yet
 """
 
 from __future__ import annotations

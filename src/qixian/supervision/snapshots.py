@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
 from qixian.casework import rollout
+from qixian.faults import crash_point
 from qixian.legaltime.localtime import SHANGHAI
 from qixian.rulebook.model import RulePack
 from qixian.store.repository import Store
@@ -189,4 +190,5 @@ def refresh(store: Store, pack: RulePack, now: datetime, views: list[View] | Non
     chosen = warm_views(now) if views is None else views
     for view in chosen:
         keep(store, pack, view, view.compute(store, pack, now))
+    crash_point("report.kept")
     return Refreshed([view.key for view in chosen], store.drop_report_snapshots(now - KEPT))
