@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlmodel import col
@@ -10,12 +11,16 @@ from sqlmodel import col
 from qixian.engine.directory import Directory, Officer, Unit
 from qixian.store.part import StorePart
 from qixian.store.rows import Codec, utc
-from qixian.store.tables import AcknowledgementRow, CaseRow, OfficerRow, OutboxRow, UnitRow
+from qixian.store.tables import AcknowledgementRow, CaseRow, OfficerRow, OutboxRow, UnitRow, WatermarkRow
 
 ACK_CHANNELS = ("dashboard", "link", "cli")  # where an acknowledgement came from
 # A link in a chat message is opened by whoever is in the chat, so it acknowledges only reminders whose
 # acknowledgement is a record: an overdue one stops the escalation to leaders and is acknowledged signed in.
 LINK_LEVELS = ("notice", "warning")
+# The directory's revision, a new one with every replace_directory, in the same transaction: kept as a watermark
+# (whose sources are otherwise named sql:...), so a Store reads the 5,000 officers of a province again only when
+# they changed, not on every dashboard request (measured: 66 ms of a 100 ms page).
+DIRECTORY_REVISION = "directory"
 _ACK_ROWS = Codec(
     AcknowledgementRow.__table__,  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__
     ("outbox_id", "clock_id", "due_at", "step", "level", "officer", "at", "channel"),
@@ -30,11 +35,14 @@ class AcknowledgeError(ValueError):
 class People(StorePart):
     """The directory and acknowledgements (a part of Store)."""
 
+    _read_directory: tuple[str, Directory] | None = None  # the directory as last read, and its revision
+
     def replace_directory(self, directory: Directory) -> None:
-        """The directory becomes exactly this one (units and officers not in it are removed)."""
+        """The directory becomes exactly this one (units and officers not in it are removed), under a new revision."""
         with self.session() as session:
             session.execute(delete(OfficerRow))
             session.execute(delete(UnitRow))
+            session.merge(WatermarkRow(source=DIRECTORY_REVISION, value=uuid.uuid4().hex, updated_at=datetime.now(UTC)))
             for unit in directory.units.values():
                 session.add(
                     UnitRow(id=unit.id, name=unit.name, leader=unit.leader, legal_officer=unit.legal_officer, duty_phone=unit.duty_phone, extra=unit.extra)
@@ -54,8 +62,15 @@ class People(StorePart):
             session.commit()
 
     def directory(self) -> Directory:
+        """The directory as stored now: read again only when its revision changed since this Store last read it
+        (the revision is read first, so a directory replaced meanwhile is never kept under the older revision)."""
         units_, officers_ = UnitRow.__table__.c, OfficerRow.__table__.c  # type: ignore[attr-defined]  # SQLModel's stubs do not declare __table__; plain rows: a province has 5,000 officers
+        marks = WatermarkRow.__table__.c  # type: ignore[attr-defined]
         with self.engine.connect() as connection:
+            revision = connection.execute(select(marks.value).where(marks.source == DIRECTORY_REVISION)).scalar_one_or_none()
+            last = self._read_directory
+            if revision is not None and last is not None and last[0] == revision:
+                return last[1]
             units = {
                 u.id: Unit(u.id, u.name, u.leader, u.legal_officer, u.duty_phone, u.extra)
                 for u in connection.execute(select(units_.id, units_.name, units_.leader, units_.legal_officer, units_.duty_phone, units_.extra))
@@ -66,7 +81,10 @@ class People(StorePart):
                     select(officers_.id, officers_.name, officers_.unit, officers_.phone, officers_.urls, officers_.roles, officers_.extra)
                 )
             }
-        return Directory(units, officers)
+        directory = Directory(units, officers)
+        if revision is not None:  # (a store whose directory was never replaced has none: read each time)
+            self._read_directory = (revision, directory)
+        return directory
 
     def acknowledge(self, outbox_id: int, officer: str, channel: str, now: datetime) -> tuple[AcknowledgementRow, bool]:
         """Record that `officer` acknowledged reminder `outbox_id` via `channel`; (the record, whether it is new).
