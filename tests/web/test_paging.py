@@ -179,7 +179,7 @@ def test_the_anomalies_count_walks_the_anomaly_index(big, store, pack, monkeypat
     not every anomalous clock read (and sorted) to be counted. The plan asked is that of the count the page sends."""
     from qixian.web import board
 
-    monkeypatch.setattr(board, "COUNTED", 60)  # the cap well under the table's size, as at a province's (10,000 of millions)
+    monkeypatch.setattr(board, "COUNTED", 60)  # the cap well under the table's size, as at a province's (1,000 of millions)
     _served, people = big
     sent: list[tuple[str, object]] = []
 
