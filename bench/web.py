@@ -47,6 +47,7 @@ from qixian.supervision.snapshots import refresh  # noqa: E402
 NOW = parse_local("2026-03-16 10:00")
 REPORT_OPEN, CLOSED_A_DAY = 20000, 200  # report stores: open clocks, and clocks closed a day over the years before NOW
 LEGAL = "legal-1"
+BUSY_CASES = 30  # populate's `busy` in the page stores: 60 open clocks and about 60 reminders, more than a page of each
 _CASES = Codec(CaseRow.__table__, ("id", "kind", "title", "unit", "handler", "co_handlers", "facts", "updated_at"))
 _CLOCKS = Codec(
     ClockRow.__table__,
@@ -107,6 +108,11 @@ def directory(officers: int, units: int) -> Directory:
     return Directory(unit_rows, officer_rows)
 
 
+def busy_officer(units: int) -> str:
+    """The first unit's second officer (directory's numbering), who is not its leader."""
+    return f"o{units:05d}"
+
+
 def populate(
     store: Store,
     pack,
@@ -118,12 +124,16 @@ def populate(
     history_days: int = 365,
     now: datetime = NOW,
     seed: int = 1,
+    busy: int = 0,
 ) -> Directory:
     """Fill an empty store: the directory, open_clocks open clocks (two a case; dues spread from a month before `now`
     to eleven months after, one in 13 sharing the due of the one before, 1 in 50 paused of which a fifth have no due, 1 in 100
     with an anomaly), `closed` closed clocks (default a quarter as many, due in the `history_days` before `now`, met or
     met late) and a reminder for one open clock in ten. Every case is handled by an officer of its unit, one in five
-    co-handled by another."""
+    co-handled by another. With `busy`, the first `busy` cases are busy_officer's, each of their clocks with a
+    reminder: an officer whose own list and reminders show the same rows whatever the size of the store (with
+    5,000 officers, the busiest officer of a 10,000-clock store has a handful of clocks; of a 1,000,000-clock one,
+    hundreds: their pages would differ in rows shown, not in the store read)."""
     closed = open_clocks // 4 if closed is None else closed
     people = directory(officers, units)
     store.replace_directory(people)
@@ -135,8 +145,8 @@ def populate(
     cases, clocks, outbox = [], [], []
     for index in range(0, total, 2):
         case_id = f"（2026）案字第{index // 2:07d}号"
-        staff = by_unit[(index // 2) % len(by_unit)]
-        handler = staff[random_.randrange(len(staff))].id
+        staff = by_unit[0 if index // 2 < busy else (index // 2) % len(by_unit)]
+        handler = busy_officer(units) if index // 2 < busy else staff[random_.randrange(len(staff))].id
         co = [staff[(staff.index(people.officers[handler]) + 1) % len(staff)].id] if index % 10 == 0 and len(staff) > 1 else []
         cases.append((case_id, "criminal", f"案件{index // 2}", people.officers[handler].unit, handler, co, {}, stamp))
         for number in (index, index + 1):
@@ -181,7 +191,7 @@ def populate(
                     warning,
                 )
             )
-            if is_open and due is not None and number % 10 == 1:
+            if is_open and due is not None and (number % 10 == 1 or index // 2 < busy):
                 step = min(due, stamp) - timedelta(hours=12)
                 outbox.append(
                     (
@@ -239,16 +249,16 @@ ROUNDS = 7  # each page is asked this many times of every store, the stores in t
 
 class Site:
     """The dashboard over one store, served in-process (FastAPI's test client: routing, queries, rendering), with
-    legal affairs and the officer with the most reminders signed in."""
+    legal affairs and `officer` (whose list and reminders are timed) signed in."""
 
-    def __init__(self, store: Store, pack) -> None:
+    def __init__(self, store: Store, pack, officer: str) -> None:
         from fastapi.testclient import TestClient
 
         from qixian.web.app import create_app
         from qixian.web.auth import hash_password
 
         self.store, self.pack = store, pack
-        self.handler = store_officer_with_reminders(store)
+        self.handler = officer
         self.case_id = _a_case(store)
         hashed = hash_password("bench password 1")
         app = create_app(store, pack, secret=b"bench-secret-" + b"x" * 40, clock=lambda: NOW)
@@ -261,6 +271,13 @@ class Site:
             assert answer.status_code == 303, answer.text[:300]
             self.clients[officer] = client
         refresh(store, pack, NOW)
+
+    def rows_shown(self) -> dict[str, int]:
+        """How many rows each page shows (the same at every size, for the ratio to compare like with like)."""
+        shown = {}
+        for name, (officer, path) in self.wanted().items():
+            shown[name] = self.clients[officer].get(path).text.count('<li class="item ')
+        return shown
 
     def wanted(self) -> dict[str, tuple[str, str]]:
         return {
@@ -306,11 +323,6 @@ def pages(sites: list[Site]) -> list[dict[str, float]]:
         for index in range(len(sites)):
             found[index][name] = min(times[index]) * 1000
     return found
-
-
-def store_officer_with_reminders(store: Store) -> str:
-    with store.engine.connect() as connection:
-        return connection.exec_driver_sql("SELECT recipient FROM outbox GROUP BY recipient ORDER BY count(*) DESC, recipient LIMIT 1").scalar_one()
 
 
 def _a_case(store: Store) -> str:
@@ -372,14 +384,18 @@ def main() -> None:
                 for size in sizes:
                     store = stores.enter_context(new_store(kind, folder, args.postgres or "", f"pages{size}"))
                     begin = time.perf_counter()
-                    populate(store, pack, size, officers=args.officers, units=args.units)
+                    populate(store, pack, size, officers=args.officers, units=args.units, busy=BUSY_CASES)
                     print(
                         f"{kind}: {size:,} open clocks (+{size // 4:,} closed), {args.officers:,} officers, "
                         f"{args.units} units built in {time.perf_counter() - begin:.0f} s",
                         flush=True,
                     )
-                    sites.append(Site(store, pack))
+                    sites.append(Site(store, pack, busy_officer(args.units)))
                 timings = dict(zip(sizes, pages(sites), strict=True))
+                shown = [site.rows_shown() for site in sites]
+            listed = [name for name in shown[0] if shown[0][name]]
+            counts = ", ".join(f"{name} " + " / ".join(str(rows[name]) for rows in shown) for name in listed)
+            print(f"{kind}: rows shown at " + " / ".join(f"{s:,}" for s in sizes) + f": {counts}")
             smallest = sizes[0]
             print(
                 f"{kind}: page times in ms at " + " / ".join(f"{s:,}" for s in sizes) + " open clocks (the fastest of "
