@@ -96,6 +96,11 @@ def test_a_snapshot_serves_while_fresh_and_a_stale_one_is_counted_again(store, p
     later = NOW + timedelta(minutes=5)
     again, from_snapshot = served(store, pack, OCTOBER, later)
     assert from_snapshot and again == first and again.now == NOW  # the snapshot's figures, as of when they were counted
+    assert fresh(store, pack, OCTOBER, later) is again  # the same snapshot: parsed once, not on every request
+    doctored = dataclasses.replace(first, total=dataclasses.replace(first.total, assessed=first.total.assessed + 1))
+    keep(store, pack, OCTOBER, doctored)  # rewritten, with the same time and pack: read anew
+    assert fresh(store, pack, OCTOBER, later) == doctored
+    keep(store, pack, OCTOBER, first)
 
     stale = NOW + timedelta(minutes=11)
     recounted, from_snapshot = served(store, pack, OCTOBER, stale)
