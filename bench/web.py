@@ -130,8 +130,8 @@ def populate(
     to eleven months after, one in 13 sharing the due of the one before, 1 in 50 paused of which a fifth have no due, 1 in 100
     with an anomaly), `closed` closed clocks (default a quarter as many, due in the `history_days` before `now`, met or
     met late) and a reminder for one open clock in ten. Every case is handled by an officer of its unit, one in five
-    co-handled by another. With `busy`, the first `busy` cases are busy_officer's, each of their clocks with a
-    reminder: an officer whose own list and reminders show the same rows whatever the size of the store (with
+    co-handled by another. With `busy`, the first `busy` cases are busy_officer's (and no other case), each of their
+    clocks with a reminder: an officer whose own list and reminders show the same rows whatever the size of the store (with
     5,000 officers, the busiest officer of a 10,000-clock store has a handful of clocks; of a 1,000,000-clock one,
     hundreds: their pages would differ in rows shown, not in the store read)."""
     closed = open_clocks // 4 if closed is None else closed
@@ -141,13 +141,17 @@ def populate(
     random_ = random.Random(seed)
     stamp = now.astimezone(UTC)
     total = open_clocks + closed
-    by_unit = [[o for o in people.officers.values() if o.unit == u] for u in people.units]
+    keeper = busy_officer(units) if busy else None  # handles the first `busy` cases and no others
+    by_unit = [[o for o in people.officers.values() if o.unit == u and o.id != keeper] for u in people.units]
     cases, clocks, outbox = [], [], []
     for index in range(0, total, 2):
         case_id = f"（2026）案字第{index // 2:07d}号"
-        staff = by_unit[0 if index // 2 < busy else (index // 2) % len(by_unit)]
-        handler = busy_officer(units) if index // 2 < busy else staff[random_.randrange(len(staff))].id
-        co = [staff[(staff.index(people.officers[handler]) + 1) % len(staff)].id] if index % 10 == 0 and len(staff) > 1 else []
+        if keeper and index // 2 < busy:
+            handler, co = keeper, []
+        else:
+            staff = by_unit[(index // 2) % len(by_unit)]
+            handler = staff[random_.randrange(len(staff))].id
+            co = [staff[(staff.index(people.officers[handler]) + 1) % len(staff)].id] if index % 10 == 0 and len(staff) > 1 else []
         cases.append((case_id, "criminal", f"案件{index // 2}", people.officers[handler].unit, handler, co, {}, stamp))
         for number in (index, index + 1):
             if number >= total:
@@ -363,7 +367,7 @@ def new_store(kind: str, folder: str, server: str, label: str):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,1000000", help="open clocks of each store the pages are timed on")
-    parser.add_argument("--report-sizes", default="100000,1000000", help="clocks of each store the monthly report is timed on")
+    parser.add_argument("--report-sizes", default="100000,1000000", help='clocks of each store the monthly report is timed on ("": none)')
     parser.add_argument("--officers", type=int, default=5000)
     parser.add_argument("--units", type=int, default=200)
     parser.add_argument("--small", action="store_true", help="2,000 and 20,000 open clocks; reports over 40,000 and 200,000")
@@ -373,7 +377,7 @@ def main() -> None:
     parser.add_argument("--only-postgres", action="store_true", help="with --postgres: skip SQLite")
     args = parser.parse_args()
     sizes = [2000, 20000] if args.small else [int(s) for s in args.sizes.split(",")]
-    report_sizes = [40000, 200000] if args.small else [int(s) for s in args.report_sizes.split(",")]
+    report_sizes = [40000, 200000] if args.small else [int(s) for s in args.report_sizes.split(",") if s]
     pack = load_pack(ROOT / "rules")
     print(f"machine: {machine()}")
     kinds = ([] if args.only_postgres else ["sqlite"]) + (["postgresql"] if args.postgres else [])
@@ -406,6 +410,8 @@ def main() -> None:
                 ratio = timings[sizes[-1]][name] / timings[smallest][name]
                 verdict = "(for information)" if name in UNSERVED else "met" if ratio <= 2 else "NOT met"
                 print(f"  {name:18} {row:>24}   {ratio:4.1f}x {verdict}")
+            if not report_sizes:  # --report-sizes "": the pages only
+                continue
             with ExitStack() as stores:  # the same work each month, a longer history in the larger store
                 built = []
                 for size in report_sizes:
