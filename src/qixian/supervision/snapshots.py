@@ -8,10 +8,9 @@ A snapshot that cannot be read (another format, damaged) is as good as none: the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
@@ -99,17 +98,16 @@ def to_json(result: Report) -> str:
     )
 
 
+_INT, _FLOAT = {int}, {float}
+
+
 def _read_tally(data: list) -> Tally:
-    # checked by the types' set (map and set in C): a province's report has a tally for each of 5,000 officers,
-    # and the reports page reads them all on every request
+    # checked by the types' set (map and set in C): a province's report has a tally for each of 5,000 officers
     if len(data) != len(_TALLY_FIELDS) or not set(map(type, data[:-2])) <= _INT:
         raise Unreadable("快照中的统计数不是整数")
     if not set(map(type, data[-2])) | set(map(type, data[-1])) <= _FLOAT:
         raise Unreadable("快照中的时长不是数值")
     return Tally(*data)
-
-
-_INT, _FLOAT = {int}, {float}
 
 
 def _read_rows(items: list) -> list[Row]:
@@ -156,33 +154,13 @@ def from_json(text: str) -> Report:
 # -- reading and writing --------------------------------------------------------------------------
 
 
-class _Parsed:
-    """The reports of the last few snapshots this process read, by their JSON: a snapshot is parsed once, not on
-    every request it serves (a province's month is 5,000 officers' tallies, 30 ms to parse; it changes every five
-    minutes). Keyed by the whole text, so a snapshot rewritten in any way is parsed anew. The reports are shared by
-    the requests: nothing changes a Report once made."""
-
-    KEPT = 16
-
-    def __init__(self) -> None:
-        self._reports: OrderedDict[str, Report] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __call__(self, body: str) -> Report:
-        with self._lock:
-            found = self._reports.get(body)
-            if found is not None:
-                self._reports.move_to_end(body)
-                return found
-        found = from_json(body)  # (outside the lock: two requests may both parse a new snapshot, and that is all)
-        with self._lock:
-            self._reports[body] = found
-            while len(self._reports) > self.KEPT:
-                self._reports.popitem(last=False)
-        return found
-
-
-_parsed = _Parsed()
+@functools.lru_cache(maxsize=16)
+def _parsed(body: str) -> Report:
+    """The report of a snapshot's JSON, parsed once for the last 16 snapshots this process read, not on every request
+    it serves (a province's month is 5,000 officers' tallies, 30 ms to parse; it changes every five minutes). Keyed
+    by the whole text, so a snapshot rewritten in any way is parsed anew; an unreadable one raises and is not kept.
+    The reports are shared by the requests: nothing changes a Report once made."""
+    return from_json(body)
 
 
 def fresh(store: Store, pack: RulePack, view: View, now: datetime, minutes: int = DEFAULT_FRESH) -> Report | None:
